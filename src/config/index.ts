@@ -1,0 +1,1 @@
+export * as validate from './validate.js';

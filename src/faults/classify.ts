@@ -1,0 +1,181 @@
+import { abortClassifier } from './classifiers/abort.js';
+import { awsClassifier } from './classifiers/aws.js';
+import { declaredClassifier } from './classifiers/declared.js';
+import { errnoClassifier } from './classifiers/errno.js';
+import { httpClassifier } from './classifiers/http.js';
+import { postgresClassifier } from './classifiers/postgres.js';
+import { redisClassifier } from './classifiers/redis.js';
+import { sqliteClassifier } from './classifiers/sqlite.js';
+import { ConfigError } from './errors.js';
+import { type Classifier, type ClassifyContext, type Fault, type FaultHint, isFaultCategory, isRetryableByDefault } from './fault.js';
+import { isObject, messageOf } from './read.js';
+import { suggestionsFor } from './suggestions.js';
+
+/**
+ * The built-in classifiers, most specific first: declared categories, then the shapes of
+ * particular clients (AWS before plain HTTP, since AWS errors also carry a status), then the
+ * generic ones.
+ */
+export const builtinClassifiers: readonly Classifier[] = Object.freeze([
+  declaredClassifier,
+  awsClassifier,
+  httpClassifier,
+  postgresClassifier,
+  sqliteClassifier,
+  redisClassifier,
+  errnoClassifier,
+  abortClassifier,
+]);
+
+/** How deep `cause` chains and `AggregateError.errors` are followed. */
+const MAX_VISITS = 16;
+
+export type ClassifyFunction = (error: unknown) => Fault;
+
+export interface ClassifierOptions {
+  /** Run before the built-ins; the first to recognise a value wins. */
+  readonly classifiers?: readonly (Classifier | Classifier['classify'])[];
+  /** Wall clock for `Retry-After` dates (default `Date.now`). */
+  readonly wallTime?: () => number;
+}
+
+/**
+ * Builds a classify function with the user's classifiers first. The returned function never
+ * throws: whatever was thrown becomes a Fault (`unknown` when nothing recognises it).
+ */
+export function createClassifier(options: ClassifierOptions = {}): ClassifyFunction {
+  const user = (options.classifiers ?? []).map((c, i): Classifier => {
+    if (typeof c === 'function') return { name: c.name || `classifier[${i}]`, classify: c };
+    if (isObject(c) && typeof c.classify === 'function') return c;
+    throw new ConfigError(`classifiers[${i}]`, c, 'a function or an object with a classify(error) method');
+  });
+  const chain = user.length === 0 ? builtinClassifiers : Object.freeze([...user, ...builtinClassifiers]);
+  const wallTime = options.wallTime ?? Date.now;
+  return (error) => classifyWith(chain, error, wallTime);
+}
+
+// The wall clock is read only when a classifier needs it (an HTTP-date Retry-After).
+const systemContext: ClassifyContext = {
+  get wallTime() {
+    return Date.now();
+  },
+};
+
+/** Classifies any thrown value with the built-in classifiers. Never throws. */
+export function classify(error: unknown): Fault {
+  return classifyValue(builtinClassifiers, error, systemContext);
+}
+
+function classifyWith(chain: readonly Classifier[], error: unknown, wallTime: () => number): Fault {
+  return classifyValue(chain, error, {
+    get wallTime() {
+      return wallTime();
+    },
+  });
+}
+
+function classifyValue(chain: readonly Classifier[], error: unknown, context: ClassifyContext): Fault {
+  // Already a fault (classified once, passed along): keep it.
+  if (isFault(error)) return error;
+  let current: unknown = error;
+  let pending: unknown[] | undefined;
+  let seen: Set<unknown> | undefined;
+  for (let visits = 0; visits < MAX_VISITS; visits++) {
+    for (let i = 0; i < chain.length; i++) {
+      const classifier = chain[i]!;
+      let hint: FaultHint | undefined;
+      try {
+        hint = classifier.classify(current, context);
+      } catch {
+        hint = undefined; // A classifier that trips over a hostile value just does not match.
+      }
+      if (hint !== undefined && isFaultCategory(hint.category)) {
+        return toFault(hint, error, current, classifier.name);
+      }
+    }
+    // Nothing matched this value: look at what caused it.
+    const next = nextCauses(current);
+    if (next !== undefined) {
+      seen ??= new Set([error]);
+      for (const candidate of next) {
+        if (candidate !== undefined && candidate !== null && !seen.has(candidate)) {
+          seen.add(candidate);
+          pending ??= [];
+          pending.push(candidate);
+        }
+      }
+    }
+    if (pending === undefined || pending.length === 0) break;
+    current = pending.shift();
+  }
+  return toFault({ category: 'unknown' }, error, error, 'none');
+}
+
+function nextCauses(value: unknown): unknown[] | undefined {
+  if (!isObject(value)) return undefined;
+  try {
+    const cause = value.cause;
+    const errors = value.errors;
+    if (Array.isArray(errors)) return cause === undefined ? errors.slice(0, MAX_VISITS) : [cause, ...errors.slice(0, MAX_VISITS)];
+    return cause === undefined ? undefined : [cause];
+  } catch {
+    return undefined;
+  }
+}
+
+function toFault(hint: FaultHint, error: unknown, matched: unknown, source: string): Fault {
+  const category = hint.category;
+  const top = messageOf(error);
+  let message = hint.message ?? top;
+  if (matched !== error && hint.message === undefined) {
+    const inner = messageOf(matched);
+    if (inner !== top) message = `${top}: ${inner}`;
+  }
+  const retryAfterMs =
+    typeof hint.retryAfterMs === 'number' && hint.retryAfterMs >= 0 && Number.isFinite(hint.retryAfterMs)
+      ? Math.ceil(hint.retryAfterMs)
+      : undefined;
+  return new ClassifiedFault(
+    category,
+    typeof hint.retryable === 'boolean' ? hint.retryable : isRetryableByDefault(category),
+    message,
+    error,
+    hint.suggestions ?? suggestionsFor(category, hint.code, hint.status),
+    source,
+    retryAfterMs,
+    hint.status,
+    hint.code,
+  );
+}
+
+/**
+ * The one concrete Fault. A class (rather than a literal) so that a fault passed along and
+ * classified again is recognised and kept as it is. Optional fields are only set when known,
+ * so a fault serialises to JSON without `undefined` noise.
+ */
+class ClassifiedFault implements Fault {
+  declare readonly retryAfterMs?: number;
+  declare readonly status?: number;
+  declare readonly code?: string;
+  constructor(
+    readonly category: Fault['category'],
+    readonly retryable: boolean,
+    readonly message: string,
+    readonly cause: unknown,
+    readonly suggestions: readonly string[],
+    readonly source: string,
+    retryAfterMs: number | undefined,
+    status: number | undefined,
+    code: string | undefined,
+  ) {
+    const self = this as { retryAfterMs?: number; status?: number; code?: string };
+    if (retryAfterMs !== undefined) self.retryAfterMs = retryAfterMs;
+    if (status !== undefined) self.status = status;
+    if (code !== undefined) self.code = code;
+  }
+}
+
+/** True for a value that `classify` produced. */
+export function isFault(value: unknown): value is Fault {
+  return value instanceof ClassifiedFault;
+}

@@ -1,0 +1,112 @@
+import type { Fault, FaultCategory } from './fault.js';
+
+/**
+ * Base of every error lifeline throws. Each one declares its own category, so `classify`
+ * takes it at its word, and carries `retryAfterMs` when waiting would help.
+ */
+export abstract class LifelineError extends Error {
+  abstract readonly category: FaultCategory;
+  abstract readonly retryable: boolean;
+  readonly retryAfterMs?: number;
+
+  constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    if (options?.retryAfterMs !== undefined) this.retryAfterMs = options.retryAfterMs;
+  }
+}
+
+/** A circuit breaker is open (or isolated) and refused the call without running it. */
+export class BrokenCircuitError extends LifelineError {
+  readonly category = 'unavailable' as const;
+  readonly retryable = true;
+  constructor(
+    message = 'The circuit breaker is open: the call was not made',
+    options?: { retryAfterMs?: number; cause?: unknown; isolated?: boolean },
+  ) {
+    super(message, options);
+    this.isolated = options?.isolated ?? false;
+  }
+  /** True when a person isolated the breaker by hand; it stays open until reset. */
+  readonly isolated: boolean;
+}
+
+/** A bulkhead had no free slot and no room in its queue. */
+export class BulkheadRejectedError extends LifelineError {
+  readonly category = 'unavailable' as const;
+  readonly retryable = true;
+  constructor(
+    readonly maxConcurrent: number,
+    readonly maxQueued: number,
+  ) {
+    super(`The bulkhead is full (${maxConcurrent} running, ${maxQueued} queued): the call was rejected`);
+  }
+}
+
+/** A rate limiter had no token and was told not to wait (or the wait was too long). */
+export class RateLimitedError extends LifelineError {
+  readonly category = 'rate_limit' as const;
+  readonly retryable = true;
+  constructor(retryAfterMs: number) {
+    super(`The rate limit is reached: next token in ${Math.ceil(retryAfterMs)} ms`, { retryAfterMs });
+  }
+}
+
+/** An operation ran longer than its deadline. */
+export class TimeoutError extends LifelineError {
+  readonly category = 'timeout' as const;
+  readonly retryable = true;
+  constructor(
+    readonly timeoutMs: number,
+    options?: { cause?: unknown },
+  ) {
+    super(`The operation timed out after ${timeoutMs} ms`, options);
+  }
+}
+
+/**
+ * A retry policy gave up. `cause` is the last error thrown, `lastFault` its classification;
+ * the category is the last fault's, and it is not retryable: it was retried already.
+ */
+export class RetriesExhaustedError extends LifelineError {
+  readonly category: FaultCategory;
+  readonly retryable = false;
+  constructor(
+    readonly attempts: number,
+    readonly totalDelayMs: number,
+    readonly lastFault: Fault,
+    reason?: string,
+  ) {
+    super(
+      `Gave up after ${attempts} attempt${attempts === 1 ? '' : 's'} (${Math.round(totalDelayMs)} ms waiting)` +
+        `${reason ? `: ${reason}` : ''}; last error: ${lastFault.message}`,
+      { cause: lastFault.cause },
+    );
+    this.category = lastFault.category;
+  }
+}
+
+/** An option or input was invalid. Thrown where it enters, naming the option and its value. */
+export class ConfigError extends LifelineError {
+  readonly category = 'validation' as const;
+  readonly retryable = false;
+  constructor(
+    readonly option: string,
+    readonly value: unknown,
+    expected: string,
+  ) {
+    super(`Invalid option ${option}: ${describeValue(value)} (expected ${expected})`);
+  }
+}
+
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return 'a function';
+  try {
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+}

@@ -1,0 +1,16 @@
+export type { Classifier, ClassifyContext, Fault, FaultCategory, FaultHint } from './fault.js';
+export { FAULT_CATEGORIES, isFaultCategory, isRetryableByDefault } from './fault.js';
+export { builtinClassifiers, classify, createClassifier, isFault } from './classify.js';
+export type { ClassifierOptions, ClassifyFunction } from './classify.js';
+export {
+  BrokenCircuitError,
+  BulkheadRejectedError,
+  ConfigError,
+  LifelineError,
+  RateLimitedError,
+  RetriesExhaustedError,
+  TimeoutError,
+} from './errors.js';
+export { parseRetryAfter, retryAfterFromHeaders } from './retry-after.js';
+export { suggestionsFor } from './suggestions.js';
+export { categoryOfStatus } from './classifiers/http.js';

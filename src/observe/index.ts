@@ -1,0 +1,2 @@
+export { Events } from './events.js';
+export type { Listener } from './events.js';

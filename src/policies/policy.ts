@@ -1,0 +1,89 @@
+import type { Fault, FaultCategory } from '../faults/fault.js';
+import type { Events } from '../observe/events.js';
+
+/**
+ * Every policy has the same shape: made from validated options, it runs a function through
+ * `execute(fn, options)`, emits typed events and keeps stats.
+ */
+
+/** Who is calling and about what: travels with every event and error report. */
+export interface OperationContext {
+  /** What is being done, e.g. `download_video`. */
+  readonly name: string;
+  /** Key-values that identify the work, e.g. `{ videoId, service }`. */
+  readonly attributes?: Readonly<Record<string, unknown>>;
+}
+
+export interface ExecuteOptions {
+  /** Aborts the whole execution, waits included. */
+  readonly signal?: AbortSignal;
+  /** The operation, by name or with attributes. */
+  readonly operation?: string | OperationContext;
+  /**
+   * The context an outer layer is running under (set by `pipeline` and by policies that call
+   * other policies). A policy that does not change the signal or attempt passes it on as it is,
+   * so nesting allocates nothing; `signal` and `operation` above are ignored when it is set.
+   */
+  readonly context?: ExecuteContext;
+}
+
+/** What the protected function receives. */
+export interface ExecuteContext {
+  /** Aborts when the caller aborts, a timeout fires, a hedge loses, or the worker loses its lease. */
+  readonly signal: AbortSignal;
+  /** 1 for the first attempt; a retry policy counts up. */
+  readonly attempt: number;
+  /** The fault that ended the previous attempt, if any. */
+  readonly previousFault?: Fault;
+  readonly operation?: OperationContext;
+}
+
+export type Operation<T> = (context: ExecuteContext) => PromiseLike<T> | T;
+
+/** Counters every policy keeps; policies add their own fields. */
+export interface PolicyStats {
+  /** Calls that entered the policy. */
+  readonly executions: number;
+  readonly successes: number;
+  readonly failures: number;
+  readonly failuresByCategory: Readonly<Partial<Record<FaultCategory, number>>>;
+  /** Calls refused without running (open breaker, full bulkhead, no token, budget spent). */
+  readonly rejections: number;
+  /** Extra attempts made (retry, hedge). */
+  readonly retries: number;
+}
+
+export interface Policy<EventMap extends object = object> {
+  /** The kind of policy, e.g. `retry`, `circuitBreaker`. */
+  readonly kind: string;
+  readonly events: Events<EventMap>;
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T>;
+  stats(): PolicyStats;
+  /** A one-line human description (used by `pipeline.describe()`). */
+  describe(): string;
+}
+
+/** A signal that never aborts, shared by every execution whose caller passed none. */
+export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
+
+/**
+ * The context for a call: the outer layer's if there is one, else a fresh one for attempt 1.
+ * Policies that neither change the signal nor count attempts forward this object untouched.
+ */
+export function contextFrom(options: ExecuteOptions | undefined): ExecuteContext {
+  if (options === undefined) return ROOT_CONTEXT;
+  if (options.context !== undefined) return options.context;
+  if (options.signal === undefined && options.operation === undefined) return ROOT_CONTEXT;
+  const operation = toOperation(options.operation);
+  return operation === undefined
+    ? { signal: options.signal ?? NEVER_ABORTED, attempt: 1 }
+    : { signal: options.signal ?? NEVER_ABORTED, attempt: 1, operation };
+}
+
+/** Shared context of a call with no signal, no operation, first attempt. Never mutated. */
+const ROOT_CONTEXT: ExecuteContext = Object.freeze({ signal: NEVER_ABORTED, attempt: 1 });
+
+export function toOperation(operation: ExecuteOptions['operation']): OperationContext | undefined {
+  if (operation === undefined) return undefined;
+  return typeof operation === 'string' ? { name: operation } : operation;
+}

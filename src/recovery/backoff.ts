@@ -1,0 +1,136 @@
+import { ConfigError } from '../faults/errors.js';
+import * as check from '../config/validate.js';
+import type { RandomSource } from './random.js';
+
+export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
+
+/**
+ * A backoff schedule is a value: the delay before retry number `attempt` (1 = the first
+ * retry). Schedules are shared by the retry policy, the breaker's half-open timing, the
+ * health monitor and polling.
+ */
+export interface Backoff {
+  readonly kind: 'constant' | 'linear' | 'exponential';
+  /** Upper bound of any delay this schedule returns. */
+  readonly maxDelayMs: number;
+  /**
+   * The delay before retry `attempt` (>= 1). `previousMs` is the delay returned for the
+   * previous attempt (decorrelated jitter grows from it); `random` is the jitter source.
+   */
+  delay(attempt: number, previousMs?: number, random?: RandomSource): number;
+  /** Lower and upper bounds of `delay(attempt)` whatever the random source says. */
+  bounds(attempt: number): { readonly min: number; readonly max: number };
+  /** The same schedule with every delay scaled by `factor` (still capped). */
+  scaled(factor: number): Backoff;
+}
+
+export interface ConstantBackoffOptions {
+  readonly delayMs: number;
+  readonly jitter?: Jitter;
+}
+
+export interface LinearBackoffOptions {
+  readonly initialMs: number;
+  /** Added per attempt (default: initialMs). */
+  readonly stepMs?: number;
+  readonly maxDelayMs?: number;
+  readonly jitter?: Jitter;
+}
+
+export interface ExponentialBackoffOptions {
+  /** The first retry's delay before jitter (default 1000). */
+  readonly initialMs?: number;
+  /** Growth per attempt (default 2). */
+  readonly factor?: number;
+  /** The cap (default 30 000). */
+  readonly maxDelayMs?: number;
+  /** Default 'full': uniformly random between 0 and the exponential delay. */
+  readonly jitter?: Jitter;
+}
+
+const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
+
+class Schedule implements Backoff {
+  constructor(
+    readonly kind: Backoff['kind'],
+    private readonly base: (attempt: number) => number,
+    private readonly initialMs: number,
+    readonly maxDelayMs: number,
+    private readonly jitter: Jitter,
+  ) {}
+
+  delay(attempt: number, previousMs = 0, random: RandomSource = Math.random): number {
+    const n = attempt >= 1 ? Math.floor(attempt) : 1;
+    const ceiling = Math.min(this.maxDelayMs, this.base(n));
+    switch (this.jitter) {
+      case 'none':
+        return ceiling;
+      case 'full':
+        return random() * ceiling;
+      case 'equal':
+        return ceiling / 2 + random() * (ceiling / 2);
+      case 'decorrelated': {
+        // Grows from the previous delay: uniform in [initial, 3 × previous], capped.
+        const low = Math.min(this.initialMs, this.maxDelayMs);
+        const high = Math.min(this.maxDelayMs, Math.max(low, (previousMs > 0 ? previousMs : low) * 3));
+        return low + random() * (high - low);
+      }
+    }
+  }
+
+  bounds(attempt: number): { min: number; max: number } {
+    const n = attempt >= 1 ? Math.floor(attempt) : 1;
+    const ceiling = Math.min(this.maxDelayMs, this.base(n));
+    switch (this.jitter) {
+      case 'none':
+        return { min: ceiling, max: ceiling };
+      case 'full':
+        return { min: 0, max: ceiling };
+      case 'equal':
+        return { min: ceiling / 2, max: ceiling };
+      case 'decorrelated':
+        return { min: Math.min(this.initialMs, this.maxDelayMs), max: this.maxDelayMs };
+    }
+  }
+
+  scaled(factor: number): Backoff {
+    check.nonNegativeNumber('factor', factor);
+    if (factor === 1) return this;
+    const maxDelayMs = this.maxDelayMs * factor;
+    return new Schedule(this.kind, (n) => this.base(n) * factor, this.initialMs * factor, maxDelayMs, this.jitter);
+  }
+}
+
+function jitterOption(value: unknown, fallback: Jitter): Jitter {
+  return value === undefined ? fallback : check.oneOf('jitter', value, JITTERS);
+}
+
+export function constantBackoff(options: ConstantBackoffOptions | number): Backoff {
+  const opts = typeof options === 'number' ? { delayMs: options } : options;
+  const delayMs = check.nonNegativeNumber('delayMs', opts.delayMs);
+  const jitter = jitterOption(opts.jitter, 'none');
+  return new Schedule('constant', () => delayMs, delayMs, delayMs, jitter);
+}
+
+export function linearBackoff(options: LinearBackoffOptions): Backoff {
+  const initialMs = check.nonNegativeNumber('initialMs', options.initialMs);
+  const stepMs = check.nonNegativeNumber('stepMs', options.stepMs ?? initialMs);
+  const maxDelayMs = check.limit('maxDelayMs', options.maxDelayMs ?? Number.POSITIVE_INFINITY);
+  const jitter = jitterOption(options.jitter, 'none');
+  return new Schedule('linear', (n) => initialMs + stepMs * (n - 1), initialMs, maxDelayMs, jitter);
+}
+
+export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
+  const initialMs = check.nonNegativeNumber('initialMs', options.initialMs ?? 1000);
+  const factor = check.nonNegativeNumber('factor', options.factor ?? 2);
+  if (factor < 1) throw new ConfigError('factor', factor, 'a number >= 1 (a backoff that shrinks is not a backoff)');
+  const maxDelayMs = check.nonNegativeNumber('maxDelayMs', options.maxDelayMs ?? 30_000);
+  if (maxDelayMs < initialMs) throw new ConfigError('maxDelayMs', maxDelayMs, `a number >= initialMs (${initialMs})`);
+  const jitter = jitterOption(options.jitter, 'full');
+  // Past ~1000 doublings the base is Infinity; min() with the (finite) cap keeps delays finite.
+  return new Schedule('exponential', (n) => initialMs * factor ** (n - 1), initialMs, maxDelayMs, jitter);
+}
+
+export function isBackoff(value: unknown): value is Backoff {
+  return value instanceof Schedule;
+}

@@ -1,0 +1,197 @@
+import * as check from '../config/validate.js';
+import { ConfigError } from '../faults/errors.js';
+import { FAULT_CATEGORIES, type Fault, type FaultCategory } from '../faults/fault.js';
+import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';
+import type { RandomSource } from './random.js';
+import { type PauseRule, type RecoveryRule, type RecoveryRuleInput, type RetryRule, categoryRecord, normaliseRule } from './rules.js';
+
+/** What to do now. `give_up` is a retry or pause rule that ran out of attempts, time or patience. */
+export type DecisionAction = 'retry' | 'pause' | 'skip' | 'abort' | 'fallback' | 'give_up';
+
+export interface Decision {
+  readonly action: DecisionAction;
+  /** How long to wait before the next attempt (retry) or before resuming (pause); 0 otherwise. */
+  readonly delayMs: number;
+  /** One sentence a person can read in a log: why this action. */
+  readonly reason: string;
+  readonly suggestions: readonly string[];
+  readonly fault: Fault;
+  /** The attempt that failed (1 = the first). */
+  readonly attempt: number;
+}
+
+export interface DecideInput {
+  /** The attempt that just failed, 1 for the first. */
+  readonly attempt: number;
+  /** Time since the first attempt started. */
+  readonly elapsedMs?: number;
+  /** The previous delay, for decorrelated jitter. */
+  readonly previousDelayMs?: number;
+}
+
+export interface RecoveryPlanOptions {
+  /** Per-category rules, replacing the defaults for those categories. */
+  readonly rules?: Partial<Record<FaultCategory, RecoveryRuleInput>>;
+  /** Scale the backoff of a category: `{ rate_limit: 3, network: 0.5 }`. A server's Retry-After is never scaled down. */
+  readonly delayMultipliers?: Partial<Record<FaultCategory, number>>;
+  /** Attempts in all (the first included) per category, overriding the rule's. */
+  readonly maxAttempts?: Partial<Record<FaultCategory, number>>;
+  /** Backoff for retry rules that name none (default: exponential, 1 s × 2, 30 s cap, full jitter). */
+  readonly backoff?: Backoff;
+  /** Jitter source (seed it in tests). */
+  readonly random?: RandomSource;
+}
+
+const DEFAULT_RETRY_ATTEMPTS = 5;
+const DEFAULT_MAX_WAIT_MS = 5 * 60_000;
+const DEFAULT_MAX_PAUSE_MS = 60 * 60_000;
+const DEFAULT_PAUSE_BACKOFF = exponentialBackoff({ initialMs: 5_000, maxDelayMs: 5 * 60_000, jitter: 'equal' });
+
+/** The plan services converge on; see docs/architecture.md for the reasoning. */
+export const DEFAULT_RULES: Readonly<Record<FaultCategory, RecoveryRule>> = Object.freeze({
+  auth: { action: 'abort' },
+  rate_limit: { action: 'pause', maxAttempts: 10 },
+  network: { action: 'retry', maxAttempts: DEFAULT_RETRY_ATTEMPTS },
+  timeout: { action: 'retry', maxAttempts: DEFAULT_RETRY_ATTEMPTS },
+  unavailable: { action: 'retry', maxAttempts: DEFAULT_RETRY_ATTEMPTS },
+  conflict: { action: 'retry', maxAttempts: DEFAULT_RETRY_ATTEMPTS },
+  validation: { action: 'skip' },
+  permanent: { action: 'skip' },
+  resource: { action: 'abort' },
+  cancelled: { action: 'abort' },
+  unknown: { action: 'retry', maxAttempts: 3 },
+});
+
+interface ResolvedRule {
+  readonly action: RecoveryRule['action'];
+  readonly maxAttempts: number;
+  readonly backoff: Backoff;
+  readonly maxWaitMs: number;
+  readonly maxElapsedMs: number;
+  readonly multiplier: number;
+}
+
+/**
+ * A recovery plan maps each fault category to an action. The same plan drives in-process
+ * retries and durable workers, so a service states its recovery rules once.
+ */
+export class RecoveryPlan {
+  private readonly resolved: Readonly<Record<FaultCategory, ResolvedRule>>;
+  private readonly random: RandomSource;
+
+  constructor(options: RecoveryPlanOptions = {}) {
+    const opts = check.plainObject('plan', options);
+    check.knownKeys('plan', opts, ['rules', 'delayMultipliers', 'maxAttempts', 'backoff', 'random']);
+    const rules = categoryRecord('rules', options.rules, normaliseRule);
+    const multipliers = categoryRecord('delayMultipliers', options.delayMultipliers, check.nonNegativeNumber);
+    const attempts = categoryRecord('maxAttempts', options.maxAttempts, check.countLimit);
+    if (options.backoff !== undefined && !isBackoff(options.backoff)) {
+      throw new ConfigError('backoff', options.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');
+    }
+    const backoff = options.backoff ?? exponentialBackoff();
+    this.random = options.random === undefined ? Math.random : check.fn('random', options.random);
+    const resolved = {} as Record<FaultCategory, ResolvedRule>;
+    for (const category of FAULT_CATEGORIES) {
+      const rule = rules[category] ?? DEFAULT_RULES[category];
+      const waiting = rule.action === 'retry' || rule.action === 'pause' ? (rule as RetryRule | PauseRule) : undefined;
+      const pause = rule.action === 'pause';
+      resolved[category] = Object.freeze({
+        action: rule.action,
+        maxAttempts: attempts[category] ?? waiting?.maxAttempts ?? (pause ? 10 : DEFAULT_RETRY_ATTEMPTS),
+        backoff: waiting?.backoff ?? (pause ? DEFAULT_PAUSE_BACKOFF : backoff),
+        maxWaitMs: waiting?.maxWaitMs ?? (pause ? DEFAULT_MAX_PAUSE_MS : DEFAULT_MAX_WAIT_MS),
+        maxElapsedMs: waiting?.maxElapsedMs ?? Number.POSITIVE_INFINITY,
+        multiplier: multipliers[category] ?? 1,
+      });
+    }
+    this.resolved = Object.freeze(resolved);
+  }
+
+  /** The rule in force for a category, with every default filled in. */
+  rule(category: FaultCategory): ResolvedRule {
+    return this.resolved[category];
+  }
+
+  /** Decides what to do about `fault`, which ended attempt number `input.attempt`. */
+  decide(fault: Fault, input: DecideInput): Decision {
+    const attempt = input.attempt;
+    const rule = this.resolved[fault.category];
+    const base = { fault, attempt, suggestions: fault.suggestions };
+    switch (rule.action) {
+      case 'skip':
+        return { ...base, action: 'skip', delayMs: 0, reason: `${label(fault)}: not retried (${fault.category} errors are skipped)` };
+      case 'abort':
+        return { ...base, action: 'abort', delayMs: 0, reason: `${label(fault)}: stopping (${fault.category} errors abort the work)` };
+      case 'fallback':
+        return { ...base, action: 'fallback', delayMs: 0, reason: `${label(fault)}: using the fallback` };
+    }
+    if (!fault.retryable) {
+      return { ...base, action: 'skip', delayMs: 0, reason: `${label(fault)}: marked not retryable` };
+    }
+    if (attempt >= rule.maxAttempts) {
+      return {
+        ...base,
+        action: 'give_up',
+        delayMs: 0,
+        reason: `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
+      };
+    }
+    const backoffMs = rule.backoff.delay(attempt, input.previousDelayMs, this.random) * rule.multiplier;
+    // Never come back earlier than the server asked.
+    const delayMs = Math.ceil(fault.retryAfterMs === undefined ? backoffMs : Math.max(fault.retryAfterMs, backoffMs));
+    if (delayMs > rule.maxWaitMs) {
+      return {
+        ...base,
+        action: 'give_up',
+        delayMs: 0,
+        reason: `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`,
+      };
+    }
+    if ((input.elapsedMs ?? 0) + delayMs > rule.maxElapsedMs) {
+      return {
+        ...base,
+        action: 'give_up',
+        delayMs: 0,
+        reason: `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`,
+      };
+    }
+    const asked = fault.retryAfterMs !== undefined ? ' as the server asked' : '';
+    return {
+      ...base,
+      action: rule.action,
+      delayMs,
+      reason:
+        rule.action === 'pause'
+          ? `${label(fault)}: pausing for ${formatMs(delayMs)}${asked}`
+          : `${label(fault)}: retry ${attempt + 1}/${rule.maxAttempts === Number.POSITIVE_INFINITY ? '∞' : rule.maxAttempts} in ${formatMs(delayMs)}${asked}`,
+    };
+  }
+
+  /** One row per category, for docs, logs and the CLI. */
+  describe(): { category: FaultCategory; action: string; maxAttempts: number; multiplier: number }[] {
+    return FAULT_CATEGORIES.map((category) => {
+      const r = this.resolved[category];
+      return { category, action: r.action, maxAttempts: r.maxAttempts, multiplier: r.multiplier };
+    });
+  }
+}
+
+export function recoveryPlan(options?: RecoveryPlanOptions): RecoveryPlan {
+  return new RecoveryPlan(options);
+}
+
+/** The default plan, shared; plans are immutable. */
+export const defaultPlan: RecoveryPlan = new RecoveryPlan();
+
+function label(fault: Fault): string {
+  const detail = fault.status ?? fault.code;
+  return detail === undefined ? fault.category : `${fault.category} (${detail})`;
+}
+
+export function formatMs(ms: number): string {
+  if (ms === Number.POSITIVE_INFINITY) return 'forever';
+  if (ms < 1000) return `${Math.round(ms)} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s`;
+  if (ms < 3_600_000) return `${(ms / 60_000).toFixed(1)} min`;
+  return `${(ms / 3_600_000).toFixed(1)} h`;
+}

@@ -1,0 +1,2 @@
+export type { CancelTimer, Clock, TimerOptions } from './clock.js';
+export { systemClock } from './system-clock.js';
