@@ -1,1 +1,23 @@
-export {};
+export type {
+  AttemptRecord,
+  CheckpointRecord,
+  ClaimedJob,
+  ClaimRequest,
+  DeadLetter,
+  DeadLetterQuery,
+  DeadLetterSelector,
+  DurableStore,
+  EnqueueResult,
+  FaultSummary,
+  JobRecord,
+  JobState,
+  LeaseRef,
+  NewJob,
+  Outcome,
+  PurgeQuery,
+  QueueCounts,
+  RetentionBound,
+  RetentionPolicy,
+  SettleResult,
+} from './store.js';
+export { JobNotFoundError, LeaseLostError, NotALifelineStoreError, SchemaVersionError } from './errors.js';

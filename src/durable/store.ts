@@ -1,0 +1,306 @@
+import type { FaultCategory } from '../faults/fault.js';
+
+/**
+ * The store behind durable queues, workers and checkpointers.
+ *
+ * Every method is async and atomic: it either happens completely or not at all, so a Redis
+ * store can implement each one as a single Lua script and a SQL store as one transaction.
+ * The store holds no clock: every time it needs arrives as an argument in wall-clock epoch
+ * milliseconds (`clock.wallTime()`), so many processes on one store agree on time and tests
+ * can drive it with a virtual clock.
+ *
+ * Payloads, checkpoints and suggestions cross this interface as JSON text already validated by
+ * the caller (see `payload.ts`); a store stores and returns the text untouched.
+ *
+ * Vocabulary:
+ * - A job is *waiting* when it can run now (`runAt <= now`), *delayed* when `runAt > now`,
+ *   *running* while a worker holds its lease, *completed* or *dead* (dead-lettered) at the end.
+ *   Waiting and delayed are one stored state; only `runAt` tells them apart.
+ * - A *lease* is given by `claim` and carries a fencing *token*, unique per claim. Every write
+ *   about a running job names `{ id, token }` and is refused once another claim took the job.
+ * - A lease whose `leaseUntil` has passed may be taken by the next `claim` (the worker died or
+ *   stalled). Until somebody does, the old holder may still renew or settle it.
+ */
+export interface DurableStore {
+  /** A short name for logs and health reports: `memory`, `sqlite`, `redis`. */
+  readonly kind: string;
+
+  /**
+   * Adds jobs, all or none. For a job whose `idempotencyKey` already names a job in the same
+   * queue (in any state, until retention removes it), nothing is stored and the existing job's
+   * id is returned with `created: false`; duplicates within one call are resolved the same way
+   * (the first wins). Results are in input order.
+   */
+  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]>;
+
+  /**
+   * Takes up to `limit` jobs of `queue` in one atomic step, highest priority first, then
+   * earliest `runAt`, then enqueue order. Claimable: waiting jobs with `runAt <= now`, and
+   * running jobs whose lease expired (`leaseUntil <= now`); the latter get an attempt record
+   * with outcome `lease_lost` appended to their history.
+   *
+   * Each claimed job gets a new token, `leaseUntil = now + leaseMs`, `attempt + 1` and
+   * `strikes + 1`. A job whose `strikes` already reached `maxStrikes` (it was claimed that many
+   * times and never settled: it keeps killing its worker) is not returned; it is moved to the
+   * dead letters with category `resource` and a message saying so.
+   *
+   * A paused queue (see `pause`) returns no job.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+
+  /**
+   * Extends the leases still held: `leaseUntil = now + leaseMs` for every `{ id, token }` that
+   * matches a running job. Returns the ids whose lease is lost (taken by another claim,
+   * settled, or gone); their holders must stop working on them.
+   */
+  renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]>;
+
+  /**
+   * Records the outcome of many running jobs in one atomic step. Each outcome applies only when
+   * its `{ id, token }` still holds the lease; the others are skipped and their ids returned in
+   * `lost`. Applied outcomes reset `strikes` to 0 (the job did not kill its worker).
+   * - `complete`: state completed, `finishedAt = now`.
+   * - `retry`: back to waiting with `runAt`, the attempt record appended to history.
+   * - `dead`: dead-lettered with the fault, the attempt record appended, `finishedAt = now`.
+   * - `release`: back to waiting at `runAt` (default now); with `refund`, the attempt count
+   *   goes back by one (the run did not count: shutdown, abort, a queue-wide pause).
+   */
+  settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult>;
+
+  /**
+   * Saves the job's checkpoint (JSON text) if the lease is still held; returns false otherwise
+   * and writes nothing. The checkpoint survives retries, releases and dead-lettering, and is
+   * given back by `claim` and in the dead letter.
+   */
+  saveJobCheckpoint(lease: LeaseRef, checkpoint: string, now: number): Promise<boolean>;
+
+  /**
+   * Pauses a queue: `claim` returns nothing until `until` (epoch ms), or until `resume` when
+   * `until` is null. A pause with an earlier `until` than one in force does not shorten it
+   * unless `replace` is true. Running jobs are not touched.
+   */
+  pause(queue: string, until: number | null, now: number, replace?: boolean): Promise<void>;
+
+  /** Ends a pause at once. Resuming a queue that is not paused does nothing. */
+  resume(queue: string): Promise<void>;
+
+  /** Sizes of one queue at `now`. A queue never used reports zeros. */
+  stats(queue: string, now: number): Promise<QueueCounts>;
+
+  /** Names of the queues that hold any job or pause state, sorted. */
+  queues(): Promise<string[]>;
+
+  /** One job in any state, or undefined when there is no such id (or retention removed it). */
+  getJob(id: string): Promise<JobRecord | undefined>;
+
+  /** Dead letters matching the query, newest `deadAt` first. */
+  listDead(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+
+  /**
+   * Puts dead letters back to waiting (`runAt = now`, attempt 0, strikes 0; history and
+   * checkpoint are kept). By `ids`: throws `JobNotFoundError` naming the first id that is not
+   * a dead letter, and then nothing is written. By `query`: every match. With `dryRun`, only
+   * returns the ids it would requeue. Returns the ids requeued, in the order given / listed.
+   */
+  requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]>;
+
+  /**
+   * Deletes dead letters: those matching the query (`olderThan`, `queue`, `category`), then,
+   * with `keepNewest`, all but the newest N of what is left in scope. Returns how many.
+   */
+  purgeDead(query: PurgeQuery): Promise<number>;
+
+  /**
+   * Applies retention: deletes completed jobs and dead letters older than the `maxAgeMs` or
+   * beyond the newest `maxCount` of their queue (Infinity = no bound). Returns counts deleted.
+   */
+  prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }>;
+
+  /** A checkpoint by key (the Checkpointer's progress), or undefined. */
+  getCheckpoint(key: string): Promise<CheckpointRecord | undefined>;
+  /** Writes a checkpoint atomically, replacing any previous value. */
+  putCheckpoint(key: string, value: string, now: number): Promise<void>;
+  /** Deletes a checkpoint; returns whether one existed. */
+  deleteCheckpoint(key: string): Promise<boolean>;
+  /** Checkpoints whose key starts with `prefix` (all when omitted), sorted by key. */
+  listCheckpoints(prefix?: string): Promise<CheckpointRecord[]>;
+
+  /** Resolves when the store answers; rejects with the underlying error otherwise. */
+  ping(): Promise<void>;
+
+  /** Releases connections and file handles. Calling it twice is harmless. */
+  close(): Promise<void>;
+}
+
+export interface NewJob {
+  readonly queue: string;
+  /** JSON text. */
+  readonly payload: string;
+  /** Higher runs first. Default 0. */
+  readonly priority: number;
+  /** Epoch ms before which the job is not claimed. */
+  readonly runAt: number;
+  readonly idempotencyKey?: string;
+  /** Attempts in all for this job, overriding the plan's (undefined: the plan decides). */
+  readonly maxAttempts?: number;
+}
+
+export interface EnqueueResult {
+  readonly id: string;
+  /** False when an idempotency key matched an existing job. */
+  readonly created: boolean;
+}
+
+export interface ClaimRequest {
+  readonly queue: string;
+  readonly workerId: string;
+  /** The most jobs to take. */
+  readonly limit: number;
+  readonly leaseMs: number;
+  readonly now: number;
+  /** Crash-loop limit: claims without any settle before the job is dead-lettered. */
+  readonly maxStrikes: number;
+}
+
+/** Identifies one claim of one job. */
+export interface LeaseRef {
+  readonly id: string;
+  readonly token: string;
+}
+
+export interface ClaimedJob extends LeaseRef {
+  readonly queue: string;
+  readonly payload: string;
+  readonly priority: number;
+  /** This run's number, 1 for the first (refunded runs do not count). */
+  readonly attempt: number;
+  readonly maxAttempts?: number;
+  readonly enqueuedAt: number;
+  readonly runAt: number;
+  readonly leaseUntil: number;
+  /** The last checkpoint saved for this job (JSON text). */
+  readonly checkpoint?: string;
+  readonly idempotencyKey?: string;
+}
+
+/** One run of a job, as kept in its history. */
+export interface AttemptRecord {
+  readonly attempt: number;
+  readonly workerId: string;
+  /** Epoch ms. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly outcome: 'retry' | 'dead' | 'released' | 'lease_lost';
+  readonly category?: FaultCategory;
+  readonly message?: string;
+}
+
+export interface FaultSummary {
+  readonly category: FaultCategory;
+  readonly message: string;
+  readonly suggestions: readonly string[];
+}
+
+export type Outcome =
+  | (LeaseRef & { readonly kind: 'complete' })
+  | (LeaseRef & { readonly kind: 'retry'; readonly runAt: number; readonly record: AttemptRecord })
+  | (LeaseRef & { readonly kind: 'dead'; readonly fault: FaultSummary; readonly record: AttemptRecord })
+  | (LeaseRef & { readonly kind: 'release'; readonly refund: boolean; readonly runAt?: number; readonly record?: AttemptRecord });
+
+export interface SettleResult {
+  /** Ids whose outcome was not applied because the lease was lost. */
+  readonly lost: string[];
+}
+
+export interface QueueCounts {
+  /** Runnable now. */
+  readonly waiting: number;
+  /** Waiting for their `runAt`. */
+  readonly delayed: number;
+  readonly running: number;
+  /** Completed jobs still retained. */
+  readonly completed: number;
+  readonly dead: number;
+  /** Epoch ms until which the queue is paused, `Infinity` until resumed, null when running. */
+  readonly pausedUntil: number | null;
+  /** `runAt` of the oldest waiting job (how long work has been waiting), null when none. */
+  readonly oldestWaitingSince: number | null;
+}
+
+export type JobState = 'waiting' | 'delayed' | 'running' | 'completed' | 'dead';
+
+export interface JobRecord {
+  readonly id: string;
+  readonly queue: string;
+  readonly state: JobState;
+  readonly payload: string;
+  readonly priority: number;
+  /** Runs counted so far. */
+  readonly attempts: number;
+  readonly maxAttempts?: number;
+  readonly enqueuedAt: number;
+  readonly runAt: number;
+  /** Set while running. */
+  readonly leaseUntil?: number;
+  readonly workerId?: string;
+  readonly finishedAt?: number;
+  readonly idempotencyKey?: string;
+  readonly checkpoint?: string;
+  readonly history: readonly AttemptRecord[];
+  /** Set for dead letters. */
+  readonly fault?: FaultSummary;
+}
+
+export interface DeadLetter {
+  readonly id: string;
+  readonly queue: string;
+  readonly payload: string;
+  readonly priority: number;
+  readonly attempts: number;
+  readonly enqueuedAt: number;
+  readonly deadAt: number;
+  readonly fault: FaultSummary;
+  readonly history: readonly AttemptRecord[];
+  readonly checkpoint?: string;
+  readonly idempotencyKey?: string;
+}
+
+export interface DeadLetterQuery {
+  readonly queue?: string;
+  readonly category?: FaultCategory;
+  /** Only dead letters with `deadAt <= olderThan` (epoch ms). */
+  readonly olderThan?: number;
+  /** Only dead letters with `deadAt >= newerThan` (epoch ms). */
+  readonly newerThan?: number;
+  /** At most this many (default: all). */
+  readonly limit?: number;
+}
+
+export type DeadLetterSelector = { readonly ids: readonly string[] } | { readonly query: DeadLetterQuery };
+
+export interface PurgeQuery {
+  readonly queue?: string;
+  readonly category?: FaultCategory;
+  readonly olderThan?: number;
+  /** After the filters above, keep this many newest in scope and delete the rest. */
+  readonly keepNewest?: number;
+}
+
+export interface RetentionBound {
+  /** Delete records whose `finishedAt` is older than this (Infinity: keep by age). */
+  readonly maxAgeMs: number;
+  /** Keep at most this many newest per queue (Infinity: no bound). */
+  readonly maxCount: number;
+}
+
+export interface RetentionPolicy {
+  readonly completed: RetentionBound;
+  readonly dead: RetentionBound;
+}
+
+export interface CheckpointRecord {
+  readonly key: string;
+  /** JSON text. */
+  readonly value: string;
+  readonly updatedAt: number;
+}
