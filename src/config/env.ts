@@ -1,0 +1,263 @@
+import { ConfigError, describeValue } from '../faults/errors.js';
+import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
+
+/**
+ * Options from `LIFELINE_*` environment variables. Every variable is declared once in
+ * `ENV_VARIABLES` (name, default, meaning); `.env.example` and docs/configuration.md list
+ * the same table, and a test keeps them in step.
+ */
+
+type Kind = 'count' | 'positiveCount' | 'ms' | 'positiveMs' | 'jitter' | 'store' | 'logLevel' | 'queue';
+
+export interface EnvVariable {
+  readonly name: string;
+  /** The default as written in `.env.example`; `undefined` = unset means "no limit". */
+  readonly default: string | undefined;
+  readonly kind: Kind;
+  readonly description: string;
+}
+
+const JITTERS: readonly Jitter[] = ['none', 'full', 'equal', 'decorrelated'];
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Every variable `fromEnv()` reads, in the order of `.env.example`. */
+export const ENV_VARIABLES: readonly EnvVariable[] = [
+  { name: 'LIFELINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included.' },
+  { name: 'LIFELINE_RETRY_BASE_DELAY_MS', default: '1000', kind: 'ms', description: 'First retry delay before jitter; doubles per retry.' },
+  { name: 'LIFELINE_RETRY_MAX_DELAY_MS', default: '30000', kind: 'ms', description: 'Cap of one retry delay.' },
+  { name: 'LIFELINE_RETRY_JITTER', default: 'full', kind: 'jitter', description: 'none, full, equal or decorrelated.' },
+  { name: 'LIFELINE_RETRY_MAX_ELAPSED_MS', default: undefined, kind: 'positiveMs', description: 'Give up once this much time has passed since the first attempt (unset: no limit).' },
+  { name: 'LIFELINE_RETRY_MAX_RETRY_AFTER_MS', default: '300000', kind: 'ms', description: 'Give up rather than wait longer than this for a server\'s Retry-After.' },
+  { name: 'LIFELINE_BREAKER_FAILURE_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive failures that open the circuit.' },
+  { name: 'LIFELINE_BREAKER_OPEN_MS', default: '30000', kind: 'positiveMs', description: 'How long the circuit stays open before a half-open probe.' },
+  { name: 'LIFELINE_BREAKER_HALF_OPEN_PROBES', default: '1', kind: 'positiveCount', description: 'Calls let through at once while half-open.' },
+  { name: 'LIFELINE_HEALTH_FAILURE_THRESHOLD', default: '3', kind: 'positiveCount', description: 'Consecutive failed checks that enter failing mode.' },
+  { name: 'LIFELINE_HEALTH_STABILITY_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive good checks that leave failing mode.' },
+  { name: 'LIFELINE_HEALTH_INTERVAL_MS', default: '10000', kind: 'positiveMs', description: 'Check interval while healthy.' },
+  { name: 'LIFELINE_HEALTH_FAILING_BACKOFF_MS', default: '10000', kind: 'positiveMs', description: 'First check delay while failing; doubles per check.' },
+  { name: 'LIFELINE_HEALTH_FAILING_MAX_MS', default: '300000', kind: 'positiveMs', description: 'Cap of the check delay while failing.' },
+  { name: 'LIFELINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
+  { name: 'LIFELINE_WORKER_LEASE_MS', default: '30000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
+  { name: 'LIFELINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
+  { name: 'LIFELINE_STORE', default: 'sqlite:./lifeline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
+  { name: 'LIFELINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
+  { name: 'LIFELINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
+];
+
+/** Where durable state lives, parsed from `sqlite:PATH`, `redis://...` or `memory`. */
+export type StoreLocation =
+  | { readonly kind: 'sqlite'; readonly path: string }
+  | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'memory' };
+
+export interface LifelineEnv {
+  readonly retry: {
+    readonly maxAttempts: number;
+    readonly backoff: Backoff;
+    readonly maxElapsedMs: number;
+    readonly maxRetryAfterMs: number;
+  };
+  readonly breaker: { readonly failureThreshold: number; readonly openMs: number; readonly halfOpenProbes: number };
+  readonly health: {
+    readonly failureThreshold: number;
+    readonly stabilityThreshold: number;
+    readonly intervalMs: number;
+    readonly failingBackoff: Backoff;
+  };
+  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly stopDeadlineMs: number };
+  readonly store: StoreLocation;
+  readonly queue: string;
+  readonly logLevel: LogLevel;
+}
+
+export interface EnvProblem {
+  readonly variable: string;
+  /** The value as found (credentials in a store URL replaced by `***`). */
+  readonly value: string;
+  readonly message: string;
+}
+
+/**
+ * One error for all bad variables, so a deployment is fixed in one round trip. It is a
+ * ConfigError (category `validation`); `problems` has one entry per variable.
+ */
+export class EnvConfigError extends ConfigError {
+  readonly problems: readonly EnvProblem[];
+  constructor(problems: readonly EnvProblem[]) {
+    const first = problems[0] ?? { variable: 'environment', value: '', message: 'invalid' };
+    super(first.variable, first.value, first.message);
+    this.problems = problems;
+    const lines = problems.map((p) => `  ${p.variable}=${describeValue(p.value)}: ${p.message}`);
+    this.message = `${problems.length} invalid LIFELINE_* environment variable${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+  }
+}
+
+export interface FromEnvOptions {
+  /** Reject `LIFELINE_*` variables that are not in `ENV_VARIABLES` (typos). Default true. */
+  readonly strict?: boolean;
+}
+
+/**
+ * Reads the retry, breaker, health-monitor and worker options from `LIFELINE_*` variables.
+ * Unset or empty variables take their documented default. Every bad value is reported at
+ * once in one `EnvConfigError`.
+ */
+export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: FromEnvOptions = {}): LifelineEnv {
+  const problems: EnvProblem[] = [];
+  const values = new Map<string, unknown>();
+  for (const variable of ENV_VARIABLES) {
+    const raw = env[variable.name]?.trim();
+    const text = raw === undefined || raw === '' ? variable.default : raw;
+    if (text === undefined) continue;
+    const parsed = parse(variable.kind, text);
+    if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
+      problems.push({ variable: variable.name, value: redactUrl(text), message: parsed.problem });
+    } else {
+      values.set(variable.name, parsed);
+    }
+  }
+  if (options.strict ?? true) {
+    const known = new Set(ENV_VARIABLES.map((v) => v.name));
+    for (const name of Object.keys(env)) {
+      if (name.startsWith('LIFELINE_') && !known.has(name)) {
+        const near = closest(name, [...known]);
+        problems.push({ variable: name, value: redactUrl(env[name] ?? ''), message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
+      }
+    }
+  }
+  const num = (name: string) => values.get(name) as number;
+  const opt = (name: string) => (values.has(name) ? num(name) : Number.POSITIVE_INFINITY);
+  // Relations between variables are checked only when each one parsed.
+  const between = (low: string, high: string) => {
+    if (values.has(low) && values.has(high) && num(low) > num(high)) {
+      problems.push({ variable: high, value: String(num(high)), message: `must be >= ${low} (${num(low)})` });
+    }
+  };
+  between('LIFELINE_RETRY_BASE_DELAY_MS', 'LIFELINE_RETRY_MAX_DELAY_MS');
+  between('LIFELINE_HEALTH_FAILING_BACKOFF_MS', 'LIFELINE_HEALTH_FAILING_MAX_MS');
+  if (problems.length > 0) throw new EnvConfigError(problems);
+
+  return {
+    retry: {
+      maxAttempts: num('LIFELINE_RETRY_MAX_ATTEMPTS'),
+      backoff: exponentialBackoff({
+        initialMs: num('LIFELINE_RETRY_BASE_DELAY_MS'),
+        maxDelayMs: num('LIFELINE_RETRY_MAX_DELAY_MS'),
+        jitter: values.get('LIFELINE_RETRY_JITTER') as Jitter,
+      }),
+      maxElapsedMs: opt('LIFELINE_RETRY_MAX_ELAPSED_MS'),
+      maxRetryAfterMs: num('LIFELINE_RETRY_MAX_RETRY_AFTER_MS'),
+    },
+    breaker: {
+      failureThreshold: num('LIFELINE_BREAKER_FAILURE_THRESHOLD'),
+      openMs: num('LIFELINE_BREAKER_OPEN_MS'),
+      halfOpenProbes: num('LIFELINE_BREAKER_HALF_OPEN_PROBES'),
+    },
+    health: {
+      failureThreshold: num('LIFELINE_HEALTH_FAILURE_THRESHOLD'),
+      stabilityThreshold: num('LIFELINE_HEALTH_STABILITY_THRESHOLD'),
+      intervalMs: num('LIFELINE_HEALTH_INTERVAL_MS'),
+      failingBackoff: exponentialBackoff({
+        initialMs: num('LIFELINE_HEALTH_FAILING_BACKOFF_MS'),
+        maxDelayMs: num('LIFELINE_HEALTH_FAILING_MAX_MS'),
+        jitter: 'none',
+      }),
+    },
+    worker: {
+      concurrency: num('LIFELINE_WORKER_CONCURRENCY'),
+      leaseMs: num('LIFELINE_WORKER_LEASE_MS'),
+      stopDeadlineMs: num('LIFELINE_WORKER_STOP_DEADLINE_MS'),
+    },
+    store: values.get('LIFELINE_STORE') as StoreLocation,
+    queue: values.get('LIFELINE_QUEUE') as string,
+    logLevel: values.get('LIFELINE_LOG_LEVEL') as LogLevel,
+  };
+}
+
+type Parsed = number | string | StoreLocation | { problem: string };
+
+function parse(kind: Kind, text: string): Parsed {
+  switch (kind) {
+    case 'count':
+    case 'positiveCount':
+    case 'ms':
+    case 'positiveMs': {
+      const unit = kind === 'ms' || kind === 'positiveMs' ? ' (milliseconds)' : '';
+      const min = kind === 'positiveCount' || kind === 'positiveMs' ? 1 : 0;
+      if (!/^\d+$/.test(text)) return { problem: `expected a whole number >= ${min}${unit}` };
+      const n = Number(text);
+      if (!Number.isSafeInteger(n)) return { problem: `too large; expected a whole number${unit}` };
+      if (n < min) return { problem: `expected a whole number >= ${min}${unit}` };
+      return n;
+    }
+    case 'jitter':
+      return (JITTERS as readonly string[]).includes(text) ? text : { problem: `expected one of ${JITTERS.join(', ')}` };
+    case 'logLevel':
+      return (LOG_LEVELS as readonly string[]).includes(text) ? text : { problem: `expected one of ${LOG_LEVELS.join(', ')}` };
+    case 'queue':
+      return text.length <= 200 ? text : { problem: 'expected a queue name of at most 200 characters' };
+    case 'store':
+      return parseStoreLocation(text);
+  }
+}
+
+/**
+ * Parses `sqlite:PATH` (also `sqlite://PATH` and a bare path ending in .db/.sqlite),
+ * `redis://...`/`rediss://...` and `memory`. Messages never echo a password.
+ */
+export function parseStoreLocation(text: string): StoreLocation | { problem: string } {
+  if (text === 'memory' || text === 'memory:') return { kind: 'memory' };
+  if (text.startsWith('redis://') || text.startsWith('rediss://') || text.startsWith('valkey://')) {
+    try {
+      const url = new URL(text);
+      if (url.hostname === '') return { problem: 'a redis URL needs a host, e.g. redis://127.0.0.1:6379' };
+      return { kind: 'redis', url: text.startsWith('valkey://') ? `redis://${text.slice('valkey://'.length)}` : text };
+    } catch {
+      return { problem: 'not a valid URL; expected redis://[user:password@]host:port[/db]' };
+    }
+  }
+  if (text.startsWith('sqlite:')) {
+    const path = text.slice(text.startsWith('sqlite://') ? 'sqlite://'.length : 'sqlite:'.length);
+    if (path === '') return { problem: 'expected sqlite:PATH, e.g. sqlite:./lifeline.db' };
+    return { kind: 'sqlite', path };
+  }
+  if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };
+  return { problem: 'expected sqlite:PATH, redis://host:port or memory' };
+}
+
+/** Replaces the password (and a user name given with it) of a URL with `***`. */
+export function redactUrl(text: string): string {
+  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_match, scheme: string, auth: string) => {
+    if (!auth.includes(':')) return `${scheme}***@`;
+    const user = auth.slice(0, auth.indexOf(':'));
+    return `${scheme}${user === '' ? '' : `${user}:`}***@`;
+  });
+}
+
+/** The known name within two edits of a mistyped one, if any. */
+function closest(name: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
+}
