@@ -51,10 +51,19 @@ export function headerOf(headers: unknown, lowerName: string): string | undefine
     return typeof v === 'string' ? v : undefined;
   }
   let v = headers[lowerName];
-  if (v === undefined) {
-    v = headers[lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())];
-  }
+  if (v === undefined) v = headers[canonicalName(lowerName)];
   if (Array.isArray(v)) v = v[0];
   if (typeof v === 'number') return String(v);
   return typeof v === 'string' ? v : undefined;
+}
+
+// `retry-after` → `Retry-After`; cached, since the same few names are asked for on every error.
+const canonicalNames = new Map<string, string>();
+function canonicalName(lowerName: string): string {
+  let name = canonicalNames.get(lowerName);
+  if (name === undefined) {
+    name = lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    if (canonicalNames.size < 64) canonicalNames.set(lowerName, name);
+  }
+  return name;
 }
