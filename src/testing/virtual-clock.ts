@@ -48,7 +48,7 @@ export class VirtualClock implements Clock {
   }
 
   schedule(ms: number, callback: () => void, _options?: TimerOptions): CancelTimer {
-    const timer: PendingTimer = { id: this.nextId++, at: this.current + Math.max(0, ms), callback };
+    const timer: PendingTimer = { id: this.nextId++, at: this.current + (ms > 0 ? ms : 0), callback }; // NaN or negative: now
     // Keep timers sorted by time, then by creation, so equal deadlines fire in FIFO order.
     let index = this.timers.length;
     while (index > 0 && this.timers[index - 1]!.at > timer.at) index--;

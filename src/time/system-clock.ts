@@ -6,7 +6,8 @@ const MAX_TIMER_MS = 2_147_483_647;
 
 function schedule(ms: number, callback: () => void, options?: TimerOptions): CancelTimer {
   let timer: NodeJS.Timeout | undefined;
-  let remaining = Math.max(0, ms);
+  // NaN and negative delays mean "now", as they do for setTimeout.
+  let remaining = ms > 0 ? ms : 0;
   const arm = () => {
     const step = Math.min(remaining, MAX_TIMER_MS);
     remaining -= step;
