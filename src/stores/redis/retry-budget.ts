@@ -1,0 +1,129 @@
+import type { Redis } from 'ioredis';
+import * as check from '../../config/validate.js';
+import { ConfigError } from '../../faults/errors.js';
+import { Events } from '../../observe/events.js';
+import type { Clock } from '../../time/clock.js';
+import { systemClock } from '../../time/system-clock.js';
+import { objectTag } from './keys.js';
+import { defineScript, runScript } from './script.js';
+import retryBudgetScript from './scripts/retry-budget.lua.js';
+
+const BUDGET = defineScript('retry-budget', retryBudgetScript);
+
+export interface RedisRetryBudgetOptions {
+  /** An ioredis client; lifeline never closes it. */
+  readonly redis: Redis;
+  /** Every process using the same prefix and name shares this budget. */
+  readonly name: string;
+  readonly prefix?: string;
+  /** Retries allowed per first attempt within the window, fleet-wide (default 0.1). */
+  readonly ratio?: number;
+  /** Retries always allowed per window, so a quiet fleet can still retry (default 10). */
+  readonly minRetriesPerWindow?: number;
+  /** The sliding window (default 10 000 ms), kept as 10 buckets. */
+  readonly windowMs?: number;
+  /** `server` (Redis TIME, default) or `caller` (clock.wallTime()). */
+  readonly time?: 'server' | 'caller';
+  /** When Redis cannot be reached, retries are `denied` (default: protect the dependency) or `allowed`. */
+  readonly whenUnreachable?: 'denied' | 'allowed';
+  readonly clock?: Clock;
+}
+
+export interface RedisRetryBudgetEvents {
+  /** A retry was refused: the fleet spent its budget. */
+  exhausted: { readonly name: string; readonly calls: number; readonly retries: number };
+  unreachable: { readonly name: string; readonly error: unknown };
+}
+
+export interface RetryBudgetState {
+  readonly allowed: boolean;
+  /** First attempts recorded in the window by every process. */
+  readonly calls: number;
+  /** Retries granted in the window by every process. */
+  readonly retries: number;
+}
+
+const OPTION_KEYS = ['redis', 'name', 'prefix', 'ratio', 'minRetriesPerWindow', 'windowMs', 'time', 'whenUnreachable', 'clock'];
+const BUCKETS = 10;
+
+/**
+ * A retry budget shared through Redis: every process records its first attempts and asks before
+ * each retry, so retries stay a bounded fraction of the whole fleet's traffic (no retry storm
+ * when a dependency goes down for everyone at once).
+ */
+export class RedisRetryBudget {
+  readonly events = new Events<RedisRetryBudgetEvents>();
+  private readonly redis: Redis;
+  private readonly name: string;
+  private readonly key: string;
+  private readonly ratio: number;
+  private readonly minRetries: number;
+  private readonly windowMs: number;
+  private readonly bucketMs: number;
+  private readonly time: 'server' | 'caller';
+  private readonly whenUnreachable: 'denied' | 'allowed';
+  private readonly clock: Clock;
+
+  constructor(options: RedisRetryBudgetOptions) {
+    check.plainObject('options', options);
+    check.knownKeys('options', options, OPTION_KEYS);
+    if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
+      throw new ConfigError('redis', options.redis, 'an ioredis client');
+    }
+    if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
+    this.redis = options.redis;
+    this.name = options.name;
+    this.key = `${objectTag(options.prefix ?? 'lifeline', 'rb', options.name)}:window`;
+    this.ratio = options.ratio === undefined ? 0.1 : check.nonNegativeNumber('ratio', options.ratio);
+    this.minRetries = options.minRetriesPerWindow === undefined ? 10 : check.nonNegativeInteger('minRetriesPerWindow', options.minRetriesPerWindow);
+    this.windowMs = options.windowMs === undefined ? 10_000 : check.positiveInteger('windowMs', options.windowMs);
+    if (this.windowMs < BUCKETS) throw new ConfigError('windowMs', this.windowMs, `at least ${BUCKETS}`);
+    this.bucketMs = Math.ceil(this.windowMs / BUCKETS);
+    this.time = options.time === undefined ? 'server' : check.oneOf('time', options.time, ['server', 'caller']);
+    this.whenUnreachable =
+      options.whenUnreachable === undefined ? 'denied' : check.oneOf('whenUnreachable', options.whenUnreachable, ['denied', 'allowed']);
+    this.clock = options.clock ?? systemClock;
+  }
+
+  /** Records a first attempt (it earns `ratio` retries for the fleet). */
+  async recordCall(): Promise<RetryBudgetState> {
+    return this.run('call');
+  }
+
+  /** Asks for one retry; `allowed: false` means the fleet's budget is spent: fail fast instead. */
+  async tryRetry(): Promise<RetryBudgetState> {
+    const state = await this.run('retry');
+    if (!state.allowed && this.events.has('exhausted')) {
+      this.events.emit('exhausted', { name: this.name, calls: state.calls, retries: state.retries });
+    }
+    return state;
+  }
+
+  /** The window's counts, changing nothing. */
+  async peek(): Promise<RetryBudgetState> {
+    return this.run('peek');
+  }
+
+  private async run(operation: 'call' | 'retry' | 'peek'): Promise<RetryBudgetState> {
+    const now = this.time === 'server' ? '' : Math.floor(this.clock.wallTime());
+    try {
+      const reply = (await runScript(this.redis, BUDGET, [this.key], [operation, now, this.windowMs, this.bucketMs, this.ratio, this.minRetries])) as [
+        number,
+        number,
+        number,
+      ];
+      return { allowed: reply[0] === 1, calls: reply[1], retries: reply[2] };
+    } catch (error) {
+      if (this.events.has('unreachable')) this.events.emit('unreachable', { name: this.name, error });
+      if (operation === 'retry' && this.whenUnreachable === 'denied') return { allowed: false, calls: 0, retries: 0 };
+      if (operation === 'retry') return { allowed: true, calls: 0, retries: 0 };
+      // Losing one first-attempt record only makes the budget a little stricter.
+      if (operation === 'call') return { allowed: true, calls: 0, retries: 0 };
+      throw error;
+    }
+  }
+
+  describe(): string {
+    return `redisRetryBudget(${this.name}: ${this.ratio * 100}% of calls + ${this.minRetries} per ${this.windowMs} ms)`;
+  }
+}

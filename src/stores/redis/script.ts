@@ -1,0 +1,40 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * A Lua script run by SHA: EVALSHA first (only the hash travels), and on NOSCRIPT — a fresh
+ * connection to a restarted server, a SCRIPT FLUSH — load it once with SCRIPT LOAD and retry.
+ */
+export interface LuaScript {
+  readonly name: string;
+  readonly source: string;
+  readonly sha: string;
+}
+
+export function defineScript(name: string, source: string): LuaScript {
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') };
+}
+
+/** How many SCRIPT LOADs each client has done, for tests and diagnostics. */
+const loadsByClient = new WeakMap<Redis, number>();
+
+export function scriptLoads(client: Redis): number {
+  return loadsByClient.get(client) ?? 0;
+}
+
+function isNoScript(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith('NOSCRIPT');
+}
+
+/** Runs `script` with KEYS and ARGV; loads it on the server the first time the server lacks it. */
+export async function runScript(client: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+  try {
+    return await client.evalsha(script.sha, keys.length, ...keys, ...args);
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+  }
+  const sha = (await client.script('LOAD', script.source)) as string;
+  loadsByClient.set(client, scriptLoads(client) + 1);
+  if (sha !== script.sha) throw new Error(`Redis returned SHA ${sha} for script ${script.name}, expected ${script.sha}`);
+  return client.evalsha(script.sha, keys.length, ...keys, ...args);
+}
