@@ -1,1 +1,33 @@
-export {};
+export type {
+  CheckResultEvent,
+  FlappingEvent,
+  FlappingOptions,
+  HealthMode,
+  HealthMonitorEvents,
+  HealthMonitorOptions,
+  HealthMonitorStats,
+  ModeChangeEvent,
+} from './health-monitor.js';
+export { HealthMonitor, healthMonitor } from './health-monitor.js';
+export type { PollCheck, PollCheckContext, Poller, PollOptions, PollResult } from './poll.js';
+export { PollStoppedError, poll } from './poll.js';
+export type {
+  LoadedEvent,
+  LoadReason,
+  RefreshableEvents,
+  RefreshableLoad,
+  RefreshableLoadContext,
+  RefreshableOptions,
+  RefreshableStats,
+  RefreshFailedEvent,
+  StaleServedEvent,
+} from './refreshable.js';
+export { Refreshable, refreshable } from './refreshable.js';
+export type {
+  RefreshableMapEvents,
+  RefreshableMapLoad,
+  RefreshableMapLoadContext,
+  RefreshableMapOptions,
+  RefreshableMapStats,
+} from './refreshable-map.js';
+export { RefreshableMap, refreshableMap } from './refreshable-map.js';
