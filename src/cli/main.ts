@@ -1,3 +1,45 @@
 #!/usr/bin/env node
-// The `lifeline` command. Subcommands arrive with the CLI issue.
-console.log('lifeline: no commands yet');
+// The `lifeline` command: parse, run, map every error to one line and a meaningful exit code.
+import { CommanderError } from 'commander';
+import { NotALifelineStoreError, SchemaVersionError } from '../durable/errors.js';
+import { CliError, EXIT } from './exit-codes.js';
+import { createProgram } from './program.js';
+import { redact } from './redact.js';
+
+export async function run(argv: readonly string[]): Promise<number> {
+  const program = createProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    return report(error);
+  }
+}
+
+function report(error: unknown): number {
+  if (error instanceof CommanderError) {
+    // Help and --version end through here too, with exit code 0; commander already printed.
+    return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  }
+  if (error instanceof CliError) {
+    process.stderr.write(`lifeline: ${redact(error.message)}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    return error.exitCode;
+  }
+  if (error instanceof NotALifelineStoreError || error instanceof SchemaVersionError) {
+    process.stderr.write(`lifeline: ${redact(error.message)}\n`);
+    return EXIT.storeNotFound;
+  }
+  const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  process.stderr.write(`lifeline: ${redact(message)}\n`);
+  return EXIT.failure;
+}
+
+run(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`lifeline: ${redact(String(error))}\n`);
+    process.exitCode = EXIT.failure;
+  },
+);

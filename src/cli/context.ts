@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { type OpenedStore, openStore, parseStoreOption } from './store.js';
+import { createOutput, type Output } from './output.js';
+
+/** Options every command accepts (declared on the root program). */
+export interface GlobalOptions {
+  readonly store: string;
+  readonly prefix?: string;
+  readonly json?: boolean;
+}
+
+export interface CommandContext {
+  readonly out: Output;
+  readonly opened: OpenedStore;
+  /** Wall-clock epoch ms, as the store expects. */
+  readonly now: () => number;
+}
+
+/** The global options as seen from a (sub)command. */
+export function globalsOf(command: Command): GlobalOptions {
+  return command.optsWithGlobals() as GlobalOptions;
+}
+
+/** Opens the store, runs `body`, always closes the store. */
+export async function withStore<T>(command: Command, body: (context: CommandContext) => Promise<T>): Promise<T> {
+  const globals = globalsOf(command);
+  const out = createOutput(globals.json === true);
+  const location = parseStoreOption(globals.store);
+  const opened = await openStore(location, { create: false, ...(globals.prefix === undefined ? {} : { prefix: globals.prefix }) });
+  try {
+    return await body({ out, opened, now: () => Date.now() });
+  } finally {
+    await opened.store.close();
+  }
+}

@@ -1,0 +1,38 @@
+import { Command, Option } from 'commander';
+import pkg from '../../package.json' with { type: 'json' };
+import { registerCheckpoints } from './commands/checkpoints.js';
+import { registerDead } from './commands/dead.js';
+import { registerStats } from './commands/stats.js';
+
+/** Commands register themselves here; `demo` is added by main.ts so tests can build the rest alone. */
+export function createProgram(): Command {
+  const program = new Command('lifeline')
+    .description('Error recovery for Node.js services and workers: run the demo, inspect queues, dead letters and checkpoints.')
+    .version(pkg.version, '-V, --version')
+    .addOption(
+      new Option('-s, --store <location>', 'sqlite:PATH, redis://[user:pass@]host:port[/db]')
+        .env('LIFELINE_STORE')
+        .default('sqlite:./lifeline.db'),
+    )
+    .option('--prefix <prefix>', 'key prefix of a Redis store')
+    .option('--json', 'machine-readable output on stdout')
+    .showHelpAfterError('(run `lifeline --help` for usage)')
+    .enablePositionalOptions(false)
+    .exitOverride();
+  registerStats(program);
+  registerDead(program);
+  registerCheckpoints(program);
+  program.addHelpText(
+    'after',
+    [
+      '',
+      'Exit codes: 0 ok, 1 failure, 2 usage error, 3 store not found or unreachable, 4 record not found, 130 interrupted.',
+      'Examples:',
+      '  lifeline demo                                  crawl 2,000 items from a flaky local API on ./lifeline-demo.db',
+      '  lifeline stats --store sqlite:./lifeline-demo.db',
+      '  lifeline dead list --category validation --json',
+      '  lifeline dead requeue --queue crawl --dry-run',
+    ].join('\n'),
+  );
+  return program;
+}
