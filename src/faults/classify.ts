@@ -27,6 +27,8 @@ export const builtinClassifiers: readonly Classifier[] = Object.freeze([
   abortClassifier,
 ]);
 
+const BUILTIN: ReadonlySet<Classifier> = new Set(builtinClassifiers);
+
 /** How deep `cause` chains and `AggregateError.errors` are followed. */
 const MAX_VISITS = 16;
 
@@ -74,6 +76,38 @@ function classifyWith(chain: readonly Classifier[], error: unknown, wallTime: ()
   });
 }
 
+/**
+ * Asks one classifier about one value. A classifier that throws, or answers with something
+ * that is not a usable hint (null, a hostile object, a category that does not exist), simply
+ * does not match: classify must never throw, whatever it is given and whoever wrote the classifier.
+ */
+function ask(classifier: Classifier, value: unknown, context: ClassifyContext): FaultHint | undefined {
+  try {
+    const hint = classifier.classify(value, context);
+    if (!isObject(hint)) return undefined;
+    if (BUILTIN.has(classifier)) return hint as FaultHint; // ours are well-formed: no copy on the hot path
+    const category = hint.category;
+    if (!isFaultCategory(category)) return undefined;
+    // Copy the fields once, checking their types, so a getter cannot change its answer later.
+    const { retryable, retryAfterMs, status, code, message, suggestions } = hint;
+    return {
+      category,
+      ...(typeof retryable === 'boolean' ? { retryable } : {}),
+      ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
+      ...(typeof status === 'number' && Number.isFinite(status) ? { status } : {}),
+      ...(typeof code === 'string' ? { code } : {}),
+      ...(typeof message === 'string' && message !== '' ? { message } : {}),
+      ...(isStringArray(suggestions) ? { suggestions: Object.freeze([...suggestions]) } : {}),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+function isStringArray(value: unknown): value is readonly string[] {
+  return Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string');
+}
+
 function classifyValue(chain: readonly Classifier[], error: unknown, context: ClassifyContext): Fault {
   // Already a fault (classified once, passed along): keep it.
   if (isFault(error)) return error;
@@ -83,15 +117,8 @@ function classifyValue(chain: readonly Classifier[], error: unknown, context: Cl
   for (let visits = 0; visits < MAX_VISITS; visits++) {
     for (let i = 0; i < chain.length; i++) {
       const classifier = chain[i]!;
-      let hint: FaultHint | undefined;
-      try {
-        hint = classifier.classify(current, context);
-      } catch {
-        hint = undefined; // A classifier that trips over a hostile value just does not match.
-      }
-      if (hint !== undefined && isFaultCategory(hint.category)) {
-        return toFault(hint, error, current, classifier.name);
-      }
+      const hint = ask(classifier, current, context);
+      if (hint !== undefined) return toFault(hint, error, current, classifier.name);
     }
     // Nothing matched this value: look at what caused it.
     const next = nextCauses(current);
@@ -177,5 +204,9 @@ class ClassifiedFault implements Fault {
 
 /** True for a value that `classify` produced. */
 export function isFault(value: unknown): value is Fault {
-  return value instanceof ClassifiedFault;
+  try {
+    return value instanceof ClassifiedFault;
+  } catch {
+    return false; // instanceof runs a proxy's getPrototypeOf trap, which may throw (or be revoked).
+  }
 }

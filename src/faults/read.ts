@@ -20,6 +20,19 @@ export function numberProp(value: Bag, key: string): number | undefined {
   return typeof v === 'number' && Number.isFinite(v) ? v : undefined;
 }
 
+/**
+ * The class of an error: its `name`, or, when that is the inherited 'Error', its constructor's
+ * name. node-redis defines `class ErrorReply extends Error {}` and friends without setting `name`.
+ */
+export function errorClassName(error: Bag): string | undefined {
+  const name = error.name;
+  if (typeof name === 'string' && name !== 'Error') return name;
+  const ctor = error.constructor;
+  const ctorName = typeof ctor === 'function' ? ctor.name : undefined;
+  if (typeof ctorName === 'string' && ctorName !== '') return ctorName;
+  return typeof name === 'string' ? name : undefined;
+}
+
 /** A human-readable message for any thrown value; never throws. */
 export function messageOf(value: unknown): string {
   try {

@@ -1,5 +1,5 @@
 import type { Classifier, FaultCategory } from '../fault.js';
-import { isObject } from '../read.js';
+import { errorClassName, isObject } from '../read.js';
 
 /** Redis reply errors start with an upper-case code word: `LOADING Redis is loading ...`. */
 const REPLY_CODES: ReadonlyMap<string, FaultCategory> = new Map<string, FaultCategory>([
@@ -29,7 +29,13 @@ const CONNECTION_ERROR_NAMES = new Set([
   'ClientOfflineError',
   'DisconnectsClientError',
   'ReconnectStrategyError',
+  'RootNodesUnavailableError',
 ]);
+
+/** node-redis errors of a command that did not conflict with the data but with a concurrent change. */
+const CONFLICT_ERROR_NAMES = new Set(['WatchError']);
+
+const REPLY_ERROR_NAMES = new Set(['ReplyError', 'ErrorReply', 'SimpleError', 'BlobError']);
 
 const CONNECTION_MESSAGES = ['Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false"];
 
@@ -37,9 +43,9 @@ export const redisClassifier: Classifier = {
   name: 'redis',
   classify(error) {
     if (!isObject(error)) return undefined;
-    const name = error.name;
-    if (typeof name !== 'string') return undefined;
-    if (name === 'ReplyError' || name === 'ErrorReply' || name === 'SimpleError' || name === 'BlobError') {
+    const name = errorClassName(error);
+    if (name === undefined) return undefined;
+    if (REPLY_ERROR_NAMES.has(name)) {
       const message = typeof error.message === 'string' ? error.message : '';
       const space = message.indexOf(' ');
       const word = space === -1 ? message : message.slice(0, space);
@@ -47,6 +53,7 @@ export const redisClassifier: Classifier = {
       return category === undefined ? undefined : { category, code: word };
     }
     if (CONNECTION_ERROR_NAMES.has(name)) return { category: 'network', code: name };
+    if (CONFLICT_ERROR_NAMES.has(name)) return { category: 'conflict', code: name };
     if (name === 'Error' && typeof error.message === 'string' && CONNECTION_MESSAGES.includes(error.message)) {
       return { category: 'network', code: 'REDIS_CONNECTION_CLOSED' };
     }
