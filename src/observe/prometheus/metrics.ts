@@ -1,0 +1,238 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { systemClock } from '../../time/system-clock.js';
+import type { CancelTimer, Clock } from '../../time/clock.js';
+import type { Events } from '../events.js';
+
+/**
+ * Prometheus metrics for lifeline, fed by the events of policies and workers (no polling of
+ * them) and, for queue sizes, by a cache refreshed on an unref'd clock timer — a scrape never
+ * scans the store.
+ */
+
+export interface LifelineMetricsOptions {
+  /** Where metrics are registered (default: a new Registry). */
+  readonly registry?: Registry;
+  /** Prefix of every metric name (default `lifeline_`). */
+  readonly prefix?: string;
+  /** Timer source for queue-size refreshes (default: the system clock). */
+  readonly clock?: Clock;
+  /** Histogram buckets of job durations, in seconds. */
+  readonly durationBuckets?: readonly number[];
+}
+
+type Hub = Events<Record<string, Record<string, unknown>>>;
+interface Observable {
+  readonly events: Events<object>;
+}
+
+/** What `observeQueue` reads: a lifeline Queue, or anything that answers `stats()` the same way. */
+export interface QueueStatsSource {
+  readonly name: string;
+  stats(): Promise<{
+    readonly waiting: number;
+    readonly delayed: number;
+    readonly running: number;
+    readonly completed: number;
+    readonly dead: number;
+    readonly pausedUntil: number | null;
+    readonly oldestWaitingSince: number | null;
+  }>;
+}
+
+/** What `observeBulkhead` reads at scrape time (in memory, no I/O). */
+export interface BulkheadStatsSource extends Observable {
+  stats(): { readonly active?: number; readonly queued?: number };
+}
+
+const BREAKER_STATES = ['closed', 'open', 'halfOpen', 'isolated'] as const;
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+export class LifelineMetrics {
+  readonly registry: Registry;
+  private readonly clock: Clock;
+  private readonly detachers: (() => void)[] = [];
+  private readonly bulkheads = new Map<string, BulkheadStatsSource>();
+
+  private readonly attempts: Counter<'source' | 'outcome'>;
+  private readonly retries: Counter<'source' | 'category'>;
+  private readonly failures: Counter<'source' | 'category'>;
+  private readonly rejections: Counter<'source'>;
+  private readonly breakerState: Gauge<'breaker' | 'state'>;
+  private readonly breakerTransitions: Counter<'breaker' | 'to'>;
+  private readonly jobs: Counter<'queue' | 'outcome'>;
+  private readonly jobDuration: Histogram<'queue' | 'outcome'>;
+  private readonly pauses: Counter<'queue'>;
+  private readonly leaseLosses: Counter<'queue'>;
+  private readonly deadLetters: Counter<'queue' | 'category'>;
+  private readonly queueJobs: Gauge<'queue' | 'state'>;
+  private readonly oldestWaiting: Gauge<'queue'>;
+  private readonly queuePaused: Gauge<'queue'>;
+  private readonly queueRefreshErrors: Counter<'queue'>;
+
+  constructor(options: LifelineMetricsOptions = {}) {
+    this.registry = options.registry ?? new Registry();
+    this.clock = options.clock ?? systemClock;
+    const p = options.prefix ?? 'lifeline_';
+    const registers = [this.registry];
+    const bulkheads = this.bulkheads;
+    this.attempts = new Counter({ name: `${p}attempts_total`, help: 'Calls attempted through a retry policy or a worker, by outcome', labelNames: ['source', 'outcome'], registers });
+    this.retries = new Counter({ name: `${p}retries_total`, help: 'Failed attempts that were retried, by fault category', labelNames: ['source', 'category'], registers });
+    this.failures = new Counter({ name: `${p}failures_total`, help: 'Operations that failed for good (gave up, skipped, aborted), by fault category', labelNames: ['source', 'category'], registers });
+    this.rejections = new Counter({ name: `${p}rejections_total`, help: 'Calls refused without running (open circuit, full bulkhead, no token)', labelNames: ['source'], registers });
+    this.breakerState = new Gauge({ name: `${p}circuit_state`, help: 'Circuit breaker state: 1 for the current state, 0 for the others', labelNames: ['breaker', 'state'], registers });
+    this.breakerTransitions = new Counter({ name: `${p}circuit_transitions_total`, help: 'Circuit breaker state changes, by new state', labelNames: ['breaker', 'to'], registers });
+    // Read at scrape time from the bulkheads' in-memory stats.
+    new Gauge({
+      name: `${p}bulkhead_queued`,
+      help: 'Callers waiting for a bulkhead slot',
+      labelNames: ['bulkhead'],
+      registers,
+      collect() {
+        for (const [name, b] of bulkheads) this.set({ bulkhead: name }, b.stats().queued ?? 0);
+      },
+    });
+    new Gauge({
+      name: `${p}bulkhead_active`,
+      help: 'Calls running inside a bulkhead',
+      labelNames: ['bulkhead'],
+      registers,
+      collect() {
+        for (const [name, b] of bulkheads) this.set({ bulkhead: name }, b.stats().active ?? 0);
+      },
+    });
+    this.jobs = new Counter({ name: `${p}jobs_total`, help: 'Durable job runs by outcome (completed, retried, dead, released)', labelNames: ['queue', 'outcome'], registers });
+    this.jobDuration = new Histogram({
+      name: `${p}job_duration_seconds`,
+      help: 'Duration of durable job runs',
+      labelNames: ['queue', 'outcome'],
+      buckets: [...(options.durationBuckets ?? DEFAULT_BUCKETS)],
+      registers,
+    });
+    this.pauses = new Counter({ name: `${p}pauses_total`, help: 'Queue-wide pauses (rate limits)', labelNames: ['queue'], registers });
+    this.leaseLosses = new Counter({ name: `${p}lease_losses_total`, help: 'Jobs whose lease a worker lost', labelNames: ['queue'], registers });
+    this.deadLetters = new Counter({ name: `${p}dead_letters_total`, help: 'Jobs dead-lettered, by fault category', labelNames: ['queue', 'category'], registers });
+    this.queueJobs = new Gauge({ name: `${p}queue_jobs`, help: 'Jobs in a queue by state (cached; refreshed on a timer)', labelNames: ['queue', 'state'], registers });
+    this.oldestWaiting = new Gauge({ name: `${p}queue_oldest_waiting_seconds`, help: 'Age of the oldest runnable job (cached)', labelNames: ['queue'], registers });
+    this.queuePaused = new Gauge({ name: `${p}queue_paused`, help: '1 while the queue is paused (cached)', labelNames: ['queue'], registers });
+    this.queueRefreshErrors = new Counter({ name: `${p}queue_refresh_errors_total`, help: 'Failed refreshes of the cached queue sizes', labelNames: ['queue'], registers });
+  }
+
+  /** Counts attempts, retries and failures by category from a retry policy's events. */
+  observeRetry(policy: Observable, name: string): this {
+    const hub = policy.events as unknown as Hub;
+    this.detachers.push(
+      hub.on('retry', (e) => {
+        this.attempts.inc({ source: name, outcome: 'failure' });
+        this.retries.inc({ source: name, category: categoryOf(e) });
+      }),
+      hub.on('success', () => this.attempts.inc({ source: name, outcome: 'success' })),
+      hub.on('giveUp', (e) => {
+        if (e.reason !== 'cancelled') this.attempts.inc({ source: name, outcome: 'failure' });
+        this.failures.inc({ source: name, category: categoryOf(e) });
+      }),
+    );
+    return this;
+  }
+
+  /** Tracks a circuit breaker's state and its rejections. */
+  observeBreaker(breaker: Observable & { readonly state?: string }, name: string): this {
+    const hub = breaker.events as unknown as Hub;
+    this.setBreakerState(name, typeof breaker.state === 'string' ? breaker.state : 'closed');
+    this.detachers.push(
+      hub.on('stateChange', (e) => {
+        const to = String(e.to);
+        this.setBreakerState(name, to);
+        this.breakerTransitions.inc({ breaker: name, to });
+      }),
+      hub.on('rejected', () => this.rejections.inc({ source: name })),
+    );
+    return this;
+  }
+
+  /** Reports a bulkhead's running and queued calls (read from `stats()` at scrape time) and its rejections. */
+  observeBulkhead(bulkhead: BulkheadStatsSource, name: string): this {
+    this.bulkheads.set(name, bulkhead);
+    const hub = bulkhead.events as unknown as Hub;
+    this.detachers.push(hub.on('rejected', () => this.rejections.inc({ source: name })), () => this.bulkheads.delete(name));
+    return this;
+  }
+
+  /** Counts a durable worker's job runs, durations, pauses, lease losses and dead letters. */
+  observeWorker(worker: Observable, queue: string): this {
+    const hub = worker.events as unknown as Hub;
+    const run = (outcome: string) => (e: Record<string, unknown>) => {
+      this.jobs.inc({ queue, outcome });
+      this.attempts.inc({ source: queue, outcome: outcome === 'completed' ? 'success' : 'failure' });
+      const ms = typeof e.durationMs === 'number' ? e.durationMs : undefined;
+      if (ms !== undefined) this.jobDuration.observe({ queue, outcome }, ms / 1000);
+    };
+    this.detachers.push(
+      hub.on('completed', run('completed')),
+      hub.on('retried', (e) => {
+        run('retried')(e);
+        this.retries.inc({ source: queue, category: categoryOf(e) });
+      }),
+      hub.on('deadLettered', (e) => {
+        run('dead')(e);
+        this.deadLetters.inc({ queue, category: categoryOf(e) });
+        this.failures.inc({ source: queue, category: categoryOf(e) });
+      }),
+      hub.on('paused', () => this.pauses.inc({ queue })),
+      hub.on('leaseLost', () => this.leaseLosses.inc({ queue })),
+    );
+    return this;
+  }
+
+  /**
+   * Keeps the queue's sizes, pause state and oldest waiting age in gauges, refreshed every
+   * `refreshMs` (default 5 s) on an unref'd timer. Scrapes read the cached values.
+   */
+  observeQueue(queue: QueueStatsSource, options: { readonly refreshMs?: number } = {}): this {
+    const refreshMs = options.refreshMs ?? 5000;
+    let cancel: CancelTimer | undefined;
+    let stopped = false;
+    const refresh = async () => {
+      try {
+        const s = await queue.stats();
+        const now = this.clock.wallTime();
+        for (const state of ['waiting', 'delayed', 'running', 'completed', 'dead'] as const) this.queueJobs.set({ queue: queue.name, state }, s[state]);
+        this.oldestWaiting.set({ queue: queue.name }, s.oldestWaitingSince === null ? 0 : Math.max(0, (now - s.oldestWaitingSince) / 1000));
+        this.queuePaused.set({ queue: queue.name }, s.pausedUntil !== null && s.pausedUntil > now ? 1 : 0);
+      } catch {
+        this.queueRefreshErrors.inc({ queue: queue.name });
+      }
+      if (!stopped) cancel = this.clock.schedule(refreshMs, () => void refresh(), { unref: true });
+    };
+    void refresh();
+    this.detachers.push(() => {
+      stopped = true;
+      cancel?.();
+    });
+    return this;
+  }
+
+  /** The exposition text for a scrape. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  /** Unsubscribes from every source and stops the refresh timers. Metrics stay registered. */
+  close(): void {
+    for (const detach of this.detachers.splice(0)) detach();
+  }
+
+  private setBreakerState(name: string, current: string): void {
+    for (const state of BREAKER_STATES) this.breakerState.set({ breaker: name, state }, state === current ? 1 : 0);
+  }
+}
+
+function categoryOf(event: Record<string, unknown>): string {
+  const fault = event.fault as { category?: unknown } | undefined;
+  const decision = event.decision as { fault?: { category?: unknown } } | undefined;
+  const category = fault?.category ?? decision?.fault?.category ?? event.category;
+  return typeof category === 'string' ? category : 'unknown';
+}
