@@ -21,3 +21,14 @@ export type {
   SettleResult,
 } from './store.js';
 export { JobNotFoundError, LeaseLostError, NotALifelineStoreError, SchemaVersionError } from './errors.js';
+export type { JsonValue } from './payload.js';
+export { fromJsonText, toJsonText } from './payload.js';
+export type { DeadLetterFilter, DeadLetterView, EnqueueOptions, QueueEvents, QueueHealth, QueueOptions, QueueStats } from './queue.js';
+export { DEFAULT_RETENTION, Queue } from './queue.js';
+export type { JobContext, JobHandler, WorkerEvents } from './worker.js';
+export { Worker } from './worker.js';
+export type { PipelineLike, WorkerOptions } from './worker-options.js';
+export { DEFAULT_LEASE_MS } from './worker-options.js';
+export type { WorkerSummary } from './worker-summary.js';
+export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pauseInForce } from './store-rules.js';
+export { MemoryStore } from '../stores/memory/index.js';

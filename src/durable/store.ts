@@ -227,7 +227,8 @@ export interface QueueCounts {
   readonly oldestWaitingSince: number | null;
 }
 
-export type JobState = 'waiting' | 'delayed' | 'running' | 'completed' | 'dead';
+/** Stored states: a delayed job is `waiting` with `runAt` in the future. */
+export type JobState = 'waiting' | 'running' | 'completed' | 'dead';
 
 export interface JobRecord {
   readonly id: string;

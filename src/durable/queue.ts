@@ -1,0 +1,290 @@
+import * as check from '../config/validate.js';
+import { ConfigError } from '../faults/errors.js';
+import type { FaultCategory } from '../faults/fault.js';
+import { Events } from '../observe/events.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
+import { fromJsonText, toJsonText } from './payload.js';
+import type {
+  AttemptRecord,
+  DeadLetter,
+  DurableStore,
+  EnqueueResult,
+  FaultSummary,
+  JobRecord,
+  NewJob,
+  QueueCounts,
+  RetentionBound,
+  RetentionPolicy,
+} from './store.js';
+
+export interface EnqueueOptions {
+  /** Higher runs first (a whole number, may be negative). Default 0. */
+  readonly priority?: number;
+  /** Run no earlier than this many ms from now. */
+  readonly delayMs?: number;
+  /** Run no earlier than this time (epoch ms or a Date). Not together with `delayMs`. */
+  readonly runAt?: number | Date;
+  /** Enqueueing again with the same key in the same queue stores nothing and returns the first job's id. */
+  readonly idempotencyKey?: string;
+  /** Attempts in all for this job; the plan's limit applies too. */
+  readonly maxAttempts?: number;
+}
+
+export interface QueueOptions {
+  readonly clock?: Clock;
+  /**
+   * How long finished work is kept. Defaults: completed jobs 1 day / newest 10,000 per queue;
+   * dead letters 30 days / newest 100,000 per queue. `Infinity` keeps everything.
+   */
+  readonly retention?: {
+    readonly completed?: Partial<RetentionBound>;
+    readonly dead?: Partial<RetentionBound>;
+  };
+}
+
+export interface QueueStats extends QueueCounts {
+  readonly queue: string;
+  /** How long the oldest runnable job has been waiting, null when none waits. */
+  readonly oldestWaitingAgeMs: number | null;
+}
+
+export type QueueHealth =
+  | ({ readonly status: 'healthy'; readonly store: string } & QueueStats)
+  | { readonly status: 'unhealthy'; readonly store: string; readonly queue: string; readonly error: unknown };
+
+/** A dead letter with its payload and checkpoint parsed back from JSON. */
+export interface DeadLetterView<P = unknown> {
+  readonly id: string;
+  readonly queue: string;
+  readonly payload: P;
+  readonly priority: number;
+  readonly attempts: number;
+  readonly enqueuedAt: number;
+  readonly deadAt: number;
+  readonly fault: FaultSummary;
+  readonly history: readonly AttemptRecord[];
+  readonly checkpoint?: unknown;
+  readonly idempotencyKey?: string;
+}
+
+export interface DeadLetterFilter {
+  readonly category?: FaultCategory;
+  /** Only letters dead for at least this long. */
+  readonly olderThanMs?: number;
+  /** Only letters dead for at most this long. */
+  readonly newerThanMs?: number;
+  readonly limit?: number;
+}
+
+export interface QueueEvents {
+  enqueued: { readonly queue: string; readonly ids: readonly string[] };
+  paused: { readonly queue: string; readonly until: number | null };
+  resumed: { readonly queue: string };
+}
+
+const ENQUEUE_KEYS = ['priority', 'delayMs', 'runAt', 'idempotencyKey', 'maxAttempts'];
+const DAY_MS = 86_400_000;
+
+export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
+  completed: Object.freeze({ maxAgeMs: DAY_MS, maxCount: 10_000 }),
+  dead: Object.freeze({ maxAgeMs: 30 * DAY_MS, maxCount: 100_000 }),
+});
+
+/**
+ * A named queue in a store. Several queues may share one store; several processes may share
+ * one queue. Payloads are JSON values, checked at enqueue.
+ */
+export class Queue<P = unknown> {
+  readonly name: string;
+  readonly store: DurableStore;
+  readonly clock: Clock;
+  readonly retention: RetentionPolicy;
+  readonly events = new Events<QueueEvents>();
+
+  constructor(store: DurableStore, name = 'default', options: QueueOptions = {}) {
+    if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
+      throw new ConfigError('store', store, 'a DurableStore (MemoryStore, SqliteStore, RedisStore)');
+    }
+    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('name', name, 'a non-empty queue name');
+    const opts = check.plainObject('options', options);
+    check.knownKeys('queue', opts, ['clock', 'retention']);
+    this.store = store;
+    this.name = name;
+    this.clock = options.clock ?? systemClock;
+    this.retention = resolveRetention(options.retention);
+  }
+
+  /** Adds one job. Throws a TypeError naming the path of a value that is not JSON; nothing is stored then. */
+  async enqueue(payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
+    const [result] = await this.enqueueMany([{ ...options, payload }]);
+    return result!;
+  }
+
+  /** Adds many jobs in one atomic write: all are stored or none. */
+  async enqueueMany(items: readonly (EnqueueOptions & { readonly payload: P })[]): Promise<EnqueueResult[]> {
+    if (!Array.isArray(items)) throw new ConfigError('items', items, 'an array of { payload, ...options }');
+    const now = this.clock.wallTime();
+    const jobs = items.map((item, index) => this.toNewJob(item, index, items.length, now));
+    if (jobs.length === 0) return [];
+    const results = await this.store.enqueue(jobs, now);
+    if (this.events.has('enqueued')) this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
+    return results;
+  }
+
+  async stats(): Promise<QueueStats> {
+    const now = this.clock.wallTime();
+    const counts = await this.store.stats(this.name, now);
+    return {
+      queue: this.name,
+      ...counts,
+      oldestWaitingAgeMs: counts.oldestWaitingSince === null ? null : Math.max(0, now - counts.oldestWaitingSince),
+    };
+  }
+
+  /** Healthy with the sizes when the store answers; unhealthy with the error when it does not. Never throws. */
+  async health(): Promise<QueueHealth> {
+    try {
+      await this.store.ping();
+      return { status: 'healthy', store: this.store.kind, ...(await this.stats()) };
+    } catch (error) {
+      return { status: 'unhealthy', store: this.store.kind, queue: this.name, error };
+    }
+  }
+
+  /** Stops every worker of this queue from claiming, until `resume()` or the given time. */
+  async pause(options: { readonly forMs?: number; readonly until?: number | Date } = {}): Promise<void> {
+    const opts = check.plainObject('pause', options);
+    check.knownKeys('pause', opts, ['forMs', 'until']);
+    const now = this.clock.wallTime();
+    let until: number | null = null;
+    if (options.forMs !== undefined) until = now + check.nonNegativeNumber('forMs', options.forMs);
+    if (options.until !== undefined) until = toEpoch('until', options.until);
+    await this.store.pause(this.name, until, now, true);
+    this.events.emit('paused', { queue: this.name, until });
+  }
+
+  async resume(): Promise<void> {
+    await this.store.resume(this.name);
+    this.events.emit('resumed', { queue: this.name });
+  }
+
+  /** One job by id with its payload as stored (JSON text), or undefined. */
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    return this.store.getJob(id);
+  }
+
+  /** Dead letters of this queue, newest first. */
+  async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterView<P>[]> {
+    const letters = await this.store.listDead(this.deadQuery(filter));
+    return letters.map((letter) => viewDeadLetter<P>(letter));
+  }
+
+  /**
+   * Puts dead letters back to waiting, by id (an unknown id throws JobNotFoundError and nothing
+   * is requeued) or by filter. With `dryRun`, returns what would be requeued and changes nothing.
+   */
+  async requeue(selector: string | readonly string[] | DeadLetterFilter, options: { readonly dryRun?: boolean } = {}): Promise<string[]> {
+    const now = this.clock.wallTime();
+    const dryRun = options.dryRun ?? false;
+    if (typeof selector === 'string' || Array.isArray(selector)) {
+      const ids = typeof selector === 'string' ? [selector] : (selector as readonly string[]);
+      return this.store.requeueDead({ ids }, { now, dryRun });
+    }
+    return this.store.requeueDead({ query: this.deadQuery(selector as DeadLetterFilter) }, { now, dryRun });
+  }
+
+  /** Deletes dead letters older than `olderThanMs`, and/or all but the newest `keepNewest`. */
+  async purgeDead(options: { readonly olderThanMs?: number; readonly keepNewest?: number; readonly category?: FaultCategory }): Promise<number> {
+    const opts = check.plainObject('purge', options);
+    check.knownKeys('purge', opts, ['olderThanMs', 'keepNewest', 'category']);
+    const now = this.clock.wallTime();
+    return this.store.purgeDead({
+      queue: this.name,
+      ...(options.category === undefined ? {} : { category: check.category('category', options.category) }),
+      ...(options.olderThanMs === undefined ? {} : { olderThan: now - check.nonNegativeNumber('olderThanMs', options.olderThanMs) }),
+      ...(options.keepNewest === undefined ? {} : { keepNewest: check.nonNegativeInteger('keepNewest', options.keepNewest) }),
+    });
+  }
+
+  /** Applies the retention policy now (workers call this periodically). */
+  async prune(): Promise<{ completed: number; dead: number }> {
+    return this.store.prune(this.retention, this.clock.wallTime());
+  }
+
+  private deadQuery(filter: DeadLetterFilter) {
+    const opts = check.plainObject('filter', filter);
+    check.knownKeys('filter', opts, ['category', 'olderThanMs', 'newerThanMs', 'limit']);
+    const now = this.clock.wallTime();
+    return {
+      queue: this.name,
+      ...(filter.category === undefined ? {} : { category: check.category('category', filter.category) }),
+      ...(filter.olderThanMs === undefined ? {} : { olderThan: now - check.nonNegativeNumber('olderThanMs', filter.olderThanMs) }),
+      ...(filter.newerThanMs === undefined ? {} : { newerThan: now - check.nonNegativeNumber('newerThanMs', filter.newerThanMs) }),
+      ...(filter.limit === undefined ? {} : { limit: check.nonNegativeInteger('limit', filter.limit) }),
+    };
+  }
+
+  private toNewJob(item: EnqueueOptions & { readonly payload: P }, index: number, count: number, now: number): NewJob {
+    const at = count === 1 ? '' : `[${index}]`;
+    const opts = check.plainObject(`items${at}`, item);
+    check.knownKeys(`enqueue${at}`, opts, ['payload', ...ENQUEUE_KEYS]);
+    const payload = toJsonText(item.payload, count === 1 ? 'payload' : `items[${index}].payload`);
+    if (item.delayMs !== undefined && item.runAt !== undefined) {
+      throw new ConfigError(`enqueue${at}.runAt`, item.runAt, 'either delayMs or runAt, not both');
+    }
+    let runAt = now;
+    if (item.delayMs !== undefined) runAt = now + check.nonNegativeNumber(`enqueue${at}.delayMs`, item.delayMs);
+    if (item.runAt !== undefined) runAt = toEpoch(`enqueue${at}.runAt`, item.runAt);
+    const priority = item.priority === undefined ? 0 : integer(`enqueue${at}.priority`, item.priority);
+    const job: NewJob = { queue: this.name, payload, priority, runAt };
+    if (item.idempotencyKey !== undefined) {
+      if (typeof item.idempotencyKey !== 'string' || item.idempotencyKey.length === 0) {
+        throw new ConfigError(`enqueue${at}.idempotencyKey`, item.idempotencyKey, 'a non-empty string');
+      }
+      (job as { idempotencyKey?: string }).idempotencyKey = item.idempotencyKey;
+    }
+    if (item.maxAttempts !== undefined) {
+      (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(`enqueue${at}.maxAttempts`, item.maxAttempts);
+    }
+    return job;
+  }
+}
+
+export function viewDeadLetter<P>(letter: DeadLetter): DeadLetterView<P> {
+  const { payload, checkpoint, ...rest } = letter;
+  return {
+    ...rest,
+    payload: JSON.parse(payload) as P,
+    ...(checkpoint === undefined ? {} : { checkpoint: fromJsonText(checkpoint) }),
+  };
+}
+
+function resolveRetention(input: QueueOptions['retention']): RetentionPolicy {
+  if (input === undefined) return DEFAULT_RETENTION;
+  const opts = check.plainObject('retention', input);
+  check.knownKeys('retention', opts, ['completed', 'dead']);
+  const bound = (name: 'completed' | 'dead'): RetentionBound => {
+    const given = input[name] ?? {};
+    check.knownKeys(`retention.${name}`, check.plainObject(`retention.${name}`, given), ['maxAgeMs', 'maxCount']);
+    return {
+      maxAgeMs: check.limit(`retention.${name}.maxAgeMs`, given.maxAgeMs ?? DEFAULT_RETENTION[name].maxAgeMs),
+      maxCount: check.limit(`retention.${name}.maxCount`, given.maxCount ?? DEFAULT_RETENTION[name].maxCount),
+    };
+  };
+  return { completed: bound('completed'), dead: bound('dead') };
+}
+
+function toEpoch(option: string, value: number | Date): number {
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    if (Number.isNaN(ms)) throw new ConfigError(option, value, 'a valid Date');
+    return ms;
+  }
+  return check.nonNegativeNumber(option, value);
+}
+
+function integer(option: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ConfigError(option, value, 'a whole number');
+  return value;
+}

@@ -1,0 +1,83 @@
+import type { Clock } from '../time/clock.js';
+import type { DurableStore, Outcome } from './store.js';
+
+interface PendingAck {
+  readonly outcome: Outcome;
+  readonly resolve: (applied: boolean) => void;
+}
+
+/**
+ * Collects job outcomes and writes them to the store in batches: every outcome reported in
+ * the same turn of the event loop goes out in one `settle` call (one transaction). While a
+ * write is in flight new outcomes wait for the next one, so under load batches grow by
+ * themselves. A failed write is tried again a few times; after that the outcomes are dropped
+ * and the jobs come back when their leases expire (at-least-once).
+ */
+export class AckBatcher {
+  private pending: PendingAck[] = [];
+  private flushing: Promise<void> | undefined;
+  private scheduled = false;
+
+  constructor(
+    private readonly store: DurableStore,
+    private readonly clock: Clock,
+    private readonly onError: (error: unknown) => void,
+    private readonly retryDelayMs: number,
+    private readonly maxTries = 3,
+  ) {}
+
+  /** Resolves true when the outcome was applied, false when the lease was lost or the store failed. */
+  push(outcome: Outcome): Promise<boolean> {
+    return new Promise<boolean>((resolve) => {
+      this.pending.push({ outcome, resolve });
+      if (!this.scheduled && this.flushing === undefined) {
+        this.scheduled = true;
+        // setImmediate (not a timer): runs after every completion of this turn has been pushed.
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.flush();
+        });
+      }
+    });
+  }
+
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Writes everything pending now; resolves when the store has answered (or given up). */
+  async flush(): Promise<void> {
+    while (this.flushing !== undefined) await this.flushing;
+    if (this.pending.length === 0) return;
+    const batch = this.pending;
+    this.pending = [];
+    this.flushing = this.write(batch);
+    try {
+      await this.flushing;
+    } finally {
+      this.flushing = undefined;
+    }
+    if (this.pending.length > 0 && !this.scheduled) await this.flush();
+  }
+
+  private async write(batch: PendingAck[]): Promise<void> {
+    for (let tries = 1; ; tries++) {
+      try {
+        const { lost } = await this.store.settle(
+          batch.map((b) => b.outcome),
+          this.clock.wallTime(),
+        );
+        const lostSet = new Set(lost);
+        for (const ack of batch) ack.resolve(!lostSet.has(ack.outcome.id));
+        return;
+      } catch (error) {
+        this.onError(error);
+        if (tries >= this.maxTries) {
+          for (const ack of batch) ack.resolve(false);
+          return;
+        }
+        await this.clock.sleep(this.retryDelayMs * tries, undefined, { unref: true });
+      }
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import type { Fault } from '../faults/fault.js';
+import type { Decision } from '../recovery/plan.js';
+import type { ResolvedWorkerOptions } from './worker-options.js';
+import type { ActiveRun } from './worker-leases.js';
+import type { AttemptRecord, Outcome } from './store.js';
+
+/** What the worker does about one failed run, and how it is reported. */
+export interface FailureResult {
+  readonly kind: 'retry' | 'skip' | 'exhausted' | 'pause' | 'abort';
+  readonly outcome: Outcome;
+  readonly decision: Decision;
+}
+
+export interface FailureInput {
+  readonly run: ActiveRun;
+  readonly fault: Fault;
+  readonly options: ResolvedWorkerOptions;
+  /** Wall-clock now. */
+  readonly now: number;
+  readonly durationMs: number;
+  /** Pause time this worker may still spend. */
+  readonly pauseBudgetLeftMs: number;
+}
+
+/**
+ * Turns a failed run into an outcome with the recovery plan:
+ * retry → back to the queue at now + delay; pause → released without charging the attempt
+ * (the worker pauses the whole queue); skip/fallback → dead letter; give up, the job's own
+ * attempt limit or a spent pause budget → dead letter as exhausted; abort → released.
+ */
+export function decideFailure(input: FailureInput): FailureResult {
+  const { run, fault, options, now } = input;
+  const job = run.job;
+  let decision = options.plan.decide(fault, { attempt: job.attempt, elapsedMs: now - job.enqueuedAt });
+  if (decision.action === 'retry' && job.maxAttempts !== undefined && job.attempt >= job.maxAttempts) {
+    decision = giveUp(decision, `${decision.fault.category}: gave up after ${job.attempt} attempt(s) (the job allows ${job.maxAttempts})`);
+  }
+  if (decision.action === 'pause' && decision.delayMs > input.pauseBudgetLeftMs) {
+    decision = giveUp(decision, `${decision.fault.category}: a pause of ${decision.delayMs} ms would exceed the worker's pause budget`);
+  }
+  const record = (outcome: AttemptRecord['outcome']): AttemptRecord => ({
+    attempt: job.attempt,
+    workerId: options.workerId,
+    startedAt: run.startedAt,
+    durationMs: Math.max(0, Math.round(input.durationMs)),
+    outcome,
+    category: fault.category,
+    message: fault.message,
+  });
+  const lease = { id: job.id, token: job.token };
+  switch (decision.action) {
+    case 'retry':
+      return { kind: 'retry', decision, outcome: { ...lease, kind: 'retry', runAt: now + decision.delayMs, record: record('retry') } };
+    case 'pause':
+      return {
+        kind: 'pause',
+        decision,
+        outcome: { ...lease, kind: 'release', refund: true, runAt: now + decision.delayMs, record: record('released') },
+      };
+    case 'abort':
+      return { kind: 'abort', decision, outcome: { ...lease, kind: 'release', refund: true, record: record('released') } };
+    case 'skip':
+    case 'fallback':
+    case 'give_up': {
+      const faultSummary = { category: fault.category, message: `${decision.reason}. ${fault.message}`, suggestions: [...fault.suggestions] };
+      return {
+        kind: decision.action === 'give_up' ? 'exhausted' : 'skip',
+        decision,
+        outcome: { ...lease, kind: 'dead', fault: faultSummary, record: record('dead') },
+      };
+    }
+  }
+}
+
+function giveUp(decision: Decision, reason: string): Decision {
+  return { ...decision, action: 'give_up', delayMs: 0, reason };
+}

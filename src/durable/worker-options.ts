@@ -1,0 +1,116 @@
+import { hostname } from 'node:os';
+import * as check from '../config/validate.js';
+import { ConfigError } from '../faults/errors.js';
+import { type ClassifyFunction, createClassifier } from '../faults/classify.js';
+import type { Decision } from '../recovery/plan.js';
+import { defaultPlan, type RecoveryPlan } from '../recovery/plan.js';
+import type { ExecuteContext, ExecuteOptions } from '../policies/policy.js';
+import type { Clock } from '../time/clock.js';
+
+/** Anything with a policy's `execute`: a single policy or a `pipeline(...)`. */
+export interface PipelineLike {
+  execute<T>(fn: (context: ExecuteContext) => PromiseLike<T> | T, options?: ExecuteOptions): Promise<T>;
+}
+
+export interface WorkerOptions {
+  /** Jobs run at once (default 10). */
+  readonly concurrency?: number;
+  /** Lease length, measured from the claim and renewed by the heartbeat (default 4,000 ms). */
+  readonly leaseMs?: number;
+  /** How often the heartbeat renews every lease (default leaseMs / 4). */
+  readonly heartbeatMs?: number;
+  /** How often an idle worker looks for work (default 500 ms). Local enqueues wake it at once. */
+  readonly pollMs?: number;
+  /** The most jobs claimed in one step (default: concurrency). */
+  readonly batchSize?: number;
+  /** Claims without any report back before a job is dead-lettered as a crash loop (default 3). */
+  readonly maxStrikes?: number;
+  /** What to do about each fault (default: the default plan). */
+  readonly plan?: RecoveryPlan;
+  /** Policies every handler call runs inside (a timeout, a breaker, ...). */
+  readonly pipeline?: PipelineLike;
+  /** Turns errors into faults (default: the built-in classifiers on the worker's clock). */
+  readonly classify?: ClassifyFunction;
+  /** Total time a worker may keep its queue paused; beyond it a pausing job is dead-lettered (default 1 h). */
+  readonly pauseBudgetMs?: number;
+  /** Called once when a fault's decision is `abort`: hand it to the lifecycle to shut down. */
+  readonly onAbort?: (decision: Decision) => void;
+  /** How often the retention policy is applied (default 60,000 ms; Infinity: never). */
+  readonly pruneEveryMs?: number;
+  /** Identifies this worker in leases and attempt histories (default host:pid:random). */
+  readonly workerId?: string;
+  /** Keep the process alive while the worker waits for work (default true). */
+  readonly keepAlive?: boolean;
+  readonly clock?: Clock;
+}
+
+export interface ResolvedWorkerOptions {
+  readonly concurrency: number;
+  readonly leaseMs: number;
+  readonly heartbeatMs: number;
+  readonly pollMs: number;
+  readonly batchSize: number;
+  readonly maxStrikes: number;
+  readonly plan: RecoveryPlan;
+  readonly pipeline: PipelineLike | undefined;
+  readonly classify: ClassifyFunction;
+  readonly pauseBudgetMs: number;
+  readonly onAbort: ((decision: Decision) => void) | undefined;
+  readonly pruneEveryMs: number;
+  readonly workerId: string;
+  readonly keepAlive: boolean;
+}
+
+const KEYS = [
+  'concurrency',
+  'leaseMs',
+  'heartbeatMs',
+  'pollMs',
+  'batchSize',
+  'maxStrikes',
+  'plan',
+  'pipeline',
+  'classify',
+  'pauseBudgetMs',
+  'onAbort',
+  'pruneEveryMs',
+  'workerId',
+  'keepAlive',
+  'clock',
+];
+
+export const DEFAULT_LEASE_MS = 4_000;
+
+export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): ResolvedWorkerOptions {
+  const opts = check.plainObject('worker options', options);
+  check.knownKeys('worker', opts, KEYS);
+  const concurrency = check.positiveInteger('concurrency', options.concurrency ?? 10);
+  const leaseMs = check.positiveNumber('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS);
+  const heartbeatMs = check.positiveNumber('heartbeatMs', options.heartbeatMs ?? leaseMs / 4);
+  if (heartbeatMs >= leaseMs) throw new ConfigError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
+  const plan = options.plan ?? defaultPlan;
+  if (typeof plan !== 'object' || plan === null || typeof plan.decide !== 'function') {
+    throw new ConfigError('plan', plan, 'a RecoveryPlan');
+  }
+  if (options.pipeline !== undefined && (typeof options.pipeline !== 'object' || typeof options.pipeline?.execute !== 'function')) {
+    throw new ConfigError('pipeline', options.pipeline, 'a policy or pipeline with execute(fn, options)');
+  }
+  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  if (typeof workerId !== 'string' || workerId.length === 0) throw new ConfigError('workerId', workerId, 'a non-empty string');
+  return {
+    concurrency,
+    leaseMs,
+    heartbeatMs,
+    pollMs: check.positiveNumber('pollMs', options.pollMs ?? 500),
+    batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency),
+    maxStrikes: check.positiveInteger('maxStrikes', options.maxStrikes ?? 3),
+    plan,
+    pipeline: options.pipeline,
+    classify: options.classify === undefined ? createClassifier({ wallTime: () => clock.wallTime() }) : check.fn('classify', options.classify),
+    pauseBudgetMs: check.limit('pauseBudgetMs', options.pauseBudgetMs ?? 3_600_000),
+    onAbort: options.onAbort === undefined ? undefined : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
+    pruneEveryMs: check.limit('pruneEveryMs', options.pruneEveryMs ?? 60_000),
+    workerId,
+    keepAlive: options.keepAlive === undefined ? true : Boolean(options.keepAlive),
+  };
+}

@@ -1,0 +1,369 @@
+import { ConfigError } from '../faults/errors.js';
+import type { Fault } from '../faults/fault.js';
+import { Events } from '../observe/events.js';
+import type { Decision } from '../recovery/plan.js';
+import type { Clock } from '../time/clock.js';
+import { LeaseLostError } from './errors.js';
+import { toJsonText } from './payload.js';
+import type { Queue } from './queue.js';
+import type { ClaimedJob, Outcome } from './store.js';
+import { AckBatcher } from './worker-acks.js';
+import { decideFailure } from './worker-decide.js';
+import { type ActiveRun, LeaseKeeper } from './worker-leases.js';
+import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { SummaryCounter, type WorkerSummary } from './worker-summary.js';
+import { Wakeup, withDeadline } from './worker-wait.js';
+
+/** What a handler receives besides the payload. */
+export interface JobContext {
+  /** Aborts when the lease is lost, when the worker stops, or when another job aborts the worker. */
+  readonly signal: AbortSignal;
+  /** 1 for the first run; runs handed back without charge (pause, shutdown) do not count. */
+  readonly attempt: number;
+  readonly job: { readonly id: string; readonly queue: string; readonly priority: number; readonly enqueuedAt: number };
+  /** The last checkpoint saved for this job by an earlier run, if any. */
+  readonly checkpoint: unknown;
+  /** Saves progress for the next run. Throws LeaseLostError (and writes nothing) when the lease is gone. */
+  saveCheckpoint(state: unknown): Promise<void>;
+}
+
+export type JobHandler<P> = (payload: P, context: JobContext) => unknown;
+
+export interface WorkerEvents {
+  claimed: { readonly jobId: string; readonly queue: string; readonly attempt: number };
+  completed: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly durationMs: number };
+  retried: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly delayMs: number; readonly fault: Fault };
+  deadLettered: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly reason: string; readonly fault: Fault };
+  paused: { readonly queue: string; readonly untilMs: number; readonly delayMs: number; readonly fault: Fault };
+  released: { readonly jobId: string; readonly queue: string; readonly reason: 'pause' | 'abort' | 'shutdown' };
+  leaseLost: { readonly jobId: string; readonly queue: string };
+  aborted: { readonly decision: Decision };
+  error: { readonly error: unknown; readonly during: 'claim' | 'settle' | 'renew' | 'checkpoint' | 'prune' | 'pause' | 'drain' };
+  idle: { readonly queue: string };
+  stopped: { readonly summary: WorkerSummary };
+}
+
+const SHUTDOWN = 'the worker is stopping';
+
+/**
+ * Runs the jobs of one queue: claims them in batches under a lease, runs the handler (inside
+ * the pipeline, if any), applies the recovery plan to failures and reports outcomes in batches.
+ * One heartbeat renews every lease; a lost lease aborts its handler.
+ */
+export class Worker<P = unknown> {
+  readonly events = new Events<WorkerEvents>();
+  readonly workerId: string;
+  private readonly clock: Clock;
+  private readonly options: ResolvedWorkerOptions;
+  private readonly leases: LeaseKeeper;
+  private readonly acks: AckBatcher;
+  private readonly counter = new SummaryCounter();
+  private readonly wakeup: Wakeup;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly drainWaiters: (() => void)[] = [];
+  private started = false;
+  private stopping = false;
+  private loopDone: Promise<void> = Promise.resolve();
+  private stopped: Promise<WorkerSummary> | undefined;
+  private pausedUntilMono = 0;
+  private cancelPrune: (() => void) | undefined;
+  private offEnqueued: (() => void) | undefined;
+
+  constructor(
+    readonly queue: Queue<P>,
+    private readonly handler: JobHandler<P>,
+    options: WorkerOptions = {},
+  ) {
+    if (typeof queue !== 'object' || queue === null || typeof queue.enqueue !== 'function') throw new ConfigError('queue', queue, 'a Queue');
+    if (typeof handler !== 'function') throw new ConfigError('handler', handler, 'a function (payload, context) => ...');
+    this.clock = options.clock ?? queue.clock;
+    this.options = resolveWorkerOptions(options, this.clock);
+    this.workerId = this.options.workerId;
+    this.wakeup = new Wakeup(this.clock, !this.options.keepAlive);
+    const onError = (during: WorkerEvents['error']['during']) => (error: unknown) => this.events.emit('error', { error, during });
+    this.leases = new LeaseKeeper(queue.store, this.clock, this.options.leaseMs, this.options.heartbeatMs, (run) => this.onLeaseLost(run), onError('renew'));
+    this.acks = new AckBatcher(queue.store, this.clock, onError('settle'), Math.min(this.options.pollMs, 1_000));
+  }
+
+  /** Starts claiming and running jobs. Returns the worker, for chaining. */
+  start(): this {
+    if (this.started) return this;
+    this.started = true;
+    this.leases.start();
+    this.offEnqueued = this.queue.events.on('enqueued', () => this.wakeup.wake());
+    this.armPrune();
+    this.loopDone = this.loop();
+    return this;
+  }
+
+  /** Jobs running right now. */
+  get running(): number {
+    return this.leases.runs.size;
+  }
+
+  summary(): WorkerSummary {
+    return this.counter.snapshot();
+  }
+
+  /**
+   * Resolves when the queue has nothing waiting, delayed or running (checked whenever this
+   * worker finds nothing to claim) or when the worker stops.
+   */
+  drained(): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.drainWaiters.push(resolve);
+      this.wakeup.wake();
+    });
+  }
+
+  /**
+   * Stops: no new claims; running handlers get until `deadlineMs` (default 10 s) to finish,
+   * then their signal aborts and their jobs are released (claimable at once, attempt not
+   * charged). Outcomes are written, then the heartbeat stops. Resolves with the summary even
+   * when the store fails or hangs.
+   */
+  stop(options: { readonly deadlineMs?: number } = {}): Promise<WorkerSummary> {
+    this.stopped ??= this.shutdown(options.deadlineMs ?? 10_000);
+    return this.stopped;
+  }
+
+  private async loop(): Promise<void> {
+    const { concurrency, batchSize } = this.options;
+    while (!this.stopping) {
+      const pausedFor = this.pausedUntilMono - this.clock.now();
+      if (pausedFor > 0) {
+        await this.wakeup.wait(pausedFor);
+        continue;
+      }
+      const free = concurrency - this.leases.runs.size;
+      if (free <= 0) {
+        await this.wakeup.wait(Number.POSITIVE_INFINITY);
+        // Let every run finishing in this turn free its slot, so the next claim is a batch.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        continue;
+      }
+      let jobs: ClaimedJob[];
+      const claimedMono = this.clock.now();
+      try {
+        jobs = await this.queue.store.claim({
+          queue: this.queue.name,
+          workerId: this.workerId,
+          limit: Math.min(free, batchSize),
+          leaseMs: this.options.leaseMs,
+          now: this.clock.wallTime(),
+          maxStrikes: this.options.maxStrikes,
+        });
+      } catch (error) {
+        this.events.emit('error', { error, during: 'claim' });
+        await this.wakeup.wait(this.options.pollMs);
+        continue;
+      }
+      if (this.stopping) {
+        // Claimed while stop began: hand them straight back.
+        for (const job of jobs) void this.acks.push({ id: job.id, token: job.token, kind: 'release', refund: true });
+        break;
+      }
+      for (const job of jobs) this.track(this.runJob(job, claimedMono));
+      if (jobs.length === 0) {
+        if (this.leases.runs.size === 0) await this.onIdle();
+        await this.wakeup.wait(this.options.pollMs);
+      }
+    }
+  }
+
+  private track(promise: Promise<void>): void {
+    this.inFlight.add(promise);
+    void promise.finally(() => this.inFlight.delete(promise));
+  }
+
+  private async runJob(job: ClaimedJob, claimedMono: number): Promise<void> {
+    const run = this.leases.add(job, claimedMono);
+    if (this.events.has('claimed')) this.events.emit('claimed', { jobId: job.id, queue: job.queue, attempt: job.attempt });
+    let outcome: Outcome | undefined;
+    let failure: ReturnType<typeof decideFailure> | undefined;
+    try {
+      const payload = JSON.parse(job.payload) as P;
+      const context = this.contextFor(run);
+      const pipeline = this.options.pipeline;
+      if (pipeline === undefined) await this.handler(payload, context);
+      else await pipeline.execute((ctx) => this.handler(payload, { ...context, signal: ctx.signal }), { signal: run.controller.signal });
+      outcome = { id: job.id, token: job.token, kind: 'complete' };
+    } catch (error) {
+      if (!run.lost && !run.abandoned) {
+        if (run.releasing) {
+          outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
+        } else {
+          const fault = this.options.classify(error);
+          this.counter.failure(fault.category);
+          failure = decideFailure({
+            run,
+            fault,
+            options: this.options,
+            now: this.clock.wallTime(),
+            durationMs: this.clock.now() - run.startedMono,
+            pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
+          });
+          outcome = failure.outcome;
+          if (failure.kind === 'pause') this.pauseQueue(failure.decision);
+          if (failure.kind === 'abort') this.abortWork(failure.decision);
+        }
+      }
+    } finally {
+      this.leases.delete(run);
+      this.wakeup.wake();
+    }
+    if (outcome === undefined || run.lost || run.abandoned) return;
+    const applied = await this.acks.push(outcome);
+    if (!applied) {
+      this.counter.leasesLost++;
+      if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: job.id, queue: job.queue });
+      return;
+    }
+    this.report(run, outcome, failure);
+  }
+
+  private report(run: ActiveRun, outcome: Outcome, failure: ReturnType<typeof decideFailure> | undefined): void {
+    const { job } = run;
+    const base = { jobId: job.id, queue: job.queue, attempt: job.attempt };
+    if (outcome.kind === 'complete') {
+      this.counter.processed++;
+      if (this.events.has('completed')) this.events.emit('completed', { ...base, durationMs: this.clock.now() - run.startedMono });
+    } else if (failure?.kind === 'retry') {
+      this.counter.retried++;
+      this.events.emit('retried', { ...base, delayMs: failure.decision.delayMs, fault: failure.decision.fault });
+    } else if (failure?.kind === 'skip' || failure?.kind === 'exhausted') {
+      if (failure.kind === 'skip') this.counter.skipped++;
+      else this.counter.exhausted++;
+      this.events.emit('deadLettered', { ...base, reason: failure.decision.reason, fault: failure.decision.fault });
+    } else {
+      this.counter.released++;
+      const reason = failure?.kind === 'pause' ? 'pause' : failure?.kind === 'abort' || this.counter.aborted ? 'abort' : 'shutdown';
+      this.events.emit('released', { jobId: job.id, queue: job.queue, reason });
+    }
+  }
+
+  private contextFor(run: ActiveRun): JobContext {
+    const { job } = run;
+    const store = this.queue.store;
+    return {
+      signal: run.controller.signal,
+      attempt: job.attempt,
+      job: { id: job.id, queue: job.queue, priority: job.priority, enqueuedAt: job.enqueuedAt },
+      checkpoint: job.checkpoint === undefined ? undefined : JSON.parse(job.checkpoint),
+      saveCheckpoint: async (state: unknown) => {
+        const text = toJsonText(state, 'checkpoint');
+        if (run.lost || run.abandoned) throw new LeaseLostError(job.id);
+        const saved = await store.saveJobCheckpoint({ id: job.id, token: job.token }, text, this.clock.wallTime());
+        if (!saved) {
+          this.onLeaseLostOnce(run);
+          throw new LeaseLostError(job.id);
+        }
+      },
+    };
+  }
+
+  private onLeaseLost(run: ActiveRun): void {
+    this.counter.leasesLost++;
+    if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: run.job.id, queue: run.job.queue });
+    run.controller.abort(new LeaseLostError(run.job.id));
+  }
+
+  private onLeaseLostOnce(run: ActiveRun): void {
+    if (run.lost) return;
+    run.lost = true;
+    this.onLeaseLost(run);
+  }
+
+  /** The whole queue waits: in the store for every worker, and locally for this one. */
+  private pauseQueue(decision: Decision): void {
+    const nowMono = this.clock.now();
+    const untilMono = nowMono + decision.delayMs;
+    const extension = untilMono - Math.max(this.pausedUntilMono, nowMono);
+    if (extension <= 0) return;
+    this.counter.pauses++;
+    this.counter.pausedMs += extension;
+    this.pausedUntilMono = untilMono;
+    const untilMs = this.clock.wallTime() + decision.delayMs;
+    this.queue.store.pause(this.queue.name, untilMs, this.clock.wallTime()).catch((error) => this.events.emit('error', { error, during: 'pause' }));
+    this.events.emit('paused', { queue: this.queue.name, untilMs, delayMs: decision.delayMs, fault: decision.fault });
+  }
+
+  /** A fault said stop: no more claims, running jobs are released, the owner is told. */
+  private abortWork(decision: Decision): void {
+    if (this.counter.aborted) return;
+    this.counter.aborted = true;
+    this.stopping = true;
+    this.wakeup.wake();
+    for (const run of this.leases.runs.values()) {
+      run.releasing = true;
+      run.controller.abort(decision.fault.cause ?? new Error(decision.reason));
+    }
+    this.events.emit('aborted', { decision });
+    this.options.onAbort?.(decision);
+  }
+
+  private async onIdle(): Promise<void> {
+    if (this.events.has('idle')) this.events.emit('idle', { queue: this.queue.name });
+    if (this.drainWaiters.length === 0) return;
+    try {
+      const stats = await this.queue.stats();
+      if (stats.waiting + stats.delayed + stats.running === 0) this.resolveDrained();
+    } catch (error) {
+      this.events.emit('error', { error, during: 'drain' });
+    }
+  }
+
+  private resolveDrained(): void {
+    for (const resolve of this.drainWaiters.splice(0)) resolve();
+  }
+
+  private armPrune(): void {
+    if (this.options.pruneEveryMs === Number.POSITIVE_INFINITY) return;
+    this.cancelPrune = this.clock.schedule(
+      this.options.pruneEveryMs,
+      () => {
+        this.queue
+          .prune()
+          .catch((error) => this.events.emit('error', { error, during: 'prune' }))
+          .finally(() => {
+            if (!this.stopping) this.armPrune();
+          });
+      },
+      { unref: true },
+    );
+  }
+
+  private async shutdown(deadlineMs: number): Promise<WorkerSummary> {
+    const deadline = this.clock.now() + deadlineMs;
+    const left = () => Math.max(0, deadline - this.clock.now());
+    this.stopping = true;
+    this.wakeup.wake();
+    this.offEnqueued?.();
+    this.cancelPrune?.();
+    await withDeadline(this.clock, this.loopDone, left());
+    await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), left());
+    if (this.leases.runs.size > 0) {
+      // Out of time: abort the handlers and give them a moment to hand their jobs back.
+      for (const run of this.leases.runs.values()) {
+        run.releasing = true;
+        run.controller.abort(new Error(SHUTDOWN));
+      }
+      await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), Math.max(left(), Math.min(1_000, deadlineMs / 10)));
+      for (const run of [...this.leases.runs.values()]) {
+        // The handler ignores its signal: release the job anyway and ignore what it does later.
+        run.abandoned = true;
+        this.leases.delete(run);
+        this.counter.released++;
+        void this.acks.push({ id: run.job.id, token: run.job.token, kind: 'release', refund: true });
+      }
+    }
+    await withDeadline(this.clock, this.acks.flush(), Math.max(left(), 1_000));
+    this.leases.stop();
+    this.wakeup.close();
+    this.resolveDrained();
+    const summary = this.counter.snapshot();
+    this.events.emit('stopped', { summary });
+    return summary;
+  }
+}

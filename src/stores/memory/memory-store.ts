@@ -1,0 +1,448 @@
+import { JobNotFoundError } from '../../durable/errors.js';
+import type {
+  AttemptRecord,
+  CheckpointRecord,
+  ClaimedJob,
+  ClaimRequest,
+  DeadLetter,
+  DeadLetterQuery,
+  DeadLetterSelector,
+  DurableStore,
+  EnqueueResult,
+  FaultSummary,
+  JobRecord,
+  JobState,
+  LeaseRef,
+  NewJob,
+  Outcome,
+  PurgeQuery,
+  QueueCounts,
+  RetentionBound,
+  RetentionPolicy,
+  SettleResult,
+} from '../../durable/store.js';
+import { crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
+
+
+interface MemoryJob {
+  readonly id: string;
+  readonly seq: number;
+  readonly queue: string;
+  readonly payload: string;
+  readonly priority: number;
+  readonly enqueuedAt: number;
+  readonly idempotencyKey: string | undefined;
+  readonly maxAttempts: number | undefined;
+  state: JobState;
+  runAt: number;
+  attempts: number;
+  strikes: number;
+  token: string | undefined;
+  workerId: string | undefined;
+  claimedAt: number | undefined;
+  leaseUntil: number | undefined;
+  finishedAt: number | undefined;
+  checkpoint: string | undefined;
+  history: AttemptRecord[];
+  fault: FaultSummary | undefined;
+}
+
+/**
+ * A store in this process's memory: for tests and for work that need not survive a restart.
+ * It follows the DurableStore contract exactly (the conformance suite checks it) and is the
+ * reference the other stores are compared with. Every method completes synchronously inside
+ * its promise, which makes each one atomic.
+ */
+export class MemoryStore implements DurableStore {
+  readonly kind = 'memory';
+  private readonly jobs = new Map<string, MemoryJob>();
+  private readonly byKey = new Map<string, string>();
+  private readonly pauses = new Map<string, number>();
+  private readonly checkpoints = new Map<string, CheckpointRecord>();
+  private nextSeq = 1;
+  private nextToken = 1;
+  private closed = false;
+
+  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    this.open();
+    return jobs.map((job) => {
+      const keyId = job.idempotencyKey === undefined ? undefined : this.byKey.get(idemKey(job.queue, job.idempotencyKey));
+      if (keyId !== undefined) return { id: keyId, created: false };
+      const seq = this.nextSeq++;
+      const stored: MemoryJob = {
+        id: String(seq),
+        seq,
+        queue: job.queue,
+        payload: job.payload,
+        priority: job.priority,
+        enqueuedAt: now,
+        idempotencyKey: job.idempotencyKey,
+        maxAttempts: job.maxAttempts,
+        state: 'waiting',
+        runAt: job.runAt,
+        attempts: 0,
+        strikes: 0,
+        token: undefined,
+        workerId: undefined,
+        claimedAt: undefined,
+        leaseUntil: undefined,
+        finishedAt: undefined,
+        checkpoint: undefined,
+        history: [],
+        fault: undefined,
+      };
+      this.jobs.set(stored.id, stored);
+      if (job.idempotencyKey !== undefined) this.byKey.set(idemKey(job.queue, job.idempotencyKey), stored.id);
+      return { id: stored.id, created: true };
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    this.open();
+    const { queue, now } = request;
+    if (pauseInForce(this.pauses.get(queue), now) !== null) return [];
+    const candidates: MemoryJob[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.queue !== queue) continue;
+      if (job.state === 'waiting' && job.runAt <= now) candidates.push(job);
+      else if (job.state === 'running' && job.leaseUntil! <= now) candidates.push(job);
+    }
+    candidates.sort(claimOrder);
+    const claimed: ClaimedJob[] = [];
+    for (const job of candidates) {
+      if (claimed.length >= request.limit) break;
+      if (job.state === 'running') {
+        job.history.push(leaseLostRecord(job));
+      }
+      if (job.strikes >= request.maxStrikes) {
+        this.kill(job, crashLoopFault(job.strikes), now);
+        continue;
+      }
+      const token = `m${this.nextToken++}`;
+      job.state = 'running';
+      job.token = token;
+      job.workerId = request.workerId;
+      job.claimedAt = now;
+      job.leaseUntil = now + request.leaseMs;
+      job.attempts += 1;
+      job.strikes += 1;
+      claimed.push(toClaimed(job));
+    }
+    return claimed;
+  }
+
+  async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
+    this.open();
+    const lost: string[] = [];
+    for (const lease of leases) {
+      const job = this.held(lease);
+      if (job) job.leaseUntil = now + leaseMs;
+      else lost.push(lease.id);
+    }
+    return lost;
+  }
+
+  async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
+    this.open();
+    const lost: string[] = [];
+    for (const outcome of outcomes) {
+      const job = this.held(outcome);
+      if (!job) {
+        lost.push(outcome.id);
+        continue;
+      }
+      job.strikes = 0;
+      switch (outcome.kind) {
+        case 'complete':
+          this.finish(job, 'completed', now);
+          break;
+        case 'retry':
+          job.history.push(outcome.record);
+          this.toWaiting(job, outcome.runAt);
+          break;
+        case 'dead':
+          job.history.push(outcome.record);
+          this.kill(job, outcome.fault, now);
+          break;
+        case 'release':
+          if (outcome.record) job.history.push(outcome.record);
+          if (outcome.refund) job.attempts = Math.max(0, job.attempts - 1);
+          this.toWaiting(job, outcome.runAt ?? now);
+          break;
+      }
+    }
+    return { lost };
+  }
+
+  async saveJobCheckpoint(lease: LeaseRef, checkpoint: string): Promise<boolean> {
+    this.open();
+    const job = this.held(lease);
+    if (!job) return false;
+    job.checkpoint = checkpoint;
+    return true;
+  }
+
+  async pause(queue: string, until: number | null, now: number, replace = false): Promise<void> {
+    this.open();
+    this.pauses.set(queue, mergePause(this.pauses.get(queue), until, now, replace));
+  }
+
+  async resume(queue: string): Promise<void> {
+    this.open();
+    this.pauses.delete(queue);
+  }
+
+  async stats(queue: string, now: number): Promise<QueueCounts> {
+    this.open();
+    let waiting = 0;
+    let delayed = 0;
+    let running = 0;
+    let completed = 0;
+    let dead = 0;
+    let oldest: number | null = null;
+    for (const job of this.jobs.values()) {
+      if (job.queue !== queue) continue;
+      if (job.state === 'waiting') {
+        if (job.runAt <= now) {
+          waiting++;
+          if (oldest === null || job.runAt < oldest) oldest = job.runAt;
+        } else delayed++;
+      } else if (job.state === 'running') running++;
+      else if (job.state === 'completed') completed++;
+      else dead++;
+    }
+    return { waiting, delayed, running, completed, dead, pausedUntil: pauseInForce(this.pauses.get(queue), now), oldestWaitingSince: oldest };
+  }
+
+  async queues(): Promise<string[]> {
+    this.open();
+    const names = new Set<string>(this.pauses.keys());
+    for (const job of this.jobs.values()) names.add(job.queue);
+    return [...names].sort();
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    this.open();
+    const job = this.jobs.get(id);
+    return job && toRecord(job);
+  }
+
+  async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    this.open();
+    const found = this.matchDead(query);
+    const limited = query.limit === undefined ? found : found.slice(0, query.limit);
+    return limited.map(toDeadLetter);
+  }
+
+  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+    this.open();
+    let targets: MemoryJob[];
+    if ('ids' in selector) {
+      targets = selector.ids.map((id) => {
+        const job = this.jobs.get(id);
+        if (job?.state !== 'dead') throw new JobNotFoundError(id, 'dead letter');
+        return job;
+      });
+    } else {
+      targets = this.matchDead(selector.query);
+      if (selector.query.limit !== undefined) targets = targets.slice(0, selector.query.limit);
+    }
+    if (!options.dryRun) {
+      for (const job of new Set(targets)) {
+        job.attempts = 0;
+        job.strikes = 0;
+        job.fault = undefined;
+        job.finishedAt = undefined;
+        this.toWaiting(job, options.now);
+      }
+    }
+    return targets.map((job) => job.id);
+  }
+
+  async purgeDead(query: PurgeQuery): Promise<number> {
+    this.open();
+    const { keepNewest, ...filter } = query;
+    const scope = this.matchDead(filter);
+    const doomed = keepNewest === undefined ? scope : scope.slice(keepNewest);
+    for (const job of doomed) this.remove(job);
+    return doomed.length;
+  }
+
+  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+    this.open();
+    return { completed: this.pruneState('completed', retention.completed, now), dead: this.pruneState('dead', retention.dead, now) };
+  }
+
+  async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
+    this.open();
+    return this.checkpoints.get(key);
+  }
+
+  async putCheckpoint(key: string, value: string, now: number): Promise<void> {
+    this.open();
+    this.checkpoints.set(key, { key, value, updatedAt: now });
+  }
+
+  async deleteCheckpoint(key: string): Promise<boolean> {
+    this.open();
+    return this.checkpoints.delete(key);
+  }
+
+  async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
+    this.open();
+    return [...this.checkpoints.values()].filter((c) => c.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  async ping(): Promise<void> {
+    this.open();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+
+  private open(): void {
+    if (this.closed) throw new Error('The memory store is closed');
+  }
+
+  private held(lease: LeaseRef): MemoryJob | undefined {
+    const job = this.jobs.get(lease.id);
+    return job && job.state === 'running' && job.token === lease.token ? job : undefined;
+  }
+
+  private toWaiting(job: MemoryJob, runAt: number): void {
+    job.state = 'waiting';
+    job.runAt = runAt;
+    job.token = undefined;
+    job.workerId = undefined;
+    job.claimedAt = undefined;
+    job.leaseUntil = undefined;
+  }
+
+  private finish(job: MemoryJob, state: 'completed' | 'dead', now: number): void {
+    this.toWaiting(job, job.runAt);
+    job.state = state;
+    job.finishedAt = now;
+  }
+
+  private kill(job: MemoryJob, fault: FaultSummary, now: number): void {
+    this.finish(job, 'dead', now);
+    job.fault = fault;
+  }
+
+  private remove(job: MemoryJob): void {
+    this.jobs.delete(job.id);
+    if (job.idempotencyKey !== undefined) this.byKey.delete(idemKey(job.queue, job.idempotencyKey));
+  }
+
+  /** Dead letters matching the filters, newest first. */
+  private matchDead(query: Omit<DeadLetterQuery, 'limit'>): MemoryJob[] {
+    const found: MemoryJob[] = [];
+    for (const job of this.jobs.values()) {
+      if (job.state !== 'dead') continue;
+      if (query.queue !== undefined && job.queue !== query.queue) continue;
+      if (query.category !== undefined && job.fault?.category !== query.category) continue;
+      if (query.olderThan !== undefined && job.finishedAt! > query.olderThan) continue;
+      if (query.newerThan !== undefined && job.finishedAt! < query.newerThan) continue;
+      found.push(job);
+    }
+    return found.sort(newestFinishedFirst);
+  }
+
+  private pruneState(state: 'completed' | 'dead', bound: RetentionBound, now: number): number {
+    const byQueue = new Map<string, MemoryJob[]>();
+    for (const job of this.jobs.values()) {
+      if (job.state !== state) continue;
+      const list = byQueue.get(job.queue);
+      if (list) list.push(job);
+      else byQueue.set(job.queue, [job]);
+    }
+    let removed = 0;
+    for (const list of byQueue.values()) {
+      list.sort(newestFinishedFirst);
+      list.forEach((job, index) => {
+        if (index >= bound.maxCount || job.finishedAt! < now - bound.maxAgeMs) {
+          this.remove(job);
+          removed++;
+        }
+      });
+    }
+    return removed;
+  }
+}
+
+function idemKey(queue: string, key: string): string {
+  return `${queue}\u0000${key}`;
+}
+
+function claimOrder(a: MemoryJob, b: MemoryJob): number {
+  return b.priority - a.priority || a.runAt - b.runAt || a.seq - b.seq;
+}
+
+function newestFinishedFirst(a: MemoryJob, b: MemoryJob): number {
+  return b.finishedAt! - a.finishedAt! || b.seq - a.seq;
+}
+
+function leaseLostRecord(job: MemoryJob): AttemptRecord {
+  return {
+    attempt: job.attempts,
+    workerId: job.workerId ?? '',
+    startedAt: job.claimedAt ?? 0,
+    durationMs: Math.max(0, job.leaseUntil! - (job.claimedAt ?? 0)),
+    outcome: 'lease_lost',
+  };
+}
+
+function toClaimed(job: MemoryJob): ClaimedJob {
+  return {
+    id: job.id,
+    token: job.token!,
+    queue: job.queue,
+    payload: job.payload,
+    priority: job.priority,
+    attempt: job.attempts,
+    ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
+    enqueuedAt: job.enqueuedAt,
+    runAt: job.runAt,
+    leaseUntil: job.leaseUntil!,
+    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
+    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+  };
+}
+
+function toRecord(job: MemoryJob): JobRecord {
+  return {
+    id: job.id,
+    queue: job.queue,
+    state: job.state,
+    payload: job.payload,
+    priority: job.priority,
+    attempts: job.attempts,
+    ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
+    enqueuedAt: job.enqueuedAt,
+    runAt: job.runAt,
+    ...(job.leaseUntil === undefined ? {} : { leaseUntil: job.leaseUntil }),
+    ...(job.workerId === undefined ? {} : { workerId: job.workerId }),
+    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
+    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
+    history: [...job.history],
+    ...(job.fault === undefined ? {} : { fault: job.fault }),
+  };
+}
+
+function toDeadLetter(job: MemoryJob): DeadLetter {
+  return {
+    id: job.id,
+    queue: job.queue,
+    payload: job.payload,
+    priority: job.priority,
+    attempts: job.attempts,
+    enqueuedAt: job.enqueuedAt,
+    deadAt: job.finishedAt!,
+    fault: job.fault!,
+    history: [...job.history],
+    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
+    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+  };
+}
