@@ -136,7 +136,7 @@ export class FlakyServer {
   /** Appends steps to a route's script (creating the route). */
   script(path: string, ...steps: FlakyStep[]): this {
     routeKey(path);
-    steps.forEach((step, i) => validStep(`script(${path})[${i}]`, step));
+    for (const [i, step] of steps.entries()) validStep(`script(${path})[${i}]`, step);
     this.routeFor(path).steps.push(...steps);
     return this;
   }
