@@ -20,11 +20,11 @@ export function unescapeKeyPart(escaped: string): string {
 /** The keys of one queue. Suffixes are fixed words, so no two kinds of key can collide. */
 export interface QueueKeys {
   readonly tag: string;
-  /** Hash: job id -> job record (JSON). */
-  readonly jobs: string;
-  /** Sorted set of waiting job ids, scored by priority then sequence. */
+  /** Prefix of the per-job hashes: `<tag>:j:<member>`. */
+  readonly jobPrefix: string;
+  /** Sorted set of runnable jobs, scored by -priority; members `<runAt><member>` (see scripts/common.lua.ts). */
   readonly waiting: string;
-  /** Sorted set of delayed job ids, scored by run-at (wall ms). */
+  /** Sorted set of delayed job members, scored by run-at (wall ms). */
   readonly delayed: string;
   /** Sorted set of running job ids, scored by lease expiry (wall ms). */
   readonly running: string;
@@ -32,7 +32,7 @@ export interface QueueKeys {
   readonly completed: string;
   /** Sorted set of dead job ids, scored by time of death. */
   readonly dead: string;
-  /** Hash: idempotency key -> job id. */
+  /** Hash: idempotency key -> job member. */
   readonly idempotency: string;
   /** Hash: queue metadata (sequence counters, paused until). */
   readonly meta: string;
@@ -46,7 +46,7 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   const tag = queueTag(prefix, queue);
   return {
     tag,
-    jobs: `${tag}:jobs`,
+    jobPrefix: `${tag}:j:`,
     waiting: `${tag}:waiting`,
     delayed: `${tag}:delayed`,
     running: `${tag}:running`,

@@ -1,0 +1,34 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import { describeRedisTarget } from './url.js';
+
+/** Defaults for clients lifeline creates from a URL: no call waits forever, reconnects are quick. */
+export interface RedisConnectionOptions {
+  /** A command that gets no answer in this time rejects (default 5000 ms). Covers a frozen server. */
+  readonly commandTimeoutMs?: number;
+  /** Connecting gives up after this long (default 5000 ms); reconnecting continues in the background. */
+  readonly connectTimeoutMs?: number;
+  /** Longest pause between reconnect attempts (default 1000 ms). */
+  readonly maxReconnectDelayMs?: number;
+  /** Passed to ioredis as they are (TLS, username, db, ...). */
+  readonly ioredis?: RedisOptions;
+}
+
+export function createRedisClient(url: string, options: RedisConnectionOptions = {}): Redis {
+  const maxDelay = options.maxReconnectDelayMs ?? 1_000;
+  const client = new Redis(url, {
+    commandTimeout: options.commandTimeoutMs ?? 5_000,
+    connectTimeout: options.connectTimeoutMs ?? 5_000,
+    // A command waits through a few reconnect attempts, then fails so the caller's plan decides.
+    maxRetriesPerRequest: 3,
+    retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
+    enableAutoPipelining: true,
+    // The connection name shows in CLIENT LIST; the URL (and its credentials) never does.
+    connectionName: 'lifeline',
+    ...options.ioredis,
+  });
+  // ioredis emits 'error' on every failed reconnect; without a listener Node would crash the process.
+  // The store reports failures through the calls that fail instead.
+  client.on('error', () => {});
+  Object.defineProperty(client, 'toString', { value: () => `Redis(${describeRedisTarget(url)})`, enumerable: false });
+  return client;
+}

@@ -1,0 +1,94 @@
+import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
+import { escapeKeyPart, unescapeKeyPart } from './keys.js';
+
+/**
+ * Conversions between Redis replies and the store's records. A job's public id names its queue
+ * (`<escaped queue>:<sequence>`) so that by-id operations find the queue's keys without a global
+ * index (which could not live in the queue's cluster slot).
+ */
+
+export function jobId(queue: string, member: string): string {
+  return `${escapeKeyPart(queue)}:${Number(member)}`;
+}
+
+export function memberOf(seq: number): string {
+  return String(seq).padStart(15, '0');
+}
+
+/** The queue and member an id names, or undefined when it is not a Redis store id. */
+export function parseJobId(id: string): { queue: string; member: string } | undefined {
+  const colon = id.lastIndexOf(':');
+  if (colon < 0) return undefined;
+  const seqText = id.slice(colon + 1);
+  if (!/^[1-9][0-9]{0,14}$/.test(seqText)) return undefined;
+  return { queue: unescapeKeyPart(id.slice(0, colon)), member: memberOf(Number(seqText)) };
+}
+
+type Reply = string | null;
+
+function optional<K extends string, V>(key: K, value: V | null | undefined): { [P in K]?: V } {
+  return (value === null || value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function optionalNumber<K extends string>(key: K, value: Reply | undefined): { [P in K]?: number } {
+  return optional(key, value === null || value === undefined || value === '' ? undefined : Number(value));
+}
+
+/** 11 fields per job, as returned by claim.lua. */
+export const CLAIM_FIELDS = 11;
+
+export function toClaimedJob(queue: string, f: readonly Reply[], offset: number): ClaimedJob {
+  const at = (i: number) => f[offset + i] ?? null;
+  return {
+    id: jobId(queue, at(0)!),
+    token: at(1)!,
+    queue,
+    payload: at(2)!,
+    priority: Number(at(3)),
+    attempt: Number(at(4)),
+    ...optionalNumber('maxAttempts', at(5)),
+    enqueuedAt: Number(at(6)),
+    runAt: Number(at(7)),
+    leaseUntil: Number(at(8)),
+    ...optional('checkpoint', at(9)),
+    ...optional('idempotencyKey', at(10)),
+  };
+}
+
+/** A job hash (HGETALL) as a JobRecord. */
+export function toJobRecord(id: string, queue: string, h: Record<string, string>): JobRecord {
+  return {
+    id,
+    queue,
+    state: h.state as JobState,
+    payload: h.payload ?? '',
+    priority: Number(h.priority),
+    attempts: Number(h.attempts ?? 0),
+    ...optionalNumber('maxAttempts', h.maxAttempts),
+    enqueuedAt: Number(h.enqueuedAt),
+    runAt: Number(h.runAt),
+    ...optionalNumber('leaseUntil', h.leaseUntil),
+    ...optional('workerId', h.workerId),
+    ...optionalNumber('finishedAt', h.finishedAt),
+    ...optional('idempotencyKey', h.idem),
+    ...optional('checkpoint', h.checkpoint),
+    history: JSON.parse(h.history ?? '[]') as AttemptRecord[],
+    ...optional('fault', h.fault === undefined ? undefined : (JSON.parse(h.fault) as FaultSummary)),
+  };
+}
+
+export function toDeadLetter(record: JobRecord): DeadLetter {
+  return {
+    id: record.id,
+    queue: record.queue,
+    payload: record.payload,
+    priority: record.priority,
+    attempts: record.attempts,
+    enqueuedAt: record.enqueuedAt,
+    deadAt: record.finishedAt ?? 0,
+    fault: record.fault ?? { category: 'unknown', message: '', suggestions: [] },
+    history: record.history,
+    ...optional('checkpoint', record.checkpoint),
+    ...optional('idempotencyKey', record.idempotencyKey),
+  };
+}

@@ -1,0 +1,425 @@
+import { inspect } from 'node:util';
+import type { Redis } from 'ioredis';
+import * as check from '../../config/validate.js';
+import { JobNotFoundError } from '../../durable/errors.js';
+import type {
+  CheckpointRecord,
+  ClaimedJob,
+  ClaimRequest,
+  DeadLetter,
+  DeadLetterQuery,
+  DeadLetterSelector,
+  DurableStore,
+  EnqueueResult,
+  JobRecord,
+  LeaseRef,
+  NewJob,
+  Outcome,
+  PurgeQuery,
+  QueueCounts,
+  RetentionPolicy,
+  SettleResult,
+} from '../../durable/store.js';
+import { crashLoopFault, decodeUntil, encodeUntil } from '../../durable/store-rules.js';
+import { ConfigError } from '../../faults/errors.js';
+import { createRedisClient, type RedisConnectionOptions } from './connection.js';
+import { globalKey } from './keys.js';
+import { QueueScripts } from './queue-scripts.js';
+import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toDeadLetter, toJobRecord } from './records.js';
+import { describeRedisTarget, passwordOf, redactError } from './url.js';
+
+export interface RedisStoreOptions {
+  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors or logs. */
+  readonly url?: string;
+  /** An ioredis client you own instead of a URL; `close()` leaves it open. */
+  readonly client?: Redis;
+  /** Every key starts with `{<prefix>:` (default `lifeline`). */
+  readonly prefix?: string;
+  /** Timeouts and reconnects for a client created from `url`. */
+  readonly connection?: RedisConnectionOptions;
+}
+
+/** Deletions per prune script call: bounded so one call never blocks the server for long. */
+const PRUNE_BATCH = 2_000;
+/** Dead letters fetched per round trip when listing. */
+const LIST_PAGE = 500;
+
+/**
+ * The durable store on Redis or Valkey. Every write is one Lua script on one queue's keys, all
+ * under the queue's hash tag (so it runs on Redis Cluster too). Calls that span several queues
+ * (a settle batch mixing queues, listing dead letters of every queue) run one script per queue.
+ */
+export class RedisStore implements DurableStore {
+  readonly kind = 'redis';
+  readonly prefix: string;
+  /** The client in use (yours if you passed one). */
+  readonly client: Redis;
+  private readonly ownsClient: boolean;
+  private readonly target: string;
+  private readonly secrets: (string | undefined)[];
+  private readonly scriptsByQueue = new Map<string, QueueScripts>();
+  private readonly registryKey: string;
+  private readonly checkpointKey: string;
+  private closed = false;
+
+  constructor(options: RedisStoreOptions) {
+    check.plainObject('options', options);
+    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection']);
+    if ((options.url === undefined) === (options.client === undefined)) {
+      throw new ConfigError('url', options.url === undefined ? undefined : describeRedisTarget(options.url), 'exactly one of url or client');
+    }
+    if (options.url !== undefined && (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))) {
+      throw new ConfigError('url', typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url, 'a redis:// or rediss:// URL');
+    }
+    if (options.client !== undefined && typeof (options.client as { evalsha?: unknown }).evalsha !== 'function') {
+      throw new ConfigError('client', '(not an ioredis client)', 'an ioredis client');
+    }
+    const prefix = options.prefix ?? 'lifeline';
+    if (typeof prefix !== 'string' || prefix.length === 0) throw new ConfigError('prefix', prefix, 'a non-empty string');
+    this.prefix = prefix;
+    if (options.url !== undefined) {
+      const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
+      this.client = createRedisClient(url, options.connection);
+      this.ownsClient = true;
+      this.target = describeRedisTarget(url);
+      this.secrets = [passwordOf(url)];
+    } else {
+      this.client = options.client!;
+      this.ownsClient = false;
+      this.target = `${this.client.options.host ?? '?'}:${this.client.options.port ?? '?'}`;
+      this.secrets = [this.client.options.password];
+    }
+    this.registryKey = globalKey(prefix, 'queues');
+    this.checkpointKey = globalKey(prefix, 'ckpt');
+  }
+
+  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+    return this.guard(async () => {
+      const results: EnqueueResult[] = new Array(jobs.length);
+      for (const [queue, indexes] of groupBy(jobs, (job) => job.queue)) {
+        const args: (string | number)[] = [now];
+        for (const i of indexes) {
+          const job = jobs[i]!;
+          args.push(job.payload, job.priority, job.runAt, job.idempotencyKey ?? '', job.maxAttempts ?? '');
+        }
+        const [reply] = await Promise.all([this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>, this.register(queue)]);
+        indexes.forEach((inputIndex, n) => {
+          results[inputIndex] = { id: jobId(queue, String(reply[n * 2])), created: reply[n * 2 + 1] === 1 };
+        });
+      }
+      return results;
+    });
+  }
+
+  async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
+    return this.guard(async () => {
+      const reply = (await this.scripts(request.queue).run('claim', [
+        request.now,
+        request.workerId,
+        request.limit,
+        request.leaseMs,
+        request.maxStrikes,
+        JSON.stringify(crashLoopFault(request.maxStrikes)),
+      ])) as (string | null)[];
+      const jobs: ClaimedJob[] = [];
+      for (let offset = 0; offset < reply.length; offset += CLAIM_FIELDS) jobs.push(toClaimedJob(request.queue, reply, offset));
+      return jobs;
+    });
+  }
+
+  async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
+    return this.guard(async () => {
+      const lost: string[] = [];
+      for (const [queue, refs] of this.byQueue(leases, lost)) {
+        const args: (string | number)[] = [now, leaseMs];
+        for (const { member, item } of refs) args.push(member, item.token);
+        const reply = (await this.scripts(queue).run('renew', args)) as string[];
+        for (const member of reply) lost.push(jobId(queue, member));
+      }
+      return lost;
+    });
+  }
+
+  async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
+    return this.guard(async () => {
+      const lost: string[] = [];
+      for (const [queue, refs] of this.byQueue(outcomes, lost)) {
+        const args: (string | number)[] = [now];
+        for (const { member, item } of refs) {
+          const runAt = item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
+          const refund = item.kind === 'release' && item.refund ? 1 : 0;
+          const record = item.kind === 'complete' || item.record === undefined ? '' : JSON.stringify(item.record);
+          const fault = item.kind === 'dead' ? JSON.stringify(item.fault) : '';
+          args.push(item.kind, member, item.token, runAt, refund, record, fault);
+        }
+        const reply = (await this.scripts(queue).run('settle', args)) as string[];
+        for (const member of reply) lost.push(jobId(queue, member));
+      }
+      return { lost };
+    });
+  }
+
+  async saveJobCheckpoint(lease: LeaseRef, checkpoint: string, _now: number): Promise<boolean> {
+    return this.guard(async () => {
+      const parsed = parseJobId(lease.id);
+      if (!parsed) return false;
+      return (await this.scripts(parsed.queue).run('checkpointJob', [parsed.member, lease.token, checkpoint])) === 1;
+    });
+  }
+
+  async pause(queue: string, until: number | null, now: number, replace = false): Promise<void> {
+    return this.guard(async () => {
+      const encoded = encodeUntil(until === null ? Number.POSITIVE_INFINITY : until);
+      await Promise.all([this.scripts(queue).run('pause', [now, encoded, replace ? 1 : 0]), this.register(queue)]);
+    });
+  }
+
+  async resume(queue: string): Promise<void> {
+    return this.guard(async () => {
+      await this.scripts(queue).run('resume', []);
+    });
+  }
+
+  async stats(queue: string, now: number): Promise<QueueCounts> {
+    return this.guard(async () => {
+      const r = (await this.scripts(queue).run('stats', [now])) as [number, number, number, number, number, string, string];
+      return {
+        waiting: r[0],
+        delayed: r[1],
+        running: r[2],
+        completed: r[3],
+        dead: r[4],
+        pausedUntil: r[5] === '' ? null : decodeUntil(Number(r[5])),
+        oldestWaitingSince: r[6] === '' ? null : Number(r[6]),
+      };
+    });
+  }
+
+  async queues(): Promise<string[]> {
+    return this.guard(async () => {
+      const names = await this.client.smembers(this.registryKey);
+      const live = await Promise.all(
+        names.map(async (name) => {
+          const k = this.scripts(name).keys;
+          const [sizes, paused] = await Promise.all([
+            this.client.exists(k.waiting, k.delayed, k.running, k.completed, k.dead),
+            this.client.hexists(k.meta, 'pausedUntil'),
+          ]);
+          return sizes > 0 || paused === 1 ? name : undefined;
+        }),
+      );
+      return live.filter((name): name is string => name !== undefined).sort();
+    });
+  }
+
+  async getJob(id: string): Promise<JobRecord | undefined> {
+    return this.guard(async () => {
+      const parsed = parseJobId(id);
+      if (!parsed) return undefined;
+      const hash = await this.client.hgetall(this.scripts(parsed.queue).jobKey(parsed.member));
+      if (hash.state === undefined) return undefined;
+      return toJobRecord(id, parsed.queue, hash);
+    });
+  }
+
+  async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return this.guard(async () => {
+      const queues = query.queue !== undefined ? [query.queue] : await this.client.smembers(this.registryKey);
+      const perQueue = await Promise.all(queues.map((queue) => this.deadOf(queue, query)));
+      const all = perQueue.flat().sort((a, b) => b.deadAt - a.deadAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      return query.limit === undefined ? all : all.slice(0, query.limit);
+    });
+  }
+
+  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+    return this.guard(async () => {
+      const ids = 'ids' in selector ? [...selector.ids] : (await this.listDead(selector.query)).map((letter) => letter.id);
+      const groups = new Map<string, string[]>();
+      for (const id of ids) {
+        const parsed = parseJobId(id);
+        if (!parsed) throw new JobNotFoundError(id, 'dead letter');
+        const members = groups.get(parsed.queue);
+        if (members) members.push(parsed.member);
+        else groups.set(parsed.queue, [parsed.member]);
+      }
+      // With several queues, check every one first so that a missing id writes nothing anywhere.
+      const passes = groups.size > 1 && !options.dryRun ? [true, false] : [options.dryRun === true];
+      for (const dryRun of passes) {
+        for (const [queue, members] of groups) {
+          const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, ...members])) as string[];
+          if (reply[0] === 'missing') throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
+        }
+      }
+      return ids;
+    });
+  }
+
+  async purgeDead(query: PurgeQuery): Promise<number> {
+    return this.guard(async () => {
+      const { keepNewest, ...filter } = query;
+      const scope = await this.listDead(filter);
+      const doomed = keepNewest === undefined ? scope : scope.slice(keepNewest);
+      let deleted = 0;
+      for (const [queue, indexes] of groupBy(doomed, (letter) => letter.queue)) {
+        const members = indexes.map((i) => parseJobId(doomed[i]!.id)!.member);
+        deleted += (await this.scripts(queue).run('deleteJobs', ['dead', ...members])) as number;
+      }
+      return deleted;
+    });
+  }
+
+  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+    return this.guard(async () => {
+      const queues = await this.client.smembers(this.registryKey);
+      const total = { completed: 0, dead: 0 };
+      for (const queue of queues) {
+        for (const state of ['completed', 'dead'] as const) {
+          const bound = retention[state];
+          const cutoff = Number.isFinite(bound.maxAgeMs) ? now - bound.maxAgeMs : '';
+          const maxCount = Number.isFinite(bound.maxCount) ? bound.maxCount : '';
+          if (cutoff === '' && maxCount === '') continue;
+          for (;;) {
+            const deleted = (await this.scripts(queue).run('prune', [state, cutoff, maxCount, PRUNE_BATCH])) as number;
+            total[state] += deleted;
+            if (deleted < PRUNE_BATCH) break;
+          }
+        }
+      }
+      return total;
+    });
+  }
+
+  async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
+    return this.guard(async () => {
+      const stored = await this.client.hget(this.checkpointKey, key);
+      return stored === null ? undefined : decodeCheckpoint(key, stored);
+    });
+  }
+
+  async putCheckpoint(key: string, value: string, now: number): Promise<void> {
+    return this.guard(async () => {
+      // One HSET: the value and its time are replaced together or not at all.
+      await this.client.hset(this.checkpointKey, key, `${now}\n${value}`);
+    });
+  }
+
+  async deleteCheckpoint(key: string): Promise<boolean> {
+    return this.guard(async () => (await this.client.hdel(this.checkpointKey, key)) === 1);
+  }
+
+  async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
+    return this.guard(async () => {
+      const all = await this.client.hgetall(this.checkpointKey);
+      return Object.keys(all)
+        .filter((key) => key.startsWith(prefix))
+        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+        .map((key) => decodeCheckpoint(key, all[key]!));
+    });
+  }
+
+  async ping(): Promise<void> {
+    return this.guard(async () => {
+      await this.client.ping();
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (!this.ownsClient) return;
+    // QUIT waits for replies in flight; a frozen or gone server must not hold close() up.
+    await Promise.race([this.client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    this.client.disconnect();
+  }
+
+  toString(): string {
+    return `RedisStore(${this.target}, prefix ${JSON.stringify(this.prefix)})`;
+  }
+
+  [inspect.custom](): string {
+    return this.toString();
+  }
+
+  toJSON(): { kind: string; target: string; prefix: string } {
+    return { kind: this.kind, target: this.target, prefix: this.prefix };
+  }
+
+  private scripts(queue: string): QueueScripts {
+    let scripts = this.scriptsByQueue.get(queue);
+    if (!scripts) {
+      scripts = new QueueScripts(this.client, this.prefix, queue);
+      this.scriptsByQueue.set(queue, scripts);
+    }
+    return scripts;
+  }
+
+  private async register(queue: string): Promise<void> {
+    await this.client.sadd(this.registryKey, queue);
+  }
+
+  /** Groups lease references by the queue their id names; ids that name none are lost at once. */
+  private byQueue<T extends LeaseRef>(items: readonly T[], lost: string[]): Map<string, { member: string; item: T }[]> {
+    const groups = new Map<string, { member: string; item: T }[]>();
+    for (const item of items) {
+      const parsed = parseJobId(item.id);
+      if (!parsed) {
+        lost.push(item.id);
+        continue;
+      }
+      const group = groups.get(parsed.queue);
+      if (group) group.push({ member: parsed.member, item });
+      else groups.set(parsed.queue, [{ member: parsed.member, item }]);
+    }
+    return groups;
+  }
+
+  private async deadOf(queue: string, query: DeadLetterQuery): Promise<DeadLetter[]> {
+    const scripts = this.scripts(queue);
+    const max = query.olderThan === undefined ? '+inf' : String(query.olderThan);
+    const min = query.newerThan === undefined ? '-inf' : String(query.newerThan);
+    const found: DeadLetter[] = [];
+    for (let offset = 0; ; offset += LIST_PAGE) {
+      const members = await this.client.zrevrangebyscore(scripts.keys.dead, max, min, 'LIMIT', offset, LIST_PAGE);
+      const pipeline = this.client.pipeline();
+      for (const member of members) pipeline.hgetall(scripts.jobKey(member));
+      const hashes = (await pipeline.exec()) ?? [];
+      members.forEach((member, i) => {
+        const [error, hash] = hashes[i] ?? [];
+        if (error) throw error;
+        const h = hash as Record<string, string>;
+        if (h.state !== 'dead') return;
+        const letter = toDeadLetter(toJobRecord(jobId(queue, member), queue, h));
+        if (query.category === undefined || letter.fault.category === query.category) found.push(letter);
+      });
+      if (members.length < LIST_PAGE || (query.limit !== undefined && found.length >= query.limit)) break;
+    }
+    return query.limit === undefined ? found : found.slice(0, query.limit);
+  }
+
+  /** Runs a call; a closed store refuses, and errors leave without credentials in them. */
+  private async guard<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closed) throw new Error(`The Redis store ${this.target} is closed`);
+    try {
+      return await call();
+    } catch (error) {
+      throw redactError(error, this.secrets);
+    }
+  }
+}
+
+function decodeCheckpoint(key: string, stored: string): CheckpointRecord {
+  const newline = stored.indexOf('\n');
+  return { key, updatedAt: Number(stored.slice(0, newline)), value: stored.slice(newline + 1) };
+}
+
+/** Indexes of `items` grouped by a key, groups in first-seen order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number[]> {
+  const groups = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    const k = key(item);
+    const list = groups.get(k);
+    if (list) list.push(index);
+    else groups.set(k, [index]);
+  });
+  return groups;
+}

@@ -1,0 +1,49 @@
+/**
+ * Helpers prepended to every queue script. Conventions shared by all queue scripts:
+ * - ARGV[1] is the job-key prefix `<tag>:j:` (each job is a hash `<tag>:j:<member>`, under the
+ *   queue's hash tag, so it lives in the same cluster slot as KEYS).
+ * - A job's *member* is its sequence number zero-padded to 15 digits, so that equal scores in a
+ *   sorted set order by enqueue order. The public id is `<escaped queue>:<sequence>`.
+ * - The ready set is scored by -priority; its members are `<runAt padded to 16><member>`, so
+ *   ties on priority order by runAt, then by enqueue order (ZPOPMIN gives the next job).
+ * - Numbers are written with %.17g: integers stay integers, fractions survive.
+ */
+export default `
+local JOB = ARGV[1]
+local function num(x) return string.format('%.17g', x) end
+local function member(seq) return string.format('%015d', seq) end
+local function readyMember(runAt, m) return string.format('%016d', math.max(0, math.floor(tonumber(runAt)))) .. m end
+local function appendHistory(key, record)
+  local h = redis.call('HGET', key, 'history')
+  if (not h) or h == '[]' then
+    h = '[' .. record .. ']'
+  else
+    h = string.sub(h, 1, -2) .. ',' .. record .. ']'
+  end
+  redis.call('HSET', key, 'history', h)
+end
+-- Back to waiting at runAt: into the ready set when due, else the delayed set.
+local function toWaiting(K, key, m, runAt, now)
+  redis.call('HSET', key, 'state', 'waiting', 'runAt', num(runAt))
+  redis.call('HDEL', key, 'token', 'workerId', 'claimedAt', 'leaseUntil')
+  if runAt <= now then
+    local priority = tonumber(redis.call('HGET', key, 'priority'))
+    redis.call('ZADD', K.ready, num(-priority), readyMember(runAt, m))
+  else
+    redis.call('ZADD', K.delayed, num(runAt), m)
+  end
+end
+local function finish(K, key, m, state, now)
+  redis.call('HSET', key, 'state', state, 'finishedAt', num(now))
+  redis.call('HDEL', key, 'token', 'workerId', 'claimedAt', 'leaseUntil')
+  redis.call('ZADD', state == 'dead' and K.dead or K.completed, num(now), m)
+end
+local K = { meta = KEYS[1], ready = KEYS[2], delayed = KEYS[3], running = KEYS[4], completed = KEYS[5], dead = KEYS[6], idem = KEYS[7] }
+`;
+
+/** The KEYS every queue script receives, in this order. */
+export const QUEUE_KEYS_HEADER = `
+-- KEYS[1] meta hash (seq, token counters, pausedUntil)   KEYS[2] ready zset   KEYS[3] delayed zset
+-- KEYS[4] running zset (score: leaseUntil)   KEYS[5] completed zset   KEYS[6] dead zset (score: finishedAt)
+-- KEYS[7] idempotency hash (key -> member)
+-- ARGV[1] job-key prefix "<tag>:j:" (every job hash shares the queue's hash tag)`;

@@ -1,0 +1,38 @@
+/** settle: see the header for KEYS and ARGV. */
+export default `
+-- settle: record the outcomes of running jobs; each applies only if its token still holds the lease.
+-- (KEYS: the queue keys, see common)
+-- ARGV[2] now
+-- ARGV[3..] 7 per outcome: kind (complete|retry|dead|release), member, token, runAt ("" = now),
+--           refund (1|0), attempt record JSON ("" = none), fault JSON ("" = none)
+-- Returns  the members whose lease was lost (outcome not applied)
+local now = tonumber(ARGV[2])
+local lost = {}
+for i = 3, #ARGV, 7 do
+  local kind, m, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local key = JOB .. m
+  local f = redis.call('HMGET', key, 'state', 'token')
+  if f[1] ~= 'running' or f[2] ~= token then
+    lost[#lost + 1] = m
+  else
+    redis.call('ZREM', K.running, m)
+    redis.call('HSET', key, 'strikes', 0)
+    if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
+    if kind == 'complete' then
+      finish(K, key, m, 'completed', now)
+    elseif kind == 'dead' then
+      redis.call('HSET', key, 'fault', ARGV[i + 6])
+      finish(K, key, m, 'dead', now)
+    else
+      if kind == 'release' and ARGV[i + 4] == '1' then
+        local attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
+        if attempts > 0 then redis.call('HSET', key, 'attempts', attempts - 1) end
+      end
+      local runAt = now
+      if ARGV[i + 3] ~= '' then runAt = tonumber(ARGV[i + 3]) end
+      toWaiting(K, key, m, runAt, now)
+    end
+  end
+end
+return lost
+`;
