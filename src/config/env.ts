@@ -38,7 +38,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'LIFELINE_HEALTH_FAILING_BACKOFF_MS', default: '10000', kind: 'positiveMs', description: 'First check delay while failing; doubles per check.' },
   { name: 'LIFELINE_HEALTH_FAILING_MAX_MS', default: '300000', kind: 'positiveMs', description: 'Cap of the check delay while failing.' },
   { name: 'LIFELINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
-  { name: 'LIFELINE_WORKER_LEASE_MS', default: '30000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
+  { name: 'LIFELINE_WORKER_LEASE_MS', default: '4000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
   { name: 'LIFELINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
   { name: 'LIFELINE_STORE', default: 'sqlite:./lifeline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
   { name: 'LIFELINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
@@ -52,20 +52,30 @@ export type StoreLocation =
   | { readonly kind: 'memory' };
 
 export interface LifelineEnv {
+  /** Spread into `retry({...})`. */
   readonly retry: {
     readonly maxAttempts: number;
     readonly backoff: Backoff;
     readonly maxElapsedMs: number;
     readonly maxRetryAfterMs: number;
   };
-  readonly breaker: { readonly failureThreshold: number; readonly openMs: number; readonly halfOpenProbes: number };
+  /** Spread into `circuitBreaker({...})`. */
+  readonly breaker: {
+    readonly trigger: { readonly kind: 'consecutive'; readonly failures: number };
+    readonly halfOpenAfter: number;
+    readonly maxProbes: number;
+  };
+  /** Spread into `new HealthMonitor({...})`. */
   readonly health: {
     readonly failureThreshold: number;
     readonly stabilityThreshold: number;
     readonly intervalMs: number;
     readonly failingBackoff: Backoff;
   };
-  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly stopDeadlineMs: number };
+  /** Spread into `new Worker(queue, handler, {...})`. */
+  readonly worker: { readonly concurrency: number; readonly leaseMs: number };
+  /** Pass to `worker.stop({...})`. */
+  readonly stop: { readonly deadlineMs: number };
   readonly store: StoreLocation;
   readonly queue: string;
   readonly logLevel: LogLevel;
@@ -150,9 +160,9 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
       maxRetryAfterMs: num('LIFELINE_RETRY_MAX_RETRY_AFTER_MS'),
     },
     breaker: {
-      failureThreshold: num('LIFELINE_BREAKER_FAILURE_THRESHOLD'),
-      openMs: num('LIFELINE_BREAKER_OPEN_MS'),
-      halfOpenProbes: num('LIFELINE_BREAKER_HALF_OPEN_PROBES'),
+      trigger: { kind: 'consecutive', failures: num('LIFELINE_BREAKER_FAILURE_THRESHOLD') },
+      halfOpenAfter: num('LIFELINE_BREAKER_OPEN_MS'),
+      maxProbes: num('LIFELINE_BREAKER_HALF_OPEN_PROBES'),
     },
     health: {
       failureThreshold: num('LIFELINE_HEALTH_FAILURE_THRESHOLD'),
@@ -167,8 +177,8 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     worker: {
       concurrency: num('LIFELINE_WORKER_CONCURRENCY'),
       leaseMs: num('LIFELINE_WORKER_LEASE_MS'),
-      stopDeadlineMs: num('LIFELINE_WORKER_STOP_DEADLINE_MS'),
     },
+    stop: { deadlineMs: num('LIFELINE_WORKER_STOP_DEADLINE_MS') },
     store: values.get('LIFELINE_STORE') as StoreLocation,
     queue: values.get('LIFELINE_QUEUE') as string,
     logLevel: values.get('LIFELINE_LOG_LEVEL') as LogLevel,

@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ENV_VARIABLES, EnvConfigError, fromEnv, parseStoreLocation, redactUrl } from '../../src/index.js';
+import { ConfigError, ENV_VARIABLES, EnvConfigError, fromEnv, HealthMonitor, MemoryStore, Queue, parseStoreLocation, redactUrl, retry, Worker } from '../../src/index.js';
+import { circuitBreaker } from '../../src/policies/circuit-breaker.js';
+import { VirtualClock } from '../../src/testing/index.js';
 
 function catchEnvError(env: Record<string, string>): EnvConfigError {
   try {
@@ -22,12 +24,13 @@ describe('fromEnv', () => {
     expect(config.retry.backoff.bounds(1)).toEqual({ min: 0, max: 1000 });
     expect(config.retry.maxElapsedMs).toBe(Number.POSITIVE_INFINITY);
     expect(config.retry.maxRetryAfterMs).toBe(300_000);
-    expect(config.breaker).toEqual({ failureThreshold: 5, openMs: 30_000, halfOpenProbes: 1 });
+    expect(config.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 5 }, halfOpenAfter: 30_000, maxProbes: 1 });
     expect(config.health.failureThreshold).toBe(3);
     expect(config.health.stabilityThreshold).toBe(5);
     expect(config.health.intervalMs).toBe(10_000);
     expect([1, 2, 3, 6, 10].map((n) => config.health.failingBackoff.delay(n))).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
-    expect(config.worker).toEqual({ concurrency: 10, leaseMs: 30_000, stopDeadlineMs: 10_000 });
+    expect(config.worker).toEqual({ concurrency: 10, leaseMs: 4000 });
+    expect(config.stop).toEqual({ deadlineMs: 10_000 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './lifeline.db' });
     expect(config.queue).toBe('default');
     expect(config.logLevel).toBe('info');
@@ -60,12 +63,13 @@ describe('fromEnv', () => {
     expect([1, 2, 3, 10].map((n) => config.retry.backoff.delay(n))).toEqual([200, 400, 800, 5000]);
     expect(config.retry.maxElapsedMs).toBe(60_000);
     expect(config.retry.maxRetryAfterMs).toBe(0);
-    expect(config.breaker).toEqual({ failureThreshold: 3, openMs: 1500, halfOpenProbes: 2 });
+    expect(config.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 3 }, halfOpenAfter: 1500, maxProbes: 2 });
     expect(config.health.failureThreshold).toBe(4);
     expect(config.health.stabilityThreshold).toBe(6);
     expect(config.health.intervalMs).toBe(2000);
     expect(config.health.failingBackoff.delay(5)).toBe(8000);
-    expect(config.worker).toEqual({ concurrency: 50, leaseMs: 5000, stopDeadlineMs: 0 });
+    expect(config.worker).toEqual({ concurrency: 50, leaseMs: 5000 });
+    expect(config.stop).toEqual({ deadlineMs: 0 });
     expect(config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/2' });
     expect(config.queue).toBe('crawl');
     expect(config.logLevel).toBe('debug');
@@ -207,5 +211,19 @@ describe('.env.example', () => {
       health: { ...defaults.health, failingBackoff: undefined },
     });
     expect(fromFile.retry.backoff.bounds(3)).toEqual(defaults.retry.backoff.bounds(3));
+  });
+});
+
+describe('fromEnv options fit the constructors', () => {
+  it('retry, circuit breaker, health monitor and worker accept them as they are', async () => {
+    const config = fromEnv({ LIFELINE_RETRY_MAX_ELAPSED_MS: '60000', LIFELINE_WORKER_CONCURRENCY: '3' });
+    const clock = new VirtualClock();
+    expect(retry({ ...config.retry, clock }).maxAttempts).toBe(5);
+    expect(circuitBreaker({ ...config.breaker, clock }).describe()).toMatch(/5 consecutive/);
+    expect(new HealthMonitor({ ...config.health, clock }).failureThreshold).toBe(3);
+    const store = new MemoryStore();
+    const worker = new Worker(new Queue(store, 'q', { clock }), () => undefined, { ...config.worker, clock });
+    expect(worker.workerId).toBeTypeOf('string');
+    await store.close();
   });
 });
