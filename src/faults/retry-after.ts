@@ -32,6 +32,15 @@ function parseMilliseconds(value: string): number | undefined {
  */
 export function retryAfterFromHeaders(headers: unknown, wallTime: number): number | undefined {
   if (headers === undefined || headers === null) return undefined;
+  try {
+    return readRetryAfter(headers, wallTime);
+  } catch {
+    // Headers whose accessors throw are as good as absent: the status still classifies the error.
+    return undefined;
+  }
+}
+
+function readRetryAfter(headers: unknown, wallTime: number): number | undefined {
   const ms = headerOf(headers, 'retry-after-ms');
   if (ms !== undefined) {
     const parsed = parseMilliseconds(ms);
