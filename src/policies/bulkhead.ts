@@ -1,0 +1,111 @@
+import * as check from '../config/validate.js';
+import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import { BulkheadRejectedError } from '../faults/errors.js';
+import { Events } from '../observe/events.js';
+import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { StatsCounter } from './stats.js';
+import { WaitQueue } from './wait-queue.js';
+
+export interface BulkheadOptions {
+  /** Calls running at the same time. */
+  readonly maxConcurrent: number;
+  /** Callers that may wait for a slot (FIFO); beyond that, `BulkheadRejectedError`. Default 0. */
+  readonly maxQueued?: number;
+  /** Classifies failures for `stats().failuresByCategory`. Default: the built-in `classify`. */
+  readonly classify?: ClassifyFunction;
+  /** A name for descriptions and events. */
+  readonly name?: string;
+}
+
+export interface BulkheadRejection {
+  readonly bulkhead: string | undefined;
+  readonly active: number;
+  readonly queued: number;
+  readonly operation?: OperationContext;
+}
+
+export interface BulkheadEvents {
+  /** A call was refused: every slot busy and the queue full. */
+  rejected: BulkheadRejection;
+}
+
+export interface BulkheadStats extends PolicyStats {
+  /** Calls running now. */
+  readonly active: number;
+  /** Callers waiting now. */
+  readonly queued: number;
+}
+
+/**
+ * Caps how many calls run at once (and how many may wait), so one slow dependency cannot take
+ * every socket, worker or stream. A proxy answers 503 with the `BulkheadRejectedError`.
+ */
+export class Bulkhead implements Policy<BulkheadEvents> {
+  readonly kind = 'bulkhead';
+  readonly events = new Events<BulkheadEvents>();
+  readonly maxConcurrent: number;
+  readonly maxQueued: number;
+  private active = 0;
+  private readonly queue = new WaitQueue();
+  private readonly counter = new StatsCounter();
+  private readonly classify: ClassifyFunction;
+  private readonly name: string | undefined;
+
+  constructor(options: BulkheadOptions) {
+    const o = check.plainObject('options', options);
+    check.knownKeys('options', o, ['maxConcurrent', 'maxQueued', 'classify', 'name']);
+    this.maxConcurrent = check.positiveInteger('maxConcurrent', o.maxConcurrent);
+    this.maxQueued = check.nonNegativeInteger('maxQueued', o.maxQueued ?? 0);
+    this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
+    this.name = o.name === undefined ? undefined : String(o.name);
+  }
+
+  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const context = contextFrom(options);
+    this.counter.executions++;
+    if (this.active < this.maxConcurrent) this.active++;
+    else await this.waitForSlot(context.signal, context.operation);
+    // From here the caller holds a slot; `release` gives it to the next waiter or frees it.
+    try {
+      const result = await fn(context);
+      this.counter.successes++;
+      return result;
+    } catch (error) {
+      this.counter.failure(this.classify(error).category);
+      throw error;
+    } finally {
+      this.release();
+    }
+  }
+
+  private waitForSlot(signal: AbortSignal, operation: OperationContext | undefined): Promise<void> {
+    if (this.queue.length >= this.maxQueued) {
+      this.counter.rejections++;
+      if (this.events.has('rejected')) {
+        const event: BulkheadRejection = { bulkhead: this.name, active: this.active, queued: this.queue.length };
+        this.events.emit('rejected', operation === undefined ? event : { ...event, operation });
+      }
+      return Promise.reject(new BulkheadRejectedError(this.maxConcurrent, this.maxQueued));
+    }
+    return this.queue.wait(signal);
+  }
+
+  private release(): void {
+    // Hand the slot straight to the oldest waiter: `active` never dips, so no newcomer can jump the queue.
+    if (!this.queue.wakeNext()) this.active--;
+  }
+
+  stats(): BulkheadStats {
+    return { ...this.counter.snapshot(), active: this.active, queued: this.queue.length };
+  }
+
+  describe(): string {
+    const name = this.name === undefined ? '' : ` "${this.name}"`;
+    return `bulkhead${name}: ${this.maxConcurrent} concurrent, ${this.maxQueued} queued`;
+  }
+}
+
+/** Creates a bulkhead; see `BulkheadOptions`. */
+export function bulkhead(options: BulkheadOptions): Bulkhead {
+  return new Bulkhead(options);
+}
