@@ -9,6 +9,20 @@ export async function openSqliteForCli(_path: string, _create: boolean): Promise
   throw new CliError('The SQLite store is not available in this build', EXIT.failure);
 }
 
-export async function openRedisForCli(_url: string, _prefix: string | undefined): Promise<DurableStore> {
-  throw new CliError('The Redis store is not available in this build', EXIT.failure);
+/** Connects and pings; a store that does not answer is closed before the error is thrown. */
+export async function openRedisForCli(url: string, prefix: string | undefined): Promise<DurableStore> {
+  const { RedisStore } = await import('../stores/redis/redis-store.js');
+  const store = new RedisStore({
+    url,
+    ...(prefix === undefined ? {} : { prefix }),
+    // An inspection command should fail fast, not wait through reconnects.
+    connection: { connectTimeoutMs: 3_000, commandTimeoutMs: 3_000, ioredis: { maxRetriesPerRequest: 1 } },
+  });
+  try {
+    await store.ping();
+    return store;
+  } catch (error) {
+    await store.close().catch(() => undefined);
+    throw error;
+  }
 }
