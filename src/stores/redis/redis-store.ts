@@ -56,7 +56,7 @@ export class RedisStore implements DurableStore {
   readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly target: string;
-  private readonly secrets: (string | undefined)[];
+  private readonly secrets: (string | null | undefined)[];
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
   private readonly registryKey: string;
   private readonly checkpointKey: string;

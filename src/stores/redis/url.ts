@@ -21,11 +21,11 @@ export function redactRedisUrl(url: string): string {
  * Scrubs every `scheme://user:pass@` occurrence in free text (an error message, a log line),
  * plus any extra secrets given (e.g. a password passed as an option rather than in the URL).
  */
-export function redactCredentials(text: string, secrets: readonly (string | undefined)[] = []): string {
+export function redactCredentials(text: string, secrets: readonly (string | null | undefined)[] = []): string {
   let out = text.replace(URL_WITH_USERINFO, (_match, scheme: string) => `${scheme}${MASK}@`);
   for (const secret of secrets) {
     // Very short secrets would mask innocent text; they are masked only inside URLs above.
-    if (secret !== undefined && secret.length >= 4) out = out.split(secret).join(MASK);
+    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join(MASK);
   }
   return out;
 }
@@ -56,7 +56,7 @@ export function passwordOf(url: string): string | undefined {
  * Re-throws an error with credentials scrubbed from its message and stack. Used around every
  * place where a client library might echo connection details.
  */
-export function redactError(error: unknown, secrets: readonly (string | undefined)[]): unknown {
+export function redactError(error: unknown, secrets: readonly (string | null | undefined)[]): unknown {
   if (!(error instanceof Error)) return error;
   const message = redactCredentials(error.message, secrets);
   if (message !== error.message) error.message = message;
