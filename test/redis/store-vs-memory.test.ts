@@ -137,7 +137,7 @@ describe('RedisStore behaves like the MemoryStore reference', () => {
             case 'claim': {
               const [a, b] = await both((s) => s.claim({ queue: QUEUES[c.queue]!, workerId: 'w', limit: c.limit, leaseMs: c.leaseMs, now, maxStrikes: 2 }));
               expect(b.map((j) => normalizeClaim(j, idMaps[1]!))).toEqual(a.map((j) => normalizeClaim(j, idMaps[0]!)));
-              a.forEach((job, i) => leases.push([job, b[i]!]));
+              for (const [i, job] of a.entries()) leases.push([job, b[i]!]);
               break;
             }
             case 'settle':
