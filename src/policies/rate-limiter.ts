@@ -1,0 +1,175 @@
+import * as check from '../config/validate.js';
+import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import { ConfigError, RateLimitedError } from '../faults/errors.js';
+import { Events } from '../observe/events.js';
+import type { CancelTimer, Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
+import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { StatsCounter } from './stats.js';
+import { WaitQueue } from './wait-queue.js';
+
+export type RateLimiterMode = 'wait' | 'reject';
+
+export interface RateLimiterOptions {
+  /** Tokens added per second (calls per second in the long run). */
+  readonly rate: number;
+  /** Bucket size: calls allowed at once after a quiet spell. Default `max(1, rate)`. */
+  readonly burst?: number;
+  /** `wait` (default): callers queue in FIFO order for a token. `reject`: `RateLimitedError` at once. */
+  readonly mode?: RateLimiterMode;
+  /** In `wait` mode, refuse (RateLimitedError) a caller whose turn is further away than this. Default: no limit. */
+  readonly maxWaitMs?: number;
+  readonly clock?: Clock;
+  /** Classifies failures for `stats().failuresByCategory`. Default: the built-in `classify`. */
+  readonly classify?: ClassifyFunction;
+  readonly name?: string;
+}
+
+export interface RateLimitRejection {
+  readonly limiter: string | undefined;
+  /** When a token will be there for this caller. */
+  readonly retryAfterMs: number;
+  readonly operation?: OperationContext;
+}
+
+export interface RateLimiterEvents {
+  rejected: RateLimitRejection;
+}
+
+export interface RateLimiterStats extends PolicyStats {
+  /** Tokens in the bucket now (fractional). */
+  readonly tokens: number;
+  /** Callers waiting for a token now. */
+  readonly queued: number;
+}
+
+/** Float error in the refill must not leave a caller waiting for 1e-13 of a token. */
+const EPSILON = 1e-9;
+
+/**
+ * A token bucket: `burst` calls at once, `rate` per second in the long run. The bucket is
+ * refilled from the clock when a call arrives, not by a ticking timer; in `wait` mode one timer
+ * (only while someone waits) wakes the queue when the next token is due.
+ */
+export class RateLimiter implements Policy<RateLimiterEvents> {
+  readonly kind = 'rateLimiter';
+  readonly events = new Events<RateLimiterEvents>();
+  readonly rate: number;
+  readonly burst: number;
+  readonly mode: RateLimiterMode;
+  private readonly perMs: number;
+  private readonly maxWaitMs: number;
+  private readonly clock: Clock;
+  private readonly classify: ClassifyFunction;
+  private readonly name: string | undefined;
+  private tokens: number;
+  private refilledAt: number;
+  private readonly queue = new WaitQueue(() => this.queueShrank());
+  private cancelTimer: CancelTimer | undefined;
+  private readonly counter = new StatsCounter();
+
+  constructor(options: RateLimiterOptions) {
+    const o = check.plainObject('options', options);
+    check.knownKeys('options', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'clock', 'classify', 'name']);
+    this.rate = check.positiveNumber('rate', o.rate);
+    this.burst = o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
+    if (this.burst < 1) throw new ConfigError('burst', this.burst, 'a number >= 1 (a bucket must hold one whole token)');
+    this.mode = o.mode === undefined ? 'wait' : check.oneOf('mode', o.mode, ['wait', 'reject'] as const);
+    this.maxWaitMs = check.limit('maxWaitMs', o.maxWaitMs ?? Number.POSITIVE_INFINITY);
+    this.clock = (o.clock ?? systemClock) as Clock;
+    if (typeof this.clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
+    this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
+    this.name = o.name === undefined ? undefined : String(o.name);
+    this.perMs = this.rate / 1000;
+    this.tokens = this.burst;
+    this.refilledAt = this.clock.now();
+  }
+
+  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const context = contextFrom(options);
+    this.counter.executions++;
+    this.refill();
+    // Take a token only when nobody is queued ahead: waiting callers are served in order.
+    if (this.queue.length === 0 && this.tokens >= 1 - EPSILON) this.tokens--;
+    else await this.waitForToken(context.signal, context.operation);
+    try {
+      const result = await fn(context);
+      this.counter.successes++;
+      return result;
+    } catch (error) {
+      this.counter.failure(this.classify(error).category);
+      throw error;
+    }
+  }
+
+  private waitForToken(signal: AbortSignal, operation: OperationContext | undefined): Promise<void> {
+    // This caller's token comes after those of everyone already waiting.
+    const waitMs = this.msUntilTokens(this.queue.length + 1);
+    if (this.mode === 'reject' || waitMs > this.maxWaitMs) return Promise.reject(this.reject(waitMs, operation));
+    const turn = this.queue.wait(signal);
+    if (this.cancelTimer === undefined) this.arm();
+    return turn;
+  }
+
+  private reject(waitMs: number, operation: OperationContext | undefined): RateLimitedError {
+    this.counter.rejections++;
+    const retryAfterMs = Math.ceil(waitMs);
+    if (this.events.has('rejected')) {
+      const event: RateLimitRejection = { limiter: this.name, retryAfterMs };
+      this.events.emit('rejected', operation === undefined ? event : { ...event, operation });
+    }
+    return new RateLimitedError(retryAfterMs);
+  }
+
+  private refill(): void {
+    const now = this.clock.now();
+    if (now > this.refilledAt) {
+      this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) * this.perMs);
+      this.refilledAt = now;
+    }
+  }
+
+  /** Milliseconds until the bucket holds `count` tokens (0 if it does). */
+  private msUntilTokens(count: number): number {
+    const missing = count - this.tokens;
+    return missing <= EPSILON ? 0 : missing / this.perMs;
+  }
+
+  /** One timer for the whole queue: due when the head's token is. */
+  private arm(): void {
+    this.cancelTimer = this.clock.schedule(this.msUntilTokens(1), () => this.wake());
+  }
+
+  private wake(): void {
+    this.cancelTimer = undefined;
+    this.refill();
+    while (this.queue.length > 0 && this.tokens >= 1 - EPSILON) {
+      this.tokens--;
+      this.queue.wakeNext();
+    }
+    if (this.queue.length > 0) this.arm();
+  }
+
+  /** A waiter aborted: with nobody left, the timer goes too (nothing pending after the last caller). */
+  private queueShrank(): void {
+    if (this.queue.length === 0 && this.cancelTimer !== undefined) {
+      this.cancelTimer();
+      this.cancelTimer = undefined;
+    }
+  }
+
+  stats(): RateLimiterStats {
+    this.refill();
+    return { ...this.counter.snapshot(), tokens: this.tokens, queued: this.queue.length };
+  }
+
+  describe(): string {
+    const name = this.name === undefined ? '' : ` "${this.name}"`;
+    return `rateLimiter${name}: ${this.rate}/s, burst ${this.burst}, ${this.mode}`;
+  }
+}
+
+/** Creates a token-bucket rate limiter; see `RateLimiterOptions`. */
+export function rateLimiter(options: RateLimiterOptions): RateLimiter {
+  return new RateLimiter(options);
+}
