@@ -105,14 +105,22 @@ function jitterOption(value: unknown, fallback: Jitter): Jitter {
   return value === undefined ? fallback : check.oneOf('jitter', value, JITTERS);
 }
 
+/** Options must be an object without unknown keys: a typo like `maxDelay` must not be silently ignored. */
+function optionsObject(name: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+  const opts = check.plainObject(name, value);
+  check.knownKeys(name, opts, keys);
+  return opts;
+}
+
 export function constantBackoff(options: ConstantBackoffOptions | number): Backoff {
-  const opts = typeof options === 'number' ? { delayMs: options } : options;
+  const opts = typeof options === 'number' ? { delayMs: options } : optionsObject('constantBackoff', options, ['delayMs', 'jitter']);
   const delayMs = check.nonNegativeNumber('delayMs', opts.delayMs);
   const jitter = jitterOption(opts.jitter, 'none');
   return new Schedule('constant', () => delayMs, delayMs, delayMs, jitter);
 }
 
 export function linearBackoff(options: LinearBackoffOptions): Backoff {
+  optionsObject('linearBackoff', options, ['initialMs', 'stepMs', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs);
   const stepMs = check.nonNegativeNumber('stepMs', options.stepMs ?? initialMs);
   const maxDelayMs = check.limit('maxDelayMs', options.maxDelayMs ?? Number.POSITIVE_INFINITY);
@@ -121,6 +129,7 @@ export function linearBackoff(options: LinearBackoffOptions): Backoff {
 }
 
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
+  optionsObject('exponentialBackoff', options, ['initialMs', 'factor', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs ?? 1000);
   const factor = check.nonNegativeNumber('factor', options.factor ?? 2);
   if (factor < 1) throw new ConfigError('factor', factor, 'a number >= 1 (a backoff that shrinks is not a backoff)');

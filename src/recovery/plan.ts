@@ -115,6 +115,11 @@ export class RecoveryPlan {
   /** Decides what to do about `fault`, which ended attempt number `input.attempt`. */
   decide(fault: Fault, input: DecideInput): Decision {
     const attempt = input.attempt;
+    if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
+      throw new ConfigError('attempt', attempt, 'a whole number >= 1 (the attempt that just failed)');
+    }
+    // Elapsed time is measured by callers (possibly across clocks); nonsense counts as none.
+    const elapsedMs = positiveOrZero(input.elapsedMs);
     const rule = this.resolved[fault.category];
     const base = { fault, attempt, suggestions: fault.suggestions };
     switch (rule.action) {
@@ -136,9 +141,7 @@ export class RecoveryPlan {
         reason: `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
       };
     }
-    const backoffMs = rule.backoff.delay(attempt, input.previousDelayMs, this.random) * rule.multiplier;
-    // Never come back earlier than the server asked.
-    const delayMs = Math.ceil(fault.retryAfterMs === undefined ? backoffMs : Math.max(fault.retryAfterMs, backoffMs));
+    const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs)));
     if (delayMs > rule.maxWaitMs) {
       return {
         ...base,
@@ -147,7 +150,7 @@ export class RecoveryPlan {
         reason: `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`,
       };
     }
-    if ((input.elapsedMs ?? 0) + delayMs > rule.maxElapsedMs) {
+    if (elapsedMs + delayMs > rule.maxElapsedMs) {
       return {
         ...base,
         action: 'give_up',
@@ -167,6 +170,18 @@ export class RecoveryPlan {
     };
   }
 
+  /**
+   * How long to wait. A pause waits for the server's Retry-After when it gave one (a multiplier
+   * only lengthens it) and for the backoff otherwise. A retry waits for the scaled backoff, but
+   * never less than a Retry-After: we never come back earlier than the server asked.
+   */
+  private delayFor(rule: ResolvedRule, fault: Fault, attempt: number, previousDelayMs: number): number {
+    const retryAfterMs = fault.retryAfterMs;
+    if (rule.action === 'pause' && retryAfterMs !== undefined) return retryAfterMs * Math.max(1, rule.multiplier);
+    const backoffMs = rule.backoff.delay(attempt, previousDelayMs, this.random) * rule.multiplier;
+    return retryAfterMs === undefined ? backoffMs : Math.max(retryAfterMs, backoffMs);
+  }
+
   /** One row per category, for docs, logs and the CLI. */
   describe(): { category: FaultCategory; action: string; maxAttempts: number; multiplier: number }[] {
     return FAULT_CATEGORIES.map((category) => {
@@ -182,6 +197,10 @@ export function recoveryPlan(options?: RecoveryPlanOptions): RecoveryPlan {
 
 /** The default plan, shared; plans are immutable. */
 export const defaultPlan: RecoveryPlan = new RecoveryPlan();
+
+function positiveOrZero(value: number | undefined): number {
+  return typeof value === 'number' && value > 0 && Number.isFinite(value) ? value : 0;
+}
 
 function label(fault: Fault): string {
   const detail = fault.status ?? fault.code;
