@@ -34,17 +34,19 @@ export interface DurableStore {
   enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]>;
 
   /**
-   * Takes up to `limit` jobs of `queue` in one atomic step, highest priority first, then
-   * earliest `runAt`, then enqueue order. Claimable: waiting jobs with `runAt <= now`, and
-   * running jobs whose lease expired (`leaseUntil <= now`); the latter get an attempt record
-   * with outcome `lease_lost` appended to their history.
+   * Takes up to `limit` jobs of `queue` in one atomic step.
    *
-   * Each claimed job gets a new token, `leaseUntil = now + leaseMs`, `attempt + 1` and
-   * `strikes + 1`. A job whose `strikes` already reached `maxStrikes` (it was claimed that many
-   * times and never settled: it keeps killing its worker) is not returned; it is moved to the
-   * dead letters with category `resource` and a message saying so.
+   * First, every running job of the queue whose lease expired (`leaseUntil <= now`: its worker
+   * died or stalled) is recovered: an attempt record with outcome `lease_lost` is appended to
+   * its history, and it goes back to waiting (keeping its `runAt`) or, when its `strikes`
+   * reached `maxStrikes` (claimed that many times and never settled: it keeps killing its
+   * worker), to the dead letters with category `resource` (see `crashLoopFault`).
    *
-   * A paused queue (see `pause`) returns no job.
+   * Then waiting jobs with `runAt <= now` are taken, highest priority first, then earliest
+   * `runAt`, then enqueue order. Each gets a new token (unique across processes), `workerId`,
+   * `leaseUntil = now + leaseMs`, `attempt + 1` and `strikes + 1`, and is returned in that order.
+   *
+   * A paused queue (see `pause`) returns no job and recovers nothing.
    */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
 

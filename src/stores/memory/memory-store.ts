@@ -104,20 +104,17 @@ export class MemoryStore implements DurableStore {
     const candidates: MemoryJob[] = [];
     for (const job of this.jobs.values()) {
       if (job.queue !== queue) continue;
+      if (job.state === 'running' && job.leaseUntil! <= now) {
+        // Its worker died or stalled: recover it, or dead-letter it when it keeps doing that.
+        job.history.push(leaseLostRecord(job));
+        if (job.strikes >= request.maxStrikes) this.kill(job, crashLoopFault(job.strikes), now);
+        else this.toWaiting(job, job.runAt);
+      }
       if (job.state === 'waiting' && job.runAt <= now) candidates.push(job);
-      else if (job.state === 'running' && job.leaseUntil! <= now) candidates.push(job);
     }
     candidates.sort(claimOrder);
     const claimed: ClaimedJob[] = [];
-    for (const job of candidates) {
-      if (claimed.length >= request.limit) break;
-      if (job.state === 'running') {
-        job.history.push(leaseLostRecord(job));
-      }
-      if (job.strikes >= request.maxStrikes) {
-        this.kill(job, crashLoopFault(job.strikes), now);
-        continue;
-      }
+    for (const job of candidates.slice(0, request.limit)) {
       const token = `m${this.nextToken++}`;
       job.state = 'running';
       job.token = token;

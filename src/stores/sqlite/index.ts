@@ -1,1 +1,7 @@
-export {};
+/**
+ * lifeline/sqlite: the embedded durable store. Loads better-sqlite3 (an optional peer
+ * dependency); the core entry point never does.
+ */
+export type { SqliteStoreOptions } from './sqlite-store.js';
+export { SqliteStore } from './sqlite-store.js';
+export { SCHEMA_VERSION } from './schema.js';

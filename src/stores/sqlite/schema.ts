@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import { NotALifelineStoreError, SchemaVersionError } from '../../durable/errors.js';
+
+/**
+ * Versioned migrations. Each runs once, in order, inside one IMMEDIATE transaction that also
+ * records it in `lifeline_schema_version`; a database at a version this code does not know is
+ * refused before anything is written.
+ */
+const MIGRATIONS: readonly (readonly string[])[] = [
+  // 1: jobs, queues (pause state), checkpoints.
+  [
+    `CREATE TABLE lifeline_jobs (
+      id INTEGER PRIMARY KEY,
+      queue TEXT NOT NULL,
+      state INTEGER NOT NULL,            -- 0 waiting, 1 running, 2 completed, 3 dead
+      payload TEXT NOT NULL,
+      priority INTEGER NOT NULL,
+      run_at INTEGER NOT NULL,
+      enqueued_at INTEGER NOT NULL,
+      attempts INTEGER NOT NULL DEFAULT 0,
+      max_attempts INTEGER,
+      strikes INTEGER NOT NULL DEFAULT 0,
+      token TEXT,
+      worker_id TEXT,
+      claimed_at INTEGER,
+      lease_until INTEGER,
+      finished_at INTEGER,
+      idempotency_key TEXT,
+      checkpoint TEXT,
+      history TEXT NOT NULL DEFAULT '[]',
+      fault TEXT
+    )`,
+    'CREATE INDEX lifeline_jobs_claim ON lifeline_jobs (queue, priority DESC, run_at, id) WHERE state = 0',
+    'CREATE INDEX lifeline_jobs_lease ON lifeline_jobs (queue, lease_until) WHERE state = 1',
+    'CREATE INDEX lifeline_jobs_finished ON lifeline_jobs (queue, state, finished_at) WHERE state >= 2',
+    'CREATE UNIQUE INDEX lifeline_jobs_idempotency ON lifeline_jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL',
+    'CREATE TABLE lifeline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
+    'CREATE TABLE lifeline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
+  ],
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+const VERSION_TABLE = 'lifeline_schema_version';
+
+/**
+ * Checks that `db` is empty or a lifeline store this code can read, without writing anything.
+ * Returns the version found (0 for an empty database).
+ */
+export function inspectSchema(db: Database.Database, location: string): number {
+  let tables: string[];
+  try {
+    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  } catch (error) {
+    throw new NotALifelineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
+  }
+  if (tables.length === 0) return 0;
+  if (!tables.includes(VERSION_TABLE)) {
+    throw new NotALifelineStoreError(location, `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
+  }
+  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as { version: number | null } | undefined;
+  const version = row?.version ?? 0;
+  if (version > SCHEMA_VERSION) throw new SchemaVersionError(location, version, SCHEMA_VERSION);
+  return version;
+}
+
+/** Brings the database to SCHEMA_VERSION. Safe when several processes open the file at once. */
+export function migrate(db: Database.Database, location: string, now: number): void {
+  if (inspectSchema(db, location) === SCHEMA_VERSION) return;
+  db.transaction(() => {
+    // Re-read under the write lock: another process may have migrated meanwhile.
+    const current = inspectSchema(db, location);
+    if (current === 0) db.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+    for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
+      for (const statement of MIGRATIONS[version - 1]!) db.exec(statement);
+      db.prepare(`INSERT INTO ${VERSION_TABLE} (version, applied_at) VALUES (?, ?)`).run(version, now);
+    }
+  }).immediate();
+}
