@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { classify } from '../../src/faults/classify.js';
 import { BrokenCircuitError, ConfigError } from '../../src/faults/errors.js';
 import { circuitBreaker } from '../../src/policies/circuit-breaker.js';
-import { chaos, ChaosError, ChaosHttpError, VirtualClock } from '../../src/testing/index.js';
+import { chaos, ChaosError, type ChaosHttpError, VirtualClock } from '../../src/testing/index.js';
 
 async function settle(promise: Promise<unknown>): Promise<unknown> {
   try {
