@@ -94,7 +94,7 @@ function ask(classifier: Classifier, value: unknown, context: ClassifyContext): 
       category,
       ...(typeof retryable === 'boolean' ? { retryable } : {}),
       ...(typeof retryAfterMs === 'number' ? { retryAfterMs } : {}),
-      ...(typeof status === 'number' && Number.isFinite(status) ? { status } : {}),
+      ...(typeof status === 'number' && Number.isInteger(status) ? { status } : {}),
       ...(typeof code === 'string' ? { code } : {}),
       ...(typeof message === 'string' && message !== '' ? { message } : {}),
       ...(isStringArray(suggestions) ? { suggestions: Object.freeze([...suggestions]) } : {}),

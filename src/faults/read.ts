@@ -36,7 +36,7 @@ export function errorClassName(error: Bag): string | undefined {
 /** A human-readable message for any thrown value; never throws. */
 export function messageOf(value: unknown): string {
   try {
-    if (typeof value === 'string') return value;
+    if (typeof value === 'string') return value === '' ? 'an empty string was thrown' : value;
     if (isObject(value)) {
       const message = value.message;
       if (typeof message === 'string' && message !== '') return message;

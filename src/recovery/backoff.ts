@@ -59,28 +59,34 @@ class Schedule implements Backoff {
     private readonly jitter: Jitter,
   ) {}
 
-  delay(attempt: number, previousMs = 0, random: RandomSource = Math.random): number {
+  /** The un-jittered delay for attempt n, capped. 0 × ∞ (a zero base at a huge attempt) is 0, not NaN. */
+  private ceiling(attempt: number): number {
     const n = attempt >= 1 ? Math.floor(attempt) : 1;
-    const ceiling = Math.min(this.maxDelayMs, this.base(n));
+    const raw = this.base(n);
+    return raw >= 0 ? Math.min(this.maxDelayMs, raw) : 0;
+  }
+
+  delay(attempt: number, previousMs = 0, random: RandomSource = Math.random): number {
+    const ceiling = this.ceiling(attempt);
+    // Jittered values are clamped to their range: float rounding must not step over the cap.
     switch (this.jitter) {
       case 'none':
         return ceiling;
       case 'full':
-        return random() * ceiling;
+        return Math.min(ceiling, random() * ceiling);
       case 'equal':
-        return ceiling / 2 + random() * (ceiling / 2);
+        return Math.min(ceiling, ceiling / 2 + random() * (ceiling / 2));
       case 'decorrelated': {
         // Grows from the previous delay: uniform in [initial, 3 × previous], capped.
         const low = Math.min(this.initialMs, this.maxDelayMs);
         const high = Math.min(this.maxDelayMs, Math.max(low, (previousMs > 0 ? previousMs : low) * 3));
-        return low + random() * (high - low);
+        return Math.min(high, low + random() * (high - low));
       }
     }
   }
 
   bounds(attempt: number): { min: number; max: number } {
-    const n = attempt >= 1 ? Math.floor(attempt) : 1;
-    const ceiling = Math.min(this.maxDelayMs, this.base(n));
+    const ceiling = this.ceiling(attempt);
     switch (this.jitter) {
       case 'none':
         return { min: ceiling, max: ceiling };

@@ -23,7 +23,7 @@ export const declaredClassifier: Classifier = {
       ...(typeof retryAfterMs === 'number' && retryAfterMs >= 0 && Number.isFinite(retryAfterMs)
         ? { retryAfterMs: Math.ceil(retryAfterMs) }
         : {}),
-      ...(typeof status === 'number' ? { status } : {}),
+      ...(typeof status === 'number' && Number.isInteger(status) ? { status } : {}),
       ...(typeof code === 'string' ? { code } : {}),
     };
   },
