@@ -1,0 +1,276 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { JobNotFoundError } from '../../src/durable/errors.js';
+import type { AttemptRecord, DurableStore, NewJob } from '../../src/durable/store.js';
+import { describeStateMachine } from './conformance-model.js';
+
+/**
+ * The contract of DurableStore, as tests. Every store runs this same suite:
+ *   describeStoreConformance('sqlite', () => new SqliteStore(file))
+ * `makeStore` must return a fresh, empty store each time; `cleanup` (optional) runs before
+ * `close()` after each test (e.g. to delete a Redis key prefix).
+ */
+export function describeStoreConformance(
+  name: string,
+  makeStore: () => DurableStore | Promise<DurableStore>,
+  options: { readonly cleanup?: (store: DurableStore) => unknown } = {},
+): void {
+  describe(`DurableStore conformance: ${name}`, () => {
+    let store: DurableStore;
+    const T = Date.UTC(2030, 0, 1);
+    const job = (over: Partial<NewJob> = {}): NewJob => ({ queue: 'q', payload: '{"n":1}', priority: 0, runAt: T, ...over });
+    const claim = (over: Partial<Parameters<DurableStore['claim']>[0]> = {}) =>
+      store.claim({ queue: 'q', workerId: 'w1', limit: 10, leaseMs: 1_000, now: T, maxStrikes: 3, ...over });
+    const record = (over: Partial<AttemptRecord> = {}): AttemptRecord => ({
+      attempt: 1,
+      workerId: 'w1',
+      startedAt: T,
+      durationMs: 5,
+      outcome: 'retry',
+      category: 'network',
+      message: 'reset',
+      ...over,
+    });
+    const fault = { category: 'validation' as const, message: 'bad item', suggestions: ['fix it'] };
+
+    beforeEach(async () => {
+      store = await makeStore();
+    });
+    afterEach(async () => {
+      await options.cleanup?.(store);
+      await store.close();
+    });
+
+    it('enqueues in order, reports waiting and delayed, and a fresh queue reads as zeros', async () => {
+      expect(await store.stats('q', T)).toEqual({ waiting: 0, delayed: 0, running: 0, completed: 0, dead: 0, pausedUntil: null, oldestWaitingSince: null });
+      const results = await store.enqueue([job({ runAt: T - 50 }), job(), job({ runAt: T + 1_000 })], T - 100);
+      expect(results.map((r) => r.created)).toEqual([true, true, true]);
+      expect(new Set(results.map((r) => r.id)).size).toBe(3);
+      const stats = await store.stats('q', T);
+      expect(stats).toMatchObject({ waiting: 2, delayed: 1, running: 0, oldestWaitingSince: T - 50 });
+      const stored = await store.getJob(results[2]!.id);
+      expect(stored).toMatchObject({ queue: 'q', state: 'waiting', payload: '{"n":1}', runAt: T + 1_000, enqueuedAt: T - 100, attempts: 0, history: [] });
+      expect(await store.getJob('999999')).toBeUndefined();
+      expect(await store.queues()).toEqual(['q']);
+    });
+
+    it('stores one job per idempotency key and queue, also within one call', async () => {
+      const [a, b, c] = await store.enqueue([job({ idempotencyKey: 'k' }), job({ idempotencyKey: 'k' }), job({ idempotencyKey: 'k', queue: 'other' })], T);
+      expect(b).toEqual({ id: a!.id, created: false });
+      expect(c!.created).toBe(true);
+      const [again] = await store.enqueue([job({ idempotencyKey: 'k', payload: '{"n":2}' })], T);
+      expect(again).toEqual({ id: a!.id, created: false });
+      expect((await store.stats('q', T)).waiting).toBe(1);
+      expect((await store.getJob(a!.id))!.payload).toBe('{"n":1}');
+    });
+
+    it('claims by priority, then runAt, then enqueue order, up to the limit, never delayed jobs', async () => {
+      const ids = (
+        await store.enqueue(
+          [job({ priority: 0 }), job({ priority: 5 }), job({ priority: 0, runAt: T - 10 }), job({ priority: 9, runAt: T + 10 }), job({ priority: 5 })],
+          T - 20,
+        )
+      ).map((r) => r.id);
+      const first = await claim({ limit: 3 });
+      expect(first.map((j) => j.id)).toEqual([ids[1], ids[4], ids[2]]);
+      expect(first[0]).toMatchObject({ attempt: 1, leaseUntil: T + 1_000, queue: 'q', payload: '{"n":1}', priority: 5 });
+      const second = await claim({ workerId: 'w2' });
+      expect(second.map((j) => j.id)).toEqual([ids[0]]);
+      expect(new Set([...first, ...second].map((j) => j.token)).size).toBeGreaterThanOrEqual(2);
+      expect(first[0]!.token).not.toBe(second[0]!.token);
+      expect((await claim({ now: T + 10 })).map((j) => j.id)).toEqual([ids[3]]);
+      expect(await store.stats('q', T + 10)).toMatchObject({ waiting: 0, delayed: 0, running: 5 });
+      expect(await claim({ queue: 'other' })).toEqual([]);
+    });
+
+    it('fences every write by token: a stale holder can neither settle, renew nor checkpoint', async () => {
+      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const [a] = await claim();
+      expect((await store.settle([{ id, token: `${a!.token}x`, kind: 'complete' }], T)).lost).toEqual([id]);
+      // The lease expires; another worker recovers and claims the job.
+      const [b] = await claim({ workerId: 'w2', now: T + 1_000 });
+      expect(b!.id).toBe(id);
+      expect(b!.attempt).toBe(2);
+      expect(await store.renew([{ id, token: a!.token }], 1_000, T + 1_001)).toEqual([id]);
+      expect(await store.saveJobCheckpoint({ id, token: a!.token }, '{"at":1}', T + 1_001)).toBe(false);
+      expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 1_001)).lost).toEqual([id]);
+      expect(await store.renew([{ id, token: b!.token }], 5_000, T + 1_002)).toEqual([]);
+      expect((await store.getJob(id))!.leaseUntil).toBe(T + 6_002);
+      expect(await store.saveJobCheckpoint({ id, token: b!.token }, '{"at":2}', T + 1_002)).toBe(true);
+      expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_003)).lost).toEqual([]);
+      const done = await store.getJob(id);
+      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 2 });
+      expect(done!.history).toEqual([expect.objectContaining({ outcome: 'lease_lost', attempt: 1, workerId: 'w1', startedAt: T })]);
+      expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_004)).lost).toEqual([id]);
+    });
+
+    it('renewing keeps a lease from expiring; an expired but untaken lease can still be settled', async () => {
+      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const [a] = await claim();
+      expect(await store.renew([{ id, token: a!.token }], 1_000, T + 900)).toEqual([]);
+      expect(await claim({ workerId: 'w2', now: T + 1_500 })).toEqual([]);
+      expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 2_500)).lost).toEqual([]);
+    });
+
+    it('dead-letters a job that keeps killing its worker (crash-loop limit)', async () => {
+      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      let now = T;
+      for (let i = 1; i <= 2; i++) {
+        const [j] = await claim({ now, maxStrikes: 2 });
+        expect(j!.attempt).toBe(i);
+        now += 1_000;
+      }
+      expect(await claim({ now, maxStrikes: 2 })).toEqual([]);
+      const [letter] = await store.listDead();
+      expect(letter).toMatchObject({ id, queue: 'q', attempts: 2, deadAt: now, fault: { category: 'resource' } });
+      expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost']);
+      expect(await store.stats('q', now)).toMatchObject({ running: 0, dead: 1 });
+    });
+
+    it('a settle of any kind resets the crash-loop count', async () => {
+      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      await claim({ maxStrikes: 2 });
+      const [j] = await claim({ now: T + 1_000, maxStrikes: 2 });
+      await store.settle([{ id, token: j!.token, kind: 'release', refund: true }], T + 1_000);
+      await claim({ now: T + 1_000, maxStrikes: 2 });
+      const [again] = await claim({ now: T + 2_000, maxStrikes: 2 });
+      expect(again?.id).toBe(id);
+    });
+
+    it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {
+      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const [a] = await claim();
+      await store.settle([{ id, token: a!.token, kind: 'retry', runAt: T + 500, record: record() }], T + 10);
+      expect(await store.stats('q', T + 10)).toMatchObject({ waiting: 0, delayed: 1, running: 0 });
+      expect(await claim({ now: T + 499 })).toEqual([]);
+      const [b] = await claim({ now: T + 500 });
+      expect(b!.attempt).toBe(2);
+      await store.settle([{ id, token: b!.token, kind: 'release', refund: true, record: record({ attempt: 2, outcome: 'released' }) }], T + 600);
+      const [c] = await claim({ now: T + 600 });
+      expect(c!.attempt).toBe(2);
+      await store.settle([{ id, token: c!.token, kind: 'release', refund: false, runAt: T + 700 }], T + 650);
+      const [d] = await claim({ now: T + 700 });
+      expect(d!.attempt).toBe(3);
+      expect((await store.getJob(id))!.history.map((h) => h.outcome)).toEqual(['retry', 'released']);
+    });
+
+    it('settles a mixed batch atomically and reports only the lost ones', async () => {
+      const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
+      const claimed = await claim();
+      const token = (id: string) => claimed.find((j) => j.id === id)!.token;
+      const { lost } = await store.settle(
+        [
+          { id: ids[0]!, token: token(ids[0]!), kind: 'complete' },
+          { id: ids[1]!, token: token(ids[1]!), kind: 'dead', fault, record: record({ outcome: 'dead', category: 'validation' }) },
+          { id: ids[2]!, token: 'nope', kind: 'complete' },
+          { id: ids[3]!, token: token(ids[3]!), kind: 'retry', runAt: T, record: record() },
+        ],
+        T + 5,
+      );
+      expect(lost).toEqual([ids[2]]);
+      expect(await store.stats('q', T + 5)).toMatchObject({ waiting: 1, running: 1, completed: 1, dead: 1 });
+    });
+
+    it('keeps dead letters as records: fault, history, checkpoint; filters and orders them newest first', async () => {
+      const ids = (await store.enqueue([job(), job({ queue: 'r' }), job()], T)).map((r) => r.id);
+      const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
+      const byId = new Map(claimed.map((j) => [j.id, j]));
+      await store.saveJobCheckpoint({ id: ids[0]!, token: byId.get(ids[0]!)!.token }, '{"cursor":7}', T);
+      const kill = (id: string, at: number, category: 'validation' | 'auth') =>
+        store.settle([{ id, token: byId.get(id)!.token, kind: 'dead', fault: { ...fault, category }, record: record({ outcome: 'dead', category }) }], at);
+      await kill(ids[0]!, T + 100, 'validation');
+      await kill(ids[1]!, T + 200, 'validation');
+      await kill(ids[2]!, T + 300, 'auth');
+      const all = await store.listDead();
+      expect(all.map((d) => d.id)).toEqual([ids[2], ids[1], ids[0]]);
+      expect(all[2]).toMatchObject({ queue: 'q', payload: '{"n":1}', attempts: 1, deadAt: T + 100, checkpoint: '{"cursor":7}', fault });
+      expect(all[2]!.history).toEqual([record({ outcome: 'dead', category: 'validation' })]);
+      expect((await store.listDead({ queue: 'q' })).map((d) => d.id)).toEqual([ids[2], ids[0]]);
+      expect((await store.listDead({ category: 'validation' })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.listDead({ olderThan: T + 200 })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.listDead({ newerThan: T + 200 })).map((d) => d.id)).toEqual([ids[2], ids[1]]);
+      expect((await store.listDead({ limit: 1 })).map((d) => d.id)).toEqual([ids[2]]);
+    });
+
+    it('requeues dead letters by id or query, with a dry run, and refuses unknown ids writing nothing', async () => {
+      const ids = (await store.enqueue([job(), job(), job()], T)).map((r) => r.id);
+      for (const j of await claim()) {
+        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], T + Number(j.id === ids[2]) * 100);
+      }
+      await expect(store.requeueDead({ ids: [ids[0]!, 'no-such-id'] }, { now: T })).rejects.toBeInstanceOf(JobNotFoundError);
+      await expect(store.requeueDead({ ids: [ids[0]!, '424242'] }, { now: T })).rejects.toThrow(/424242/);
+      expect((await store.stats('q', T)).dead).toBe(3);
+      expect(await store.requeueDead({ ids: [ids[0]!] }, { now: T, dryRun: true })).toEqual([ids[0]]);
+      expect((await store.stats('q', T)).dead).toBe(3);
+      expect(await store.requeueDead({ ids: [ids[0]!] }, { now: T + 1 })).toEqual([ids[0]]);
+      const back = await store.getJob(ids[0]!);
+      expect(back).toMatchObject({ state: 'waiting', attempts: 0, runAt: T + 1 });
+      expect(back!.history).toHaveLength(1);
+      expect(await store.requeueDead({ query: { olderThan: T + 50 } }, { now: T + 2, dryRun: true })).toEqual([ids[1]]);
+      expect(await store.requeueDead({ query: { queue: 'q' } }, { now: T + 2 })).toEqual([ids[2], ids[1]]);
+      expect(await store.stats('q', T + 2)).toMatchObject({ waiting: 3, dead: 0 });
+      await expect(store.requeueDead({ ids: [ids[0]!] }, { now: T })).rejects.toBeInstanceOf(JobNotFoundError);
+    });
+
+    it('purges dead letters by age and keeps the newest N', async () => {
+      await store.enqueue([job(), job(), job(), job()], T);
+      let at = T;
+      for (const j of await claim()) {
+        at += 100;
+        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], at);
+      }
+      expect(await store.purgeDead({ olderThan: T + 100 })).toBe(1);
+      expect(await store.purgeDead({ queue: 'q', keepNewest: 2 })).toBe(1);
+      expect((await store.listDead()).map((d) => d.deadAt)).toEqual([T + 400, T + 300]);
+    });
+
+    it('applies retention to completed jobs and dead letters, by age and by count', async () => {
+      await store.enqueue([job(), job(), job(), job(), job()], T);
+      const claimed = await claim();
+      for (const [i, j] of claimed.entries()) {
+        const outcome = i < 3 ? ({ kind: 'complete' } as const) : ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const);
+        await store.settle([{ id: j.id, token: j.token, ...outcome }], T + i * 1_000);
+      }
+      const removed = await store.prune({ completed: { maxAgeMs: 1_500, maxCount: Number.POSITIVE_INFINITY }, dead: { maxAgeMs: Number.POSITIVE_INFINITY, maxCount: 1 } }, T + 2_000);
+      expect(removed).toEqual({ completed: 1, dead: 1 });
+      expect(await store.stats('q', T + 2_000)).toMatchObject({ completed: 2, dead: 1 });
+      expect(await store.getJob(claimed[0]!.id)).toBeUndefined();
+      expect((await store.listDead())[0]!.deadAt).toBe(T + 4_000);
+    });
+
+    it('pauses a queue until a time or until resumed, never shortening a pause unless asked', async () => {
+      await store.enqueue([job(), job({ queue: 'other' })], T);
+      await store.pause('q', T + 1_000, T);
+      expect(await claim()).toEqual([]);
+      expect(await claim({ queue: 'other' })).toHaveLength(1);
+      expect((await store.stats('q', T)).pausedUntil).toBe(T + 1_000);
+      await store.pause('q', T + 500, T);
+      expect((await store.stats('q', T)).pausedUntil).toBe(T + 1_000);
+      await store.pause('q', T + 500, T, true);
+      expect((await store.stats('q', T)).pausedUntil).toBe(T + 500);
+      expect(await claim({ now: T + 500 })).toHaveLength(1);
+      expect((await store.stats('q', T + 500)).pausedUntil).toBeNull();
+      await store.pause('q', null, T + 600);
+      expect((await store.stats('q', T + 10_000_000)).pausedUntil).toBe(Number.POSITIVE_INFINITY);
+      await store.resume('q');
+      expect((await store.stats('q', T)).pausedUntil).toBeNull();
+      await store.pause('empty', null, T);
+      expect(await store.queues()).toEqual(['empty', 'other', 'q']);
+    });
+
+    it('keeps checkpoints by key: put replaces, list by prefix in key order, delete reports', async () => {
+      expect(await store.getCheckpoint('crawl:a')).toBeUndefined();
+      await store.putCheckpoint('crawl:b', '{"page":1}', T);
+      await store.putCheckpoint('crawl:a', '{"page":1}', T);
+      await store.putCheckpoint('upload:x', '[1,2]', T);
+      await store.putCheckpoint('crawl:b', '{"page":2}', T + 5);
+      expect(await store.getCheckpoint('crawl:b')).toEqual({ key: 'crawl:b', value: '{"page":2}', updatedAt: T + 5 });
+      expect((await store.listCheckpoints('crawl:')).map((c) => c.key)).toEqual(['crawl:a', 'crawl:b']);
+      expect(await store.listCheckpoints()).toHaveLength(3);
+      expect(await store.deleteCheckpoint('crawl:a')).toBe(true);
+      expect(await store.deleteCheckpoint('crawl:a')).toBe(false);
+      await store.ping();
+    });
+
+    describeStateMachine(() => store);
+  });
+}

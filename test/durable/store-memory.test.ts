@@ -1,0 +1,4 @@
+import { MemoryStore } from '../../src/stores/memory/index.js';
+import { describeStoreConformance } from './conformance.js';
+
+describeStoreConformance('memory', () => new MemoryStore());
