@@ -30,6 +30,7 @@ export function describeStoreConformance(
       message: 'reset',
       ...over,
     });
+    const enqueueOne = async () => (await store.enqueue([job()], T))[0]!.id;
     const fault = { category: 'validation' as const, message: 'bad item', suggestions: ['fix it'] };
 
     beforeEach(async () => {
@@ -83,7 +84,7 @@ export function describeStoreConformance(
     });
 
     it('fences every write by token: a stale holder can neither settle, renew nor checkpoint', async () => {
-      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const id = await enqueueOne();
       const [a] = await claim();
       expect((await store.settle([{ id, token: `${a!.token}x`, kind: 'complete' }], T)).lost).toEqual([id]);
       // The lease expires; another worker recovers and claims the job.
@@ -104,7 +105,7 @@ export function describeStoreConformance(
     });
 
     it('renewing keeps a lease from expiring; an expired but untaken lease can still be settled', async () => {
-      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const id = await enqueueOne();
       const [a] = await claim();
       expect(await store.renew([{ id, token: a!.token }], 1_000, T + 900)).toEqual([]);
       expect(await claim({ workerId: 'w2', now: T + 1_500 })).toEqual([]);
@@ -112,7 +113,7 @@ export function describeStoreConformance(
     });
 
     it('dead-letters a job that keeps killing its worker (crash-loop limit)', async () => {
-      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const id = await enqueueOne();
       let now = T;
       for (let i = 1; i <= 2; i++) {
         const [j] = await claim({ now, maxStrikes: 2 });
@@ -127,7 +128,7 @@ export function describeStoreConformance(
     });
 
     it('a settle of any kind resets the crash-loop count', async () => {
-      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const id = await enqueueOne();
       await claim({ maxStrikes: 2 });
       const [j] = await claim({ now: T + 1_000, maxStrikes: 2 });
       await store.settle([{ id, token: j!.token, kind: 'release', refund: true }], T + 1_000);
@@ -137,7 +138,7 @@ export function describeStoreConformance(
     });
 
     it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {
-      const [{ id }] = (await store.enqueue([job()], T)) as [{ id: string }];
+      const id = await enqueueOne();
       const [a] = await claim();
       await store.settle([{ id, token: a!.token, kind: 'retry', runAt: T + 500, record: record() }], T + 10);
       expect(await store.stats('q', T + 10)).toMatchObject({ waiting: 0, delayed: 1, running: 0 });
