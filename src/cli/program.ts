@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerDead } from './commands/dead.js';
+import { registerDemo } from './commands/demo.js';
 import { registerStats } from './commands/stats.js';
 
 /** Commands register themselves here; `demo` is added by main.ts so tests can build the rest alone. */
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .showHelpAfterError('(run `lifeline --help` for usage)')
     .enablePositionalOptions(false)
     .exitOverride();
+  registerDemo(program);
   registerStats(program);
   registerDead(program);
   registerCheckpoints(program);

@@ -1,0 +1,198 @@
+import type { Command } from 'commander';
+import { type ItemsApi, startItemsApi } from '../../../examples/crawler/api.js';
+import { Crawler } from '../../../examples/crawler/crawler.js';
+import { buildReport, type CrawlReport } from '../../../examples/crawler/report.js';
+import { lifecycle } from '../../lifecycle/lifecycle.js';
+import type { LoggerLike } from '../../observe/logger.js';
+import { logDecisions } from '../../observe/logger.js';
+import { globalsOf } from '../context.js';
+import { watchProgress } from '../demo-progress.js';
+import { renderSummary } from '../demo-summary.js';
+import { CliError, EXIT } from '../exit-codes.js';
+import { createOutput } from '../output.js';
+import { parseCount, parsePort, parsePositiveCount } from '../parse.js';
+import { redact } from '../redact.js';
+import { type OpenedStore, openStore, parseStoreOption } from '../store.js';
+
+export const DEMO_STORE = 'sqlite:./lifeline-demo.db';
+const DEMO_REDIS_PREFIX = 'lifeline-demo';
+
+interface DemoOptions {
+  items: number;
+  concurrency: number;
+  timeScale: number;
+  timeoutMs: number;
+  latencyMs: number;
+  credentialExpiry?: boolean;
+  metricsPort?: number;
+  log: string | false;
+  rateLimitEvery?: number;
+  burstEvery?: number;
+}
+
+export function registerDemo(program: Command): void {
+  program
+    .command('demo')
+    .description('crawl N items from a local flaky API through the default recovery plan, durably (Ctrl-C, then run again to resume)')
+    .option('-n, --items <n>', 'items in a new crawl', parsePositiveCount, 2000)
+    .option('-c, --concurrency <n>', 'jobs at once', parsePositiveCount, 16)
+    .option('--time-scale <factor>', "multiplies the plan's backoff delays (1 = real 1 s, 2 s, 4 s...; Retry-After is never shortened)", parseScale, 0.01)
+    .option('--timeout-ms <ms>', 'deadline of one request (ends hangs)', parsePositiveCount, 250)
+    .option('--latency-ms <ms>', 'latency of every API answer', parseCount, 0)
+    .option('--credential-expiry', 'the API rejects the token partway through (auth → the plan aborts; run again to resume)')
+    .option('--rate-limit-every <n>', 'one 429 every N requests (0 = never)', parseCount)
+    .option('--burst-every <n>', 'a burst of 503s every N requests (0 = never)', parseCount)
+    .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:<port>/metrics', parsePort)
+    .option('--log <file>', 'one JSON log line per recovery decision (pino) to this file', 'lifeline-demo.log')
+    .option('--no-log', 'no decision log')
+    .action(async (options: DemoOptions, command: Command) => {
+      process.exitCode = await demo(options, command);
+    });
+}
+
+function parseScale(text: string): number {
+  const n = Number(text);
+  if (!(n > 0 && n <= 10)) throw new CliError(`--time-scale must be a number > 0 and <= 10, got ${JSON.stringify(text)}`, EXIT.usage);
+  return n;
+}
+
+async function demo(options: DemoOptions, command: Command): Promise<number> {
+  const globals = globalsOf(command);
+  const out = createOutput(globals.json === true);
+  const storeFromUser = command.parent?.getOptionValueSource('store') !== 'default';
+  const location = parseStoreOption(storeFromUser ? globals.store : DEMO_STORE);
+  const prefix = globals.prefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
+  const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }) });
+  const storeFlag = storeFlagFor(opened, prefix);
+
+  // The lifecycle's progress lines matter after Ctrl-C; after a normal finish they are noise.
+  let quiet = false;
+  const lc = lifecycle({ exit: false, graceMs: 10_000, deadlineMs: 30_000, log: (line) => quiet || out.note(line) });
+  lc.onCleanup('store', () => opened.store.close());
+  let api: ItemsApi | undefined;
+  let report: CrawlReport | undefined;
+  let failure: unknown;
+  try {
+    api = await startItemsApi({
+      latencyMs: options.latencyMs,
+      credentialsExpireAt: options.credentialExpiry ? Math.max(50, Math.floor(options.items * 0.4)) : undefined,
+      ...(options.rateLimitEvery === undefined ? {} : { rateLimitEvery: options.rateLimitEvery }),
+      ...(options.burstEvery === undefined ? {} : { burstEvery: options.burstEvery }),
+    });
+    const itemsApi = api;
+    lc.onCleanup('items API', () => itemsApi.close());
+    const crawler = new Crawler({
+      store: opened.store,
+      apiUrl: api.url,
+      items: options.items,
+      concurrency: options.concurrency,
+      timeScale: options.timeScale,
+      requestTimeoutMs: options.timeoutMs,
+    });
+    const previous = await crawler.loadCheckpoint();
+    const resuming = previous !== undefined && !previous.finished;
+    const total = resuming ? previous.items : options.items;
+    const done = resuming ? await alreadyDone(crawler, previous.completedBefore) : 0;
+
+    out.note(`lifeline demo: crawling ${total} items from a flaky local API (${api.url}) on ${opened.label}`);
+    out.note(
+      resuming
+        ? `Resuming the crawl from its checkpoint: ${done} of ${total} items were done in ${previous.runs} earlier run${previous.runs === 1 ? '' : 's'}.`
+        : previous?.finished
+          ? 'The previous crawl finished; starting a new one.'
+          : 'Starting a new crawl.',
+    );
+    out.note(
+      `Delays of the default plan are scaled by ${options.timeScale} (1 s, 2 s, 4 s ... become ${scaled(1000, options.timeScale)}, ${scaled(2000, options.timeScale)}, ${scaled(4000, options.timeScale)} ...); Retry-After is honoured as sent. Ctrl-C stops gracefully.`,
+    );
+
+    await attachMetrics(options, crawler, lc, out.note);
+    await attachLog(options, crawler, lc, out.note);
+
+    const progress = watchProgress(crawler, total, done);
+    try {
+      // The report is part of the tracked work: shutdown closes the store only after it.
+      const crawl = async () => buildReport(crawler, await crawler.run(lc.stopping));
+      report = await lc.track(crawl(), 'crawl');
+    } finally {
+      progress.stop();
+    }
+  } catch (error) {
+    failure = error;
+  }
+  if (lc.state === 'running') {
+    quiet = failure === undefined;
+    void lc.shutdown(failure === undefined ? 'crawl over' : 'crawl failed');
+  }
+  const shutdown = await lc.done;
+  lc.dispose();
+  if (failure !== undefined) throw failure;
+  if (report === undefined) throw new CliError('The crawl ended without a report', EXIT.failure);
+
+  out.result({ store: opened.label, ...report }, () => renderSummary(report, storeFlag));
+  if (globals.json) out.note(renderSummary(report, storeFlag).split('\n').filter((l) => l.startsWith('Progress is saved')).join('\n'));
+  if (report.aborted) return EXIT.failure;
+  if (report.interrupted || shutdown.signal !== undefined) return report.finished ? EXIT.ok : EXIT.interrupted;
+  return EXIT.ok;
+}
+
+/** Items finished by earlier runs of this crawl, from the store. */
+async function alreadyDone(crawler: Crawler, completedBefore: number): Promise<number> {
+  const counts = await crawler.queue.stats();
+  return counts.completed - completedBefore + counts.dead;
+}
+
+function scaled(ms: number, scale: number): string {
+  const v = ms * scale;
+  return v >= 1000 ? `${v / 1000} s` : `${Math.round(v)} ms`;
+}
+
+/** The --store (and --prefix) flags that name this store again in hints. */
+function storeFlagFor(opened: OpenedStore, prefix: string | undefined): string {
+  if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
+  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --prefix ${prefix}`}`;
+  return '';
+}
+
+type Lifecycle = ReturnType<typeof lifecycle>;
+
+async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+  if (options.metricsPort === undefined) return;
+  // prom-client is loaded only when metrics are asked for.
+  const { LifelineMetrics, serveMetrics } = await import('../../observe/prometheus/index.js');
+  const metrics = new LifelineMetrics();
+  metrics.observeWorker(crawler.worker, crawler.queue.name).observeBreaker(crawler.breaker, 'items-api').observeQueue(crawler.queue, { refreshMs: 500 });
+  let server: Awaited<ReturnType<typeof serveMetrics>>;
+  try {
+    server = await serveMetrics(metrics, { port: options.metricsPort });
+  } catch (error) {
+    metrics.close();
+    throw new CliError(`Cannot serve metrics on port ${options.metricsPort}: ${(error as Error).message}`, EXIT.failure, 'Pick another --metrics-port');
+  }
+  lc.onCleanup('metrics', async () => {
+    metrics.close();
+    await server.close();
+  });
+  note(`Metrics: ${server.url}`);
+}
+
+async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+  if (options.log === false) return;
+  let pino: typeof import('pino').default;
+  try {
+    pino = (await import('pino')).default;
+  } catch {
+    note('Decision log off: pino is not installed (npm install pino).');
+    return;
+  }
+  const destination = pino.destination({ dest: options.log, sync: true, mkdir: true });
+  const logger = pino({ base: { app: 'lifeline-demo' } }, destination) as unknown as LoggerLike;
+  const offs = [
+    logDecisions(crawler.worker, logger, { component: 'worker' }),
+    logDecisions(crawler.breaker, logger, { component: 'breaker', levels: { rejected: 'off' } }),
+  ];
+  lc.onCleanup('decision log', () => {
+    for (const off of offs) off();
+  });
+  note(`Decisions are logged to ${options.log} (one JSON line each, with the fault's category).`);
+}

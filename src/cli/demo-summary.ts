@@ -1,0 +1,41 @@
+import type { CrawlReport } from '../../examples/crawler/report.js';
+import { formatDuration, table, truncate } from './output.js';
+
+/** The demo's closing report: counts, a table by category, dead letters with what to do. */
+export function renderSummary(report: CrawlReport, storeFlag: string): string {
+  const t = report.totals;
+  const lines: string[] = [];
+  const state = report.finished ? 'Crawl finished' : report.aborted ? 'Crawl stopped by the recovery plan' : 'Crawl interrupted';
+  lines.push('');
+  lines.push(`${state}: ${t.completed + t.dead} of ${report.items} items done (${t.completed} completed, ${t.dead} dead-lettered) in ${report.runs} run${report.runs === 1 ? '' : 's'}.`);
+  const r = report.thisRun;
+  lines.push(
+    `This run: ${formatDuration(report.durationMs)}, ${r.completed} completed, ${r.retried} retried, ${r.deadLettered} dead-lettered, ` +
+      `${r.pauses} pause${r.pauses === 1 ? '' : 's'} (${formatDuration(r.pausedMs)}), breaker ${report.breaker}.`,
+  );
+  if (report.byCategory.length > 0) {
+    lines.push('');
+    lines.push('Failures by category (this run) and dead letters (whole crawl):');
+    lines.push(table(['category', 'plan', 'failed runs', 'dead letters'], report.byCategory.map((c) => [c.category, c.action, c.failures, c.deadLetters])));
+  }
+  if (report.deadLetters.length > 0) {
+    lines.push('');
+    lines.push('Dead letters and what to do about them:');
+    for (const group of report.deadLetters) {
+      lines.push(`  ${group.category} × ${group.count}, e.g. ${group.example.id}: ${truncate(group.example.message, 110)}`);
+      for (const suggestion of group.suggestions) lines.push(`      - ${suggestion}`);
+    }
+    lines.push(`  Inspect them: lifeline dead list ${storeFlag} · requeue: lifeline dead requeue --queue ${report.queue} ${storeFlag}`);
+  }
+  if (report.aborted) {
+    lines.push('');
+    lines.push(`Stopped: ${report.aborted.reason}`);
+    for (const suggestion of report.aborted.suggestions) lines.push(`  - ${suggestion}`);
+  }
+  if (!report.finished) {
+    const left = t.waiting + t.delayed + t.running + t.notEnqueued;
+    lines.push('');
+    lines.push(`Progress is saved (checkpoint crawl:${report.queue}; ${left} items left). Resume with: lifeline demo ${storeFlag}`.trimEnd());
+  }
+  return lines.join('\n');
+}
