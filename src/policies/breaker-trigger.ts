@@ -35,6 +35,8 @@ export interface TriggerStrategy {
   readonly consecutiveFailures: number;
   /** Sets the count of failures in a row from a snapshot (windows ignore it). */
   resume(consecutiveFailures: number): void;
+  /** In words, for `describe()`. */
+  describe(): string;
 }
 
 export const DEFAULT_TRIGGER: BreakerTrigger = Object.freeze({ kind: 'consecutive', failures: 5 });
@@ -62,6 +64,10 @@ class ConsecutiveFailures implements TriggerStrategy {
 
   resume(consecutiveFailures: number): void {
     this.consecutiveFailures = Math.min(consecutiveFailures, this.threshold - 1);
+  }
+
+  describe(): string {
+    return `${this.threshold} consecutive failures`;
   }
 }
 
@@ -114,6 +120,10 @@ class CountWindow implements TriggerStrategy {
 
   resume(): void {}
 
+  describe(): string {
+    return `${describeRates(this.thresholds)} over the last ${this.size} calls`;
+  }
+
   reset(): void {
     // The bytes stay: with total back at 0 none is read before it is written again.
     this.next = this.total = this.failures = this.slow = 0;
@@ -141,6 +151,10 @@ class TimeWindow implements TriggerStrategy {
   }
 
   resume(): void {}
+
+  describe(): string {
+    return `${describeRates(this.thresholds)} over ${this.window.durationMs} ms`;
+  }
 
   reset(): void {
     this.window.clear();
@@ -189,14 +203,7 @@ function rate(option: string, value: unknown): number {
   return r;
 }
 
-/** A short description of a trigger for `describe()`. */
-export function describeTrigger(trigger: BreakerTrigger): string {
-  switch (trigger.kind) {
-    case 'consecutive':
-      return `${trigger.failures} consecutive failures`;
-    case 'countWindow':
-      return `failure rate ${percent(trigger.failureRate ?? 0.5)} over the last ${trigger.size} calls`;
-    case 'timeWindow':
-      return `failure rate ${percent(trigger.failureRate ?? 0.5)} over ${trigger.durationMs} ms`;
-  }
+function describeRates(t: Required<RateThresholds>): string {
+  const slow = t.slowCallRate < 1 ? ` or slow-call rate ${percent(t.slowCallRate)}` : '';
+  return `failure rate ${percent(t.failureRate)}${slow} (at least ${t.minimumThroughput} calls)`;
 }

@@ -9,7 +9,7 @@ import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapshot.js';
 import { type BreakerTiming, BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
-import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER, describeTrigger } from './breaker-trigger.js';
+import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
 import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 
 export interface CircuitBreakerOptions {
@@ -89,7 +89,6 @@ const OPTION_KEYS = [
 
 /** Settings that do not change per call: one object, so an idle breaker stays small. */
 interface Settings extends BreakerTiming {
-  readonly trigger: BreakerTrigger;
   readonly classify: ClassifyFunction;
   readonly countsAsFailure: (fault: Fault) => boolean;
   readonly slowCallMs: number;
@@ -118,8 +117,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   constructor(options: CircuitBreakerOptions = {}) {
     const o = check.plainObject('options', options);
     check.knownKeys('options', o, OPTION_KEYS);
-    const triggerOption = (o.trigger ?? DEFAULT_TRIGGER) as BreakerTrigger;
-    const trigger = createTrigger(triggerOption);
+    const trigger = createTrigger(o.trigger ?? DEFAULT_TRIGGER);
     const halfOpenAfter = o.halfOpenAfter === undefined ? 30_000 : isBackoff(o.halfOpenAfter) ? o.halfOpenAfter : check.nonNegativeNumber('halfOpenAfter', o.halfOpenAfter);
     const maxProbes = check.positiveInteger('maxProbes', o.maxProbes ?? 1);
     const probesToClose = check.positiveInteger('probesToClose', o.probesToClose ?? 1);
@@ -144,7 +142,6 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
       maxProbes,
       probesToClose,
       random,
-      trigger: triggerOption,
       classify: o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify),
       countsAsFailure,
       // -1: no slow-call tracking (a small integer, not Infinity, which would cost a boxed number per breaker).
@@ -238,7 +235,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     const after = this.timing.halfOpenAfter;
     const timing = typeof after === 'number' ? `${after} ms` : `a ${after.kind} backoff`;
     const name = this.settings.name === undefined ? '' : ` "${this.settings.name}"`;
-    return `circuitBreaker${name}: opens on ${describeTrigger(this.settings.trigger)}, probes after ${timing}`;
+    return `circuitBreaker${name}: opens on ${this.trigger.describe()}, probes after ${timing}`;
   }
 
   /** The state as JSON (see `CircuitBreakerSnapshot`); `JSON.stringify(breaker)` uses it. */
