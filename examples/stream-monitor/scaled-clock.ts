@@ -12,12 +12,16 @@ export function scaledClock(speed: number, onWait?: (ms: number) => void): Clock
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a finite number > 0, got ${speed}`);
   const realStart = performance.now();
   const wallStart = Date.now();
+  const now = () => realStart + (performance.now() - realStart) * speed;
   return {
-    now: () => realStart + (performance.now() - realStart) * speed,
+    now,
     wallTime: () => wallStart + (Date.now() - wallStart) * speed,
-    sleep(ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
+    async sleep(ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
       onWait?.(ms);
-      return systemClock.sleep(ms / speed, signal, options);
+      const target = now() + ms;
+      await systemClock.sleep(ms / speed, signal, options);
+      // Real timers may fire a fraction of a millisecond early, which is many pretend ones: top up.
+      for (let left = target - now(); left > 0; left = target - now()) await systemClock.sleep(left / speed, signal, options);
     },
     schedule(ms: number, callback: () => void, options?: TimerOptions): CancelTimer {
       onWait?.(ms);

@@ -1,0 +1,176 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { BulkheadRejectedError, RetriesExhaustedError } from '../../src/faults/errors.js';
+import { RefreshableMap } from '../../src/health/refreshable-map.js';
+import { Bulkhead } from '../../src/policies/bulkhead.js';
+import { RetryPolicy } from '../../src/policies/retry.js';
+import { exponentialBackoff } from '../../src/recovery/backoff.js';
+import type { Clock } from '../../src/time/clock.js';
+import { systemClock } from '../../src/time/system-clock.js';
+
+/**
+ * The streaming proxy's core (scenario 3). `GET /stream/<track>`:
+ *   1. resolve the track's expiring upstream URL through a keyed `refreshable` (refreshed ahead
+ *      of expiry, the old URL served when a refresh fails);
+ *   2. fetch it with retries after 1 s, 2 s, 4 s on transient failures, never on 403/404/410;
+ *   3. when the upstream says the URL expired, refresh it once and try the new one;
+ *   4. stream the body to the client, at most `maxStreams` at once: beyond that, 503.
+ */
+
+/** What the upstream resolver answers for `GET /resolve/<track>`. */
+export interface ResolvedUrl {
+  readonly url: string;
+  /** Wall-clock epoch ms after which the URL stops working. */
+  readonly expiresAt: number;
+}
+
+export interface StreamProxyOptions {
+  /** Base of the upstream API (the resolver lives at `/resolve/<track>`). */
+  readonly upstream: string;
+  /** Concurrent streams; more get 503 (default 2). */
+  readonly maxStreams?: number;
+  /** Refresh a URL this long before it expires (default 60 s). */
+  readonly refreshAheadMs?: number;
+  /** Keep using an expired URL this long when the resolver fails (default 5 min). */
+  readonly staleIfErrorMs?: number;
+  /** Tracks whose URL is kept (default 1 000). */
+  readonly maxTracks?: number;
+  readonly clock?: Clock;
+  readonly fetch?: typeof fetch;
+  /** Port to listen on, on 127.0.0.1 (default 0: any free one). */
+  readonly port?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** A non-2xx upstream answer, shaped so `classify` sees its status (403/404/410 are never retried). */
+export class UpstreamHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly headers: Headers,
+    /** True when the upstream said the signed URL expired (`x-url-expired: 1`). */
+    readonly expired: boolean,
+  ) {
+    super(`upstream answered HTTP ${status}${expired ? ' (URL expired)' : ''}`);
+    this.name = 'UpstreamHttpError';
+  }
+}
+
+export interface StreamProxy {
+  readonly url: string;
+  readonly urls: RefreshableMap<string, ResolvedUrl>;
+  readonly retry: RetryPolicy;
+  readonly bulkhead: Bulkhead;
+  close(): Promise<void>;
+}
+
+export async function startStreamProxy(options: StreamProxyOptions): Promise<StreamProxy> {
+  const clock = options.clock ?? systemClock;
+  const fetchImpl = options.fetch ?? fetch;
+  const log = options.log ?? (() => {});
+  const upstream = options.upstream.replace(/\/$/, '');
+
+  const urls = new RefreshableMap<string, ResolvedUrl>(
+    async (track) => {
+      const res = await fetchImpl(`${upstream}/resolve/${encodeURIComponent(track)}`);
+      if (!res.ok) {
+        await res.body?.cancel();
+        throw new UpstreamHttpError(res.status, res.headers, false);
+      }
+      return (await res.json()) as ResolvedUrl;
+    },
+    {
+      expiresAt: (resolved) => resolved.expiresAt,
+      refreshAheadMs: options.refreshAheadMs ?? 60_000,
+      staleIfErrorMs: options.staleIfErrorMs ?? 5 * 60_000,
+      maxEntries: options.maxTracks ?? 1_000,
+      clock,
+    },
+  );
+  urls.events.on('refreshFailed', (e) => log(`resolver failed for ${e.key} (${e.fault.message})${e.servingStale ? ': keeping the old URL' : ''}`));
+
+  // 1 s, 2 s, 4 s: four attempts in all. The default plan skips permanent 4xx (403, 404, 410).
+  const retry = new RetryPolicy({ maxAttempts: 4, backoff: exponentialBackoff({ initialMs: 1_000, factor: 2, maxDelayMs: 4_000, jitter: 'none' }), clock });
+  retry.events.on('retry', (e) => log(`upstream attempt ${e.attempt} failed (${e.fault.message}); retrying in ${e.delayMs} ms`));
+  const bulkhead = new Bulkhead({ maxConcurrent: options.maxStreams ?? 2, maxQueued: 0, name: 'streams' });
+
+  const fetchMedia = (url: string, signal: AbortSignal) =>
+    retry.execute(
+      async (context) => {
+        const res = await fetchImpl(url, { signal: context.signal });
+        if (!res.ok) {
+          await res.body?.cancel();
+          throw new UpstreamHttpError(res.status, res.headers, res.status === 403 && res.headers.get('x-url-expired') === '1');
+        }
+        return res;
+      },
+      { signal, operation: 'fetch_stream' },
+    );
+
+  const serveStream = async (track: string, res: ServerResponse, signal: AbortSignal) => {
+    let resolved = await urls.get(track);
+    let upstreamRes: Response;
+    try {
+      upstreamRes = await fetchMedia(resolved.url, signal);
+    } catch (error) {
+      if (!(error instanceof UpstreamHttpError && error.expired)) throw error;
+      // The signed URL expired early (clock skew, revocation): resolve again and try the new one.
+      urls.invalidate(track);
+      const previous = resolved.url;
+      resolved = await urls.get(track);
+      log(resolved.url === previous ? `refresh failed for ${track}: trying the old URL once more` : `refreshed the URL of ${track}`);
+      upstreamRes = await fetchMedia(resolved.url, signal);
+    }
+    res.writeHead(200, { 'content-type': upstreamRes.headers.get('content-type') ?? 'application/octet-stream' });
+    if (upstreamRes.body) await pipeline(Readable.fromWeb(upstreamRes.body as import('node:stream/web').ReadableStream), res);
+    else res.end();
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const match = /^\/stream\/([^/?]+)/.exec(req.url ?? '');
+    if (!match || req.method !== 'GET') return reply(res, 404, 'not found: use GET /stream/<track>');
+    const track = decodeURIComponent(match[1]!);
+    // A client that goes away takes its upstream fetch (and retries) with it.
+    const controller = new AbortController();
+    res.on('close', () => controller.abort(new Error('client went away')));
+    inflight.add(controller);
+    try {
+      await bulkhead.execute(() => serveStream(track, res, controller.signal), { signal: controller.signal });
+    } catch (error) {
+      if (controller.signal.aborted || res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (error instanceof BulkheadRejectedError) return reply(res, 503, `too many streams (${bulkhead.maxConcurrent} max)`, { 'retry-after': '1' });
+      if (error instanceof UpstreamHttpError && [403, 404, 410].includes(error.status)) return reply(res, error.status, error.message);
+      if (error instanceof RetriesExhaustedError) return reply(res, 502, `upstream failed: ${error.message}`);
+      return reply(res, 502, `upstream failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      inflight.delete(controller);
+    }
+  };
+
+  const inflight = new Set<AbortController>();
+  const server = createServer((req, res) => void handle(req, res));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy: no TCP address');
+
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    urls,
+    retry,
+    bulkhead,
+    close: async () => {
+      for (const controller of inflight) controller.abort(new Error('proxy closing'));
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}
+
+function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ error: message }));
+}
