@@ -5,8 +5,14 @@ import { CliError, EXIT } from './exit-codes.js';
  * The concrete store constructors, loaded lazily so that `lifeline --help` and commands on
  * one backend never load the other's driver.
  */
-export async function openSqliteForCli(_path: string, _create: boolean): Promise<DurableStore> {
-  throw new CliError('The SQLite store is not available in this build', EXIT.failure);
+export async function openSqliteForCli(path: string): Promise<DurableStore> {
+  let SqliteStore: typeof import('../stores/sqlite/sqlite-store.js').SqliteStore;
+  try {
+    ({ SqliteStore } = await import('../stores/sqlite/sqlite-store.js'));
+  } catch (error) {
+    throw new CliError(`Cannot load the SQLite store: ${(error as Error).message}`, EXIT.failure, 'Install the driver: npm install better-sqlite3');
+  }
+  return new SqliteStore(path);
 }
 
 /** Connects and pings; a store that does not answer is closed before the error is thrown. */

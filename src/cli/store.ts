@@ -62,7 +62,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       if (existsSync(path) && statSync(path).isDirectory()) {
         throw new CliError(`${path} is a directory, not a lifeline store`, EXIT.storeNotFound);
       }
-      const store = await openSqlite(path, options.create);
+      const store = await openSqlite(path);
       return { store, location, label, secrets: [] };
     }
     case 'redis': {
@@ -73,9 +73,9 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   }
 }
 
-async function openSqlite(path: string, create: boolean): Promise<DurableStore> {
+async function openSqlite(path: string): Promise<DurableStore> {
   const { openSqliteForCli } = await import('./store-backends.js');
-  return openSqliteForCli(path, create);
+  return openSqliteForCli(path);
 }
 
 async function openRedis(url: string, prefix: string | undefined, label: string, secrets: readonly (string | undefined)[]): Promise<DurableStore> {
