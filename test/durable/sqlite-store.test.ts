@@ -1,0 +1,78 @@
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+import { NotALifelineStoreError, SchemaVersionError } from '../../src/durable/errors.js';
+import { SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite/index.js';
+import { tempDir } from './temp-dir.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+describe('SqliteStore files', () => {
+  it('creates one WAL file with a recorded schema version and reopens it', async () => {
+    const file = tmp.path('fresh.db');
+    const store = new SqliteStore(file);
+    await store.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0);
+    await store.close();
+    const again = new SqliteStore(file, { synchronous: 'FULL', busyTimeoutMs: 100 });
+    expect((await again.stats('q', 1)).waiting).toBe(1);
+    expect(again.integrityCheck()).toBe('ok');
+    await again.close();
+    const db = new Database(file, { readonly: true });
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    expect(db.prepare('SELECT max(version) AS v FROM lifeline_schema_version').get()).toEqual({ v: SCHEMA_VERSION });
+    db.close();
+  });
+
+  it('refuses a SQLite file of another application and writes nothing to it', () => {
+    const file = tmp.path('other.db');
+    const db = new Database(file);
+    db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
+    db.close();
+    const before = readFileSync(file);
+    expect(() => new SqliteStore(file)).toThrow(NotALifelineStoreError);
+    expect(() => new SqliteStore(file)).toThrow(/users/);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a file that is not SQLite at all and writes nothing to it', () => {
+    const file = tmp.path('notes.txt');
+    writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
+    const before = readFileSync(file);
+    expect(() => new SqliteStore(file)).toThrow(NotALifelineStoreError);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('refuses a store from a newer schema version and writes nothing to it', async () => {
+    const file = tmp.path('newer.db');
+    await new SqliteStore(file).close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO lifeline_schema_version (version, applied_at) VALUES (?, 0)').run(SCHEMA_VERSION + 1);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    const before = readFileSync(file);
+    const size = statSync(file).size;
+    expect(() => new SqliteStore(file)).toThrow(SchemaVersionError);
+    expect(() => new SqliteStore(file)).toThrow(new RegExp(`schema version ${SCHEMA_VERSION + 1}`));
+    expect(statSync(file).size).toBe(size);
+    expect(readFileSync(file).equals(before)).toBe(true);
+  });
+
+  it('lets two connections share one file: a job is claimed by exactly one of them', async () => {
+    const file = tmp.path('shared.db');
+    const a = new SqliteStore(file);
+    const b = new SqliteStore(file);
+    await a.enqueue(
+      Array.from({ length: 50 }, () => ({ queue: 'q', payload: '{}', priority: 0, runAt: 0 })),
+      0,
+    );
+    const claims = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claim({ queue: 'q', workerId: `w${i}`, limit: 7, leaseMs: 1_000, now: 1, maxStrikes: 3 })),
+    );
+    const ids = claims.flat().map((j) => j.id);
+    expect(ids).toHaveLength(50);
+    expect(new Set(ids).size).toBe(50);
+    await a.close();
+    await b.close();
+  });
+});
