@@ -74,6 +74,9 @@ interface Hook {
   readonly timeoutMs: number;
 }
 
+/** Longest wait for stdout/stderr to drain before exiting. */
+const FLUSH_LIMIT_MS = 2_000;
+
 const OPTION_KEYS = ['signals', 'graceMs', 'deadlineMs', 'cleanupTimeoutMs', 'exit', 'handleUncaught', 'log', 'clock'];
 
 /**
@@ -327,8 +330,11 @@ export class Lifecycle {
       return report;
     }
     if (immediately) process.exit(report.exitCode);
-    // Let buffered stdout/stderr drain (pipes can be asynchronous) before leaving.
-    void flushStdio().then(() => process.exit(report.exitCode));
+    // Let buffered stdout/stderr drain (pipes can be asynchronous) before leaving, but not
+    // forever: a reader that stopped reading must not keep a finished process alive.
+    const exit = () => process.exit(report.exitCode);
+    this.options.clock.schedule(FLUSH_LIMIT_MS, exit);
+    void flushStdio().then(exit);
     return report;
   }
 }
