@@ -113,7 +113,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
     this.counter.executions++;
     const now = this.clock.now();
     this.window.advance(now);
-    const p = this.rejectProbability();
+    const p = this.currentProbability();
     // Rejected requests count as requests: that is what makes the throttle let go as accepts return.
     if (p > 0 && this.random() < p) {
       this.window.add(now, 1, 0, 0);
@@ -145,6 +145,11 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
   /** `max(0, (requests − k·accepts) / (requests + 1))` over the window. */
   rejectProbability(): number {
     this.window.advance(this.clock.now());
+    return this.currentProbability();
+  }
+
+  /** The probability from the window as it stands (the caller advanced it). */
+  private currentProbability(): number {
     const requests = this.window.a;
     return Math.max(0, (requests - this.k * this.window.b) / (requests + 1));
   }

@@ -193,7 +193,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     // Open: exactly the time left. Half-open with every probe slot taken: no figure to give.
     const retryAfterMs = this.currentState === 'open' ? Math.ceil(this.remainingOpenMs(now)) : undefined;
     const hub = this.eventHub;
-    if (hub?.has('rejected')) hub.emit('rejected', withOperation({ breaker: this.settings.name, state: this.currentState, retryAfterMs }, operation));
+    if (hub?.has('rejected')) hub.emit('rejected', withEventOperation({ breaker: this.settings.name, state: this.currentState, retryAfterMs }, operation));
     const message = isolated
       ? 'The circuit breaker is isolated: the call was not made'
       : retryAfterMs === undefined
@@ -215,7 +215,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     if (hub === undefined || !hub.has('stateChange')) return;
     const change: CircuitStateChange = { breaker: this.settings.name, from, to, reason };
     if (to === 'open') (change as { openForMs?: number }).openForMs = this.openMs;
-    hub.emit('stateChange', withOperation(change, operation as OperationContext | undefined));
+    hub.emit('stateChange', withEventOperation(change, operation as OperationContext | undefined));
   }
 
   stats(): CircuitBreakerStats {
@@ -276,7 +276,7 @@ function nonEmptyString(option: string, value: unknown): string {
   return value;
 }
 
-function withOperation<E extends object>(event: E, operation: OperationContext | undefined): E {
+function withEventOperation<E extends object>(event: E, operation: OperationContext | undefined): E {
   if (operation !== undefined) (event as { operation?: OperationContext }).operation = operation;
   return event;
 }
