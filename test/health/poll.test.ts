@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
 import { HealthMonitor } from '../../src/health/health-monitor.js';
@@ -114,5 +115,32 @@ describe('poll', () => {
     expect(() => poll(() => 1, { intervalMs: 10, monitor: {} as never })).toThrow(ConfigError);
     expect(() => poll('x' as never, { intervalMs: 10 })).toThrow(ConfigError);
     expect(() => poll(() => 1, { intervalMs: 10, every: 5 } as never)).toThrow(ConfigError);
+  });
+
+  it('property: whatever the outcomes and the stop time, checks follow the monitor and no timer is left', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 3_000_000 }), async (outcomes, stopAt) => {
+        const clock = new VirtualClock();
+        const monitor = new HealthMonitor({ clock, intervalMs: 30_000 });
+        const times: number[] = [];
+        const expectedGaps: number[] = [];
+        const poller = poll(
+          ({ attempt }) => {
+            times.push(clock.now());
+            if (outcomes[(attempt - 1) % outcomes.length] === false) throw reset();
+            return attempt;
+          },
+          { monitor, clock, onResult: (r) => expectedGaps.push(r.nextDelayMs) },
+        );
+        await clock.advance(stopAt);
+        poller.stop();
+        await poller.done;
+        expect(clock.pendingTimers).toBe(0);
+        // Each check ran exactly the announced delay after the previous one.
+        for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBe(expectedGaps[i - 1]);
+        expect(times.at(-1)!).toBeLessThanOrEqual(stopAt);
+      }),
+      { numRuns: 40 },
+    );
   });
 });

@@ -108,4 +108,12 @@ describe('lifecycle in a real child process', () => {
     const order = result.stdout.split('\n').filter((l) => l.startsWith('work aborted') || l.startsWith('cleanup '));
     expect(order).toEqual(['work aborted after crash', 'cleanup http-server', 'cleanup queue', 'cleanup database']);
   });
+
+  it('an unhandled rejection also shuts down gracefully with exit 1', async () => {
+    const run = start('reject', 100);
+    const result = await run.closed;
+    expect(result.code).toBe(1);
+    expect(result.stdout).toContain('[log] lifeline: unhandled rejection: Error: nobody caught me');
+    expect(result.stdout.split('\n').filter((l) => l.startsWith('cleanup '))).toEqual(['cleanup http-server', 'cleanup queue', 'cleanup database']);
+  });
 });
