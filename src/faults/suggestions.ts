@@ -92,23 +92,35 @@ const BY_STATUS: ReadonlyMap<number, readonly string[]> = new Map(
   }).map(([status, list]) => [Number(status), Object.freeze(list)] as const),
 );
 
-const combined = new Map<string, readonly string[]>();
+// Combined lists, built once per (category, code or status): classifying allocates nothing here.
+const combinedByCode = new Map<FaultCategory, Map<string, readonly string[]>>();
+const combinedByStatus = new Map<FaultCategory, Map<number, readonly string[]>>();
+
+function combine<K>(cache: Map<FaultCategory, Map<K, readonly string[]>>, category: FaultCategory, key: K, specific: readonly string[]): readonly string[] {
+  let perCategory = cache.get(category);
+  if (perCategory === undefined) {
+    perCategory = new Map();
+    cache.set(category, perCategory);
+  }
+  let list = perCategory.get(key);
+  if (list === undefined) {
+    list = Object.freeze([...specific, ...BY_CATEGORY[category]]);
+    perCategory.set(key, list);
+  }
+  return list;
+}
 
 /** Most specific first: the code's or status's advice, then the category's. */
 export function suggestionsFor(category: FaultCategory, code?: string, status?: number): readonly string[] {
-  let specific = code === undefined ? undefined : BY_CODE.get(code);
-  let key = `${category}|${code}`;
-  if (specific === undefined && status !== undefined) {
-    specific = BY_STATUS.get(status);
-    key = `${category}|${status}`;
+  if (code !== undefined) {
+    const specific = BY_CODE.get(code);
+    if (specific !== undefined) return combine(combinedByCode, category, code, specific);
   }
-  if (specific === undefined) return BY_CATEGORY[category];
-  let list = combined.get(key);
-  if (list === undefined) {
-    list = Object.freeze([...specific, ...BY_CATEGORY[category]]);
-    combined.set(key, list);
+  if (status !== undefined) {
+    const specific = BY_STATUS.get(status);
+    if (specific !== undefined) return combine(combinedByStatus, category, status, specific);
   }
-  return list;
+  return BY_CATEGORY[category];
 }
 
 function freezeAll<T extends Record<string, string[]>>(record: T): Readonly<Record<keyof T, readonly string[]>> {
