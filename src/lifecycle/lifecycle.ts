@@ -106,7 +106,7 @@ export class Lifecycle {
   private runningHook: string | undefined;
   private resolveDone!: (report: ShutdownReport) => void;
   private shutdownPromise: Promise<ShutdownReport> | undefined;
-  private finished = false;
+  private finalReport: ShutdownReport | undefined;
 
   constructor(options: LifecycleOptions = {}) {
     check.plainObject('options', options);
@@ -214,7 +214,7 @@ export class Lifecycle {
       this.shutdownPromise = this.runShutdown(signal, signal, exitCodeForSignal(signal));
       return;
     }
-    if (!this.finished) this.force(`second ${signal}`, exitCodeForSignal(signal));
+    if (!this.finalReport) this.force(`second ${signal}`, exitCodeForSignal(signal));
   }
 
   private onCrash(kind: string, error: unknown): void {
@@ -244,10 +244,13 @@ export class Lifecycle {
     }
     if (!this.signal.aborted) this.workController.abort(new ShutdownInProgressError(reason));
 
+    // A second signal or the deadline may have ended things while we waited.
+    if (this.finalReport) return this.finalReport;
     this.currentState = 'cleaning';
     const cleanups: CleanupReport[] = [];
     for (const hook of [...this.hooks].reverse()) {
       const report = await this.runHook(hook);
+      if (this.finalReport) return this.finalReport;
       cleanups.push(report);
       if (!report.ok) log(`lifeline: cleanup "${hook.name}" ${report.timedOut ? `timed out after ${hook.timeoutMs} ms` : `failed: ${errorText(report.error)}`}`);
       if (this.events.has('cleanup')) this.events.emit('cleanup', report);
@@ -309,7 +312,7 @@ export class Lifecycle {
 
   /** A second signal or the deadline: report what is still running and leave now. */
   private force(why: string, exitCode: number): void {
-    if (this.finished) return;
+    if (this.finalReport) return;
     const running = this.running();
     const parts = [running.length > 0 ? `work: ${running.join(', ')}` : '', this.runningHook ? `cleanup: ${this.runningHook}` : ''].filter(Boolean);
     this.options.log(`lifeline: forced exit (${why}); still running: ${parts.length > 0 ? parts.join('; ') : 'nothing'}`);
@@ -319,8 +322,8 @@ export class Lifecycle {
   }
 
   private finish(report: ShutdownReport, immediately = false): ShutdownReport {
-    if (this.finished) return report;
-    this.finished = true;
+    if (this.finalReport) return this.finalReport;
+    this.finalReport = report;
     this.currentState = 'stopped';
     if (!report.forced) this.options.log(`lifeline: shutdown complete (${report.reason}), exit code ${report.exitCode}`);
     if (this.events.has('exit')) this.events.emit('exit', report);

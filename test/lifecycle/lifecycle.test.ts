@@ -97,9 +97,15 @@ describe('lifecycle (library mode, virtual clock)', () => {
     const clock = new VirtualClock();
     const { lc, lines } = libraryLifecycle(clock, { graceMs: 1_000, deadlineMs: 3_000 });
     lc.track(new Promise(() => {}), 'deaf-task');
+    let cleaned = false;
+    lc.onCleanup('late', () => {
+      cleaned = true;
+    });
     lc.shutdown('test');
     await clock.advance(3_000);
     const report = await lc.done;
+    await clock.runAll();
+    expect(cleaned).toBe(false);
     expect(report).toMatchObject({ forced: true, exitCode: 1, aborted: ['deaf-task'] });
     expect(lines.at(-1)).toContain('forced exit (deadline of 3000 ms passed); still running: work: deaf-task');
   });
@@ -148,5 +154,24 @@ describe('lifecycle (library mode, virtual clock)', () => {
     expect(() => lc.onCleanup('x', () => {}, { timeoutMs: 0 })).toThrow(ConfigError);
     expect(() => lc.track(42 as never)).toThrow(ConfigError);
     lc.dispose();
+  });
+
+  it('the deadline also cuts a slow cleanup short, and later hooks do not run', async () => {
+    const clock = new VirtualClock();
+    const { lc, lines } = libraryLifecycle(clock, { graceMs: 0, deadlineMs: 1_000, cleanupTimeoutMs: 5_000 });
+    const ran: string[] = [];
+    lc.onCleanup('never', () => {
+      ran.push('never');
+    });
+    lc.onCleanup('slow', () => {
+      ran.push('slow');
+      return clock.sleep(4_000);
+    });
+    lc.shutdown('test');
+    await clock.runAll();
+    const report = await lc.done;
+    expect(report).toMatchObject({ forced: true, exitCode: 1 });
+    expect(ran).toEqual(['slow']);
+    expect(lines.at(-1)).toContain('still running: cleanup: slow');
   });
 });
