@@ -26,7 +26,7 @@ describe('Redis store under real server faults', () => {
     return store;
   };
 
-  const whenCompleted = (workers: Worker[], count: number) =>
+  const whenCompleted = (workers: readonly { readonly events: Worker['events'] }[], count: number) =>
     new Promise<void>((resolve) => {
       let seen = 0;
       for (const worker of workers) {

@@ -2,6 +2,12 @@
  * lifeline/redis: queues, checkpoints and shared policy state on Redis or Valkey.
  * ioredis is an optional peer dependency, loaded only by this entry point.
  */
+export { RedisStore } from './redis-store.js';
+export type { RedisStoreOptions } from './redis-store.js';
+export { createRedisClient } from './connection.js';
+export type { RedisConnectionOptions } from './connection.js';
+export { RedisCircuitBreaker } from './shared-circuit-breaker.js';
+export type { RedisCircuitBreakerEvents, RedisCircuitBreakerOptions } from './shared-circuit-breaker.js';
 export { RedisRateLimiter } from './rate-limiter.js';
 export type { RedisRateLimiterEvents, RedisRateLimiterOptions, TakeResult } from './rate-limiter.js';
 export { RedisRetryBudget } from './retry-budget.js';
