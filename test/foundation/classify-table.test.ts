@@ -589,3 +589,21 @@ describe('suggestions', () => {
     expect(classify(errnoError('ENOSPC')).suggestions).toEqual(list);
   });
 });
+
+describe('advice per code and per status', () => {
+  it.each([
+    [errnoError('ETIMEDOUT'), /timed out/],
+    [errnoError('EHOSTUNREACH'), /route/],
+    [new Database.SqliteError('UNIQUE constraint failed: t.v', 'SQLITE_CONSTRAINT_UNIQUE'), /idempotency key/],
+    [new ReplyError('BUSY Redis is busy running a script'), /SLOWLOG/],
+    [Object.assign(new Error('too many clients'), { name: 'error', severity: 'FATAL', code: '53300' }), /max_connections/],
+    [new S3ServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }), /service quota/],
+    [{ status: 401 }, /token or API key/],
+    [{ status: 429 }, /lower the request rate/],
+    [{ status: 503 }, /overloaded/],
+  ] as const)('%#: the specific advice comes first', (error, pattern) => {
+    const fault = classify(error);
+    expect(fault.suggestions[0]).toMatch(pattern);
+    expect(fault.suggestions.length).toBeGreaterThan(1);
+  });
+});
