@@ -5,8 +5,8 @@ import { systemClock } from '../../src/time/system-clock.js';
 /**
  * A real clock that runs `speed` times faster: a 300 s backoff takes 3 s at speed 100. For
  * demos, so a person can watch a schedule measured in minutes; and for tests with real I/O
- * where a virtual clock cannot be driven from outside. `onWait` sees every requested delay
- * in scaled (pretend) milliseconds.
+ * where a virtual clock cannot be driven from outside. `onWait` sees every `sleep` requested
+ * (the waits of retries and polls, not deadlines set with `schedule`) in pretend milliseconds.
  */
 export function scaledClock(speed: number, onWait?: (ms: number) => void): Clock {
   if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a finite number > 0, got ${speed}`);
@@ -24,7 +24,6 @@ export function scaledClock(speed: number, onWait?: (ms: number) => void): Clock
       for (let left = target - now(); left > 0; left = target - now()) await systemClock.sleep(left / speed, signal, options);
     },
     schedule(ms: number, callback: () => void, options?: TimerOptions): CancelTimer {
-      onWait?.(ms);
       return systemClock.schedule(ms / speed, callback, options);
     },
   };

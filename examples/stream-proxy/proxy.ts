@@ -34,6 +34,8 @@ export interface StreamProxyOptions {
   readonly refreshAheadMs?: number;
   /** Keep using an expired URL this long when the resolver fails (default 5 min). */
   readonly staleIfErrorMs?: number;
+  /** An upstream attempt that has not answered (headers) within this fails as a timeout and is retried (default 10 s). */
+  readonly upstreamTimeoutMs?: number;
   /** Tracks whose URL is kept (default 1 000). */
   readonly maxTracks?: number;
   readonly clock?: Clock;
@@ -94,10 +96,22 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
   retry.events.on('retry', (e) => log(`upstream attempt ${e.attempt} failed (${e.fault.message}); retrying in ${e.delayMs} ms`));
   const bulkhead = new Bulkhead({ maxConcurrent: options.maxStreams ?? 2, maxQueued: 0, name: 'streams' });
 
+  const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const fetchMedia = (url: string, signal: AbortSignal) =>
     retry.execute(
       async (context) => {
-        const res = await fetchImpl(url, { signal: context.signal });
+        // Each attempt gets its own deadline for the answer's headers; past them only the caller
+        // (client gone, proxy closing) cuts the stream, through the same controller.
+        const attempt = new AbortController();
+        const onAbort = () => attempt.abort(context.signal.reason);
+        context.signal.addEventListener('abort', onAbort, { once: true });
+        const cancel = clock.schedule(upstreamTimeoutMs, () => attempt.abort(new DOMException(`no answer within ${upstreamTimeoutMs} ms`, 'TimeoutError')));
+        let res: Response;
+        try {
+          res = await fetchImpl(url, { signal: attempt.signal });
+        } finally {
+          cancel();
+        }
         if (!res.ok) {
           await res.body?.cancel();
           throw new UpstreamHttpError(res.status, res.headers, res.status === 403 && res.headers.get('x-url-expired') === '1');

@@ -20,12 +20,13 @@ afterEach(async () => {
 const SPEED = 100;
 const HOUR = 3_600_000;
 
-async function setUp(routes: Record<string, FlakyStep[]>, options: { maxStreams?: number } = {}) {
+async function setUp(routes: Record<string, FlakyStep[]>, options: { maxStreams?: number; upstreamTimeoutMs?: number } = {}) {
   const waits: number[] = [];
   const clock = scaledClock(SPEED, (ms) => waits.push(ms));
   upstream = await flakyServer({ routes });
   const logs: string[] = [];
-  proxy = await startStreamProxy({ upstream: upstream.url, clock, log: (l) => logs.push(l), staleIfErrorMs: 24 * HOUR, ...options });
+  // A long upstream deadline by default, so a slow loopback answer on a loaded machine never times out.
+  proxy = await startStreamProxy({ upstream: upstream.url, clock, log: (l) => logs.push(l), staleIfErrorMs: 24 * HOUR, upstreamTimeoutMs: HOUR, ...options });
   return { waits, clock, logs, upstream, proxy };
 }
 
@@ -48,6 +49,17 @@ describe('examples/stream-proxy (e2e over loopback)', () => {
     expect(t.waits).toEqual([1_000, 2_000, 4_000]);
     expect(t.upstream.requestsTo('/media/t1').map((r) => r.answer)).toEqual(['503', 'reset', '503', '200']);
     expect(t.proxy.retry.stats()).toMatchObject({ retries: 3, successes: 1 });
+  });
+
+  it('an upstream that does not answer times out and is retried', async () => {
+    // 2 pretend minutes = 1.2 s real: room for the second attempt's real answer.
+    const t = await setUp({ '/media/*': ['hang', { body: 'second try' }] }, { upstreamTimeoutMs: 120_000 });
+    t.upstream.script('/resolve/t1', resolved(() => t.upstream.url, t.clock, 't1', 'v1'));
+    const res = await get(`${t.proxy.url}/stream/t1`);
+    expect(res).toMatchObject({ status: 200, body: 'second try' });
+    expect(t.waits).toEqual([1_000]);
+    expect(t.upstream.requestsTo('/media/t1').map((r) => r.answer)).toEqual(['hang', '200']);
+    expect(t.logs[0]).toMatch(/^upstream attempt 1 failed \(.*120000 ms.*\); retrying in 1000 ms$/);
   });
 
   it('gives up after 4 attempts with 502', async () => {
@@ -102,7 +114,7 @@ describe('examples/stream-proxy (e2e over loopback)', () => {
   });
 
   it('answers 503 beyond the bulkhead cap and frees a slot when a client leaves', async () => {
-    const t = await setUp({ '/media/*': ['hang', 'hang', { body: 'free again' }] }, { maxStreams: 2 });
+    const t = await setUp({ '/media/*': ['hang', 'hang', { body: 'free again' }] }, { maxStreams: 2, upstreamTimeoutMs: 24 * HOUR });
     t.upstream.respond('/resolve/*', (r) => resolved(() => t.upstream.url, t.clock, r.path.split('/').pop()!, 's'));
     const clients = [new AbortController(), new AbortController()];
     const held = clients.map((c, i) => get(`${t.proxy.url}/stream/held${i}`, c.signal).catch((e: unknown) => e));
