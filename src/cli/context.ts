@@ -5,7 +5,7 @@ import { createOutput, type Output } from './output.js';
 /** Options every command accepts (declared on the root program). */
 export interface GlobalOptions {
   readonly store: string;
-  readonly prefix?: string;
+  readonly redisPrefix?: string;
   readonly json?: boolean;
 }
 
@@ -26,7 +26,7 @@ export async function withStore<T>(command: Command, body: (context: CommandCont
   const globals = globalsOf(command);
   const out = createOutput(globals.json === true);
   const location = parseStoreOption(globals.store);
-  const opened = await openStore(location, { create: false, ...(globals.prefix === undefined ? {} : { prefix: globals.prefix }) });
+  const opened = await openStore(location, { create: false, ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }) });
   try {
     return await body({ out, opened, now: () => Date.now() });
   } finally {

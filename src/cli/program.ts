@@ -15,7 +15,7 @@ export function createProgram(): Command {
         .env('LIFELINE_STORE')
         .default('sqlite:./lifeline.db'),
     )
-    .option('--prefix <prefix>', 'key prefix of a Redis store')
+    .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default lifeline; the demo uses lifeline-demo)')
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run `lifeline --help` for usage)')
     .enablePositionalOptions(false)

@@ -61,7 +61,7 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   const out = createOutput(globals.json === true);
   const storeFromUser = command.parent?.getOptionValueSource('store') !== 'default';
   const location = parseStoreOption(storeFromUser ? globals.store : DEMO_STORE);
-  const prefix = globals.prefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
+  const prefix = globals.redisPrefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
   const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }) });
   const storeFlag = storeFlagFor(opened, prefix);
 
@@ -150,7 +150,7 @@ function scaled(ms: number, scale: number): string {
 /** The --store (and --prefix) flags that name this store again in hints. */
 function storeFlagFor(opened: OpenedStore, prefix: string | undefined): string {
   if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
-  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --prefix ${prefix}`}`;
+  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
   return '';
 }
 

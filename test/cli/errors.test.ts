@@ -1,0 +1,51 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './run-cli.js';
+
+describe('lifeline CLI: stores that are not there', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-missing-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a SQLite file that does not exist exits 3 and is not created', async () => {
+    const path = join(dir, 'typo.db');
+    const result = await runCli(['stats', '--store', `sqlite:${path}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('the file does not exist (nothing was created)');
+    expect(existsSync(path)).toBe(false);
+  });
+
+  it('a file that is not a lifeline store exits 3', async () => {
+    const path = join(dir, 'notes.db');
+    writeFileSync(path, 'just some text, not SQLite at all\n'.repeat(100));
+    const result = await runCli(['dead', 'list', '--store', `sqlite:${path}`]);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('is not a lifeline store');
+  });
+
+  it('an unreachable Redis exits 3 and never prints its password', async () => {
+    const result = await runCli(['stats', '--store', 'redis://admin:hunter2-secret@127.0.0.1:1/0', '--json']);
+    expect(result.code).toBe(3);
+    expect(result.stderr).toContain('Cannot reach the Redis store at redis://***@127.0.0.1:1/0');
+    expect(result.stderr + result.stdout).not.toContain('hunter2-secret');
+  });
+
+  it('a malformed --store is a usage error; LIFELINE_STORE is read', async () => {
+    const bad = await runCli(['stats', '--store', 'mysql://x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected sqlite:PATH, redis://host:port or memory');
+    const fromEnv = await runCli(['stats'], { env: { LIFELINE_STORE: `sqlite:${join(dir, 'env.db')}` } });
+    expect(fromEnv.code).toBe(3);
+    expect(fromEnv.stderr).toContain(join(dir, 'env.db'));
+  });
+
+  it('--help lists the commands and the exit codes', async () => {
+    const result = await runCli(['--help']);
+    expect(result.code).toBe(0);
+    for (const word of ['demo', 'stats', 'dead', 'checkpoints', 'Exit codes']) expect(result.stdout).toContain(word);
+  });
+}, 90_000);

@@ -1,0 +1,3 @@
+import { describeCliSuite, sqliteBackend } from './cli-suite.js';
+
+describeCliSuite('sqlite', async () => sqliteBackend());
