@@ -126,7 +126,8 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
         deliver({ ok: true, value: outcome.value, attempt, at, mode: monitor?.mode ?? 'healthy', nextDelayMs: delayMs });
       } else {
         const fault = monitor ? monitor.recordFailure(outcome.error) : classify(outcome.error);
-        delayMs = monitor ? monitor.nextDelayMs() : intervalMs;
+        // Without a monitor, a server's Retry-After still wins over a shorter interval.
+        delayMs = monitor ? monitor.nextDelayMs() : Math.max(intervalMs, fault.retryAfterMs ?? 0);
         deliver({ ok: false, fault, attempt, at, mode: monitor?.mode ?? 'healthy', nextDelayMs: delayMs });
       }
     }

@@ -100,6 +100,23 @@ describe('poll', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
+  it('without a monitor, a Retry-After longer than the interval is honoured', async () => {
+    const clock = new VirtualClock();
+    const at: number[] = [];
+    const poller = poll(
+      ({ attempt }) => {
+        at.push(clock.now());
+        if (attempt === 1) throw Object.assign(new Error('HTTP 429'), { status: 429, headers: { 'retry-after': '90' } });
+        return attempt;
+      },
+      { intervalMs: 10_000, clock },
+    );
+    await clock.advance(100_000);
+    poller.stop();
+    await poller.done;
+    expect(at).toEqual([0, 90_000, 100_000]);
+  });
+
   it('an already aborted signal never runs the check', async () => {
     const clock = new VirtualClock();
     let calls = 0;
