@@ -87,3 +87,14 @@ export function toOperation(operation: ExecuteOptions['operation']): OperationCo
   if (operation === undefined) return undefined;
   return typeof operation === 'string' ? { name: operation } : operation;
 }
+
+/**
+ * Attaches the operation to an error a policy throws (TimeoutError, RetriesExhaustedError,
+ * ...), so a failure report says who failed doing what. Errors already carrying one keep it.
+ */
+export function withOperation<E>(error: E, operation: OperationContext | undefined): E {
+  if (operation !== undefined && typeof error === 'object' && error !== null && !('operation' in error)) {
+    Object.defineProperty(error, 'operation', { value: operation, enumerable: true, configurable: true, writable: true });
+  }
+  return error;
+}

@@ -1,0 +1,101 @@
+import * as check from '../config/validate.js';
+import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import { ConfigError } from '../faults/errors.js';
+import type { Fault, FaultCategory } from '../faults/fault.js';
+import { Events } from '../observe/events.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats } from './policy.js';
+import { StatsCounter } from './stats.js';
+
+/** Makes the substitute result from the fault (and the context the call ran under). */
+export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => PromiseLike<R> | R;
+
+export type FallbackOptions<R> = (
+  | {
+      /** The substitute result (a placeholder, a stale value). */
+      readonly value: R;
+    }
+  | {
+      /** Computes the substitute from the fault (a cached copy, a degraded answer). */
+      readonly handler: FallbackHandler<R>;
+    }
+) & {
+  /** Fall back only for these categories (default: every category but `cancelled`). */
+  readonly categories?: readonly FaultCategory[];
+  readonly classify?: ClassifyFunction;
+};
+
+export interface FallbackEvents {
+  readonly fallback: { readonly fault: Fault; readonly operation: OperationContext | undefined };
+}
+
+const KEYS = ['value', 'handler', 'categories', 'classify'];
+
+/**
+ * Graceful degradation: when the call fails with a fault of a chosen category, the caller
+ * gets a substitute instead of the error. A call the caller aborted is never replaced.
+ * Unlike the other policies its result type widens: `execute` returns `T | R`.
+ */
+export class FallbackPolicy<R> {
+  readonly kind = 'fallback';
+  readonly events = new Events<FallbackEvents>();
+  private readonly handler: FallbackHandler<R>;
+  private readonly categories: ReadonlySet<FaultCategory> | undefined;
+  private readonly classify: ClassifyFunction;
+  private readonly counter = new StatsCounter();
+  private fallbacks = 0;
+
+  constructor(options: FallbackOptions<R>) {
+    const opts = check.plainObject('fallback', options);
+    check.knownKeys('fallback', opts, KEYS);
+    const hasValue = 'value' in opts;
+    const hasHandler = 'handler' in opts;
+    if (hasValue === hasHandler) {
+      throw new ConfigError('fallback', options, 'exactly one of { value } or { handler }');
+    }
+    if (hasHandler) {
+      this.handler = check.fn('handler', opts.handler);
+    } else {
+      const value = opts.value as R;
+      this.handler = () => value;
+    }
+    if (options.categories !== undefined) {
+      if (!Array.isArray(options.categories)) throw new ConfigError('categories', options.categories, 'an array of fault categories');
+      this.categories = new Set(options.categories.map((c, i) => check.category(`categories[${i}]`, c)));
+    }
+    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+  }
+
+  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | R> {
+    const context = contextFrom(options);
+    this.counter.executions++;
+    try {
+      const value = await fn(context);
+      this.counter.successes++;
+      return value;
+    } catch (error) {
+      const fault = this.classify(error);
+      this.counter.failure(fault.category);
+      if (context.signal.aborted || !this.handles(fault)) throw error;
+      this.fallbacks++;
+      if (this.events.has('fallback')) this.events.emit('fallback', { fault, operation: context.operation });
+      return this.handler(fault, context);
+    }
+  }
+
+  stats(): PolicyStats & { readonly fallbacks: number } {
+    return { ...this.counter.snapshot(), fallbacks: this.fallbacks };
+  }
+
+  describe(): string {
+    return `fallback(${this.categories === undefined ? 'any fault' : [...this.categories].join(', ')})`;
+  }
+
+  private handles(fault: Fault): boolean {
+    return this.categories === undefined ? fault.category !== 'cancelled' : this.categories.has(fault.category);
+  }
+}
+
+/** `fallback({ value: placeholder })` or `fallback({ handler: (fault) => staleCopy, categories: ['network'] })`. */
+export function fallback<R>(options: FallbackOptions<R>): FallbackPolicy<R> {
+  return new FallbackPolicy(options);
+}

@@ -1,0 +1,199 @@
+import * as check from '../config/validate.js';
+import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import { ConfigError } from '../faults/errors.js';
+import { Events } from '../observe/events.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
+import {
+  contextFrom,
+  type ExecuteContext,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
+import { StatsCounter } from './stats.js';
+import { AbortableContext } from './timeout-context.js';
+import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
+
+export interface HedgeOptions {
+  /** How long the first attempt runs alone before a second one starts. */
+  readonly delayMs: number;
+  /** Extra attempts at most (default 1). */
+  readonly maxHedges?: number;
+  readonly clock?: Clock;
+  readonly classify?: ClassifyFunction;
+}
+
+export interface HedgeEvents {
+  /** A hedged attempt started, `hedge` = 1 for the first extra attempt. */
+  readonly hedge: {
+    readonly hedge: number;
+    /** Why: the delay passed, or an earlier attempt failed. */
+    readonly trigger: 'delay' | 'failure';
+    readonly operation: OperationContext | undefined;
+  };
+}
+
+const KEYS = ['delayMs', 'maxHedges', 'clock', 'classify'];
+
+/** The reason a losing attempt's signal is aborted with. */
+function hedgeLost(): Error {
+  return new DOMException('Another hedged attempt finished first', 'AbortError');
+}
+
+/** One hedged call: its attempts, and its entry in the policy's deadline queue (the next launch). */
+class HedgeRun<T> implements DeadlineEntry {
+  deadline: number;
+  nextEntry: DeadlineEntry | undefined = undefined;
+  settled = false;
+  private readonly attempts: AbortableContext[] = [];
+  private running = 0;
+  private done = false;
+  private lastError: unknown;
+
+  constructor(
+    private readonly policy: HedgePolicy,
+    private readonly parent: ExecuteContext,
+    private readonly fn: Operation<T>,
+    private readonly resolve: (value: T) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.deadline = policy.deadlineFromNow();
+  }
+
+  /** Starts the next attempt. */
+  launch(): void {
+    const context = new AbortableContext(this.parent);
+    this.attempts.push(context);
+    this.running++;
+    let result: PromiseLike<T> | T;
+    try {
+      result = this.fn(context);
+    } catch (error) {
+      this.failed(error);
+      return;
+    }
+    Promise.resolve(result).then(
+      (value) => this.succeeded(context, value),
+      (error) => this.failed(error),
+    );
+  }
+
+  get launched(): number {
+    return this.attempts.length;
+  }
+
+  expire(): void {
+    if (this.done || this.launched > this.policy.maxHedges) return;
+    this.policy.hedged(this.parent, this.launched, 'delay');
+    this.launch();
+    if (this.launched <= this.policy.maxHedges) {
+      // More hedges allowed: come back after another delay.
+      this.settled = false;
+      this.deadline = this.policy.deadlineFromNow();
+      this.policy.queue.add(this);
+    }
+  }
+
+  private succeeded(winner: AbortableContext, value: T): void {
+    this.running--;
+    if (this.done) return;
+    this.finish(winner);
+    this.policy.counter.successes++;
+    this.resolve(value);
+  }
+
+  private failed(error: unknown): void {
+    this.running--;
+    if (this.done) return;
+    this.lastError = error;
+    if (!this.parent.signal.aborted && this.launched <= this.policy.maxHedges) {
+      // Do not wait for the delay: the attempt in hand has already failed.
+      this.policy.hedged(this.parent, this.launched, 'failure');
+      this.launch();
+      return;
+    }
+    if (this.running > 0) return; // another attempt may still succeed
+    this.finish(undefined);
+    this.policy.counter.failure(this.policy.classify(this.lastError).category);
+    this.reject(this.lastError);
+  }
+
+  private finish(winner: AbortableContext | undefined): void {
+    this.done = true;
+    this.policy.queue.settle(this);
+    for (const attempt of this.attempts) {
+      if (attempt !== winner) attempt.abort(hedgeLost());
+      attempt.release();
+    }
+  }
+}
+
+/**
+ * Hedged requests: when the first attempt is slow, start another; the first success wins
+ * and the others are aborted through their signals. Trades extra load for tail latency, so
+ * use it on idempotent reads.
+ */
+export class HedgePolicy implements Policy<HedgeEvents> {
+  readonly kind = 'hedge';
+  readonly events = new Events<HedgeEvents>();
+  readonly delayMs: number;
+  readonly maxHedges: number;
+  /** @internal */
+  readonly counter = new StatsCounter();
+  /** @internal */
+  readonly queue: DeadlineQueue;
+  /** @internal */
+  readonly classify: ClassifyFunction;
+  private readonly clock: Clock;
+
+  constructor(options: HedgeOptions) {
+    const opts = check.plainObject('hedge', options);
+    check.knownKeys('hedge', opts, KEYS);
+    this.delayMs = check.nonNegativeNumber('delayMs', options.delayMs);
+    this.maxHedges = check.positiveInteger('maxHedges', options.maxHedges ?? 1);
+    if (options.clock !== undefined && typeof options.clock?.schedule !== 'function') {
+      throw new ConfigError('clock', options.clock, 'a Clock');
+    }
+    this.clock = options.clock ?? systemClock;
+    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    this.queue = new DeadlineQueue(this.clock);
+  }
+
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const parent = contextFrom(options);
+    this.counter.executions++;
+    if (parent.signal.aborted) return Promise.reject(parent.signal.reason);
+    return new Promise<T>((resolve, reject) => {
+      const run = new HedgeRun(this, parent, fn, resolve, reject);
+      this.queue.add(run);
+      run.launch();
+    });
+  }
+
+  stats(): PolicyStats {
+    return this.counter.snapshot();
+  }
+
+  describe(): string {
+    return `hedge(after ${this.delayMs} ms, up to ${this.maxHedges} extra)`;
+  }
+
+  /** @internal */
+  deadlineFromNow(): number {
+    return this.clock.now() + this.delayMs;
+  }
+
+  /** @internal Counts and reports a hedge about to start. */
+  hedged(parent: ExecuteContext, hedge: number, trigger: 'delay' | 'failure'): void {
+    this.counter.retries++;
+    if (this.events.has('hedge')) this.events.emit('hedge', { hedge, trigger, operation: parent.operation });
+  }
+}
+
+/** `hedge({ delayMs: 200 })`: a second attempt if the first takes longer than 200 ms. */
+export function hedge(options: HedgeOptions): HedgePolicy {
+  return new HedgePolicy(options);
+}

@@ -1,0 +1,253 @@
+import * as check from '../config/validate.js';
+import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import { ConfigError, RetriesExhaustedError } from '../faults/errors.js';
+import { FAULT_CATEGORIES, type Fault } from '../faults/fault.js';
+import { Events } from '../observe/events.js';
+import { type Backoff, isBackoff } from '../recovery/backoff.js';
+import { defaultPlan, formatMs, RecoveryPlan } from '../recovery/plan.js';
+import type { RandomSource } from '../recovery/random.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
+import {
+  contextFrom,
+  type ExecuteContext,
+  type ExecuteOptions,
+  NEVER_ABORTED,
+  type Operation,
+  type Policy,
+  type PolicyStats,
+  withOperation,
+} from './policy.js';
+import { budgetOf, markBudget, type RetryBudget } from './retry-budget.js';
+import type { RetryEvents, RetryStopReason } from './retry-events.js';
+import { StatsCounter } from './stats.js';
+
+export type { RetryEvents, RetryStopReason } from './retry-events.js';
+
+export interface RetryOptions {
+  /** Attempts in all, the first included (default: no limit here; the plan's per-category limits apply). */
+  readonly maxAttempts?: number;
+  /** Give up rather than start a wait that would end later than this after the first attempt began. */
+  readonly maxElapsedMs?: number;
+  /** Delays between attempts for `retry` decisions (default: the plan's). Never shorter than a server's Retry-After. */
+  readonly backoff?: Backoff;
+  /** Decides, per fault, whether to retry, wait, skip or abort (default: `defaultPlan`). */
+  readonly plan?: RecoveryPlan;
+  /** Turns thrown values into faults (default: the built-in `classify`). */
+  readonly classify?: ClassifyFunction;
+  /** Give up instead of honouring a Retry-After longer than this (default: no limit beyond the plan's). */
+  readonly maxRetryAfterMs?: number;
+  /** A budget shared with other retry policies; when spent, the original error is thrown at once. */
+  readonly budget?: RetryBudget;
+  readonly clock?: Clock;
+  /** Jitter source for `backoff` (seed it in tests). */
+  readonly random?: RandomSource;
+}
+
+const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'maxRetryAfterMs', 'budget', 'clock', 'random'];
+
+/**
+ * Runs a function again when it fails, as the recovery plan decides.
+ *
+ * What the caller sees when it stops:
+ * - the plan says `skip`, `abort` or `fallback` (a 404, a 401, a validation error): the
+ *   original error, untouched; retrying was never the answer.
+ * - the retry budget is spent: the original error, at once.
+ * - the caller's signal aborted: the signal's reason.
+ * - a limit was reached (attempts, elapsed time, a Retry-After over `maxRetryAfterMs`, the
+ *   plan's own limits): `RetriesExhaustedError` with attempts, total delay and the last fault;
+ *   its `cause` is the last error. It is not retryable, so an outer retry layer does not
+ *   multiply the attempts.
+ */
+export class RetryPolicy implements Policy<RetryEvents> {
+  readonly kind = 'retry';
+  readonly events = new Events<RetryEvents>();
+  readonly maxAttempts: number;
+  readonly maxElapsedMs: number;
+  readonly maxRetryAfterMs: number;
+  private readonly backoff: Backoff | undefined;
+  private readonly plan: RecoveryPlan;
+  private readonly classify: ClassifyFunction;
+  private readonly budget: RetryBudget | undefined;
+  private readonly clock: Clock;
+  private readonly random: RandomSource;
+  /** Whether elapsed time matters (a finite limit here or in the plan): only then is the start time read. */
+  private readonly timed: boolean;
+  private readonly counter = new StatsCounter();
+
+  constructor(options: RetryOptions = {}) {
+    check.knownKeys('retry', check.plainObject('retry', options), KEYS);
+    this.maxAttempts = check.countLimit('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    this.maxElapsedMs = check.limit('maxElapsedMs', options.maxElapsedMs ?? Number.POSITIVE_INFINITY);
+    this.maxRetryAfterMs = check.limit('maxRetryAfterMs', options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    if (options.backoff !== undefined && !isBackoff(options.backoff)) {
+      throw new ConfigError('backoff', options.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');
+    }
+    this.backoff = options.backoff;
+    if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
+      throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
+    }
+    this.plan = options.plan ?? defaultPlan;
+    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    if (options.budget !== undefined && (typeof options.budget !== 'object' || typeof options.budget.tryRetry !== 'function')) {
+      throw new ConfigError('budget', options.budget, 'a RetryBudget made by retryBudget()');
+    }
+    this.budget = options.budget;
+    if (options.clock !== undefined && (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')) {
+      throw new ConfigError('clock', options.clock, 'a Clock');
+    }
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random === undefined ? Math.random : check.fn('random', options.random);
+    const plan = this.plan;
+    this.timed =
+      this.maxElapsedMs !== Number.POSITIVE_INFINITY ||
+      FAULT_CATEGORIES.some((category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY);
+  }
+
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const outer = contextFrom(options);
+    this.counter.executions++;
+    const budget = this.budget;
+    let first = outer;
+    if (budget !== undefined && budgetOf(outer) !== budget) {
+      // The outermost layer using this budget counts the request; nested layers do not.
+      budget.recordRequest();
+      first = markBudget(attemptContext(outer, 1, undefined), budget);
+    } else if (outer.attempt !== 1) {
+      first = markBudget(attemptContext(outer, 1, undefined), budget);
+    }
+    return this.run(fn, outer, first, this.timed ? this.clock.now() : Number.NaN);
+  }
+
+  stats(): PolicyStats {
+    return this.counter.snapshot();
+  }
+
+  describe(): string {
+    const parts = [
+      this.maxAttempts === Number.POSITIVE_INFINITY ? 'attempts per plan' : `${this.maxAttempts} attempts`,
+      this.backoff === undefined ? 'plan backoff' : `${this.backoff.kind} backoff`,
+    ];
+    if (this.maxElapsedMs !== Number.POSITIVE_INFINITY) parts.push(`${formatMs(this.maxElapsedMs)} max`);
+    if (this.budget !== undefined) parts.push(this.budget.describe());
+    return `retry(${parts.join(', ')})`;
+  }
+
+  /** The first attempt inline (the common, successful case costs one await); the rest in `recover`. */
+  private async run<T>(fn: Operation<T>, outer: ExecuteContext, first: ExecuteContext, startedAt: number): Promise<T> {
+    let value: T;
+    try {
+      value = await fn(first);
+    } catch (error) {
+      return this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt);
+    }
+    this.counter.successes++;
+    if (this.events.has('success')) this.events.emit('success', { attempts: 1, totalDelayMs: 0, operation: outer.operation });
+    return value;
+  }
+
+  private async recover<T>(fn: Operation<T>, outer: ExecuteContext, firstError: unknown, startedAt: number): Promise<T> {
+    const signal = outer.signal;
+    let error = firstError;
+    let attempt = 1;
+    let totalDelayMs = 0;
+    let previousDelayMs = 0;
+    for (;;) {
+      const fault = this.classify(error);
+      const elapsedMs = this.clock.now() - startedAt;
+      if (signal.aborted) throw this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted');
+      const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs });
+      const action = decision.action;
+      if (action === 'skip' || action === 'abort' || action === 'fallback') {
+        throw this.stop(outer, action, error, fault, attempt, totalDelayMs, decision.reason);
+      }
+      if (action === 'give_up') throw this.exhausted(outer, fault, attempt, totalDelayMs, decision.reason);
+      let delayMs = decision.delayMs;
+      if (this.backoff !== undefined && action === 'retry') {
+        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random)));
+      }
+      if (fault.retryAfterMs !== undefined && fault.retryAfterMs > this.maxRetryAfterMs) {
+        const reason = `the server asked to wait ${formatMs(fault.retryAfterMs)}, more than maxRetryAfterMs (${formatMs(this.maxRetryAfterMs)})`;
+        throw this.exhausted(outer, fault, attempt, totalDelayMs, reason);
+      }
+      if (attempt >= this.maxAttempts) {
+        throw this.exhausted(outer, fault, attempt, totalDelayMs, `maxAttempts (${this.maxAttempts}) reached`);
+      }
+      if (elapsedMs + delayMs > this.maxElapsedMs) {
+        throw this.exhausted(outer, fault, attempt, totalDelayMs, `out of time (maxElapsedMs ${formatMs(this.maxElapsedMs)})`);
+      }
+      if (this.budget !== undefined && !this.budget.tryRetry()) {
+        this.counter.rejections++;
+        throw this.stop(outer, 'budget_spent', error, fault, attempt, totalDelayMs, 'the retry budget is spent');
+      }
+      this.counter.retries++;
+      if (this.events.has('retry')) {
+        this.events.emit('retry', { attempt, delayMs, fault, reason: decision.reason, operation: outer.operation });
+      }
+      if (delayMs > 0) {
+        try {
+          await this.wait(delayMs, signal);
+        } catch (abortReason) {
+          this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted during the wait');
+          throw abortReason;
+        }
+      }
+      attempt++;
+      totalDelayMs += delayMs;
+      previousDelayMs = delayMs;
+      try {
+        const value = await fn(markBudget(attemptContext(outer, attempt, fault), this.budget));
+        this.counter.successes++;
+        if (this.events.has('success')) this.events.emit('success', { attempts: attempt, totalDelayMs, operation: outer.operation });
+        return value;
+      } catch (next) {
+        error = next;
+      }
+    }
+  }
+
+  /**
+   * Waits `ms` on the monotonic clock. Real timers may fire a little early; the remainder is
+   * waited out, so a retry never comes earlier than the server asked.
+   */
+  private async wait(ms: number, signal: AbortSignal): Promise<void> {
+    const waitSignal = signal === NEVER_ABORTED ? undefined : signal;
+    const until = this.clock.now() + ms;
+    await this.clock.sleep(ms, waitSignal);
+    for (let left = until - this.clock.now(); left > 0; left = until - this.clock.now()) {
+      await this.clock.sleep(Math.ceil(left), waitSignal);
+    }
+  }
+
+  /** Ends with the original error (skip, abort, fallback, budget spent, cancelled). */
+  private stop(
+    outer: ExecuteContext,
+    reason: RetryStopReason,
+    error: unknown,
+    fault: Fault,
+    attempts: number,
+    totalDelayMs: number,
+    message: string,
+  ): unknown {
+    this.counter.failure(fault.category);
+    if (this.events.has('giveUp')) {
+      this.events.emit('giveUp', { reason, attempts, totalDelayMs, fault, error, message, operation: outer.operation });
+    }
+    return error;
+  }
+
+  private exhausted(outer: ExecuteContext, fault: Fault, attempts: number, totalDelayMs: number, message: string): RetriesExhaustedError {
+    const error = withOperation(new RetriesExhaustedError(attempts, totalDelayMs, fault, message), outer.operation);
+    this.stop(outer, 'exhausted', error, fault, attempts, totalDelayMs, message);
+    return error;
+  }
+}
+
+function attemptContext(outer: ExecuteContext, attempt: number, previousFault: Fault | undefined): ExecuteContext {
+  return { signal: outer.signal, attempt, previousFault, operation: outer.operation };
+}
+
+/** Retries a function as the recovery plan decides; see `RetryPolicy` for what it throws. */
+export function retry(options?: RetryOptions): RetryPolicy {
+  return new RetryPolicy(options);
+}

@@ -1,0 +1,196 @@
+import * as check from '../config/validate.js';
+import { ConfigError, TimeoutError } from '../faults/errors.js';
+import { classify } from '../faults/classify.js';
+import { Events } from '../observe/events.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
+import {
+  contextFrom,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+  withOperation,
+} from './policy.js';
+import { StatsCounter } from './stats.js';
+import { AbortableContext } from './timeout-context.js';
+import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
+
+/**
+ * - `cooperative`: at the deadline the signal handed to the function aborts; the caller
+ *   waits for the function to settle (a function that honours its signal settles at once).
+ * - `aggressive`: the caller is also released at the deadline with a TimeoutError, even if
+ *   the function ignores its signal; its late result is dropped.
+ */
+export type TimeoutStrategy = 'cooperative' | 'aggressive';
+
+export interface TimeoutOptions {
+  /** The deadline, from the start of the call. */
+  readonly timeoutMs: number;
+  /** Default 'cooperative'. */
+  readonly strategy?: TimeoutStrategy;
+  readonly clock?: Clock;
+}
+
+export interface TimeoutEvents {
+  readonly timeout: {
+    readonly timeoutMs: number;
+    readonly strategy: TimeoutStrategy;
+    /** Whether the function read its signal (and so could stop its work). */
+    readonly signalRead: boolean;
+    readonly operation: OperationContext | undefined;
+  };
+}
+
+const KEYS = ['timeoutMs', 'strategy', 'clock'];
+const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
+
+/** One call under a timeout: its context, and its entry in the policy's deadline queue. */
+class TimeoutRun extends AbortableContext implements DeadlineEntry {
+  nextEntry: DeadlineEntry | undefined = undefined;
+  settled = false;
+  timedOut = false;
+  /** Releases the caller at the deadline (aggressive strategy only). */
+  rejectCaller: ((error: unknown) => void) | undefined = undefined;
+  resolveCaller: ((value: unknown) => void) | undefined = undefined;
+
+  constructor(
+    readonly policy: TimeoutPolicy,
+    parent: ConstructorParameters<typeof AbortableContext>[0],
+    readonly deadline: number,
+  ) {
+    super(parent);
+  }
+
+  expire(): void {
+    this.timedOut = true;
+    this.policy.expired(this);
+  }
+}
+
+export class TimeoutPolicy implements Policy<TimeoutEvents> {
+  readonly kind = 'timeout';
+  readonly events = new Events<TimeoutEvents>();
+  readonly timeoutMs: number;
+  readonly strategy: TimeoutStrategy;
+  private readonly clock: Clock;
+  private readonly queue: DeadlineQueue;
+  private readonly counter = new StatsCounter();
+  private timeouts = 0;
+
+  constructor(options: TimeoutOptions) {
+    const opts = check.plainObject('timeout', options);
+    check.knownKeys('timeout', opts, KEYS);
+    this.timeoutMs = check.nonNegativeNumber('timeoutMs', options.timeoutMs);
+    this.strategy = options.strategy === undefined ? 'cooperative' : check.oneOf('strategy', options.strategy, STRATEGIES);
+    if (options.clock !== undefined && typeof options.clock?.schedule !== 'function') {
+      throw new ConfigError('clock', options.clock, 'a Clock');
+    }
+    this.clock = options.clock ?? systemClock;
+    this.queue = new DeadlineQueue(this.clock);
+  }
+
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const run = new TimeoutRun(this, contextFrom(options), this.clock.now() + this.timeoutMs);
+    this.counter.executions++;
+    this.queue.add(run);
+    return this.strategy === 'cooperative' ? this.cooperative(run, fn) : this.aggressive(run, fn);
+  }
+
+  stats(): PolicyStats & { readonly timeouts: number } {
+    return { ...this.counter.snapshot(), timeouts: this.timeouts };
+  }
+
+  describe(): string {
+    return `timeout(${this.timeoutMs} ms, ${this.strategy})`;
+  }
+
+  /** Called by the deadline queue when a run's deadline passes before it settled. */
+  expired(run: TimeoutRun): void {
+    this.timeouts++;
+    const error = withOperation(new TimeoutError(this.timeoutMs), run.operation);
+    if (this.events.has('timeout')) {
+      this.events.emit('timeout', { timeoutMs: this.timeoutMs, strategy: this.strategy, signalRead: run.signalRead, operation: run.operation });
+    }
+    run.abort(error);
+    if (run.rejectCaller !== undefined) {
+      this.counter.failure('timeout');
+      run.rejectCaller(error);
+      run.rejectCaller = undefined;
+      run.resolveCaller = undefined;
+    }
+  }
+
+  private async cooperative<T>(run: TimeoutRun, fn: Operation<T>): Promise<T> {
+    let value: T;
+    try {
+      value = await fn(run);
+    } catch (error) {
+      this.finish(run);
+      throw this.failed(run, error);
+    }
+    this.finish(run);
+    // A cooperative call that completes after its deadline still returns its result: the work is done.
+    this.counter.successes++;
+    return value;
+  }
+
+  private aggressive<T>(run: TimeoutRun, fn: Operation<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      run.resolveCaller = resolve as (value: unknown) => void;
+      run.rejectCaller = reject;
+      let result: PromiseLike<T> | T;
+      try {
+        result = fn(run);
+      } catch (error) {
+        this.onAggressiveError(run, error);
+        return;
+      }
+      Promise.resolve(result).then(
+        (value) => this.onAggressiveValue(run, value),
+        (error) => this.onAggressiveError(run, error),
+      );
+    });
+  }
+
+  private onAggressiveValue<T>(run: TimeoutRun, value: T): void {
+    this.finish(run);
+    const resolve = run.resolveCaller;
+    if (resolve === undefined) return; // released at the deadline already; the late value is dropped
+    run.resolveCaller = undefined;
+    run.rejectCaller = undefined;
+    this.counter.successes++;
+    resolve(value);
+  }
+
+  private onAggressiveError(run: TimeoutRun, error: unknown): void {
+    this.finish(run);
+    const reject = run.rejectCaller;
+    if (reject === undefined) return;
+    run.resolveCaller = undefined;
+    run.rejectCaller = undefined;
+    reject(this.failed(run, error));
+  }
+
+  private finish(run: TimeoutRun): void {
+    this.queue.settle(run);
+    run.release();
+  }
+
+  /** The error the caller sees: a TimeoutError if the deadline passed, else the function's own. */
+  private failed(run: TimeoutRun, error: unknown): unknown {
+    if (run.timedOut) {
+      this.counter.failure('timeout');
+      if (error instanceof TimeoutError) return error;
+      return withOperation(new TimeoutError(this.timeoutMs, { cause: error }), run.operation);
+    }
+    this.counter.failure(classify(error).category);
+    return error;
+  }
+}
+
+/** Bounds how long a call may take: `timeout(5_000)` or `timeout({ timeoutMs, strategy })`. */
+export function timeout(options: TimeoutOptions | number): TimeoutPolicy {
+  return new TimeoutPolicy(typeof options === 'number' ? { timeoutMs: options } : options);
+}
