@@ -1,3 +1,15 @@
 export type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Policy, PolicyStats } from './policy.js';
-export { contextFrom, NEVER_ABORTED, toOperation } from './policy.js';
+export { contextFrom, NEVER_ABORTED, toOperation, withOperation } from './policy.js';
 export { StatsCounter } from './stats.js';
+export { retry, RetryPolicy } from './retry.js';
+export type { RetryEvents, RetryOptions, RetryStopReason } from './retry.js';
+export { retryBudget, RetryBudget } from './retry-budget.js';
+export type { RetryBudgetEvents, RetryBudgetOptions, RetryBudgetStats } from './retry-budget.js';
+export { timeout, TimeoutPolicy } from './timeout.js';
+export type { TimeoutEvents, TimeoutOptions, TimeoutStrategy } from './timeout.js';
+export { fallback, FallbackPolicy } from './fallback.js';
+export type { FallbackEvents, FallbackHandler, FallbackOptions } from './fallback.js';
+export { hedge, HedgePolicy } from './hedge.js';
+export type { HedgeEvents, HedgeOptions } from './hedge.js';
+export { Pipeline, pipeline } from './pipeline.js';
+export type { FallbackResults, PipelineStats, Stage } from './pipeline.js';
