@@ -10,7 +10,8 @@ export async function run(argv: readonly string[]): Promise<number> {
   const program = createProgram();
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return EXIT.ok;
+    // A command that ends with a code of its own (the demo: 130 after Ctrl-C) sets process.exitCode.
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
   } catch (error) {
     return report(error);
   }

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+/** tsx's loader by absolute URL, so the CLI runs from source in any working directory. */
+export const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 export interface CliResult {
   readonly code: number | null;
@@ -14,7 +17,7 @@ export interface CliResult {
 /** Runs `lifeline <args>` from source (through tsx) as a real child process. */
 export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
+    const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: options.cwd ?? REPO,
       env: { ...process.env, NO_COLOR: '1', LIFELINE_STORE: undefined, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
