@@ -1,0 +1,140 @@
+/**
+ * The Redis store against BullMQ on the same Redis (127.0.0.1:6379), in the same run:
+ * 20,000 no-op jobs, concurrency 50; enqueue jobs/s and end-to-end processing jobs/s, and again
+ * with 10% of the jobs failing once (retried at once by both).
+ *
+ *   npx tsx bench/queue-redis.ts [--jobs 20000] [--samples 3] [--json]
+ */
+import { randomBytes } from 'node:crypto';
+import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Queue } from '../src/durable/queue.js';
+import { Worker } from '../src/durable/worker.js';
+import { constantBackoff } from '../src/recovery/backoff.js';
+import { recoveryPlan } from '../src/recovery/plan.js';
+import { RedisStore } from '../src/stores/redis/redis-store.js';
+import { argValue, type BenchResult, fromSamples, report } from './lib.js';
+
+const URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const JOBS = Number(argValue('--jobs') ?? 20_000);
+const SAMPLES = Number(argValue('--samples') ?? 3);
+const CONCURRENCY = 50;
+const ENQUEUE_CHUNK = 1_000;
+
+const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
+const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
+const perSecond = (jobs: number, ms: number) => (jobs / ms) * 1_000;
+
+async function deletePrefix(prefix: string): Promise<void> {
+  const client = new Redis(URL);
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
+    cursor = next;
+    if (keys.length > 0) await client.unlink(...keys);
+  } while (cursor !== '0');
+  client.disconnect();
+}
+
+/** One lifeline run: returns [enqueue jobs/s, processing jobs/s]. */
+async function lifelineRun(failing: boolean): Promise<[number, number]> {
+  const prefix = `llbench-${randomBytes(4).toString('hex')}`;
+  const store = new RedisStore({ url: URL, prefix });
+  const queue = new Queue<{ n: number }>(store, 'bench');
+  const t0 = performance.now();
+  for (let start = 0; start < JOBS; start += ENQUEUE_CHUNK) {
+    await queue.enqueueMany(Array.from({ length: Math.min(ENQUEUE_CHUNK, JOBS - start) }, (_, i) => ({ payload: { n: start + i } })));
+  }
+  const enqueueMs = performance.now() - t0;
+  const plan = recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff(0) } } });
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const worker = new Worker<{ n: number }>(
+    queue,
+    (payload, context) => {
+      if (context.attempt === 1 && failsOnce(payload.n, failing)) throw transient();
+    },
+    // pollMs 20: an idle worker looks again soon (BullMQ's workers block on Redis and wake at once).
+    { concurrency: CONCURRENCY, plan, pollMs: 20, pruneEveryMs: Number.POSITIVE_INFINITY },
+  );
+  worker.events.on('completed', () => {
+    if (++done === JOBS) finish();
+  });
+  const t1 = performance.now();
+  worker.start();
+  await finished;
+  const processMs = performance.now() - t1;
+  await worker.stop();
+  await store.close();
+  await deletePrefix(`{${prefix}`);
+  return [perSecond(JOBS, enqueueMs), perSecond(JOBS, processMs)];
+}
+
+/** One BullMQ run, same shape: jobs added in bulk, a worker at concurrency 50, retry at once. */
+async function bullRun(failing: boolean): Promise<[number, number]> {
+  const prefix = `bullbench-${randomBytes(4).toString('hex')}`;
+  const connection = new Redis(URL, { maxRetriesPerRequest: null });
+  const queue = new BullQueue('bench', { connection, prefix });
+  const t0 = performance.now();
+  for (let start = 0; start < JOBS; start += ENQUEUE_CHUNK) {
+    await queue.addBulk(
+      Array.from({ length: Math.min(ENQUEUE_CHUNK, JOBS - start) }, (_, i) => ({
+        name: 'job',
+        data: { n: start + i },
+        opts: { attempts: 2, removeOnComplete: 10_000, removeOnFail: 100_000 },
+      })),
+    );
+  }
+  const enqueueMs = performance.now() - t0;
+  let done = 0;
+  let finish: () => void = () => {};
+  const finished = new Promise<void>((resolve) => (finish = resolve));
+  const t1 = performance.now();
+  const worker = new BullWorker(
+    'bench',
+    async (job) => {
+      if (job.attemptsMade === 0 && failsOnce(job.data.n as number, failing)) throw transient();
+    },
+    { connection: new Redis(URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY },
+  );
+  worker.on('completed', () => {
+    if (++done === JOBS) finish();
+  });
+  await finished;
+  const processMs = performance.now() - t1;
+  await worker.close();
+  await queue.obliterate({ force: true });
+  await queue.close();
+  connection.disconnect();
+  await deletePrefix(prefix);
+  return [perSecond(JOBS, enqueueMs), perSecond(JOBS, processMs)];
+}
+
+const cases: { name: string; run: () => Promise<[number, number]>; enqueueName?: string }[] = [
+  { name: 'lifeline redis: processing', enqueueName: 'lifeline redis: enqueue', run: () => lifelineRun(false) },
+  { name: 'bullmq: processing', enqueueName: 'bullmq: enqueue', run: () => bullRun(false) },
+  { name: 'lifeline redis: processing, 10% fail once', run: () => lifelineRun(true) },
+  { name: 'bullmq: processing, 10% fail once', run: () => bullRun(true) },
+];
+
+const results: BenchResult[] = [];
+for (const c of cases) {
+  const enqueue: number[] = [];
+  const processing: number[] = [];
+  // Alternating warm-up run, not measured: the JIT and Redis script caches settle.
+  await c.run();
+  for (let i = 0; i < SAMPLES; i++) {
+    const [e, p] = await c.run();
+    enqueue.push(e);
+    processing.push(p);
+  }
+  if (c.enqueueName) results.push(fromSamples(c.enqueueName, enqueue, 'jobs/s'));
+  results.push(fromSamples(c.name, processing, 'jobs/s'));
+}
+const byName = new Map(results.map((r) => [r.name, r.median]));
+const ratio = (a: string, b: string) => (byName.get(a)! / byName.get(b)!).toFixed(2);
+console.log(`lifeline redis / bullmq processing: ${ratio('lifeline redis: processing', 'bullmq: processing')}x`);
+console.log(`lifeline redis / bullmq processing, 10% fail once: ${ratio('lifeline redis: processing, 10% fail once', 'bullmq: processing, 10% fail once')}x`);
+report(results, 'jobs/s');
+process.exit(0);
