@@ -84,7 +84,11 @@ describe('LifelineMetrics', () => {
     metrics = new LifelineMetrics({ clock });
     let calls = 0;
     const sizes = { waiting: 10, delayed: 1, running: 2, completed: 0, dead: 0, pausedUntil: null as number | null, oldestWaitingSince: 1_000_000 - 4000 as number | null };
-    metrics.observeQueue({ name: 'crawl', stats: async () => (calls++, { ...sizes }) }, { refreshMs: 1000 });
+    const stats = async () => {
+      calls++;
+      return { ...sizes };
+    };
+    metrics.observeQueue({ name: 'crawl', stats }, { refreshMs: 1000 });
     await Promise.resolve();
     await Promise.resolve();
     let text = await metrics.metrics();
