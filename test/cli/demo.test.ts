@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
 import { DemoProcess } from './demo-process.js';
 
 interface DemoSummary {
@@ -99,6 +100,37 @@ describe('lifeline demo as a real child process', () => {
       expect(checkpoint).toMatchObject({ runs: 2, finished: true });
     } finally {
       await store.close();
+    }
+  }, 120_000);
+
+  it('on Redis, a credential-expiry episode makes the plan abort (exit 1); the next run resumes and finishes', async () => {
+    const dir = tempDir();
+    const prefix = uniquePrefix('demo');
+    const redis = await connectShared();
+    try {
+      const args = ['--store', SHARED_REDIS_URL, '--redis-prefix', prefix, '--items', '150', '--concurrency', '4', '--json', '--no-log'];
+      const first = start([...args, '--credential-expiry'], dir);
+      const firstExit = await first.exited;
+      expect(firstExit.code, first.stderr).toBe(1);
+      const run1 = JSON.parse(first.stdout) as DemoSummary & { aborted: { category: string; suggestions: string[] } | null };
+      expect(run1.aborted?.category).toBe('auth');
+      expect(run1.aborted?.suggestions.length).toBeGreaterThan(0);
+      expect(run1.finished).toBe(false);
+      expect(run1.totals.running).toBe(0);
+      expect(first.stderr).toContain(`Resume with: lifeline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
+
+      const second = start(args, dir);
+      const secondExit = await second.exited;
+      expect(secondExit.code, second.stderr).toBe(0);
+      const run2 = JSON.parse(second.stdout) as DemoSummary;
+      expect(run2).toMatchObject({ resumed: true, finished: true, runs: 2 });
+      expect(run2.totals.completed + run2.totals.dead).toBe(150);
+      expect(run1.thisRun.completed + run2.thisRun.completed).toBe(run2.totals.completed);
+      // The items the abort handed back were not charged: none of them is an auth dead letter.
+      expect(run2.deadLetters.map((d) => d.category)).not.toContain('auth');
+    } finally {
+      await deletePrefix(redis, prefix);
+      redis.disconnect();
     }
   }, 120_000);
 });
