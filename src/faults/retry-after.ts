@@ -1,5 +1,15 @@
 import { headerOf } from './read.js';
 
+/** IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7), and ISO 8601 with a time. */
+const HTTP_DATE_FORMS = [
+  String.raw`[A-Za-z]{3}, \d{1,2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} (?:GMT|UTC|[+-]\d{4})`,
+  String.raw`[A-Za-z]{6,9}, \d{1,2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT`,
+  String.raw`[A-Za-z]{3} [A-Za-z]{3} {1,2}\d{1,2} \d{2}:\d{2}:\d{2} \d{4}`,
+  String.raw`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})`,
+];
+const HTTP_DATE = new RegExp(`^(?:${HTTP_DATE_FORMS.join('|')})$`);
+const ASCTIME = new RegExp(`^${HTTP_DATE_FORMS[2]}$`);
+
 /**
  * Parses `Retry-After` (delta-seconds or HTTP-date) into a delay in whole milliseconds,
  * rounded up so we never come back earlier than asked. Malformed values give undefined.
@@ -11,9 +21,11 @@ export function parseRetryAfter(value: string, wallTime: number): number | undef
     const ms = Math.ceil(Number(text) * 1000);
     return Number.isFinite(ms) ? ms : undefined;
   }
-  // An HTTP-date always names a day or month; a bare or signed number is not a date.
-  if (!/[a-z]/i.test(text)) return undefined;
-  const at = Date.parse(text);
+  // Only the HTTP-date forms (and ISO 8601, which some servers send): V8's Date.parse is lenient
+  // enough to read "soon 2" as a date in 2001, which would mean "retry now".
+  if (!HTTP_DATE.test(text)) return undefined;
+  // asctime carries no zone but means GMT; Date.parse would read it as local time.
+  const at = Date.parse(ASCTIME.test(text) ? `${text} GMT` : text);
   if (!Number.isFinite(at)) return undefined;
   return Math.max(0, Math.ceil(at - wallTime));
 }

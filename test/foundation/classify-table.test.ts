@@ -123,6 +123,11 @@ describe('Retry-After', () => {
     ['malformed: Infinity', { 'retry-after': 'Infinity' }, undefined],
     ['malformed: NaN', { 'retry-after': 'NaN' }, undefined],
     ['malformed: bad date', { 'retry-after': 'Mon, 99 Foo 2020 99:99:99 GMT' }, undefined],
+    ['malformed: words V8 would read as a date', { 'retry-after': 'soon 2' }, undefined],
+    ['malformed: a bare day and month', { 'retry-after': '1 Jan' }, undefined],
+    ['RFC 850 date', { 'retry-after': 'Tuesday, 15-Jan-30 10:01:00 GMT' }, 60_000],
+    ['asctime date (GMT whatever the local zone)', { 'retry-after': 'Tue Jan 15 10:02:00 2030' }, 120_000],
+    ['ISO 8601 date', { 'retry-after': '2030-01-15T10:00:30Z' }, 30_000],
     ['malformed retry-after-ms falls back to retry-after', { 'retry-after-ms': 'x', 'retry-after': '2' }, 2000],
     ['malformed x-amz-retry-after ignored', { 'x-amz-retry-after': '-1' }, undefined],
   ];
