@@ -456,6 +456,16 @@ describe('user classifiers and declared categories', () => {
     }
   });
 
+  it.each([
+    ['options that are not an object', () => createClassifier(null as never), 'options'],
+    ['classifiers that is not an array', () => createClassifier({ classifiers: (() => undefined) as never }), 'classifiers'],
+    ['wallTime that is not a function', () => createClassifier({ wallTime: 5 as never }), 'wallTime'],
+    ['an unknown option', () => createClassifier({ clasifiers: [] } as never), 'clasifiers'],
+  ])('createClassifier: %s is a ConfigError naming %s', (_label, build, option) => {
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(new RegExp(`Invalid option ${option}:`));
+  });
+
   it('an error that declares its own category is taken at its word', () => {
     const declared = Object.assign(new Error('quota used up'), { category: 'rate_limit', retryAfterMs: 60_000, status: 503 });
     expect(classify(declared)).toMatchObject({ category: 'rate_limit', retryAfterMs: 60_000, status: 503, source: 'declared' });
