@@ -118,19 +118,21 @@ const cases: { name: string; run: () => Promise<[number, number]>; enqueueName?:
   { name: 'bullmq: processing, 10% fail once', run: () => bullRun(true) },
 ];
 
+// Samples interleave the four cases, so a load change on the machine hits them all alike.
+const enqueue = new Map<string, number[]>();
+const processing = new Map<string, number[]>();
+for (const c of cases) await c.run(); // warm-up, not measured: JIT and script caches settle
+for (let i = 0; i < SAMPLES; i++) {
+  for (const c of cases) {
+    const [e, p] = await c.run();
+    if (c.enqueueName) enqueue.set(c.enqueueName, [...(enqueue.get(c.enqueueName) ?? []), e]);
+    processing.set(c.name, [...(processing.get(c.name) ?? []), p]);
+  }
+}
 const results: BenchResult[] = [];
 for (const c of cases) {
-  const enqueue: number[] = [];
-  const processing: number[] = [];
-  // Alternating warm-up run, not measured: the JIT and Redis script caches settle.
-  await c.run();
-  for (let i = 0; i < SAMPLES; i++) {
-    const [e, p] = await c.run();
-    enqueue.push(e);
-    processing.push(p);
-  }
-  if (c.enqueueName) results.push(fromSamples(c.enqueueName, enqueue, 'jobs/s'));
-  results.push(fromSamples(c.name, processing, 'jobs/s'));
+  if (c.enqueueName) results.push(fromSamples(c.enqueueName, enqueue.get(c.enqueueName)!, 'jobs/s'));
+  results.push(fromSamples(c.name, processing.get(c.name)!, 'jobs/s'));
 }
 const byName = new Map(results.map((r) => [r.name, r.median]));
 const ratio = (a: string, b: string) => (byName.get(a)! / byName.get(b)!).toFixed(2);

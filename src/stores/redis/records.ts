@@ -57,6 +57,8 @@ export function toClaimedJob(queue: string, f: readonly Reply[], offset: number)
 
 /** A job hash (HGETALL) as a JobRecord. */
 export function toJobRecord(id: string, queue: string, h: Record<string, string>): JobRecord {
+  // Lease fields stay in the hash after a job leaves 'running' (see scripts/common.lua.ts).
+  const running = h.state === 'running';
   return {
     id,
     queue,
@@ -67,8 +69,8 @@ export function toJobRecord(id: string, queue: string, h: Record<string, string>
     ...optionalNumber('maxAttempts', h.maxAttempts),
     enqueuedAt: Number(h.enqueuedAt),
     runAt: Number(h.runAt),
-    ...optionalNumber('leaseUntil', h.leaseUntil),
-    ...optional('workerId', h.workerId),
+    ...optionalNumber('leaseUntil', running ? h.leaseUntil : undefined),
+    ...optional('workerId', running ? h.workerId : undefined),
     ...optionalNumber('finishedAt', h.finishedAt),
     ...optional('idempotencyKey', h.idem),
     ...optional('checkpoint', h.checkpoint),

@@ -22,6 +22,8 @@ import type {
 } from '../../durable/store.js';
 import { crashLoopFault, decodeUntil, encodeUntil } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
+import type { Clock } from '../../time/clock.js';
+import { systemClock } from '../../time/system-clock.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { globalKey } from './keys.js';
 import { QueueScripts } from './queue-scripts.js';
@@ -37,6 +39,8 @@ export interface RedisStoreOptions {
   readonly prefix?: string;
   /** Timeouts and reconnects for a client created from `url`. */
   readonly connection?: RedisConnectionOptions;
+  /** Only for the bounded wait in `close()` (default: the system clock). */
+  readonly clock?: Clock;
 }
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
@@ -60,11 +64,12 @@ export class RedisStore implements DurableStore {
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
   private readonly registryKey: string;
   private readonly checkpointKey: string;
+  private readonly clock: Clock;
   private closed = false;
 
   constructor(options: RedisStoreOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection']);
+    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection', 'clock']);
     if ((options.url === undefined) === (options.client === undefined)) {
       throw new ConfigError('url', options.url === undefined ? undefined : describeRedisTarget(options.url), 'exactly one of url or client');
     }
@@ -77,6 +82,7 @@ export class RedisStore implements DurableStore {
     const prefix = options.prefix ?? 'lifeline';
     if (typeof prefix !== 'string' || prefix.length === 0) throw new ConfigError('prefix', prefix, 'a non-empty string');
     this.prefix = prefix;
+    this.clock = options.clock ?? systemClock;
     if (options.url !== undefined) {
       const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
       this.client = createRedisClient(url, options.connection);
@@ -328,7 +334,7 @@ export class RedisStore implements DurableStore {
     this.closed = true;
     if (!this.ownsClient) return;
     // QUIT waits for replies in flight; a frozen or gone server must not hold close() up.
-    await Promise.race([this.client.quit().catch(() => undefined), new Promise((resolve) => setTimeout(resolve, 1_000).unref())]);
+    await Promise.race([this.client.quit().catch(() => undefined), this.clock.sleep(1_000, undefined, { unref: true })]);
     this.client.disconnect();
   }
 

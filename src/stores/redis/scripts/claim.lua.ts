@@ -36,23 +36,26 @@ for _, m in ipairs(expired) do
 end
 
 local out = {}
+local leases = {}
 local taken = 0
 local tokenBase = nil
+local leaseUntil = num(now + leaseMs)
 while taken < limit do
   local popped = redis.call('ZPOPMIN', K.ready, limit - taken)
   if #popped == 0 then break end
   for p = 1, #popped, 2 do
     local m = string.sub(popped[p], 17)
     local key = JOB .. m
+    local f = redis.call('HMGET', key, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem',
+      'workerId', 'claimedAt', 'leaseUntil')
     if wasRunning[m] then
       wasRunning[m] = nil
-      local f = redis.call('HMGET', key, 'attempts', 'workerId', 'claimedAt', 'leaseUntil')
-      local claimedAt = tonumber(f[3]) or 0
-      appendHistory(key, cjson.encode({ attempt = tonumber(f[1]), workerId = f[2] or '', startedAt = claimedAt,
-        durationMs = math.max(0, (tonumber(f[4]) or claimedAt) - claimedAt), outcome = 'lease_lost' }))
+      local claimedAt = tonumber(f[11]) or 0
+      appendHistory(key, cjson.encode({ attempt = tonumber(f[2]), workerId = f[10] or '', startedAt = claimedAt,
+        durationMs = math.max(0, (tonumber(f[12]) or claimedAt) - claimedAt), outcome = 'lease_lost' }))
       redis.call('ZREM', K.running, m)
     end
-    local strikes = tonumber(redis.call('HGET', key, 'strikes')) or 0
+    local strikes = tonumber(f[1]) or 0
     if strikes >= maxStrikes then
       redis.call('HSET', key, 'fault', ARGV[7])
       finish(K, key, m, 'dead', now)
@@ -60,26 +63,26 @@ while taken < limit do
       if not tokenBase then tokenBase = redis.call('HINCRBY', K.meta, 'token', limit) - limit end
       taken = taken + 1
       local token = 'r' .. tostring(tokenBase + taken)
-      local leaseUntil = now + leaseMs
-      redis.call('HINCRBY', key, 'attempts', 1)
-      redis.call('HINCRBY', key, 'strikes', 1)
-      redis.call('HSET', key, 'state', 'running', 'token', token, 'workerId', workerId, 'claimedAt', ARGV[2], 'leaseUntil', num(leaseUntil))
-      redis.call('ZADD', K.running, num(leaseUntil), m)
-      local f = redis.call('HMGET', key, 'payload', 'priority', 'attempts', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem')
+      local attempt = (tonumber(f[2]) or 0) + 1
+      redis.call('HSET', key, 'state', 'running', 'token', token, 'workerId', workerId, 'claimedAt', ARGV[2], 'leaseUntil', leaseUntil,
+        'attempts', attempt, 'strikes', strikes + 1)
+      leases[#leases + 1] = leaseUntil
+      leases[#leases + 1] = m
       out[#out + 1] = m
       out[#out + 1] = token
-      out[#out + 1] = f[1]
-      out[#out + 1] = f[2]
       out[#out + 1] = f[3]
       out[#out + 1] = f[4]
+      out[#out + 1] = attempt
       out[#out + 1] = f[5]
       out[#out + 1] = f[6]
-      out[#out + 1] = num(leaseUntil)
       out[#out + 1] = f[7]
+      out[#out + 1] = leaseUntil
       out[#out + 1] = f[8]
+      out[#out + 1] = f[9]
     end
   end
 end
+if #leases > 0 then many('ZADD', K.running, leases) end
 -- Expired leases nobody took stay running (their holder may still renew or settle them).
 for _, rm in pairs(wasRunning) do redis.call('ZREM', K.ready, rm) end
 return out

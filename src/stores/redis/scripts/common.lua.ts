@@ -22,10 +22,11 @@ local function appendHistory(key, record)
   end
   redis.call('HSET', key, 'history', h)
 end
+-- Lease fields (token, workerId, claimedAt, leaseUntil) are only meaningful while the state is
+-- 'running'; they are left in place afterwards rather than deleted (one command less per job).
 -- Back to waiting at runAt: into the ready set when due, else the delayed set.
 local function toWaiting(K, key, m, runAt, now)
   redis.call('HSET', key, 'state', 'waiting', 'runAt', num(runAt))
-  redis.call('HDEL', key, 'token', 'workerId', 'claimedAt', 'leaseUntil')
   if runAt <= now then
     local priority = tonumber(redis.call('HGET', key, 'priority'))
     redis.call('ZADD', K.ready, num(-priority), readyMember(runAt, m))
@@ -35,8 +36,13 @@ local function toWaiting(K, key, m, runAt, now)
 end
 local function finish(K, key, m, state, now)
   redis.call('HSET', key, 'state', state, 'finishedAt', num(now))
-  redis.call('HDEL', key, 'token', 'workerId', 'claimedAt', 'leaseUntil')
   redis.call('ZADD', state == 'dead' and K.dead or K.completed, num(now), m)
+end
+-- One command for many members (in chunks: Lua's unpack has a stack limit).
+local function many(command, key, items)
+  for i = 1, #items, 1000 do
+    redis.call(command, key, unpack(items, i, math.min(i + 999, #items)))
+  end
 end
 local K = { meta = KEYS[1], ready = KEYS[2], delayed = KEYS[3], running = KEYS[4], completed = KEYS[5], dead = KEYS[6], idem = KEYS[7] }
 `;

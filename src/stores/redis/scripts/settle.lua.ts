@@ -7,7 +7,10 @@ export default `
 --           refund (1|0), attempt record JSON ("" = none), fault JSON ("" = none)
 -- Returns  the members whose lease was lost (outcome not applied)
 local now = tonumber(ARGV[2])
+local nowText = num(now)
 local lost = {}
+local settled = {}
+local completed = {}
 for i = 3, #ARGV, 7 do
   local kind, m, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local key = JOB .. m
@@ -15,24 +18,31 @@ for i = 3, #ARGV, 7 do
   if f[1] ~= 'running' or f[2] ~= token then
     lost[#lost + 1] = m
   else
-    redis.call('ZREM', K.running, m)
-    redis.call('HSET', key, 'strikes', 0)
+    settled[#settled + 1] = m
     if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
     if kind == 'complete' then
-      finish(K, key, m, 'completed', now)
-    elseif kind == 'dead' then
-      redis.call('HSET', key, 'fault', ARGV[i + 6])
-      finish(K, key, m, 'dead', now)
+      -- The hot path: one write per job, the sorted sets updated once for the whole batch below.
+      redis.call('HSET', key, 'state', 'completed', 'finishedAt', nowText, 'strikes', 0)
+      completed[#completed + 1] = nowText
+      completed[#completed + 1] = m
     else
-      if kind == 'release' and ARGV[i + 4] == '1' then
-        local attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
-        if attempts > 0 then redis.call('HSET', key, 'attempts', attempts - 1) end
+      redis.call('HSET', key, 'strikes', 0)
+      if kind == 'dead' then
+        redis.call('HSET', key, 'fault', ARGV[i + 6])
+        finish(K, key, m, 'dead', now)
+      else
+        if kind == 'release' and ARGV[i + 4] == '1' then
+          local attempts = tonumber(redis.call('HGET', key, 'attempts')) or 0
+          if attempts > 0 then redis.call('HSET', key, 'attempts', attempts - 1) end
+        end
+        local runAt = now
+        if ARGV[i + 3] ~= '' then runAt = tonumber(ARGV[i + 3]) end
+        toWaiting(K, key, m, runAt, now)
       end
-      local runAt = now
-      if ARGV[i + 3] ~= '' then runAt = tonumber(ARGV[i + 3]) end
-      toWaiting(K, key, m, runAt, now)
     end
   end
 end
+if #settled > 0 then many('ZREM', K.running, settled) end
+if #completed > 0 then many('ZADD', K.completed, completed) end
 return lost
 `;
