@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCircuitBreaker } from '../../src/stores/redis/shared-circuit-breaker.js';
@@ -22,34 +23,54 @@ const KEY_POSITIONS: Record<string, 'first' | 'all' | 'none'> = {
 
 describe('every script touches one cluster slot', () => {
   let server: OwnRedisServer;
-  let monitor: Awaited<ReturnType<Redis['monitor']>>;
+  let monitor: net.Socket;
+  const lineListeners = new Set<(args: string[], source: string) => void>();
   const executions: { script: string; keys: string[] }[] = [];
   let current: { script: string; keys: string[] } | undefined;
   const unknownCommands = new Set<string>();
 
+  const onLine = (args: string[], source: string) => {
+    const command = (args[0] ?? '').toLowerCase();
+    if (source === 'lua') {
+      if (!current) return;
+      const where = KEY_POSITIONS[command];
+      if (where === undefined) unknownCommands.add(command);
+      else if (where === 'first') current.keys.push(args[1]!);
+      else if (where === 'all') current.keys.push(...args.slice(1));
+      return;
+    }
+    if (command === 'evalsha' || command === 'eval') {
+      const numKeys = Number(args[2]);
+      current = { script: args[1]!.slice(0, 8), keys: args.slice(3, 3 + numKeys) };
+      executions.push(current);
+    } else current = undefined;
+  };
+
   beforeAll(async () => {
     server = await startRedisServer();
-    const watcher = new Redis(server.url);
-    monitor = await watcher.monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      const command = (args[0] ?? '').toLowerCase();
-      if (source.includes('lua')) {
-        if (!current) return;
-        const where = KEY_POSITIONS[command];
-        if (where === undefined) unknownCommands.add(command);
-        else if (where === 'first') current.keys.push(args[1]!);
-        else if (where === 'all') current.keys.push(...args.slice(1));
-        return;
+    // MONITOR on a raw socket: every command the server runs, scripts' inner commands included.
+    monitor = net.connect(server.port, '127.0.0.1');
+    let buffer = '';
+    let started: () => void = () => {};
+    const ok = new Promise<void>((resolve) => (started = resolve));
+    monitor.setEncoding('latin1');
+    monitor.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline = buffer.indexOf('\r\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 2);
+        newline = buffer.indexOf('\r\n');
+        if (line === '+OK') started();
+        const parsed = parseMonitorLine(line);
+        if (parsed) for (const listener of [onLine, ...lineListeners]) listener(parsed.args, parsed.source);
       }
-      if (command === 'evalsha' || command === 'eval') {
-        const numKeys = Number(args[2]);
-        current = { script: args[1]!.slice(0, 8), keys: args.slice(3, 3 + numKeys) };
-        executions.push(current);
-      } else current = undefined;
     });
+    monitor.write('MONITOR\r\n');
+    await ok;
   });
   afterAll(async () => {
-    monitor.disconnect();
+    monitor.destroy();
     await server.stop();
   });
 
@@ -99,7 +120,7 @@ describe('every script touches one cluster slot', () => {
     await budget.tryRetry();
 
     // MONITOR lines arrive asynchronously: a final marker command tells us all have been seen.
-    const marker = new Promise<void>((resolve) => monitor.on('monitor', (_t: string, args: string[]) => args[1] === 'slot-test-marker' && resolve()));
+    const marker = new Promise<void>((resolve) => lineListeners.add((args) => args[1] === 'slot-test-marker' && resolve()));
     await client.get('slot-test-marker');
     await marker;
     client.disconnect();
@@ -113,3 +134,18 @@ describe('every script touches one cluster slot', () => {
     }
   });
 });
+
+/** `+1700000000.123 [0 lua] "HSET" "key" ...` -> args (bytes decoded as UTF-8) and source. */
+function parseMonitorLine(line: string): { args: string[]; source: string } | undefined {
+  const match = /^\+[0-9.]+ \[\d+ ([^\]]+)\] (.*)$/.exec(line);
+  if (!match) return undefined;
+  const args: string[] = [];
+  for (const quoted of match[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
+    const latin1 = quoted[1]!.replace(/\\(x[0-9a-f]{2}|.)/g, (_m, esc: string) => {
+      if (esc.startsWith('x') && esc.length === 3) return String.fromCharCode(Number.parseInt(esc.slice(1), 16));
+      return esc === 'n' ? '\n' : esc === 'r' ? '\r' : esc === 't' ? '\t' : esc;
+    });
+    args.push(Buffer.from(latin1, 'latin1').toString('utf8'));
+  }
+  return { args, source: match[1]! };
+}
