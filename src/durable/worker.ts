@@ -20,7 +20,8 @@ export interface JobContext {
   readonly signal: AbortSignal;
   /** 1 for the first run; runs handed back without charge (pause, shutdown) do not count. */
   readonly attempt: number;
-  readonly job: { readonly id: string; readonly queue: string; readonly priority: number; readonly enqueuedAt: number };
+  /** `token` is this claim's fencing token: pass it to downstream systems that can reject stale writers. */
+  readonly job: { readonly id: string; readonly token: string; readonly queue: string; readonly priority: number; readonly enqueuedAt: number };
   /** The last checkpoint saved for this job by an earlier run, if any. */
   readonly checkpoint: unknown;
   /** Saves progress for the next run. Throws LeaseLostError (and writes nothing) when the lease is gone. */
@@ -249,7 +250,7 @@ export class Worker<P = unknown> {
     return {
       signal: run.controller.signal,
       attempt: job.attempt,
-      job: { id: job.id, queue: job.queue, priority: job.priority, enqueuedAt: job.enqueuedAt },
+      job: { id: job.id, token: job.token, queue: job.queue, priority: job.priority, enqueuedAt: job.enqueuedAt },
       checkpoint: job.checkpoint === undefined ? undefined : JSON.parse(job.checkpoint),
       saveCheckpoint: async (state: unknown) => {
         const text = toJsonText(state, 'checkpoint');
