@@ -85,6 +85,8 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
       expiresAt: (resolved) => resolved.expiresAt,
       refreshAheadMs: options.refreshAheadMs ?? 60_000,
       staleIfErrorMs: options.staleIfErrorMs ?? 5 * 60_000,
+      // While the resolver is down, ask it again at most every 5 s rather than on every request.
+      failureCooldownMs: 5_000,
       maxEntries: options.maxTracks ?? 1_000,
       clock,
     },

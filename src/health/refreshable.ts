@@ -25,6 +25,11 @@ export interface RefreshableOptions<T> {
   readonly refreshAheadMs?: number;
   /** After expiry, keep serving the old value for this long when a refresh fails (default 0: off). */
   readonly staleIfErrorMs?: number;
+  /**
+   * After a failed refresh, serve the stale value without trying again for this long, so an
+   * outage of the source is not hammered by every caller in turn (default 0: try on every get).
+   */
+  readonly failureCooldownMs?: number;
   readonly classify?: ClassifyFunction;
   readonly clock?: Clock;
 }
@@ -73,7 +78,7 @@ interface Entry<T> {
   invalidated: boolean;
 }
 
-const OPTION_KEYS = ['ttlMs', 'expiresAt', 'refreshAheadMs', 'staleIfErrorMs', 'classify', 'clock'];
+const OPTION_KEYS = ['ttlMs', 'expiresAt', 'refreshAheadMs', 'staleIfErrorMs', 'failureCooldownMs', 'classify', 'clock'];
 
 /** Options shared with the keyed variant, validated once. */
 export interface ValidRefreshableOptions<T> {
@@ -81,6 +86,7 @@ export interface ValidRefreshableOptions<T> {
   readonly expiresAt: ((value: T) => number) | undefined;
   readonly refreshAheadMs: number;
   readonly staleIfErrorMs: number;
+  readonly failureCooldownMs: number;
   readonly classify: ClassifyFunction;
   readonly clock: Clock;
 }
@@ -96,6 +102,7 @@ function validateRefreshableOptions<T>(options: RefreshableOptions<T>, extraKeys
     expiresAt: options.expiresAt === undefined ? undefined : check.fn<(value: T) => number>('expiresAt', options.expiresAt),
     refreshAheadMs: check.nonNegativeNumber('refreshAheadMs', options.refreshAheadMs ?? 0),
     staleIfErrorMs: check.limit('staleIfErrorMs', options.staleIfErrorMs ?? 0),
+    failureCooldownMs: check.nonNegativeNumber('failureCooldownMs', options.failureCooldownMs ?? 0),
     classify: options.classify === undefined ? defaultClassify : check.fn('classify', options.classify),
     clock: options.clock ?? systemClock,
   };
@@ -116,6 +123,8 @@ export class Refreshable<T> {
   private hits = 0;
   private staleServed = 0;
   private lastFault: Fault | undefined;
+  /** Monotonic time before which no new load starts after a failure (while stale is served). */
+  private coolUntil = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly load: RefreshableLoad<T>,
@@ -135,13 +144,19 @@ export class Refreshable<T> {
     const now = this.options.clock.now();
     if (entry !== undefined && now < entry.expiresAt) {
       this.hits++;
-      if (this.inflight === undefined && now >= entry.expiresAt - this.options.refreshAheadMs) {
+      if (this.inflight === undefined && now >= entry.expiresAt - this.options.refreshAheadMs && now >= this.coolUntil) {
         // Refresh ahead: callers keep the current value; a failure is reported, not thrown.
         this.startLoad('ahead').catch(() => {});
       }
       return Promise.resolve(entry.value);
     }
-    return this.inflight ?? this.startLoad(entry === undefined ? 'initial' : entry.invalidated ? 'invalidated' : 'expired');
+    if (this.inflight !== undefined) return this.inflight;
+    if (entry !== undefined && now < this.coolUntil && now < entry.expiresAt + this.options.staleIfErrorMs) {
+      // Cooling down after a failed refresh: the stale value, without asking the source again yet.
+      this.staleServed++;
+      return Promise.resolve(entry.value);
+    }
+    return this.startLoad(entry === undefined ? 'initial' : entry.invalidated ? 'invalidated' : 'expired');
   }
 
   /** The current value without loading, fresh or not (undefined before the first load). */
@@ -190,6 +205,7 @@ export class Refreshable<T> {
         const value = await this.load({ previous, reason });
         const expiresAt = this.expiryOf(value);
         this.entry = { value, expiresAt, invalidated: false };
+        this.coolUntil = Number.NEGATIVE_INFINITY;
         if (this.events.has('loaded')) this.events.emit('loaded', { reason, durationMs: clock.now() - started, expiresAt });
         return value;
       } catch (error) {
@@ -199,6 +215,7 @@ export class Refreshable<T> {
         const stale = this.usableStale();
         if (this.events.has('refreshFailed')) this.events.emit('refreshFailed', { reason, fault, servingStale: stale !== undefined });
         if (stale === undefined) throw error;
+        this.coolUntil = clock.now() + this.options.failureCooldownMs;
         if (reason !== 'ahead') {
           this.staleServed++;
           if (this.events.has('stale')) this.events.emit('stale', { fault, staleForMs: clock.now() - stale.expiresAt });

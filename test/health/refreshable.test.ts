@@ -122,6 +122,30 @@ describe('refreshable', () => {
     await expect(value.get()).rejects.toThrow('resolver down');
   });
 
+  it('failureCooldownMs: after a failed refresh the stale value is served without asking again for a while', async () => {
+    const clock = new VirtualClock();
+    let fail = false;
+    let loads = 0;
+    const value = new Refreshable(() => {
+      loads++;
+      if (fail) throw new Error('source down');
+      return loads;
+    }, { ttlMs: 1_000, staleIfErrorMs: 60_000, failureCooldownMs: 5_000, clock });
+    expect(await value.get()).toBe(1);
+    fail = true;
+    await clock.advance(1_000);
+    expect(await value.get()).toBe(1);
+    expect(loads).toBe(2);
+    for (let i = 0; i < 10; i++) expect(await value.get()).toBe(1);
+    await clock.advance(4_999);
+    expect(await value.get()).toBe(1);
+    expect(loads).toBe(2);
+    await clock.advance(1);
+    fail = false;
+    expect(await value.get()).toBe(3);
+    expect(value.stats()).toMatchObject({ loads: 3, loadFailures: 1, staleServed: 12 });
+  });
+
   it('a failed first load rejects every waiting caller, and the next get() tries again', async () => {
     let n = 0;
     const value = new Refreshable(async () => {
@@ -140,6 +164,7 @@ describe('refreshable', () => {
     expect(() => new Refreshable(load, { ttlMs: 0 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttlMs: 1, refreshAheadMs: -1 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttlMs: 1, staleIfErrorMs: Number.NaN })).toThrow(ConfigError);
+    expect(() => new Refreshable(load, { ttlMs: 1, failureCooldownMs: -5 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttl: 1 } as never)).toThrow(ConfigError);
     expect(() => new Refreshable(null as never, { ttlMs: 1 })).toThrow(ConfigError);
   });
