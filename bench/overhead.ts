@@ -1,0 +1,311 @@
+/**
+ * What a resilience policy adds to a call that succeeds, lifeline next to its peers.
+ *
+ *   npx tsx bench/overhead.ts [--json] [--runs 5] [--only <substring>]
+ *
+ * Every case runs in a fresh child process (no shared JIT state or heap), `--runs` times; the
+ * figure is the median over runs of each run's median. Two modes per case: sequential
+ * (`await run()` in a loop) and 1,000 calls in flight (`Promise.all` of 1,000), both in ns per
+ * call. Then heap bytes per idle circuit breaker (10,000 created), and the retry-storm figure
+ * (dependency calls per request through three nested retry layers, with and without a budget).
+ *
+ * Targets (issue 3): each lifeline policy <= 50 ns over bare; the 4-policy pipeline <= 500 ns
+ * per call; an idle breaker <= 400 B.
+ */
+import { fileURLToPath } from 'node:url';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import * as cockatiel from 'cockatiel';
+import OpossumBreaker from 'opossum';
+import pRetry from 'p-retry';
+import * as lifeline from '../src/index.js';
+import { argValue, type BenchResult, benchAsync, fromSamples, median, report, runInChild, wantsJson } from './lib.js';
+
+type Run = () => Promise<unknown>;
+interface Case {
+  /** The peer case this one is compared with. */
+  readonly peer?: string;
+  readonly make: () => Run;
+}
+
+const fn = async (): Promise<number> => 1;
+
+/** Policies engineer C owns, used when present (the bench runs on a partial tree too). */
+interface LooseLib {
+  circuitBreaker?: (options?: object) => lifeline.Policy;
+  bulkhead?: (options: object) => lifeline.Policy;
+  rateLimiter?: (options: object) => lifeline.Policy;
+  adaptive?: (options?: object) => lifeline.Policy;
+}
+const loose = lifeline as unknown as LooseLib;
+
+const IN_FLIGHT = 1000;
+const BULKHEAD = { maxConcurrent: 2 * IN_FLIGHT, maxQueued: 0 };
+
+function ck() {
+  const { handleAll } = cockatiel;
+  return {
+    retry: () => cockatiel.retry(handleAll, { maxAttempts: 3, backoff: new cockatiel.ExponentialBackoff() }),
+    breaker: () => cockatiel.circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new cockatiel.ConsecutiveBreaker(5) }),
+    bulkhead: () => cockatiel.bulkhead(BULKHEAD.maxConcurrent, BULKHEAD.maxQueued),
+    timeout: () => cockatiel.timeout(30_000, cockatiel.TimeoutStrategy.Cooperative),
+  };
+}
+
+const CASES: Record<string, Case> = {
+  'bare await fn()': { make: () => fn },
+  'lifeline retry': {
+    peer: 'cockatiel retry',
+    make: () => {
+      const p = lifeline.retry();
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline timeout (cooperative)': {
+    peer: 'cockatiel timeout (cooperative)',
+    make: () => {
+      const p = lifeline.timeout(30_000);
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline timeout (aggressive)': {
+    make: () => {
+      const p = lifeline.timeout({ timeoutMs: 30_000, strategy: 'aggressive' });
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline fallback': {
+    make: () => {
+      const p = lifeline.fallback({ value: 0 });
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline hedge': {
+    make: () => {
+      const p = lifeline.hedge({ delayMs: 1000 });
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline circuitBreaker': {
+    peer: 'cockatiel circuitBreaker',
+    make: () => {
+      const p = loose.circuitBreaker!();
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline bulkhead': {
+    peer: 'cockatiel bulkhead',
+    make: () => {
+      const p = loose.bulkhead!(BULKHEAD);
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline rateLimiter': {
+    make: () => {
+      const p = loose.rateLimiter!({ rate: 1e12, burst: 1e12 });
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline adaptive': {
+    make: () => {
+      const p = loose.adaptive!();
+      return () => p.execute(fn);
+    },
+  },
+  'lifeline pipeline(retry, breaker, timeout, bulkhead)': {
+    peer: 'cockatiel wrap(retry, breaker, timeout, bulkhead)',
+    make: () => {
+      const p = lifeline.pipeline(lifeline.retry(), loose.circuitBreaker!(), lifeline.timeout(30_000), loose.bulkhead!(BULKHEAD));
+      return () => p.execute(fn);
+    },
+  },
+  'cockatiel retry': { make: () => execOf(ck().retry()) },
+  'cockatiel circuitBreaker': { make: () => execOf(ck().breaker()) },
+  'cockatiel bulkhead': { make: () => execOf(ck().bulkhead()) },
+  'cockatiel timeout (cooperative)': { make: () => execOf(ck().timeout()) },
+  'cockatiel wrap(retry, breaker, timeout, bulkhead)': {
+    make: () => {
+      const c = ck();
+      return execOf(cockatiel.wrap(c.retry(), c.breaker(), c.timeout(), c.bulkhead()));
+    },
+  },
+  'opossum fire() (defaults)': {
+    make: () => {
+      const breaker = new OpossumBreaker(fn);
+      return () => breaker.fire();
+    },
+  },
+  'p-retry': { make: () => () => pRetry(fn, { retries: 3 }) },
+};
+
+function execOf(policy: { execute(fn: () => Promise<number>): Promise<number> }): Run {
+  return () => policy.execute(fn);
+}
+
+/** Whether a case can run in this tree (C's policies may not exist yet). */
+function available(name: string): boolean {
+  if (name.includes('circuitBreaker') || name.includes('pipeline')) {
+    if (name.startsWith('lifeline') && (loose.circuitBreaker === undefined || loose.bulkhead === undefined)) return false;
+  }
+  if (name === 'lifeline bulkhead') return loose.bulkhead !== undefined;
+  if (name === 'lifeline rateLimiter') return loose.rateLimiter !== undefined;
+  if (name === 'lifeline adaptive') return loose.adaptive !== undefined;
+  return true;
+}
+
+// ---- child: one case, both modes ---------------------------------------------------------
+
+async function inFlight(name: string, run: Run, batches: number, samples: number): Promise<BenchResult> {
+  const calls = new Array<Promise<unknown>>(IN_FLIGHT);
+  const batch = async () => {
+    for (let i = 0; i < IN_FLIGHT; i++) calls[i] = run();
+    await Promise.all(calls);
+  };
+  for (let i = 0; i < batches; i++) await batch(); // warm-up
+  const perCall: number[] = [];
+  for (let s = 0; s < samples; s++) {
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < batches; i++) await batch();
+    perCall.push(Number(process.hrtime.bigint() - start) / (batches * IN_FLIGHT));
+  }
+  return fromSamples(name, perCall, 'ns/op');
+}
+
+async function childCase(name: string): Promise<void> {
+  const found = CASES[name];
+  if (found === undefined) throw new Error(`no case named ${JSON.stringify(name)}`);
+  const run = found.make();
+  const sequential = await benchAsync('seq', run, { iterations: 50_000, samples: 7 });
+  const parallel = await inFlight('par', run, 20, 7);
+  report([sequential, parallel], 'ns/op');
+}
+
+// ---- child: heap per idle breaker ---------------------------------------------------------
+
+const BREAKERS = 10_000;
+
+function collectGarbage(): void {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  for (let i = 0; i < 3; i++) gc();
+}
+
+async function childHeap(library: string): Promise<void> {
+  const makers: Record<string, () => unknown> = {
+    lifeline: () => loose.circuitBreaker!(),
+    cockatiel: () => ck().breaker(),
+    opossum: () => new OpossumBreaker(fn),
+  };
+  const make = makers[library];
+  if (make === undefined) throw new Error(`no heap case ${library}`);
+  make(); // load and compile everything the first instance needs
+  collectGarbage();
+  const before = process.memoryUsage().heapUsed;
+  const kept = new Array<unknown>(BREAKERS);
+  for (let i = 0; i < BREAKERS; i++) kept[i] = make();
+  collectGarbage();
+  const bytes = (process.memoryUsage().heapUsed - before) / BREAKERS;
+  report([fromSamples('heap', [bytes], 'B/breaker')], 'B/breaker');
+  for (const b of kept) (b as { shutdown?: () => void }).shutdown?.();
+  process.exit(0); // opossum keeps interval timers per breaker
+}
+
+// ---- parent: the retry storm figure --------------------------------------------------------
+
+async function stormCallsPerRequest(withBudget: boolean): Promise<number> {
+  let now = 0;
+  const clock: lifeline.Clock = { now: () => now, wallTime: () => now, sleep: async () => {}, schedule: () => () => {} };
+  const budget = withBudget ? lifeline.retryBudget({ ratio: 0.1, minRetriesPerSecond: 1, clock }) : undefined;
+  const layer = () => lifeline.retry({ clock, maxAttempts: 3, backoff: lifeline.constantBackoff(0), ...(budget ? { budget } : {}) });
+  const [outer, middle, inner] = [layer(), layer(), layer()];
+  const as503 = () => {
+    throw Object.assign(new Error('HTTP 503'), { status: 503 });
+  };
+  let calls = 0;
+  const dependency = () => {
+    calls++;
+    as503();
+  };
+  const requests = 5000;
+  for (let i = 0; i < requests; i++) {
+    await outer
+      .execute((c1) => middle.execute((c2) => inner.execute(dependency, { context: c2 }).catch(as503), { context: c1 }).catch(as503))
+      .catch(() => {});
+    now += 10;
+  }
+  return calls / requests;
+}
+
+// ---- parent ---------------------------------------------------------------------------------
+
+async function parent(): Promise<void> {
+  const script = fileURLToPath(import.meta.url);
+  const runs = Math.max(5, Number(argValue('runs') ?? 5));
+  const only = argValue('only');
+  const seq: BenchResult[] = [];
+  const par: BenchResult[] = [];
+  const medians = new Map<string, { seq: number; par: number }>();
+  for (const name of Object.keys(CASES)) {
+    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()') continue;
+    if (!available(name)) {
+      console.error(`skipping ${name}: not in this tree`);
+      continue;
+    }
+    const seqRuns: number[] = [];
+    const parRuns: number[] = [];
+    for (let r = 0; r < runs; r++) {
+      const out = await runInChild(script, ['--case', name]);
+      seqRuns.push(Number(out.seq));
+      parRuns.push(Number(out.par));
+    }
+    seq.push(fromSamples(`seq: ${name}`, seqRuns, 'ns/op'));
+    par.push(fromSamples(`par${IN_FLIGHT}: ${name}`, parRuns, 'ns/op'));
+    medians.set(name, { seq: median(seqRuns), par: median(parRuns) });
+    console.error(`done ${name}`);
+  }
+  const heap: BenchResult[] = [];
+  if (only === undefined || 'heap'.includes(only)) {
+    for (const library of ['lifeline', 'cockatiel', 'opossum']) {
+      if (library === 'lifeline' && loose.circuitBreaker === undefined) continue;
+      const values: number[] = [];
+      for (let r = 0; r < runs; r++) values.push(Number((await runInChild(script, ['--heap', library])).heap));
+      heap.push(fromSamples(`heap: ${library} idle breaker [bytes]`, values, 'B'));
+    }
+  }
+  const storm = [
+    fromSamples('storm: calls/request, 3x3 nested, no budget [calls]', [await stormCallsPerRequest(false)], 'calls'),
+    fromSamples('storm: calls/request, 3x3 nested, 10% budget [calls]', [await stormCallsPerRequest(true)], 'calls'),
+  ];
+  printComparison(medians);
+  // The JSON line carries every figure; keys ending in [bytes] / [calls] are not ns/op.
+  report([...seq, ...par, ...heap, ...storm], 'ns/op');
+  if (!wantsJson()) console.log(`\n${new Date().toISOString()} · Node ${process.version} · ${process.platform}/${process.arch}`);
+}
+
+function printComparison(medians: Map<string, { seq: number; par: number }>): void {
+  const bare = medians.get('bare await fn()');
+  if (bare === undefined) return;
+  const rows: string[] = ['case | seq ns | over bare | ×peer | par ns | over bare | ×peer'];
+  for (const [name, m] of medians) {
+    const peer = CASES[name]?.peer === undefined ? undefined : medians.get(CASES[name]!.peer!);
+    const ratio = (a: number, b: number | undefined) => (b === undefined ? '' : (a / b).toFixed(2));
+    rows.push(
+      [
+        name,
+        m.seq.toFixed(0),
+        (m.seq - bare.seq).toFixed(0),
+        ratio(m.seq - bare.seq, peer === undefined ? undefined : peer.seq - bare.seq),
+        m.par.toFixed(0),
+        (m.par - bare.par).toFixed(0),
+        ratio(m.par - bare.par, peer === undefined ? undefined : peer.par - bare.par),
+      ].join(' | '),
+    );
+  }
+  console.log(`${rows.join('\n')}\n(×peer = lifeline's added cost divided by the peer's added cost)\n`);
+}
+
+const caseName = argValue('case');
+const heapLibrary = argValue('heap');
+if (caseName !== undefined) await childCase(caseName);
+else if (heapLibrary !== undefined) await childHeap(heapLibrary);
+else await parent();
