@@ -1,7 +1,7 @@
 /**
  * The crawler scenario in one command:
  *
- *     npx tsx examples/crawler/main.ts [--items 500] [--db crawler.db] [--json]
+ *     npx tsx examples/crawler/main.ts [--items 500] [--db crawler.db] [--timeout-ms 250] [--json]
  *
  * Crawls items from a local flaky API (started here) through a durable SQLite queue: invalid
  * items and gone pages are skipped, rate limits pause the queue, network errors are retried
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     db: { type: 'string', default: 'crawler.db' },
     // The default plan waits 1 s, 2 s, 4 s ...; the example runs it 100× faster.
     'time-scale': { type: 'string', default: '0.01' },
+    // Deadline of one request: it ends the API's hangs.
+    'timeout-ms': { type: 'string', default: '250' },
     json: { type: 'boolean', default: false },
   },
 });
@@ -34,7 +36,7 @@ const crawler = new Crawler({
   apiUrl: api.url,
   items: Number(values.items),
   timeScale: Number(values['time-scale']),
-  requestTimeoutMs: 250,
+  requestTimeoutMs: Number(values['timeout-ms']),
   // After a crash, jobs that were running come back once their lease runs out.
   leaseMs: 2_000,
 });

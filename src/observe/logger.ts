@@ -87,7 +87,7 @@ export function decisionLine(decision: string, event: unknown): { fields: Record
   const category = fault?.category ?? e.category;
   if (category !== undefined) fields.category = category;
   copy(fields, fault, ['status', 'code']);
-  copy(fields, e, ['attempt', 'attempts', 'delayMs', 'jobId', 'queue', 'from', 'to', 'until', 'breaker', 'state', 'retryAfterMs']);
+  copy(fields, e, ['attempt', 'attempts', 'delayMs', 'jobId', 'queue', 'from', 'to', 'until', 'untilMs', 'breaker', 'state', 'retryAfterMs']);
   if (isRecord(e.decision)) copy(fields, e.decision, ['action', 'delayMs', 'attempt']);
   if (isRecord(e.operation)) {
     fields.operation = e.operation.name;
