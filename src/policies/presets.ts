@@ -1,0 +1,102 @@
+import * as check from '../config/validate.js';
+import { ConfigError } from '../faults/errors.js';
+import { constantBackoff, exponentialBackoff } from '../recovery/backoff.js';
+import { recoveryPlan } from '../recovery/plan.js';
+import type { Clock } from '../time/clock.js';
+import { type Pipeline, pipeline } from './pipeline.js';
+import { retry, type RetryOptions, type RetryPolicy } from './retry.js';
+import { type RetryBudget, retryBudget, type RetryBudgetOptions } from './retry-budget.js';
+import { timeout, type TimeoutOptions, type TimeoutPolicy } from './timeout.js';
+
+export type PresetName = 'development' | 'production' | 'test';
+
+/** Ready option sets; spread them and override what differs: `retry({ ...presets.production.retry, maxAttempts: 3 })`. */
+export interface PolicyPreset {
+  readonly name: PresetName;
+  readonly retry: RetryOptions;
+  readonly retryBudget: RetryBudgetOptions;
+  readonly timeout: TimeoutOptions;
+  /** Log every retry, give-up and timeout (see `fromPreset`). */
+  readonly verbose: boolean;
+}
+
+const development: PolicyPreset = Object.freeze({
+  name: 'development',
+  // Fast feedback: few, short retries; a stuck call shows up within seconds.
+  retry: Object.freeze({
+    maxAttempts: 3,
+    maxElapsedMs: 15_000,
+    maxRetryAfterMs: 5_000,
+    backoff: exponentialBackoff({ initialMs: 100, maxDelayMs: 2_000, jitter: 'full' }),
+  }),
+  retryBudget: Object.freeze({ ratio: 0.2, minRetriesPerSecond: 10 }),
+  timeout: Object.freeze({ timeoutMs: 5_000, strategy: 'cooperative' as const }),
+  verbose: true,
+});
+
+const production: PolicyPreset = Object.freeze({
+  name: 'production',
+  // Conservative: jittered exponential backoff with long caps, bounded in total, and a budget
+  // so that retries never multiply the load on a dependency that is already failing.
+  retry: Object.freeze({
+    maxAttempts: 5,
+    maxElapsedMs: 120_000,
+    maxRetryAfterMs: 5 * 60_000,
+    backoff: exponentialBackoff({ initialMs: 1_000, maxDelayMs: 30_000, jitter: 'full' }),
+  }),
+  retryBudget: Object.freeze({ ratio: 0.1, minRetriesPerSecond: 5, windowMs: 10_000 }),
+  timeout: Object.freeze({ timeoutMs: 30_000, strategy: 'cooperative' as const }),
+  verbose: false,
+});
+
+// Tiny, deterministic delays for every action, pauses included, so tests on the real clock stay quick.
+const tiny = exponentialBackoff({ initialMs: 1, factor: 2, maxDelayMs: 10, jitter: 'none' });
+const test: PolicyPreset = Object.freeze({
+  name: 'test',
+  retry: Object.freeze({
+    maxAttempts: 3,
+    maxRetryAfterMs: 1_000,
+    backoff: tiny,
+    plan: recoveryPlan({ backoff: tiny, rules: { rate_limit: { action: 'pause', backoff: constantBackoff(1), maxAttempts: 3 } } }),
+  }),
+  retryBudget: Object.freeze({ ratio: 1, minRetriesPerSecond: 1_000 }),
+  timeout: Object.freeze({ timeoutMs: 1_000, strategy: 'aggressive' as const }),
+  verbose: false,
+});
+
+export const presets: Readonly<Record<PresetName, PolicyPreset>> = Object.freeze({ development, production, test });
+
+export interface FromPresetOptions {
+  readonly clock?: Clock;
+  /** Where verbose presets log (default `console.warn`). */
+  readonly log?: (message: string) => void;
+}
+
+export interface PresetPolicies {
+  readonly retry: RetryPolicy;
+  readonly retryBudget: RetryBudget;
+  readonly timeout: TimeoutPolicy;
+  /** `pipeline(retry, timeout)`: each attempt bounded, retries within the budget. */
+  readonly pipeline: Pipeline;
+}
+
+/** Builds the preset's policies, sharing one budget and one clock; verbose presets log their events. */
+export function fromPreset(name: PresetName, options: FromPresetOptions = {}): PresetPolicies {
+  const preset = presets[check.oneOf('preset', name, Object.keys(presets) as PresetName[])];
+  check.knownKeys('fromPreset', check.plainObject('fromPreset', options), ['clock', 'log']);
+  if (options.log !== undefined) check.fn('log', options.log);
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function') throw new ConfigError('clock', options.clock, 'a Clock');
+  const clock = options.clock === undefined ? {} : { clock: options.clock };
+  const budget = retryBudget({ ...preset.retryBudget, ...clock });
+  const retryPolicy = retry({ ...preset.retry, budget, ...clock });
+  const timeoutPolicy = timeout({ ...preset.timeout, ...clock });
+  if (preset.verbose) {
+    const log = options.log ?? ((message: string) => console.warn(message));
+    const who = (op: { name: string } | undefined) => (op === undefined ? '' : ` [${op.name}]`);
+    retryPolicy.events.on('retry', (e) => log(`lifeline retry${who(e.operation)}: ${e.reason}`));
+    retryPolicy.events.on('giveUp', (e) => log(`lifeline gave up${who(e.operation)} (${e.reason}): ${e.message}`));
+    timeoutPolicy.events.on('timeout', (e) => log(`lifeline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`));
+    budget.events.on('exhausted', (e) => log(`lifeline retry budget spent: ${e.retries} retries for ${e.requests} requests`));
+  }
+  return { retry: retryPolicy, retryBudget: budget, timeout: timeoutPolicy, pipeline: pipeline(retryPolicy, timeoutPolicy) };
+}
