@@ -13,3 +13,5 @@ export { hedge, HedgePolicy } from './hedge.js';
 export type { HedgeEvents, HedgeOptions } from './hedge.js';
 export { Pipeline, pipeline } from './pipeline.js';
 export type { FallbackResults, PipelineStats, Stage } from './pipeline.js';
+export { fromPreset, presets } from './presets.js';
+export type { FromPresetOptions, PolicyPreset, PresetName, PresetPolicies } from './presets.js';
