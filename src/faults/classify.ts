@@ -46,15 +46,19 @@ export interface ClassifierOptions {
  * throws: whatever was thrown becomes a Fault (`unknown` when nothing recognises it).
  */
 export function createClassifier(options: ClassifierOptions = {}): ClassifyFunction {
-  if (!isObject(options) || Array.isArray(options)) throw new ConfigError('options', options, 'an object');
+  const raw: unknown = options; // checked as unknown, so the guard does not narrow `options`
+  if (!isObject(raw) || Array.isArray(raw)) throw new ConfigError('options', raw, 'an object');
   for (const key of Object.keys(options)) {
     if (key !== 'classifiers' && key !== 'wallTime') throw new ConfigError(key, options[key as keyof ClassifierOptions], 'no such option; known: classifiers, wallTime');
   }
-  if (options.classifiers !== undefined && !Array.isArray(options.classifiers)) {
-    throw new ConfigError('classifiers', options.classifiers, 'an array of classifiers');
+  // Checked as unknown too: Array.isArray on a readonly array type would widen it to any[].
+  const classifiers: unknown = options.classifiers;
+  const wallTimeOption: unknown = options.wallTime;
+  if (classifiers !== undefined && !Array.isArray(classifiers)) {
+    throw new ConfigError('classifiers', classifiers, 'an array of classifiers');
   }
-  if (options.wallTime !== undefined && typeof options.wallTime !== 'function') {
-    throw new ConfigError('wallTime', options.wallTime, 'a function returning epoch ms');
+  if (wallTimeOption !== undefined && typeof wallTimeOption !== 'function') {
+    throw new ConfigError('wallTime', wallTimeOption, 'a function returning epoch ms');
   }
   const user = (options.classifiers ?? []).map((c, i): Classifier => {
     if (typeof c === 'function') return { name: c.name || `classifier[${i}]`, classify: c };
