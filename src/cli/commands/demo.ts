@@ -68,6 +68,10 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   // The lifecycle's progress lines matter after Ctrl-C; after a normal finish they are noise.
   let quiet = false;
   const lc = lifecycle({ exit: false, graceMs: 10_000, deadlineMs: 30_000, log: (line) => quiet || out.note(line) });
+  // A second Ctrl-C forces the exit: leased jobs come back to the queue when their lease runs out.
+  lc.events.on('exit', (report) => {
+    if (report.forced) process.exit(report.exitCode);
+  });
   lc.onCleanup('store', () => opened.store.close());
   let api: ItemsApi | undefined;
   let report: CrawlReport | undefined;
