@@ -24,6 +24,7 @@ import { crashLoopFault, decodeUntil, encodeUntil } from '../../durable/store-ru
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
+import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { globalKey } from './keys.js';
 import { QueueScripts } from './queue-scripts.js';
@@ -63,7 +64,7 @@ export class RedisStore implements DurableStore {
   private readonly secrets: (string | null | undefined)[];
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
   private readonly registryKey: string;
-  private readonly checkpointKey: string;
+  private readonly checkpoints: RedisCheckpoints;
   private readonly clock: Clock;
   private closed = false;
 
@@ -96,7 +97,7 @@ export class RedisStore implements DurableStore {
       this.secrets = [this.client.options.password];
     }
     this.registryKey = globalKey(prefix, 'queues');
-    this.checkpointKey = globalKey(prefix, 'ckpt');
+    this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
 
   async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
@@ -296,31 +297,19 @@ export class RedisStore implements DurableStore {
   }
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
-    return this.guard(async () => {
-      const stored = await this.client.hget(this.checkpointKey, key);
-      return stored === null ? undefined : decodeCheckpoint(key, stored);
-    });
+    return this.guard(() => this.checkpoints.get(key));
   }
 
   async putCheckpoint(key: string, value: string, now: number): Promise<void> {
-    return this.guard(async () => {
-      // One HSET: the value and its time are replaced together or not at all.
-      await this.client.hset(this.checkpointKey, key, `${now}\n${value}`);
-    });
+    return this.guard(() => this.checkpoints.put(key, value, now));
   }
 
   async deleteCheckpoint(key: string): Promise<boolean> {
-    return this.guard(async () => (await this.client.hdel(this.checkpointKey, key)) === 1);
+    return this.guard(() => this.checkpoints.delete(key));
   }
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
-    return this.guard(async () => {
-      const all = await this.client.hgetall(this.checkpointKey);
-      return Object.keys(all)
-        .filter((key) => key.startsWith(prefix))
-        .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-        .map((key) => decodeCheckpoint(key, all[key]!));
-    });
+    return this.guard(() => this.checkpoints.list(prefix));
   }
 
   async ping(): Promise<void> {
@@ -411,11 +400,6 @@ export class RedisStore implements DurableStore {
       throw redactError(error, this.secrets);
     }
   }
-}
-
-function decodeCheckpoint(key: string, stored: string): CheckpointRecord {
-  const newline = stored.indexOf('\n');
-  return { key, updatedAt: Number(stored.slice(0, newline)), value: stored.slice(newline + 1) };
 }
 
 /** Indexes of `items` grouped by a key, groups in first-seen order. */
