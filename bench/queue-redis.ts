@@ -16,8 +16,8 @@ import { RedisStore } from '../src/stores/redis/redis-store.js';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
 
 const URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
-const JOBS = Number(argValue('--jobs') ?? 20_000);
-const SAMPLES = Number(argValue('--samples') ?? 3);
+const JOBS = Number(argValue('jobs') ?? 20_000);
+const SAMPLES = Number(argValue('samples') ?? 3);
 const CONCURRENCY = 50;
 const ENQUEUE_CHUNK = 1_000;
 
