@@ -8,6 +8,7 @@ import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
 import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 
 export interface AdaptiveOptions {
@@ -108,7 +109,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
     this.name = o.name === undefined ? undefined : String(o.name);
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.counter.executions++;
     const now = this.clock.now();
@@ -117,21 +118,23 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
     // Rejected requests count as requests: that is what makes the throttle let go as accepts return.
     if (p > 0 && this.random() < p) {
       this.window.add(now, 1, 0, 0);
-      throw this.throttled(p, context.operation);
+      return Promise.reject(this.throttled(p, context.operation));
     }
-    let result: T;
-    try {
-      result = await fn(context);
-    } catch (error) {
-      const category = this.classify(error).category;
-      this.counter.failure(category);
-      this.window.add(this.clock.now(), 1, this.refused.has(category) ? 0 : 1, 0);
-      throw error;
-    }
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
+  }
+
+  private readonly succeeded = (value: unknown): unknown => {
     this.counter.successes++;
     this.window.add(this.clock.now(), 1, 1, 1);
-    return result;
-  }
+    return value;
+  };
+
+  private readonly failed = (error: unknown): never => {
+    const category = this.classify(error).category;
+    this.counter.failure(category);
+    this.window.add(this.clock.now(), 1, this.refused.has(category) ? 0 : 1, 0);
+    throw error;
+  };
 
   private throttled(p: number, operation: OperationContext | undefined): ThrottledError {
     this.counter.rejections++;

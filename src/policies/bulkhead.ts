@@ -2,7 +2,8 @@ import * as check from '../config/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BulkheadRejectedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
-import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
 
@@ -60,23 +61,31 @@ export class Bulkhead implements Policy<BulkheadEvents> {
     this.name = o.name === undefined ? undefined : String(o.name);
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.counter.executions++;
-    if (this.active < this.maxConcurrent) this.active++;
-    else await this.waitForSlot(context.signal, context.operation);
-    // From here the caller holds a slot; `release` gives it to the next waiter or frees it.
-    try {
-      const result = await fn(context);
-      this.counter.successes++;
-      return result;
-    } catch (error) {
-      this.counter.failure(this.classify(error).category);
-      throw error;
-    } finally {
-      this.release();
-    }
+    if (this.active >= this.maxConcurrent) return this.executeQueued(fn, context);
+    this.active++;
+    // From here the caller holds a slot; the handlers release it to the next waiter or free it.
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
   }
+
+  private async executeQueued<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    await this.waitForSlot(context.signal, context.operation);
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
+  }
+
+  private readonly succeeded = (value: unknown): unknown => {
+    this.counter.successes++;
+    this.release();
+    return value;
+  };
+
+  private readonly failed = (error: unknown): never => {
+    this.release();
+    this.counter.failure(this.classify(error).category);
+    throw error;
+  };
 
   private waitForSlot(signal: AbortSignal, operation: OperationContext | undefined): Promise<void> {
     if (this.queue.length >= this.maxQueued) {

@@ -8,9 +8,10 @@ import type { RandomSource } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapshot.js';
+import { settleCall } from './settle-call.js';
 import { type BreakerTiming, BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
 import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
-import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 
 export interface CircuitBreakerOptions {
   /** What opens the circuit. Default: 5 consecutive counted failures. */
@@ -113,6 +114,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   private rejections = 0;
   private opened = 0;
   private byCategory: Partial<Record<FaultCategory, number>> | undefined;
+  private outcome: EpochOutcome | undefined;
 
   constructor(options: CircuitBreakerOptions = {}) {
     const o = check.plainObject('options', options);
@@ -161,11 +163,26 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     return this.eventHub;
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.executions++;
-    const settings = this.settings;
+    // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
+    // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
+    if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange')) return this.executeTracked(fn, context);
     // The clock is read only when something needs the time: a closed consecutive breaker never does.
+    const now = this.currentState !== 'closed' || this.trigger.needsTime ? this.timing.clock.now() : 0;
+    const epoch = this.admit(now, context.operation);
+    if (epoch === REJECTED) return Promise.reject(this.rejection(now, context.operation));
+    let outcome = this.outcome;
+    if (outcome === undefined || outcome.epoch !== epoch) {
+      outcome = new EpochOutcome(this, epoch);
+      this.outcome = outcome;
+    }
+    return settleCall(fn, context, outcome.success as (value: T) => T, outcome.failure);
+  }
+
+  private async executeTracked<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    const settings = this.settings;
     const timed = settings.slowCallMs >= 0;
     const needsNow = timed || this.currentState !== 'closed' || this.trigger.needsTime;
     const start = needsNow ? this.timing.clock.now() : 0;
@@ -175,16 +192,32 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     try {
       result = await fn(context);
     } catch (error) {
-      const fault = settings.classify(error);
-      this.countFailure(fault.category);
       const end = needsNow ? this.timing.clock.now() : 0;
-      this.failed(epoch, settings.countsAsFailure(fault), timed && end - start >= settings.slowCallMs, end, context.operation);
+      this.recordFailure(epoch, error, timed && end - start >= settings.slowCallMs, end, context.operation);
       throw error;
     }
-    this.successes++;
     const end = needsNow ? this.timing.clock.now() : 0;
-    this.succeeded(epoch, timed && end - start >= settings.slowCallMs, end, context.operation);
+    this.recordSuccess(epoch, timed && end - start >= settings.slowCallMs, end, context.operation);
     return result;
+  }
+
+  /** @internal Counts a success and feeds the state machine. */
+  recordSuccess(epoch: number, slow: boolean, now: number, operation: OperationContext | undefined): void {
+    this.successes++;
+    this.succeeded(epoch, slow, now, operation);
+  }
+
+  /** @internal Classifies a failure, counts it and feeds the state machine. */
+  recordFailure(epoch: number, error: unknown, slow: boolean, now: number, operation: OperationContext | undefined): void {
+    const settings = this.settings;
+    const fault = settings.classify(error);
+    this.countFailure(fault.category);
+    this.failed(epoch, settings.countsAsFailure(fault), slow, now, operation);
+  }
+
+  /** @internal The current time, for outcome handlers of breakers whose trigger needs it. */
+  nowIfNeeded(): number {
+    return this.trigger.needsTime ? this.timing.clock.now() : 0;
   }
 
   private rejection(now: number, operation: OperationContext | undefined): BrokenCircuitError {
@@ -259,6 +292,27 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.opens = s.opens;
     this.trigger.resume(s.consecutiveFailures);
   }
+}
+
+/**
+ * The outcome handlers of the calls admitted in one epoch (one stretch between state changes):
+ * bound once, so the untracked path allocates no closure per call.
+ */
+class EpochOutcome {
+  constructor(
+    readonly breaker: CircuitBreaker,
+    readonly epoch: number,
+  ) {}
+
+  readonly success = (value: unknown): unknown => {
+    this.breaker.recordSuccess(this.epoch, false, this.breaker.nowIfNeeded(), undefined);
+    return value;
+  };
+
+  readonly failure = (error: unknown): never => {
+    this.breaker.recordFailure(this.epoch, error, false, this.breaker.nowIfNeeded(), undefined);
+    throw error;
+  };
 }
 
 /** Creates a circuit breaker; see `CircuitBreakerOptions`. */

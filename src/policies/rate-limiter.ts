@@ -4,7 +4,8 @@ import { ConfigError, RateLimitedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
-import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
 
@@ -85,22 +86,30 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     this.refilledAt = this.clock.now();
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.counter.executions++;
     this.refill();
     // Take a token only when nobody is queued ahead: waiting callers are served in order.
-    if (this.queue.length === 0 && this.tokens >= 1 - EPSILON) this.tokens--;
-    else await this.waitForToken(context.signal, context.operation);
-    try {
-      const result = await fn(context);
-      this.counter.successes++;
-      return result;
-    } catch (error) {
-      this.counter.failure(this.classify(error).category);
-      throw error;
-    }
+    if (this.queue.length > 0 || this.tokens < 1 - EPSILON) return this.executeQueued(fn, context);
+    this.tokens--;
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
   }
+
+  private async executeQueued<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    await this.waitForToken(context.signal, context.operation);
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
+  }
+
+  private readonly succeeded = (value: unknown): unknown => {
+    this.counter.successes++;
+    return value;
+  };
+
+  private readonly failed = (error: unknown): never => {
+    this.counter.failure(this.classify(error).category);
+    throw error;
+  };
 
   private waitForToken(signal: AbortSignal, operation: OperationContext | undefined): Promise<void> {
     // This caller's token comes after those of everyone already waiting.
