@@ -2,21 +2,44 @@ import type { CancelTimer, Clock } from '../time/clock.js';
 import type { ClaimedJob, DurableStore } from './store.js';
 
 /** One job this worker is running. */
-export interface ActiveRun {
-  readonly job: ClaimedJob;
-  readonly controller: AbortController;
-  /** Wall-clock start, for the attempt history. */
-  readonly startedAt: number;
-  /** Monotonic start, for durations. */
-  readonly startedMono: number;
+export class ActiveRun {
   /** Monotonic time until which this worker knows its lease holds. */
   leaseUntilMono: number;
   /** Another worker took the job: nothing this run reports will be written. */
-  lost: boolean;
+  lost = false;
   /** Stopping or aborting: the run is handed back without charging an attempt. */
-  releasing: boolean;
+  releasing = false;
   /** Stop gave up waiting and released the lease; whatever the handler does later is ignored. */
-  abandoned: boolean;
+  abandoned = false;
+  // Made on first use: most handlers never look at their signal, and a controller per job is not free.
+  private controller: AbortController | undefined;
+  private abortedWith: { readonly reason: unknown } | undefined;
+
+  constructor(
+    readonly job: ClaimedJob,
+    /** Wall-clock start, for the attempt history. */
+    readonly startedAt: number,
+    /** Monotonic start, for durations. */
+    readonly startedMono: number,
+    leaseUntilMono: number,
+  ) {
+    this.leaseUntilMono = leaseUntilMono;
+  }
+
+  /** Aborts when the lease is lost, on shutdown, or when another job aborts the worker. */
+  get signal(): AbortSignal {
+    if (this.controller === undefined) {
+      this.controller = new AbortController();
+      if (this.abortedWith !== undefined) this.controller.abort(this.abortedWith.reason);
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    if (this.abortedWith !== undefined) return;
+    this.abortedWith = { reason };
+    this.controller?.abort(reason);
+  }
 }
 
 /**
@@ -39,17 +62,8 @@ export class LeaseKeeper {
   ) {}
 
   add(job: ClaimedJob, claimedMono: number): ActiveRun {
-    const run: ActiveRun = {
-      job,
-      controller: new AbortController(),
-      startedAt: this.clock.wallTime(),
-      startedMono: this.clock.now(),
-      // The lease was measured from the claim, which happened a little before now.
-      leaseUntilMono: claimedMono + this.leaseMs,
-      lost: false,
-      releasing: false,
-      abandoned: false,
-    };
+    // The lease was measured from the claim, which happened a little before now.
+    const run = new ActiveRun(job, this.clock.wallTime(), this.clock.now(), claimedMono + this.leaseMs);
     this.runs.set(job.id, run);
     return run;
   }

@@ -4,7 +4,7 @@ import { Events } from '../observe/events.js';
 import type { Decision } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
 import { LeaseLostError } from './errors.js';
-import { toJsonText } from './payload.js';
+import { RunContext } from './worker-context.js';
 import type { Queue } from './queue.js';
 import type { ClaimedJob, Outcome } from './store.js';
 import { AckBatcher } from './worker-acks.js';
@@ -188,7 +188,7 @@ export class Worker<P = unknown> {
       const context = this.contextFor(run);
       const pipeline = this.options.pipeline;
       if (pipeline === undefined) await this.handler(payload, context);
-      else await pipeline.execute((ctx) => this.handler(payload, { ...context, signal: ctx.signal }), { signal: run.controller.signal });
+      else await pipeline.execute((ctx) => this.handler(payload, context.withSignal(ctx.signal)), { signal: run.signal });
       outcome = { id: job.id, token: job.token, kind: 'complete' };
     } catch (error) {
       if (!run.lost && !run.abandoned) {
@@ -244,30 +244,14 @@ export class Worker<P = unknown> {
     }
   }
 
-  private contextFor(run: ActiveRun): JobContext {
-    const { job } = run;
-    const store = this.queue.store;
-    return {
-      signal: run.controller.signal,
-      attempt: job.attempt,
-      job: { id: job.id, token: job.token, queue: job.queue, priority: job.priority, enqueuedAt: job.enqueuedAt },
-      checkpoint: job.checkpoint === undefined ? undefined : JSON.parse(job.checkpoint),
-      saveCheckpoint: async (state: unknown) => {
-        const text = toJsonText(state, 'checkpoint');
-        if (run.lost || run.abandoned) throw new LeaseLostError(job.id);
-        const saved = await store.saveJobCheckpoint({ id: job.id, token: job.token }, text, this.clock.wallTime());
-        if (!saved) {
-          this.onLeaseLostOnce(run);
-          throw new LeaseLostError(job.id);
-        }
-      },
-    };
+  private contextFor(run: ActiveRun): RunContext {
+    return new RunContext(run, this.queue.store, this.clock, () => this.onLeaseLostOnce(run));
   }
 
   private onLeaseLost(run: ActiveRun): void {
     this.counter.leasesLost++;
     if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: run.job.id, queue: run.job.queue });
-    run.controller.abort(new LeaseLostError(run.job.id));
+    run.abort(new LeaseLostError(run.job.id));
   }
 
   private onLeaseLostOnce(run: ActiveRun): void {
@@ -298,7 +282,7 @@ export class Worker<P = unknown> {
     this.wakeup.wake();
     for (const run of this.leases.runs.values()) {
       run.releasing = true;
-      run.controller.abort(decision.fault.cause ?? new Error(decision.reason));
+      run.abort(decision.fault.cause ?? new Error(decision.reason));
     }
     this.events.emit('aborted', { decision });
     this.options.onAbort?.(decision);
@@ -348,7 +332,7 @@ export class Worker<P = unknown> {
       // Out of time: abort the handlers and give them a moment to hand their jobs back.
       for (const run of this.leases.runs.values()) {
         run.releasing = true;
-        run.controller.abort(new Error(SHUTDOWN));
+        run.abort(new Error(SHUTDOWN));
       }
       await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), Math.max(left(), Math.min(1_000, deadlineMs / 10)));
       for (const run of [...this.leases.runs.values()]) {

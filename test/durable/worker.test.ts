@@ -243,13 +243,13 @@ describe('Worker', () => {
     let signal: AbortSignal | undefined;
     const worker = make(
       (_p, ctx) => {
-        calls.push('handler');
+        calls.push(`handler ${ctx.attempt} ${ctx.job.id}`);
         signal = ctx.signal;
       },
       { pipeline },
     ).start();
     await until(() => worker.summary().processed === 1);
-    expect(calls).toEqual(['before', 'handler', 'after']);
+    expect(calls).toEqual(['before', 'handler 1 1', 'after']);
     expect(signal).toBe(controller.signal);
   });
 

@@ -121,32 +121,44 @@ export class SqliteStore implements DurableStore {
     this.open();
     return this.sql.tx(() => {
       const lost: string[] = [];
+      // Completions are the bulk of the traffic: those of one claim share a token, one statement each.
+      const completions = new Map<string, string[]>();
       for (const o of outcomes) {
-        let changes: number;
-        switch (o.kind) {
-          case 'complete':
-            changes = this.sql.complete.run(now, o.id, o.token).changes;
-            break;
-          case 'retry':
-            changes = this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes;
-            break;
-          case 'dead':
-            changes = this.sql.dead.run(now, JSON.stringify(o.fault), JSON.stringify(o.record), o.id, o.token).changes;
-            break;
-          case 'release':
-            changes = this.sql.release.run({
-              runAt: o.runAt ?? now,
-              refund: o.refund ? 1 : 0,
-              record: o.record ? JSON.stringify(o.record) : null,
-              id: o.id,
-              token: o.token,
-            }).changes;
-            break;
+        if (o.kind === 'complete') {
+          const ids = completions.get(o.token);
+          if (ids) ids.push(o.id);
+          else completions.set(o.token, [o.id]);
+          continue;
         }
-        if (changes === 0) lost.push(o.id);
+        if (this.settleOne(o, now) === 0) lost.push(o.id);
+      }
+      for (const [token, ids] of completions) {
+        if (ids.length === 1) {
+          if (this.sql.complete.run(now, ids[0], token).changes === 0) lost.push(ids[0]!);
+          continue;
+        }
+        const applied = new Set((this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as number[]).map(String));
+        for (const id of ids) if (!applied.has(id)) lost.push(id);
       }
       return { lost };
     });
+  }
+
+  private settleOne(o: Exclude<Outcome, { kind: 'complete' }>, now: number): number {
+    switch (o.kind) {
+      case 'retry':
+        return this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes;
+      case 'dead':
+        return this.sql.dead.run(now, JSON.stringify(o.fault), JSON.stringify(o.record), o.id, o.token).changes;
+      case 'release':
+        return this.sql.release.run({
+          runAt: o.runAt ?? now,
+          refund: o.refund ? 1 : 0,
+          record: o.record ? JSON.stringify(o.record) : null,
+          id: o.id,
+          token: o.token,
+        }).changes;
+    }
   }
 
   async saveJobCheckpoint(lease: LeaseRef, checkpoint: string): Promise<boolean> {

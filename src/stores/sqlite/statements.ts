@@ -49,6 +49,11 @@ export function prepareStatements(db: Database.Database) {
     ),
     renew: p(`UPDATE lifeline_jobs SET lease_until = ? WHERE ${held}`),
     complete: p(`UPDATE lifeline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
+    /** Completes many jobs claimed under one token in one statement; returns the ids it applied to. */
+    completeMany: p(
+      `UPDATE lifeline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
+       WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
+    ).pluck(),
     retry: p(`UPDATE lifeline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     dead: p(`UPDATE lifeline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     release: p(
