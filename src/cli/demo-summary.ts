@@ -1,8 +1,16 @@
 import type { CrawlReport } from '../../examples/crawler/report.js';
 import { formatDuration, table, truncate } from './output.js';
 
+/**
+ * How to type the command again: `lifeline` once installed; inside this repository, where
+ * `npm run demo` started it, the bin is not linked, so hints name `node dist/cli.js` instead.
+ */
+export function invocation(env: Readonly<Record<string, string | undefined>> = process.env): { readonly cli: string; readonly demo: string } {
+  return env.npm_lifecycle_event === 'demo' ? { cli: 'node dist/cli.js', demo: 'npm run demo --' } : { cli: 'lifeline', demo: 'lifeline demo' };
+}
+
 /** The demo's closing report: counts, a table by category, dead letters with what to do. */
-export function renderSummary(report: CrawlReport, storeFlag: string): string {
+export function renderSummary(report: CrawlReport, storeFlag: string, resumeFlags = storeFlag, how = invocation()): string {
   const t = report.totals;
   const lines: string[] = [];
   const state = report.finished ? 'Crawl finished' : report.aborted ? 'Crawl stopped by the recovery plan' : 'Crawl interrupted';
@@ -25,7 +33,7 @@ export function renderSummary(report: CrawlReport, storeFlag: string): string {
       lines.push(`  ${group.category} × ${group.count}, e.g. ${group.example.id}: ${truncate(group.example.message, 110)}`);
       for (const suggestion of group.suggestions) lines.push(`      - ${suggestion}`);
     }
-    lines.push(`  Inspect them: lifeline dead list ${storeFlag} · requeue: lifeline dead requeue --queue ${report.queue} ${storeFlag}`);
+    lines.push(`  Inspect them: ${how.cli} dead list ${storeFlag} · requeue: ${how.cli} dead requeue --queue ${report.queue} ${storeFlag}`);
   }
   if (report.aborted) {
     lines.push('');
@@ -35,7 +43,7 @@ export function renderSummary(report: CrawlReport, storeFlag: string): string {
   if (!report.finished) {
     const left = t.waiting + t.delayed + t.running + t.notEnqueued;
     lines.push('');
-    lines.push(`Progress is saved (checkpoint crawl:${report.queue}; ${left} items left). Resume with: lifeline demo ${storeFlag}`.trimEnd());
+    lines.push(`Progress is saved (checkpoint crawl:${report.queue}; ${left} items left). Resume with: ${how.demo} ${resumeFlags}`.trimEnd().replace(/ --$/, ''));
   }
   return lines.join('\n');
 }

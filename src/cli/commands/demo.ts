@@ -64,6 +64,8 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   const prefix = globals.redisPrefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
   const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }) });
   const storeFlag = storeFlagFor(opened, prefix);
+  // Resuming the default demo store needs no flags; inspecting it does (the CLI's default store differs).
+  const resumeFlags = storeFromUser || globals.redisPrefix !== undefined ? storeFlag : '';
 
   // The lifecycle's progress lines matter after Ctrl-C; after a normal finish they are noise.
   let quiet = false;
@@ -133,8 +135,8 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   if (failure !== undefined) throw failure;
   if (report === undefined) throw new CliError('The crawl ended without a report', EXIT.failure);
 
-  out.result({ store: opened.label, ...report }, () => renderSummary(report, storeFlag));
-  if (globals.json) out.note(renderSummary(report, storeFlag).split('\n').filter((l) => l.startsWith('Progress is saved')).join('\n'));
+  out.result({ store: opened.label, ...report }, () => renderSummary(report, storeFlag, resumeFlags));
+  if (globals.json) out.note(renderSummary(report, storeFlag, resumeFlags).split('\n').filter((l) => l.startsWith('Progress is saved')).join('\n'));
   if (report.aborted) return EXIT.failure;
   if (report.interrupted || shutdown.signal !== undefined) return report.finished ? EXIT.ok : EXIT.interrupted;
   return EXIT.ok;
