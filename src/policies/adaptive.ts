@@ -7,7 +7,7 @@ import type { RandomSource } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
-import { contextFrom, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteOptions, withOperation, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 
@@ -142,7 +142,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
       const event: AdaptiveThrottled = { throttle: this.name, rejectProbability: p, requests: this.window.a, accepts: this.window.b };
       this.events.emit('throttled', operation === undefined ? event : { ...event, operation });
     }
-    return new ThrottledError(p);
+    return withOperation(new ThrottledError(p), operation);
   }
 
   /** `max(0, (requests − k·accepts) / (requests + 1))` over the window. */

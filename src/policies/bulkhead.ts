@@ -2,7 +2,7 @@ import * as check from '../config/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BulkheadRejectedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
@@ -94,7 +94,7 @@ export class Bulkhead implements Policy<BulkheadEvents> {
         const event: BulkheadRejection = { bulkhead: this.name, active: this.active, queued: this.queue.length };
         this.events.emit('rejected', operation === undefined ? event : { ...event, operation });
       }
-      return Promise.reject(new BulkheadRejectedError(this.maxConcurrent, this.maxQueued));
+      return Promise.reject(withOperation(new BulkheadRejectedError(this.maxConcurrent, this.maxQueued), operation));
     }
     return this.queue.wait(signal);
   }

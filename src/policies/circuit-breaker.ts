@@ -11,7 +11,7 @@ import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapsho
 import { settleCall } from './settle-call.js';
 import { type BreakerTiming, BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
 import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 
 export interface CircuitBreakerOptions {
   /** What opens the circuit. Default: 5 consecutive counted failures. */
@@ -232,7 +232,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
       : retryAfterMs === undefined
         ? 'The circuit breaker is half-open and its probes are busy: the call was not made'
         : `The circuit breaker is open for ${retryAfterMs} ms more: the call was not made`;
-    return new BrokenCircuitError(message, retryAfterMs === undefined ? { isolated } : { isolated, retryAfterMs });
+    return withOperation(new BrokenCircuitError(message, retryAfterMs === undefined ? { isolated } : { isolated, retryAfterMs }), operation);
   }
 
   private countFailure(category: FaultCategory): void {

@@ -4,7 +4,7 @@ import { ConfigError, RateLimitedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
@@ -127,7 +127,7 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
       const event: RateLimitRejection = { limiter: this.name, retryAfterMs };
       this.events.emit('rejected', operation === undefined ? event : { ...event, operation });
     }
-    return new RateLimitedError(retryAfterMs);
+    return withOperation(new RateLimitedError(retryAfterMs), operation);
   }
 
   private refill(): void {

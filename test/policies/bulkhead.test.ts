@@ -28,7 +28,7 @@ describe('bulkhead', () => {
     const running = [1, 2, 3, 4].map((id) => b.execute(call(id)));
     const fifth = b.execute(call(5), { operation: 'stream' });
     await expect(fifth).rejects.toBeInstanceOf(BulkheadRejectedError);
-    await expect(fifth).rejects.toMatchObject({ maxConcurrent: 2, maxQueued: 2, category: 'unavailable' });
+    await expect(fifth).rejects.toMatchObject({ maxConcurrent: 2, maxQueued: 2, category: 'unavailable', operation: { name: 'stream' } });
     await settle();
     expect(started).toEqual([1, 2]);
     expect(b.stats()).toMatchObject({ active: 2, queued: 2, rejections: 1 });

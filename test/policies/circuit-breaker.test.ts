@@ -272,6 +272,9 @@ describe('circuitBreaker: isolate, reset, events', () => {
       { from: 'closed', to: 'open', reason: '1 consecutive failures', openForMs: 30_000, operation: { name: 'download_video', attributes: { videoId: 'v1' } } },
       { state: 'open', retryAfterMs: 30_000, operation: { name: 'download_video' } },
     ]);
+    // The refusal itself says who was refused doing what.
+    const refused = await outcome(breaker.execute(ok, { operation: { name: 'download_video', attributes: { videoId: 'v2' } } }));
+    expect(refused).toMatchObject({ operation: { name: 'download_video', attributes: { videoId: 'v2' } } });
   });
 
   it('forceOpen applies an open-until decided elsewhere (the seam for a shared breaker)', async () => {

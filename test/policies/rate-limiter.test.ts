@@ -24,6 +24,7 @@ describe('rateLimiter: reject mode', () => {
     const refused = await outcome(limiter.execute(() => 3, { operation: 'list' }));
     expect(refused).toBeInstanceOf(RateLimitedError);
     expect((refused as RateLimitedError).retryAfterMs).toBe(250);
+    expect(refused).toMatchObject({ category: 'rate_limit', operation: { name: 'list' } });
     expect(rejected).toEqual([{ limiter: 'api', retryAfterMs: 250, operation: { name: 'list' } }]);
     await clock.advance(100);
     expect(((await outcome(limiter.execute(() => 3))) as RateLimitedError).retryAfterMs).toBe(150);
