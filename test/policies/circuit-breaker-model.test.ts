@@ -100,3 +100,44 @@ describe('circuitBreaker: model-based (fast-check)', () => {
     );
   });
 });
+
+describe('circuitBreaker: count window against a model (fast-check)', () => {
+  it('opens exactly when the last `size` counted outcomes reach the failure rate', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 8 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.array(fc.constantFrom('success' as const, 'failure' as const, 'ignored' as const), { minLength: 1, maxLength: 60 }),
+        async (size, rateTenths, results) => {
+          const failureRate = rateTenths / 10;
+          const minimumThroughput = Math.max(1, Math.ceil(size / 2));
+          const clock = new VirtualClock();
+          const breaker = circuitBreaker({ clock, trigger: { kind: 'countWindow', size, failureRate, minimumThroughput }, halfOpenAfter: 1_000 });
+          const window: boolean[] = []; // true = failure, newest last
+          let open = false;
+          for (const result of results) {
+            const error = Object.assign(new Error(result), { status: result === 'ignored' ? 404 : 503 });
+            const outcome = await breaker
+              .execute(() => {
+                if (result !== 'success') throw error;
+                return 1;
+              })
+              .catch((e: unknown) => e);
+            if (open) {
+              expect(outcome).toBeInstanceOf(BrokenCircuitError);
+              continue;
+            }
+            expect(outcome).toBe(result === 'success' ? 1 : error);
+            if (result === 'ignored') continue;
+            window.push(result === 'failure');
+            if (window.length > size) window.shift();
+            const failures = window.filter(Boolean).length;
+            if (window.length >= minimumThroughput && failures / window.length >= failureRate) open = true;
+            expect(breaker.state).toBe(open ? 'open' : 'closed');
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
