@@ -67,6 +67,7 @@ export class Worker<P = unknown> {
   private loopDone: Promise<void> = Promise.resolve();
   private stopped: Promise<WorkerSummary> | undefined;
   private pausedUntilMono = 0;
+  private pauseWrite: Promise<void> | undefined;
   private cancelPrune: (() => void) | undefined;
   private offEnqueued: (() => void) | undefined;
 
@@ -132,17 +133,16 @@ export class Worker<P = unknown> {
   private async loop(): Promise<void> {
     const { concurrency, batchSize } = this.options;
     while (!this.stopping) {
-      const pausedFor = this.pausedUntilMono - this.clock.now();
-      if (pausedFor > 0) {
-        await this.wakeup.wait(pausedFor);
-        continue;
-      }
       const free = concurrency - this.leases.runs.size;
       if (free <= 0) {
         await this.wakeup.wait(Number.POSITIVE_INFINITY);
         // Let every run finishing in this turn free its slot, so the next claim is a batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
+      }
+      if (this.pauseWrite !== undefined) {
+        await this.pauseWrite;
+        this.pauseWrite = undefined;
       }
       let jobs: ClaimedJob[];
       const claimedMono = this.clock.now();
@@ -260,7 +260,10 @@ export class Worker<P = unknown> {
     this.onLeaseLost(run);
   }
 
-  /** The whole queue waits: in the store for every worker, and locally for this one. */
+  /**
+   * The whole queue waits: the pause is written to the store, so every worker (this one
+   * included) finds nothing to claim until it ends or a person resumes the queue.
+   */
   private pauseQueue(decision: Decision): void {
     const nowMono = this.clock.now();
     const untilMono = nowMono + decision.delayMs;
@@ -270,7 +273,10 @@ export class Worker<P = unknown> {
     this.counter.pausedMs += extension;
     this.pausedUntilMono = untilMono;
     const untilMs = this.clock.wallTime() + decision.delayMs;
-    this.queue.store.pause(this.queue.name, untilMs, this.clock.wallTime()).catch((error) => this.events.emit('error', { error, during: 'pause' }));
+    // The loop waits for this write before its next claim, so no job slips in before the pause.
+    this.pauseWrite = this.queue.store
+      .pause(this.queue.name, untilMs, this.clock.wallTime())
+      .catch((error) => this.events.emit('error', { error, during: 'pause' }));
     this.events.emit('paused', { queue: this.queue.name, untilMs, delayMs: decision.delayMs, fault: decision.fault });
   }
 
