@@ -12,5 +12,6 @@ export {
   TimeoutError,
 } from './errors.js';
 export { parseRetryAfter, retryAfterFromHeaders } from './retry-after.js';
+export type { WallTime } from './retry-after.js';
 export { suggestionsFor } from './suggestions.js';
 export { categoryOfStatus } from './classifiers/http.js';

@@ -14,7 +14,17 @@ const ASCTIME = new RegExp(`^${HTTP_DATE_FORMS[2]}$`);
  * Parses `Retry-After` (delta-seconds or HTTP-date) into a delay in whole milliseconds,
  * rounded up so we never come back earlier than asked. Malformed values give undefined.
  */
-export function parseRetryAfter(value: string, wallTime: number): number | undefined {
+/**
+ * The current wall-clock time (epoch ms), or something that tells it when asked: the clock is
+ * only read for an HTTP-date, so classifying a 503 without one never calls Date.now().
+ */
+export type WallTime = number | { readonly wallTime: number };
+
+function wallTimeOf(wallTime: WallTime): number {
+  return typeof wallTime === 'number' ? wallTime : wallTime.wallTime;
+}
+
+export function parseRetryAfter(value: string, wallTime: WallTime): number | undefined {
   const text = value.trim();
   if (text === '') return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) {
@@ -27,7 +37,7 @@ export function parseRetryAfter(value: string, wallTime: number): number | undef
   // asctime carries no zone but means GMT; Date.parse would read it as local time.
   const at = Date.parse(ASCTIME.test(text) ? `${text} GMT` : text);
   if (!Number.isFinite(at)) return undefined;
-  return Math.max(0, Math.ceil(at - wallTime));
+  return Math.max(0, Math.ceil(at - wallTimeOf(wallTime)));
 }
 
 function parseMilliseconds(value: string): number | undefined {
@@ -42,7 +52,7 @@ function parseMilliseconds(value: string): number | undefined {
  * `retry-after-ms` (milliseconds, most precise), `x-amz-retry-after` (milliseconds),
  * then the standard `retry-after`.
  */
-export function retryAfterFromHeaders(headers: unknown, wallTime: number): number | undefined {
+export function retryAfterFromHeaders(headers: unknown, wallTime: WallTime): number | undefined {
   if (headers === undefined || headers === null) return undefined;
   try {
     return readRetryAfter(headers, wallTime);
@@ -52,7 +62,7 @@ export function retryAfterFromHeaders(headers: unknown, wallTime: number): numbe
   }
 }
 
-function readRetryAfter(headers: unknown, wallTime: number): number | undefined {
+function readRetryAfter(headers: unknown, wallTime: WallTime): number | undefined {
   const ms = headerOf(headers, 'retry-after-ms');
   if (ms !== undefined) {
     const parsed = parseMilliseconds(ms);

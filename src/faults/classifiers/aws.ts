@@ -66,7 +66,7 @@ export const awsClassifier: Classifier = {
     if (category === undefined && error.$fault === 'server') category = 'unavailable';
     if (category === undefined) return undefined;
     const response = error.$response;
-    const retryAfterMs = isObject(response) ? retryAfterFromHeaders(response.headers, context.wallTime) : undefined;
+    const retryAfterMs = isObject(response) ? retryAfterFromHeaders(response.headers, context) : undefined;
     return {
       category,
       ...(name === undefined ? {} : { code: name }),

@@ -59,7 +59,7 @@ export const httpClassifier: Classifier = {
     if (!found) return undefined;
     const category = categoryOfStatus(found.status)!;
     const retryAfterMs =
-      retryAfterFromHeaders(found.headers, context.wallTime) ?? numberProp(error, 'retryAfterMs');
+      retryAfterFromHeaders(found.headers, context) ?? numberProp(error, 'retryAfterMs');
     const statusText = typeof error.statusText === 'string' && error.statusText ? ` ${error.statusText}` : '';
     const message =
       typeof error.message === 'string' && error.message !== '' ? error.message : `HTTP ${found.status}${statusText}`;
