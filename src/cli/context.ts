@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { systemClock } from '../time/system-clock.js';
 import { type OpenedStore, openStore, parseStoreOption } from './store.js';
 import { createOutput, type Output } from './output.js';
 
@@ -28,7 +29,7 @@ export async function withStore<T>(command: Command, body: (context: CommandCont
   const location = parseStoreOption(globals.store);
   const opened = await openStore(location, { create: false, ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }) });
   try {
-    return await body({ out, opened, now: () => Date.now() });
+    return await body({ out, opened, now: () => systemClock.wallTime() });
   } finally {
     await opened.store.close();
   }

@@ -48,8 +48,14 @@ export function storeLabel(location: StoreLocation): string {
 export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
   const label = storeLabel(location);
   switch (location.kind) {
-    case 'memory':
-      throw new CliError('The memory store lives inside one process: there is nothing to inspect', EXIT.usage, 'Pass --store sqlite:PATH or --store redis://HOST:PORT');
+    case 'memory': {
+      if (!options.create) {
+        throw new CliError('The memory store lives inside one process: there is nothing to inspect', EXIT.usage, 'Pass --store sqlite:PATH or --store redis://HOST:PORT');
+      }
+      // The demo on a memory store works, but nothing survives the process (no resume).
+      const { MemoryStore } = await import('../stores/memory/memory-store.js');
+      return { store: new MemoryStore(), location, label, secrets: [] };
+    }
     case 'sqlite': {
       const path = resolve(location.path);
       if (!options.create && !existsSync(path)) {
