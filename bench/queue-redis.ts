@@ -8,12 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { Queue } from '../src/durable/queue.js';
-import { Worker } from '../src/durable/worker.js';
-import { constantBackoff } from '../src/recovery/backoff.js';
-import { recoveryPlan } from '../src/recovery/plan.js';
-import { RedisStore } from '../src/stores/redis/redis-store.js';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
+import { redisStoreRun } from './redis-queue-case.js';
 
 const URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(argValue('jobs') ?? 20_000);
@@ -36,40 +32,7 @@ async function deletePrefix(prefix: string): Promise<void> {
   client.disconnect();
 }
 
-/** One lifeline run: returns [enqueue jobs/s, processing jobs/s]. */
-async function lifelineRun(failing: boolean): Promise<[number, number]> {
-  const prefix = `llbench-${randomBytes(4).toString('hex')}`;
-  const store = new RedisStore({ url: URL, prefix });
-  const queue = new Queue<{ n: number }>(store, 'bench');
-  const t0 = performance.now();
-  for (let start = 0; start < JOBS; start += ENQUEUE_CHUNK) {
-    await queue.enqueueMany(Array.from({ length: Math.min(ENQUEUE_CHUNK, JOBS - start) }, (_, i) => ({ payload: { n: start + i } })));
-  }
-  const enqueueMs = performance.now() - t0;
-  const plan = recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff(0) } } });
-  let done = 0;
-  let finish: () => void = () => {};
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const worker = new Worker<{ n: number }>(
-    queue,
-    (payload, context) => {
-      if (context.attempt === 1 && failsOnce(payload.n, failing)) throw transient();
-    },
-    // pollMs 20: an idle worker looks again soon (BullMQ's workers block on Redis and wake at once).
-    { concurrency: CONCURRENCY, plan, pollMs: 20, pruneEveryMs: Number.POSITIVE_INFINITY },
-  );
-  worker.events.on('completed', () => {
-    if (++done === JOBS) finish();
-  });
-  const t1 = performance.now();
-  worker.start();
-  await finished;
-  const processMs = performance.now() - t1;
-  await worker.stop();
-  await store.close();
-  await deletePrefix(`{${prefix}`);
-  return [perSecond(JOBS, enqueueMs), perSecond(JOBS, processMs)];
-}
+const lifelineRun = (failing: boolean) => redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
 
 /** One BullMQ run, same shape: jobs added in bulk, a worker at concurrency 50, retry at once. */
 async function bullRun(failing: boolean): Promise<[number, number]> {
