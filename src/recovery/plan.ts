@@ -1,6 +1,6 @@
 import * as check from '../config/validate.js';
 import { ConfigError } from '../faults/errors.js';
-import { FAULT_CATEGORIES, type Fault, type FaultCategory } from '../faults/fault.js';
+import { FAULT_CATEGORIES, type Fault, type FaultCategory, isFaultCategory } from '../faults/fault.js';
 import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';
 import type { RandomSource } from './random.js';
 import { type PauseRule, type RecoveryRule, type RecoveryRuleInput, type RetryRule, categoryRecord, normaliseRule } from './rules.js';
@@ -114,7 +114,10 @@ export class RecoveryPlan {
 
   /** Decides what to do about `fault`, which ended attempt number `input.attempt`. */
   decide(fault: Fault, input: DecideInput): Decision {
-    const attempt = input.attempt;
+    if (typeof fault !== 'object' || fault === null || !isFaultCategory(fault.category)) {
+      throw new ConfigError('fault', fault, 'a Fault (pass the error through classify() first)');
+    }
+    const attempt = input?.attempt;
     if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
       throw new ConfigError('attempt', attempt, 'a whole number >= 1 (the attempt that just failed)');
     }

@@ -177,6 +177,12 @@ describe('decide() input', () => {
     }
   });
 
+  it('a value that is not a Fault is a ConfigError naming fault', () => {
+    for (const value of [new Error('raw'), null, { category: 'quota' }]) {
+      expect(() => defaultPlan.decide(value as never, { attempt: 1 })).toThrow(/Invalid option fault:/);
+    }
+  });
+
   it('a negative or NaN elapsedMs (clock skew between processes) counts as none', () => {
     const plan = recoveryPlan({ rules: { network: { action: 'retry', maxElapsedMs: 5000 } }, random: () => 0 });
     expect(plan.decide(fault('network'), { attempt: 1, elapsedMs: -10_000 }).action).toBe('retry');
