@@ -159,7 +159,7 @@ export class HedgePolicy implements Policy<HedgeEvents> {
     }
     this.clock = options.clock ?? systemClock;
     this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
-    this.queue = new DeadlineQueue(this.clock);
+    this.queue = new DeadlineQueue(this.clock, DeadlineQueue.resolutionFor(this.delayMs));
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
@@ -183,7 +183,7 @@ export class HedgePolicy implements Policy<HedgeEvents> {
 
   /** @internal */
   deadlineFromNow(): number {
-    return this.clock.now() + this.delayMs;
+    return this.queue.deadlineAfter(this.delayMs);
   }
 
   /** @internal Counts and reports a hedge about to start. */

@@ -104,7 +104,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       FAULT_CATEGORIES.some((category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY);
   }
 
-  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const outer = contextFrom(options);
     this.counter.executions++;
     const budget = this.budget;
@@ -116,7 +116,18 @@ export class RetryPolicy implements Policy<RetryEvents> {
     } else if (outer.attempt !== 1) {
       first = markBudget(attemptContext(outer, 1, undefined), budget);
     }
-    return this.run(fn, outer, first, this.timed ? this.clock.now() : Number.NaN);
+    // The clock is read up front only when elapsed time matters; reading it can cost more than the rest.
+    const startedAt = this.timed ? this.clock.now() : Number.NaN;
+    // The first attempt inline: the common, successful case costs one await. The rest is in `recover`.
+    let value: T;
+    try {
+      value = await fn(first);
+    } catch (error) {
+      return this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt);
+    }
+    this.counter.successes++;
+    if (this.events.has('success')) this.events.emit('success', { attempts: 1, totalDelayMs: 0, operation: outer.operation });
+    return value;
   }
 
   stats(): PolicyStats {
@@ -131,19 +142,6 @@ export class RetryPolicy implements Policy<RetryEvents> {
     if (this.maxElapsedMs !== Number.POSITIVE_INFINITY) parts.push(`${formatMs(this.maxElapsedMs)} max`);
     if (this.budget !== undefined) parts.push(this.budget.describe());
     return `retry(${parts.join(', ')})`;
-  }
-
-  /** The first attempt inline (the common, successful case costs one await); the rest in `recover`. */
-  private async run<T>(fn: Operation<T>, outer: ExecuteContext, first: ExecuteContext, startedAt: number): Promise<T> {
-    let value: T;
-    try {
-      value = await fn(first);
-    } catch (error) {
-      return this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt);
-    }
-    this.counter.successes++;
-    if (this.events.has('success')) this.events.emit('success', { attempts: 1, totalDelayMs: 0, operation: outer.operation });
-    return value;
   }
 
   private async recover<T>(fn: Operation<T>, outer: ExecuteContext, firstError: unknown, startedAt: number): Promise<T> {

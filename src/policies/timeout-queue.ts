@@ -18,16 +18,36 @@ export interface DeadlineEntry {
  * memory is bounded by the calls between the oldest unfinished one and the newest.
  *
  * The timer is not cancelled when the queue empties (that would cost a timer per call for
- * sequential callers): it fires once at the deadline it was armed for, finds nothing, and
- * stops. It is unref'd, so it never keeps a process alive, and it holds no caller data.
+ * sequential callers): it fires once more, finds nothing, and stops. It is unref'd, so it
+ * never keeps a process alive, and it holds no caller data.
+ *
+ * Reading the system clock can cost more than everything else a call does (over 100 ns on
+ * some virtual machines), so with a `resolutionMs` > 0 the queue reads it only on a tick
+ * every `resolutionMs` while deadlines are pending, and calls use that reading: a deadline
+ * then fires between its time and `2 × resolutionMs` later, never earlier. With 0 every
+ * call reads the clock and deadlines fire on time.
  */
 export class DeadlineQueue {
   private head: DeadlineEntry | undefined;
   private tail: DeadlineEntry | undefined;
   private cancelTimer: CancelTimer | undefined;
+  /** Coarse mode: the clock as read on the last tick, at most `resolutionMs` old while ticking. */
+  private tickNow = 0;
   private readonly onTimer = (): void => this.fire();
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly resolutionMs = 0,
+  ) {}
+
+  /** The deadline `delayMs` from now; never earlier than that. */
+  deadlineAfter(delayMs: number): number {
+    if (this.resolutionMs <= 0) return this.clock.now() + delayMs;
+    // While the tick runs, its reading is at most one resolution old: add one to stay on the late side.
+    if (this.cancelTimer !== undefined) return this.tickNow + delayMs + this.resolutionMs;
+    this.tickNow = this.clock.now();
+    return this.tickNow + delayMs;
+  }
 
   add(entry: DeadlineEntry): void {
     if (this.tail === undefined) {
@@ -37,6 +57,11 @@ export class DeadlineQueue {
     }
     this.tail = entry;
     if (this.cancelTimer === undefined) this.arm(entry.deadline);
+  }
+
+  /** Suggested resolution for a policy whose deadlines are `ms` away: 1 %, at most 100 ms, exact below 1 s. */
+  static resolutionFor(ms: number): number {
+    return ms >= 1000 ? Math.min(100, ms / 100) : 0;
   }
 
   /** Marks an entry finished; drops finished entries from the front. */
@@ -68,12 +93,14 @@ export class DeadlineQueue {
   }
 
   private arm(deadline: number): void {
-    this.cancelTimer = this.clock.schedule(Math.max(0, deadline - this.clock.now()), this.onTimer, { unref: true });
+    const delay = this.resolutionMs > 0 ? this.resolutionMs : Math.max(0, deadline - this.clock.now());
+    this.cancelTimer = this.clock.schedule(delay, this.onTimer, { unref: true });
   }
 
   private fire(): void {
     this.cancelTimer = undefined;
     const now = this.clock.now();
+    this.tickNow = now;
     for (let head = this.head; head !== undefined && (head.settled || head.deadline <= now); head = this.head) {
       this.shift(head);
       if (!head.settled) {

@@ -30,6 +30,12 @@ export interface TimeoutOptions {
   readonly timeoutMs: number;
   /** Default 'cooperative'. */
   readonly strategy?: TimeoutStrategy;
+  /**
+   * How precise the deadline is: it fires between `timeoutMs` and `timeoutMs + 2 × resolutionMs`,
+   * in exchange for not reading the clock on every call. Default 1 % of `timeoutMs`, at most
+   * 100 ms, and 0 (exact) for timeouts under a second.
+   */
+  readonly resolutionMs?: number;
   readonly clock?: Clock;
 }
 
@@ -43,7 +49,7 @@ export interface TimeoutEvents {
   };
 }
 
-const KEYS = ['timeoutMs', 'strategy', 'clock'];
+const KEYS = ['timeoutMs', 'strategy', 'resolutionMs', 'clock'];
 const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
 
 /** One call under a timeout: its context, and its entry in the policy's deadline queue. */
@@ -88,11 +94,12 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
       throw new ConfigError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
-    this.queue = new DeadlineQueue(this.clock);
+    const resolutionMs = check.nonNegativeNumber('resolutionMs', options.resolutionMs ?? DeadlineQueue.resolutionFor(this.timeoutMs));
+    this.queue = new DeadlineQueue(this.clock, resolutionMs);
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const run = new TimeoutRun(this, contextFrom(options), this.clock.now() + this.timeoutMs);
+    const run = new TimeoutRun(this, contextFrom(options), this.queue.deadlineAfter(this.timeoutMs));
     this.counter.executions++;
     this.queue.add(run);
     return this.strategy === 'cooperative' ? this.cooperative(run, fn) : this.aggressive(run, fn);

@@ -144,8 +144,45 @@ describe('timeout', () => {
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
   });
 
+  it('long timeouts trade precision for not reading the clock per call: never early, at most 2 × resolution late', async () => {
+    const clock = new VirtualClock();
+    const policy = timeout({ timeoutMs: 10_000, clock }); // resolution 100 ms
+    const reads = { count: 0 };
+    const now = clock.now.bind(clock);
+    clock.now = () => {
+      reads.count++;
+      return now();
+    };
+    const starts = [0, 30, 250];
+    const readsPerCall: number[] = [];
+    const settledAt: number[] = [];
+    const outcomes: Promise<unknown>[] = [];
+    for (const [i, startAt] of starts.entries()) {
+      await clock.advance(startAt - now());
+      const before = reads.count;
+      const call = policy.execute((ctx) => untilAborted(ctx.signal));
+      readsPerCall.push(reads.count - before);
+      outcomes.push(
+        call.catch((error: unknown) => {
+          settledAt[i] = now();
+          return error;
+        }),
+      );
+    }
+    // The first call read the clock; the next ones, made while the tick runs, did not.
+    expect(readsPerCall).toEqual([1, 0, 0]);
+    await clock.advance(11_000);
+    for (const outcome of await Promise.all(outcomes)) expect(outcome).toBeInstanceOf(TimeoutError);
+    for (const [i, startAt] of starts.entries()) {
+      expect(settledAt[i]! - startAt).toBeGreaterThanOrEqual(10_000);
+      expect(settledAt[i]! - startAt).toBeLessThanOrEqual(10_200);
+    }
+    await clock.advance(1_000);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
   it('validates its options', () => {
-    for (const options of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: 10, strategy: 'brutal' }, { timeoutMs: 1, clock: {} }, { timeoutMs: 1, extra: 1 }]) {
+    for (const options of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: 10, strategy: 'brutal' }, { timeoutMs: 1, clock: {} }, { timeoutMs: 1, extra: 1 }, { timeoutMs: 1, resolutionMs: -5 }]) {
       expect(() => timeout(options as never), JSON.stringify(options)).toThrow(ConfigError);
     }
     expect(() => timeout('5' as never)).toThrow(ConfigError);
