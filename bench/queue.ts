@@ -20,6 +20,7 @@ import { constantBackoff } from '../src/recovery/backoff.js';
 import { recoveryPlan } from '../src/recovery/plan.js';
 import { SqliteStore } from '../src/stores/sqlite/index.js';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
+import { redisStoreRun } from './redis-queue-case.js';
 
 const REDIS_URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(argValue('jobs') ?? 20_000);
@@ -147,6 +148,7 @@ const systems = [
   { label: 'lifeline sqlite', run: lifelineRun },
   { label: 'bullmq (redis)', run: bullRun },
   { label: 'plainjob (sqlite)', run: plainjobRun },
+  { label: 'lifeline redis', run: (failing: boolean) => redisStoreRun({ url: REDIS_URL, jobs: JOBS, concurrency: CONCURRENCY, failing }) },
 ];
 
 const samples = new Map<string, number[]>();
@@ -171,6 +173,9 @@ const median = (name: string) => results.find((r) => r.name === name)!.median;
 console.log(`${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} samples each (median shown)`);
 for (const other of ['bullmq (redis)', 'plainjob (sqlite)']) {
   console.log(`lifeline sqlite / ${other} processing: ${(median('lifeline sqlite: processing') / median(`${other}: processing`)).toFixed(2)}x`);
+}
+for (const variant of ['processing', 'processing, 10% fail once']) {
+  console.log(`lifeline redis / bullmq (redis) ${variant}: ${(median(`lifeline redis: ${variant}`) / median(`bullmq (redis): ${variant}`)).toFixed(2)}x`);
 }
 report(results, 'jobs/s');
 process.exit(0);
