@@ -3,7 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { systemClock } from '../../src/time/index.js';
 
-/** Ref'd timers only: Node leaves unref'd timers out of this list, which is what we want to see. */
+/**
+ * Ref'd timers only: Node leaves unref'd timers out of this list, which is what we want to see.
+ * Counts are compared only within synchronous stretches of a test, so timers that the test
+ * runner itself may create while a test awaits cannot disturb them.
+ */
 function activeTimers(): number {
   return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
 }
@@ -25,15 +29,24 @@ describe('systemClock', () => {
   });
 
   it('a completed sleep leaves no timer and no abort listener behind', async () => {
+    const setTimeoutSpy = vi.spyOn(globalThis, 'setTimeout');
+    const clearTimeoutSpy = vi.spyOn(globalThis, 'clearTimeout');
     const before = activeTimers();
     const controller = new AbortController();
     // The thing under test is the sleep itself: a 1 ms real wait is awaited on its own event.
     const sleeping = systemClock.sleep(1, controller.signal);
     expect(activeTimers()).toBe(before + 1);
+    expect(setTimeoutSpy).toHaveBeenCalledTimes(1);
     expect(abortListeners(controller.signal)).toBe(1);
     await expect(sleeping).resolves.toBeUndefined();
-    expect(activeTimers()).toBe(before);
+    // Its one timer fired (one-shot timers are then gone) and the listener was removed.
     expect(abortListeners(controller.signal)).toBe(0);
+    // Aborting afterwards touches nothing: no stale listener clears a stale timer.
+    const clearsBefore = clearTimeoutSpy.mock.calls.length;
+    controller.abort();
+    expect(clearTimeoutSpy.mock.calls.length).toBe(clearsBefore);
+    setTimeoutSpy.mockRestore();
+    clearTimeoutSpy.mockRestore();
   });
 
   it('a sleep aborted midway rejects with the reason and clears its timer and listener', async () => {
@@ -42,10 +55,10 @@ describe('systemClock', () => {
     const sleeping = systemClock.sleep(60_000, controller.signal);
     expect(activeTimers()).toBe(before + 1);
     const reason = new Error('stop');
-    controller.abort(reason);
-    await expect(sleeping).rejects.toBe(reason);
+    controller.abort(reason); // abort listeners run synchronously: the timer is cleared right here
     expect(activeTimers()).toBe(before);
     expect(abortListeners(controller.signal)).toBe(0);
+    await expect(sleeping).rejects.toBe(reason);
   });
 
   it('a sleep on an already aborted signal rejects at once without a timer or listener', async () => {
@@ -70,10 +83,10 @@ describe('systemClock', () => {
     expect(activeTimers()).toBe(before + 1);
     controller.abort();
     backgroundSleep.abort();
-    await expect(userWait).rejects.toBeDefined();
-    await expect(background).rejects.toBeDefined();
     cancelBackground();
     expect(activeTimers()).toBe(before);
+    await expect(userWait).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(background).rejects.toMatchObject({ name: 'AbortError' });
   });
 
   it('schedule() returns a cancel that is idempotent and prevents the callback', () => {
