@@ -1,6 +1,5 @@
 import { JobNotFoundError } from '../../durable/errors.js';
 import type {
-  AttemptRecord,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,
@@ -11,7 +10,6 @@ import type {
   EnqueueResult,
   FaultSummary,
   JobRecord,
-  JobState,
   LeaseRef,
   NewJob,
   Outcome,
@@ -22,30 +20,7 @@ import type {
   SettleResult,
 } from '../../durable/store.js';
 import { crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
-
-
-interface MemoryJob {
-  readonly id: string;
-  readonly seq: number;
-  readonly queue: string;
-  readonly payload: string;
-  readonly priority: number;
-  readonly enqueuedAt: number;
-  readonly idempotencyKey: string | undefined;
-  readonly maxAttempts: number | undefined;
-  state: JobState;
-  runAt: number;
-  attempts: number;
-  strikes: number;
-  token: string | undefined;
-  workerId: string | undefined;
-  claimedAt: number | undefined;
-  leaseUntil: number | undefined;
-  finishedAt: number | undefined;
-  checkpoint: string | undefined;
-  history: AttemptRecord[];
-  fault: FaultSummary | undefined;
-}
+import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
 /**
  * A store in this process's memory: for tests and for work that need not survive a restart.
@@ -380,66 +355,3 @@ function newestFinishedFirst(a: MemoryJob, b: MemoryJob): number {
   return b.finishedAt! - a.finishedAt! || b.seq - a.seq;
 }
 
-function leaseLostRecord(job: MemoryJob): AttemptRecord {
-  return {
-    attempt: job.attempts,
-    workerId: job.workerId ?? '',
-    startedAt: job.claimedAt ?? 0,
-    durationMs: Math.max(0, job.leaseUntil! - (job.claimedAt ?? 0)),
-    outcome: 'lease_lost',
-  };
-}
-
-function toClaimed(job: MemoryJob): ClaimedJob {
-  return {
-    id: job.id,
-    token: job.token!,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    attempt: job.attempts,
-    ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
-    enqueuedAt: job.enqueuedAt,
-    runAt: job.runAt,
-    leaseUntil: job.leaseUntil!,
-    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
-    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
-  };
-}
-
-function toRecord(job: MemoryJob): JobRecord {
-  return {
-    id: job.id,
-    queue: job.queue,
-    state: job.state,
-    payload: job.payload,
-    priority: job.priority,
-    attempts: job.attempts,
-    ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
-    enqueuedAt: job.enqueuedAt,
-    runAt: job.runAt,
-    ...(job.leaseUntil === undefined ? {} : { leaseUntil: job.leaseUntil }),
-    ...(job.workerId === undefined ? {} : { workerId: job.workerId }),
-    ...(job.finishedAt === undefined ? {} : { finishedAt: job.finishedAt }),
-    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
-    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
-    history: [...job.history],
-    ...(job.fault === undefined ? {} : { fault: job.fault }),
-  };
-}
-
-function toDeadLetter(job: MemoryJob): DeadLetter {
-  return {
-    id: job.id,
-    queue: job.queue,
-    payload: job.payload,
-    priority: job.priority,
-    attempts: job.attempts,
-    enqueuedAt: job.enqueuedAt,
-    deadAt: job.finishedAt!,
-    fault: job.fault!,
-    history: [...job.history],
-    ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
-    ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
-  };
-}

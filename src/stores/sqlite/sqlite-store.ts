@@ -310,10 +310,15 @@ export class SqliteStore implements DurableStore {
   private selectDead(query: DeadLetterQuery, columns: '*' | 'id'): { id: number }[] {
     const where = ['state = 3'];
     const args: unknown[] = [];
-    if (query.queue !== undefined) where.push('queue = ?') && args.push(query.queue);
-    if (query.category !== undefined) where.push("json_extract(fault, '$.category') = ?") && args.push(query.category);
-    if (query.olderThan !== undefined) where.push('finished_at <= ?') && args.push(query.olderThan);
-    if (query.newerThan !== undefined) where.push('finished_at >= ?') && args.push(query.newerThan);
+    const filter = (condition: string, value: unknown) => {
+      if (value === undefined) return;
+      where.push(condition);
+      args.push(value);
+    };
+    filter('queue = ?', query.queue);
+    filter("json_extract(fault, '$.category') = ?", query.category);
+    filter('finished_at <= ?', query.olderThan);
+    filter('finished_at >= ?', query.newerThan);
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     const sql = `SELECT ${columns} FROM lifeline_jobs WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`;
     return this.db.prepare(sql).all(...args) as { id: number }[];

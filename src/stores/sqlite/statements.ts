@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
  * WHERE clause: a write about a running job applies only while `token` still matches.
  */
 export function prepareStatements(db: Database.Database) {
-  const p = (sql: string) => db.prepare(sql);
+  const p = (sql: string): Database.Statement => db.prepare(sql);
   // Columns cleared whenever a job leaves the running state.
   const leaveRunning = 'token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL';
   const held = 'id = ? AND token = ? AND state = 1';
