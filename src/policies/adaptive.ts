@@ -88,6 +88,11 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
   private readonly classify: ClassifyFunction;
   private readonly name: string | undefined;
   private readonly counter = new StatsCounter();
+  /**
+   * When the latest call started. Outcomes are counted at this time rather than at their own
+   * end: one clock read per call instead of two, and a 2-minute window does not mind.
+   */
+  private lastSeen = 0;
 
   constructor(options: AdaptiveOptions = {}) {
     const o = check.plainObject('options', options);
@@ -113,6 +118,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
     const context = contextFrom(options);
     this.counter.executions++;
     const now = this.clock.now();
+    this.lastSeen = now;
     this.window.advance(now);
     const p = this.currentProbability();
     // Rejected requests count as requests: that is what makes the throttle let go as accepts return.
@@ -125,14 +131,14 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
 
   private readonly succeeded = (value: unknown): unknown => {
     this.counter.successes++;
-    this.window.add(this.clock.now(), 1, 1, 1);
+    this.window.add(this.lastSeen, 1, 1, 1);
     return value;
   };
 
   private readonly failed = (error: unknown): never => {
     const category = this.classify(error).category;
     this.counter.failure(category);
-    this.window.add(this.clock.now(), 1, this.refused.has(category) ? 0 : 1, 0);
+    this.window.add(this.lastSeen, 1, this.refused.has(category) ? 0 : 1, 0);
     throw error;
   };
 

@@ -169,8 +169,9 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
     // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
     if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange')) return this.executeTracked(fn, context);
-    // The clock is read only when something needs the time: a closed consecutive breaker never does.
-    const now = this.currentState !== 'closed' || this.trigger.needsTime ? this.timing.clock.now() : 0;
+    // The clock is read only when something needs the time: a closed breaker only at the end of
+    // a call, and only for a time window.
+    const now = this.currentState !== 'closed' ? this.timing.clock.now() : 0;
     const epoch = this.admit(now, context.operation);
     if (epoch === REJECTED) return Promise.reject(this.rejection(now, context.operation));
     let outcome = this.outcome;
