@@ -99,6 +99,7 @@ export class ConfigError extends LifelineError {
   }
 }
 
+/** A short, never-throwing rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);

@@ -20,6 +20,7 @@ export type FaultCategory = (typeof FAULT_CATEGORIES)[number];
 
 const CATEGORY_SET: ReadonlySet<string> = new Set(FAULT_CATEGORIES);
 
+/** True for one of the FAULT_CATEGORIES names. */
 export function isFaultCategory(value: unknown): value is FaultCategory {
   return typeof value === 'string' && CATEGORY_SET.has(value);
 }
@@ -83,6 +84,7 @@ const RETRYABLE_BY_DEFAULT: Readonly<Record<FaultCategory, boolean>> = {
   cancelled: false,
 };
 
+/** Whether a category is retryable when no classifier says otherwise. */
 export function isRetryableByDefault(category: FaultCategory): boolean {
   return RETRYABLE_BY_DEFAULT[category];
 }

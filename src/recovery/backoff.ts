@@ -118,6 +118,7 @@ function optionsObject(name: string, value: unknown, keys: readonly string[]): R
   return opts;
 }
 
+/** The same delay before every retry (`constantBackoff(250)`), optionally jittered. */
 export function constantBackoff(options: ConstantBackoffOptions | number): Backoff {
   const opts = typeof options === 'number' ? { delayMs: options } : optionsObject('constantBackoff', options, ['delayMs', 'jitter']);
   const delayMs = check.nonNegativeNumber('delayMs', opts.delayMs);
@@ -125,6 +126,7 @@ export function constantBackoff(options: ConstantBackoffOptions | number): Backo
   return new Schedule('constant', () => delayMs, delayMs, delayMs, jitter);
 }
 
+/** `initialMs`, then `stepMs` more per retry, up to `maxDelayMs` (default: no cap). */
 export function linearBackoff(options: LinearBackoffOptions): Backoff {
   optionsObject('linearBackoff', options, ['initialMs', 'stepMs', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs);
@@ -134,6 +136,10 @@ export function linearBackoff(options: LinearBackoffOptions): Backoff {
   return new Schedule('linear', (n) => initialMs + stepMs * (n - 1), initialMs, maxDelayMs, jitter);
 }
 
+/**
+ * `initialMs × factor^(attempt-1)`, capped at `maxDelayMs`, with jitter. Defaults: 1 s, ×2, 30 s,
+ * full jitter. Invalid options throw ConfigError at once.
+ */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
   optionsObject('exponentialBackoff', options, ['initialMs', 'factor', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs ?? 1000);
@@ -146,6 +152,7 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   return new Schedule('exponential', (n) => initialMs * factor ** (n - 1), initialMs, maxDelayMs, jitter);
 }
 
+/** True for a schedule made by one of the backoff constructors. */
 export function isBackoff(value: unknown): value is Backoff {
   return value instanceof Schedule;
 }

@@ -194,6 +194,10 @@ export class RecoveryPlan {
   }
 }
 
+/**
+ * A recovery plan: the default rules with `options` applied (per-category rules, delay
+ * multipliers and attempt limits). Invalid options throw ConfigError naming option and value.
+ */
 export function recoveryPlan(options?: RecoveryPlanOptions): RecoveryPlan {
   return new RecoveryPlan(options);
 }
@@ -210,6 +214,7 @@ function label(fault: Fault): string {
   return detail === undefined ? fault.category : `${fault.category} (${detail})`;
 }
 
+/** A duration for people: `250 ms`, `1.5 s`, `2.0 min`, `1.0 h`, `forever`. */
 export function formatMs(ms: number): string {
   if (ms === Number.POSITIVE_INFINITY) return 'forever';
   if (ms < 1000) return `${Math.round(ms)} ms`;
