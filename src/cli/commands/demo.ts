@@ -138,7 +138,8 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   out.result({ store: opened.label, ...report }, () => renderSummary(report, storeFlag, resumeFlags));
   if (globals.json) out.note(renderSummary(report, storeFlag, resumeFlags).split('\n').filter((l) => l.startsWith('Progress is saved')).join('\n'));
   if (report.aborted) return EXIT.failure;
-  if (report.interrupted || shutdown.signal !== undefined) return report.finished ? EXIT.ok : EXIT.interrupted;
+  // Stopped by a signal before the end: 130 for Ctrl-C, 143 for SIGTERM (the lifecycle's code).
+  if (report.interrupted || shutdown.signal !== undefined) return report.finished ? EXIT.ok : shutdown.exitCode || EXIT.interrupted;
   return EXIT.ok;
 }
 
