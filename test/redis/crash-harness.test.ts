@@ -35,7 +35,9 @@ interface Run {
 describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
   const prefix = uniquePrefix('crash');
   const instances: Instance[] = [];
+  let store: RedisStore | undefined;
   afterAll(async () => {
+    await store?.close();
     for (const instance of instances) if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL');
     await Promise.all(instances.map((i) => i.exited));
     const client = await connectShared();
@@ -44,7 +46,7 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
   });
 
   it(`loses nothing and never runs a job twice at once across ${KILLS} kills`, async () => {
-    const store = new RedisStore({ url: SHARED_REDIS_URL, prefix });
+    store = new RedisStore({ url: SHARED_REDIS_URL, prefix });
     const queue = new Queue<{ n: number }>(store, 'crash-jobs');
     let jobs = 0;
     const enqueueBatch = async () => {
@@ -143,6 +145,5 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
     }
     expect(reruns).toBeGreaterThan(0);
     console.log(`crash harness: ${jobs} jobs, ${kills} SIGKILLs, ${reruns} re-runs after kills, 0 lost`);
-    await store.close();
   }, 180_000);
 });
