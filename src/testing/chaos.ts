@@ -2,6 +2,7 @@ import * as check from '../config/validate.js';
 import { classify } from '../faults/classify.js';
 import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
+import { settleCall } from '../policies/settle-call.js';
 import { StatsCounter } from '../policies/stats.js';
 import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from '../policies/policy.js';
 import { type RandomSource, seededRandom } from '../recovery/random.js';
@@ -72,6 +73,9 @@ export interface ChaosStats extends PolicyStats {
   readonly injectedLatencies: number;
 }
 
+/** Marks "no fault drawn" (a user's `error` function may well return undefined). */
+const NOTHING: unique symbol = Symbol('nothing');
+
 const DEFAULT_STATUSES: readonly number[] = [500, 502, 503, 504, 429];
 
 /**
@@ -117,30 +121,44 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
     if (typeof this.clock.sleep !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.counter.executions++;
     if (this.enabled) {
-      if (this.latencyRate > 0 && this.random() < this.latencyRate) await this.delay(context);
-      const faultRate = this.errorRate + this.statusRate;
-      if (faultRate > 0) {
-        const draw = this.random();
-        if (draw < faultRate) {
-          const injected = draw < this.errorRate ? this.injectError(context) : this.injectStatus(context.operation);
-          this.counter.failure(classify(injected).category);
-          throw injected;
-        }
-      }
+      if (this.latencyRate > 0 && this.random() < this.latencyRate) return this.executeDelayed(fn, context);
+      const injected = this.drawFault(context);
+      if (injected !== NOTHING) return Promise.reject(injected);
     }
-    try {
-      const result = await fn(context);
-      this.counter.successes++;
-      return result;
-    } catch (error) {
-      this.counter.failure(classify(error).category);
-      throw error;
-    }
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
   }
+
+  private async executeDelayed<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    await this.delay(context);
+    const injected = this.drawFault(context);
+    if (injected !== NOTHING) throw injected;
+    return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
+  }
+
+  /** Decides whether this call fails on purpose; returns what to throw, or NOTHING. */
+  private drawFault(context: ExecuteContext): unknown {
+    const faultRate = this.errorRate + this.statusRate;
+    if (faultRate === 0) return NOTHING;
+    const draw = this.random();
+    if (draw >= faultRate) return NOTHING;
+    const injected = draw < this.errorRate ? this.injectError(context) : this.injectStatus(context.operation);
+    this.counter.failure(classify(injected).category);
+    return injected;
+  }
+
+  private readonly succeeded = (value: unknown): unknown => {
+    this.counter.successes++;
+    return value;
+  };
+
+  private readonly failed = (error: unknown): never => {
+    this.counter.failure(classify(error).category);
+    throw error;
+  };
 
   private async delay(context: ExecuteContext): Promise<void> {
     const [min, max] = this.latency;
