@@ -113,10 +113,10 @@ describe('every script touches one cluster slot', () => {
     await breaker.execute(() => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' }))).catch(() => undefined);
     await breaker.execute(() => 'probe');
     await breaker.close();
-    const limiter = new RedisRateLimiter({ redis: client, name: 'r:1', prefix: 'app', ratePerSecond: 10 });
+    const limiter = new RedisRateLimiter({ redis: client, name: 'r:1', prefix: 'app', rate: 10 });
     await limiter.tryTake();
     const budget = new RedisRetryBudget({ redis: client, name: 'budget', prefix: 'app' });
-    await budget.recordCall();
+    await budget.recordRequest();
     await budget.tryRetry();
 
     // MONITOR lines arrive asynchronously: a final marker command tells us all have been seen.

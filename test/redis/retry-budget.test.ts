@@ -24,10 +24,10 @@ describe('RedisRetryBudget (shared by every process)', () => {
 
   it('allows retries up to ratio x calls (plus the floor) across all instances, then refuses', async () => {
     const clock = new VirtualClock({ wallStart: Date.UTC(2030, 5, 1) });
-    const make = () => new RedisRetryBudget({ redis: client, prefix, name: 'api', ratio: 0.1, minRetriesPerWindow: 2, windowMs: 10_000, time: 'caller', clock });
+    const make = () => new RedisRetryBudget({ redis: client, prefix, name: 'api', ratio: 0.1, minRetriesPerSecond: 0.2, windowMs: 10_000, time: 'caller', clock });
     const a = make();
     const b = make();
-    for (let i = 0; i < 50; i++) await (i % 2 ? a : b).recordCall();
+    for (let i = 0; i < 50; i++) await (i % 2 ? a : b).recordRequest();
     let granted = 0;
     for (let i = 0; i < 20; i++) if ((await (i % 2 ? a : b).tryRetry()).allowed) granted++;
     // 10% of 50 calls = 5 retries fleet-wide.
@@ -42,11 +42,11 @@ describe('RedisRetryBudget (shared by every process)', () => {
   });
 
   it('keeps one retry storm bounded: 3 nested layers of 3 attempts stay near 1.1 calls per request', async () => {
-    const budget = new RedisRetryBudget({ redis: client, prefix, name: 'storm', ratio: 0.1, minRetriesPerWindow: 0, windowMs: 60_000 });
+    const budget = new RedisRetryBudget({ redis: client, prefix, name: 'storm', ratio: 0.1, minRetriesPerSecond: 0, windowMs: 60_000 });
     let calls = 0;
     const requests = 100;
     for (let r = 0; r < requests; r++) {
-      await budget.recordCall();
+      await budget.recordRequest();
       // Innermost dependency always fails; every layer asks the budget before retrying.
       for (let layer = 0; layer < 3; layer++) {
         calls++;

@@ -20,9 +20,9 @@ export interface RedisRateLimiterOptions {
   readonly name: string;
   /** Key prefix (default `lifeline`). */
   readonly prefix?: string;
-  /** Tokens added per second. */
-  readonly ratePerSecond: number;
-  /** Bucket size: the burst allowed after a quiet period (default: ratePerSecond, at least 1). */
+  /** Tokens added per second (calls per second in the long run), as for the in-process `rateLimiter`. */
+  readonly rate: number;
+  /** Bucket size: the burst allowed after a quiet period (default: max(1, rate)). */
   readonly burst?: number;
   /** How long `execute` may wait for a token before rejecting (default 0: reject at once). */
   readonly maxWaitMs?: number;
@@ -52,7 +52,7 @@ export interface TakeResult {
   readonly retryAfterMs: number;
 }
 
-const OPTION_KEYS = ['redis', 'name', 'prefix', 'ratePerSecond', 'burst', 'maxWaitMs', 'time', 'whenUnreachable', 'clock'];
+const OPTION_KEYS = ['redis', 'name', 'prefix', 'rate', 'burst', 'maxWaitMs', 'time', 'whenUnreachable', 'clock'];
 
 /**
  * A token bucket shared by every process through Redis, refilled and drawn in one Lua script so
@@ -83,7 +83,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
     if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.length === 0)) {
       throw new ConfigError('prefix', options.prefix, 'a non-empty string');
     }
-    const rate = check.positiveNumber('ratePerSecond', options.ratePerSecond);
+    const rate = check.positiveNumber('rate', options.rate);
     this.burst = options.burst === undefined ? Math.max(1, rate) : check.positiveNumber('burst', options.burst);
     this.maxWaitMs = options.maxWaitMs === undefined ? 0 : check.nonNegativeNumber('maxWaitMs', options.maxWaitMs);
     this.time = options.time === undefined ? 'server' : check.oneOf('time', options.time, ['server', 'caller']);

@@ -18,8 +18,8 @@ export interface RedisRetryBudgetOptions {
   readonly prefix?: string;
   /** Retries allowed per first attempt within the window, fleet-wide (default 0.1). */
   readonly ratio?: number;
-  /** Retries always allowed per window, so a quiet fleet can still retry (default 10). */
-  readonly minRetriesPerWindow?: number;
+  /** Retries always allowed per second of the window, so a quiet fleet can still retry (default 1). */
+  readonly minRetriesPerSecond?: number;
   /** The sliding window (default 10 000 ms), kept as 10 buckets. */
   readonly windowMs?: number;
   /** `server` (Redis TIME, default) or `caller` (clock.wallTime()). */
@@ -43,7 +43,7 @@ export interface RetryBudgetState {
   readonly retries: number;
 }
 
-const OPTION_KEYS = ['redis', 'name', 'prefix', 'ratio', 'minRetriesPerWindow', 'windowMs', 'time', 'whenUnreachable', 'clock'];
+const OPTION_KEYS = ['redis', 'name', 'prefix', 'ratio', 'minRetriesPerSecond', 'windowMs', 'time', 'whenUnreachable', 'clock'];
 const BUCKETS = 10;
 
 /**
@@ -75,8 +75,10 @@ export class RedisRetryBudget {
     this.name = options.name;
     this.key = `${objectTag(options.prefix ?? 'lifeline', 'rb', options.name)}:window`;
     this.ratio = options.ratio === undefined ? 0.1 : check.nonNegativeNumber('ratio', options.ratio);
-    this.minRetries = options.minRetriesPerWindow === undefined ? 10 : check.nonNegativeInteger('minRetriesPerWindow', options.minRetriesPerWindow);
+    const minPerSecond = options.minRetriesPerSecond === undefined ? 1 : check.nonNegativeNumber('minRetriesPerSecond', options.minRetriesPerSecond);
     this.windowMs = options.windowMs === undefined ? 10_000 : check.positiveInteger('windowMs', options.windowMs);
+    // The script counts whole retries per window.
+    this.minRetries = Math.floor((minPerSecond * this.windowMs) / 1000);
     if (this.windowMs < BUCKETS) throw new ConfigError('windowMs', this.windowMs, `at least ${BUCKETS}`);
     this.bucketMs = Math.ceil(this.windowMs / BUCKETS);
     this.time = options.time === undefined ? 'server' : check.oneOf('time', options.time, ['server', 'caller']);
@@ -85,8 +87,8 @@ export class RedisRetryBudget {
     this.clock = options.clock ?? systemClock;
   }
 
-  /** Records a first attempt (it earns `ratio` retries for the fleet). */
-  async recordCall(): Promise<RetryBudgetState> {
+  /** Records a request's first attempt (it earns `ratio` retries for the fleet), as `RetryBudget.recordRequest`. */
+  async recordRequest(): Promise<RetryBudgetState> {
     return this.run('call');
   }
 
@@ -124,6 +126,6 @@ export class RedisRetryBudget {
   }
 
   describe(): string {
-    return `redisRetryBudget(${this.name}: ${this.ratio * 100}% of calls + ${this.minRetries} per ${this.windowMs} ms)`;
+    return `redisRetryBudget(${this.name}: ${this.ratio * 100}% of requests + ${this.minRetries} per ${this.windowMs} ms)`;
   }
 }
