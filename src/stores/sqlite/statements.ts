@@ -1,11 +1,23 @@
 import type Database from 'better-sqlite3';
 
 /**
+ * The part of better-sqlite3's Statement the store uses, named here so that declaration
+ * files can be emitted (the library's own Statement type lives in an unexported namespace).
+ */
+export interface PreparedStatement {
+  run(...params: unknown[]): { changes: number; lastInsertRowid: number | bigint };
+  get(...params: unknown[]): unknown;
+  all(...params: unknown[]): unknown[];
+  /** Makes `get`/`all` return the first column's value instead of the row. */
+  pluck(toggle?: boolean): PreparedStatement;
+}
+
+/**
  * Every statement the SQLite store runs on a hot path, prepared once. Fencing is in the
  * WHERE clause: a write about a running job applies only while `token` still matches.
  */
 export function prepareStatements(db: Database.Database) {
-  const p = (sql: string): Database.Statement => db.prepare(sql);
+  const p = (sql: string): PreparedStatement => db.prepare(sql);
   // Columns cleared whenever a job leaves the running state.
   const leaveRunning = 'token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL';
   const held = 'id = ? AND token = ? AND state = 1';
