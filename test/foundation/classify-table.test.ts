@@ -409,6 +409,14 @@ describe('AWS SDK v3', () => {
     expect(classify(slow).retryAfterMs).toBe(3000);
   });
 
+  it('a nonsense $metadata.httpStatusCode is not reported as a status', () => {
+    for (const httpStatusCode of [-5e-324, 503.5, 99_999, Number.NaN]) {
+      const fault = classify(Object.assign(new Error('x'), { name: 'SlowDown', $metadata: { httpStatusCode } }));
+      expect(fault.category).toBe('rate_limit');
+      expect(fault.status).toBeUndefined();
+    }
+  });
+
   it('a network error the SDK decorated with $metadata is still classified by its errno', () => {
     const error = Object.assign(errnoError('ECONNRESET'), { $metadata: { attempts: 3, totalRetryDelay: 600 } });
     expect(classify(error)).toMatchObject({ category: 'network', code: 'ECONNRESET' });

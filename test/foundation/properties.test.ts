@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createClassifier, type Fault, isFaultCategory } from '../../src/faults/index.js';
 import { classify } from '../../src/faults/index.js';
-import { type Backoff, constantBackoff, exponentialBackoff, linearBackoff, seededRandom } from '../../src/recovery/index.js';
+import { type Backoff, constantBackoff, exponentialBackoff, linearBackoff, recoveryPlan, seededRandom } from '../../src/recovery/index.js';
+import { FAULT_CATEGORIES } from '../../src/faults/index.js';
 
 const RUNS = 10_000;
 /** Generous: 10,000 runs must finish on a loaded 2-core CI machine too. */
@@ -264,6 +265,53 @@ describe('backoff delays lie within their bounds', () => {
         expect(delay).toBeGreaterThanOrEqual(0);
         expect(delay).toBeLessThanOrEqual(Math.min(30_000, 1000 * 2 ** (attempt - 1)));
       }),
+      { numRuns: RUNS },
+    );
+  }, TIMEOUT);
+});
+
+describe('plan.decide is total and consistent', () => {
+  const category = fc.constantFrom(...FAULT_CATEGORIES);
+  const planOptions = fc.record(
+    {
+      delayMultipliers: fc.dictionary(category, fc.double({ min: 0, max: 10, noNaN: true }), { maxKeys: 4 }),
+      maxAttempts: fc.dictionary(category, fc.integer({ min: 1, max: 20 }), { maxKeys: 4 }),
+      rules: fc.dictionary(category, fc.constantFrom('retry', 'pause', 'skip', 'abort', 'fallback' as const), { maxKeys: 4 }),
+    },
+    { requiredKeys: [] },
+  );
+
+  it(`for any plan, fault, attempt and elapsed time (${RUNS} runs)`, () => {
+    fc.assert(
+      fc.property(
+        planOptions,
+        category,
+        fc.option(fc.integer({ min: 0, max: 10 * 3_600_000 }), { nil: undefined }),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 1000 }),
+        fc.oneof(fc.double({ min: -1e9, max: 1e9, noNaN: true }), fc.constant(Number.NaN)),
+        fc.integer(),
+        (options, cat, retryAfterMs, retryable, attempt, elapsedMs, seed) => {
+          const plan = recoveryPlan({ ...options, random: seededRandom(seed) });
+          const fault = classify(Object.assign(new Error('x'), { category: cat, retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }));
+          const decision = plan.decide(fault, { attempt, elapsedMs });
+          const rule = plan.rule(cat);
+          check(Number.isFinite(decision.delayMs) && decision.delayMs >= 0, () => `delay ${decision.delayMs}`);
+          check(decision.fault === fault && decision.attempt === attempt, () => 'decision does not carry its fault and attempt');
+          check(typeof decision.reason === 'string' && decision.reason.length > 0, () => 'empty reason');
+          if (rule.action === 'skip' || rule.action === 'abort' || rule.action === 'fallback') {
+            check(decision.action === rule.action && decision.delayMs === 0, () => `${rule.action} rule gave ${decision.action}`);
+          } else if (decision.action === 'retry' || decision.action === 'pause') {
+            check(decision.action === rule.action, () => `${rule.action} rule gave ${decision.action}`);
+            check(retryable && attempt < rule.maxAttempts, () => 'waited on a fault that was not retryable or out of attempts');
+            check(decision.delayMs <= rule.maxWaitMs, () => `delay ${decision.delayMs} above maxWaitMs ${rule.maxWaitMs}`);
+            if (retryAfterMs !== undefined) check(decision.delayMs >= retryAfterMs, () => `delay ${decision.delayMs} earlier than Retry-After ${retryAfterMs}`);
+          } else {
+            check(decision.action === 'skip' || decision.action === 'give_up', () => `unexpected ${decision.action}`);
+            check(decision.delayMs === 0, () => 'a final decision with a delay');
+          }
+        },
+      ),
       { numRuns: RUNS },
     );
   }, TIMEOUT);

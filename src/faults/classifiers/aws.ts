@@ -58,7 +58,8 @@ export const awsClassifier: Classifier = {
     const metadata = error.$metadata;
     if (!isObject(metadata) && error.$fault === undefined) return undefined;
     const name = typeof error.name === 'string' ? error.name : undefined;
-    const status = isObject(metadata) && typeof metadata.httpStatusCode === 'number' ? metadata.httpStatusCode : undefined;
+    const code = isObject(metadata) ? metadata.httpStatusCode : undefined;
+    const status = typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599 ? code : undefined;
     const retryable = error.$retryable;
     let category = name === undefined ? undefined : NAMES.get(name);
     if (category === undefined && isObject(retryable)) category = retryable.throttling === true ? 'rate_limit' : 'unavailable';
