@@ -1,3 +1,4 @@
+import { Checkpointer } from '../../src/durable/checkpointer.js';
 import { Queue } from '../../src/durable/queue.js';
 import type { DurableStore } from '../../src/durable/store.js';
 import { Worker } from '../../src/durable/worker.js';
@@ -57,6 +58,8 @@ export interface CrawlCheckpoint {
   /** Items 1..enqueued are in the queue. */
   readonly enqueued: number;
   readonly runs: number;
+  /** Items finished (completed or dead) in all runs, as of the last save. */
+  readonly done: number;
   readonly finished: boolean;
   readonly startedAt: number;
   readonly updatedAt: number;
@@ -106,6 +109,8 @@ export class Crawler {
   readonly breaker: CircuitBreaker;
   readonly plan: RecoveryPlan;
   readonly checkpointKey: string;
+  /** Saves progress every 100 items or 1 s, and at every seeding batch and stop. */
+  readonly checkpoints: Checkpointer<CrawlCheckpoint>;
   private readonly calls: Pipeline;
   private readonly clock: Clock;
   /** How often a call held by a half-open circuit looks again. */
@@ -118,6 +123,7 @@ export class Crawler {
     const scale = options.timeScale ?? 1;
     this.queue = new Queue<CrawlItem>(options.store, options.queue ?? 'crawl', { clock: this.clock });
     this.checkpointKey = `crawl:${this.queue.name}`;
+    this.checkpoints = new Checkpointer<CrawlCheckpoint>(options.store, this.checkpointKey, { everyItems: 100, everyMs: 1_000, clock: this.clock });
     this.plan = crawlerPlan(scale);
     this.circuitPollMs = Math.max(5, Math.round(1_000 * scale));
     this.breaker = circuitBreaker({
@@ -180,13 +186,14 @@ export class Crawler {
     return body as ItemRecord;
   }
 
-  async loadCheckpoint(): Promise<CrawlCheckpoint | undefined> {
-    const record = await this.options.store.getCheckpoint(this.checkpointKey);
-    return record === undefined ? undefined : (JSON.parse(record.value) as CrawlCheckpoint);
+  loadCheckpoint(): Promise<CrawlCheckpoint | undefined> {
+    return this.checkpoints.load();
   }
 
+  /** Records the state and writes it now (seeding batches, start and stop must not wait). */
   private async saveCheckpoint(checkpoint: CrawlCheckpoint): Promise<void> {
-    await this.options.store.putCheckpoint(this.checkpointKey, JSON.stringify(checkpoint), this.clock.wallTime());
+    await this.checkpoints.record(checkpoint);
+    await this.checkpoints.flush();
   }
 
   /**
@@ -206,8 +213,15 @@ export class Crawler {
     const now = this.clock.wallTime();
     let checkpoint: CrawlCheckpoint = resumed
       ? { ...previous, updatedAt: now }
-      : { crawlId: now.toString(36), items: this.options.items, completedBefore, enqueued: 0, runs: 0, finished: false, startedAt: now, updatedAt: now };
+      : { crawlId: now.toString(36), items: this.options.items, completedBefore, enqueued: 0, runs: 0, done: 0, finished: false, startedAt: now, updatedAt: now };
     await this.saveCheckpoint(checkpoint);
+    // Every finished item moves the checkpoint; the checkpointer writes it when due.
+    let done = checkpoint.done;
+    const progress = () => {
+      done++;
+      this.checkpoints.record({ ...checkpoint, done, updatedAt: this.clock.wallTime() }).catch(() => undefined);
+    };
+    const offProgress = [this.worker.events.on('completed', progress), this.worker.events.on('deadLettered', progress)];
 
     const stopRequested = new Promise<'stop'>((resolve) => {
       if (signal?.aborted) resolve('stop');
@@ -224,15 +238,16 @@ export class Crawler {
       const batch = [];
       for (let id = from; id <= to; id++) batch.push({ payload: { id }, idempotencyKey: `${checkpoint.crawlId}:item-${id}` });
       await this.queue.enqueueMany(batch);
-      checkpoint = { ...checkpoint, enqueued: to, updatedAt: this.clock.wallTime() };
+      checkpoint = { ...checkpoint, enqueued: to, done, updatedAt: this.clock.wallTime() };
       await this.saveCheckpoint(checkpoint);
     }
     if (!stopped()) await Promise.race([this.worker.drained(), stopRequested]);
 
     const summary = await this.worker.stop({ deadlineMs: stopDeadlineMs });
+    for (const off of offProgress) off();
     const counts = await this.queue.stats();
     const finished = checkpoint.enqueued === checkpoint.items && counts.waiting + counts.delayed + counts.running === 0;
-    checkpoint = { ...checkpoint, runs: checkpoint.runs + 1, finished, updatedAt: this.clock.wallTime() };
+    checkpoint = { ...checkpoint, runs: checkpoint.runs + 1, done, finished, updatedAt: this.clock.wallTime() };
     await this.saveCheckpoint(checkpoint);
     return {
       items: checkpoint.items,

@@ -57,10 +57,12 @@ describe('lifeline demo as a real child process', () => {
     // Between the runs: the checkpoint is in the store, nothing is left running.
     const between = new SqliteStore(db);
     try {
-      const checkpoint = JSON.parse((await between.getCheckpoint('crawl:crawl'))!.value) as { runs: number; finished: boolean; items: number };
+      const checkpoint = JSON.parse((await between.getCheckpoint('crawl:crawl'))!.value) as { runs: number; finished: boolean; items: number; done: number };
       expect(checkpoint).toMatchObject({ runs: 1, finished: false, items: ITEMS });
       const counts = await between.stats('crawl', Date.now());
       expect(counts.running).toBe(0);
+      // The checkpoint written at the graceful stop counts exactly what the store holds as finished.
+      expect(checkpoint.done).toBe(counts.completed + counts.dead);
       expect(counts.completed).toBe(run1.thisRun.completed);
       expect(counts.completed + counts.dead).toBeLessThan(ITEMS);
     } finally {
