@@ -10,6 +10,8 @@ export { RedisCircuitBreaker } from './shared-circuit-breaker.js';
 export type { RedisCircuitBreakerEvents, RedisCircuitBreakerOptions } from './shared-circuit-breaker.js';
 export { RedisRateLimiter } from './rate-limiter.js';
 export type { RedisRateLimiterEvents, RedisRateLimiterOptions, TakeResult } from './rate-limiter.js';
+export { SharedRetryBudget } from './shared-retry-budget.js';
+export type { SharedRetryBudgetEvents, SharedRetryBudgetOptions } from './shared-retry-budget.js';
 export { RedisRetryBudget } from './retry-budget.js';
 export type { RedisRetryBudgetEvents, RedisRetryBudgetOptions, RetryBudgetState } from './retry-budget.js';
 export { describeRedisTarget, passwordOf, redactCredentials, redactError, redactRedisUrl } from './url.js';

@@ -3,7 +3,8 @@ export default `
 -- retry-budget: a retry budget shared by every process. Calls deposit credit, retries withdraw it,
 -- within a sliding window of time buckets, so retries stay a bounded fraction of traffic fleet-wide.
 -- KEYS[1]  hash: bucket start (wall ms, string) -> "calls:retries" for the window
--- ARGV[1]  operation: "call" (record a first attempt), "retry" (ask for a retry), "peek"
+-- ARGV[1]  operation: "call" (record a first attempt), "retry" (ask for a retry), "peek",
+--          "add" (add ARGV[7] requests and ARGV[8] granted retries counted elsewhere)
 -- ARGV[2]  now in wall ms, or "" to use the server's TIME
 -- ARGV[3]  window ms
 -- ARGV[4]  bucket ms (window / bucket count)
@@ -51,6 +52,11 @@ local allowed = 1
 if ARGV[1] == 'call' then
   add(1, 0)
   calls = calls + 1
+elseif ARGV[1] == 'add' then
+  local dc, dr = tonumber(ARGV[7]), tonumber(ARGV[8])
+  if dc > 0 or dr > 0 then add(dc, dr) end
+  calls = calls + dc
+  retries = retries + dr
 elseif ARGV[1] == 'retry' then
   if retries < minRetries or retries < calls * ratio then
     add(0, 1)
