@@ -221,7 +221,12 @@ export class Crawler {
       done++;
       this.checkpoints.record({ ...checkpoint, done, updatedAt: this.clock.wallTime() }).catch(() => undefined);
     };
-    const offProgress = [this.worker.events.on('completed', progress), this.worker.events.on('deadLettered', progress)];
+    const offProgress = [
+      this.worker.events.on('completed', progress),
+      this.worker.events.on('deadLettered', progress),
+      // A rate limit pauses the whole queue: a good moment to make the progress durable.
+      this.worker.events.on('paused', () => void this.checkpoints.flush().catch(() => undefined)),
+    ];
 
     const stopRequested = new Promise<'stop'>((resolve) => {
       if (signal?.aborted) resolve('stop');
