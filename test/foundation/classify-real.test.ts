@@ -201,6 +201,33 @@ describe('fetch against real local servers', () => {
   });
 });
 
+describe('node:fs', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-classify-fs-'));
+    fs.writeFileSync(path.join(dir, 'file.txt'), 'x');
+  });
+  afterAll(() => {
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.each([
+    ['ENOENT: reading a missing file', () => fs.readFileSync(path.join(dir, 'missing.txt')), 'ENOENT'],
+    ['EISDIR: reading a directory', () => fs.readFileSync(dir), 'EISDIR'],
+    ['ENOTDIR: a file used as a directory', () => fs.readFileSync(path.join(dir, 'file.txt', 'inner')), 'ENOTDIR'],
+    ['EEXIST: creating a directory that exists', () => fs.mkdirSync(dir), 'EEXIST'],
+  ] as const)('%s → permanent', (_label, fail, code) => {
+    const fault = classify(thrownSync(fail));
+    expect(fault).toMatchObject({ category: 'permanent', code, retryable: false });
+  });
+
+  it('the promise API too, with advice for ENOENT', async () => {
+    const fault = classify(await thrown(fs.promises.readFile(path.join(dir, 'missing.txt'))));
+    expect(fault).toMatchObject({ category: 'permanent', code: 'ENOENT' });
+    expect(fault.suggestions[0]).toMatch(/does not exist/);
+  });
+});
+
 describe('better-sqlite3', () => {
   let dir: string;
   const open: Database.Database[] = [];
