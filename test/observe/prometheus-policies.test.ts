@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { constantBackoff, MemoryStore, Queue, retry, Worker } from '../../src/index.js';
+import { constantBackoff, HealthMonitor, MemoryStore, Queue, retry, Worker } from '../../src/index.js';
 import { LifelineMetrics } from '../../src/observe/prometheus/index.js';
 import { bulkhead } from '../../src/policies/bulkhead.js';
 import { circuitBreaker } from '../../src/policies/circuit-breaker.js';
@@ -90,5 +90,22 @@ describe('LifelineMetrics on the real policies and worker', () => {
     expect(series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'dead' })).toBe(1);
     expect(series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'waiting' })).toBe(0);
     await store.close();
+  });
+
+  it('a health monitor: checks, failures by category, failing mode', async () => {
+    const clock = new VirtualClock();
+    metrics = new LifelineMetrics({ clock });
+    const monitor = new HealthMonitor({ name: 'status', failureThreshold: 2, stabilityThreshold: 1, clock, flapping: false });
+    metrics.observeHealth(monitor, 'status');
+    monitor.recordFailure(Object.assign(new Error('HTTP 503'), { status: 503 }));
+    monitor.recordFailure(Object.assign(new Error('HTTP 503'), { status: 503 }));
+    let text = await metrics.metrics();
+    expect(series(text, 'lifeline_health_failing', { monitor: 'status' })).toBe(1);
+    expect(series(text, 'lifeline_health_checks_total', { monitor: 'status', outcome: 'failure' })).toBe(2);
+    expect(series(text, 'lifeline_failures_total', { source: 'status', category: 'unavailable' })).toBe(2);
+    monitor.recordSuccess();
+    text = await metrics.metrics();
+    expect(series(text, 'lifeline_health_failing', { monitor: 'status' })).toBe(0);
+    expect(series(text, 'lifeline_health_checks_total', { monitor: 'status', outcome: 'success' })).toBe(1);
   });
 });

@@ -68,6 +68,9 @@ export class LifelineMetrics {
   private readonly oldestWaiting: Gauge<'queue'>;
   private readonly queuePaused: Gauge<'queue'>;
   private readonly queueRefreshErrors: Counter<'queue'>;
+  private readonly healthChecks: Counter<'monitor' | 'outcome'>;
+  private readonly healthFailing: Gauge<'monitor'>;
+  private readonly healthUnstable: Gauge<'monitor'>;
 
   constructor(options: LifelineMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
@@ -114,6 +117,9 @@ export class LifelineMetrics {
     this.queueJobs = new Gauge({ name: `${p}queue_jobs`, help: 'Jobs in a queue by state (cached; refreshed on a timer)', labelNames: ['queue', 'state'], registers });
     this.oldestWaiting = new Gauge({ name: `${p}queue_oldest_waiting_seconds`, help: 'Age of the oldest runnable job (cached)', labelNames: ['queue'], registers });
     this.queuePaused = new Gauge({ name: `${p}queue_paused`, help: '1 while the queue is paused (cached)', labelNames: ['queue'], registers });
+    this.healthChecks = new Counter({ name: `${p}health_checks_total`, help: 'Health checks of a monitored dependency, by outcome', labelNames: ['monitor', 'outcome'], registers });
+    this.healthFailing = new Gauge({ name: `${p}health_failing`, help: '1 while a health monitor is in failing mode', labelNames: ['monitor'], registers });
+    this.healthUnstable = new Gauge({ name: `${p}health_unstable`, help: '1 while a health monitor sees flapping', labelNames: ['monitor'], registers });
     this.queueRefreshErrors = new Counter({ name: `${p}queue_refresh_errors_total`, help: 'Failed refreshes of the cached queue sizes', labelNames: ['queue'], registers });
   }
 
@@ -179,6 +185,22 @@ export class LifelineMetrics {
       }),
       hub.on('paused', () => this.pauses.inc({ queue })),
       hub.on('leaseLost', () => this.leaseLosses.inc({ queue })),
+    );
+    return this;
+  }
+
+  /** Follows a health monitor: checks by outcome, failures by category, failing mode and flapping. */
+  observeHealth(monitor: Observable & { readonly mode?: string; readonly unstable?: boolean }, name: string): this {
+    const hub = monitor.events as unknown as Hub;
+    this.healthFailing.set({ monitor: name }, monitor.mode === 'failing' ? 1 : 0);
+    this.healthUnstable.set({ monitor: name }, monitor.unstable === true ? 1 : 0);
+    this.detachers.push(
+      hub.on('result', (e) => {
+        this.healthChecks.inc({ monitor: name, outcome: e.ok === true ? 'success' : 'failure' });
+        if (e.ok !== true) this.failures.inc({ source: name, category: categoryOf(e) });
+      }),
+      hub.on('modeChange', (e) => this.healthFailing.set({ monitor: name }, e.to === 'failing' ? 1 : 0)),
+      hub.on('flapping', (e) => this.healthUnstable.set({ monitor: name }, e.unstable === true ? 1 : 0)),
     );
     return this;
   }
