@@ -18,7 +18,7 @@ export function parseCount(text: string): number {
 }
 
 export function parsePositiveCount(text: string): number {
-  const n = parseCount(text);
+  const n = /^\d+$/.test(text.trim()) ? Number(text.trim()) : 0;
   if (n < 1) throw new InvalidArgumentError(`expected a whole number >= 1, got ${JSON.stringify(text)}`);
   return n;
 }
