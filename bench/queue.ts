@@ -154,12 +154,16 @@ const systems = [
 const samples = new Map<string, number[]>();
 const add = (name: string, value: number) => samples.set(name, [...(samples.get(name) ?? []), value]);
 try {
-  for (const s of systems) await s.run(false); // warm-up, not measured
+  for (const s of systems) {
+    console.log(`warm-up: ${s.label}`);
+    await s.run(false); // not measured: JIT and caches settle
+  }
   // Samples interleave the systems, so a change of load on the machine hits them all alike.
   for (let i = 0; i < SAMPLES; i++) {
     for (const failing of [false, true]) {
       for (const s of systems) {
         const [enqueue, processing] = await s.run(failing);
+        console.log(`${s.label}${failing ? ', 10% fail once' : ''}: enqueue ${Math.round(enqueue)} jobs/s, processing ${Math.round(processing)} jobs/s`);
         if (!failing) add(`${s.label}: enqueue`, enqueue);
         add(`${s.label}: processing${failing ? ', 10% fail once' : ''}`, processing);
       }
