@@ -54,6 +54,8 @@ function ck() {
 
 const CASES: Record<string, Case> = {
   'bare await fn()': { make: () => fn },
+  // The least any promise-wrapping policy can cost: one async frame around the call.
+  'floor: async wrapper (try { return await fn() })': { make: () => () => wrapped(fn) },
   'lifeline retry': {
     peer: 'cockatiel retry',
     make: () => {
@@ -137,6 +139,14 @@ const CASES: Record<string, Case> = {
   },
   'p-retry': { make: () => () => pRetry(fn, { retries: 3 }) },
 };
+
+async function wrapped(call: () => Promise<number>): Promise<number> {
+  try {
+    return await call();
+  } catch (error) {
+    throw error;
+  }
+}
 
 function execOf(policy: { execute(fn: () => Promise<number>): Promise<number> }): Run {
   return () => policy.execute(fn);
@@ -244,9 +254,9 @@ async function parent(): Promise<void> {
   const only = argValue('only');
   const seq: BenchResult[] = [];
   const par: BenchResult[] = [];
-  const medians = new Map<string, { seq: number; par: number }>();
+  const medians = new Map<string, { seq: number; par: number; seqBest: number }>();
   for (const name of Object.keys(CASES)) {
-    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()') continue;
+    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()' && !name.startsWith('floor')) continue;
     if (!available(name)) {
       console.error(`skipping ${name}: not in this tree`);
       continue;
@@ -260,7 +270,7 @@ async function parent(): Promise<void> {
     }
     seq.push(fromSamples(`seq: ${name}`, seqRuns, 'ns/op'));
     par.push(fromSamples(`par${IN_FLIGHT}: ${name}`, parRuns, 'ns/op'));
-    medians.set(name, { seq: median(seqRuns), par: median(parRuns) });
+    medians.set(name, { seq: median(seqRuns), par: median(parRuns), seqBest: Math.min(...seqRuns) });
     console.error(`done ${name}`);
   }
   const heap: BenchResult[] = [];
@@ -282,10 +292,10 @@ async function parent(): Promise<void> {
   if (!wantsJson()) console.log(`\n${new Date().toISOString()} · Node ${process.version} · ${process.platform}/${process.arch}`);
 }
 
-function printComparison(medians: Map<string, { seq: number; par: number }>): void {
+function printComparison(medians: Map<string, { seq: number; par: number; seqBest: number }>): void {
   const bare = medians.get('bare await fn()');
   if (bare === undefined) return;
-  const rows: string[] = ['case | seq ns | over bare | ×peer | par ns | over bare | ×peer'];
+  const rows: string[] = ['case | seq ns | over bare | ×peer | par ns | over bare | ×peer | seq best run | best over bare'];
   for (const [name, m] of medians) {
     const peer = CASES[name]?.peer === undefined ? undefined : medians.get(CASES[name]!.peer!);
     const ratio = (a: number, b: number | undefined) => (b === undefined ? '' : (a / b).toFixed(2));
@@ -298,6 +308,8 @@ function printComparison(medians: Map<string, { seq: number; par: number }>): vo
         m.par.toFixed(0),
         (m.par - bare.par).toFixed(0),
         ratio(m.par - bare.par, peer === undefined ? undefined : peer.par - bare.par),
+        m.seqBest.toFixed(0),
+        (m.seqBest - bare.seqBest).toFixed(0),
       ].join(' | '),
     );
   }
