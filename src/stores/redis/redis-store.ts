@@ -126,7 +126,8 @@ export class RedisStore implements DurableStore {
         request.limit,
         request.leaseMs,
         request.maxStrikes,
-        JSON.stringify(crashLoopFault(request.maxStrikes)),
+        // The script puts the job's own number of strikes in place of the marker.
+        JSON.stringify(crashLoopFault(-123456789)),
       ])) as (string | null)[];
       const jobs: ClaimedJob[] = [];
       for (let offset = 0; offset < reply.length; offset += CLAIM_FIELDS) jobs.push(toClaimedJob(request.queue, reply, offset));
