@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { registerCheckpoints } from './commands/checkpoints.js';
+import { registerConfig } from './commands/config.js';
 import { registerDead } from './commands/dead.js';
 import { registerDemo } from './commands/demo.js';
 import { registerStats } from './commands/stats.js';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerStats(program);
   registerDead(program);
   registerCheckpoints(program);
+  registerConfig(program);
   program.addHelpText(
     'after',
     [
