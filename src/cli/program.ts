@@ -36,6 +36,7 @@ export function createProgram(): Command {
       '  lifeline stats --store sqlite:./lifeline-demo.db',
       '  lifeline dead list --category validation --json',
       '  lifeline dead requeue --queue crawl --dry-run',
+      '  lifeline config                                check the LIFELINE_* environment variables',
     ].join('\n'),
   );
   return program;
