@@ -140,10 +140,13 @@ const CASES: Record<string, Case> = {
   'p-retry': { make: () => () => pRetry(fn, { retries: 3 }) },
 };
 
+/** Failures seen by the floor case's wrapper (exported so the counter is not dead code). */
+export let wrappedFailures = 0;
 async function wrapped(call: () => Promise<number>): Promise<number> {
   try {
     return await call();
   } catch (error) {
+    wrappedFailures++; // what a policy's failure path starts with
     throw error;
   }
 }
