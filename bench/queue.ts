@@ -148,6 +148,15 @@ async function plainjobRun(failing: boolean): Promise<[number, number]> {
 
 const silent = { error() {}, warn() {}, info() {}, debug() {} };
 
+/** A run that hangs names itself instead of stalling the whole bench. */
+function withinLimit<T>(run: Promise<T>, label: string, ms = 300_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`bench/queue: ${label} did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([run, limit]).finally(() => clearTimeout(timer));
+}
+
 const systems = [
   { label: 'lifeline sqlite', run: lifelineRun },
   { label: 'bullmq (redis)', run: bullRun },
@@ -166,7 +175,7 @@ try {
   for (let i = 0; i < SAMPLES; i++) {
     for (const failing of [false, true]) {
       for (const s of systems) {
-        const [enqueue, processing] = await s.run(failing);
+        const [enqueue, processing] = await withinLimit(s.run(failing), `${s.label}${failing ? ', 10% fail once' : ''}`);
         console.log(`${s.label}${failing ? ', 10% fail once' : ''}: enqueue ${Math.round(enqueue)} jobs/s, processing ${Math.round(processing)} jobs/s`);
         if (!failing) add(`${s.label}: enqueue`, enqueue);
         add(`${s.label}: processing${failing ? ', 10% fail once' : ''}`, processing);
