@@ -291,6 +291,8 @@ export class Worker<P = unknown> {
       run.abort(decision.fault.cause ?? new Error(decision.reason));
     }
     this.events.emit('aborted', { decision });
+    // Nobody should wait for a drain that this worker will no longer do.
+    this.resolveDrained();
     this.options.onAbort?.(decision);
   }
 
