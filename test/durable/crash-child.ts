@@ -20,16 +20,19 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 
 if (mode === 'queue') {
   const store = new SqliteStore(db!);
-  const queue = new Queue<{ n: number }>(store, 'crash');
+  const queue = new Queue<{ n?: number; poison?: boolean }>(store, 'crash');
   const worker = new Worker(
     queue,
-    async (_payload, ctx) => {
+    async (payload, ctx) => {
+      // A poison job: it kills its worker every time it runs.
+      if ((payload as { poison?: boolean }).poison) process.kill(process.pid, 'SIGKILL');
       appendFileSync(log!, `S ${ctx.job.id} ${ctx.job.token} ${process.pid} ${Date.now()}\n`);
       say('S');
       await systemClock.sleep(b === undefined ? 2 + Math.random() * 12 : Number(b));
       appendFileSync(log!, `E ${ctx.job.id} ${ctx.job.token} ${process.pid} ${Date.now()}\n`);
     },
-    { concurrency: Number(a) },
+    // LEASE_MS shortens the lease for tests that wait for many expiries; the default otherwise.
+    { concurrency: Number(a), ...(process.env.LEASE_MS ? { leaseMs: Number(process.env.LEASE_MS) } : {}) },
   );
   worker.events.on('completed', (e) => say(`C ${e.jobId}`));
   // Lets the parent notice the end even when a completion line died with its process.

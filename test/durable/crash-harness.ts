@@ -34,8 +34,8 @@ export interface CrashReport {
 }
 
 /** Spawns a child running one of crash-child.ts's modes; calls `onLine` for each stdout line. */
-export function spawnChild(args: string[], onLine: (line: string) => void): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnChild(args: string[], onLine: (line: string) => void, env: NodeJS.ProcessEnv = {}): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let buffer = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {

@@ -120,4 +120,41 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
     expect(resumedFrom).toBeLessThanOrEqual(byFirst);
     expect(byFirst - resumedFrom).toBeLessThanOrEqual(everyItems);
   }, 60_000);
+
+  it('dead-letters a poison job that kills its worker every time (crash-loop limit), and goes on with the rest', async () => {
+    const db = tmp.path('poison.db');
+    const log = tmp.path('poison.log');
+    writeFileSync(log, '');
+    const store = new SqliteStore(db);
+    const queue = new Queue<{ n?: number; poison?: boolean }>(store, 'crash');
+    const { id: poison } = await queue.enqueue({ poison: true });
+    const { id: healthy } = await queue.enqueue({ n: 1 });
+    let deaths = 0;
+    let finished = false;
+    let last: ChildProcess | undefined;
+    let finish!: () => void;
+    const healthyDone = new Promise<void>((resolve) => {
+      finish = resolve;
+    });
+    const start = (): void => {
+      const child = spawnChild(['queue', db, log, '1'], (line) => line === `C ${healthy}` && finish(), { LEASE_MS: '300' });
+      children.add(child);
+      last = child;
+      child.once('exit', (_code, signal) => {
+        if (signal === 'SIGKILL' && !finished && deaths++ < 6) start();
+      });
+    };
+    start();
+    await healthyDone;
+    finished = true;
+    last!.kill('SIGTERM');
+    await exited(last!);
+    const letter = (await queue.deadLetters())[0];
+    expect(letter).toMatchObject({ id: poison, fault: { category: 'resource' } });
+    expect(letter!.fault.message).toMatch(/crash-loop/);
+    expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost', 'lease_lost']);
+    expect(deaths).toBe(3);
+    expect((await store.getJob(healthy))!.state).toBe('completed');
+    await store.close();
+  }, 90_000);
 });
