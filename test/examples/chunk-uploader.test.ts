@@ -1,0 +1,202 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type LocalS3, startLocalS3 } from '../../examples/chunk-uploader/local-s3.js';
+import { localS3Client } from '../../examples/chunk-uploader/s3-client.js';
+import type { UploadCheckpoint } from '../../examples/chunk-uploader/uploader.js';
+import { Checkpointer } from '../../src/durable/checkpointer.js';
+import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
+import { TSX } from '../cli/run-cli.js';
+
+/**
+ * End to end with real child processes: the example uploads a file in 12 parts of 64 KiB (the
+ * last one shorter; s3rver does not enforce S3's 5 MiB minimum) through the AWS SDK v3 client to
+ * s3rver, is killed (SIGKILL) or stopped (SIGTERM) once it prints that some parts are done, and
+ * a second run resumes from the SQLite checkpoint and completes.
+ */
+const MAIN = fileURLToPath(new URL('../../examples/chunk-uploader/main.ts', import.meta.url));
+const PART = 64 * 1024;
+const PARTS = 12;
+const KEY = 'backup.bin';
+
+let dir: string | undefined;
+let s3: LocalS3 | undefined;
+const children = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+  await s3?.close();
+  s3 = undefined;
+  if (dir) rmSync(dir, { recursive: true, force: true });
+  dir = undefined;
+});
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the example; once stdout shows `trigger`, sends `send` to it (once). */
+function runExample(args: string[], trigger?: { text: string; send: NodeJS.Signals }): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(child);
+    let stdout = '';
+    let stderr = '';
+    let sent = false;
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+      if (trigger !== undefined && !sent && stdout.includes(trigger.text)) {
+        sent = true;
+        child.kill(trigger.send);
+      }
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      children.delete(child);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+/** A file of 11 full parts and a shorter 12th. */
+function sourceFile(): { path: string; bytes: Buffer } {
+  const bytes = randomBytes(PART * (PARTS - 1) + 12_345);
+  const path = join(dir!, 'source.bin');
+  writeFileSync(path, bytes);
+  return { path, bytes };
+}
+
+/** Part numbers the run printed as uploaded (each line is printed after its checkpoint was saved). */
+function uploadedParts(stdout: string): number[] {
+  return [...stdout.matchAll(/^part (\d+)\/12 uploaded/gm)].map((m) => Number(m[1]));
+}
+
+async function readCheckpoint(db: string): Promise<UploadCheckpoint> {
+  const store = new SqliteStore(db);
+  try {
+    const state = await new Checkpointer<UploadCheckpoint>(store, `upload:archive/${KEY}`).load();
+    if (state === undefined) throw new Error('no checkpoint saved');
+    return state;
+  } finally {
+    await store.close();
+  }
+}
+
+async function storedObject(endpoint: string): Promise<Buffer> {
+  const client = localS3Client(endpoint);
+  try {
+    const object = await client.send(new GetObjectCommand({ Bucket: 'archive', Key: KEY }));
+    return Buffer.from((await object.Body?.transformToByteArray()) ?? []);
+  } finally {
+    client.destroy();
+  }
+}
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoint)', () => {
+  it('SIGKILL after some parts; the rerun resumes the same upload, sends only the missing parts, and the object equals the file', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    const source = sourceFile();
+    const db = join(dir, 'uploader.db');
+    // s3rver runs here, so the test sees every UploadPart request that reaches it.
+    s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['archive'] });
+    let partRequests: number[] = [];
+    s3.httpServer.on('request', (req) => {
+      const match = /[?&]partNumber=(\d+)/.exec(req.url ?? '');
+      if (req.method === 'PUT' && match) partRequests.push(Number(match[1]));
+    });
+    const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--endpoint', s3.endpoint, '--part-size', String(PART), '--part-delay-ms', '200'];
+
+    const crashed = await runExample(args, { text: 'part 4/12 uploaded', send: 'SIGKILL' });
+    expect(crashed.signal, crashed.stdout + crashed.stderr).toBe('SIGKILL');
+    const uploadId = /started upload (\S+):/.exec(crashed.stdout)?.[1];
+    expect(uploadId).toBeDefined();
+    const saved = await readCheckpoint(db);
+    const savedParts = saved.parts.map((p) => p.n);
+    expect(saved.uploadId).toBe(uploadId);
+    // Every part printed as uploaded was in the checkpoint; the kill came before the end.
+    expect(savedParts).toEqual(expect.arrayContaining(uploadedParts(crashed.stdout)));
+    expect(savedParts).toEqual(range(1, savedParts.length));
+    expect(savedParts.length).toBeGreaterThanOrEqual(4);
+    expect(savedParts.length).toBeLessThan(PARTS);
+
+    partRequests = [];
+    const resumed = await runExample(args);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`resuming upload ${uploadId}: ${savedParts.length} of 12 parts already uploaded`);
+    // Only the parts the checkpoint did not hold were sent, once each (no faults were injected).
+    const missing = range(savedParts.length + 1, PARTS);
+    expect(partRequests).toEqual(missing);
+    expect(uploadedParts(resumed.stdout)).toEqual(missing);
+    expect(resumed.stdout).toContain('verified: the stored object equals the file');
+
+    const stored = await storedObject(s3.endpoint);
+    expect(stored.length).toBe(source.bytes.length);
+    expect(stored.equals(source.bytes)).toBe(true);
+    expect((await readCheckpoint(db)).completedEtag).toMatch(/^"[0-9a-f]+-12"$|^"[0-9a-f]+"$/);
+  }, 120_000);
+
+  it('SIGTERM midway: the running part finishes, the checkpoint is saved, exit 143; the rerun completes', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    const source = sourceFile();
+    const db = join(dir, 'uploader.db');
+    // The example starts s3rver itself, its data under --work; the rerun starts it again on the same data.
+    const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '150'];
+
+    const stopped = await runExample(args, { text: 'part 3/12 uploaded', send: 'SIGTERM' });
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143);
+    const firstRun = uploadedParts(stopped.stdout);
+    // The part running when the signal came was finished, not dropped: more than 3 parts are done.
+    expect(firstRun.length).toBeGreaterThanOrEqual(4);
+    expect(firstRun.length).toBeLessThan(PARTS);
+    expect(stopped.stdout).toContain(`stopped: ${firstRun.length} of 12 parts uploaded, checkpoint saved; run again to resume`);
+    expect(stopped.stdout).not.toContain('interrupted');
+    const saved = await readCheckpoint(db);
+    expect(saved.parts.map((p) => p.n)).toEqual(firstRun);
+    expect(saved.interrupted).toEqual([]);
+
+    const resumed = await runExample(args);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(resumed.stdout).toContain(`resuming upload ${saved.uploadId}: ${firstRun.length} of 12 parts already uploaded`);
+    expect(uploadedParts(resumed.stdout)).toEqual(range(firstRun.length + 1, PARTS));
+    expect(resumed.stdout).toContain('verified: the stored object equals the file');
+
+    // Read it back independently: s3rver again on the example's data directory.
+    s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['archive'] });
+    expect((await storedObject(s3.endpoint)).equals(source.bytes)).toBe(true);
+  }, 120_000);
+
+  it('SIGTERM with no grace: the running part is marked interrupted, then sent again on resume', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    const source = sourceFile();
+    const db = join(dir, 'uploader.db');
+    const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '150', '--grace-ms', '0'];
+
+    const stopped = await runExample(args, { text: 'part 2/12 uploaded', send: 'SIGTERM' });
+    expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143);
+    const firstRun = uploadedParts(stopped.stdout);
+    const cut = Number(/part (\d+)\/12 interrupted by shutdown/.exec(stopped.stdout)?.[1]);
+    expect(cut).toBe(firstRun.length + 1);
+    const saved = await readCheckpoint(db);
+    expect(saved.parts.map((p) => p.n)).toEqual(firstRun);
+    expect(saved.interrupted).toEqual([cut]);
+
+    const resumed = await runExample(args);
+    expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
+    expect(uploadedParts(resumed.stdout)).toEqual(range(cut, PARTS));
+    s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['archive'] });
+    expect((await storedObject(s3.endpoint)).equals(source.bytes)).toBe(true);
+  }, 120_000);
+});
