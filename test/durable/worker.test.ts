@@ -271,6 +271,27 @@ describe('Worker', () => {
     expect(await store.claim({ queue: 'jobs', workerId: 'x', limit: 5, leaseMs: 1_000, now: clock.wallTime(), maxStrikes: 3 })).toHaveLength(1);
   });
 
+  it('lets a handler save its checkpoint when stop() aborts it, and releases the job with it', async () => {
+    const { queue, make } = setup();
+    await queue.enqueue({ n: 1 });
+    const worker = make(async (_p, ctx) => {
+      let done = 0;
+      while (!ctx.signal.aborted) {
+        done++;
+        await clock.sleep(100);
+      }
+      await ctx.saveCheckpoint({ done });
+      throw ctx.signal.reason;
+    }).start();
+    await until(() => worker.running === 1);
+    await clock.advance(1_000);
+    const summary = await stopNow(worker as Worker<unknown>);
+    expect(summary).toMatchObject({ processed: 0, released: 1 });
+    const job = await store.getJob('1');
+    expect(job).toMatchObject({ state: 'waiting', attempts: 0 });
+    expect(JSON.parse(job!.checkpoint!).done).toBeGreaterThanOrEqual(10);
+  });
+
   it('stop() resolves even when the store fails and hangs', async () => {
     const hanging = new MemoryStore();
     const broken = Object.assign(Object.create(hanging) as MemoryStore, {
