@@ -23,11 +23,12 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { classify } from '../../src/faults/classify.js';
 import { lifecycle } from '../../src/lifecycle/index.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { startLocalS3 } from './local-s3.js';
 import { localS3Client } from './s3-client.js';
-import { uploadFile } from './uploader.js';
+import { type UploadResult, uploadFile } from './uploader.js';
 
 const { values } = parseArgs({
   options: {
@@ -78,10 +79,20 @@ const s3 = localS3Client(endpoint);
 lc.onCleanup('s3 client', () => s3.destroy());
 
 console.log(`uploading ${file} to ${endpoint}/${bucket}/${key}`);
-const result = await lc.track(
-  (signal) => uploadFile({ s3, bucket, key, file, partSize, store, stopping: lc.stopping, signal, partDelayMs, chaosRate, log: (line) => console.log(line) }),
-  'upload',
-);
+let result: UploadResult;
+try {
+  result = await lc.track(
+    (signal) => uploadFile({ s3, bucket, key, file, partSize, store, stopping: lc.stopping, signal, partDelayMs, chaosRate, log: (line) => console.log(line) }),
+    'upload',
+  );
+} catch (error) {
+  // Starting or completing the upload failed for good (no server, bad credentials, no such bucket).
+  const fault = classify(error);
+  console.error(`upload failed (${fault.category}): ${fault.message}`);
+  for (const suggestion of fault.suggestions) console.error(`  → ${suggestion}`);
+  await lc.shutdown('upload failed', 1);
+  throw error;
+}
 
 if (result.status === 'completed' || result.status === 'already_completed') {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));

@@ -42,6 +42,8 @@ export interface UploadOptions {
   readonly retryInitialMs?: number;
   /** Inject transient faults into this share of part uploads (a demo of the retries; default 0). */
   readonly chaosRate?: number;
+  /** Seed of the injected faults, to replay a run (default: from the time). */
+  readonly chaosSeed?: number;
   /** Wait this long before sending each part: a slow link, so a person (or a test) can interrupt midway. */
   readonly partDelayMs?: number;
   readonly clock?: Clock;
@@ -102,6 +104,12 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   // One save per part: a part is worth a write, and a crash then loses nothing acknowledged.
   const checkpoints = new Checkpointer<UploadCheckpoint>(options.store, options.checkpointKey ?? `upload:${bucket}/${key}`, { everyItems: 1, clock });
 
+  const retry = new RetryPolicy({
+    clock,
+    plan: recoveryPlan({ backoff: exponentialBackoff({ initialMs: options.retryInitialMs ?? 200, maxDelayMs: 10_000 }) }),
+  });
+  retry.events.on('retry', (e) => log(`  ${e.reason}`));
+
   let state = await checkpoints.load();
   if (state !== undefined && (state.bucket !== bucket || state.key !== key || state.fileSize !== fileSize || state.partSize !== options.partSize)) {
     log('the checkpoint is for another file or part size: starting a new upload');
@@ -112,7 +120,10 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
     return { status: 'already_completed', uploadId: state.uploadId, totalParts, resumedParts: state.parts.length, sentParts: [], failed: [], interrupted: [], etag: state.completedEtag };
   }
   if (state === undefined) {
-    const created = await s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }));
+    const created = await retry.execute(
+      ({ signal }) => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+      options.signal === undefined ? undefined : { signal: options.signal },
+    );
     if (created.UploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId');
     state = { bucket, key, fileSize, partSize: options.partSize, uploadId: created.UploadId, parts: [], failed: [], interrupted: [] };
     await checkpoints.record(state);
@@ -129,12 +140,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const save = () =>
     checkpoints.record({ ...state!, parts: [...done.values()].sort((a, b) => a.n - b.n), failed: [...failed.values()], interrupted: [...interrupted] });
 
-  const retry = new RetryPolicy({
-    clock,
-    plan: recoveryPlan({ backoff: exponentialBackoff({ initialMs: options.retryInitialMs ?? 200, maxDelayMs: 10_000 }) }),
-  });
-  retry.events.on('retry', (e) => log(`  ${e.reason}`));
-  const guarded = options.chaosRate ? pipeline(retry, new ChaosPolicy({ errorRate: options.chaosRate, seed: Date.now() % 1_000_000, clock })) : retry;
+  const guarded = options.chaosRate ? pipeline(retry, new ChaosPolicy({ errorRate: options.chaosRate, seed: options.chaosSeed ?? Date.now() % 1_000_000, clock })) : retry;
 
   const handle = await open(options.file, 'r');
   let stoppedEarly = false;
@@ -176,9 +182,11 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
           break;
         }
         const fault = error instanceof RetriesExhaustedError ? error.lastFault : classify(error);
-        failed.set(n, { n, category: fault.category, message: error instanceof Error ? error.message : fault.message, attempts });
+        // The retry counts attempts stopped before the request too (an injected fault, a spent budget).
+        const tried = error instanceof RetriesExhaustedError ? error.attempts : Math.max(1, attempts);
+        failed.set(n, { n, category: fault.category, message: error instanceof Error ? error.message : fault.message, attempts: tried });
         await save();
-        log(`part ${n}/${totalParts} FAILED (${fault.category}) after ${attempts} attempt(s): ${fault.message}`);
+        log(`part ${n}/${totalParts} FAILED (${fault.category}) after ${tried} attempt(s): ${fault.message}`);
         // Credentials or a full disk will not get better for the next part: stop here.
         if (fault.category === 'auth' || fault.category === 'resource') break;
       }

@@ -8,7 +8,7 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../examples/chunk-uploader/local-s3.js';
 import { localS3Client } from '../../examples/chunk-uploader/s3-client.js';
-import type { UploadCheckpoint } from '../../examples/chunk-uploader/uploader.js';
+import { type UploadCheckpoint, uploadFile } from '../../examples/chunk-uploader/uploader.js';
 import { Checkpointer } from '../../src/durable/checkpointer.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TSX } from '../cli/run-cli.js';
@@ -199,4 +199,45 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['archive'] });
     expect((await storedObject(s3.endpoint)).equals(source.bytes)).toBe(true);
   }, 120_000);
+
+  it('in process: transient faults are retried; parts that keep failing are recorded in the checkpoint and sent on the next run', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    const bytes = randomBytes(3 * 1000 + 7);
+    const file = join(dir, 'small.bin');
+    writeFileSync(file, bytes);
+    s3 = await startLocalS3({ directory: join(dir, 's3'), buckets: ['archive'] });
+    const client = localS3Client(s3.endpoint);
+    const store = new SqliteStore(join(dir, 'uploader.db'));
+    try {
+      const common = { s3: client, bucket: 'archive', key: KEY, file, partSize: 1000, store, retryInitialMs: 1 };
+      // Every attempt fails (an injected connection reset): each part is tried 5 times, then recorded.
+      const logs: string[] = [];
+      const failedRun = await uploadFile({ ...common, chaosRate: 1, chaosSeed: 1, log: (l) => logs.push(l) });
+      expect(failedRun.status).toBe('failed');
+      expect(failedRun.sentParts).toEqual([]);
+      expect(failedRun.failed.map((f) => [f.n, f.category, f.attempts])).toEqual([
+        [1, 'network', 5],
+        [2, 'network', 5],
+        [3, 'network', 5],
+        [4, 'network', 5],
+      ]);
+      expect(logs.filter((l) => l.includes('network (ECONNRESET): retry'))).toHaveLength(4 * 4);
+      const saved = await new Checkpointer<UploadCheckpoint>(store, `upload:archive/${KEY}`).load();
+      expect(saved?.failed.map((f) => f.n)).toEqual([1, 2, 3, 4]);
+      expect(saved?.parts).toEqual([]);
+
+      // Half the attempts fail: retries carry every part through; the same upload is resumed.
+      const retryLogs: string[] = [];
+      const retried = await uploadFile({ ...common, chaosRate: 0.5, chaosSeed: 42, log: (l) => retryLogs.push(l) });
+      expect(retryLogs.filter((l) => l.includes('network (ECONNRESET): retry')).length).toBeGreaterThan(0);
+      expect(retryLogs).toContain(`resuming upload ${failedRun.uploadId}: 0 of 4 parts already uploaded`);
+      expect(retried).toMatchObject({ status: 'completed', uploadId: failedRun.uploadId, sentParts: [1, 2, 3, 4], failed: [] });
+      expect((await storedObject(s3.endpoint)).equals(bytes)).toBe(true);
+      // A third run finds it done and sends nothing.
+      expect(await uploadFile(common)).toMatchObject({ status: 'already_completed', sentParts: [] });
+    } finally {
+      client.destroy();
+      await store.close();
+    }
+  }, 60_000);
 });
