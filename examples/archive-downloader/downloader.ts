@@ -1,5 +1,5 @@
 import { classify } from '../../src/faults/classify.js';
-import { RetriesExhaustedError } from '../../src/faults/errors.js';
+import { ConfigError, RetriesExhaustedError } from '../../src/faults/errors.js';
 import type { FaultCategory } from '../../src/faults/fault.js';
 import { AdaptiveThrottle } from '../../src/policies/adaptive.js';
 import { CircuitBreaker } from '../../src/policies/circuit-breaker.js';
@@ -123,8 +123,8 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
   const fetchImpl = options.fetch ?? fetch;
   const log = options.log ?? (() => {});
   const quota = options.quotaDelayMultiplier ?? 3;
-  for (const item of options.items) {
-    if (options.upstreams[item.upstream] === undefined) throw new TypeError(`item ${item.id}: unknown upstream "${item.upstream}"`);
+  for (const [i, item] of options.items.entries()) {
+    if (options.upstreams[item.upstream] === undefined) throw new ConfigError(`items[${i}].upstream`, item.upstream, `one of ${Object.keys(options.upstreams).join(', ')}`);
   }
   const timeout = new TimeoutPolicy({ timeoutMs: options.requestTimeoutMs ?? 30_000, clock });
   const guards = new Map<string, UpstreamGuard>();

@@ -1,5 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import * as check from '../../src/config/validate.js';
 import { Checkpointer } from '../../src/durable/checkpointer.js';
 import type { DurableStore } from '../../src/durable/store.js';
 import { classify } from '../../src/faults/classify.js';
@@ -98,7 +99,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const { s3, bucket, key } = options;
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => {});
-  if (!Number.isSafeInteger(options.partSize) || options.partSize < 1) throw new TypeError(`partSize must be a whole number >= 1, got ${options.partSize}`);
+  check.positiveInteger('partSize', options.partSize);
   const fileSize = (await stat(options.file)).size;
   const totalParts = Math.max(1, Math.ceil(fileSize / options.partSize));
   // One save per part: a part is worth a write, and a crash then loses nothing acknowledged.

@@ -178,4 +178,10 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     // 3 of 3 calls failed before i4 started: success rate 0, delays × the maximum (10): 1 s → 10 s.
     expect(logs).toContain('i4: unavailable (503): retry 2/5 in 10 s as the server asked');
   });
+
+  it('an item naming an unknown upstream is refused at the start with a ConfigError', () => {
+    expect(() => startDownload({ upstreams: { a: 'http://127.0.0.1:1' }, items: [{ id: 'x', upstream: 'b', path: '/x' }] })).toThrow(
+      /Invalid option items\[0\]\.upstream: "b" \(expected one of a\)/,
+    );
+  });
 });

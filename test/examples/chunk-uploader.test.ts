@@ -153,7 +153,7 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
     // The example starts s3rver itself, its data under --work; the rerun starts it again on the same data.
-    const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '150'];
+    const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '200'];
 
     const stopped = await runExample(args, { text: 'part 3/12 uploaded', send: 'SIGTERM' });
     expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143);
