@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { constantBackoff, type ExecuteContext, retry, type RetryBudget, retryBudget } from '../../src/index.js';
+import { constantBackoff, type ExecuteContext, hedge, pipeline, retry, type RetryBudget, retryBudget, timeout } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { httpError } from './helpers.js';
 
@@ -46,6 +46,26 @@ describe('retry storm', () => {
     const perRequest = calls() / requests;
     expect(perRequest).toBeGreaterThan(1);
     expect(perRequest).toBeLessThanOrEqual(1.2);
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('nested layers sharing a budget count one request per call, through timeouts and hedges in between', async () => {
+    const clock = new VirtualClock();
+    const budget = retryBudget({ ratio: 0.1, clock });
+    const layered = pipeline(
+      retry({ clock, budget, maxAttempts: 3 }),
+      timeout({ timeoutMs: 1000, clock }),
+      hedge({ delayMs: 500, clock }),
+      retry({ clock, budget, maxAttempts: 3 }),
+    );
+    for (let i = 0; i < 20; i++) await layered.execute((ctx) => ctx.attempt);
+    expect(budget.stats().requests).toBe(20);
+    // A different budget in the inner layer counts its own requests.
+    const other = retryBudget({ clock });
+    await pipeline(retry({ clock, budget }), timeout({ timeoutMs: 1000, clock }), retry({ clock, budget: other })).execute(() => 1);
+    expect(budget.stats().requests).toBe(21);
+    expect(other.stats().requests).toBe(1);
+    await clock.advance(2000);
     expect(clock.pendingTimers).toBe(0);
   });
 });
