@@ -95,7 +95,8 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
       const slot = Math.floor(Math.random() * WORKERS);
       const victim = live[slot]!;
       const target = victim.starts + 1 + Math.floor(Math.random() * 40);
-      while (victim.starts < target) {
+      // Bounded: should the victim stall, it is killed anyway after a while of others' progress.
+      for (let heard = 0; victim.starts < target && heard < 5_000; heard++) {
         // Keep work available until every kill is done: top up when the queue runs low.
         const stats = await queue.stats();
         if (stats.waiting + stats.delayed < BATCH / 4) await enqueueBatch();
