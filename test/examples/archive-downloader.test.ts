@@ -115,6 +115,11 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     expect(report.upstreams.bad).toMatchObject({ downloaded: 0, failed: 5 });
     expect(report.upstreams.bad!.breakerOpened).toBeGreaterThanOrEqual(1);
     expect(badOpens.length).toBe(report.upstreams.bad!.breakerOpened);
+    // ...and it opened (within the first 3 s: two retries of at most 1 s and 2 s) before the good
+    // mirror's downloads were done (a1 alone waits 6 s for its quota).
+    const a6At = Number(logs.find((l) => l.endsWith(' a6: 7 bytes'))?.split(' ')[0]);
+    expect(badOpens[0]).toBeLessThanOrEqual(3_000);
+    expect(a6At).toBeGreaterThan(badOpens[0]!);
 
     // Permanent errors: requested exactly once, reported with their status and suggestions.
     expect(good.requestsTo('/files/a3')).toHaveLength(1);
