@@ -4,7 +4,7 @@
  *   S <jobId> <wallMs>   handler started      E <jobId> <wallMs>   handler ended
  *   C <jobId>            completion recorded in the store (the settle applied)
  *   READY                claiming             I                    found nothing to claim
- * Env: REDIS_URL, PREFIX, QUEUE, CONCURRENCY, LEASE_MS, WORK_MS (max random handler time).
+ * Env: REDIS_URL, PREFIX, QUEUE, CONCURRENCY, LEASE_MS, WORK_MS (max random handler time), MAX_STRIKES.
  */
 import { Queue } from '../../src/durable/queue.js';
 import { Worker } from '../../src/durable/worker.js';
@@ -42,6 +42,9 @@ const worker = new Worker(
     concurrency: Number(env('CONCURRENCY', '5')),
     leaseMs: Number(env('LEASE_MS', '1000')),
     pollMs: 50,
+    // The harness's kills are not poison jobs: a job hit by several kills must not be
+    // dead-lettered by the crash-loop limit.
+    maxStrikes: Number(env('MAX_STRIKES', '3')),
     keepAlive: true,
   },
 );
