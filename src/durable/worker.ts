@@ -169,6 +169,10 @@ export class Worker<P = unknown> {
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
+      } else {
+        // One claim per event-loop turn: outcome writes, heartbeats and I/O get their turn, and
+        // slots freed meanwhile are claimed together rather than one claim each.
+        await new Promise<void>((resolve) => setImmediate(resolve));
       }
     }
   }
