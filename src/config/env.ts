@@ -1,5 +1,6 @@
 import { ConfigError, describeValue } from '../faults/errors.js';
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
+import { redactUrl } from './redact.js';
 
 /**
  * Options from `LIFELINE_*` environment variables. Every variable is declared once in
@@ -236,15 +237,6 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
   return { problem: 'expected sqlite:PATH, redis://host:port or memory' };
 }
 
-/** Replaces the password (and a user name given with it) of a URL with `***`. */
-export function redactUrl(text: string): string {
-  return text.replace(/^([a-z][a-z0-9+.-]*:\/\/)([^@/?#]*)@/i, (_match, scheme: string, auth: string) => {
-    if (!auth.includes(':')) return `${scheme}***@`;
-    const user = auth.slice(0, auth.indexOf(':'));
-    return `${scheme}${user === '' ? '' : `${user}:`}***@`;
-  });
-}
-
 /** The known name within two edits of a mistyped one, if any. */
 function closest(name: string, known: readonly string[]): string | undefined {
   let best: string | undefined;
@@ -271,3 +263,5 @@ function editDistance(a: string, b: string): number {
   }
   return previous[b.length] ?? 0;
 }
+
+export { redactUrl };

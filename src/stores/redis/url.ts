@@ -3,10 +3,9 @@
  * logs, errors, `toString()`, the CLI — may show them; these helpers strip them first.
  */
 
-const MASK = '***';
+import { passwordOf, redactCredentials } from '../../config/redact.js';
 
-// scheme://userinfo@  — userinfo is anything up to the last '@' before the host part.
-const URL_WITH_USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/gi;
+export { passwordOf, redactCredentials };
 
 /**
  * Returns the URL with its user name and password replaced by `***`
@@ -17,19 +16,6 @@ export function redactRedisUrl(url: string): string {
   return redactCredentials(url);
 }
 
-/**
- * Scrubs every `scheme://user:pass@` occurrence in free text (an error message, a log line),
- * plus any extra secrets given (e.g. a password passed as an option rather than in the URL).
- */
-export function redactCredentials(text: string, secrets: readonly (string | null | undefined)[] = []): string {
-  let out = text.replace(URL_WITH_USERINFO, (_match, scheme: string) => `${scheme}${MASK}@`);
-  for (const secret of secrets) {
-    // Very short secrets would mask innocent text; they are masked only inside URLs above.
-    if (typeof secret === 'string' && secret.length >= 4) out = out.split(secret).join(MASK);
-  }
-  return out;
-}
-
 /** The parts of a Redis URL that are safe to show: scheme, host, port and database. */
 export function describeRedisTarget(url: string): string {
   try {
@@ -38,17 +24,6 @@ export function describeRedisTarget(url: string): string {
     return `${parsed.protocol}//${parsed.hostname}${parsed.port ? `:${parsed.port}` : ''}${db}`;
   } catch {
     return redactCredentials(url);
-  }
-}
-
-/** The password in a Redis URL, if any, so that error text can be scrubbed of it too. */
-export function passwordOf(url: string): string | undefined {
-  try {
-    const parsed = new URL(url);
-    const password = decodeURIComponent(parsed.password);
-    return password.length > 0 ? password : undefined;
-  } catch {
-    return undefined;
   }
 }
 
