@@ -1,3 +1,4 @@
+import { LifelineError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import type { Decision } from '../recovery/plan.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
@@ -48,6 +49,17 @@ export function decideFailure(input: FailureInput): FailureResult {
     message: fault.message,
   });
   const lease = { id: job.id, token: job.token };
+  if (refusedLocally(fault) && (decision.action === 'retry' || (decision.action === 'give_up' && fault.retryAfterMs !== undefined))) {
+    // An open breaker, a full bulkhead or a spent rate limit refused the call: nothing ran, so the
+    // job goes back without being charged an attempt (it must not be dead-lettered for an outage
+    // it never reached), and waits as long as the refusing policy said.
+    const waitMs = fault.retryAfterMs ?? (decision.action === 'retry' ? decision.delayMs : 0);
+    return {
+      kind: 'retry',
+      decision: { ...decision, action: 'retry', delayMs: waitMs, reason: `${fault.category}: refused locally, not charged as an attempt` },
+      outcome: { ...lease, kind: 'release', refund: true, runAt: now + waitMs, record: record('released') },
+    };
+  }
   switch (decision.action) {
     case 'retry':
       return { kind: 'retry', decision, outcome: { ...lease, kind: 'retry', runAt: now + decision.delayMs, record: record('retry') } };
@@ -70,6 +82,10 @@ export function decideFailure(input: FailureInput): FailureResult {
       };
     }
   }
+}
+
+function refusedLocally(fault: Fault): boolean {
+  return fault.cause instanceof LifelineError && fault.cause.refusedLocally;
 }
 
 function giveUp(decision: Decision, reason: string): Decision {

@@ -8,6 +8,11 @@ export abstract class LifelineError extends Error {
   abstract readonly category: FaultCategory;
   abstract readonly retryable: boolean;
   readonly retryAfterMs?: number;
+  /**
+   * True when a local policy refused the call without running it (open breaker, full bulkhead,
+   * no token, adaptive throttling): nothing was tried, so a durable worker does not charge an attempt.
+   */
+  readonly refusedLocally: boolean = false;
 
   constructor(message: string, options?: { cause?: unknown; retryAfterMs?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -18,6 +23,7 @@ export abstract class LifelineError extends Error {
 
 /** A circuit breaker is open (or isolated) and refused the call without running it. */
 export class BrokenCircuitError extends LifelineError {
+  override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;
   constructor(
@@ -33,6 +39,7 @@ export class BrokenCircuitError extends LifelineError {
 
 /** A bulkhead had no free slot and no room in its queue. */
 export class BulkheadRejectedError extends LifelineError {
+  override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;
   constructor(
@@ -45,6 +52,7 @@ export class BulkheadRejectedError extends LifelineError {
 
 /** A rate limiter had no token and was told not to wait (or the wait was too long). */
 export class RateLimitedError extends LifelineError {
+  override readonly refusedLocally = true;
   readonly category = 'rate_limit' as const;
   readonly retryable = true;
   constructor(retryAfterMs: number) {

@@ -34,6 +34,7 @@ export interface AdaptiveOptions {
 
 /** Adaptive throttling refused the call locally: the backend has been refusing most requests. */
 export class ThrottledError extends LifelineError {
+  override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;
   constructor(readonly rejectProbability: number) {

@@ -3,7 +3,7 @@ import { LeaseLostError } from '../../src/durable/errors.js';
 import { Queue } from '../../src/durable/queue.js';
 import type { DurableStore } from '../../src/durable/store.js';
 import { type JobContext, Worker } from '../../src/durable/worker.js';
-import { ConfigError } from '../../src/faults/errors.js';
+import { BrokenCircuitError, ConfigError } from '../../src/faults/errors.js';
 import { constantBackoff } from '../../src/recovery/backoff.js';
 import { recoveryPlan } from '../../src/recovery/plan.js';
 import { MemoryStore } from '../../src/stores/memory/index.js';
@@ -129,6 +129,28 @@ describe('Worker', () => {
     const letters = await queue.deadLetters();
     expect(letters.map((l) => l.id).sort()).toEqual([limited, byPlan].sort());
     expect(letters.find((l) => l.id === byPlan)!.history).toHaveLength(5);
+  });
+
+  it('does not charge an attempt when a local policy refused the call (open breaker): waits its retryAfterMs instead', async () => {
+    const { queue, make } = setup();
+    const { id } = await queue.enqueue({ n: 1 }, { maxAttempts: 2 });
+    let refusals = 0;
+    const attempts: number[] = [];
+    const worker = make(async (_p, ctx) => {
+      attempts.push(ctx.attempt);
+      // Six refusals: more than the job's two attempts and the plan's five would allow if charged.
+      if (refusals < 6) {
+        refusals++;
+        throw new BrokenCircuitError(undefined, { retryAfterMs: 3_000 });
+      }
+    }).start();
+    await until(() => worker.summary().processed === 1);
+    expect(attempts).toEqual([1, 1, 1, 1, 1, 1, 1]);
+    const job = await queue.getJob(id);
+    expect(job).toMatchObject({ state: 'completed' });
+    expect(worker.summary()).toMatchObject({ processed: 1, deadLettered: 0 });
+    // Each refusal waited the breaker's remaining open time before the job was claimable again.
+    expect(clock.now()).toBeGreaterThanOrEqual(6 * 3_000);
   });
 
   it('pauses the whole queue on a rate limit, refunds the attempt and resumes after Retry-After', async () => {
