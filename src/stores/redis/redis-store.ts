@@ -27,8 +27,10 @@ import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { globalKey } from './keys.js';
+import { readDeadLetters } from './dead-letters.js';
+import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
-import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toDeadLetter, toJobRecord } from './records.js';
+import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
 import { describeRedisTarget, passwordOf, redactError } from './url.js';
 
 export interface RedisStoreOptions {
@@ -47,7 +49,6 @@ export interface RedisStoreOptions {
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
 const PRUNE_BATCH = 2_000;
 /** Dead letters fetched per round trip when listing. */
-const LIST_PAGE = 500;
 
 /**
  * The durable store on Redis or Valkey. Every write is one Lua script on one queue's keys, all
@@ -138,7 +139,7 @@ export class RedisStore implements DurableStore {
   async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
     return this.guard(async () => {
       const lost: string[] = [];
-      for (const [queue, refs] of this.byQueue(leases, lost)) {
+      for (const [queue, refs] of byQueue(leases, lost)) {
         const args: (string | number)[] = [now, leaseMs];
         for (const { member, item } of refs) args.push(member, item.token);
         const reply = (await this.scripts(queue).run('renew', args)) as string[];
@@ -151,7 +152,7 @@ export class RedisStore implements DurableStore {
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     return this.guard(async () => {
       const lost: string[] = [];
-      for (const [queue, refs] of this.byQueue(outcomes, lost)) {
+      for (const [queue, refs] of byQueue(outcomes, lost)) {
         const args: (string | number)[] = [now];
         for (const { member, item } of refs) {
           const runAt = item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
@@ -233,7 +234,7 @@ export class RedisStore implements DurableStore {
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     return this.guard(async () => {
       const queues = query.queue !== undefined ? [query.queue] : await this.client.smembers(this.registryKey);
-      const perQueue = await Promise.all(queues.map((queue) => this.deadOf(queue, query)));
+      const perQueue = await Promise.all(queues.map((queue) => readDeadLetters(this.client, this.scripts(queue), queue, query)));
       const all = perQueue.flat().sort((a, b) => b.deadAt - a.deadAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
       return query.limit === undefined ? all : all.slice(0, query.limit);
     });
@@ -353,45 +354,6 @@ export class RedisStore implements DurableStore {
     await this.client.sadd(this.registryKey, queue);
   }
 
-  /** Groups lease references by the queue their id names; ids that name none are lost at once. */
-  private byQueue<T extends LeaseRef>(items: readonly T[], lost: string[]): Map<string, { member: string; item: T }[]> {
-    const groups = new Map<string, { member: string; item: T }[]>();
-    for (const item of items) {
-      const parsed = parseJobId(item.id);
-      if (!parsed) {
-        lost.push(item.id);
-        continue;
-      }
-      const group = groups.get(parsed.queue);
-      if (group) group.push({ member: parsed.member, item });
-      else groups.set(parsed.queue, [{ member: parsed.member, item }]);
-    }
-    return groups;
-  }
-
-  private async deadOf(queue: string, query: DeadLetterQuery): Promise<DeadLetter[]> {
-    const scripts = this.scripts(queue);
-    const max = query.olderThan === undefined ? '+inf' : String(query.olderThan);
-    const min = query.newerThan === undefined ? '-inf' : String(query.newerThan);
-    const found: DeadLetter[] = [];
-    for (let offset = 0; ; offset += LIST_PAGE) {
-      const members = await this.client.zrevrangebyscore(scripts.keys.dead, max, min, 'LIMIT', offset, LIST_PAGE);
-      const pipeline = this.client.pipeline();
-      for (const member of members) pipeline.hgetall(scripts.jobKey(member));
-      const hashes = (await pipeline.exec()) ?? [];
-      members.forEach((member, i) => {
-        const [error, hash] = hashes[i] ?? [];
-        if (error) throw error;
-        const h = hash as Record<string, string>;
-        if (h.state !== 'dead') return;
-        const letter = toDeadLetter(toJobRecord(jobId(queue, member), queue, h));
-        if (query.category === undefined || letter.fault.category === query.category) found.push(letter);
-      });
-      if (members.length < LIST_PAGE || (query.limit !== undefined && found.length >= query.limit)) break;
-    }
-    return query.limit === undefined ? found : found.slice(0, query.limit);
-  }
-
   /** Runs a call; a closed store refuses, and errors leave without credentials in them. */
   private async guard<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) throw new Error(`The Redis store ${this.target} is closed`);
@@ -401,16 +363,4 @@ export class RedisStore implements DurableStore {
       throw redactError(error, this.secrets);
     }
   }
-}
-
-/** Indexes of `items` grouped by a key, groups in first-seen order. */
-function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  items.forEach((item, index) => {
-    const k = key(item);
-    const list = groups.get(k);
-    if (list) list.push(index);
-    else groups.set(k, [index]);
-  });
-  return groups;
 }
