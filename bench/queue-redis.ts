@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { Queue as BullQueue, Worker as BullWorker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
-import { redisStoreRun } from './redis-queue-case.js';
+import { deleteKeys, redisStoreRun } from './redis-queue-case.js';
 
 const URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(argValue('jobs') ?? 20_000);
@@ -20,17 +20,6 @@ const ENQUEUE_CHUNK = 1_000;
 const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
 const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 const perSecond = (jobs: number, ms: number) => (jobs / ms) * 1_000;
-
-async function deletePrefix(prefix: string): Promise<void> {
-  const client = new Redis(URL);
-  let cursor = '0';
-  do {
-    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1_000);
-    cursor = next;
-    if (keys.length > 0) await client.unlink(...keys);
-  } while (cursor !== '0');
-  client.disconnect();
-}
 
 const lifelineRun = (failing: boolean) => redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
 
@@ -70,7 +59,7 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
   await queue.obliterate({ force: true });
   await queue.close();
   connection.disconnect();
-  await deletePrefix(prefix);
+  await deleteKeys(URL, prefix);
   return [perSecond(JOBS, enqueueMs), perSecond(JOBS, processMs)];
 }
 

@@ -61,7 +61,8 @@ export async function redisStoreRun(options: RedisQueueCase): Promise<[number, n
   return [(jobs / enqueueMs) * 1_000, (jobs / processMs) * 1_000];
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
+/** Deletes every key that starts with `prefix` (SCAN + UNLINK), so a bench run leaves Redis as it found it. */
+export async function deleteKeys(url: string, prefix: string): Promise<void> {
   const client = new Redis(url);
   let cursor = '0';
   do {
