@@ -34,25 +34,30 @@ function optionalNumber<K extends string>(key: K, value: Reply | undefined): { [
   return optional(key, value === null || value === undefined || value === '' ? undefined : Number(value));
 }
 
-/** 11 fields per job, as returned by claim.lua. */
-export const CLAIM_FIELDS = 11;
+/** Entries per job in a claim reply, after the leaseUntil that starts it (see claim.lua). */
+export const CLAIM_FIELDS = 4;
 
-export function toClaimedJob(queue: string, f: readonly Reply[], offset: number): ClaimedJob {
-  const at = (i: number) => f[offset + i] ?? null;
-  return {
-    id: jobId(queue, at(0)!),
-    token: at(1)!,
+/** One job of a claim reply: the header's numbers, the payload, checkpoint and idempotency key. */
+export function toClaimedJob(queue: string, reply: readonly Reply[], offset: number, leaseUntil: number): ClaimedJob {
+  const header = reply[offset]!.split(' ');
+  const maxAttempts = header[4]!;
+  const checkpoint = reply[offset + 2];
+  const idempotencyKey = reply[offset + 3];
+  const job: { -readonly [K in keyof ClaimedJob]: ClaimedJob[K] } = {
+    id: jobId(queue, header[0]!),
+    token: header[1]!,
     queue,
-    payload: at(2)!,
-    priority: Number(at(3)),
-    attempt: Number(at(4)),
-    ...optionalNumber('maxAttempts', at(5)),
-    enqueuedAt: Number(at(6)),
-    runAt: Number(at(7)),
-    leaseUntil: Number(at(8)),
-    ...optional('checkpoint', at(9)),
-    ...optional('idempotencyKey', at(10)),
+    payload: reply[offset + 1]!,
+    priority: Number(header[3]),
+    attempt: Number(header[2]),
+    enqueuedAt: Number(header[5]),
+    runAt: Number(header[6]),
+    leaseUntil,
   };
+  if (maxAttempts !== '') job.maxAttempts = Number(maxAttempts);
+  if (checkpoint !== null && checkpoint !== undefined) job.checkpoint = checkpoint;
+  if (idempotencyKey !== null && idempotencyKey !== undefined) job.idempotencyKey = idempotencyKey;
+  return job;
 }
 
 /** A job hash (HGETALL) as a JobRecord. */

@@ -131,7 +131,8 @@ export class RedisStore implements DurableStore {
         JSON.stringify(crashLoopFault(-123456789)),
       ])) as (string | null)[];
       const jobs: ClaimedJob[] = [];
-      for (let offset = 0; offset < reply.length; offset += CLAIM_FIELDS) jobs.push(toClaimedJob(request.queue, reply, offset));
+      const leaseUntil = Number(reply[0]);
+      for (let offset = 1; offset < reply.length; offset += CLAIM_FIELDS) jobs.push(toClaimedJob(request.queue, reply, offset, leaseUntil));
       return jobs;
     });
   }
@@ -155,9 +156,14 @@ export class RedisStore implements DurableStore {
       for (const [queue, refs] of byQueue(outcomes, lost)) {
         const args: (string | number)[] = [now];
         for (const { member, item } of refs) {
+          if (item.kind === 'complete') {
+            // Two arguments instead of seven: most outcomes are completions (see settle.lua).
+            args.push(member, item.token);
+            continue;
+          }
           const runAt = item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
           const refund = item.kind === 'release' && item.refund ? 1 : 0;
-          const record = item.kind === 'complete' || item.record === undefined ? '' : JSON.stringify(item.record);
+          const record = item.record === undefined ? '' : JSON.stringify(item.record);
           const fault = item.kind === 'dead' ? JSON.stringify(item.fault) : '';
           args.push(item.kind, member, item.token, runAt, refund, record, fault);
         }

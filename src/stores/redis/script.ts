@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import { Command, type Redis } from 'ioredis';
 
 /**
  * A Lua script run by SHA: EVALSHA first (only the hash travels), and on NOSCRIPT — a fresh
@@ -26,17 +26,27 @@ function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
 
+/**
+ * EVALSHA sent straight to the connection, not through ioredis's auto-pipelining: that keeps one
+ * pipeline in flight per connection, so a claim sent while a settle is out would wait for the
+ * settle's reply instead of queueing behind it on the server. Direct commands are pipelined on
+ * the socket as they are written, and each resolves as soon as its own reply arrives.
+ */
+function evalsha(client: Redis, sha: string, keyCount: number, flat: readonly string[]): Promise<unknown> {
+  const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
+  return client.sendCommand(new Command('evalsha', [sha, keyCount, ...flat], options)) as Promise<unknown>;
+}
+
 /** Runs `script` with KEYS and ARGV; loads it on the server the first time the server lacks it. */
 export async function runScript(client: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
-  // One array argument, not a spread: an enqueue of 20,000 jobs has 100,000 arguments.
   const flat: string[] = [...keys, ...args.map(String)];
   try {
-    return await client.evalsha(script.sha, keys.length, flat);
+    return await evalsha(client, script.sha, keys.length, flat);
   } catch (error) {
     if (!isNoScript(error)) throw error;
   }
   const sha = (await client.script('LOAD', script.source)) as string;
   loadsByClient.set(client, scriptLoads(client) + 1);
   if (sha !== script.sha) throw new Error(`Redis returned SHA ${sha} for script ${script.name}, expected ${script.sha}`);
-  return client.evalsha(script.sha, keys.length, flat);
+  return evalsha(client, script.sha, keys.length, flat);
 }

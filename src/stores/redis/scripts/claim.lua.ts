@@ -7,8 +7,9 @@ export default `
 -- (KEYS: the queue keys, see common)
 -- ARGV[2] now   ARGV[3] workerId   ARGV[4] limit   ARGV[5] leaseMs   ARGV[6] maxStrikes
 -- ARGV[7] crash-loop fault (JSON, with -123456789 where the number of strikes goes)
--- Returns  11 fields per job: member, token, payload, priority, attempt, maxAttempts|nil,
---          enqueuedAt, runAt, leaseUntil, checkpoint|nil, idempotencyKey|nil
+-- Returns  leaseUntil, then 4 entries per job: a header "member token attempt priority
+--          maxAttempts|"" enqueuedAt runAt" (fewer, larger replies: each entry costs both
+--          sides), payload, checkpoint|nil, idempotencyKey|nil
 local now = tonumber(ARGV[2])
 local workerId = ARGV[3]
 local limit = tonumber(ARGV[4])
@@ -43,10 +44,10 @@ for _, m in ipairs(expired) do
   end
 end
 
-local out = {}
+local leaseUntil = num(now + leaseMs)
+local out = { leaseUntil }
 local leases = {}
 local popped = redis.call('ZPOPMIN', K.ready, limit)
-local leaseUntil = num(now + leaseMs)
 local tokenBase = 0
 if #popped > 0 then tokenBase = redis.call('HINCRBY', K.meta, 'token', #popped / 2) - #popped / 2 end
 for p = 1, #popped, 2 do
@@ -59,17 +60,11 @@ for p = 1, #popped, 2 do
     'attempts', attempt, 'strikes', (tonumber(f[1]) or 0) + 1)
   leases[#leases + 1] = leaseUntil
   leases[#leases + 1] = m
-  out[#out + 1] = m
-  out[#out + 1] = token
-  out[#out + 1] = f[3]
-  out[#out + 1] = f[4]
-  out[#out + 1] = attempt
-  out[#out + 1] = f[5]
-  out[#out + 1] = f[6]
-  out[#out + 1] = f[7]
-  out[#out + 1] = leaseUntil
-  out[#out + 1] = f[8]
-  out[#out + 1] = f[9]
+  local n = #out
+  out[n + 1] = m .. ' ' .. token .. ' ' .. attempt .. ' ' .. f[4] .. ' ' .. (f[5] or '') .. ' ' .. f[6] .. ' ' .. f[7]
+  out[n + 2] = f[3]
+  out[n + 3] = f[8]
+  out[n + 4] = f[9]
 end
 if #leases > 0 then many('ZADD', K.running, leases) end
 return out

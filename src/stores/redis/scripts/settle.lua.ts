@@ -3,7 +3,9 @@ export default `
 -- settle: record the outcomes of running jobs; each applies only if its token still holds the lease.
 -- (KEYS: the queue keys, see common)
 -- ARGV[2] now
--- ARGV[3..] 7 per outcome: kind (complete|retry|dead|release), member, token, runAt ("" = now),
+-- ARGV[3..] the outcomes in order, each either
+--           2 for a completion (the hot path): member, token (a member starts with a digit), or
+--           7 for the others: kind (retry|dead|release), member, token, runAt ("" = now),
 --           refund (1|0), attempt record JSON ("" = none), fault JSON ("" = none)
 -- Returns  the members whose lease was lost (outcome not applied)
 local now = tonumber(ARGV[2])
@@ -11,21 +13,27 @@ local nowText = num(now)
 local lost = {}
 local settled = {}
 local completed = {}
-for i = 3, #ARGV, 7 do
-  local kind, m, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+local i = 3
+while i <= #ARGV do
+  local kind, m, token
+  if string.byte(ARGV[i]) <= 57 then
+    kind, m, token = 'complete', ARGV[i], ARGV[i + 1]
+  else
+    kind, m, token = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  end
   local key = JOB .. m
   local f = redis.call('HMGET', key, 'state', 'token')
   if f[1] ~= 'running' or f[2] ~= token then
     lost[#lost + 1] = m
   else
     settled[#settled + 1] = m
-    if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
     if kind == 'complete' then
       -- The hot path: one write per job, the sorted sets updated once for the whole batch below.
       redis.call('HSET', key, 'state', 'completed', 'finishedAt', nowText, 'strikes', 0)
       completed[#completed + 1] = nowText
       completed[#completed + 1] = m
     else
+      if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
       redis.call('HSET', key, 'strikes', 0)
       if kind == 'dead' then
         redis.call('HSET', key, 'fault', ARGV[i + 6])
@@ -41,6 +49,7 @@ for i = 3, #ARGV, 7 do
       end
     end
   end
+  if kind == 'complete' then i = i + 2 else i = i + 7 end
 end
 if #settled > 0 then many('ZREM', K.running, settled) end
 if #completed > 0 then many('ZADD', K.completed, completed) end
