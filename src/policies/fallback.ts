@@ -3,7 +3,8 @@ import { classify as defaultClassify, type ClassifyFunction } from '../faults/cl
 import { ConfigError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats } from './policy.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats, ROOT_CONTEXT } from './policy.js';
+import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 
 /** Makes the substitute result from the fault (and the context the call ran under). */
@@ -65,21 +66,29 @@ export class FallbackPolicy<R> {
     this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | R> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | R> {
     const context = contextFrom(options);
     this.counter.executions++;
-    try {
-      const value = await fn(context);
-      this.counter.successes++;
-      return value;
-    } catch (error) {
-      const fault = this.classify(error);
-      this.counter.failure(fault.category);
-      if (context.signal.aborted || !this.handles(fault)) throw error;
-      this.fallbacks++;
-      if (this.events.has('fallback')) this.events.emit('fallback', { fault, operation: context.operation });
-      return this.handler(fault, context);
-    }
+    // No async frame: shared handlers, and a per-call one only when the context is the caller's own.
+    const onFailure = context === ROOT_CONTEXT ? this.failedAtRoot : (error: unknown) => this.failed(error, context);
+    return settleCall<T | R>(fn, context, this.succeeded as (value: T | R) => T | R, onFailure);
+  }
+
+  private readonly succeeded = (value: unknown): unknown => {
+    this.counter.successes++;
+    return value;
+  };
+
+  private readonly failedAtRoot = (error: unknown): R | PromiseLike<R> => this.failed(error, ROOT_CONTEXT);
+
+  /** Substitutes the result for a fault this policy handles; rethrows anything else. */
+  private failed(error: unknown, context: ExecuteContext): R | PromiseLike<R> {
+    const fault = this.classify(error);
+    this.counter.failure(fault.category);
+    if (context.signal.aborted || !this.handles(fault)) throw error;
+    this.fallbacks++;
+    if (this.events.has('fallback')) this.events.emit('fallback', { fault, operation: context.operation });
+    return this.handler(fault, context);
   }
 
   stats(): PolicyStats & { readonly fallbacks: number } {

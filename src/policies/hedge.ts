@@ -43,30 +43,48 @@ function hedgeLost(): Error {
   return new DOMException('Another hedged attempt finished first', 'AbortError');
 }
 
-/** One hedged call: its attempts, and its entry in the policy's deadline queue (the next launch). */
-class HedgeRun<T> implements DeadlineEntry {
+/**
+ * One hedged call: the caller's promise, its attempts, and its entry in the policy's deadline
+ * queue (the next launch). The run is itself the first attempt's context, and later attempts
+ * get their own, so the common case (the first attempt wins before the delay) allocates the
+ * run, the caller's promise and two handlers, nothing more.
+ */
+class HedgeRun<T> extends AbortableContext implements DeadlineEntry {
   deadline: number;
   nextEntry: DeadlineEntry | undefined = undefined;
   settled = false;
-  private readonly attempts: AbortableContext[] = [];
+  /** Attempts after the first (created only when a hedge starts). */
+  private extra: AbortableContext[] | undefined = undefined;
   private running = 0;
+  /** Attempts started so far. */
+  launched = 0;
   private done = false;
-  private lastError: unknown;
+  private lastError: unknown = undefined;
+  private readonly resolve: (value: T) => void;
+  private readonly reject: (error: unknown) => void;
+  readonly promise: Promise<T>;
 
   constructor(
     private readonly policy: HedgePolicy,
     private readonly parent: ExecuteContext,
     private readonly fn: Operation<T>,
-    private readonly resolve: (value: T) => void,
-    private readonly reject: (error: unknown) => void,
   ) {
+    super(parent);
+    this.promise = new Promise<T>(captureResolvers);
+    this.resolve = capturedResolve as (value: T) => void;
+    this.reject = capturedReject;
     this.deadline = policy.deadlineFromNow();
   }
 
   /** Starts the next attempt. */
   launch(): void {
-    const context = new AbortableContext(this.parent);
-    this.attempts.push(context);
+    let context: AbortableContext = this;
+    if (this.launched > 0) {
+      context = new AbortableContext(this.parent);
+      if (this.extra === undefined) this.extra = [];
+      this.extra.push(context);
+    }
+    this.launched++;
     this.running++;
     let result: PromiseLike<T> | T;
     try {
@@ -79,10 +97,6 @@ class HedgeRun<T> implements DeadlineEntry {
       (value) => this.succeeded(context, value),
       (error) => this.failed(error),
     );
-  }
-
-  get launched(): number {
-    return this.attempts.length;
   }
 
   expire(): void {
@@ -124,11 +138,23 @@ class HedgeRun<T> implements DeadlineEntry {
   private finish(winner: AbortableContext | undefined): void {
     this.done = true;
     this.policy.queue.settle(this);
-    for (const attempt of this.attempts) {
-      if (attempt !== winner) attempt.abort(hedgeLost());
-      attempt.release();
-    }
+    this.endAttempt(this, winner);
+    if (this.extra !== undefined) for (const attempt of this.extra) this.endAttempt(attempt, winner);
   }
+
+  private endAttempt(attempt: AbortableContext, winner: AbortableContext | undefined): void {
+    if (attempt !== winner) attempt.abort(hedgeLost());
+    attempt.release();
+  }
+}
+
+// A shared promise executor: `new Promise(captureResolvers)` runs it at once, so the resolvers
+// can be picked up right after without a closure per call.
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+function captureResolvers(resolve: (value: never) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve as (value: unknown) => void;
+  capturedReject = reject;
 }
 
 /**
@@ -166,11 +192,10 @@ export class HedgePolicy implements Policy<HedgeEvents> {
     const parent = contextFrom(options);
     this.counter.executions++;
     if (parent.signal.aborted) return Promise.reject(parent.signal.reason);
-    return new Promise<T>((resolve, reject) => {
-      const run = new HedgeRun(this, parent, fn, resolve, reject);
-      this.queue.add(run);
-      run.launch();
-    });
+    const run = new HedgeRun(this, parent, fn);
+    this.queue.add(run);
+    run.launch();
+    return run.promise;
   }
 
   stats(): PolicyStats {

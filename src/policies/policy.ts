@@ -80,8 +80,8 @@ export function contextFrom(options: ExecuteOptions | undefined): ExecuteContext
     : { signal: options.signal ?? NEVER_ABORTED, attempt: 1, operation };
 }
 
-/** Shared context of a call with no signal, no operation, first attempt. Never mutated. */
-const ROOT_CONTEXT: ExecuteContext = Object.freeze({ signal: NEVER_ABORTED, attempt: 1 });
+/** @internal Shared context of a call with no signal, no operation, first attempt. Never mutated. */
+export const ROOT_CONTEXT: ExecuteContext = Object.freeze({ signal: NEVER_ABORTED, attempt: 1 });
 
 export function toOperation(operation: ExecuteOptions['operation']): OperationContext | undefined {
   if (operation === undefined) return undefined;

@@ -19,6 +19,7 @@ import {
   withOperation,
 } from './policy.js';
 import { budgetOf, markBudget, type RetryBudget } from './retry-budget.js';
+import { settleCall } from './settle-call.js';
 import type { RetryEvents, RetryStopReason } from './retry-events.js';
 import { StatsCounter } from './stats.js';
 
@@ -104,7 +105,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       FAULT_CATEGORIES.some((category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY);
   }
 
-  async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+  execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const outer = contextFrom(options);
     this.counter.executions++;
     const budget = this.budget;
@@ -118,15 +119,21 @@ export class RetryPolicy implements Policy<RetryEvents> {
     }
     // The clock is read up front only when elapsed time matters; reading it can cost more than the rest.
     const startedAt = this.timed ? this.clock.now() : Number.NaN;
-    // The first attempt inline: the common, successful case costs one await. The rest is in `recover`.
-    let value: T;
-    try {
-      value = await fn(first);
-    } catch (error) {
-      return this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt);
-    }
+    // The first attempt without an async frame: a success costs one `then` and a shared handler.
+    // Everything after a first failure is in `recover`.
+    const onSuccess = this.events.has('success') ? (value: T) => this.succeeded(value, 1, 0, outer) : (this.firstSucceeded as (value: T) => T);
+    return settleCall(fn, first, onSuccess, (error) => this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt));
+  }
+
+  /** Counts a first-attempt success when nobody listens for `success` (shared by every call). */
+  private readonly firstSucceeded = (value: unknown): unknown => {
     this.counter.successes++;
-    if (this.events.has('success')) this.events.emit('success', { attempts: 1, totalDelayMs: 0, operation: outer.operation });
+    return value;
+  };
+
+  private succeeded<T>(value: T, attempts: number, totalDelayMs: number, outer: ExecuteContext): T {
+    this.counter.successes++;
+    if (this.events.has('success')) this.events.emit('success', { attempts, totalDelayMs, operation: outer.operation });
     return value;
   }
 
@@ -195,9 +202,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       previousDelayMs = delayMs;
       try {
         const value = await fn(markBudget(attemptContext(outer, attempt, fault), this.budget));
-        this.counter.successes++;
-        if (this.events.has('success')) this.events.emit('success', { attempts: attempt, totalDelayMs, operation: outer.operation });
-        return value;
+        return this.succeeded(value, attempt, totalDelayMs, outer);
       } catch (next) {
         error = next;
       }
