@@ -15,13 +15,13 @@ export class TimeBuckets {
   /** Absolute index (`floor(now / width)`) of the newest bucket. */
   private head = 0;
 
+  private readonly widthMs: number;
+
   constructor(
     readonly durationMs: number,
     readonly buckets: number,
-  ) {}
-
-  private get widthMs(): number {
-    return this.durationMs / this.buckets;
+  ) {
+    this.widthMs = durationMs / buckets;
   }
 
   /** Drops the buckets that are older than the window at `now`. */

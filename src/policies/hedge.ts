@@ -44,41 +44,48 @@ function hedgeLost(): Error {
 }
 
 /**
- * One hedged call: the caller's promise, its attempts, and its entry in the policy's deadline
- * queue (the next launch). The run is itself the first attempt's context, and later attempts
- * get their own, so the common case (the first attempt wins before the delay) allocates the
- * run, the caller's promise and two handlers, nothing more.
+ * One hedged call: the caller's promise, its attempts' contexts, and its entry in the
+ * policy's deadline queue (the next launch). A flat class built on every call: fields
+ * assigned in the constructor, the array of extra attempts only when a hedge starts.
  */
-class HedgeRun<T> extends AbortableContext implements DeadlineEntry {
+class HedgeRun<T> implements DeadlineEntry {
   deadline: number;
-  nextEntry: DeadlineEntry | undefined = undefined;
-  settled = false;
-  /** Attempts after the first (created only when a hedge starts). */
-  private extra: AbortableContext[] | undefined = undefined;
-  private running = 0;
+  nextEntry: DeadlineEntry | undefined;
+  settled: boolean;
   /** Attempts started so far. */
-  launched = 0;
-  private done = false;
-  private lastError: unknown = undefined;
+  launched: number;
+  readonly promise: Promise<T>;
+  private readonly first: AbortableContext;
+  /** Attempts after the first (created only when a hedge starts). */
+  private extra: AbortableContext[] | undefined;
+  private running: number;
+  private done: boolean;
+  private lastError: unknown;
   private readonly resolve: (value: T) => void;
   private readonly reject: (error: unknown) => void;
-  readonly promise: Promise<T>;
 
   constructor(
     private readonly policy: HedgePolicy,
     private readonly parent: ExecuteContext,
     private readonly fn: Operation<T>,
   ) {
-    super(parent);
+    this.first = new AbortableContext(parent);
     this.promise = new Promise<T>(captureResolvers);
     this.resolve = capturedResolve as (value: T) => void;
     this.reject = capturedReject;
     this.deadline = policy.deadlineFromNow();
+    this.nextEntry = undefined;
+    this.settled = false;
+    this.launched = 0;
+    this.extra = undefined;
+    this.running = 0;
+    this.done = false;
+    this.lastError = undefined;
   }
 
   /** Starts the next attempt. */
   launch(): void {
-    let context: AbortableContext = this;
+    let context = this.first;
     if (this.launched > 0) {
       context = new AbortableContext(this.parent);
       if (this.extra === undefined) this.extra = [];
@@ -138,14 +145,14 @@ class HedgeRun<T> extends AbortableContext implements DeadlineEntry {
   private finish(winner: AbortableContext | undefined): void {
     this.done = true;
     this.policy.queue.settle(this);
-    this.endAttempt(this, winner);
-    if (this.extra !== undefined) for (const attempt of this.extra) this.endAttempt(attempt, winner);
+    endAttempt(this.first, winner);
+    if (this.extra !== undefined) for (const attempt of this.extra) endAttempt(attempt, winner);
   }
+}
 
-  private endAttempt(attempt: AbortableContext, winner: AbortableContext | undefined): void {
-    if (attempt !== winner) attempt.abort(hedgeLost());
-    attempt.release();
-  }
+function endAttempt(attempt: AbortableContext, winner: AbortableContext | undefined): void {
+  if (attempt !== winner) attempt.abort(hedgeLost());
+  attempt.release();
 }
 
 // A shared promise executor: `new Promise(captureResolvers)` runs it at once, so the resolvers

@@ -6,6 +6,7 @@ import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import {
   contextFrom,
+  type ExecuteContext,
   type ExecuteOptions,
   type Operation,
   type OperationContext,
@@ -53,21 +54,31 @@ export interface TimeoutEvents {
 const KEYS = ['timeoutMs', 'strategy', 'resolutionMs', 'clock'];
 const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
 
-/** One call under a timeout: its context, and its entry in the policy's deadline queue. */
-class TimeoutRun extends AbortableContext implements DeadlineEntry {
-  nextEntry: DeadlineEntry | undefined = undefined;
-  settled = false;
-  timedOut = false;
-  /** Releases the caller at the deadline (aggressive strategy only). */
-  rejectCaller: ((error: unknown) => void) | undefined = undefined;
-  resolveCaller: ((value: unknown) => void) | undefined = undefined;
+/**
+ * One call under a timeout: the context handed to `fn`, and the call's entry in the policy's
+ * deadline queue. A flat class with its fields assigned in the constructor: it is built on
+ * every call.
+ */
+class TimeoutRun implements DeadlineEntry {
+  readonly context: AbortableContext;
+  nextEntry: DeadlineEntry | undefined;
+  settled: boolean;
+  timedOut: boolean;
+  /** Release the caller at the deadline (aggressive strategy only). */
+  rejectCaller: ((error: unknown) => void) | undefined;
+  resolveCaller: ((value: unknown) => void) | undefined;
 
   constructor(
     readonly policy: TimeoutPolicy,
-    parent: ConstructorParameters<typeof AbortableContext>[0],
+    parent: ExecuteContext,
     readonly deadline: number,
   ) {
-    super(parent);
+    this.context = new AbortableContext(parent);
+    this.nextEntry = undefined;
+    this.settled = false;
+    this.timedOut = false;
+    this.rejectCaller = undefined;
+    this.resolveCaller = undefined;
   }
 
   expire(): void {
@@ -100,8 +111,10 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const run = new TimeoutRun(this, contextFrom(options), this.queue.deadlineAfter(this.timeoutMs));
+    const context = contextFrom(options);
+    const deadline = this.queue.deadlineAfter(this.timeoutMs);
     this.counter.executions++;
+    const run = new TimeoutRun(this, context, deadline);
     this.queue.add(run);
     return this.strategy === 'cooperative' ? this.cooperative(run, fn) : this.aggressive(run, fn);
   }
@@ -117,16 +130,18 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   /** Called by the deadline queue when a run's deadline passes before it settled. */
   expired(run: TimeoutRun): void {
     this.timeouts++;
-    const error = withOperation(new TimeoutError(this.timeoutMs), run.operation);
+    const error = withOperation(new TimeoutError(this.timeoutMs), run.context.operation);
     if (this.events.has('timeout')) {
-      this.events.emit('timeout', { timeoutMs: this.timeoutMs, strategy: this.strategy, signalRead: run.signalRead, operation: run.operation });
+      this.events.emit('timeout', { timeoutMs: this.timeoutMs, strategy: this.strategy, signalRead: run.context.signalRead, operation: run.context.operation });
     }
-    run.abort(error);
-    if (run.rejectCaller !== undefined) {
-      this.counter.failure('timeout');
-      run.rejectCaller(error);
+    run.context.abort(error);
+    const reject = run.rejectCaller;
+    if (reject !== undefined) {
+      // Aggressive: the caller is released now (and counted now; otherwise when `fn` settles).
       run.rejectCaller = undefined;
       run.resolveCaller = undefined;
+      this.counter.failure('timeout');
+      reject(error);
     }
   }
 
@@ -137,7 +152,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   private cooperative<T>(run: TimeoutRun, fn: Operation<T>): Promise<T> {
     return settleCall(
       fn,
-      run,
+      run.context,
       (value: T) => this.succeeded(run, value),
       (error: unknown) => {
         throw this.settledWithError(run, error);
@@ -163,7 +178,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
       run.rejectCaller = reject;
       let result: PromiseLike<T> | T;
       try {
-        result = fn(run);
+        result = fn(run.context);
       } catch (error) {
         this.onAggressiveError(run, error);
         return;
@@ -196,7 +211,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
 
   private finish(run: TimeoutRun): void {
     this.queue.settle(run);
-    run.release();
+    run.context.release();
   }
 
   /** The error the caller sees: a TimeoutError if the deadline passed, else the function's own. */
@@ -204,7 +219,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     if (run.timedOut) {
       this.counter.failure('timeout');
       if (error instanceof TimeoutError) return error;
-      return withOperation(new TimeoutError(this.timeoutMs, { cause: error }), run.operation);
+      return withOperation(new TimeoutError(this.timeoutMs, { cause: error }), run.context.operation);
     }
     this.counter.failure(classify(error).category);
     return error;
