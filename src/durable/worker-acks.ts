@@ -8,9 +8,9 @@ interface PendingAck {
 
 /**
  * Collects job outcomes and writes them to the store in batches: every outcome reported in
- * the same turn of the event loop goes out in one `settle` call (one transaction). While a
- * write is in flight new outcomes wait for the next one, so under load batches grow by
- * themselves. A failed write is tried again a few times; after that the outcomes are dropped
+ * the same turn of the event loop goes out in one `settle` call (one transaction) a turn
+ * later. While a write is in flight new outcomes wait for the next one, so under load batches
+ * grow by themselves. A failed write is tried again a few times; after that the outcomes are dropped
  * and the jobs come back when their leases expire (at-least-once).
  */
 export class AckBatcher {
@@ -33,10 +33,15 @@ export class AckBatcher {
       if (!this.scheduled && this.flushing === undefined) {
         this.scheduled = true;
         // setImmediate (not a timer): runs after every completion of this turn has been pushed.
-        setImmediate(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
+        // Twice: the worker's claim for the slots these jobs freed goes out first (it waits one
+        // turn too), so the store prepares the next batch before writing these outcomes, and
+        // the worker runs that batch while the store writes them.
+        setImmediate(() =>
+          setImmediate(() => {
+            this.scheduled = false;
+            void this.flush();
+          }),
+        );
       }
     });
   }
