@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { adaptive, ConfigError } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
+import type { Clock } from '../../src/time/clock.js';
 import { CoarseNow } from '../../src/time/coarse-now.js';
 import { systemClock } from '../../src/time/system-clock.js';
 
@@ -12,7 +13,7 @@ describe('CoarseNow', () => {
       reads++;
       return clock.now();
     };
-    const counted = { ...clock, now, schedule: clock.schedule.bind(clock) };
+    const counted: Clock = { now, wallTime: () => clock.wallTime(), sleep: clock.sleep.bind(clock), schedule: clock.schedule.bind(clock) };
     const time = new CoarseNow(counted, 10);
     await clock.advance(5);
     expect(time.now()).toBe(5);
