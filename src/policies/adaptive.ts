@@ -184,7 +184,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
 
   /**
    * How much to stretch retry delays now: `1 / successRate`, from 1 up to `maxDelayFactor`.
-   * Hand it to a retry (`backoff.scaled(throttle.delayFactor())`) so retries slow down as the
+   * Hand the throttle to a retry (`retry({ delayFactor: throttle })`) so retries slow down as the
    * dependency degrades, and speed up again as it recovers.
    */
   delayFactor(): number {

@@ -2,7 +2,7 @@ export type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Polic
 export { contextFrom, NEVER_ABORTED, toOperation, withOperation } from './policy.js';
 export { StatsCounter } from './stats.js';
 export { retry, RetryPolicy } from './retry.js';
-export type { RetryEvents, RetryOptions, RetryStopReason } from './retry.js';
+export type { DelayFactorSource, RetryEvents, RetryOptions, RetryStopReason } from './retry.js';
 export { retryBudget, RetryBudget } from './retry-budget.js';
 export type { RetryBudgetEvents, RetryBudgetOptions, RetryBudgetStats } from './retry-budget.js';
 export { timeout, TimeoutPolicy } from './timeout.js';

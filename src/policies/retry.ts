@@ -40,12 +40,22 @@ export interface RetryOptions {
   readonly maxRetryAfterMs?: number;
   /** A budget shared with other retry policies; when spent, the original error is thrown at once. */
   readonly budget?: RetryBudget;
+  /**
+   * Stretches backoff delays while a dependency struggles: an adaptive throttle
+   * (`retry({ delayFactor: throttle })` uses its `delayFactor()`, 1 when all is well, up to its
+   * `maxDelayFactor`), or any function returning a factor. Read once per retry, never on a
+   * success. A server's Retry-After is never scaled, only the backoff.
+   */
+  readonly delayFactor?: DelayFactorSource;
   readonly clock?: Clock;
   /** Jitter source for `backoff` (seed it in tests). */
   readonly random?: RandomSource;
 }
 
-const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'maxRetryAfterMs', 'budget', 'clock', 'random'];
+/** Where a retry reads its delay factor from: `{ delayFactor() }` (an adaptive throttle) or a function. */
+export type DelayFactorSource = { delayFactor(): number } | (() => number);
+
+const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'maxRetryAfterMs', 'budget', 'delayFactor', 'clock', 'random'];
 
 /**
  * Runs a function again when it fails, as the recovery plan decides.
@@ -70,6 +80,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
   private readonly plan: RecoveryPlan;
   private readonly classify: ClassifyFunction;
   private readonly budget: RetryBudget | undefined;
+  private readonly delayFactor: (() => number) | undefined;
   private readonly clock: Clock;
   private readonly random: RandomSource;
   /** Whether elapsed time matters (a finite limit here or in the plan): only then is the start time read. */
@@ -94,6 +105,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       throw new ConfigError('budget', options.budget, 'a RetryBudget made by retryBudget()');
     }
     this.budget = options.budget;
+    this.delayFactor = delayFactorFrom(options.delayFactor);
     if (options.clock !== undefined && (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')) {
       throw new ConfigError('clock', options.clock, 'a Clock');
     }
@@ -161,7 +173,8 @@ export class RetryPolicy implements Policy<RetryEvents> {
       const fault = this.classify(error);
       const elapsedMs = this.clock.now() - startedAt;
       if (signal.aborted) throw this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted');
-      const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs });
+      const factor = this.delayFactor?.();
+      const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs, delayFactor: factor });
       const action = decision.action;
       if (action === 'skip' || action === 'abort' || action === 'fallback') {
         throw this.stop(outer, action, error, fault, attempt, totalDelayMs, decision.reason);
@@ -169,7 +182,8 @@ export class RetryPolicy implements Policy<RetryEvents> {
       if (action === 'give_up') throw this.exhausted(outer, fault, attempt, totalDelayMs, decision.reason);
       let delayMs = decision.delayMs;
       if (this.backoff !== undefined && action === 'retry') {
-        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random)));
+        const scale = typeof factor === 'number' && Number.isFinite(factor) && factor >= 0 ? factor : 1;
+        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random) * scale));
       }
       if (fault.retryAfterMs !== undefined && fault.retryAfterMs > this.maxRetryAfterMs) {
         const reason = `the server asked to wait ${formatMs(fault.retryAfterMs)}, more than maxRetryAfterMs (${formatMs(this.maxRetryAfterMs)})`;
@@ -244,6 +258,13 @@ export class RetryPolicy implements Policy<RetryEvents> {
     this.stop(outer, 'exhausted', error, fault, attempts, totalDelayMs, message);
     return error;
   }
+}
+
+function delayFactorFrom(source: DelayFactorSource | undefined): (() => number) | undefined {
+  if (source === undefined) return undefined;
+  if (typeof source === 'function') return source;
+  if (typeof source === 'object' && source !== null && typeof source.delayFactor === 'function') return () => source.delayFactor();
+  throw new ConfigError('delayFactor', source, 'an adaptive throttle (adaptive()) or a function returning a factor');
 }
 
 function attemptContext(outer: ExecuteContext, attempt: number, previousFault: Fault | undefined): ExecuteContext {

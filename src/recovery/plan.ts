@@ -27,6 +27,11 @@ export interface DecideInput {
   readonly elapsedMs?: number;
   /** The previous delay, for decorrelated jitter. */
   readonly previousDelayMs?: number;
+  /**
+   * Stretches the backoff (not a server's Retry-After) by this factor, e.g. an adaptive
+   * throttle's `delayFactor()` while the dependency struggles. Default 1; nonsense counts as 1.
+   */
+  readonly delayFactor?: number;
 }
 
 export interface RecoveryPlanOptions {
@@ -144,7 +149,9 @@ export class RecoveryPlan {
         reason: `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
       };
     }
-    const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs)));
+    const factor = input.delayFactor;
+    const delayFactor = typeof factor === 'number' && Number.isFinite(factor) && factor >= 0 ? factor : 1;
+    const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs), delayFactor));
     if (delayMs > rule.maxWaitMs) {
       return {
         ...base,
@@ -178,10 +185,10 @@ export class RecoveryPlan {
    * only lengthens it) and for the backoff otherwise. A retry waits for the scaled backoff, but
    * never less than a Retry-After: we never come back earlier than the server asked.
    */
-  private delayFor(rule: ResolvedRule, fault: Fault, attempt: number, previousDelayMs: number): number {
+  private delayFor(rule: ResolvedRule, fault: Fault, attempt: number, previousDelayMs: number, delayFactor: number): number {
     const retryAfterMs = fault.retryAfterMs;
     if (rule.action === 'pause' && retryAfterMs !== undefined) return retryAfterMs * Math.max(1, rule.multiplier);
-    const backoffMs = rule.backoff.delay(attempt, previousDelayMs, this.random) * rule.multiplier;
+    const backoffMs = rule.backoff.delay(attempt, previousDelayMs, this.random) * rule.multiplier * delayFactor;
     return retryAfterMs === undefined ? backoffMs : Math.max(retryAfterMs, backoffMs);
   }
 
