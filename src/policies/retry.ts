@@ -4,7 +4,7 @@ import { ConfigError, RetriesExhaustedError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import { type Backoff, isBackoff } from '../recovery/backoff.js';
-import { defaultPlan, formatMs, RecoveryPlan } from '../recovery/plan.js';
+import { defaultPlan, formatMs, RecoveryPlan, usableDelayFactor } from '../recovery/plan.js';
 import type { RandomSource } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
@@ -173,7 +173,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       const fault = this.classify(error);
       const elapsedMs = this.clock.now() - startedAt;
       if (signal.aborted) throw this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted');
-      const factor = this.delayFactor?.();
+      const factor = this.delayFactor === undefined ? 1 : usableDelayFactor(this.delayFactor());
       const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs, delayFactor: factor });
       const action = decision.action;
       if (action === 'skip' || action === 'abort' || action === 'fallback') {
@@ -182,8 +182,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       if (action === 'give_up') throw this.exhausted(outer, fault, attempt, totalDelayMs, decision.reason);
       let delayMs = decision.delayMs;
       if (this.backoff !== undefined && action === 'retry') {
-        const scale = typeof factor === 'number' && Number.isFinite(factor) && factor >= 0 ? factor : 1;
-        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random) * scale));
+        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random) * factor));
       }
       if (fault.retryAfterMs !== undefined && fault.retryAfterMs > this.maxRetryAfterMs) {
         const reason = `the server asked to wait ${formatMs(fault.retryAfterMs)}, more than maxRetryAfterMs (${formatMs(this.maxRetryAfterMs)})`;

@@ -149,8 +149,7 @@ export class RecoveryPlan {
         reason: `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
       };
     }
-    const factor = input.delayFactor;
-    const delayFactor = typeof factor === 'number' && Number.isFinite(factor) && factor >= 0 ? factor : 1;
+    const delayFactor = usableDelayFactor(input.delayFactor);
     const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs), delayFactor));
     if (delayMs > rule.maxWaitMs) {
       return {
@@ -199,6 +198,11 @@ export class RecoveryPlan {
       return { category, action: r.action, maxAttempts: r.maxAttempts, multiplier: r.multiplier };
     });
   }
+}
+
+/** A delay factor as given, or 1 when it is not a finite number >= 0 (nonsense must not stop retries). */
+export function usableDelayFactor(factor: unknown): number {
+  return typeof factor === 'number' && Number.isFinite(factor) && factor >= 0 ? factor : 1;
 }
 
 /**
