@@ -20,6 +20,14 @@ export interface RateLimiterOptions {
   readonly mode?: RateLimiterMode;
   /** In `wait` mode, refuse (RateLimitedError) a caller whose turn is further away than this. Default: no limit. */
   readonly maxWaitMs?: number;
+  /**
+   * How precise the bucket is when it is nearly full: it may hold back up to this many tokens
+   * of the burst, in exchange for reading the clock once per that many admitted calls instead
+   * of on every call (a clock read costs 50-100 ns on some virtual machines, more than the rest
+   * of the limiter). It never admits more than `burst + rate × t`, whatever this is.
+   * Default 1 % of the burst, in whole tokens: 0 (exact) for a burst under 100.
+   */
+  readonly resolutionTokens?: number;
   readonly clock?: Clock;
   /** Classifies failures for `stats().failuresByCategory`. Default: the built-in `classify`. */
   readonly classify?: ClassifyFunction;
@@ -51,6 +59,12 @@ const EPSILON = 1e-9;
  * A token bucket: `burst` calls at once, `rate` per second in the long run. The bucket is
  * refilled from the clock when a call arrives, not by a ticking timer; in `wait` mode one timer
  * (only while someone waits) wakes the queue when the next token is due.
+ *
+ * With a `resolutionTokens` of K > 0, up to K calls in a row take a token without reading the
+ * clock. Their tokens are counted as if taken at the next reading: since taking a token later
+ * never leaves a bucket fuller than taking it earlier, the level this assumes is never above
+ * the true one, so no call is admitted that an exact bucket would refuse. The cost is that a
+ * bucket that was full in between may be credited up to K tokens less.
  */
 export class RateLimiter implements Policy<RateLimiterEvents> {
   readonly kind = 'rateLimiter';
@@ -63,20 +77,28 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
   private readonly clock: Clock;
   private readonly classify: ClassifyFunction;
   private readonly name: string | undefined;
+  private readonly resolutionTokens: number;
+  /** Tokens at `refilledAt`, less those taken since without reading the clock. */
   private tokens: number;
   private refilledAt: number;
+  /** Tokens taken since `refilledAt` without reading the clock. */
+  private takenUnread = 0;
+  /** Calls that may still take a token before the clock must be read again. */
+  private unreadAllowance = 0;
   private readonly queue = new WaitQueue(() => this.queueShrank());
   private cancelTimer: CancelTimer | undefined;
   private readonly counter = new StatsCounter();
 
   constructor(options: RateLimiterOptions) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'clock', 'classify', 'name']);
+    check.knownKeys('options', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
     this.rate = check.positiveNumber('rate', o.rate);
     this.burst = o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
     if (this.burst < 1) throw new ConfigError('burst', this.burst, 'a number >= 1 (a bucket must hold one whole token)');
     this.mode = o.mode === undefined ? 'wait' : check.oneOf('mode', o.mode, ['wait', 'reject'] as const);
     this.maxWaitMs = check.limit('maxWaitMs', o.maxWaitMs ?? Number.POSITIVE_INFINITY);
+    this.resolutionTokens =
+      o.resolutionTokens === undefined ? Math.floor(this.burst / 100) : check.nonNegativeInteger('resolutionTokens', o.resolutionTokens);
     this.clock = (o.clock ?? systemClock) as Clock;
     if (typeof this.clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
     this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
@@ -89,9 +111,14 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const context = contextFrom(options);
     this.counter.executions++;
-    this.refill();
-    // Take a token only when nobody is queued ahead: waiting callers are served in order.
-    if (this.queue.length > 0 || this.tokens < 1 - EPSILON) return this.executeQueued(fn, context);
+    if (this.unreadAllowance > 0 && this.tokens >= 1 && this.queue.length === 0) {
+      this.unreadAllowance--;
+      this.takenUnread++;
+    } else {
+      this.refill();
+      // Take a token only when nobody is queued ahead: waiting callers are served in order.
+      if (this.queue.length > 0 || this.tokens < 1 - EPSILON) return this.executeQueued(fn, context);
+    }
     this.tokens--;
     return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
   }
@@ -130,12 +157,19 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     return withOperation(new RateLimitedError(retryAfterMs), operation);
   }
 
+  /**
+   * Brings the bucket to the clock's time. Tokens taken without a clock reading are counted as
+   * taken now (see the class comment); tokens taken right after a refill were taken at its time.
+   */
   private refill(): void {
     const now = this.clock.now();
     if (now > this.refilledAt) {
-      this.tokens = Math.min(this.burst, this.tokens + (now - this.refilledAt) * this.perMs);
+      const taken = this.takenUnread;
+      this.tokens = Math.min(this.burst, this.tokens + taken + (now - this.refilledAt) * this.perMs) - taken;
       this.refilledAt = now;
     }
+    this.takenUnread = 0;
+    this.unreadAllowance = this.resolutionTokens;
   }
 
   /** Milliseconds until the bucket holds `count` tokens (0 if it does). */

@@ -106,6 +106,44 @@ describe('rateLimiter: wait mode', () => {
   });
 });
 
+describe('rateLimiter: resolutionTokens', () => {
+  /** Admits calls at the current time until one is refused; returns how many got through. */
+  async function drain(limiter: ReturnType<typeof rateLimiter>): Promise<number> {
+    let admitted = 0;
+    while ((await outcome(limiter.execute(() => admitted++))) === admitted - 1);
+    return admitted;
+  }
+
+  it('by default reads the clock once per 1 % of the burst while tokens last', async () => {
+    const clock = new VirtualClock();
+    let reads = 0;
+    const counting = Object.assign(Object.create(clock) as VirtualClock, { now: () => (reads++, clock.now()) });
+    const limiter = rateLimiter({ clock: counting, rate: 1_000, burst: 1_000, mode: 'reject' });
+    reads = 0;
+    for (let i = 0; i < 500; i++) await limiter.execute(() => i);
+    expect(reads).toBe(Math.ceil(500 / 11)); // one reading, then 10 calls on it
+    expect(await drain(limiter)).toBe(500); // at the same instant nothing is lost
+  });
+
+  it('a bucket that filled up between readings is credited at most resolutionTokens less, never more', async () => {
+    const clock = new VirtualClock();
+    const exact = rateLimiter({ clock, rate: 1, burst: 100, mode: 'reject', resolutionTokens: 0 });
+    const coarse = rateLimiter({ clock, rate: 1, burst: 100, mode: 'reject', resolutionTokens: 3 });
+    for (const limiter of [exact, coarse]) for (let i = 0; i < 4; i++) await limiter.execute(() => i);
+    await clock.advance(60_000); // both buckets are full again
+    expect(await drain(exact)).toBe(100);
+    expect(await drain(coarse)).toBe(97); // the 3 unread tokens are counted as taken just now
+    await clock.advance(10_000);
+    expect(await drain(exact)).toBe(10);
+    expect(await drain(coarse)).toBe(10); // below full nothing is lost
+  });
+
+  it('is validated', () => {
+    expect(() => rateLimiter({ rate: 1, resolutionTokens: -1 })).toThrow(/resolutionTokens: -1/);
+    expect(() => rateLimiter({ rate: 1, resolutionTokens: 1.5 })).toThrow(ConfigError);
+  });
+});
+
 describe('rateLimiter: fast-check', () => {
   it('never admits more than burst + rate × t in any interval, in either mode, with aborts', async () => {
     const arrival = fc.record({
@@ -118,9 +156,10 @@ describe('rateLimiter: fast-check', () => {
         fc.integer({ min: 1, max: 5 }),
         fc.constantFrom('wait' as const, 'reject' as const),
         fc.array(arrival, { maxLength: 60 }),
-        async (rate, burst, mode, arrivals) => {
+        fc.integer({ min: 0, max: 4 }),
+        async (rate, burst, mode, arrivals, resolutionTokens) => {
           const clock = new VirtualClock();
-          const limiter = rateLimiter({ clock, rate, burst, mode });
+          const limiter = rateLimiter({ clock, rate, burst, mode, resolutionTokens });
           const admitted: number[] = [];
           const calls: Promise<unknown>[] = [];
           for (const a of arrivals) {
