@@ -56,6 +56,9 @@ const CASES: Record<string, Case> = {
   'bare await fn()': { make: () => fn },
   // The least any promise-wrapping policy can cost: one async frame around the call.
   'floor: async wrapper (try { return await fn() })': { make: () => () => wrapped(fn) },
+  // The least a policy that must release its caller before `fn` settles (aggressive timeout,
+  // hedge) can cost: a promise of its own, settled by fn's outcome (no bookkeeping at all).
+  'floor: own promise (new Promise, settled from fn().then)': { make: () => ownPromise },
   'lifeline retry': {
     peer: 'cockatiel retry',
     make: () => {
@@ -149,6 +152,18 @@ async function wrapped(call: () => Promise<number>): Promise<number> {
     wrappedFailures++; // what a policy's failure path starts with
     throw error;
   }
+}
+
+let capturedResolve: (value: unknown) => void = () => {};
+let capturedReject: (error: unknown) => void = () => {};
+function captureResolvers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
+  capturedResolve = resolve;
+  capturedReject = reject;
+}
+function ownPromise(): Promise<unknown> {
+  const promise = new Promise(captureResolvers);
+  fn().then(capturedResolve, capturedReject);
+  return promise;
 }
 
 function execOf(policy: { execute(fn: () => Promise<number>): Promise<number> }): Run {
