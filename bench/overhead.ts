@@ -3,9 +3,9 @@
  *
  *   npx tsx bench/overhead.ts [--json] [--runs 5] [--only <substring>]
  *
- * Every case runs in a fresh child process (no shared JIT state or heap), `--runs` times; the
- * figure is the median over runs of each run's median. Two modes per case: sequential
- * (`await run()` in a loop) and 1,000 calls in flight (`Promise.all` of 1,000), both in ns per
+ * Every case runs in a fresh child process (no shared JIT state or heap), `--runs` times, the
+ * runs of all cases interleaved; the figure is the median over runs of each run's median. Two
+ * modes per case: sequential (`await run()` in a loop) and 1,000 calls in flight (`Promise.all` of 1,000), both in ns per
  * call. Then heap bytes per idle circuit breaker (10,000 created), and the retry-storm figure
  * (dependency calls per request through three nested retry layers, with and without a budget).
  *
@@ -111,6 +111,13 @@ const CASES: Record<string, Case> = {
       return () => p.execute(fn);
     },
   },
+  // The same bucket reading the clock on every call (the default reads it once per 1 % of the burst).
+  'lifeline rateLimiter (exact: resolutionTokens 0)': {
+    make: () => {
+      const p = loose.rateLimiter!({ rate: 1e12, burst: 1e12, resolutionTokens: 0 });
+      return () => p.execute(fn);
+    },
+  },
   'lifeline adaptive': {
     make: () => {
       const p = loose.adaptive!();
@@ -176,7 +183,7 @@ function available(name: string): boolean {
     if (name.startsWith('lifeline') && (loose.circuitBreaker === undefined || loose.bulkhead === undefined)) return false;
   }
   if (name === 'lifeline bulkhead') return loose.bulkhead !== undefined;
-  if (name === 'lifeline rateLimiter') return loose.rateLimiter !== undefined;
+  if (name.startsWith('lifeline rateLimiter')) return loose.rateLimiter !== undefined;
   if (name === 'lifeline adaptive') return loose.adaptive !== undefined;
   return true;
 }
@@ -273,23 +280,30 @@ async function parent(): Promise<void> {
   const seq: BenchResult[] = [];
   const par: BenchResult[] = [];
   const medians = new Map<string, { seq: number; par: number; seqBest: number }>();
-  for (const name of Object.keys(CASES)) {
-    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()' && !name.startsWith('floor')) continue;
-    if (!available(name)) {
-      console.error(`skipping ${name}: not in this tree`);
-      continue;
-    }
-    const seqRuns: number[] = [];
-    const parRuns: number[] = [];
-    for (let r = 0; r < runs; r++) {
+  const names = Object.keys(CASES).filter((name) => {
+    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()' && !name.startsWith('floor')) return false;
+    if (available(name)) return true;
+    console.error(`skipping ${name}: not in this tree`);
+    return false;
+  });
+  // Runs are interleaved (every case once, then every case again, ...): a noisy minute on a
+  // shared machine then lands on one run of every case instead of on all runs of one case.
+  const seqRuns = new Map<string, number[]>(names.map((name) => [name, []]));
+  const parRuns = new Map<string, number[]>(names.map((name) => [name, []]));
+  for (let r = 0; r < runs; r++) {
+    for (const name of names) {
       const out = await runInChild(script, ['--case', name]);
-      seqRuns.push(Number(out.seq));
-      parRuns.push(Number(out.par));
+      seqRuns.get(name)!.push(Number(out.seq));
+      parRuns.get(name)!.push(Number(out.par));
     }
-    seq.push(fromSamples(`seq: ${name}`, seqRuns, 'ns/op'));
-    par.push(fromSamples(`par${IN_FLIGHT}: ${name}`, parRuns, 'ns/op'));
-    medians.set(name, { seq: median(seqRuns), par: median(parRuns), seqBest: Math.min(...seqRuns) });
-    console.error(`done ${name}`);
+    console.error(`done run ${r + 1} of ${runs}`);
+  }
+  for (const name of names) {
+    const seqOf = seqRuns.get(name)!;
+    const parOf = parRuns.get(name)!;
+    seq.push(fromSamples(`seq: ${name}`, seqOf, 'ns/op'));
+    par.push(fromSamples(`par${IN_FLIGHT}: ${name}`, parOf, 'ns/op'));
+    medians.set(name, { seq: median(seqOf), par: median(parOf), seqBest: Math.min(...seqOf) });
   }
   const heap: BenchResult[] = [];
   if (only === undefined || 'heap'.includes(only)) {
