@@ -5,8 +5,8 @@
  *
  * Every case runs in a fresh child process (no shared JIT state or heap), `--runs` times, the
  * runs of all cases interleaved; the figure is the median over runs of each run's median. Two
- * modes per case: sequential (`await run()` in a loop) and 1,000 calls in flight (`Promise.all` of 1,000), both in ns per
- * call. Then heap bytes per idle circuit breaker (10,000 created), and the retry-storm figure
+ * modes per case: sequential (`await run()` in a loop) and 1,000 calls in flight (`Promise.all`
+ * of 1,000), both in ns per call. Then heap bytes per idle circuit breaker (10,000 created), and the retry-storm figure
  * (dependency calls per request through three nested retry layers, with and without a budget).
  *
  * Targets (issue 3): each lifeline policy <= 50 ns over bare; the 4-policy pipeline <= 500 ns
