@@ -6,7 +6,8 @@
  * Every case runs in a fresh child process (no shared JIT state or heap), `--runs` times, the
  * runs of all cases interleaved; the figure is the median over runs of each run's median. Two
  * modes per case: sequential (`await run()` in a loop) and 1,000 calls in flight (`Promise.all`
- * of 1,000), both in ns per call. Then heap bytes per idle circuit breaker (10,000 created), and the retry-storm figure
+ * of 1,000), both in ns per call, each a median of 7 samples of about 25 ms. Then heap bytes
+ * per idle circuit breaker (10,000 created), and the retry-storm figure
  * (dependency calls per request through three nested retry layers, with and without a budget).
  *
  * Targets (issue 3): each lifeline policy <= 50 ns over bare; the 4-policy pipeline <= 500 ns
@@ -206,12 +207,31 @@ async function inFlight(name: string, run: Run, batches: number, samples: number
   return fromSamples(name, perCall, 'ns/op');
 }
 
+/**
+ * How long one timed sample lasts. On a shared VM a stolen time slice costs milliseconds, so a
+ * sample of a fraction of a millisecond (50,000 calls at 60 ns is 3 ms; 20 batches of 1,000 is
+ * under 1 ms) is sometimes ten times its true length; at 25 ms a hiccup moves it a few percent.
+ */
+const SAMPLE_NS = 25e6;
+
+/** ns per call after a warm-up, to size the samples. */
+async function calibrate(run: Run): Promise<number> {
+  const calls = 20_000;
+  for (let i = 0; i < calls; i++) await run();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await run();
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
 async function childCase(name: string): Promise<void> {
   const found = CASES[name];
   if (found === undefined) throw new Error(`no case named ${JSON.stringify(name)}`);
   const run = found.make();
-  const sequential = await benchAsync('seq', run, { iterations: 50_000, samples: 7 });
-  const parallel = await inFlight('par', run, 20, 7);
+  const perCall = await calibrate(run);
+  const iterations = Math.min(1_000_000, Math.max(2_000, Math.round(SAMPLE_NS / perCall)));
+  const sequential = await benchAsync('seq', run, { iterations, warmup: 0, samples: 7 });
+  const batches = Math.min(1_000, Math.max(2, Math.round(SAMPLE_NS / (perCall * IN_FLIGHT))));
+  const parallel = await inFlight('par', run, batches, 7);
   report([sequential, parallel], 'ns/op');
 }
 
