@@ -20,7 +20,7 @@ import { systemClock } from '../../src/time/system-clock.js';
  *               └ timeout (per request)
  *
  * Retry delays are stretched by the upstream's `delayFactor()` (1 when all is well, up to 10
- * when little succeeds), read when the item starts; quota / rate-limit answers wait 3× longer
+ * when little succeeds), read at each retry; quota / rate-limit answers wait 3× longer
  * than other reasons; permanent errors (400, 403, 404, 410, 422) are never retried. Every item
  * that fails ends up in the report with its category, message and suggestions.
  */
@@ -103,6 +103,8 @@ export interface DownloadReport {
 
 /** The policies guarding one upstream. */
 export interface UpstreamGuard {
+  /** Backoff stretched by `throttle.delayFactor()`, read at each retry. */
+  readonly retry: RetryPolicy;
   readonly breaker: CircuitBreaker;
   readonly throttle: AdaptiveThrottle;
 }
@@ -127,6 +129,8 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     if (options.upstreams[item.upstream] === undefined) throw new ConfigError(`items[${i}].upstream`, item.upstream, `one of ${Object.keys(options.upstreams).join(', ')}`);
   }
   const timeout = new TimeoutPolicy({ timeoutMs: options.requestTimeoutMs ?? 30_000, clock });
+  // Quota / rate-limit backoff waits `quota` times longer than other reasons (a Retry-After is kept as sent).
+  const plan = recoveryPlan({ random, delayMultipliers: { rate_limit: quota } });
   const guards = new Map<string, UpstreamGuard>();
   for (const name of Object.keys(options.upstreams)) {
     const breaker = new CircuitBreaker({
@@ -140,7 +144,11 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     // The throttle measures the upstream's success rate; the downloader slows down by it (longer
     // retry waits, a gap between items). Local shedding is off (nothing counts as refused): with a
     // few items per mirror it would refuse the very retries the breaker already paces.
-    guards.set(name, { breaker, throttle: new AdaptiveThrottle({ name, clock, random, refusedCategories: [] }) });
+    const throttle = new AdaptiveThrottle({ name, clock, random, refusedCategories: [] });
+    // The upstream's recent success rate stretches every retry wait, read when the wait starts.
+    const retry = new RetryPolicy({ plan, clock, random, delayFactor: throttle });
+    retry.events.on('retry', (e) => log(`${String(e.operation?.attributes?.item)}: ${e.reason}`));
+    guards.set(name, { retry, breaker, throttle });
   }
 
   const downloaded: { item: string; upstream: string; bytes: number }[] = [];
@@ -148,17 +156,11 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
 
   const downloadOne = async (item: ArchiveItem, guard: UpstreamGuard): Promise<void> => {
     const url = `${options.upstreams[item.upstream]!.replace(/\/$/, '')}${item.path}`;
-    // The upstream's recent success rate stretches every wait for this item; quota waits 3× more.
-    const factor = guard.throttle.delayFactor();
-    const plan = recoveryPlan({
-      random,
-      delayMultipliers: { network: factor, timeout: factor, unavailable: factor, conflict: factor, unknown: factor, rate_limit: quota * factor },
-    });
-    const retry = new RetryPolicy({ plan, clock, random });
-    retry.events.on('retry', (e) => log(`${item.id}: ${e.reason}`));
     let requests = 0;
+    // The item travels with every event and error of this call (the retry log line above reads it).
+    const operation = { name: 'download', attributes: { item: item.id, upstream: item.upstream } };
     try {
-      const body = await pipeline(retry, guard.breaker, guard.throttle, timeout).execute(
+      const body = await pipeline(guard.retry, guard.breaker, guard.throttle, timeout).execute(
         async ({ signal }) => {
           requests++;
           const res = await fetchImpl(url, { signal });
@@ -168,7 +170,7 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
           }
           return new Uint8Array(await res.arrayBuffer());
         },
-        options.signal === undefined ? undefined : { signal: options.signal },
+        options.signal === undefined ? { operation } : { operation, signal: options.signal },
       );
       await options.save?.(item, body);
       downloaded.push({ item: item.id, upstream: item.upstream, bytes: body.length });
