@@ -117,7 +117,11 @@ describe('rateLimiter: resolutionTokens', () => {
   it('by default reads the clock once per 1 % of the burst while tokens last', async () => {
     const clock = new VirtualClock();
     let reads = 0;
-    const counting = Object.assign(Object.create(clock) as VirtualClock, { now: () => (reads++, clock.now()) });
+    const now = (): number => {
+      reads++;
+      return clock.now();
+    };
+    const counting = Object.assign(Object.create(clock) as VirtualClock, { now });
     const limiter = rateLimiter({ clock: counting, rate: 1_000, burst: 1_000, mode: 'reject' });
     reads = 0;
     for (let i = 0; i < 500; i++) await limiter.execute(() => i);
@@ -181,6 +185,39 @@ describe('rateLimiter: fast-check', () => {
         },
       ),
       { numRuns: 200 },
+    );
+  });
+
+  it('with resolutionTokens K, its level is never above that of an exact bucket fed the same admissions, and at most K below', async () => {
+    const step = fc.record({ gapMs: fc.integer({ min: 0, max: 3_000 }), look: fc.boolean() });
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 1, max: 30 }),
+        fc.integer({ min: 0, max: 5 }),
+        fc.array(step, { maxLength: 80 }),
+        async (rate, burst, resolutionTokens, steps) => {
+          const clock = new VirtualClock();
+          const limiter = rateLimiter({ clock, rate, burst, mode: 'reject', resolutionTokens });
+          // The exact bucket, replaying the admissions the limiter made.
+          let level = burst;
+          let refilledAt = 0;
+          for (const { gapMs, look } of steps) {
+            await clock.advance(gapMs);
+            const admitted = await limiter.execute(() => true).catch(() => false);
+            level = Math.min(burst, level + ((clock.now() - refilledAt) * rate) / 1000);
+            refilledAt = clock.now();
+            if (admitted) level -= 1;
+            expect(level).toBeGreaterThanOrEqual(-1e-9); // never admitted without a token
+            if (look) {
+              const tokens = limiter.stats().tokens;
+              expect(tokens).toBeLessThanOrEqual(level + 1e-9);
+              expect(tokens).toBeGreaterThanOrEqual(level - resolutionTokens - 1e-9);
+            }
+          }
+        },
+      ),
+      { numRuns: 300 },
     );
   });
 });
