@@ -162,15 +162,14 @@ async function wrapped(call: () => Promise<number>): Promise<number> {
   }
 }
 
-let capturedResolve: (value: unknown) => void = () => {};
-let capturedReject: (error: unknown) => void = () => {};
-function captureResolvers(resolve: (value: unknown) => void, reject: (error: unknown) => void): void {
-  capturedResolve = resolve;
-  capturedReject = reject;
-}
 function ownPromise(): Promise<unknown> {
-  const promise = new Promise(captureResolvers);
-  fn().then(capturedResolve, capturedReject);
+  let resolve!: (value: unknown) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  fn().then(resolve, reject);
   return promise;
 }
 
