@@ -1,17 +1,12 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 describe('Redis store with large batches', () => {
   let client: Redis;
-  const prefix = uniquePrefix('big');
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
+  const prefix = useSharedRedis('big', (connected) => {
+    client = connected;
   });
 
   it('enqueues 20,000 jobs in one atomic call (100,000 script arguments) and claims them in order', async () => {

@@ -1,19 +1,14 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError, RateLimitedError } from '../../src/faults/errors.js';
 import { RedisRateLimiter } from '../../src/stores/redis/rate-limiter.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 describe('RedisRateLimiter (distributed token bucket)', () => {
   let client: Redis;
-  const prefix = uniquePrefix('rl');
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
+  const prefix = useSharedRedis('rl', (connected) => {
+    client = connected;
   });
 
   it('validates its options', () => {

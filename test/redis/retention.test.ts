@@ -1,18 +1,13 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Queue } from '../../src/durable/queue.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 describe('Redis store memory stays bounded', () => {
   let client: Redis;
-  const prefix = uniquePrefix('ret');
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
+  const prefix = useSharedRedis('ret', (connected) => {
+    client = connected;
   });
 
   const keyCount = async () => {

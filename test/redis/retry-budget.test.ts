@@ -1,19 +1,14 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
 import { RedisRetryBudget } from '../../src/stores/redis/retry-budget.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 describe('RedisRetryBudget (shared by every process)', () => {
   let client: Redis;
-  const prefix = uniquePrefix('rb');
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
+  const prefix = useSharedRedis('rb', (connected) => {
+    client = connected;
   });
 
   it('validates its options', () => {

@@ -1,21 +1,16 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
 import { retry } from '../../src/policies/retry.js';
 import { constantBackoff } from '../../src/recovery/backoff.js';
 import { SharedRetryBudget } from '../../src/stores/redis/shared-retry-budget.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 describe('SharedRetryBudget (a RetryBudget for retry policies, counted across processes)', () => {
   let client: Redis;
-  const prefix = uniquePrefix('srb');
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
+  const prefix = useSharedRedis('srb', (connected) => {
+    client = connected;
   });
 
   it('validates options like the in-process budget, plus its own', () => {

@@ -1,8 +1,8 @@
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../src/durable/store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
-import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
+import { useSharedRedis } from './suite.js';
 
 /**
  * The compact script formats of the hot path: a claim reply packs each job's numbers in one
@@ -11,15 +11,10 @@ import { connectShared, deletePrefix, uniquePrefix } from './shared-redis.js';
  */
 describe('Redis store wire formats', () => {
   let client: Redis;
-  const prefix = uniquePrefix('wire');
+  const prefix = useSharedRedis('wire', (connected) => {
+    client = connected;
+  });
   const T = Date.UTC(2030, 0, 1);
-  beforeAll(async () => {
-    client = await connectShared();
-  });
-  afterAll(async () => {
-    await deletePrefix(client, prefix);
-    client.disconnect();
-  });
 
   it('a claim returns every optional field, fractional priorities and any payload text intact', async () => {
     const store = new RedisStore({ client, prefix });
