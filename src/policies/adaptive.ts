@@ -8,9 +8,10 @@ import type { Clock } from '../time/clock.js';
 import { CoarseNow } from '../time/coarse-now.js';
 import { systemClock } from '../time/system-clock.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
-import { contextFrom, type ExecuteOptions, withOperation, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { type ExecuteOptions, withOperation, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export interface AdaptiveOptions {
   /**
@@ -125,7 +126,8 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     const now = this.time.now();
     this.lastSeen = now;

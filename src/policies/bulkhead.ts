@@ -2,10 +2,11 @@ import * as check from '../config/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BulkheadRejectedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
-import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export interface BulkheadOptions {
   /** Calls running at the same time. */
@@ -62,7 +63,8 @@ export class Bulkhead implements Policy<BulkheadEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     if (this.active >= this.maxConcurrent) return this.executeQueued(fn, context);
     this.active++;

@@ -11,7 +11,8 @@ import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapsho
 import { settleCall } from './settle-call.js';
 import { type BreakerTiming, BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
 import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
-import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export interface CircuitBreakerOptions {
   /** What opens the circuit. Default: 5 consecutive counted failures. */
@@ -164,7 +165,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.executions++;
     // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
     // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.

@@ -3,9 +3,10 @@ import { classify as defaultClassify, type ClassifyFunction } from '../faults/cl
 import { ConfigError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats, ROOT_CONTEXT } from './policy.js';
+import { type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats, ROOT_CONTEXT } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 /** Makes the substitute result from the fault (and the context the call ran under). */
 export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => PromiseLike<R> | R;
@@ -67,7 +68,8 @@ export class FallbackPolicy<R> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | R> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     // No async frame: shared handlers, and a per-call one only when the context is the caller's own.
     const onFailure = context === ROOT_CONTEXT ? this.failedAtRoot : (error: unknown) => this.failed(error, context);

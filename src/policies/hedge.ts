@@ -4,18 +4,18 @@ import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
-import {
-  contextFrom,
-  type ExecuteContext,
-  type ExecuteOptions,
-  type Operation,
-  type OperationContext,
-  type Policy,
-  type PolicyStats,
+import type {
+  ExecuteContext,
+  ExecuteOptions,
+  Operation,
+  OperationContext,
+  Policy,
+  PolicyStats,
 } from './policy.js';
 import { StatsCounter } from './stats.js';
 import { AbortableContext } from './timeout-context.js';
 import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export interface HedgeOptions {
   /** How long the first attempt runs alone before a second one starts. */
@@ -194,9 +194,9 @@ export class HedgePolicy implements Policy<HedgeEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const parent = contextFrom(options);
+    const parent = enterCall(fn, options);
+    if (isRefused(parent)) return parent.promise();
     this.counter.executions++;
-    if (parent.signal.aborted) return Promise.reject(parent.signal.reason);
     const run = new HedgeRun(this, parent, fn);
     this.queue.add(run);
     run.launch();

@@ -1,5 +1,6 @@
 export type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Policy, PolicyStats } from './policy.js';
 export { contextFrom, NEVER_ABORTED, toOperation, withOperation } from './policy.js';
+export { enterCall, isRefused, RefusedCall } from './call-entry.js';
 export { StatsCounter } from './stats.js';
 export { retry, RetryPolicy } from './retry.js';
 export type { DelayFactorSource, RetryEvents, RetryOptions, RetryStopReason } from './retry.js';

@@ -3,6 +3,7 @@ import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { FallbackPolicy } from './fallback.js';
 import type { ExecuteContext, ExecuteOptions, Operation, Policy, PolicyStats } from './policy.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 /** Anything a pipeline can hold: a policy, a fallback (which widens the result), a pipeline. */
 // biome-ignore lint/suspicious/noExplicitAny: stages of any event map and result type compose
@@ -66,6 +67,9 @@ export class Pipeline<Extra = never> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | Extra> {
+    // Checked here, not only by the innermost stage: a bad `fn` must not pass through the retries.
+    const entry = enterCall(fn, options);
+    if (isRefused(entry)) return entry.promise();
     return this.run(0, fn as Operation<T | Extra>, options);
   }
 

@@ -4,10 +4,11 @@ import { ConfigError, RateLimitedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
-import { contextFrom, type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export type RateLimiterMode = 'wait' | 'reject';
 
@@ -109,7 +110,8 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     if (this.unreadAllowance > 0 && this.tokens >= 1 && this.queue.length === 0) {
       this.unreadAllowance--;

@@ -9,7 +9,6 @@ import type { RandomSource } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import {
-  contextFrom,
   type ExecuteContext,
   type ExecuteOptions,
   NEVER_ABORTED,
@@ -22,6 +21,7 @@ import { budgetOf, markBudget, type RetryBudget } from './retry-budget.js';
 import { settleCall } from './settle-call.js';
 import type { RetryEvents, RetryStopReason } from './retry-events.js';
 import { StatsCounter } from './stats.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 export type { RetryEvents, RetryStopReason } from './retry-events.js';
 
@@ -118,7 +118,8 @@ export class RetryPolicy implements Policy<RetryEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const outer = contextFrom(options);
+    const outer = enterCall(fn, options);
+    if (isRefused(outer)) return outer.promise();
     this.counter.executions++;
     const budget = this.budget;
     let first = outer;

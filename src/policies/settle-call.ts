@@ -39,6 +39,7 @@ function settleFailure<T>(onFailure: (error: unknown) => T | PromiseLike<T>, err
   }
 }
 
-function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
+/** Whether `value` is a promise or promise-like (has a callable `then`). */
+export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
   return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
 }

@@ -5,7 +5,6 @@ import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import {
-  contextFrom,
   type ExecuteContext,
   type ExecuteOptions,
   type Operation,
@@ -18,6 +17,7 @@ import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { AbortableContext } from './timeout-context.js';
 import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
+import { enterCall, isRefused } from './call-entry.js';
 
 /**
  * - `cooperative`: at the deadline the signal handed to the function aborts; the caller
@@ -111,7 +111,8 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     const deadline = this.queue.deadlineAfter(this.timeoutMs);
     this.counter.executions++;
     const run = new TimeoutRun(this, context, deadline);

@@ -4,10 +4,11 @@ import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import { settleCall } from '../policies/settle-call.js';
 import { StatsCounter } from '../policies/stats.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from '../policies/policy.js';
+import type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Policy, PolicyStats } from '../policies/policy.js';
 import { type RandomSource, seededRandom } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+import { enterCall, isRefused } from '../policies/call-entry.js';
 
 export interface ChaosOptions {
   /** Share of calls (0–1) that throw `error` instead of running. Default 0. */
@@ -122,7 +123,8 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     if (this.enabled) {
       if (this.latencyRate > 0 && this.random() < this.latencyRate) return this.executeDelayed(fn, context);

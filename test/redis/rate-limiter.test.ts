@@ -59,6 +59,20 @@ describe('RedisRateLimiter (distributed token bucket)', () => {
     expect(waits).toEqual([0, 500]);
   });
 
+  it('refuses a bad call at the door, before any round trip to Redis', async () => {
+    const limiter = new RedisRateLimiter({ redis: client, prefix, name: 'door', rate: 1, burst: 1 });
+    await expect(limiter.execute(42 as never)).rejects.toBeInstanceOf(ConfigError);
+    const controller = new AbortController();
+    const reason = new Error('the caller gave up');
+    controller.abort(reason);
+    let calls = 0;
+    await expect(limiter.execute(async () => ++calls, { signal: controller.signal })).rejects.toBe(reason);
+    expect(calls).toBe(0);
+    expect(limiter.stats().executions).toBe(0);
+    // The bucket's one token is still there: the refused calls took nothing.
+    expect((await limiter.tryTake()).granted).toBe(true);
+  });
+
   it('uses the Redis server clock by default (one clock for every machine)', async () => {
     const limiter = new RedisRateLimiter({ redis: client, prefix, name: 'server-time', rate: 1, burst: 3 });
     const results = await Promise.all([1, 2, 3, 4].map(() => limiter.tryTake()));

@@ -3,13 +3,14 @@ import * as check from '../../config/validate.js';
 import { ConfigError, RateLimitedError } from '../../faults/errors.js';
 import { classify } from '../../faults/classify.js';
 import { Events } from '../../observe/events.js';
-import { contextFrom, type ExecuteOptions, type Operation, type Policy, type PolicyStats } from '../../policies/policy.js';
+import type { ExecuteOptions, Operation, Policy, PolicyStats } from '../../policies/policy.js';
 import { StatsCounter } from '../../policies/stats.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import rateLimitTake from './scripts/rate-limit-take.lua.js';
+import { enterCall, isRefused } from '../../policies/call-entry.js';
 
 const TAKE = defineScript('rate-limit-take', rateLimitTake);
 
@@ -107,7 +108,8 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
   }
 
   async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
-    const context = contextFrom(options);
+    const context = enterCall(fn, options);
+    if (isRefused(context)) return context.promise();
     this.counter.executions++;
     const started = this.clock.now();
     for (;;) {

@@ -13,6 +13,7 @@ import { defineScript, runScript } from './script.js';
 import breakerClose from './scripts/breaker-close.lua.js';
 import breakerOpen from './scripts/breaker-open.lua.js';
 import breakerProbe from './scripts/breaker-probe.lua.js';
+import { enterCall, isRefused } from '../../policies/call-entry.js';
 
 const OPEN = defineScript('breaker-open', breakerOpen);
 const CLOSE = defineScript('breaker-close', breakerClose);
@@ -138,6 +139,8 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   }
 
   async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
+    const entry = enterCall(fn, options);
+    if (isRefused(entry)) throw entry.reason;
     if (this.readyPromise === undefined) void this.ready().catch((error) => this.unreachable(error, 'sync'));
     if (this.whenUnreachable === 'reject' && this.redis.status !== 'ready') {
       this.refusals++;
