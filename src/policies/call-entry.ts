@@ -6,9 +6,11 @@ import { isThenable } from './settle-call.js';
  * A call that must not start. `execute` returns `promise()`: it always answers with a promise,
  * so a caller's `.catch` sees bad input too, never a synchronous throw.
  */
+/** The brand `isRefused` reads: cheaper than `instanceof` on the hot path (~10 ns there). */
+const REFUSED: unique symbol = Symbol('lifeline.refusedCall');
+
 export class RefusedCall {
-  /** The brand `isRefused` reads: cheaper than `instanceof` on the hot path (~10 ns there). */
-  readonly refused = true;
+  readonly [REFUSED] = true;
   constructor(readonly reason: unknown) {}
 
   promise(): Promise<never> {
@@ -18,7 +20,7 @@ export class RefusedCall {
 
 /** Whether `enterCall` refused the call. */
 export function isRefused(entry: ExecuteContext | RefusedCall): entry is RefusedCall {
-  return (entry as Partial<RefusedCall>).refused === true;
+  return (entry as Partial<RefusedCall>)[REFUSED] === true;
 }
 
 /**
