@@ -70,7 +70,8 @@ export class Pipeline<Extra = never> {
     // Checked here, not only by the innermost stage: a bad `fn` must not pass through the retries.
     const entry = enterCall(fn, options);
     if (isRefused(entry)) return entry.promise();
-    return this.run(0, fn as Operation<T | Extra>, options);
+    // Checked options travel on as the context they made, so no stage checks them again.
+    return this.run(0, fn as Operation<T | Extra>, options === undefined ? undefined : { context: entry });
   }
 
   /** One line per stage, outermost first. */
