@@ -15,7 +15,10 @@ export interface OperationContext {
 }
 
 export interface ExecuteOptions {
-  /** Aborts the whole execution, waits included. */
+  /**
+   * Aborts the whole execution, waits included. Already aborted: the call is not started and
+   * `execute` rejects with the signal's reason.
+   */
   readonly signal?: AbortSignal;
   /** The operation, by name or with attributes. */
   readonly operation?: string | OperationContext;
