@@ -1,0 +1,112 @@
+/**
+ * A/B of one policy's hot path: the working tree against another revision, both loaded in ONE
+ * process and timed in interleaved loops (A B, B A, A B, ...), so JIT warm-up, the core the
+ * process runs on and noisy neighbours hit both sides alike. The same code on both sides agrees
+ * within ~3 ns here, where fresh processes (bench/overhead.ts) move ±20 ns from run to run: use
+ * this to decide a micro-optimisation, overhead.ts to report figures next to the peers.
+ *
+ *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--samples 15] [--calls 200000] [--json]
+ *
+ * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
+ * temporary folder (removed afterwards), so the checkout is left untouched. Both files matter:
+ * without `"type": "module"` tsx compiles the copy as CommonJS, whose cross-module calls go
+ * through getters, and identical code then measured ~9 ns slower on the base side. Only the core
+ * entry point is loaded, which needs no dependency. Figures are wall-clock ns per sequential
+ * `await policy.execute(fn)`.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type * as Lifeline from '../src/index.js';
+import { argValue, fromSamples, median, report } from './lib.js';
+
+type Lib = typeof Lifeline;
+type Run = () => Promise<unknown>;
+
+const fn = async (): Promise<number> => 1;
+
+/** The cases, each built from whichever copy of the library it is given. */
+const CASES: Record<string, (l: Lib) => Run> = {
+  retry: (l) => bind(l.retry()),
+  timeout: (l) => bind(l.timeout(30_000)),
+  'timeout-aggressive': (l) => bind(l.timeout({ timeoutMs: 30_000, strategy: 'aggressive' })),
+  fallback: (l) => bind(l.fallback({ value: 0 })),
+  hedge: (l) => bind(l.hedge({ delayMs: 1000 })),
+  circuitBreaker: (l) => bind(l.circuitBreaker()),
+  bulkhead: (l) => bind(l.bulkhead({ maxConcurrent: 2000, maxQueued: 0 })),
+  rateLimiter: (l) => bind(l.rateLimiter({ rate: 1e12, burst: 1e12 })),
+  adaptive: (l) => bind(l.adaptive()),
+  pipeline: (l) => bind(l.pipeline(l.retry(), l.circuitBreaker(), l.timeout(30_000), l.bulkhead({ maxConcurrent: 2000, maxQueued: 0 }))),
+};
+
+function bind(policy: { execute(work: typeof fn): Promise<unknown> }): Run {
+  return () => policy.execute(fn);
+}
+
+function pickCase(name: string | undefined): [string, (l: Lib) => Run] {
+  const known = Object.keys(CASES);
+  // An exact name, or a prefix only one case starts with (`--case breaker` is not one: `circuit`).
+  const found = name === undefined ? [] : known.includes(name) ? [name] : known.filter((k) => k.startsWith(name));
+  if (found.length !== 1) {
+    console.error(`bench/ab: --case must name one of: ${known.join(', ')}${name === undefined ? '' : ` (got "${name}")`}`);
+    process.exit(2);
+  }
+  return [found[0]!, CASES[found[0]!]!];
+}
+
+function positiveInteger(name: string, fallback: number): number {
+  const raw = argValue(name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 1) {
+    console.error(`bench/ab: --${name} must be a whole number >= 1 (got "${raw}")`);
+    process.exit(2);
+  }
+  return value;
+}
+
+/** Exports `src/` of `revision` into a fresh temporary folder; returns the folder. */
+function exportRevision(repo: string, revision: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), 'lifeline-ab-'));
+  const archive = execFileSync('git', ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 });
+  execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  return dir;
+}
+
+async function timeLoop(run: Run, calls: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < calls; i++) await run();
+  return Number(process.hrtime.bigint() - start) / calls;
+}
+
+async function main(): Promise<void> {
+  const [caseName, make] = pickCase(argValue('case'));
+  const base = argValue('base') ?? 'HEAD';
+  const samples = positiveInteger('samples', 15);
+  const calls = positiveInteger('calls', 200_000);
+  const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+  const baseDir = exportRevision(repo, base);
+  try {
+    const baseLib = (await import(pathToFileURL(path.join(baseDir, 'src/index.ts')).href)) as Lib;
+    const workLib = (await import('../src/index.js')) as Lib;
+    const runs = [make(baseLib), make(workLib)] as const;
+    for (let round = 0; round < 4; round++) for (const run of runs) await timeLoop(run, calls);
+    const perCall: [number[], number[]] = [[], []];
+    for (let s = 0; s < samples; s++) {
+      // Alternate which side goes first, so neither always follows the other's garbage.
+      for (const side of s % 2 === 0 ? [0, 1] : [1, 0]) perCall[side]!.push(await timeLoop(runs[side]!, calls));
+    }
+    const results = [fromSamples(`${base}: ${caseName}`, perCall[0], 'ns/call'), fromSamples(`working tree: ${caseName}`, perCall[1], 'ns/call')];
+    const differences = perCall[1].map((value, i) => value - perCall[0][i]!);
+    report([...results, fromSamples('working tree − base (per sample pair)', differences, 'ns/call')], 'ns/call');
+    if (!process.argv.includes('--json')) {
+      console.log(`median difference ${median(differences).toFixed(1)} ns per call (negative: the working tree is faster)`);
+    }
+  } finally {
+    rmSync(baseDir, { recursive: true, force: true });
+  }
+}
+
+await main();
