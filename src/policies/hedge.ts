@@ -113,6 +113,8 @@ class HedgeRun<T> implements DeadlineEntry {
     );
   }
 
+  dequeued(): void {}
+
   expire(): void {
     if (this.done || this.launched > this.policy.maxHedges) return;
     this.policy.hedged(this.parent, this.launched, 'delay');

@@ -9,6 +9,8 @@ export interface DeadlineEntry {
   settled: boolean;
   /** Called once when the deadline passes before the entry settled. */
   expire(): void;
+  /** Called when the entry leaves the queue (settled and dropped, or expired). */
+  dequeued(): void;
 }
 
 /**
@@ -89,6 +91,7 @@ export class DeadlineQueue {
     entry.nextEntry = undefined;
     this.head = next;
     if (next === undefined) this.tail = undefined;
+    entry.dequeued();
     return next;
   }
 
