@@ -69,8 +69,11 @@ export class DeadlineQueue {
   /** Marks an entry finished; drops finished entries from the front. */
   settle(entry: DeadlineEntry): void {
     entry.settled = true;
-    let head = this.head;
-    while (head?.settled) head = this.shift(head);
+    // Not the oldest: it is dropped when the calls before it are over.
+    if (entry !== this.head) return;
+    let head: DeadlineEntry | undefined = entry;
+    do head = this.shift(head);
+    while (head?.settled);
   }
 
   /** Whether any unfinished deadline is queued (tests and leak checks). */
