@@ -5,14 +5,14 @@
  * within ~3 ns here, where fresh processes (bench/overhead.ts) move ±20 ns from run to run: use
  * this to decide a micro-optimisation, overhead.ts to report figures next to the peers.
  *
- *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--samples 15] [--calls 200000] [--json]
+ *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--in-flight 1000] [--samples 15] [--calls 200000] [--json]
  *
  * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
  * temporary folder (removed afterwards), so the checkout is left untouched. Both files matter:
  * without `"type": "module"` tsx compiles the copy as CommonJS, whose cross-module calls go
  * through getters, and identical code then measured ~9 ns slower on the base side. Only the core
  * entry point is loaded, which needs no dependency. Figures are wall-clock ns per sequential
- * `await policy.execute(fn)`.
+ * `await policy.execute(fn)`, or per call in batches of `--in-flight` calls awaited together.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -75,9 +75,18 @@ function exportRevision(repo: string, revision: string): string {
   return dir;
 }
 
-async function timeLoop(run: Run, calls: number): Promise<number> {
+/** ns per call: `calls` calls, one after the other, or in batches of `inFlight` at once. */
+async function timeLoop(run: Run, calls: number, inFlight: number): Promise<number> {
+  const batch: Promise<unknown>[] = new Array(inFlight);
   const start = process.hrtime.bigint();
-  for (let i = 0; i < calls; i++) await run();
+  if (inFlight === 1) {
+    for (let i = 0; i < calls; i++) await run();
+  } else {
+    for (let done = 0; done < calls; done += inFlight) {
+      for (let i = 0; i < inFlight; i++) batch[i] = run();
+      await Promise.all(batch);
+    }
+  }
   return Number(process.hrtime.bigint() - start) / calls;
 }
 
@@ -86,19 +95,21 @@ async function main(): Promise<void> {
   const base = argValue('base') ?? 'HEAD';
   const samples = positiveInteger('samples', 15);
   const calls = positiveInteger('calls', 200_000);
+  const inFlight = positiveInteger('in-flight', 1);
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const baseDir = exportRevision(repo, base);
   try {
     const baseLib = (await import(pathToFileURL(path.join(baseDir, 'src/index.ts')).href)) as Lib;
     const workLib = (await import('../src/index.js')) as Lib;
     const runs = [make(baseLib), make(workLib)] as const;
-    for (let round = 0; round < 4; round++) for (const run of runs) await timeLoop(run, calls);
+    for (let round = 0; round < 4; round++) for (const run of runs) await timeLoop(run, calls, inFlight);
     const perCall: [number[], number[]] = [[], []];
     for (let s = 0; s < samples; s++) {
       // Alternate which side goes first, so neither always follows the other's garbage.
-      for (const side of s % 2 === 0 ? [0, 1] : [1, 0]) perCall[side]!.push(await timeLoop(runs[side]!, calls));
+      for (const side of s % 2 === 0 ? [0, 1] : [1, 0]) perCall[side]!.push(await timeLoop(runs[side]!, calls, inFlight));
     }
-    const results = [fromSamples(`${base}: ${caseName}`, perCall[0], 'ns/call'), fromSamples(`working tree: ${caseName}`, perCall[1], 'ns/call')];
+    const label = inFlight === 1 ? caseName : `${caseName}, ${inFlight} in flight`;
+    const results = [fromSamples(`${base}: ${label}`, perCall[0], 'ns/call'), fromSamples(`working tree: ${label}`, perCall[1], 'ns/call')];
     const differences = perCall[1].map((value, i) => value - perCall[0][i]!);
     report([...results, fromSamples('working tree − base (per sample pair)', differences, 'ns/call')], 'ns/call');
     if (!process.argv.includes('--json')) {

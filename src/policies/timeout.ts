@@ -55,10 +55,11 @@ export interface TimeoutEvents {
 const KEYS = ['timeoutMs', 'strategy', 'resolutionMs', 'clock'];
 const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
 /**
- * Spare runs kept per policy (about 250 bytes each); after a burst of more calls in flight, the
- * rest are left to the garbage collector.
+ * Spare runs kept per policy (a few hundred bytes each, so at most a few hundred KB, and only
+ * after that many calls were in flight at once). Calls beyond it in flight get runs made for
+ * them, which then cost ~6–13 ns more than a spare one (`bench/ab.ts --in-flight 2000`).
  */
-const MAX_SPARE_RUNS = 256;
+const MAX_SPARE_RUNS = 1024;
 
 /** What a spare run holds instead of its last call's context. */
 const IDLE_CONTEXT = new AbortableContext(ROOT_CONTEXT);
