@@ -1,4 +1,6 @@
 import { getEventListeners } from 'node:events';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigError, TimeoutError, timeout } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
@@ -179,6 +181,18 @@ describe('timeout', () => {
     }
     await clock.advance(1_000);
     expect(clock.pendingTimers).toBe(0);
+  });
+
+  it('keeps nothing of a finished call alive, though it reuses the call\'s run', async () => {
+    const policy = timeout({ timeoutMs: 1000, clock: new VirtualClock() });
+    let operation: { name: string; attributes: object } | undefined = { name: 'upload', attributes: { body: new Array(1000).fill(0) } };
+    const kept = new WeakRef(operation);
+    expect(await policy.execute((ctx) => ctx.operation?.name, { operation })).toBe('upload');
+    operation = undefined;
+    await new Promise((resolve) => setImmediate(resolve)); // a new macrotask: WeakRef targets may go
+    setFlagsFromString('--expose-gc');
+    (runInNewContext('gc') as () => void)();
+    expect(kept.deref()).toBeUndefined();
   });
 
   it('validates its options', () => {
