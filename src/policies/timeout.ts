@@ -67,7 +67,7 @@ const IDLE_CONTEXT = new AbortableContext(ROOT_CONTEXT);
 /**
  * One call under a timeout: the context handed to `fn` (new for every call: `fn` may keep it),
  * and the call's entry in the policy's deadline queue. Runs are reused once their call is over
- * and they have left the queue, so their two handlers are made once, not per call (~8 ns per
+ * and they have left the queue, so their two handlers are made once, not per call (~10 ns per
  * cooperative call, `bench/ab.ts`). `finished` and `queued` say when that is.
  */
 class TimeoutRun implements DeadlineEntry {
@@ -140,7 +140,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   private readonly queue: DeadlineQueue;
   private readonly counter = new StatsCounter();
   private timeouts = 0;
-  /** Cooperative runs ready for reuse: their handlers are made once instead of on every call. */
+  /** Runs ready for reuse: their handlers are made once instead of on every call. */
   private readonly spare: TimeoutRun[] = [];
 
   constructor(options: TimeoutOptions) {
