@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ConfigError, TimeoutError, timeout } from '../../src/index.js';
+import { ConfigError, type OperationContext, TimeoutError, timeout } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { track } from './helpers.js';
 
@@ -185,7 +185,7 @@ describe('timeout', () => {
 
   it('keeps nothing of a finished call alive, though it reuses the call\'s run', async () => {
     const policy = timeout({ timeoutMs: 1000, clock: new VirtualClock() });
-    let operation: { name: string; attributes: object } | undefined = { name: 'upload', attributes: { body: new Array(1000).fill(0) } };
+    let operation: OperationContext | undefined = { name: 'upload', attributes: { body: new Array(1000).fill(0) } };
     const kept = new WeakRef(operation);
     expect(await policy.execute((ctx) => ctx.operation?.name, { operation })).toBe('upload');
     operation = undefined;
