@@ -19,10 +19,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type * as Lifeline from '../src/index.js';
+import type * as Faultline from '../src/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
 
-type Lib = typeof Lifeline;
+type Lib = typeof Faultline;
 type Run = () => Promise<unknown>;
 
 const fn = async (): Promise<number> => 1;
@@ -69,7 +69,7 @@ function positiveInteger(name: string, fallback: number): number {
 
 /** Exports `src/` of `revision` into a fresh temporary folder; returns the folder. */
 function exportRevision(repo: string, revision: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lifeline-ab-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-ab-'));
   const archive = execFileSync('git', ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 });
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
   return dir;

@@ -1,5 +1,5 @@
 /**
- * What a resilience policy adds to a call that succeeds, lifeline next to its peers.
+ * What a resilience policy adds to a call that succeeds, faultline next to its peers.
  *
  *   npx tsx bench/overhead.ts [--json] [--runs 5] [--only <substring>]
  *
@@ -10,7 +10,7 @@
  * per idle circuit breaker (10,000 created), and the retry-storm figure
  * (dependency calls per request through three nested retry layers, with and without a budget).
  *
- * Targets (issue 3): each lifeline policy <= 50 ns over bare; the 4-policy pipeline <= 500 ns
+ * Targets (issue 3): each faultline policy <= 50 ns over bare; the 4-policy pipeline <= 500 ns
  * per call; an idle breaker <= 400 B.
  */
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,7 @@ import { runInNewContext } from 'node:vm';
 import * as cockatiel from 'cockatiel';
 import OpossumBreaker from 'opossum';
 import pRetry from 'p-retry';
-import * as lifeline from '../src/index.js';
+import * as faultline from '../src/index.js';
 import { argValue, type BenchResult, benchAsync, fromSamples, median, report, runInChild, wantsJson } from './lib.js';
 
 type Run = () => Promise<unknown>;
@@ -33,12 +33,12 @@ const fn = async (): Promise<number> => 1;
 
 /** Policies engineer C owns, used when present (the bench runs on a partial tree too). */
 interface LooseLib {
-  circuitBreaker?: (options?: object) => lifeline.Policy;
-  bulkhead?: (options: object) => lifeline.Policy;
-  rateLimiter?: (options: object) => lifeline.Policy;
-  adaptive?: (options?: object) => lifeline.Policy;
+  circuitBreaker?: (options?: object) => faultline.Policy;
+  bulkhead?: (options: object) => faultline.Policy;
+  rateLimiter?: (options: object) => faultline.Policy;
+  adaptive?: (options?: object) => faultline.Policy;
 }
-const loose = lifeline as unknown as LooseLib;
+const loose = faultline as unknown as LooseLib;
 
 const IN_FLIGHT = 1000;
 const BULKHEAD = { maxConcurrent: 2 * IN_FLIGHT, maxQueued: 0 };
@@ -60,75 +60,75 @@ const CASES: Record<string, Case> = {
   // The least a policy that must release its caller before `fn` settles (aggressive timeout,
   // hedge) can cost: a promise of its own, settled by fn's outcome (no bookkeeping at all).
   'floor: own promise (new Promise, settled from fn().then)': { make: () => ownPromise },
-  'lifeline retry': {
+  'faultline retry': {
     peer: 'cockatiel retry',
     make: () => {
-      const p = lifeline.retry();
+      const p = faultline.retry();
       return () => p.execute(fn);
     },
   },
-  'lifeline timeout (cooperative)': {
+  'faultline timeout (cooperative)': {
     peer: 'cockatiel timeout (cooperative)',
     make: () => {
-      const p = lifeline.timeout(30_000);
+      const p = faultline.timeout(30_000);
       return () => p.execute(fn);
     },
   },
-  'lifeline timeout (aggressive)': {
+  'faultline timeout (aggressive)': {
     make: () => {
-      const p = lifeline.timeout({ timeoutMs: 30_000, strategy: 'aggressive' });
+      const p = faultline.timeout({ timeoutMs: 30_000, strategy: 'aggressive' });
       return () => p.execute(fn);
     },
   },
-  'lifeline fallback': {
+  'faultline fallback': {
     make: () => {
-      const p = lifeline.fallback({ value: 0 });
+      const p = faultline.fallback({ value: 0 });
       return () => p.execute(fn);
     },
   },
-  'lifeline hedge': {
+  'faultline hedge': {
     make: () => {
-      const p = lifeline.hedge({ delayMs: 1000 });
+      const p = faultline.hedge({ delayMs: 1000 });
       return () => p.execute(fn);
     },
   },
-  'lifeline circuitBreaker': {
+  'faultline circuitBreaker': {
     peer: 'cockatiel circuitBreaker',
     make: () => {
       const p = loose.circuitBreaker!();
       return () => p.execute(fn);
     },
   },
-  'lifeline bulkhead': {
+  'faultline bulkhead': {
     peer: 'cockatiel bulkhead',
     make: () => {
       const p = loose.bulkhead!(BULKHEAD);
       return () => p.execute(fn);
     },
   },
-  'lifeline rateLimiter': {
+  'faultline rateLimiter': {
     make: () => {
       const p = loose.rateLimiter!({ rate: 1e12, burst: 1e12 });
       return () => p.execute(fn);
     },
   },
   // The same bucket reading the clock on every call (the default reads it once per 1 % of the burst).
-  'lifeline rateLimiter (exact: resolutionTokens 0)': {
+  'faultline rateLimiter (exact: resolutionTokens 0)': {
     make: () => {
       const p = loose.rateLimiter!({ rate: 1e12, burst: 1e12, resolutionTokens: 0 });
       return () => p.execute(fn);
     },
   },
-  'lifeline adaptive': {
+  'faultline adaptive': {
     make: () => {
       const p = loose.adaptive!();
       return () => p.execute(fn);
     },
   },
-  'lifeline pipeline(retry, breaker, timeout, bulkhead)': {
+  'faultline pipeline(retry, breaker, timeout, bulkhead)': {
     peer: 'cockatiel wrap(retry, breaker, timeout, bulkhead)',
     make: () => {
-      const p = lifeline.pipeline(lifeline.retry(), loose.circuitBreaker!(), lifeline.timeout(30_000), loose.bulkhead!(BULKHEAD));
+      const p = faultline.pipeline(faultline.retry(), loose.circuitBreaker!(), faultline.timeout(30_000), loose.bulkhead!(BULKHEAD));
       return () => p.execute(fn);
     },
   },
@@ -180,11 +180,11 @@ function execOf(policy: { execute(fn: () => Promise<number>): Promise<number> })
 /** Whether a case can run in this tree (C's policies may not exist yet). */
 function available(name: string): boolean {
   if (name.includes('circuitBreaker') || name.includes('pipeline')) {
-    if (name.startsWith('lifeline') && (loose.circuitBreaker === undefined || loose.bulkhead === undefined)) return false;
+    if (name.startsWith('faultline') && (loose.circuitBreaker === undefined || loose.bulkhead === undefined)) return false;
   }
-  if (name === 'lifeline bulkhead') return loose.bulkhead !== undefined;
-  if (name.startsWith('lifeline rateLimiter')) return loose.rateLimiter !== undefined;
-  if (name === 'lifeline adaptive') return loose.adaptive !== undefined;
+  if (name === 'faultline bulkhead') return loose.bulkhead !== undefined;
+  if (name.startsWith('faultline rateLimiter')) return loose.rateLimiter !== undefined;
+  if (name === 'faultline adaptive') return loose.adaptive !== undefined;
   return true;
 }
 
@@ -246,7 +246,7 @@ function collectGarbage(): void {
 
 async function childHeap(library: string): Promise<void> {
   const makers: Record<string, () => unknown> = {
-    lifeline: () => loose.circuitBreaker!(),
+    faultline: () => loose.circuitBreaker!(),
     cockatiel: () => ck().breaker(),
     opossum: () => new OpossumBreaker(fn),
   };
@@ -268,9 +268,9 @@ async function childHeap(library: string): Promise<void> {
 
 async function stormCallsPerRequest(withBudget: boolean): Promise<number> {
   let now = 0;
-  const clock: lifeline.Clock = { now: () => now, wallTime: () => now, sleep: async () => {}, schedule: () => () => {} };
-  const budget = withBudget ? lifeline.retryBudget({ ratio: 0.1, minRetriesPerSecond: 1, clock }) : undefined;
-  const layer = () => lifeline.retry({ clock, maxAttempts: 3, backoff: lifeline.constantBackoff(0), ...(budget ? { budget } : {}) });
+  const clock: faultline.Clock = { now: () => now, wallTime: () => now, sleep: async () => {}, schedule: () => () => {} };
+  const budget = withBudget ? faultline.retryBudget({ ratio: 0.1, minRetriesPerSecond: 1, clock }) : undefined;
+  const layer = () => faultline.retry({ clock, maxAttempts: 3, backoff: faultline.constantBackoff(0), ...(budget ? { budget } : {}) });
   const [outer, middle, inner] = [layer(), layer(), layer()];
   const as503 = () => {
     throw Object.assign(new Error('HTTP 503'), { status: 503 });
@@ -326,8 +326,8 @@ async function parent(): Promise<void> {
   }
   const heap: BenchResult[] = [];
   if (only === undefined || 'heap'.includes(only)) {
-    for (const library of ['lifeline', 'cockatiel', 'opossum']) {
-      if (library === 'lifeline' && loose.circuitBreaker === undefined) continue;
+    for (const library of ['faultline', 'cockatiel', 'opossum']) {
+      if (library === 'faultline' && loose.circuitBreaker === undefined) continue;
       const values: number[] = [];
       for (let r = 0; r < runs; r++) values.push(Number((await runInChild(script, ['--heap', library])).heap));
       heap.push(fromSamples(`heap: ${library} idle breaker [bytes]`, values, 'B'));
@@ -364,7 +364,7 @@ function printComparison(medians: Map<string, { seq: number; par: number; seqBes
       ].join(' | '),
     );
   }
-  console.log(`${rows.join('\n')}\n(×peer = lifeline's added cost divided by the peer's added cost)\n`);
+  console.log(`${rows.join('\n')}\n(×peer = faultline's added cost divided by the peer's added cost)\n`);
 }
 
 const caseName = argValue('case');

@@ -11,7 +11,7 @@ import { Redis } from 'ioredis';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
 import { deleteKeys, redisStoreRun } from './redis-queue-case.js';
 
-const URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const URL = process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(argValue('jobs') ?? 20_000);
 const SAMPLES = Number(argValue('samples') ?? 3);
 const CONCURRENCY = 50;
@@ -21,7 +21,7 @@ const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
 const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 const perSecond = (jobs: number, ms: number) => (jobs / ms) * 1_000;
 
-const lifelineRun = (failing: boolean) => redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
+const faultlineRun = (failing: boolean) => redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
 
 /** One BullMQ run, same shape: jobs added in bulk, a worker at concurrency 50, retry at once. */
 async function bullRun(failing: boolean): Promise<[number, number]> {
@@ -64,9 +64,9 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
 }
 
 const cases: { name: string; run: () => Promise<[number, number]>; enqueueName?: string }[] = [
-  { name: 'lifeline redis: processing', enqueueName: 'lifeline redis: enqueue', run: () => lifelineRun(false) },
+  { name: 'faultline redis: processing', enqueueName: 'faultline redis: enqueue', run: () => faultlineRun(false) },
   { name: 'bullmq: processing', enqueueName: 'bullmq: enqueue', run: () => bullRun(false) },
-  { name: 'lifeline redis: processing, 10% fail once', run: () => lifelineRun(true) },
+  { name: 'faultline redis: processing, 10% fail once', run: () => faultlineRun(true) },
   { name: 'bullmq: processing, 10% fail once', run: () => bullRun(true) },
 ];
 
@@ -88,7 +88,7 @@ for (const c of cases) {
 }
 const byName = new Map(results.map((r) => [r.name, r.median]));
 const ratio = (a: string, b: string) => (byName.get(a)! / byName.get(b)!).toFixed(2);
-console.log(`lifeline redis / bullmq processing: ${ratio('lifeline redis: processing', 'bullmq: processing')}x`);
-console.log(`lifeline redis / bullmq processing, 10% fail once: ${ratio('lifeline redis: processing, 10% fail once', 'bullmq: processing, 10% fail once')}x`);
+console.log(`faultline redis / bullmq processing: ${ratio('faultline redis: processing', 'bullmq: processing')}x`);
+console.log(`faultline redis / bullmq processing, 10% fail once: ${ratio('faultline redis: processing, 10% fail once', 'bullmq: processing, 10% fail once')}x`);
 report(results, 'jobs/s');
 process.exit(0);

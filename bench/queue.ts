@@ -1,5 +1,5 @@
 /**
- * Durable queues side by side, in the same run: lifeline on SQLite, BullMQ on the local Redis
+ * Durable queues side by side, in the same run: faultline on SQLite, BullMQ on the local Redis
  * (127.0.0.1:6379, a unique prefix, deleted afterwards) and plainjob (SQLite).
  * 20,000 no-op jobs at concurrency 50: enqueue jobs/s and end-to-end processing jobs/s, and again
  * with 10% of the jobs failing once (retried at once).
@@ -22,13 +22,13 @@ import { SqliteStore } from '../src/stores/sqlite/index.js';
 import { argValue, type BenchResult, fromSamples, report } from './lib.js';
 import { redisStoreRun } from './redis-queue-case.js';
 
-const REDIS_URL = process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const JOBS = Number(argValue('jobs') ?? 20_000);
 const SAMPLES = Number(argValue('samples') ?? 3);
 const CONCURRENCY = 50;
 const ENQUEUE_CHUNK = 1_000;
 
-const dir = mkdtempSync(join(tmpdir(), 'lifeline-bench-queue-'));
+const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-queue-'));
 let files = 0;
 const freshFile = () => join(dir, `bench-${files++}.db`);
 const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
@@ -46,8 +46,8 @@ function completionLatch(): { finished: Promise<void>; one: () => void } {
   return { finished, one: () => ++done === JOBS && finish() };
 }
 
-/** lifeline on SQLite with default durability (WAL, synchronous=NORMAL). */
-async function lifelineRun(failing: boolean): Promise<[number, number]> {
+/** faultline on SQLite with default durability (WAL, synchronous=NORMAL). */
+async function faultlineRun(failing: boolean): Promise<[number, number]> {
   const store = new SqliteStore(freshFile());
   const queue = new Queue<{ n: number }>(store, 'bench');
   const t0 = performance.now();
@@ -70,7 +70,7 @@ async function lifelineRun(failing: boolean): Promise<[number, number]> {
   const processMs = performance.now() - t1;
   const cpu = process.cpuUsage(cpu0);
   // SQLite runs in this process, so this is everything the work cost: a figure a loaded machine moves less.
-  console.log(`  lifeline sqlite${failing ? ', 10% fail once' : ''}: ${Math.round(JOBS / ((cpu.user + cpu.system) / 1e6))} jobs per CPU-second`);
+  console.log(`  faultline sqlite${failing ? ', 10% fail once' : ''}: ${Math.round(JOBS / ((cpu.user + cpu.system) / 1e6))} jobs per CPU-second`);
   await worker.stop();
   await store.close();
   return [perSecond(enqueueMs), perSecond(processMs)];
@@ -158,10 +158,10 @@ function withinLimit<T>(run: Promise<T>, label: string, ms = 300_000): Promise<T
 }
 
 const systems = [
-  { label: 'lifeline sqlite', run: lifelineRun },
+  { label: 'faultline sqlite', run: faultlineRun },
   { label: 'bullmq (redis)', run: bullRun },
   { label: 'plainjob (sqlite)', run: plainjobRun },
-  { label: 'lifeline redis', run: (failing: boolean) => redisStoreRun({ url: REDIS_URL, jobs: JOBS, concurrency: CONCURRENCY, failing }) },
+  { label: 'faultline redis', run: (failing: boolean) => redisStoreRun({ url: REDIS_URL, jobs: JOBS, concurrency: CONCURRENCY, failing }) },
 ];
 
 const samples = new Map<string, number[]>();
@@ -189,10 +189,10 @@ const results: BenchResult[] = [...samples].map(([name, values]) => fromSamples(
 const median = (name: string) => results.find((r) => r.name === name)!.median;
 console.log(`${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} samples each (median shown)`);
 for (const other of ['bullmq (redis)', 'plainjob (sqlite)']) {
-  console.log(`lifeline sqlite / ${other} processing: ${(median('lifeline sqlite: processing') / median(`${other}: processing`)).toFixed(2)}x`);
+  console.log(`faultline sqlite / ${other} processing: ${(median('faultline sqlite: processing') / median(`${other}: processing`)).toFixed(2)}x`);
 }
 for (const variant of ['processing', 'processing, 10% fail once']) {
-  console.log(`lifeline redis / bullmq (redis) ${variant}: ${(median(`lifeline redis: ${variant}`) / median(`bullmq (redis): ${variant}`)).toFixed(2)}x`);
+  console.log(`faultline redis / bullmq (redis) ${variant}: ${(median(`faultline redis: ${variant}`) / median(`bullmq (redis): ${variant}`)).toFixed(2)}x`);
 }
 report(results, 'jobs/s');
 process.exit(0);

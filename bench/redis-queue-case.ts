@@ -1,5 +1,5 @@
 /**
- * One benchmark run of lifeline's Redis store, shared by bench/queue.ts (side by side with SQLite,
+ * One benchmark run of faultline's Redis store, shared by bench/queue.ts (side by side with SQLite,
  * BullMQ and plainjob) and bench/queue-redis.ts (Redis store against BullMQ only):
  * `jobs` no-op jobs enqueued in chunks of 1,000, then processed by one Worker at `concurrency`,
  * optionally with 10% of the jobs failing once and retried at once. Keys go under a unique prefix,
@@ -24,7 +24,7 @@ const ENQUEUE_CHUNK = 1_000;
 const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 
 export async function redisStoreRun(options: RedisQueueCase): Promise<[number, number]> {
-  const url = options.url ?? process.env.LIFELINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+  const url = options.url ?? process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const jobs = options.jobs ?? 20_000;
   const prefix = `llbench-${randomBytes(4).toString('hex')}`;
   const store = new RedisStore({ url, prefix });

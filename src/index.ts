@@ -1,5 +1,5 @@
 /**
- * lifeline: error recovery for Node.js services and workers.
+ * faultline: error recovery for Node.js services and workers.
  * The core entry point: no runtime dependencies.
  */
 export * from './time/index.js';

@@ -8,7 +8,7 @@
  *
  *   --file <path>         the file to upload
  *   --work <dir>          where the demo file, the SQLite checkpoint and s3rver's data live
- *                         (default: <tmp>/lifeline-chunk-uploader, so a rerun resumes)
+ *                         (default: <tmp>/faultline-chunk-uploader, so a rerun resumes)
  *   --db <path>           the SQLite store (default <work>/uploader.db)
  *   --endpoint <url>      use this S3 endpoint instead of starting s3rver
  *   --bucket <name>       default "archive";  --key <key>: default the file's name
@@ -52,7 +52,7 @@ const number = (name: string, text: string | undefined, fallback: number): numbe
   }
   return value;
 };
-const work = values.work ?? join(tmpdir(), 'lifeline-chunk-uploader');
+const work = values.work ?? join(tmpdir(), 'faultline-chunk-uploader');
 mkdirSync(work, { recursive: true });
 let file = values.file;
 if (file === undefined) {

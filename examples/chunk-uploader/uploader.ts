@@ -16,7 +16,7 @@ import { systemClock } from '../../src/time/system-clock.js';
 
 /**
  * The chunked uploader's core (scenario 4): a file goes to S3 as a multipart upload, one part
- * after another. Each part is retried on transient faults by a lifeline `retry`; the uploaded
+ * after another. Each part is retried on transient faults by a faultline `retry`; the uploaded
  * parts (number and ETag) are saved by a `Checkpointer` after every part, so a run that crashed
  * resumes with the same upload id and sends only the parts the checkpoint does not hold. When
  * `stopping` aborts (SIGTERM), the running part finishes and no new one starts; when `signal`

@@ -2,7 +2,7 @@
  * The README's 30-second example, kept here so that it is type-checked and tested
  * (test/examples/quickstart.test.ts). Run it: `npx tsx examples/quickstart/main.ts`.
  */
-// In your code: import { circuitBreaker, pipeline, retry, timeout } from 'lifeline';
+// In your code: import { circuitBreaker, pipeline, retry, timeout } from 'faultline';
 import { circuitBreaker, pipeline, retry, timeout } from '../../src/index.js';
 
 // Outermost first: retry around a breaker around a 2-second timeout.

@@ -2,11 +2,11 @@ import type { CrawlReport } from '../../examples/crawler/report.js';
 import { formatDuration, table, truncate } from './output.js';
 
 /**
- * How to type the command again: `lifeline` once installed; inside this repository, where
+ * How to type the command again: `faultline` once installed; inside this repository, where
  * `npm run demo` started it, the bin is not linked, so hints name `node dist/cli.js` instead.
  */
 export function invocation(env: Readonly<Record<string, string | undefined>> = process.env): { readonly cli: string; readonly demo: string } {
-  return env.npm_lifecycle_event === 'demo' ? { cli: 'node dist/cli.js', demo: 'npm run demo --' } : { cli: 'lifeline', demo: 'lifeline demo' };
+  return env.npm_lifecycle_event === 'demo' ? { cli: 'node dist/cli.js', demo: 'npm run demo --' } : { cli: 'faultline', demo: 'faultline demo' };
 }
 
 /** The demo's closing report: counts, a table by category, dead letters with what to do. */

@@ -1,5 +1,5 @@
 /**
- * Exit codes of the `lifeline` command, stable so scripts can branch on them.
+ * Exit codes of the `faultline` command, stable so scripts can branch on them.
  * 0 ok · 1 the operation failed · 2 usage error · 3 store not found or unreachable ·
  * 4 the named record (dead letter, checkpoint) is not there · 130 interrupted (Ctrl-C).
  */

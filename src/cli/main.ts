@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `lifeline` command: parse, run, map every error to one line and a meaningful exit code.
+// The `faultline` command: parse, run, map every error to one line and a meaningful exit code.
 import { CommanderError } from 'commander';
-import { NotALifelineStoreError, SchemaVersionError } from '../durable/errors.js';
+import { NotAFaultlineStoreError, SchemaVersionError } from '../durable/errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgram } from './program.js';
 import { redact } from './redact.js';
@@ -23,15 +23,15 @@ function report(error: unknown): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`lifeline: ${redact(error.message)}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    process.stderr.write(`faultline: ${redact(error.message)}\n${error.hint ? `  ${error.hint}\n` : ''}`);
     return error.exitCode;
   }
-  if (error instanceof NotALifelineStoreError || error instanceof SchemaVersionError) {
-    process.stderr.write(`lifeline: ${redact(error.message)}\n`);
+  if (error instanceof NotAFaultlineStoreError || error instanceof SchemaVersionError) {
+    process.stderr.write(`faultline: ${redact(error.message)}\n`);
     return EXIT.storeNotFound;
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  process.stderr.write(`lifeline: ${redact(message)}\n`);
+  process.stderr.write(`faultline: ${redact(message)}\n`);
   return EXIT.failure;
 }
 
@@ -40,7 +40,7 @@ run(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`lifeline: ${redact(String(error))}\n`);
+    process.stderr.write(`faultline: ${redact(String(error))}\n`);
     process.exitCode = EXIT.failure;
   },
 );

@@ -8,17 +8,17 @@ import { registerStats } from './commands/stats.js';
 
 /** Commands register themselves here; `demo` is added by main.ts so tests can build the rest alone. */
 export function createProgram(): Command {
-  const program = new Command('lifeline')
+  const program = new Command('faultline')
     .description('Error recovery for Node.js services and workers: run the demo, inspect queues, dead letters and checkpoints.')
     .version(pkg.version, '-V, --version')
     .addOption(
       new Option('-s, --store <location>', 'sqlite:PATH, redis://[user:pass@]host:port[/db]')
-        .env('LIFELINE_STORE')
-        .default('sqlite:./lifeline.db'),
+        .env('FAULTLINE_STORE')
+        .default('sqlite:./faultline.db'),
     )
-    .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default lifeline; the demo uses lifeline-demo)')
+    .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default faultline; the demo uses faultline-demo)')
     .option('--json', 'machine-readable output on stdout')
-    .showHelpAfterError('(run `lifeline --help` for usage)')
+    .showHelpAfterError('(run `faultline --help` for usage)')
     .enablePositionalOptions(false)
     .exitOverride();
   registerDemo(program);
@@ -32,11 +32,11 @@ export function createProgram(): Command {
       '',
       'Exit codes: 0 ok, 1 failure, 2 usage error, 3 store not found or unreachable, 4 record not found, 130 interrupted.',
       'Examples:',
-      '  lifeline demo                                  crawl 2,000 items from a flaky local API on ./lifeline-demo.db',
-      '  lifeline stats --store sqlite:./lifeline-demo.db',
-      '  lifeline dead list --category validation --json',
-      '  lifeline dead requeue --queue crawl --dry-run',
-      '  lifeline config                                check the LIFELINE_* environment variables',
+      '  faultline demo                                  crawl 2,000 items from a flaky local API on ./faultline-demo.db',
+      '  faultline stats --store sqlite:./faultline-demo.db',
+      '  faultline dead list --category validation --json',
+      '  faultline dead requeue --queue crawl --dry-run',
+      '  faultline config                                check the FAULTLINE_* environment variables',
     ].join('\n'),
   );
   return program;

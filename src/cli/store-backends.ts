@@ -2,7 +2,7 @@ import type { DurableStore } from '../durable/store.js';
 import { CliError, EXIT } from './exit-codes.js';
 
 /**
- * The concrete store constructors, loaded lazily so that `lifeline --help` and commands on
+ * The concrete store constructors, loaded lazily so that `faultline --help` and commands on
  * one backend never load the other's driver.
  */
 export async function openSqliteForCli(path: string): Promise<DurableStore> {

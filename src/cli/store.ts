@@ -60,13 +60,13 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       const path = resolve(location.path);
       if (!options.create && !existsSync(path)) {
         throw new CliError(
-          `No lifeline store at ${path}: the file does not exist (nothing was created)`,
+          `No faultline store at ${path}: the file does not exist (nothing was created)`,
           EXIT.storeNotFound,
-          'Check the path, or run `lifeline demo` to create ./lifeline-demo.db',
+          'Check the path, or run `faultline demo` to create ./faultline-demo.db',
         );
       }
       if (existsSync(path) && statSync(path).isDirectory()) {
-        throw new CliError(`${path} is a directory, not a lifeline store`, EXIT.storeNotFound);
+        throw new CliError(`${path} is a directory, not a faultline store`, EXIT.storeNotFound);
       }
       const store = await openSqlite(path);
       return { store, location, label, secrets: [] };

@@ -3,7 +3,7 @@ import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backo
 import { redactUrl } from './redact.js';
 
 /**
- * Options from `LIFELINE_*` environment variables. Every variable is declared once in
+ * Options from `FAULTLINE_*` environment variables. Every variable is declared once in
  * `ENV_VARIABLES` (name, default, meaning); `.env.example` and docs/configuration.md list
  * the same table, and a test keeps them in step.
  */
@@ -24,26 +24,26 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every variable `fromEnv()` reads, in the order of `.env.example`. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
-  { name: 'LIFELINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included.' },
-  { name: 'LIFELINE_RETRY_BASE_DELAY_MS', default: '1000', kind: 'ms', description: 'First retry delay before jitter; doubles per retry.' },
-  { name: 'LIFELINE_RETRY_MAX_DELAY_MS', default: '30000', kind: 'ms', description: 'Cap of one retry delay.' },
-  { name: 'LIFELINE_RETRY_JITTER', default: 'full', kind: 'jitter', description: 'none, full, equal or decorrelated.' },
-  { name: 'LIFELINE_RETRY_MAX_ELAPSED_MS', default: undefined, kind: 'positiveMs', description: 'Give up once this much time has passed since the first attempt (unset: no limit).' },
-  { name: 'LIFELINE_RETRY_MAX_RETRY_AFTER_MS', default: '300000', kind: 'ms', description: 'Give up rather than wait longer than this for a server\'s Retry-After.' },
-  { name: 'LIFELINE_BREAKER_FAILURE_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive failures that open the circuit.' },
-  { name: 'LIFELINE_BREAKER_OPEN_MS', default: '30000', kind: 'positiveMs', description: 'How long the circuit stays open before a half-open probe.' },
-  { name: 'LIFELINE_BREAKER_HALF_OPEN_PROBES', default: '1', kind: 'positiveCount', description: 'Calls let through at once while half-open.' },
-  { name: 'LIFELINE_HEALTH_FAILURE_THRESHOLD', default: '3', kind: 'positiveCount', description: 'Consecutive failed checks that enter failing mode.' },
-  { name: 'LIFELINE_HEALTH_STABILITY_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive good checks that leave failing mode.' },
-  { name: 'LIFELINE_HEALTH_INTERVAL_MS', default: '10000', kind: 'positiveMs', description: 'Check interval while healthy.' },
-  { name: 'LIFELINE_HEALTH_FAILING_BACKOFF_MS', default: '10000', kind: 'positiveMs', description: 'First check delay while failing; doubles per check.' },
-  { name: 'LIFELINE_HEALTH_FAILING_MAX_MS', default: '300000', kind: 'positiveMs', description: 'Cap of the check delay while failing.' },
-  { name: 'LIFELINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
-  { name: 'LIFELINE_WORKER_LEASE_MS', default: '4000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
-  { name: 'LIFELINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
-  { name: 'LIFELINE_STORE', default: 'sqlite:./lifeline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
-  { name: 'LIFELINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
-  { name: 'LIFELINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
+  { name: 'FAULTLINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included.' },
+  { name: 'FAULTLINE_RETRY_BASE_DELAY_MS', default: '1000', kind: 'ms', description: 'First retry delay before jitter; doubles per retry.' },
+  { name: 'FAULTLINE_RETRY_MAX_DELAY_MS', default: '30000', kind: 'ms', description: 'Cap of one retry delay.' },
+  { name: 'FAULTLINE_RETRY_JITTER', default: 'full', kind: 'jitter', description: 'none, full, equal or decorrelated.' },
+  { name: 'FAULTLINE_RETRY_MAX_ELAPSED_MS', default: undefined, kind: 'positiveMs', description: 'Give up once this much time has passed since the first attempt (unset: no limit).' },
+  { name: 'FAULTLINE_RETRY_MAX_RETRY_AFTER_MS', default: '300000', kind: 'ms', description: 'Give up rather than wait longer than this for a server\'s Retry-After.' },
+  { name: 'FAULTLINE_BREAKER_FAILURE_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive failures that open the circuit.' },
+  { name: 'FAULTLINE_BREAKER_OPEN_MS', default: '30000', kind: 'positiveMs', description: 'How long the circuit stays open before a half-open probe.' },
+  { name: 'FAULTLINE_BREAKER_HALF_OPEN_PROBES', default: '1', kind: 'positiveCount', description: 'Calls let through at once while half-open.' },
+  { name: 'FAULTLINE_HEALTH_FAILURE_THRESHOLD', default: '3', kind: 'positiveCount', description: 'Consecutive failed checks that enter failing mode.' },
+  { name: 'FAULTLINE_HEALTH_STABILITY_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive good checks that leave failing mode.' },
+  { name: 'FAULTLINE_HEALTH_INTERVAL_MS', default: '10000', kind: 'positiveMs', description: 'Check interval while healthy.' },
+  { name: 'FAULTLINE_HEALTH_FAILING_BACKOFF_MS', default: '10000', kind: 'positiveMs', description: 'First check delay while failing; doubles per check.' },
+  { name: 'FAULTLINE_HEALTH_FAILING_MAX_MS', default: '300000', kind: 'positiveMs', description: 'Cap of the check delay while failing.' },
+  { name: 'FAULTLINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
+  { name: 'FAULTLINE_WORKER_LEASE_MS', default: '4000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
+  { name: 'FAULTLINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
+  { name: 'FAULTLINE_STORE', default: 'sqlite:./faultline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
+  { name: 'FAULTLINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
+  { name: 'FAULTLINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
 ];
 
 /** Where durable state lives, parsed from `sqlite:PATH`, `redis://...` or `memory`. */
@@ -52,7 +52,7 @@ export type StoreLocation =
   | { readonly kind: 'redis'; readonly url: string }
   | { readonly kind: 'memory' };
 
-export interface LifelineEnv {
+export interface FaultlineEnv {
   /** Spread into `retry({...})`. */
   readonly retry: {
     readonly maxAttempts: number;
@@ -100,21 +100,21 @@ export class EnvConfigError extends ConfigError {
     super(first.variable, first.value, first.message);
     this.problems = problems;
     const lines = problems.map((p) => `  ${p.variable}=${describeValue(p.value)}: ${p.message}`);
-    this.message = `${problems.length} invalid LIFELINE_* environment variable${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
+    this.message = `${problems.length} invalid FAULTLINE_* environment variable${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`;
   }
 }
 
 export interface FromEnvOptions {
-  /** Reject `LIFELINE_*` variables that are not in `ENV_VARIABLES` (typos). Default true. */
+  /** Reject `FAULTLINE_*` variables that are not in `ENV_VARIABLES` (typos). Default true. */
   readonly strict?: boolean;
 }
 
 /**
- * Reads the retry, breaker, health-monitor and worker options from `LIFELINE_*` variables.
+ * Reads the retry, breaker, health-monitor and worker options from `FAULTLINE_*` variables.
  * Unset or empty variables take their documented default. Every bad value is reported at
  * once in one `EnvConfigError`.
  */
-export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: FromEnvOptions = {}): LifelineEnv {
+export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: FromEnvOptions = {}): FaultlineEnv {
   const problems: EnvProblem[] = [];
   const values = new Map<string, unknown>();
   for (const variable of ENV_VARIABLES) {
@@ -131,7 +131,7 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
   if (options.strict ?? true) {
     const known = new Set(ENV_VARIABLES.map((v) => v.name));
     for (const name of Object.keys(env)) {
-      if (name.startsWith('LIFELINE_') && !known.has(name)) {
+      if (name.startsWith('FAULTLINE_') && !known.has(name)) {
         const near = closest(name, [...known]);
         problems.push({ variable: name, value: redactUrl(env[name] ?? ''), message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
       }
@@ -145,44 +145,44 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
       problems.push({ variable: high, value: String(num(high)), message: `must be >= ${low} (${num(low)})` });
     }
   };
-  between('LIFELINE_RETRY_BASE_DELAY_MS', 'LIFELINE_RETRY_MAX_DELAY_MS');
-  between('LIFELINE_HEALTH_FAILING_BACKOFF_MS', 'LIFELINE_HEALTH_FAILING_MAX_MS');
+  between('FAULTLINE_RETRY_BASE_DELAY_MS', 'FAULTLINE_RETRY_MAX_DELAY_MS');
+  between('FAULTLINE_HEALTH_FAILING_BACKOFF_MS', 'FAULTLINE_HEALTH_FAILING_MAX_MS');
   if (problems.length > 0) throw new EnvConfigError(problems);
 
   return {
     retry: {
-      maxAttempts: num('LIFELINE_RETRY_MAX_ATTEMPTS'),
+      maxAttempts: num('FAULTLINE_RETRY_MAX_ATTEMPTS'),
       backoff: exponentialBackoff({
-        initialMs: num('LIFELINE_RETRY_BASE_DELAY_MS'),
-        maxDelayMs: num('LIFELINE_RETRY_MAX_DELAY_MS'),
-        jitter: values.get('LIFELINE_RETRY_JITTER') as Jitter,
+        initialMs: num('FAULTLINE_RETRY_BASE_DELAY_MS'),
+        maxDelayMs: num('FAULTLINE_RETRY_MAX_DELAY_MS'),
+        jitter: values.get('FAULTLINE_RETRY_JITTER') as Jitter,
       }),
-      maxElapsedMs: opt('LIFELINE_RETRY_MAX_ELAPSED_MS'),
-      maxRetryAfterMs: num('LIFELINE_RETRY_MAX_RETRY_AFTER_MS'),
+      maxElapsedMs: opt('FAULTLINE_RETRY_MAX_ELAPSED_MS'),
+      maxRetryAfterMs: num('FAULTLINE_RETRY_MAX_RETRY_AFTER_MS'),
     },
     breaker: {
-      trigger: { kind: 'consecutive', failures: num('LIFELINE_BREAKER_FAILURE_THRESHOLD') },
-      halfOpenAfter: num('LIFELINE_BREAKER_OPEN_MS'),
-      maxProbes: num('LIFELINE_BREAKER_HALF_OPEN_PROBES'),
+      trigger: { kind: 'consecutive', failures: num('FAULTLINE_BREAKER_FAILURE_THRESHOLD') },
+      halfOpenAfter: num('FAULTLINE_BREAKER_OPEN_MS'),
+      maxProbes: num('FAULTLINE_BREAKER_HALF_OPEN_PROBES'),
     },
     health: {
-      failureThreshold: num('LIFELINE_HEALTH_FAILURE_THRESHOLD'),
-      stabilityThreshold: num('LIFELINE_HEALTH_STABILITY_THRESHOLD'),
-      intervalMs: num('LIFELINE_HEALTH_INTERVAL_MS'),
+      failureThreshold: num('FAULTLINE_HEALTH_FAILURE_THRESHOLD'),
+      stabilityThreshold: num('FAULTLINE_HEALTH_STABILITY_THRESHOLD'),
+      intervalMs: num('FAULTLINE_HEALTH_INTERVAL_MS'),
       failingBackoff: exponentialBackoff({
-        initialMs: num('LIFELINE_HEALTH_FAILING_BACKOFF_MS'),
-        maxDelayMs: num('LIFELINE_HEALTH_FAILING_MAX_MS'),
+        initialMs: num('FAULTLINE_HEALTH_FAILING_BACKOFF_MS'),
+        maxDelayMs: num('FAULTLINE_HEALTH_FAILING_MAX_MS'),
         jitter: 'none',
       }),
     },
     worker: {
-      concurrency: num('LIFELINE_WORKER_CONCURRENCY'),
-      leaseMs: num('LIFELINE_WORKER_LEASE_MS'),
+      concurrency: num('FAULTLINE_WORKER_CONCURRENCY'),
+      leaseMs: num('FAULTLINE_WORKER_LEASE_MS'),
     },
-    stop: { deadlineMs: num('LIFELINE_WORKER_STOP_DEADLINE_MS') },
-    store: values.get('LIFELINE_STORE') as StoreLocation,
-    queue: values.get('LIFELINE_QUEUE') as string,
-    logLevel: values.get('LIFELINE_LOG_LEVEL') as LogLevel,
+    stop: { deadlineMs: num('FAULTLINE_WORKER_STOP_DEADLINE_MS') },
+    store: values.get('FAULTLINE_STORE') as StoreLocation,
+    queue: values.get('FAULTLINE_QUEUE') as string,
+    logLevel: values.get('FAULTLINE_LOG_LEVEL') as LogLevel,
   };
 }
 
@@ -230,7 +230,7 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
   }
   if (text.startsWith('sqlite:')) {
     const path = text.slice(text.startsWith('sqlite://') ? 'sqlite://'.length : 'sqlite:'.length);
-    if (path === '') return { problem: 'expected sqlite:PATH, e.g. sqlite:./lifeline.db' };
+    if (path === '') return { problem: 'expected sqlite:PATH, e.g. sqlite:./faultline.db' };
     return { kind: 'sqlite', path };
   }
   if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };

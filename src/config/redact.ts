@@ -1,5 +1,5 @@
 /**
- * Connection URLs carry credentials (`redis://user:secret@host:6379`). Nothing lifeline prints
+ * Connection URLs carry credentials (`redis://user:secret@host:6379`). Nothing faultline prints
  * (logs, errors, `toString()`, the CLI) may show them; every place scrubs text through here.
  * The user info runs up to the LAST `@` before the host, so a password holding a raw `@`
  * (`redis://u:p@ss@host`) is masked whole.

@@ -1,7 +1,7 @@
-import { LifelineError } from '../faults/errors.js';
+import { FaultlineError } from '../faults/errors.js';
 
 /** A requeue (or another by-id operation) named a job that is not there. Nothing was written. */
-export class JobNotFoundError extends LifelineError {
+export class JobNotFoundError extends FaultlineError {
   readonly category = 'validation' as const;
   readonly retryable = false;
   constructor(
@@ -12,20 +12,20 @@ export class JobNotFoundError extends LifelineError {
   }
 }
 
-/** The file or database given to a store is not a lifeline store. Nothing was written to it. */
-export class NotALifelineStoreError extends LifelineError {
+/** The file or database given to a store is not a faultline store. Nothing was written to it. */
+export class NotAFaultlineStoreError extends FaultlineError {
   readonly category = 'validation' as const;
   readonly retryable = false;
   constructor(
     readonly location: string,
     detail: string,
   ) {
-    super(`${location} is not a lifeline store: ${detail}`);
+    super(`${location} is not a faultline store: ${detail}`);
   }
 }
 
-/** The store was written by a newer lifeline (a schema version this code does not know). Nothing was written. */
-export class SchemaVersionError extends LifelineError {
+/** The store was written by a newer faultline (a schema version this code does not know). Nothing was written. */
+export class SchemaVersionError extends FaultlineError {
   readonly category = 'permanent' as const;
   readonly retryable = false;
   constructor(
@@ -33,12 +33,12 @@ export class SchemaVersionError extends LifelineError {
     readonly found: number,
     readonly supported: number,
   ) {
-    super(`${location} has schema version ${found}; this lifeline supports up to ${supported}. Upgrade lifeline to open it.`);
+    super(`${location} has schema version ${found}; this faultline supports up to ${supported}. Upgrade faultline to open it.`);
   }
 }
 
 /** A worker's lease on a job was taken over (it expired and another worker claimed the job). */
-export class LeaseLostError extends LifelineError {
+export class LeaseLostError extends FaultlineError {
   readonly category = 'cancelled' as const;
   readonly retryable = false;
   constructor(readonly jobId: string) {

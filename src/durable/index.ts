@@ -20,7 +20,7 @@ export type {
   RetentionPolicy,
   SettleResult,
 } from './store.js';
-export { JobNotFoundError, LeaseLostError, NotALifelineStoreError, SchemaVersionError } from './errors.js';
+export { JobNotFoundError, LeaseLostError, NotAFaultlineStoreError, SchemaVersionError } from './errors.js';
 export type { JsonValue } from './payload.js';
 export { fromJsonText, toJsonText } from './payload.js';
 export type { DeadLetterFilter, DeadLetterView, EnqueueOptions, QueueEvents, QueueHealth, QueueOptions, QueueStats } from './queue.js';

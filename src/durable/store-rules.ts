@@ -12,7 +12,7 @@ export function crashLoopFault(strikes: number): FaultSummary {
     message: `The job was claimed ${strikes} times and its worker never reported back: it probably crashes the worker (crash-loop limit reached)`,
     suggestions: [
       'Run the job by hand with its payload to see what kills the process (memory, native crash, process.exit).',
-      'Requeue it once fixed: lifeline dead requeue <id>.',
+      'Requeue it once fixed: faultline dead requeue <id>.',
     ],
   };
 }

@@ -1,4 +1,4 @@
-import { LifelineError } from '../faults/errors.js';
+import { FaultlineError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import type { Decision } from '../recovery/plan.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
@@ -85,7 +85,7 @@ export function decideFailure(input: FailureInput): FailureResult {
 }
 
 function refusedLocally(fault: Fault): boolean {
-  return fault.cause instanceof LifelineError && fault.cause.refusedLocally;
+  return fault.cause instanceof FaultlineError && fault.cause.refusedLocally;
 }
 
 function giveUp(decision: Decision, reason: string): Decision {

@@ -1,10 +1,10 @@
 import type { Fault, FaultCategory } from './fault.js';
 
 /**
- * Base of every error lifeline throws. Each one declares its own category, so `classify`
+ * Base of every error faultline throws. Each one declares its own category, so `classify`
  * takes it at its word, and carries `retryAfterMs` when waiting would help.
  */
-export abstract class LifelineError extends Error {
+export abstract class FaultlineError extends Error {
   abstract readonly category: FaultCategory;
   abstract readonly retryable: boolean;
   readonly retryAfterMs?: number;
@@ -22,7 +22,7 @@ export abstract class LifelineError extends Error {
 }
 
 /** A circuit breaker is open (or isolated) and refused the call without running it. */
-export class BrokenCircuitError extends LifelineError {
+export class BrokenCircuitError extends FaultlineError {
   override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;
@@ -38,7 +38,7 @@ export class BrokenCircuitError extends LifelineError {
 }
 
 /** A bulkhead had no free slot and no room in its queue. */
-export class BulkheadRejectedError extends LifelineError {
+export class BulkheadRejectedError extends FaultlineError {
   override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;
@@ -51,7 +51,7 @@ export class BulkheadRejectedError extends LifelineError {
 }
 
 /** A rate limiter had no token and was told not to wait (or the wait was too long). */
-export class RateLimitedError extends LifelineError {
+export class RateLimitedError extends FaultlineError {
   override readonly refusedLocally = true;
   readonly category = 'rate_limit' as const;
   readonly retryable = true;
@@ -61,7 +61,7 @@ export class RateLimitedError extends LifelineError {
 }
 
 /** An operation ran longer than its deadline. */
-export class TimeoutError extends LifelineError {
+export class TimeoutError extends FaultlineError {
   readonly category = 'timeout' as const;
   readonly retryable = true;
   constructor(
@@ -76,7 +76,7 @@ export class TimeoutError extends LifelineError {
  * A retry policy gave up. `cause` is the last error thrown, `lastFault` its classification;
  * the category is the last fault's, and it is not retryable: it was retried already.
  */
-export class RetriesExhaustedError extends LifelineError {
+export class RetriesExhaustedError extends FaultlineError {
   readonly category: FaultCategory;
   readonly retryable = false;
   constructor(
@@ -95,7 +95,7 @@ export class RetriesExhaustedError extends LifelineError {
 }
 
 /** An option or input was invalid. Thrown where it enters, naming the option and its value. */
-export class ConfigError extends LifelineError {
+export class ConfigError extends FaultlineError {
   readonly category = 'validation' as const;
   readonly retryable = false;
   constructor(

@@ -6,7 +6,7 @@ export {
   BrokenCircuitError,
   BulkheadRejectedError,
   ConfigError,
-  LifelineError,
+  FaultlineError,
   RateLimitedError,
   RetriesExhaustedError,
   TimeoutError,

@@ -16,7 +16,7 @@ const BY_CATEGORY: Readonly<Record<FaultCategory, readonly string[]>> = freezeAl
   ],
   rate_limit: [
     'Lower the request rate or concurrency, or ask the provider to raise the quota.',
-    'Honour Retry-After: lifeline waits at least as long as the server asked.',
+    'Honour Retry-After: faultline waits at least as long as the server asked.',
   ],
   unavailable: [
     'The service is temporarily unavailable; it is retried with backoff.',
@@ -125,7 +125,7 @@ const BY_STATUS: ReadonlyMap<number, readonly string[]> = new Map(
     408: ['The server timed out waiting for the request: check the upload speed and request size.'],
     409: ['The resource changed concurrently: it is retried; reload it before updating if conflicts persist.'],
     422: ['The server understood the request but rejected its content: fix the payload.'],
-    429: ['Too many requests: lower the request rate or concurrency; lifeline waits as long as the server asks.'],
+    429: ['Too many requests: lower the request rate or concurrency; faultline waits as long as the server asks.'],
     501: ['The server does not implement this request: check the method, endpoint and API version.'],
     502: ['A gateway got a bad answer from the server behind it: the upstream may be restarting.'],
     503: ['The server is overloaded or down for maintenance: it is retried with backoff.'],

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import * as check from '../config/validate.js';
-import { ConfigError, LifelineError } from '../faults/errors.js';
+import { ConfigError, FaultlineError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
@@ -60,7 +60,7 @@ export interface CleanupOptions {
 }
 
 /** New work was offered after shutdown started. */
-export class ShutdownInProgressError extends LifelineError {
+export class ShutdownInProgressError extends FaultlineError {
   readonly category = 'cancelled' as const;
   readonly retryable = false;
   constructor(readonly reason: string) {
@@ -219,7 +219,7 @@ export class Lifecycle {
 
   private onCrash(kind: string, error: unknown): void {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
-    this.options.log(`lifeline: ${kind}: ${detail}`);
+    this.options.log(`faultline: ${kind}: ${detail}`);
     if (this.shutdownPromise === undefined) this.shutdownPromise = this.runShutdown(kind, undefined, EXIT_FAILURE);
   }
 
@@ -230,13 +230,13 @@ export class Lifecycle {
     this.currentState = 'draining';
     this.stoppingController.abort(reason);
     const runningAtStart = this.running();
-    log(`lifeline: shutting down (${reason}); waiting up to ${this.options.graceMs} ms for ${describeTasks(runningAtStart)}`);
+    log(`faultline: shutting down (${reason}); waiting up to ${this.options.graceMs} ms for ${describeTasks(runningAtStart)}`);
     if (this.events.has('shutdown')) this.events.emit('shutdown', signal ? { reason, signal, running: runningAtStart } : { reason, running: runningAtStart });
 
     let aborted: string[] = [];
     if (!(await this.waitForTracked(this.options.graceMs))) {
       aborted = this.running();
-      log(`lifeline: grace period over, aborting ${describeTasks(aborted)}`);
+      log(`faultline: grace period over, aborting ${describeTasks(aborted)}`);
       if (this.events.has('graceExpired')) this.events.emit('graceExpired', { running: aborted });
       this.workController.abort(new ShutdownInProgressError(reason));
       // Aborted work gets until the deadline to notice; the deadline timer forces the exit past that.
@@ -252,7 +252,7 @@ export class Lifecycle {
       const report = await this.runHook(hook);
       if (this.finalReport) return this.finalReport;
       cleanups.push(report);
-      if (!report.ok) log(`lifeline: cleanup "${hook.name}" ${report.timedOut ? `timed out after ${hook.timeoutMs} ms` : `failed: ${errorText(report.error)}`}`);
+      if (!report.ok) log(`faultline: cleanup "${hook.name}" ${report.timedOut ? `timed out after ${hook.timeoutMs} ms` : `failed: ${errorText(report.error)}`}`);
       if (this.events.has('cleanup')) this.events.emit('cleanup', report);
     }
     cancelDeadline();
@@ -315,7 +315,7 @@ export class Lifecycle {
     if (this.finalReport) return;
     const running = this.running();
     const parts = [running.length > 0 ? `work: ${running.join(', ')}` : '', this.runningHook ? `cleanup: ${this.runningHook}` : ''].filter(Boolean);
-    this.options.log(`lifeline: forced exit (${why}); still running: ${parts.length > 0 ? parts.join('; ') : 'nothing'}`);
+    this.options.log(`faultline: forced exit (${why}); still running: ${parts.length > 0 ? parts.join('; ') : 'nothing'}`);
     if (!this.signal.aborted) this.workController.abort(new ShutdownInProgressError(why));
     const reason = typeof this.stopping.reason === 'string' ? this.stopping.reason : why;
     this.finish({ reason, exitCode, forced: true, aborted: running, cleanups: [], durationMs: 0 }, true);
@@ -325,7 +325,7 @@ export class Lifecycle {
     if (this.finalReport) return this.finalReport;
     this.finalReport = report;
     this.currentState = 'stopped';
-    if (!report.forced) this.options.log(`lifeline: shutdown complete (${report.reason}), exit code ${report.exitCode}`);
+    if (!report.forced) this.options.log(`faultline: shutdown complete (${report.reason}), exit code ${report.exitCode}`);
     if (this.events.has('exit')) this.events.emit('exit', report);
     this.resolveDone(report);
     if (!this.options.exit) {

@@ -2,7 +2,7 @@ import type { Events } from './events.js';
 
 /**
  * Structured logs for recovery decisions. `LoggerLike` is the subset of pino's interface that
- * lifeline calls (`logger.warn(fields, message)`), so a pino logger, a pino child logger or any
+ * faultline calls (`logger.warn(fields, message)`), so a pino logger, a pino child logger or any
  * look-alike can be passed. `logDecisions(source, logger)` writes one line per decision an
  * emitter makes (retry, pause, give up, dead letter, breaker opens, health mode changes), each
  * with the fault's category.
@@ -19,7 +19,7 @@ export interface LoggerLike {
 
 type Level = 'debug' | 'info' | 'warn' | 'error';
 
-/** Anything with a lifeline event hub: a policy, a worker, a queue, a health monitor. */
+/** Anything with a faultline event hub: a policy, a worker, a queue, a health monitor. */
 export interface EventSource {
   readonly events: Events<object>;
 }

@@ -1,6 +1,6 @@
 import * as check from '../config/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError, LifelineError } from '../faults/errors.js';
+import { ConfigError, FaultlineError } from '../faults/errors.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { RandomSource } from '../recovery/random.js';
@@ -41,7 +41,7 @@ export interface AdaptiveOptions {
 }
 
 /** Adaptive throttling refused the call locally: the backend has been refusing most requests. */
-export class ThrottledError extends LifelineError {
+export class ThrottledError extends FaultlineError {
   override readonly refusedLocally = true;
   readonly category = 'unavailable' as const;
   readonly retryable = true;

@@ -3,7 +3,7 @@ import { contextFrom, type ExecuteContext, type ExecuteOptions, NEVER_ABORTED, R
 import { isThenable } from './settle-call.js';
 
 /** The brand `isRefused` reads: cheaper than `instanceof` on the hot path (~10 ns there). */
-const REFUSED: unique symbol = Symbol('lifeline.refusedCall');
+const REFUSED: unique symbol = Symbol('faultline.refusedCall');
 
 /**
  * A call that must not start. `execute` returns `promise()`: it always answers with a promise,

@@ -62,7 +62,7 @@ export class Pipeline<Extra = never> {
     for (const warning of this.warnings) {
       if (warned.has(warning)) continue;
       warned.add(warning);
-      process.emitWarning(warning, { code: 'LIFELINE_PIPELINE_ORDER' });
+      process.emitWarning(warning, { code: 'FAULTLINE_PIPELINE_ORDER' });
     }
   }
 
@@ -106,7 +106,7 @@ function findMisorderings(stages: readonly Stage[]): string[] {
     const outer = stages.findIndex((s) => s.kind === rule.outer);
     const inner = stages.findLastIndex((s) => s.kind === rule.inner);
     if (outer !== -1 && inner !== -1 && outer < inner) {
-      found.push(`lifeline pipeline: ${rule.outer} outside ${rule.inner}: ${rule.why}.`);
+      found.push(`faultline pipeline: ${rule.outer} outside ${rule.inner}: ${rule.why}.`);
     }
   }
   return found;

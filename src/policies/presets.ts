@@ -93,10 +93,10 @@ export function fromPreset(name: PresetName, options: FromPresetOptions = {}): P
   if (preset.verbose) {
     const log = options.log ?? ((message: string) => console.warn(message));
     const who = (op: { name: string } | undefined) => (op === undefined ? '' : ` [${op.name}]`);
-    retryPolicy.events.on('retry', (e) => log(`lifeline retry${who(e.operation)}: ${e.reason}`));
-    retryPolicy.events.on('giveUp', (e) => log(`lifeline gave up${who(e.operation)} (${e.reason}): ${e.message}`));
-    timeoutPolicy.events.on('timeout', (e) => log(`lifeline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`));
-    budget.events.on('exhausted', (e) => log(`lifeline retry budget spent: ${e.retries} retries for ${e.requests} requests`));
+    retryPolicy.events.on('retry', (e) => log(`faultline retry${who(e.operation)}: ${e.reason}`));
+    retryPolicy.events.on('giveUp', (e) => log(`faultline gave up${who(e.operation)} (${e.reason}): ${e.message}`));
+    timeoutPolicy.events.on('timeout', (e) => log(`faultline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`));
+    budget.events.on('exhausted', (e) => log(`faultline retry budget spent: ${e.retries} retries for ${e.requests} requests`));
   }
   return { retry: retryPolicy, retryBudget: budget, timeout: timeoutPolicy, pipeline: pipeline(retryPolicy, timeoutPolicy) };
 }

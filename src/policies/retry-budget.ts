@@ -148,7 +148,7 @@ export function retryBudget(options?: RetryBudgetOptions): RetryBudget {
  * contexts it hands to its function with its budget, and an inner retry policy that sees
  * its own budget there does not count another request.
  */
-const BUDGET_SCOPE = Symbol('lifeline.retryBudgetScope');
+const BUDGET_SCOPE = Symbol('faultline.retryBudgetScope');
 
 interface ScopedContext extends ExecuteContext {
   readonly [BUDGET_SCOPE]?: RetryBudget;

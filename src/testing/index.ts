@@ -1,4 +1,4 @@
-/** lifeline/testing: tools to prove that recovery works. */
+/** faultline/testing: tools to prove that recovery works. */
 export { VirtualClock } from './virtual-clock.js';
 export type { VirtualClockOptions } from './virtual-clock.js';
 export { FlakyServer, flakyServer, times } from './flaky-server.js';

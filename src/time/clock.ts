@@ -1,5 +1,5 @@
 /**
- * Every timer in lifeline goes through a Clock, so that tests can run on virtual time
+ * Every timer in faultline goes through a Clock, so that tests can run on virtual time
  * and so that no timer is ever created behind the user's back.
  */
 export interface TimerOptions {

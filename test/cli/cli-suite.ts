@@ -17,7 +17,7 @@ export interface Backend {
 }
 
 export function sqliteBackend(): Backend {
-  const dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-'));
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
   const path = join(dir, 'store.db');
   return { name: 'sqlite', args: ['--store', `sqlite:${path}`], open: () => new SqliteStore(path), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
 }
@@ -38,7 +38,7 @@ export async function redisBackend(): Promise<Backend> {
 
 /** The same CLI checks against any store: seeded through the store API, read back after each change. */
 export function describeCliSuite(name: string, makeBackend: () => Promise<Backend>): void {
-  describe(`lifeline CLI on ${name}`, () => {
+  describe(`faultline CLI on ${name}`, () => {
     let backend: Backend;
     let seeded: Seeded;
     const cli = (...args: string[]) => runCli([...args, ...backend.args]);
@@ -86,7 +86,7 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
       });
       expect(json<{ deadLetters: { id: string }[] }>(validation).deadLetters.map((d) => d.id)).toEqual([seeded.deadValidation]);
       expect(text.stdout).toContain('invalid record');
-      expect(text.stdout).toContain('lifeline dead show <id>');
+      expect(text.stdout).toContain('faultline dead show <id>');
     });
 
     it('dead show: the whole record; an unknown id exits 4', async () => {
@@ -105,7 +105,7 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
         history: [expect.objectContaining({ outcome: 'dead', category: 'validation', workerId: 'seed-worker' })],
       });
       expect(text.stdout).toContain('Check network connectivity.');
-      expect(text.stdout).toContain(`lifeline dead requeue ${seeded.deadNetwork}`);
+      expect(text.stdout).toContain(`faultline dead requeue ${seeded.deadNetwork}`);
       expect(missing.code).toBe(4);
       expect(missing.stderr).toContain('No dead letter with id "no-such-id"');
       expect(missing.stdout).toBe('');

@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { CLI, TSX } from './run-cli.js';
 
-/** A `lifeline demo` child process whose stderr lines can be awaited one event at a time. */
+/** A `faultline demo` child process whose stderr lines can be awaited one event at a time. */
 export class DemoProcess {
   readonly child: ChildProcess;
   stdout = '';
@@ -13,7 +13,7 @@ export class DemoProcess {
   constructor(args: readonly string[], cwd: string) {
     this.child = spawn(process.execPath, ['--import', TSX, CLI, 'demo', ...args], {
       cwd,
-      env: { ...process.env, NO_COLOR: '1', LIFELINE_STORE: undefined },
+      env: { ...process.env, NO_COLOR: '1', FAULTLINE_STORE: undefined },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (chunk: Buffer) => {

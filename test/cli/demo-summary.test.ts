@@ -23,7 +23,7 @@ describe('the demo summary of a real crawl (in process, memory store, local flak
     const report = await buildReport(crawler, await crawler.run());
     expect(report.totals.completed + report.totals.dead).toBe(200);
 
-    const text = renderSummary(report, '--store sqlite:./x.db', '', { cli: 'lifeline', demo: 'lifeline demo' });
+    const text = renderSummary(report, '--store sqlite:./x.db', '', { cli: 'faultline', demo: 'faultline demo' });
     expect(text).toContain(`Crawl finished: 200 of 200 items done (${report.totals.completed} completed, ${report.totals.dead} dead-lettered) in 1 run.`);
     expect(text).toMatch(/│ category\s+│ plan\s+│ failed runs\s+│ dead letters\s+│/);
     for (const row of report.byCategory) expect(text).toMatch(new RegExp(`│ ${row.category}\\s+│ ${row.action}\\s+│ ${row.failures}\\s+│ ${row.deadLetters}\\s+│`));
@@ -31,13 +31,13 @@ describe('the demo summary of a real crawl (in process, memory store, local flak
       expect(text).toContain(`${group.category} × ${group.count}`);
       for (const suggestion of group.suggestions) expect(text).toContain(`- ${suggestion}`);
     }
-    expect(text).toContain('Inspect them: lifeline dead list --store sqlite:./x.db');
+    expect(text).toContain('Inspect them: faultline dead list --store sqlite:./x.db');
     expect(text).not.toContain('Progress is saved');
   });
 
   it('names the command as it was started', () => {
     expect(invocation({ npm_lifecycle_event: 'demo' })).toEqual({ cli: 'node dist/cli.js', demo: 'npm run demo --' });
-    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({ cli: 'lifeline', demo: 'lifeline demo' });
-    expect(invocation({})).toEqual({ cli: 'lifeline', demo: 'lifeline demo' });
+    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({ cli: 'faultline', demo: 'faultline demo' });
+    expect(invocation({})).toEqual({ cli: 'faultline', demo: 'faultline demo' });
   });
 });

@@ -22,7 +22,7 @@ const ITEMS = 400;
 // Small and slowed down a little (API latency), so Ctrl-C lands midway on any machine.
 const ARGS = ['--items', String(ITEMS), '--concurrency', '4', '--latency-ms', '20', '--timeout-ms', '1000', '--json', '--no-log'];
 
-describe('lifeline demo as a real child process', () => {
+describe('faultline demo as a real child process', () => {
   const dirs: string[] = [];
   const processes: DemoProcess[] = [];
   afterEach(() => {
@@ -30,7 +30,7 @@ describe('lifeline demo as a real child process', () => {
     for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   });
   const tempDir = () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lifeline-demo-'));
+    const dir = mkdtempSync(join(tmpdir(), 'faultline-demo-'));
     dirs.push(dir);
     return dir;
   };
@@ -52,7 +52,7 @@ describe('lifeline demo as a real child process', () => {
     expect(run1).toMatchObject({ items: ITEMS, resumed: false, finished: false, interrupted: true, runs: 1 });
     expect(run1.thisRun.completed).toBeGreaterThan(0);
     expect(first.stderr).toContain('Progress is saved');
-    expect(first.stderr).toContain(`Resume with: lifeline demo --store sqlite:${db}`);
+    expect(first.stderr).toContain(`Resume with: faultline demo --store sqlite:${db}`);
 
     // Between the runs: the checkpoint is in the store, nothing is left running.
     const between = new SqliteStore(db);
@@ -121,7 +121,7 @@ describe('lifeline demo as a real child process', () => {
       expect(run1.aborted?.suggestions.length).toBeGreaterThan(0);
       expect(run1.finished).toBe(false);
       expect(run1.totals.running).toBe(0);
-      expect(first.stderr).toContain(`Resume with: lifeline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
+      expect(first.stderr).toContain(`Resume with: faultline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
 
       const second = start(args, dir);
       const secondExit = await second.exited;

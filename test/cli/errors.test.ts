@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './run-cli.js';
 
-describe('lifeline CLI: stores that are not there', () => {
+describe('faultline CLI: stores that are not there', () => {
   let dir: string;
   beforeAll(() => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-cli-missing-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-cli-missing-'));
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -19,12 +19,12 @@ describe('lifeline CLI: stores that are not there', () => {
     expect(existsSync(path)).toBe(false);
   });
 
-  it('a file that is not a lifeline store exits 3', async () => {
+  it('a file that is not a faultline store exits 3', async () => {
     const path = join(dir, 'notes.db');
     writeFileSync(path, 'just some text, not SQLite at all\n'.repeat(100));
     const result = await runCli(['dead', 'list', '--store', `sqlite:${path}`]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('is not a lifeline store');
+    expect(result.stderr).toContain('is not a faultline store');
   });
 
   it('an unreachable Redis exits 3 and never prints its password', async () => {
@@ -34,11 +34,11 @@ describe('lifeline CLI: stores that are not there', () => {
     expect(result.stderr + result.stdout).not.toContain('hunter2-secret');
   });
 
-  it('a malformed --store is a usage error; LIFELINE_STORE is read', async () => {
+  it('a malformed --store is a usage error; FAULTLINE_STORE is read', async () => {
     const bad = await runCli(['stats', '--store', 'mysql://x']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected sqlite:PATH, redis://host:port or memory');
-    const fromEnv = await runCli(['stats'], { env: { LIFELINE_STORE: `sqlite:${join(dir, 'env.db')}` } });
+    const fromEnv = await runCli(['stats'], { env: { FAULTLINE_STORE: `sqlite:${join(dir, 'env.db')}` } });
     expect(fromEnv.code).toBe(3);
     expect(fromEnv.stderr).toContain(join(dir, 'env.db'));
   });

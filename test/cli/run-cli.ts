@@ -14,12 +14,12 @@ export interface CliResult {
   readonly stderr: string;
 }
 
-/** Runs `lifeline <args>` from source (through tsx) as a real child process. */
+/** Runs `faultline <args>` from source (through tsx) as a real child process. */
 export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: options.cwd ?? REPO,
-      env: { ...process.env, NO_COLOR: '1', LIFELINE_STORE: undefined, ...options.env },
+      env: { ...process.env, NO_COLOR: '1', FAULTLINE_STORE: undefined, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';

@@ -31,33 +31,33 @@ describe('fromEnv', () => {
     expect([1, 2, 3, 6, 10].map((n) => config.health.failingBackoff.delay(n))).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
     expect(config.worker).toEqual({ concurrency: 10, leaseMs: 4000 });
     expect(config.stop).toEqual({ deadlineMs: 10_000 });
-    expect(config.store).toEqual({ kind: 'sqlite', path: './lifeline.db' });
+    expect(config.store).toEqual({ kind: 'sqlite', path: './faultline.db' });
     expect(config.queue).toBe('default');
     expect(config.logLevel).toBe('info');
   });
 
   it('reads every variable', () => {
     const config = fromEnv({
-      LIFELINE_RETRY_MAX_ATTEMPTS: '7',
-      LIFELINE_RETRY_BASE_DELAY_MS: '200',
-      LIFELINE_RETRY_MAX_DELAY_MS: '5000',
-      LIFELINE_RETRY_JITTER: 'none',
-      LIFELINE_RETRY_MAX_ELAPSED_MS: '60000',
-      LIFELINE_RETRY_MAX_RETRY_AFTER_MS: '0',
-      LIFELINE_BREAKER_FAILURE_THRESHOLD: '3',
-      LIFELINE_BREAKER_OPEN_MS: '1500',
-      LIFELINE_BREAKER_HALF_OPEN_PROBES: '2',
-      LIFELINE_HEALTH_FAILURE_THRESHOLD: '4',
-      LIFELINE_HEALTH_STABILITY_THRESHOLD: '6',
-      LIFELINE_HEALTH_INTERVAL_MS: '2000',
-      LIFELINE_HEALTH_FAILING_BACKOFF_MS: '1000',
-      LIFELINE_HEALTH_FAILING_MAX_MS: '8000',
-      LIFELINE_WORKER_CONCURRENCY: '50',
-      LIFELINE_WORKER_LEASE_MS: '5000',
-      LIFELINE_WORKER_STOP_DEADLINE_MS: '0',
-      LIFELINE_STORE: 'redis://127.0.0.1:6379/2',
-      LIFELINE_QUEUE: 'crawl',
-      LIFELINE_LOG_LEVEL: 'debug',
+      FAULTLINE_RETRY_MAX_ATTEMPTS: '7',
+      FAULTLINE_RETRY_BASE_DELAY_MS: '200',
+      FAULTLINE_RETRY_MAX_DELAY_MS: '5000',
+      FAULTLINE_RETRY_JITTER: 'none',
+      FAULTLINE_RETRY_MAX_ELAPSED_MS: '60000',
+      FAULTLINE_RETRY_MAX_RETRY_AFTER_MS: '0',
+      FAULTLINE_BREAKER_FAILURE_THRESHOLD: '3',
+      FAULTLINE_BREAKER_OPEN_MS: '1500',
+      FAULTLINE_BREAKER_HALF_OPEN_PROBES: '2',
+      FAULTLINE_HEALTH_FAILURE_THRESHOLD: '4',
+      FAULTLINE_HEALTH_STABILITY_THRESHOLD: '6',
+      FAULTLINE_HEALTH_INTERVAL_MS: '2000',
+      FAULTLINE_HEALTH_FAILING_BACKOFF_MS: '1000',
+      FAULTLINE_HEALTH_FAILING_MAX_MS: '8000',
+      FAULTLINE_WORKER_CONCURRENCY: '50',
+      FAULTLINE_WORKER_LEASE_MS: '5000',
+      FAULTLINE_WORKER_STOP_DEADLINE_MS: '0',
+      FAULTLINE_STORE: 'redis://127.0.0.1:6379/2',
+      FAULTLINE_QUEUE: 'crawl',
+      FAULTLINE_LOG_LEVEL: 'debug',
     });
     expect(config.retry.maxAttempts).toBe(7);
     expect([1, 2, 3, 10].map((n) => config.retry.backoff.delay(n))).toEqual([200, 400, 800, 5000]);
@@ -76,7 +76,7 @@ describe('fromEnv', () => {
   });
 
   it('treats empty and blank values as unset and trims spaces', () => {
-    const config = fromEnv({ LIFELINE_WORKER_CONCURRENCY: '', LIFELINE_RETRY_MAX_ATTEMPTS: ' 3 ', LIFELINE_QUEUE: '   ' });
+    const config = fromEnv({ FAULTLINE_WORKER_CONCURRENCY: '', FAULTLINE_RETRY_MAX_ATTEMPTS: ' 3 ', FAULTLINE_QUEUE: '   ' });
     expect(config.worker.concurrency).toBe(10);
     expect(config.retry.maxAttempts).toBe(3);
     expect(config.queue).toBe('default');
@@ -84,59 +84,59 @@ describe('fromEnv', () => {
 
   it('reports every bad variable at once, one message each', () => {
     const error = catchEnvError({
-      LIFELINE_RETRY_MAX_ATTEMPTS: 'five',
-      LIFELINE_BREAKER_OPEN_MS: '-1',
-      LIFELINE_WORKER_CONCURRENCY: '0',
-      LIFELINE_WORKER_LEASE_MS: '1.5',
-      LIFELINE_RETRY_JITTER: 'lots',
-      LIFELINE_STORE: 'postgres://db',
-      LIFELINE_LOG_LEVEL: 'loud',
-      LIFELINE_HEALTH_INTERVAL_MS: '99999999999999999999',
+      FAULTLINE_RETRY_MAX_ATTEMPTS: 'five',
+      FAULTLINE_BREAKER_OPEN_MS: '-1',
+      FAULTLINE_WORKER_CONCURRENCY: '0',
+      FAULTLINE_WORKER_LEASE_MS: '1.5',
+      FAULTLINE_RETRY_JITTER: 'lots',
+      FAULTLINE_STORE: 'postgres://db',
+      FAULTLINE_LOG_LEVEL: 'loud',
+      FAULTLINE_HEALTH_INTERVAL_MS: '99999999999999999999',
     });
     expect(error).toBeInstanceOf(ConfigError);
     expect(error.category).toBe('validation');
     expect(error.problems.map((p) => p.variable).sort()).toEqual(
       [
-        'LIFELINE_RETRY_MAX_ATTEMPTS',
-        'LIFELINE_BREAKER_OPEN_MS',
-        'LIFELINE_WORKER_CONCURRENCY',
-        'LIFELINE_WORKER_LEASE_MS',
-        'LIFELINE_RETRY_JITTER',
-        'LIFELINE_STORE',
-        'LIFELINE_LOG_LEVEL',
-        'LIFELINE_HEALTH_INTERVAL_MS',
+        'FAULTLINE_RETRY_MAX_ATTEMPTS',
+        'FAULTLINE_BREAKER_OPEN_MS',
+        'FAULTLINE_WORKER_CONCURRENCY',
+        'FAULTLINE_WORKER_LEASE_MS',
+        'FAULTLINE_RETRY_JITTER',
+        'FAULTLINE_STORE',
+        'FAULTLINE_LOG_LEVEL',
+        'FAULTLINE_HEALTH_INTERVAL_MS',
       ].sort(),
     );
     const byName = new Map(error.problems.map((p) => [p.variable, p]));
-    expect(byName.get('LIFELINE_RETRY_MAX_ATTEMPTS')?.message).toBe('expected a whole number >= 1');
-    expect(byName.get('LIFELINE_BREAKER_OPEN_MS')?.message).toBe('expected a whole number >= 1 (milliseconds)');
-    expect(byName.get('LIFELINE_RETRY_JITTER')?.message).toBe('expected one of none, full, equal, decorrelated');
-    expect(byName.get('LIFELINE_HEALTH_INTERVAL_MS')?.message).toMatch(/too large/);
+    expect(byName.get('FAULTLINE_RETRY_MAX_ATTEMPTS')?.message).toBe('expected a whole number >= 1');
+    expect(byName.get('FAULTLINE_BREAKER_OPEN_MS')?.message).toBe('expected a whole number >= 1 (milliseconds)');
+    expect(byName.get('FAULTLINE_RETRY_JITTER')?.message).toBe('expected one of none, full, equal, decorrelated');
+    expect(byName.get('FAULTLINE_HEALTH_INTERVAL_MS')?.message).toMatch(/too large/);
     expect(error.message.split('\n')).toHaveLength(9);
-    expect(error.message).toMatch(/^8 invalid LIFELINE_\* environment variables:/);
-    expect(error.message).toContain('LIFELINE_WORKER_LEASE_MS="1.5": expected a whole number >= 1 (milliseconds)');
+    expect(error.message).toMatch(/^8 invalid FAULTLINE_\* environment variables:/);
+    expect(error.message).toContain('FAULTLINE_WORKER_LEASE_MS="1.5": expected a whole number >= 1 (milliseconds)');
   });
 
   it('checks that a maximum is not below its base', () => {
-    const error = catchEnvError({ LIFELINE_RETRY_BASE_DELAY_MS: '5000', LIFELINE_RETRY_MAX_DELAY_MS: '100' });
+    const error = catchEnvError({ FAULTLINE_RETRY_BASE_DELAY_MS: '5000', FAULTLINE_RETRY_MAX_DELAY_MS: '100' });
     expect(error.problems).toEqual([
-      { variable: 'LIFELINE_RETRY_MAX_DELAY_MS', value: '100', message: 'must be >= LIFELINE_RETRY_BASE_DELAY_MS (5000)' },
+      { variable: 'FAULTLINE_RETRY_MAX_DELAY_MS', value: '100', message: 'must be >= FAULTLINE_RETRY_BASE_DELAY_MS (5000)' },
     ]);
   });
 
-  it('rejects unknown LIFELINE_* variables and suggests the near name; other variables are ignored', () => {
-    const error = catchEnvError({ LIFELINE_RETRY_MAX_ATEMPTS: '3', LIFELINE_NONSENSE: '1', PATH: '/bin' });
+  it('rejects unknown FAULTLINE_* variables and suggests the near name; other variables are ignored', () => {
+    const error = catchEnvError({ FAULTLINE_RETRY_MAX_ATEMPTS: '3', FAULTLINE_NONSENSE: '1', PATH: '/bin' });
     expect(error.problems).toEqual([
-      { variable: 'LIFELINE_RETRY_MAX_ATEMPTS', value: '3', message: 'unknown variable; did you mean LIFELINE_RETRY_MAX_ATTEMPTS?' },
-      { variable: 'LIFELINE_NONSENSE', value: '1', message: 'unknown variable' },
+      { variable: 'FAULTLINE_RETRY_MAX_ATEMPTS', value: '3', message: 'unknown variable; did you mean FAULTLINE_RETRY_MAX_ATTEMPTS?' },
+      { variable: 'FAULTLINE_NONSENSE', value: '1', message: 'unknown variable' },
     ]);
-    expect(fromEnv({ LIFELINE_NONSENSE: '1' }, { strict: false }).retry.maxAttempts).toBe(5);
+    expect(fromEnv({ FAULTLINE_NONSENSE: '1' }, { strict: false }).retry.maxAttempts).toBe(5);
   });
 
   it('never echoes a password from the store URL', () => {
-    const error = catchEnvError({ LIFELINE_STORE: 'redis://admin:s3cret@', LIFELINE_WORKER_CONCURRENCY: 'x' });
+    const error = catchEnvError({ FAULTLINE_STORE: 'redis://admin:s3cret@', FAULTLINE_WORKER_CONCURRENCY: 'x' });
     expect(error.message).not.toContain('s3cret');
-    expect(error.problems.find((p) => p.variable === 'LIFELINE_STORE')?.value).toBe('redis://admin:***@');
+    expect(error.problems.find((p) => p.variable === 'FAULTLINE_STORE')?.value).toBe('redis://admin:***@');
   });
 
   it('rejects any non-numeric count with a message naming the variable (property)', () => {
@@ -190,7 +190,7 @@ describe('.env.example', () => {
   it('documents every variable with its default, and nothing else', () => {
     const documented = new Map<string, string>();
     for (const line of text.split('\n')) {
-      const match = /^#?\s*(LIFELINE_[A-Z_]+)=(.*)$/.exec(line);
+      const match = /^#?\s*(FAULTLINE_[A-Z_]+)=(.*)$/.exec(line);
       if (match) documented.set(match[1]!, match[2]!);
     }
     expect([...documented.keys()]).toEqual(ENV_VARIABLES.map((v) => v.name));
@@ -200,7 +200,7 @@ describe('.env.example', () => {
   it('parses to the same options as an empty environment', () => {
     const env: Record<string, string> = {};
     for (const line of text.split('\n')) {
-      const match = /^(LIFELINE_[A-Z_]+)=(.*)$/.exec(line);
+      const match = /^(FAULTLINE_[A-Z_]+)=(.*)$/.exec(line);
       if (match) env[match[1]!] = match[2]!;
     }
     const fromFile = fromEnv(env);
@@ -216,7 +216,7 @@ describe('.env.example', () => {
 
 describe('fromEnv options fit the constructors', () => {
   it('retry, circuit breaker, health monitor and worker accept them as they are', async () => {
-    const config = fromEnv({ LIFELINE_RETRY_MAX_ELAPSED_MS: '60000', LIFELINE_WORKER_CONCURRENCY: '3' });
+    const config = fromEnv({ FAULTLINE_RETRY_MAX_ELAPSED_MS: '60000', FAULTLINE_WORKER_CONCURRENCY: '3' });
     const clock = new VirtualClock();
     expect(retry({ ...config.retry, clock }).maxAttempts).toBe(5);
     expect(circuitBreaker({ ...config.breaker, clock }).describe()).toMatch(/5 consecutive/);

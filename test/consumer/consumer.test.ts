@@ -1,6 +1,6 @@
 /**
  * The BUILT package, as a consumer sees it: `npm test` builds dist/ (tsup) before vitest runs.
- * Node resolves `lifeline` by name from the repository through package.json `exports`
+ * Node resolves `faultline` by name from the repository through package.json `exports`
  * (self-reference), with `import` and with `require`; TypeScript (NodeNext) type-checks a small
  * ESM and CommonJS consumer against the bundled .d.ts / .d.cts.
  */
@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const dist = path.join(root, 'dist');
 
-/** The public names issue 2 promises on `lifeline` (others may add more). */
+/** The public names issue 2 promises on `faultline` (others may add more). */
 const CORE_NAMES = [
   'classify',
   'createClassifier',
@@ -27,7 +27,7 @@ const CORE_NAMES = [
   'parseRetryAfter',
   'retryAfterFromHeaders',
   'categoryOfStatus',
-  'LifelineError',
+  'FaultlineError',
   'BrokenCircuitError',
   'BulkheadRejectedError',
   'RateLimitedError',
@@ -89,16 +89,16 @@ const PROBE = `
 `;
 
 const ESM = `
-  import * as core from 'lifeline';
-  import * as testing from 'lifeline/testing';
+  import * as core from 'faultline';
+  import * as testing from 'faultline/testing';
   import { createRequire } from 'node:module';
   const req = createRequire(import.meta.url);
   ${PROBE}
 `;
 
 const CJS = `
-  const core = require('lifeline');
-  const testing = require('lifeline/testing');
+  const core = require('faultline');
+  const testing = require('faultline/testing');
   const req = require;
   ${PROBE}
 `;
@@ -153,10 +153,10 @@ describe('types of the built package (TypeScript, moduleResolution NodeNext)', (
     if (!fs.existsSync(path.join(dist, 'index.d.ts')) || !fs.existsSync(path.join(dist, 'index.d.cts'))) {
       throw new Error('dist/index.d.ts or dist/index.d.cts is missing: build the package first (npm run build).');
     }
-    // A consumer project outside the repository that depends on lifeline through node_modules.
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-consumer-'));
+    // A consumer project outside the repository that depends on faultline through node_modules.
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-consumer-'));
     fs.mkdirSync(path.join(dir, 'node_modules'));
-    fs.symlinkSync(root, path.join(dir, 'node_modules', 'lifeline'), 'dir');
+    fs.symlinkSync(root, path.join(dir, 'node_modules', 'faultline'), 'dir');
     fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
@@ -178,8 +178,8 @@ describe('types of the built package (TypeScript, moduleResolution NodeNext)', (
     );
     fs.writeFileSync(
       path.join(dir, 'esm.ts'),
-      `import { classify, createClassifier, ConfigError, recoveryPlan, exponentialBackoff, systemClock, type Fault, type FaultCategory, type Decision, type Clock } from 'lifeline';
-import { VirtualClock } from 'lifeline/testing';
+      `import { classify, createClassifier, ConfigError, recoveryPlan, exponentialBackoff, systemClock, type Fault, type FaultCategory, type Decision, type Clock } from 'faultline';
+import { VirtualClock } from 'faultline/testing';
 const fault: Fault = classify(new Error('x'));
 const category: FaultCategory = fault.category;
 const retryAfter: number | undefined = fault.retryAfterMs;
@@ -201,14 +201,14 @@ export { category, retryAfter, suggestions, action, clock, real, option, own };
     );
     fs.writeFileSync(
       path.join(dir, 'cjs.cts'),
-      `import lifeline = require('lifeline');
-import testing = require('lifeline/testing');
-const fault: lifeline.Fault = lifeline.classify('boom');
-const category: lifeline.FaultCategory = fault.category;
+      `import faultline = require('faultline');
+import testing = require('faultline/testing');
+const fault: faultline.Fault = faultline.classify('boom');
+const category: faultline.FaultCategory = fault.category;
 const clock = new testing.VirtualClock({ start: 5 });
 const now: number = clock.now();
 // @ts-expect-error classify returns a Fault, not a string
-const wrong: string = lifeline.classify(1);
+const wrong: string = faultline.classify(1);
 export = { category, now, wrong };
 `,
     );

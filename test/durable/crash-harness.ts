@@ -61,7 +61,7 @@ export async function runCrashHarness(options: { jobs?: number; workers?: number
   const jobs = options.jobs ?? 5_000;
   const workers = options.workers ?? 3;
   const targetKills = options.kills ?? 25;
-  const dir = mkdtempSync(join(tmpdir(), 'lifeline-crash-'));
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-crash-'));
   const db = join(dir, 'crash.db');
   const log = join(dir, 'runs.log');
   writeFileSync(log, '');

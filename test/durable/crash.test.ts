@@ -7,7 +7,7 @@ import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { runCrashHarness, spawnChild } from './crash-harness.js';
 import { tempDir } from './temp-dir.js';
 
-const tmp = tempDir('lifeline-crash-test-');
+const tmp = tempDir('faultline-crash-test-');
 const children = new Set<ChildProcess>();
 afterEach(() => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

@@ -1,7 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotALifelineStoreError, SchemaVersionError } from '../../src/durable/errors.js';
+import { NotAFaultlineStoreError, SchemaVersionError } from '../../src/durable/errors.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite/index.js';
 import { tempDir } from './temp-dir.js';
 
@@ -20,7 +20,7 @@ describe('SqliteStore files', () => {
     await again.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT max(version) AS v FROM lifeline_schema_version').get()).toEqual({ v: SCHEMA_VERSION });
+    expect(db.prepare('SELECT max(version) AS v FROM faultline_schema_version').get()).toEqual({ v: SCHEMA_VERSION });
     db.close();
   });
 
@@ -30,7 +30,7 @@ describe('SqliteStore files', () => {
     db.exec('CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT)');
     db.close();
     const before = readFileSync(file);
-    expect(() => new SqliteStore(file)).toThrow(NotALifelineStoreError);
+    expect(() => new SqliteStore(file)).toThrow(NotAFaultlineStoreError);
     expect(() => new SqliteStore(file)).toThrow(/users/);
     expect(readFileSync(file).equals(before)).toBe(true);
   });
@@ -39,7 +39,7 @@ describe('SqliteStore files', () => {
     const file = tmp.path('notes.txt');
     writeFileSync(file, 'these are my notes, not a database\n'.repeat(200));
     const before = readFileSync(file);
-    expect(() => new SqliteStore(file)).toThrow(NotALifelineStoreError);
+    expect(() => new SqliteStore(file)).toThrow(NotAFaultlineStoreError);
     expect(readFileSync(file).equals(before)).toBe(true);
   });
 
@@ -47,7 +47,7 @@ describe('SqliteStore files', () => {
     const file = tmp.path('newer.db');
     await new SqliteStore(file).close();
     const db = new Database(file);
-    db.prepare('INSERT INTO lifeline_schema_version (version, applied_at) VALUES (?, 0)').run(SCHEMA_VERSION + 1);
+    db.prepare('INSERT INTO faultline_schema_version (version, applied_at) VALUES (?, 0)').run(SCHEMA_VERSION + 1);
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const before = readFileSync(file);

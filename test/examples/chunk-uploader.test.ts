@@ -107,7 +107,7 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoint)', () => {
   it('SIGKILL after some parts; the rerun resumes the same upload, sends only the missing parts, and the object equals the file', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-uploader-'));
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
     // s3rver runs here, so the test sees every UploadPart request that reaches it.
@@ -149,7 +149,7 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
   }, 120_000);
 
   it('SIGTERM midway: the running part finishes, the checkpoint is saved, exit 143; the rerun completes', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-uploader-'));
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
     // The example starts s3rver itself, its data under --work; the rerun starts it again on the same data.
@@ -179,7 +179,7 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
   }, 120_000);
 
   it('SIGTERM with no grace: the running part is marked interrupted, then sent again on resume', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-uploader-'));
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
     const args = ['--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '150', '--grace-ms', '0'];
@@ -201,7 +201,7 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
   }, 120_000);
 
   it('in process: transient faults are retried; parts that keep failing are recorded in the checkpoint and sent on the next run', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-uploader-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-uploader-'));
     const bytes = randomBytes(3 * 1000 + 7);
     const file = join(dir, 'small.bin');
     writeFileSync(file, bytes);

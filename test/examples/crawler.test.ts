@@ -36,7 +36,7 @@ describe('examples/crawler end to end', () => {
   });
 
   it('crashes (SIGKILL) midway, resumes from its checkpoint and finishes: every item once, summary by category, one log line per decision', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-crawler-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-crawler-'));
     const db = join(dir, 'crawler.db');
     const crashed = await runExample(db, 'crawled 100 items');
     expect(crashed.signal).toBe('SIGKILL');

@@ -204,7 +204,7 @@ describe('fetch against real local servers', () => {
 describe('node:fs', () => {
   let dir: string;
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-classify-fs-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-classify-fs-'));
     fs.writeFileSync(path.join(dir, 'file.txt'), 'x');
   });
   afterAll(() => {
@@ -233,7 +233,7 @@ describe('better-sqlite3', () => {
   const open: Database.Database[] = [];
 
   beforeAll(() => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-classify-sqlite-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-classify-sqlite-'));
   });
   afterEach(() => {
     for (const db of open.splice(0)) if (db.open) db.close();
@@ -330,9 +330,9 @@ describe('ioredis', () => {
     const redis = client({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1, connectTimeout: 10_000 });
     // Fails loudly (no skip) when the shared Redis is absent.
     expect(await redis.ping()).toBe('PONG');
-    const wrongPass = await thrown(redis.auth(`lifeline-no-such-user-${process.pid}`, 'wrong'));
+    const wrongPass = await thrown(redis.auth(`faultline-no-such-user-${process.pid}`, 'wrong'));
     expect(classify(wrongPass)).toMatchObject({ category: 'auth', code: 'WRONGPASS', retryable: false });
-    const key = `lifeline:test:foundation:${process.pid}:${Date.now()}:wrongtype`;
+    const key = `faultline:test:foundation:${process.pid}:${Date.now()}:wrongtype`;
     try {
       await redis.set(key, '1');
       const wrongType = await thrown(redis.lpush(key, 'x'));
@@ -350,7 +350,7 @@ describe('AWS SDK v3 S3 client against a local S3 server', () => {
   const clients: S3Client[] = [];
 
   beforeAll(async () => {
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-classify-s3-'));
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-classify-s3-'));
     server = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory: dir });
     const address = await server.run();
     endpoint = `http://127.0.0.1:${address.port}`;

@@ -211,7 +211,7 @@ describe('abort and timeout', () => {
     ['AbortSignal.abort() reason', AbortSignal.abort().reason, 'cancelled'],
     ['DOMException TimeoutError (AbortSignal.timeout)', new DOMException('timed out', 'TimeoutError'), 'timeout'],
     ['an Error named AbortError', Object.assign(new Error('x'), { name: 'AbortError' }), 'cancelled'],
-    ['lifeline TimeoutError', new TimeoutError(500), 'timeout'],
+    ['faultline TimeoutError', new TimeoutError(500), 'timeout'],
   ] as const)('%s → %s', (_label, error, category) => {
     expect(classify(error).category).toBe(category);
   });

@@ -68,7 +68,7 @@ describe('lifecycle in a real child process', () => {
     expect(workLines).toEqual(Array.from({ length: 2_000 }, (_, i) => `line ${i}`));
     const order = lines.filter((l) => l === 'work finished' || l.startsWith('cleanup '));
     expect(order).toEqual(['work finished', 'cleanup http-server', 'cleanup queue', 'cleanup database']);
-    expect(lines.at(-1)).toBe('[log] lifeline: shutdown complete (SIGTERM), exit code 143');
+    expect(lines.at(-1)).toBe('[log] faultline: shutdown complete (SIGTERM), exit code 143');
   });
 
   it('SIGTERM with work that outlives the grace period: work is aborted, cleanups still run, exit 143', async () => {
@@ -78,7 +78,7 @@ describe('lifecycle in a real child process', () => {
     const result = await run.closed;
     expect(result.code).toBe(143);
     const lines = result.stdout.trim().split('\n');
-    expect(lines).toContain('[log] lifeline: grace period over, aborting 1 tracked task (upload-part-7)');
+    expect(lines).toContain('[log] faultline: grace period over, aborting 1 tracked task (upload-part-7)');
     const order = lines.filter((l) => l.startsWith('work aborted') || l.startsWith('cleanup '));
     expect(order).toEqual(['work aborted: Shutting down (SIGTERM): no new work is accepted', 'cleanup http-server', 'cleanup queue', 'cleanup database']);
   });
@@ -94,7 +94,7 @@ describe('lifecycle in a real child process', () => {
     const forcedExitMs = result.exitedAt - sentAt;
     console.log(`second SIGINT → exit in ${forcedExitMs.toFixed(1)} ms`);
     expect(result.code).toBe(130);
-    expect(result.stdout).toContain('[log] lifeline: forced exit (second SIGINT); still running: work: stuck-transfer');
+    expect(result.stdout).toContain('[log] faultline: forced exit (second SIGINT); still running: work: stuck-transfer');
     expect(result.stdout).not.toContain('cleanup ');
     // The target is 100 ms; the bound is generous because CI runs everything at once on 2 cores.
     expect(forcedExitMs).toBeLessThan(5_000);
@@ -104,7 +104,7 @@ describe('lifecycle in a real child process', () => {
     const run = start('crash', 100);
     const result = await run.closed;
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('[log] lifeline: uncaught exception: Error: boom in a callback');
+    expect(result.stdout).toContain('[log] faultline: uncaught exception: Error: boom in a callback');
     const order = result.stdout.split('\n').filter((l) => l.startsWith('work aborted') || l.startsWith('cleanup '));
     expect(order).toEqual(['work aborted after crash', 'cleanup http-server', 'cleanup queue', 'cleanup database']);
   });
@@ -113,7 +113,7 @@ describe('lifecycle in a real child process', () => {
     const run = start('reject', 100);
     const result = await run.closed;
     expect(result.code).toBe(1);
-    expect(result.stdout).toContain('[log] lifeline: unhandled rejection: Error: nobody caught me');
+    expect(result.stdout).toContain('[log] faultline: unhandled rejection: Error: nobody caught me');
     expect(result.stdout.split('\n').filter((l) => l.startsWith('cleanup '))).toEqual(['cleanup http-server', 'cleanup queue', 'cleanup database']);
   });
 });

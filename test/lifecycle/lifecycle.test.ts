@@ -59,7 +59,7 @@ describe('lifecycle (library mode, virtual clock)', () => {
     await clock.runAll();
     expect(abortedAt).toBe(1_000);
     expect((await report).aborted).toEqual(['upload']);
-    expect(lines).toContain('lifeline: grace period over, aborting 1 tracked task (upload)');
+    expect(lines).toContain('faultline: grace period over, aborting 1 tracked task (upload)');
   });
 
   it('a cleanup that throws or times out is reported, the others still run, exit code 1', async () => {

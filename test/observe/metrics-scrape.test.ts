@@ -24,7 +24,7 @@ describe('Prometheus metrics of a running demo', () => {
   });
 
   it('/metrics is served during the run and its series change as jobs complete', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'lifeline-metrics-'));
+    dir = mkdtempSync(join(tmpdir(), 'faultline-metrics-'));
     const args = ['--store', `sqlite:${join(dir, 'demo.db')}`, '--items', '2000', '--concurrency', '4', '--latency-ms', '20', '--metrics-port', '0', '--no-log', '--json'];
     demo = new DemoProcess(args, dir);
     const line = await demo.nextLine((l) => l.startsWith('Metrics: '));
@@ -39,14 +39,14 @@ describe('Prometheus metrics of a running demo', () => {
       const response = await fetch(url);
       expect(response.status).toBe(200);
       text = await response.text();
-      completed.push(series(text, 'lifeline_jobs_total', { queue: 'crawl', outcome: 'completed' }));
+      completed.push(series(text, 'faultline_jobs_total', { queue: 'crawl', outcome: 'completed' }));
     }
     expect(new Set(completed).size).toBeGreaterThanOrEqual(3);
     for (let i = 1; i < completed.length; i++) expect(completed[i]!).toBeGreaterThanOrEqual(completed[i - 1]!);
     // Breaker state, queue gauges (cached) and the duration histogram are there too.
-    expect(series(text, 'lifeline_circuit_state', { breaker: 'items-api', state: 'closed' }) + series(text, 'lifeline_circuit_state', { breaker: 'items-api', state: 'open' }) + series(text, 'lifeline_circuit_state', { breaker: 'items-api', state: 'halfOpen' })).toBe(1);
-    expect(text).toMatch(/^lifeline_queue_jobs\{queue="crawl",state="waiting"\} \d+/m);
-    expect(series(text, 'lifeline_job_duration_seconds_count', { queue: 'crawl', outcome: 'completed' })).toBeGreaterThan(0);
+    expect(series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'closed' }) + series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'open' }) + series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'halfOpen' })).toBe(1);
+    expect(text).toMatch(/^faultline_queue_jobs\{queue="crawl",state="waiting"\} \d+/m);
+    expect(series(text, 'faultline_job_duration_seconds_count', { queue: 'crawl', outcome: 'completed' })).toBeGreaterThan(0);
 
     demo.child.kill('SIGINT');
     expect((await demo.exited).code).toBe(130);

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { constantBackoff, HealthMonitor, MemoryStore, Queue, retry, Worker } from '../../src/index.js';
-import { LifelineMetrics } from '../../src/observe/prometheus/index.js';
+import { FaultlineMetrics } from '../../src/observe/prometheus/index.js';
 import { bulkhead } from '../../src/policies/bulkhead.js';
 import { circuitBreaker } from '../../src/policies/circuit-breaker.js';
 import { VirtualClock } from '../../src/testing/index.js';
@@ -17,13 +17,13 @@ function series(text: string, name: string, labels: Record<string, string>): num
 
 const networkError = () => Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
 
-describe('LifelineMetrics on the real policies and worker', () => {
-  let metrics: LifelineMetrics | undefined;
+describe('FaultlineMetrics on the real policies and worker', () => {
+  let metrics: FaultlineMetrics | undefined;
   afterEach(() => metrics?.close());
 
   it('retry, circuit breaker and bulkhead', async () => {
     const clock = new VirtualClock();
-    metrics = new LifelineMetrics({ clock });
+    metrics = new FaultlineMetrics({ clock });
     const withRetry = retry({ maxAttempts: 3, backoff: constantBackoff(10), clock });
     const breaker = circuitBreaker({ name: 'api', trigger: { kind: 'consecutive', failures: 2 }, halfOpenAfter: 1000, clock });
     const pool = bulkhead({ maxConcurrent: 1, maxQueued: 1, name: 'pool' });
@@ -46,22 +46,22 @@ describe('LifelineMetrics on the real policies and worker', () => {
     await pool.execute(() => undefined).catch(() => undefined);
 
     const text = await metrics.metrics();
-    expect(series(text, 'lifeline_retries_total', { source: 'fetch', category: 'network' })).toBe(2);
-    expect(series(text, 'lifeline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(1);
-    expect(series(text, 'lifeline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(2);
-    expect(series(text, 'lifeline_circuit_state', { breaker: 'api', state: 'open' })).toBe(1);
-    expect(series(text, 'lifeline_circuit_transitions_total', { breaker: 'api', to: 'open' })).toBe(1);
-    expect(series(text, 'lifeline_rejections_total', { source: 'api' })).toBe(1);
-    expect(series(text, 'lifeline_bulkhead_active', { bulkhead: 'pool' })).toBe(1);
-    expect(series(text, 'lifeline_bulkhead_queued', { bulkhead: 'pool' })).toBe(1);
-    expect(series(text, 'lifeline_rejections_total', { source: 'pool' })).toBe(1);
+    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'network' })).toBe(2);
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(1);
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(2);
+    expect(series(text, 'faultline_circuit_state', { breaker: 'api', state: 'open' })).toBe(1);
+    expect(series(text, 'faultline_circuit_transitions_total', { breaker: 'api', to: 'open' })).toBe(1);
+    expect(series(text, 'faultline_rejections_total', { source: 'api' })).toBe(1);
+    expect(series(text, 'faultline_bulkhead_active', { bulkhead: 'pool' })).toBe(1);
+    expect(series(text, 'faultline_bulkhead_queued', { bulkhead: 'pool' })).toBe(1);
+    expect(series(text, 'faultline_rejections_total', { source: 'pool' })).toBe(1);
     release();
     await Promise.all([held, waiting]);
-    expect(series(await metrics.metrics(), 'lifeline_bulkhead_queued', { bulkhead: 'pool' })).toBe(0);
+    expect(series(await metrics.metrics(), 'faultline_bulkhead_queued', { bulkhead: 'pool' })).toBe(0);
   });
 
   it('a durable worker: jobs by outcome, dead letters by category, durations, cached queue sizes', async () => {
-    metrics = new LifelineMetrics();
+    metrics = new FaultlineMetrics();
     const store = new MemoryStore();
     const queue = new Queue<{ n: number }>(store, 'jobs');
     const worker = new Worker(
@@ -79,33 +79,33 @@ describe('LifelineMetrics on the real policies and worker', () => {
     metrics.observeQueue(queue, { refreshMs: 60_000 });
     // The first refresh is started at once; wait for it through a scrape loop bounded in count.
     let text = '';
-    for (let i = 0; i < 100 && series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'dead' }) === undefined; i++) {
+    for (let i = 0; i < 100 && series(text, 'faultline_queue_jobs', { queue: 'jobs', state: 'dead' }) === undefined; i++) {
       await new Promise<void>((resolve) => setImmediate(resolve));
       text = await metrics.metrics();
     }
-    expect(series(text, 'lifeline_jobs_total', { queue: 'jobs', outcome: 'completed' })).toBe(3);
-    expect(series(text, 'lifeline_dead_letters_total', { queue: 'jobs', category: 'validation' })).toBe(1);
-    expect(series(text, 'lifeline_job_duration_seconds_count', { queue: 'jobs', outcome: 'completed' })).toBe(3);
-    expect(series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'completed' })).toBe(3);
-    expect(series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'dead' })).toBe(1);
-    expect(series(text, 'lifeline_queue_jobs', { queue: 'jobs', state: 'waiting' })).toBe(0);
+    expect(series(text, 'faultline_jobs_total', { queue: 'jobs', outcome: 'completed' })).toBe(3);
+    expect(series(text, 'faultline_dead_letters_total', { queue: 'jobs', category: 'validation' })).toBe(1);
+    expect(series(text, 'faultline_job_duration_seconds_count', { queue: 'jobs', outcome: 'completed' })).toBe(3);
+    expect(series(text, 'faultline_queue_jobs', { queue: 'jobs', state: 'completed' })).toBe(3);
+    expect(series(text, 'faultline_queue_jobs', { queue: 'jobs', state: 'dead' })).toBe(1);
+    expect(series(text, 'faultline_queue_jobs', { queue: 'jobs', state: 'waiting' })).toBe(0);
     await store.close();
   });
 
   it('a health monitor: checks, failures by category, failing mode', async () => {
     const clock = new VirtualClock();
-    metrics = new LifelineMetrics({ clock });
+    metrics = new FaultlineMetrics({ clock });
     const monitor = new HealthMonitor({ name: 'status', failureThreshold: 2, stabilityThreshold: 1, clock, flapping: false });
     metrics.observeHealth(monitor, 'status');
     monitor.recordFailure(Object.assign(new Error('HTTP 503'), { status: 503 }));
     monitor.recordFailure(Object.assign(new Error('HTTP 503'), { status: 503 }));
     let text = await metrics.metrics();
-    expect(series(text, 'lifeline_health_failing', { monitor: 'status' })).toBe(1);
-    expect(series(text, 'lifeline_health_checks_total', { monitor: 'status', outcome: 'failure' })).toBe(2);
-    expect(series(text, 'lifeline_failures_total', { source: 'status', category: 'unavailable' })).toBe(2);
+    expect(series(text, 'faultline_health_failing', { monitor: 'status' })).toBe(1);
+    expect(series(text, 'faultline_health_checks_total', { monitor: 'status', outcome: 'failure' })).toBe(2);
+    expect(series(text, 'faultline_failures_total', { source: 'status', category: 'unavailable' })).toBe(2);
     monitor.recordSuccess();
     text = await metrics.metrics();
-    expect(series(text, 'lifeline_health_failing', { monitor: 'status' })).toBe(0);
-    expect(series(text, 'lifeline_health_checks_total', { monitor: 'status', outcome: 'success' })).toBe(1);
+    expect(series(text, 'faultline_health_failing', { monitor: 'status' })).toBe(0);
+    expect(series(text, 'faultline_health_checks_total', { monitor: 'status', outcome: 'success' })).toBe(1);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Events } from '../../src/index.js';
-import { LifelineMetrics, type MetricsServer, serveMetrics } from '../../src/observe/prometheus/index.js';
+import { FaultlineMetrics, type MetricsServer, serveMetrics } from '../../src/observe/prometheus/index.js';
 import { VirtualClock } from '../../src/testing/index.js';
 
 /** The value of one series in exposition text, or undefined when absent. */
@@ -17,9 +17,9 @@ function series(text: string, name: string, labels: Record<string, string> = {})
 
 const fault = (category: string) => ({ category, message: category, retryable: true, suggestions: [] });
 
-describe('LifelineMetrics', () => {
+describe('FaultlineMetrics', () => {
   let server: MetricsServer | undefined;
-  let metrics: LifelineMetrics | undefined;
+  let metrics: FaultlineMetrics | undefined;
   afterEach(async () => {
     metrics?.close();
     await server?.close();
@@ -27,7 +27,7 @@ describe('LifelineMetrics', () => {
   });
 
   it('counts retries, attempts and failures by category from a retry policy', async () => {
-    metrics = new LifelineMetrics();
+    metrics = new FaultlineMetrics();
     const events = new Events<Record<string, Record<string, unknown>>>();
     metrics.observeRetry({ events }, 'fetch');
     events.emit('retry', { attempt: 1, delayMs: 10, fault: fault('network') });
@@ -35,15 +35,15 @@ describe('LifelineMetrics', () => {
     events.emit('success', { attempts: 3 });
     events.emit('giveUp', { reason: 'skip', attempts: 1, fault: fault('validation') });
     const text = await metrics.metrics();
-    expect(series(text, 'lifeline_retries_total', { source: 'fetch', category: 'network' })).toBe(1);
-    expect(series(text, 'lifeline_retries_total', { source: 'fetch', category: 'rate_limit' })).toBe(1);
-    expect(series(text, 'lifeline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(3);
-    expect(series(text, 'lifeline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(1);
-    expect(series(text, 'lifeline_failures_total', { source: 'fetch', category: 'validation' })).toBe(1);
+    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'network' })).toBe(1);
+    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'rate_limit' })).toBe(1);
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(3);
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(1);
+    expect(series(text, 'faultline_failures_total', { source: 'fetch', category: 'validation' })).toBe(1);
   });
 
   it('tracks breaker state, bulkhead queue and worker outcomes', async () => {
-    metrics = new LifelineMetrics({ prefix: 'app_' });
+    metrics = new FaultlineMetrics({ prefix: 'app_' });
     const breaker = { events: new Events<Record<string, Record<string, unknown>>>(), state: 'closed' };
     const bulkheadStats = { active: 2, queued: 5 };
     const bulkhead = { events: new Events<Record<string, Record<string, unknown>>>(), stats: () => bulkheadStats };
@@ -81,7 +81,7 @@ describe('LifelineMetrics', () => {
 
   it('caches queue sizes: a scrape reads the cache, the refresh runs on the clock', async () => {
     const clock = new VirtualClock({ wallStart: 1_000_000 });
-    metrics = new LifelineMetrics({ clock });
+    metrics = new FaultlineMetrics({ clock });
     let calls = 0;
     const sizes = { waiting: 10, delayed: 1, running: 2, completed: 0, dead: 0, pausedUntil: null as number | null, oldestWaitingSince: 1_000_000 - 4000 as number | null };
     const stats = async () => {
@@ -93,8 +93,8 @@ describe('LifelineMetrics', () => {
     await Promise.resolve();
     let text = await metrics.metrics();
     expect(calls).toBe(1);
-    expect(series(text, 'lifeline_queue_jobs', { queue: 'crawl', state: 'waiting' })).toBe(10);
-    expect(series(text, 'lifeline_queue_oldest_waiting_seconds', { queue: 'crawl' })).toBe(4);
+    expect(series(text, 'faultline_queue_jobs', { queue: 'crawl', state: 'waiting' })).toBe(10);
+    expect(series(text, 'faultline_queue_oldest_waiting_seconds', { queue: 'crawl' })).toBe(4);
     sizes.waiting = 3;
     sizes.pausedUntil = 1_000_000 + 60_000;
     for (let i = 0; i < 5; i++) await metrics.metrics();
@@ -103,23 +103,23 @@ describe('LifelineMetrics', () => {
     await Promise.resolve();
     text = await metrics.metrics();
     expect(calls).toBe(2);
-    expect(series(text, 'lifeline_queue_jobs', { queue: 'crawl', state: 'waiting' })).toBe(3);
-    expect(series(text, 'lifeline_queue_paused', { queue: 'crawl' })).toBe(1);
+    expect(series(text, 'faultline_queue_jobs', { queue: 'crawl', state: 'waiting' })).toBe(3);
+    expect(series(text, 'faultline_queue_paused', { queue: 'crawl' })).toBe(1);
     metrics.close();
     expect(clock.pendingTimers).toBe(0);
   });
 
   it('serves /metrics over HTTP and 404 elsewhere', async () => {
-    metrics = new LifelineMetrics();
+    metrics = new FaultlineMetrics();
     const events = new Events<Record<string, Record<string, unknown>>>();
     metrics.observeRetry({ events }, 'api');
     server = await serveMetrics(metrics, { port: 0 });
     const before = await (await fetch(server.url)).text();
-    expect(series(before, 'lifeline_retries_total', { source: 'api', category: 'timeout' })).toBeUndefined();
+    expect(series(before, 'faultline_retries_total', { source: 'api', category: 'timeout' })).toBeUndefined();
     events.emit('retry', { attempt: 1, delayMs: 1, fault: fault('timeout') });
     const response = await fetch(server.url);
     expect(response.headers.get('content-type')).toContain('text/plain');
-    expect(series(await response.text(), 'lifeline_retries_total', { source: 'api', category: 'timeout' })).toBe(1);
+    expect(series(await response.text(), 'faultline_retries_total', { source: 'api', category: 'timeout' })).toBe(1);
     expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
   });
 });

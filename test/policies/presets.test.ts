@@ -49,9 +49,9 @@ describe('presets', () => {
     const call = pipeline.execute((ctx) => clock.sleep(60_000, ctx.signal), { operation: 'load_profile' }).catch((e: unknown) => e);
     await clock.runAll();
     await call;
-    expect(lines.some((l) => l.startsWith('lifeline timeout [load_profile]'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('lifeline retry [load_profile]'))).toBe(true);
-    expect(lines.some((l) => l.startsWith('lifeline gave up [load_profile]'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('faultline timeout [load_profile]'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('faultline retry [load_profile]'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('faultline gave up [load_profile]'))).toBe(true);
     const quiet: string[] = [];
     fromPreset('production', { log: (line) => quiet.push(line) });
     expect(quiet).toEqual([]);

@@ -112,7 +112,7 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
 }
 
 export async function startRedisServer(): Promise<OwnRedisServer> {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'lifeline-redis-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-redis-'));
   const port = await freePort();
   let child: ChildProcess | undefined = await launch(port, dir);
   let stopped = false;

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
  * The shared Redis at 127.0.0.1:6379, with a unique key prefix per test. A test that needs it
  * fails loudly when it is not there: it never skips.
  */
-export const SHARED_REDIS_URL = process.env.LIFELINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+export const SHARED_REDIS_URL = process.env.FAULTLINE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 export function uniquePrefix(label = 't'): string {
   return `lltest-${label}-${process.pid}-${randomBytes(4).toString('hex')}`;

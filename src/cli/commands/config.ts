@@ -5,13 +5,13 @@ import { createOutput, table } from '../output.js';
 import { globalsOf } from '../context.js';
 
 /**
- * `lifeline config`: the LIFELINE_* configuration this environment gives, each variable with
+ * `faultline config`: the FAULTLINE_* configuration this environment gives, each variable with
  * its value and where it came from; every bad value listed at once (exit 2).
  */
 export function registerConfig(program: Command): void {
   program
     .command('config')
-    .description('check the LIFELINE_* environment variables: each value and its source; all problems at once')
+    .description('check the FAULTLINE_* environment variables: each value and its source; all problems at once')
     .action((_options: unknown, command: Command) => {
       const out = createOutput(globalsOf(command).json === true);
       try {

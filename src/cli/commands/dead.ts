@@ -71,7 +71,7 @@ export function registerDead(program: Command): void {
   dead
     .command('show')
     .description('one dead letter in full: payload, fault, suggestions, attempt history, checkpoint')
-    .argument('<id>', 'the dead letter id (see `lifeline dead list`)')
+    .argument('<id>', 'the dead letter id (see `faultline dead list`)')
     .action(async (id: string, _options: unknown, command: Command) => {
       await withStore(command, (context) => show(context, id));
     });
@@ -100,7 +100,7 @@ async function list(context: CommandContext, options: FilterOptions & { limit: n
   out.result({ store: opened.label, count: letters.length, deadLetters: letters.map(deadLetterJson) }, () => {
     if (letters.length === 0) return `No dead letters${hasFilter(options) ? ' match' : ''} in ${opened.label}.`;
     const rows = letters.map((d) => [d.id, d.queue, d.fault.category, truncate(d.fault.message, 50), d.attempts, `${formatDuration(at - d.deadAt)} ago`]);
-    return `${table(['id', 'queue', 'category', 'message', 'attempts', 'dead'], rows)}\nShow one with: lifeline dead show <id>`;
+    return `${table(['id', 'queue', 'category', 'message', 'attempts', 'dead'], rows)}\nShow one with: faultline dead show <id>`;
   });
 }
 
@@ -111,7 +111,7 @@ async function show(context: CommandContext, id: string): Promise<void> {
     throw new CliError(
       job === undefined ? `No dead letter with id ${JSON.stringify(id)} in ${opened.label}` : `Job ${JSON.stringify(id)} is ${job.state}, not a dead letter`,
       EXIT.notFound,
-      'List dead letters with: lifeline dead list',
+      'List dead letters with: faultline dead list',
     );
   }
   out.result(jobJson(job), () => renderJob(job, now()));
@@ -154,7 +154,7 @@ function renderJob(job: JobRecord, now: number): string {
     const rows = job.history.map((h) => [h.attempt, isoTime(h.startedAt), formatDuration(h.durationMs), h.outcome, h.category ?? '-', truncate(h.message ?? '', 40), h.workerId]);
     lines.push(table(['#', 'started', 'took', 'outcome', 'category', 'message', 'worker'], rows));
   }
-  lines.push(`Requeue it with: lifeline dead requeue ${job.id}`);
+  lines.push(`Requeue it with: faultline dead requeue ${job.id}`);
   return lines.join('\n');
 }
 
@@ -173,7 +173,7 @@ async function requeue(context: CommandContext, ids: string[], options: FilterOp
     requeued = await opened.store.requeueDead(ids.length > 0 ? { ids } : { query: queryOf(options, at) }, { now: at, dryRun });
   } catch (error) {
     if (error instanceof JobNotFoundError) {
-      throw new CliError(`No dead letter with id ${JSON.stringify(error.jobId)} in ${opened.label}; nothing was requeued`, EXIT.notFound, 'List dead letters with: lifeline dead list');
+      throw new CliError(`No dead letter with id ${JSON.stringify(error.jobId)} in ${opened.label}; nothing was requeued`, EXIT.notFound, 'List dead letters with: faultline dead list');
     }
     throw error;
   }

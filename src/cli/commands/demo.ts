@@ -14,8 +14,8 @@ import { parseCount, parsePort, parsePositiveCount } from '../parse.js';
 import { redact } from '../redact.js';
 import { type OpenedStore, openStore, parseStoreOption } from '../store.js';
 
-export const DEMO_STORE = 'sqlite:./lifeline-demo.db';
-const DEMO_REDIS_PREFIX = 'lifeline-demo';
+export const DEMO_STORE = 'sqlite:./faultline-demo.db';
+const DEMO_REDIS_PREFIX = 'faultline-demo';
 
 interface DemoOptions {
   items: number;
@@ -43,7 +43,7 @@ export function registerDemo(program: Command): void {
     .option('--rate-limit-every <n>', 'one 429 every N requests (0 = never)', parseCount)
     .option('--burst-every <n>', 'a burst of 503s every N requests (0 = never)', parseCount)
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:<port>/metrics', parsePort)
-    .option('--log <file>', 'one JSON log line per recovery decision (pino) to this file', 'lifeline-demo.log')
+    .option('--log <file>', 'one JSON log line per recovery decision (pino) to this file', 'faultline-demo.log')
     .option('--no-log', 'no decision log')
     .action(async (options: DemoOptions, command: Command) => {
       process.exitCode = await demo(options, command);
@@ -100,7 +100,7 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
     const total = resuming ? previous.items : options.items;
     const done = resuming ? await alreadyDone(crawler, previous.completedBefore) : 0;
 
-    out.note(`lifeline demo: crawling ${total} items from a flaky local API (${api.url}) on ${opened.label}`);
+    out.note(`faultline demo: crawling ${total} items from a flaky local API (${api.url}) on ${opened.label}`);
     out.note(
       resuming
         ? `Resuming the crawl from its checkpoint: ${done} of ${total} items were done in ${previous.runs} earlier run${previous.runs === 1 ? '' : 's'}.`
@@ -166,8 +166,8 @@ type Lifecycle = ReturnType<typeof lifecycle>;
 async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
   if (options.metricsPort === undefined) return;
   // prom-client is loaded only when metrics are asked for.
-  const { LifelineMetrics, serveMetrics } = await import('../../observe/prometheus/index.js');
-  const metrics = new LifelineMetrics();
+  const { FaultlineMetrics, serveMetrics } = await import('../../observe/prometheus/index.js');
+  const metrics = new FaultlineMetrics();
   metrics.observeWorker(crawler.worker, crawler.queue.name).observeBreaker(crawler.breaker, 'items-api').observeQueue(crawler.queue, { refreshMs: 500 });
   let server: Awaited<ReturnType<typeof serveMetrics>>;
   try {
@@ -193,7 +193,7 @@ async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, 
     return;
   }
   const destination = pino.destination({ dest: options.log, sync: true, mkdir: true });
-  const logger = pino({ base: { app: 'lifeline-demo' } }, destination) as unknown as LoggerLike;
+  const logger = pino({ base: { app: 'faultline-demo' } }, destination) as unknown as LoggerLike;
   const offs = [
     logDecisions(crawler.worker, logger, { component: 'worker' }),
     logDecisions(crawler.breaker, logger, { component: 'breaker', levels: { rejected: 'off' } }),

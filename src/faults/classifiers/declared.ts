@@ -3,7 +3,7 @@ import { isFaultCategory } from '../fault.js';
 import { isObject } from '../read.js';
 
 /**
- * An error that states its own category (every lifeline error does, and so can a user's:
+ * An error that states its own category (every faultline error does, and so can a user's:
  * `Object.assign(new Error('quota'), { category: 'rate_limit', retryAfterMs: 60_000 })`)
  * is taken at its word.
  */

@@ -1,8 +1,8 @@
 /**
- * lifeline/prometheus: metrics for policies, workers and queues through prom-client
+ * faultline/prometheus: metrics for policies, workers and queues through prom-client
  * (an optional peer dependency, loaded only by this entry point).
  */
-export { LifelineMetrics } from './metrics.js';
-export type { BulkheadStatsSource, LifelineMetricsOptions, QueueStatsSource } from './metrics.js';
+export { FaultlineMetrics } from './metrics.js';
+export type { BulkheadStatsSource, FaultlineMetricsOptions, QueueStatsSource } from './metrics.js';
 export { serveMetrics } from './server.js';
 export type { MetricsServer } from './server.js';

@@ -4,15 +4,15 @@ import type { CancelTimer, Clock } from '../../time/clock.js';
 import type { Events } from '../events.js';
 
 /**
- * Prometheus metrics for lifeline, fed by the events of policies and workers (no polling of
+ * Prometheus metrics for faultline, fed by the events of policies and workers (no polling of
  * them) and, for queue sizes, by a cache refreshed on an unref'd clock timer — a scrape never
  * scans the store.
  */
 
-export interface LifelineMetricsOptions {
+export interface FaultlineMetricsOptions {
   /** Where metrics are registered (default: a new Registry). */
   readonly registry?: Registry;
-  /** Prefix of every metric name (default `lifeline_`). */
+  /** Prefix of every metric name (default `faultline_`). */
   readonly prefix?: string;
   /** Timer source for queue-size refreshes (default: the system clock). */
   readonly clock?: Clock;
@@ -25,7 +25,7 @@ interface Observable {
   readonly events: Events<object>;
 }
 
-/** What `observeQueue` reads: a lifeline Queue, or anything that answers `stats()` the same way. */
+/** What `observeQueue` reads: a faultline Queue, or anything that answers `stats()` the same way. */
 export interface QueueStatsSource {
   readonly name: string;
   stats(): Promise<{
@@ -47,7 +47,7 @@ export interface BulkheadStatsSource extends Observable {
 const BREAKER_STATES = ['closed', 'open', 'halfOpen', 'isolated'] as const;
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
-export class LifelineMetrics {
+export class FaultlineMetrics {
   readonly registry: Registry;
   private readonly clock: Clock;
   private readonly detachers: (() => void)[] = [];
@@ -72,10 +72,10 @@ export class LifelineMetrics {
   private readonly healthFailing: Gauge<'monitor'>;
   private readonly healthUnstable: Gauge<'monitor'>;
 
-  constructor(options: LifelineMetricsOptions = {}) {
+  constructor(options: FaultlineMetricsOptions = {}) {
     this.registry = options.registry ?? new Registry();
     this.clock = options.clock ?? systemClock;
-    const p = options.prefix ?? 'lifeline_';
+    const p = options.prefix ?? 'faultline_';
     const registers = [this.registry];
     const bulkheads = this.bulkheads;
     this.attempts = new Counter({ name: `${p}attempts_total`, help: 'Calls attempted through a retry policy or a worker, by outcome', labelNames: ['source', 'outcome'], registers });

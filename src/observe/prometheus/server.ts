@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { LifelineMetrics } from './metrics.js';
+import type { FaultlineMetrics } from './metrics.js';
 
 export interface MetricsServer {
   readonly port: number;
@@ -13,7 +13,7 @@ export interface MetricsServer {
  * Serves `GET /metrics` on `host:port` (default 127.0.0.1; port 0 picks a free one). The
  * server does not keep the process alive, so a finished job exits on its own.
  */
-export async function serveMetrics(metrics: LifelineMetrics, options: { readonly port?: number; readonly host?: string } = {}): Promise<MetricsServer> {
+export async function serveMetrics(metrics: FaultlineMetrics, options: { readonly port?: number; readonly host?: string } = {}): Promise<MetricsServer> {
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {

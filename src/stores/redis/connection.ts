@@ -1,7 +1,7 @@
 import { Redis, type RedisOptions } from 'ioredis';
 import { describeRedisTarget } from './url.js';
 
-/** Defaults for clients lifeline creates from a URL: no call waits forever, reconnects are quick. */
+/** Defaults for clients faultline creates from a URL: no call waits forever, reconnects are quick. */
 export interface RedisConnectionOptions {
   /** A command that gets no answer in this time rejects (default 5000 ms). Covers a frozen server. */
   readonly commandTimeoutMs?: number;
@@ -23,7 +23,7 @@ export function createRedisClient(url: string, options: RedisConnectionOptions =
     retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 10), maxDelay),
     enableAutoPipelining: true,
     // The connection name shows in CLIENT LIST; the URL (and its credentials) never does.
-    connectionName: 'lifeline',
+    connectionName: 'faultline',
     ...options.ioredis,
   });
   // ioredis emits 'error' on every failed reconnect; without a listener Node would crash the process.

@@ -1,5 +1,5 @@
 /**
- * lifeline/redis: queues, checkpoints and shared policy state on Redis or Valkey.
+ * faultline/redis: queues, checkpoints and shared policy state on Redis or Valkey.
  * ioredis is an optional peer dependency, loaded only by this entry point.
  */
 export { RedisStore } from './redis-store.js';

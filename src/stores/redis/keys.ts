@@ -68,7 +68,7 @@ export function globalKey(prefix: string, kind: string, name?: string): string {
 
 /**
  * Every key of `kind:name` under one tag, for things that own several keys (a queue is kind `q`,
- * a breaker `cb`, a limiter `rl`, a budget `rb`). `kind` is a fixed word chosen by lifeline.
+ * a breaker `cb`, a limiter `rl`, a budget `rb`). `kind` is a fixed word chosen by faultline.
  */
 export function objectTag(prefix: string, kind: string, name: string): string {
   return `{${escapeKeyPart(prefix)}:${kind}:${escapeKeyPart(name)}}`;

@@ -16,7 +16,7 @@ import stats from './scripts/stats.lua.js';
 
 /** Each queue command's source is its own file; the shared helpers are prepended here. */
 function queueScript(name: string, body: string): LuaScript {
-  return defineScript(name, `-- lifeline ${name}${QUEUE_KEYS_HEADER}\n${common}\n${body}`);
+  return defineScript(name, `-- faultline ${name}${QUEUE_KEYS_HEADER}\n${common}\n${body}`);
 }
 
 export const QUEUE_SCRIPTS = {

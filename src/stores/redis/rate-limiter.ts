@@ -15,11 +15,11 @@ import { enterCall, isRefused } from '../../policies/call-entry.js';
 const TAKE = defineScript('rate-limit-take', rateLimitTake);
 
 export interface RedisRateLimiterOptions {
-  /** An ioredis client; lifeline never closes it. */
+  /** An ioredis client; faultline never closes it. */
   readonly redis: Redis;
   /** The limiter's name: every process using the same prefix and name shares one bucket. */
   readonly name: string;
-  /** Key prefix (default `lifeline`). */
+  /** Key prefix (default `faultline`). */
   readonly prefix?: string;
   /** Tokens added per second (calls per second in the long run), as for the in-process `rateLimiter`. */
   readonly rate: number;
@@ -91,7 +91,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
     this.whenUnreachable = options.whenUnreachable === undefined ? 'reject' : check.oneOf('whenUnreachable', options.whenUnreachable, ['reject', 'allow']);
     this.redis = options.redis;
     this.name = options.name;
-    this.key = `${objectTag(options.prefix ?? 'lifeline', 'rl', options.name)}:bucket`;
+    this.key = `${objectTag(options.prefix ?? 'faultline', 'rl', options.name)}:bucket`;
     this.ratePerMs = rate / 1000;
     this.clock = options.clock ?? systemClock;
     // Once full, the bucket's state is the default state: let the key expire then.

@@ -38,7 +38,7 @@ export interface RedisStoreOptions {
   readonly url?: string;
   /** An ioredis client you own instead of a URL; `close()` leaves it open. */
   readonly client?: Redis;
-  /** Every key starts with `{<prefix>:` (default `lifeline`). */
+  /** Every key starts with `{<prefix>:` (default `faultline`). */
   readonly prefix?: string;
   /** Timeouts and reconnects for a client created from `url`. */
   readonly connection?: RedisConnectionOptions;
@@ -81,7 +81,7 @@ export class RedisStore implements DurableStore {
     if (options.client !== undefined && typeof (options.client as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('client', '(not an ioredis client)', 'an ioredis client');
     }
-    const prefix = options.prefix ?? 'lifeline';
+    const prefix = options.prefix ?? 'faultline';
     if (typeof prefix !== 'string' || prefix.length === 0) throw new ConfigError('prefix', prefix, 'a non-empty string');
     this.prefix = prefix;
     this.clock = options.clock ?? systemClock;

@@ -11,7 +11,7 @@ import retryBudgetScript from './scripts/retry-budget.lua.js';
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
 export interface RedisRetryBudgetOptions {
-  /** An ioredis client; lifeline never closes it. */
+  /** An ioredis client; faultline never closes it. */
   readonly redis: Redis;
   /** Every process using the same prefix and name shares this budget. */
   readonly name: string;
@@ -73,7 +73,7 @@ export class RedisRetryBudget {
     if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.name = options.name;
-    this.key = `${objectTag(options.prefix ?? 'lifeline', 'rb', options.name)}:window`;
+    this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;
     this.ratio = options.ratio === undefined ? 0.1 : check.nonNegativeNumber('ratio', options.ratio);
     const minPerSecond = options.minRetriesPerSecond === undefined ? 1 : check.nonNegativeNumber('minRetriesPerSecond', options.minRetriesPerSecond);
     this.windowMs = options.windowMs === undefined ? 10_000 : check.positiveInteger('windowMs', options.windowMs);

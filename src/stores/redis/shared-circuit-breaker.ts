@@ -20,7 +20,7 @@ const CLOSE = defineScript('breaker-close', breakerClose);
 const PROBE = defineScript('breaker-probe', breakerProbe);
 
 export interface RedisCircuitBreakerOptions {
-  /** An ioredis client for commands; lifeline never closes it. */
+  /** An ioredis client for commands; faultline never closes it. */
   readonly redis: Redis;
   /**
    * A client in subscriber mode for the open/close messages (default: `redis.duplicate()`,
@@ -108,7 +108,7 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
     this.subscriber = options.subscriber ?? options.redis.duplicate();
     if (this.ownsSubscriber) this.subscriber.on('error', () => {});
     this.name = options.name;
-    const tag = objectTag(options.prefix ?? 'lifeline', 'cb', options.name);
+    const tag = objectTag(options.prefix ?? 'faultline', 'cb', options.name);
     this.stateKey = `${tag}:state`;
     this.probeKey = `${tag}:probe`;
     this.channel = `${tag}:events`;

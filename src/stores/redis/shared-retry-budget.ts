@@ -12,7 +12,7 @@ import retryBudgetScript from './scripts/retry-budget.lua.js';
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
 export interface SharedRetryBudgetOptions extends RetryBudgetOptions {
-  /** An ioredis client; lifeline never closes it. */
+  /** An ioredis client; faultline never closes it. */
   readonly redis: Redis;
   /** Every process with the same prefix and name shares this budget. */
   readonly name: string;
@@ -62,7 +62,7 @@ export class SharedRetryBudget extends RetryBudget {
     if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.budgetName = options.name;
-    this.key = `${objectTag(options.prefix ?? 'lifeline', 'rb', options.name)}:window`;
+    this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;
     this.syncEveryMs = options.syncEveryMs === undefined ? 200 : check.positiveNumber('syncEveryMs', options.syncEveryMs);
     this.sharedClock = options.clock ?? systemClock;
     this.callerTime = options.clock !== undefined;

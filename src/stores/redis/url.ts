@@ -1,5 +1,5 @@
 /**
- * Redis URLs carry credentials (`redis://user:secret@host:6379`). Nothing lifeline prints —
+ * Redis URLs carry credentials (`redis://user:secret@host:6379`). Nothing faultline prints —
  * logs, errors, `toString()`, the CLI — may show them; these helpers strip them first.
  */
 

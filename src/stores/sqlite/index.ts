@@ -1,5 +1,5 @@
 /**
- * lifeline/sqlite: the embedded durable store. Loads better-sqlite3 (an optional peer
+ * faultline/sqlite: the embedded durable store. Loads better-sqlite3 (an optional peer
  * dependency); the core entry point never does.
  */
 export type { SqliteStoreOptions } from './sqlite-store.js';

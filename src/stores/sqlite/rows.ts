@@ -1,6 +1,6 @@
 import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
 
-/** Row shapes of `lifeline_jobs` and their conversion to the store interface's records. */
+/** Row shapes of `faultline_jobs` and their conversion to the store interface's records. */
 
 export const STATE_CODE = { waiting: 0, running: 1, completed: 2, dead: 3 } as const;
 const STATE_NAME: readonly JobState[] = ['waiting', 'running', 'completed', 'dead'];

@@ -1,15 +1,15 @@
 import type Database from 'better-sqlite3';
-import { NotALifelineStoreError, SchemaVersionError } from '../../durable/errors.js';
+import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
 
 /**
  * Versioned migrations. Each runs once, in order, inside one IMMEDIATE transaction that also
- * records it in `lifeline_schema_version`; a database at a version this code does not know is
+ * records it in `faultline_schema_version`; a database at a version this code does not know is
  * refused before anything is written.
  */
 const MIGRATIONS: readonly (readonly string[])[] = [
   // 1: jobs, queues (pause state), checkpoints.
   [
-    `CREATE TABLE lifeline_jobs (
+    `CREATE TABLE faultline_jobs (
       id INTEGER PRIMARY KEY,
       queue TEXT NOT NULL,
       state INTEGER NOT NULL,            -- 0 waiting, 1 running, 2 completed, 3 dead
@@ -30,20 +30,20 @@ const MIGRATIONS: readonly (readonly string[])[] = [
       history TEXT NOT NULL DEFAULT '[]',
       fault TEXT
     )`,
-    'CREATE INDEX lifeline_jobs_claim ON lifeline_jobs (queue, priority DESC, run_at, id) WHERE state = 0',
-    'CREATE INDEX lifeline_jobs_lease ON lifeline_jobs (queue, lease_until) WHERE state = 1',
-    'CREATE INDEX lifeline_jobs_finished ON lifeline_jobs (queue, state, finished_at) WHERE state >= 2',
-    'CREATE UNIQUE INDEX lifeline_jobs_idempotency ON lifeline_jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL',
-    'CREATE TABLE lifeline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
-    'CREATE TABLE lifeline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
+    'CREATE INDEX faultline_jobs_claim ON faultline_jobs (queue, priority DESC, run_at, id) WHERE state = 0',
+    'CREATE INDEX faultline_jobs_lease ON faultline_jobs (queue, lease_until) WHERE state = 1',
+    'CREATE INDEX faultline_jobs_finished ON faultline_jobs (queue, state, finished_at) WHERE state >= 2',
+    'CREATE UNIQUE INDEX faultline_jobs_idempotency ON faultline_jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL',
+    'CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
+    'CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
   ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
-const VERSION_TABLE = 'lifeline_schema_version';
+const VERSION_TABLE = 'faultline_schema_version';
 
 /**
- * Checks that `db` is empty or a lifeline store this code can read, without writing anything.
+ * Checks that `db` is empty or a faultline store this code can read, without writing anything.
  * Returns the version found (0 for an empty database).
  */
 export function inspectSchema(db: Database.Database, location: string): number {
@@ -51,11 +51,11 @@ export function inspectSchema(db: Database.Database, location: string): number {
   try {
     tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
   } catch (error) {
-    throw new NotALifelineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
+    throw new NotAFaultlineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
   }
   if (tables.length === 0) return 0;
   if (!tables.includes(VERSION_TABLE)) {
-    throw new NotALifelineStoreError(location, `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
+    throw new NotAFaultlineStoreError(location, `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
   }
   const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as { version: number | null } | undefined;
   const version = row?.version ?? 0;

@@ -52,8 +52,8 @@ export class SqliteStore implements DurableStore {
   private closed = false;
 
   /**
-   * Opens (or creates) the store at `path`. Throws NotALifelineStoreError for a file that is not
-   * SQLite or holds other tables, SchemaVersionError for a newer lifeline's file; nothing is
+   * Opens (or creates) the store at `path`. Throws NotAFaultlineStoreError for a file that is not
+   * SQLite or holds other tables, SchemaVersionError for a newer faultline's file; nothing is
    * written to either.
    */
   constructor(path: string, options: SqliteStoreOptions = {}) {
@@ -320,7 +320,7 @@ export class SqliteStore implements DurableStore {
     filter('finished_at <= ?', query.olderThan);
     filter('finished_at >= ?', query.newerThan);
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    const sql = `SELECT ${columns} FROM lifeline_jobs WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`;
+    const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`;
     return this.db.prepare(sql).all(...args) as { id: number }[];
   }
 }

@@ -30,72 +30,72 @@ export function prepareStatements(db: Database.Database) {
     /** Runs `fn` in a read transaction: one consistent snapshot. */
     read: <T>(fn: () => T): T => read.deferred(fn) as T,
     insert: p(
-      `INSERT INTO lifeline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
+      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
        VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
     ),
-    findByKey: p('SELECT id FROM lifeline_jobs WHERE queue = ? AND idempotency_key = ?'),
-    getPause: p('SELECT paused_until FROM lifeline_queues WHERE name = ?'),
+    findByKey: p('SELECT id FROM faultline_jobs WHERE queue = ? AND idempotency_key = ?'),
+    getPause: p('SELECT paused_until FROM faultline_queues WHERE name = ?'),
     setPause: p(
-      'INSERT INTO lifeline_queues (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until',
+      'INSERT INTO faultline_queues (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until',
     ),
-    expired: p('SELECT id, strikes FROM lifeline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
+    expired: p('SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
     recoverWaiting: p(
-      `UPDATE lifeline_jobs SET state = 0,
+      `UPDATE faultline_jobs SET state = 0,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
        WHERE id = ?`,
     ),
     recoverDead: p(
-      `UPDATE lifeline_jobs SET state = 3, finished_at = ?, fault = ?,
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
        WHERE id = ?`,
     ),
     claim: p(
-      `UPDATE lifeline_jobs
+      `UPDATE faultline_jobs
        SET state = 1, token = ?, worker_id = ?, claimed_at = ?, lease_until = ?, attempts = attempts + 1, strikes = strikes + 1
-       WHERE id IN (SELECT id FROM lifeline_jobs WHERE queue = ? AND state = 0 AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
+       WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = ? AND state = 0 AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
        RETURNING id, queue, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key, token`,
     ),
-    renew: p(`UPDATE lifeline_jobs SET lease_until = ? WHERE ${held}`),
-    complete: p(`UPDATE lifeline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
+    renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
+    complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
     /** Completes many jobs claimed under one token in one statement; returns the ids it applied to. */
     completeMany: p(
-      `UPDATE lifeline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
+      `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
        WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
     ).pluck(),
-    retry: p(`UPDATE lifeline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
-    dead: p(`UPDATE lifeline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
+    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
+    dead: p(`UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     release: p(
-      `UPDATE lifeline_jobs SET state = 0, run_at = @runAt, strikes = 0, attempts = max(0, attempts - @refund),
+      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, strikes = 0, attempts = max(0, attempts - @refund),
          history = CASE WHEN @record IS NULL THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
        WHERE id = @id AND token = @token AND state = 1`,
     ),
-    saveCheckpoint: p(`UPDATE lifeline_jobs SET checkpoint = ? WHERE ${held}`),
+    saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
     stats: p(
       `SELECT sum(state = 0 AND run_at <= @now) AS waiting, sum(state = 0 AND run_at > @now) AS delayed, sum(state = 1) AS running,
          sum(state = 2) AS completed, sum(state = 3) AS dead, min(CASE WHEN state = 0 AND run_at <= @now THEN run_at END) AS oldest
-       FROM lifeline_jobs WHERE queue = @queue`,
+       FROM faultline_jobs WHERE queue = @queue`,
     ),
-    queues: p('SELECT DISTINCT queue AS name FROM lifeline_jobs UNION SELECT name FROM lifeline_queues ORDER BY name'),
-    getJob: p('SELECT * FROM lifeline_jobs WHERE id = ?'),
-    getState: p('SELECT state FROM lifeline_jobs WHERE id = ?'),
-    requeue: p(`UPDATE lifeline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
-    deleteJob: p('DELETE FROM lifeline_jobs WHERE id = ?'),
-    finishedQueues: p('SELECT DISTINCT queue FROM lifeline_jobs WHERE state >= 2'),
-    pruneAge: p('DELETE FROM lifeline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),
+    queues: p('SELECT DISTINCT queue AS name FROM faultline_jobs UNION SELECT name FROM faultline_queues ORDER BY name'),
+    getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
+    getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
+    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
+    deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
+    finishedQueues: p('SELECT DISTINCT queue FROM faultline_jobs WHERE state >= 2'),
+    pruneAge: p('DELETE FROM faultline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),
     pruneCount: p(
-      `DELETE FROM lifeline_jobs WHERE id IN (
-         SELECT id FROM lifeline_jobs WHERE queue = ? AND state = ? ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?)`,
+      `DELETE FROM faultline_jobs WHERE id IN (
+         SELECT id FROM faultline_jobs WHERE queue = ? AND state = ? ORDER BY finished_at DESC, id DESC LIMIT -1 OFFSET ?)`,
     ),
-    getCheckpoint: p('SELECT key, value, updated_at FROM lifeline_checkpoints WHERE key = ?'),
+    getCheckpoint: p('SELECT key, value, updated_at FROM faultline_checkpoints WHERE key = ?'),
     putCheckpoint: p(
-      'INSERT INTO lifeline_checkpoints (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
+      'INSERT INTO faultline_checkpoints (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
-    deleteCheckpoint: p('DELETE FROM lifeline_checkpoints WHERE key = ?'),
-    listCheckpoints: p('SELECT key, value, updated_at FROM lifeline_checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key'),
+    deleteCheckpoint: p('DELETE FROM faultline_checkpoints WHERE key = ?'),
+    listCheckpoints: p('SELECT key, value, updated_at FROM faultline_checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key'),
     ping: p('SELECT 1'),
   };
 }
