@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
+import { isLegacyStore, legacyVersion, renameLegacyTables } from './legacy-names.js';
 
 /**
  * Versioned migrations. Each runs once, in order, inside one IMMEDIATE transaction that also
@@ -54,19 +55,30 @@ export function inspectSchema(db: Database.Database, location: string): number {
     throw new NotAFaultlineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
   }
   if (tables.length === 0) return 0;
-  if (!tables.includes(VERSION_TABLE)) {
+  // A store from before the rename: its tables get their new names in migrate().
+  const legacy = isLegacyStore(tables);
+  if (!legacy && !tables.includes(VERSION_TABLE)) {
     throw new NotAFaultlineStoreError(location, `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
   }
-  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as { version: number | null } | undefined;
-  const version = row?.version ?? 0;
+  const version = legacy ? legacyVersion(db) : currentVersion(db);
   if (version > SCHEMA_VERSION) throw new SchemaVersionError(location, version, SCHEMA_VERSION);
   return version;
 }
 
+function currentVersion(db: Database.Database): number {
+  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as { version: number | null } | undefined;
+  return row?.version ?? 0;
+}
+
+function hasLegacyTables(db: Database.Database): boolean {
+  return isLegacyStore((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+}
+
 /** Brings the database to SCHEMA_VERSION. Safe when several processes open the file at once. */
 export function migrate(db: Database.Database, location: string, now: number): void {
-  if (inspectSchema(db, location) === SCHEMA_VERSION) return;
+  if (inspectSchema(db, location) === SCHEMA_VERSION && !hasLegacyTables(db)) return;
   db.transaction(() => {
+    renameLegacyTables(db);
     // Re-read under the write lock: another process may have migrated meanwhile.
     const current = inspectSchema(db, location);
     if (current === 0) db.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
