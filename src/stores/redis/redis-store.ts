@@ -27,6 +27,7 @@ import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { globalKey } from './keys.js';
+import { migrateLegacyPrefix } from './legacy-prefix.js';
 import { readDeadLetters } from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
@@ -38,7 +39,10 @@ export interface RedisStoreOptions {
   readonly url?: string;
   /** An ioredis client you own instead of a URL; `close()` leaves it open. */
   readonly client?: Redis;
-  /** Every key starts with `{<prefix>:` (default `faultline`). */
+  /**
+   * Every key starts with `{<prefix>:` (default `faultline`). With the default, keys a store from
+   * before the rename left under `lifeline` are moved under `faultline` first (docs/redis.md).
+   */
   readonly prefix?: string;
   /** Timeouts and reconnects for a client created from `url`. */
   readonly connection?: RedisConnectionOptions;
@@ -68,6 +72,9 @@ export class RedisStore implements DurableStore {
   private readonly checkpoints: RedisCheckpoints;
   private readonly clock: Clock;
   private closed = false;
+  /** False until the keys of a store from before the rename have been looked for (default prefix only). */
+  private legacyChecked: boolean;
+  private legacyMove: Promise<void> | undefined;
 
   constructor(options: RedisStoreOptions) {
     check.plainObject('options', options);
@@ -84,6 +91,7 @@ export class RedisStore implements DurableStore {
     const prefix = options.prefix ?? 'faultline';
     if (typeof prefix !== 'string' || prefix.length === 0) throw new ConfigError('prefix', prefix, 'a non-empty string');
     this.prefix = prefix;
+    this.legacyChecked = options.prefix !== undefined;
     this.clock = options.clock ?? systemClock;
     if (options.url !== undefined) {
       const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
@@ -360,10 +368,26 @@ export class RedisStore implements DurableStore {
     await this.client.sadd(this.registryKey, queue);
   }
 
+  /** Moves the keys of a store written before the rename (prefix `lifeline`) once, before the first command. */
+  private moveLegacyKeys(): Promise<void> {
+    this.legacyMove ??= migrateLegacyPrefix(this.client, this.clock).then(
+      () => {
+        this.legacyChecked = true;
+      },
+      (error: unknown) => {
+        // Try again on the next call (the server may have been unreachable).
+        this.legacyMove = undefined;
+        throw error;
+      },
+    );
+    return this.legacyMove;
+  }
+
   /** Runs a call; a closed store refuses, and errors leave without credentials in them. */
   private async guard<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) throw new Error(`The Redis store ${this.target} is closed`);
     try {
+      if (!this.legacyChecked) await this.moveLegacyKeys();
       return await call();
     } catch (error) {
       throw redactError(error, this.secrets);
