@@ -2,6 +2,7 @@
 // The `faultline` command: parse, run, map every error to one line and a meaningful exit code.
 import { CommanderError } from 'commander';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../durable/errors.js';
+import { MissingPeerError } from '../faults/errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgram } from './program.js';
 import { redact } from './redact.js';
@@ -29,6 +30,10 @@ function report(error: unknown): number {
   if (error instanceof NotAFaultlineStoreError || error instanceof SchemaVersionError) {
     process.stderr.write(`faultline: ${redact(error.message)}\n`);
     return EXIT.storeNotFound;
+  }
+  if (error instanceof MissingPeerError) {
+    process.stderr.write(`faultline: ${error.message}\n`);
+    return EXIT.missingPeer;
   }
   const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   process.stderr.write(`faultline: ${redact(message)}\n`);

@@ -30,7 +30,7 @@ export function createProgram(): Command {
     'after',
     [
       '',
-      'Exit codes: 0 ok, 1 failure, 2 usage error, 3 store not found or unreachable, 4 record not found, 130 interrupted.',
+      'Exit codes: 0 ok, 1 failure, 2 usage error, 3 store not found or unreachable, 4 record not found, 5 optional dependency missing, 130 interrupted.',
       'Examples:',
       '  faultline demo                                  crawl 2,000 items from a flaky local API on ./faultline-demo.db',
       '  faultline stats --store sqlite:./faultline-demo.db',

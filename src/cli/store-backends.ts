@@ -1,17 +1,12 @@
 import type { DurableStore } from '../durable/store.js';
-import { CliError, EXIT } from './exit-codes.js';
 
 /**
  * The concrete store constructors, loaded lazily so that `faultline --help` and commands on
  * one backend never load the other's driver.
  */
 export async function openSqliteForCli(path: string): Promise<DurableStore> {
-  let SqliteStore: typeof import('../stores/sqlite/sqlite-store.js').SqliteStore;
-  try {
-    ({ SqliteStore } = await import('../stores/sqlite/sqlite-store.js'));
-  } catch (error) {
-    throw new CliError(`Cannot load the SQLite store: ${(error as Error).message}`, EXIT.failure, 'Install the driver: npm install better-sqlite3');
-  }
+  const { SqliteStore } = await import('../stores/sqlite/sqlite-store.js');
+  // Without better-sqlite3 this throws MissingPeerError (exit code 5).
   return new SqliteStore(path);
 }
 

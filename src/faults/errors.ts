@@ -21,6 +21,25 @@ export abstract class FaultlineError extends Error {
   }
 }
 
+/**
+ * An optional peer dependency (a driver such as better-sqlite3 or ioredis, prom-client, pino…) is
+ * needed for what was asked and is not installed. The message names the package and the command
+ * that installs it; the `faultline` command exits with code 5 for it.
+ */
+export class MissingPeerError extends FaultlineError {
+  readonly category = 'permanent' as const;
+  readonly retryable = false;
+  constructor(
+    /** The npm package that is missing. */
+    readonly packageName: string,
+    /** The command that installs it, e.g. `npm install ioredis`. */
+    readonly installCommand: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The optional dependency ${packageName} is not installed; install it with: ${installCommand}`, options);
+  }
+}
+
 /** A circuit breaker is open (or isolated) and refused the call without running it. */
 export class BrokenCircuitError extends FaultlineError {
   override readonly refusedLocally = true;

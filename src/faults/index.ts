@@ -7,6 +7,7 @@ export {
   BulkheadRejectedError,
   ConfigError,
   FaultlineError,
+  MissingPeerError,
   RateLimitedError,
   RetriesExhaustedError,
   TimeoutError,

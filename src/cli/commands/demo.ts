@@ -2,9 +2,11 @@ import type { Command } from 'commander';
 import { type ItemsApi, startItemsApi } from '../../../examples/crawler/api.js';
 import { Crawler } from '../../../examples/crawler/crawler.js';
 import { buildReport, type CrawlReport } from '../../../examples/crawler/report.js';
+import { MissingPeerError } from '../../faults/errors.js';
 import { lifecycle } from '../../lifecycle/lifecycle.js';
 import type { LoggerLike } from '../../observe/logger.js';
 import { logDecisions } from '../../observe/logger.js';
+import { loadPeer } from '../../peers/optional-peer.js';
 import { globalsOf } from '../context.js';
 import { watchProgress } from '../demo-progress.js';
 import { renderSummary } from '../demo-summary.js';
@@ -187,9 +189,11 @@ async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, 
   if (options.log === false) return;
   let pino: typeof import('pino').default;
   try {
-    pino = (await import('pino')).default;
-  } catch {
-    note('Decision log off: pino is not installed (npm install pino).');
+    pino = loadPeer<typeof import('pino')>('pino').default;
+  } catch (error) {
+    // The log is a nicety of the demo: without pino it runs on, and says why there is no log.
+    if (!(error instanceof MissingPeerError)) throw error;
+    note(`Decision log off: ${error.message}.`);
     return;
   }
   const destination = pino.destination({ dest: options.log, sync: true, mkdir: true });

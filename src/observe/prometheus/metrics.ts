@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import type { Events } from '../events.js';
@@ -73,6 +74,8 @@ export class FaultlineMetrics {
   private readonly healthUnstable: Gauge<'monitor'>;
 
   constructor(options: FaultlineMetricsOptions = {}) {
+    // prom-client is loaded here, not on import: a missing one is a MissingPeerError.
+    const { Counter, Gauge, Histogram, Registry } = loadPeer<typeof import('prom-client')>('prom-client');
     this.registry = options.registry ?? new Registry();
     this.clock = options.clock ?? systemClock;
     const p = options.prefix ?? 'faultline_';

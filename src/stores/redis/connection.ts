@@ -1,4 +1,5 @@
-import { Redis, type RedisOptions } from 'ioredis';
+import type { Redis, RedisOptions } from 'ioredis';
+import { loadPeer } from '../../peers/optional-peer.js';
 import { describeRedisTarget } from './url.js';
 
 /** Defaults for clients faultline creates from a URL: no call waits forever, reconnects are quick. */
@@ -15,7 +16,8 @@ export interface RedisConnectionOptions {
 
 export function createRedisClient(url: string, options: RedisConnectionOptions = {}): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
-  const client = new Redis(url, {
+  const { Redis: RedisClient } = loadPeer<typeof import('ioredis')>('ioredis');
+  const client: Redis = new RedisClient(url, {
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     connectTimeout: options.connectTimeoutMs ?? 5_000,
     // A command waits through a few reconnect attempts, then fails so the caller's plan decides.

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { Command, type Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { loadPeer } from '../../peers/optional-peer.js';
 
 /**
  * A Lua script run by SHA: EVALSHA first (only the hash travels), and on NOSCRIPT — a fresh
@@ -34,6 +35,7 @@ function isNoScript(error: unknown): boolean {
  */
 function evalsha(client: Redis, sha: string, keyCount: number, flat: readonly string[]): Promise<unknown> {
   const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
+  const { Command } = loadPeer<typeof import('ioredis')>('ioredis');
   return client.sendCommand(new Command('evalsha', [sha, keyCount, ...flat], options)) as Promise<unknown>;
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import * as check from '../../config/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import { ConfigError } from '../../faults/errors.js';
@@ -22,6 +22,7 @@ import type {
   RetentionPolicy,
   SettleResult,
 } from '../../durable/store.js';
+import { loadPeer } from '../../peers/optional-peer.js';
 import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } from '../../durable/store-rules.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
@@ -35,6 +36,12 @@ export interface SqliteStoreOptions {
   readonly synchronous?: 'NORMAL' | 'FULL';
   /** How long a write waits for another process's write lock before failing (default 5,000 ms). */
   readonly busyTimeoutMs?: number;
+  /**
+   * The better-sqlite3 module to use instead of the installed `better-sqlite3` (for an aliased
+   * install, such as `better-sqlite3-11: npm:better-sqlite3@11`).
+   * @defaultValue `require('better-sqlite3')`, loaded when the first store opens
+   */
+  readonly driver?: typeof Database;
 }
 
 /**
@@ -59,11 +66,13 @@ export class SqliteStore implements DurableStore {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (typeof path !== 'string' || path.length === 0) throw new ConfigError('path', path, 'a file path');
     const opts = check.plainObject('options', options);
-    check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs']);
+    check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs', 'driver']);
     const synchronous = check.oneOf('synchronous', options.synchronous ?? 'NORMAL', ['NORMAL', 'FULL']);
     const busyTimeoutMs = check.nonNegativeInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5_000);
     this.path = path;
-    this.db = new Database(path);
+    const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
+    if (typeof driver !== 'function') throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
+    this.db = new driver(path);
     try {
       this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       inspectSchema(this.db, path);
