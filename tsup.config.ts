@@ -2,7 +2,9 @@ import { defineConfig } from 'tsup';
 
 // Each public entry point is built twice (ESM and CommonJS) with bundled type declarations.
 // Peer dependencies stay external, so only the entry point that needs one loads it.
-const external = ['better-sqlite3', 'ioredis', 'prom-client', 'commander', 'cli-table3', 'cli-progress', 'pino'];
+// No source maps: the output is unminified, readable ESM/CommonJS whose stack traces already
+// point at code a user can read, and maps would point at src/ files the package does not ship.
+const external = ['better-sqlite3', 'ioredis', 'prom-client', 'commander', 'cli-table3', 'cli-progress', 'pino', 'pg', '@opentelemetry/api'];
 
 export default defineConfig([
   {
@@ -15,7 +17,9 @@ export default defineConfig([
     },
     format: ['esm', 'cjs'],
     dts: true,
-    sourcemap: true,
+    sourcemap: false,
+    // import.meta.url in the CommonJS build (optional peers are required from the package's own location).
+    shims: true,
     clean: true,
     target: 'node20',
     splitting: true,
@@ -26,7 +30,7 @@ export default defineConfig([
     // The CLI: ESM only, with a shebang, not part of the typed API.
     entry: { cli: 'src/cli/main.ts' },
     format: ['esm'],
-    sourcemap: true,
+    sourcemap: false,
     clean: false,
     target: 'node20',
     external,
