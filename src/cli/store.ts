@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseStoreLocation, type StoreLocation } from '../config/env.js';
 import type { DurableStore } from '../durable/store.js';
+import { MissingPeerError } from '../faults/errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { passwordOf, redact } from './redact.js';
 
@@ -89,6 +90,8 @@ async function openRedis(url: string, prefix: string | undefined, label: string,
   try {
     return await openRedisForCli(url, prefix);
   } catch (error) {
+    // A missing ioredis is not an unreachable server: it keeps its own message and exit code.
+    if (error instanceof MissingPeerError) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new CliError(`Cannot reach the Redis store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, 'Is Redis running? Check the host, port and credentials');
   }
