@@ -14,9 +14,9 @@ export interface RedisConnectionOptions {
   readonly ioredis?: RedisOptions;
 }
 
-export function createRedisClient(url: string, options: RedisConnectionOptions = {}): Redis {
+export function createRedisClient(url: string, options: RedisConnectionOptions = {}, driver?: typeof import('ioredis')): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
-  const { Redis: RedisClient } = loadPeer<typeof import('ioredis')>('ioredis');
+  const { Redis: RedisClient } = driver ?? loadPeer<typeof import('ioredis')>('ioredis');
   const client: Redis = new RedisClient(url, {
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     connectTimeout: options.connectTimeoutMs ?? 5_000,

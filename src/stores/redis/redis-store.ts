@@ -31,6 +31,7 @@ import { migrateLegacyPrefix } from './legacy-prefix.js';
 import { readDeadLetters } from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
+import { useDriverFor } from './script.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
 import { describeRedisTarget, passwordOf, redactError } from './url.js';
 
@@ -48,6 +49,12 @@ export interface RedisStoreOptions {
   readonly connection?: RedisConnectionOptions;
   /** Only for the bounded wait in `close()` (default: the system clock). */
   readonly clock?: Clock;
+  /**
+   * The ioredis module to use instead of the installed `ioredis` (for an aliased install, such as
+   * `ioredis6: npm:ioredis@6`): it creates the client from `url` and sends the scripts.
+   * @defaultValue `require('ioredis')`, loaded when the first store is created
+   */
+  readonly driver?: typeof import('ioredis');
 }
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
@@ -78,7 +85,8 @@ export class RedisStore implements DurableStore {
 
   constructor(options: RedisStoreOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection', 'clock']);
+    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection', 'clock', 'driver']);
+    if (options.driver !== undefined && typeof options.driver?.Redis !== 'function') throw new ConfigError('driver', '(not an ioredis module)', 'the ioredis module');
     if ((options.url === undefined) === (options.client === undefined)) {
       throw new ConfigError('url', options.url === undefined ? undefined : describeRedisTarget(options.url), 'exactly one of url or client');
     }
@@ -95,7 +103,7 @@ export class RedisStore implements DurableStore {
     this.clock = options.clock ?? systemClock;
     if (options.url !== undefined) {
       const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
-      this.client = createRedisClient(url, options.connection);
+      this.client = createRedisClient(url, options.connection, options.driver);
       this.ownsClient = true;
       this.target = describeRedisTarget(url);
       this.secrets = [passwordOf(url)];
@@ -105,6 +113,7 @@ export class RedisStore implements DurableStore {
       this.target = `${this.client.options.host ?? '?'}:${this.client.options.port ?? '?'}`;
       this.secrets = [this.client.options.password];
     }
+    if (options.driver !== undefined) useDriverFor(this.client, options.driver);
     this.registryKey = globalKey(prefix, 'queues');
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }

@@ -23,6 +23,15 @@ export function scriptLoads(client: Redis): number {
   return loadsByClient.get(client) ?? 0;
 }
 
+type IoredisModule = typeof import('ioredis');
+/** Clients made by an ioredis module other than the installed one (RedisStore's `driver` option). */
+const driverByClient = new WeakMap<Redis, IoredisModule>();
+
+/** Sends this client's scripts with `driver`'s own Command class. */
+export function useDriverFor(client: Redis, driver: IoredisModule): void {
+  driverByClient.set(client, driver);
+}
+
 function isNoScript(error: unknown): boolean {
   return error instanceof Error && error.message.startsWith('NOSCRIPT');
 }
@@ -35,7 +44,7 @@ function isNoScript(error: unknown): boolean {
  */
 function evalsha(client: Redis, sha: string, keyCount: number, flat: readonly string[]): Promise<unknown> {
   const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
-  const { Command } = loadPeer<typeof import('ioredis')>('ioredis');
+  const { Command } = driverByClient.get(client) ?? loadPeer<IoredisModule>('ioredis');
   return client.sendCommand(new Command('evalsha', [sha, keyCount, ...flat], options)) as Promise<unknown>;
 }
 
