@@ -10,4 +10,5 @@ export * from './policies/index.js';
 export * from './health/index.js';
 export * from './lifecycle/index.js';
 export * from './durable/index.js';
+export * from './stores/index.js';
 export * from './config/index.js';

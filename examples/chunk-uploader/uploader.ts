@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
 import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
-import * as check from '../../src/config/validate.js';
+import * as check from '../../src/validate/validate.js';
 import { Checkpointer } from '../../src/durable/checkpointer.js';
 import type { DurableStore } from '../../src/durable/store.js';
 import { classify } from '../../src/faults/classify.js';

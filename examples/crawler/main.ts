@@ -13,9 +13,9 @@ import pino from 'pino';
 import { lifecycle } from '../../src/lifecycle/lifecycle.js';
 import { logDecisions } from '../../src/observe/logger.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { startItemsApi } from './api.js';
-import { Crawler } from './crawler.js';
-import { buildReport } from './report.js';
+import { startItemsApi } from '../../src/demo/api.js';
+import { Crawler } from '../../src/demo/crawler.js';
+import { buildReport } from '../../src/demo/report.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,4 +1,4 @@
-import type { CrawlReport } from '../../examples/crawler/report.js';
+import type { CrawlReport } from '../../src/demo/report.js';
 import { formatDuration, table, truncate } from './output.js';
 
 /**

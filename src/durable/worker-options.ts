@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
 import { type ClassifyFunction, createClassifier } from '../faults/classify.js';
 import type { Decision } from '../recovery/plan.js';

@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';

@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { Events } from '../observe/events.js';
 import {
   type LoadedEvent,

@@ -1,5 +1,5 @@
 import { writeSync } from 'node:fs';
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError, FaultlineError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';

@@ -1,5 +1,5 @@
 import { ConfigError } from '../faults/errors.js';
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
 
 /**

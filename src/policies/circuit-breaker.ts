@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BrokenCircuitError, ConfigError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';

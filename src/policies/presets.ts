@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
 import { constantBackoff, exponentialBackoff } from '../recovery/backoff.js';
 import { recoveryPlan } from '../recovery/plan.js';

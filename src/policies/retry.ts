@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { ConfigError, RetriesExhaustedError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault } from '../faults/fault.js';

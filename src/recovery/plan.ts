@@ -1,4 +1,4 @@
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault, type FaultCategory, isFaultCategory } from '../faults/fault.js';
 import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import * as check from '../config/validate.js';
+import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';

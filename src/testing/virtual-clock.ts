@@ -1,4 +1,5 @@
 import type { CancelTimer, Clock, TimerOptions } from '../time/clock.js';
+import { sleepOn } from '../time/sleep.js';
 
 interface PendingTimer {
   readonly id: number;
@@ -60,25 +61,7 @@ export class VirtualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
-    if (signal?.aborted) return Promise.reject(signal.reason);
-    return new Promise<void>((resolve, reject) => {
-      let onAbort: (() => void) | undefined;
-      const cancel = this.schedule(
-        ms,
-        () => {
-          if (onAbort) signal?.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        options,
-      );
-      if (signal) {
-        onAbort = () => {
-          cancel();
-          reject(signal.reason);
-        };
-        signal.addEventListener('abort', onAbort, { once: true });
-      }
-    });
+    return sleepOn((delay, callback, opts) => this.schedule(delay, callback, opts), ms, signal, options);
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, each at its own time. */

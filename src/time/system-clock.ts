@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { CancelTimer, Clock, TimerOptions } from './clock.js';
+import { sleepOn } from './sleep.js';
 
 // setTimeout stores delays as a signed 32-bit number; longer waits are chained.
 const MAX_TIMER_MS = 2_147_483_647;
@@ -21,32 +22,10 @@ function schedule(ms: number, callback: () => void, options?: TimerOptions): Can
   };
 }
 
-function sleep(ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
-  if (signal?.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    let onAbort: (() => void) | undefined;
-    const cancel = schedule(
-      ms,
-      () => {
-        if (onAbort) signal?.removeEventListener('abort', onAbort);
-        resolve();
-      },
-      options,
-    );
-    if (signal) {
-      onAbort = () => {
-        cancel();
-        reject(signal.reason);
-      };
-      signal.addEventListener('abort', onAbort, { once: true });
-    }
-  });
-}
-
 /** The real clock: `performance.now()` for intervals, `Date.now()` for timestamps. */
 export const systemClock: Clock = {
   now: () => performance.now(),
   wallTime: () => Date.now(),
-  sleep,
+  sleep: (ms, signal, options) => sleepOn(schedule, ms, signal, options),
   schedule,
 };

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ItemsApi, startItemsApi } from '../../examples/crawler/api.js';
-import { Crawler } from '../../examples/crawler/crawler.js';
-import { buildReport } from '../../examples/crawler/report.js';
+import { type ItemsApi, startItemsApi } from '../../src/demo/api.js';
+import { Crawler } from '../../src/demo/crawler.js';
+import { buildReport } from '../../src/demo/report.js';
 import { invocation, renderSummary } from '../../src/cli/demo-summary.js';
 import { MemoryStore } from '../../src/stores/memory/index.js';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import * as check from '../../src/config/validate.js';
+import * as check from '../../src/validate/validate.js';
 import { ConfigError } from '../../src/faults/index.js';
 
 function rejection(fn: () => unknown): ConfigError {

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
-import { type ItemsApi, startItemsApi } from '../../../examples/crawler/api.js';
-import { Crawler } from '../../../examples/crawler/crawler.js';
-import { buildReport, type CrawlReport } from '../../../examples/crawler/report.js';
+import { type ItemsApi, startItemsApi } from '../../demo/api.js';
+import { Crawler } from '../../demo/crawler.js';
+import { buildReport, type CrawlReport } from '../../demo/report.js';
 import { MissingPeerError } from '../../faults/errors.js';
 import { lifecycle } from '../../lifecycle/lifecycle.js';
 import type { LoggerLike } from '../../observe/logger.js';

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
-import * as check from '../../config/validate.js';
+import * as check from '../../validate/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import type {
   CheckpointRecord,

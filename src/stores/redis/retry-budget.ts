@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import * as check from '../../config/validate.js';
+import * as check from '../../validate/validate.js';
 import { ConfigError } from '../../faults/errors.js';
 import { Events } from '../../observe/events.js';
 import type { Clock } from '../../time/clock.js';

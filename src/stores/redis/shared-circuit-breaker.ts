@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import * as check from '../../config/validate.js';
+import * as check from '../../validate/validate.js';
 import { BrokenCircuitError, ConfigError } from '../../faults/errors.js';
 import { Events } from '../../observe/events.js';
 import type { CircuitState } from '../../policies/breaker-state.js';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import * as check from '../../config/validate.js';
+import * as check from '../../validate/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import { ConfigError } from '../../faults/errors.js';
 import type {

@@ -1,4 +1,4 @@
-import { type FlakyRequest, FlakyServer, type FlakyStep } from '../../src/testing/flaky-server.js';
+import { type FlakyRequest, FlakyServer, type FlakyStep } from '../testing/flaky-server.js';
 
 /**
  * The crawler's upstream: a local items API (`GET /items/:id`) that misbehaves on a fixed,

@@ -1,17 +1,17 @@
-import { Checkpointer } from '../../src/durable/checkpointer.js';
-import { Queue } from '../../src/durable/queue.js';
-import type { DurableStore } from '../../src/durable/store.js';
-import { Worker } from '../../src/durable/worker.js';
-import type { WorkerSummary } from '../../src/durable/worker-summary.js';
-import { BrokenCircuitError } from '../../src/faults/errors.js';
-import { FAULT_CATEGORIES, type FaultCategory } from '../../src/faults/fault.js';
-import { type CircuitBreaker, circuitBreaker } from '../../src/policies/circuit-breaker.js';
-import { type Pipeline, pipeline } from '../../src/policies/pipeline.js';
-import { timeout } from '../../src/policies/timeout.js';
-import type { Decision } from '../../src/recovery/plan.js';
-import { type RecoveryPlan, recoveryPlan } from '../../src/recovery/plan.js';
-import type { Clock } from '../../src/time/clock.js';
-import { systemClock } from '../../src/time/system-clock.js';
+import { Checkpointer } from '../durable/checkpointer.js';
+import { Queue } from '../durable/queue.js';
+import type { DurableStore } from '../durable/store.js';
+import { Worker } from '../durable/worker.js';
+import type { WorkerSummary } from '../durable/worker-summary.js';
+import { BrokenCircuitError } from '../faults/errors.js';
+import { FAULT_CATEGORIES, type FaultCategory } from '../faults/fault.js';
+import { type CircuitBreaker, circuitBreaker } from '../policies/circuit-breaker.js';
+import { type Pipeline, pipeline } from '../policies/pipeline.js';
+import { timeout } from '../policies/timeout.js';
+import type { Decision } from '../recovery/plan.js';
+import { type RecoveryPlan, recoveryPlan } from '../recovery/plan.js';
+import type { Clock } from '../time/clock.js';
+import { systemClock } from '../time/system-clock.js';
 import { API_TOKEN, type ItemRecord } from './api.js';
 
 /**

@@ -1,5 +1,5 @@
-import type { DeadLetter } from '../../src/durable/store.js';
-import type { FaultCategory } from '../../src/faults/fault.js';
+import type { DeadLetter } from '../durable/store.js';
+import type { FaultCategory } from '../faults/fault.js';
 import type { Crawler, CrawlOutcome } from './crawler.js';
 
 /** The end-of-run summary by category, with the dead letters and what to do about them. */
