@@ -242,7 +242,7 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
       if (url.hostname === '') return { problem: 'a redis URL needs a host, e.g. redis://127.0.0.1:6379' };
       return { kind: 'redis', url: text.startsWith('valkey://') ? `redis://${text.slice('valkey://'.length)}` : text };
     } catch {
-      return { problem: 'not a valid URL; expected redis://[user:password@]host:port[/db]' };
+      return { problem: 'not a valid URL; expected redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535)' };
     }
   }
   if (text.startsWith('sqlite:')) {

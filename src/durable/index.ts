@@ -34,3 +34,5 @@ export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pause
 export { MemoryStore } from '../stores/memory/index.js';
 export type { CheckpointerOptions } from './checkpointer.js';
 export { Checkpointer, checkpointer } from './checkpointer.js';
+export type { SanitizedCause } from './store-errors.js';
+export { StoreConnectionError, StoreError, StoreFileGoneError } from './store-errors.js';
