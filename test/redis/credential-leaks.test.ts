@@ -4,6 +4,9 @@ import { inspect } from 'node:util';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Queue, Worker } from '../../src/durable/index.js';
+import { classify } from '../../src/faults/classify.js';
+import { createRedisClient } from '../../src/stores/redis/connection.js';
+import { RedisRateLimiter } from '../../src/stores/redis/rate-limiter.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { type OwnRedisServer, startRedisServer } from './redis-server.js';
 import { uniquePrefix } from './shared-redis.js';
@@ -153,6 +156,37 @@ describe('no credential in anything faultline hands out, for every Redis failure
       const found = await everythingFrom(store);
       expect(String((found[0]!.value as Error).message)).toMatch(/refused|connection/i);
       for (const { label, value } of found) expectClean(label, value);
+    } finally {
+      await store.close();
+      await own.stop();
+    }
+  });
+
+  it('the shared rate limiter on a client with a wrong password: its error and unreachable event are clean', async () => {
+    const client = createRedisClient(`redis://${USER}:${SECRET}@127.0.0.1:${server.port}`, FAST);
+    try {
+      const limiter = new RedisRateLimiter({ redis: client, name: uniquePrefix('rl'), rate: 10 });
+      const events: unknown[] = [];
+      limiter.events.on('unreachable', (event) => events.push(event));
+      const error = await limiter.execute(() => 'ran').catch((e: unknown) => e);
+      expect((error as Error).message).toMatch(/authentication failed/);
+      expect(events).toHaveLength(1);
+      expectClean('rate limiter rejection', error);
+      expectClean('rate limiter unreachable event', events[0]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('a dropped connection is transient: network, retryable', async () => {
+    const own = await startRedisServer();
+    const store = new RedisStore({ url: own.url, connection: FAST });
+    try {
+      await store.ping();
+      await own.kill();
+      const error = await store.ping().catch((e: unknown) => e);
+      expect(classify(error)).toMatchObject({ category: 'network', retryable: true });
+      expect((error as Error).name).toBe('StoreConnectionError');
     } finally {
       await store.close();
       await own.stop();

@@ -103,3 +103,14 @@ function isFaultlineError(error: unknown): boolean {
     return false;
   }
 }
+
+/**
+ * The same wrap for the shared policies (breaker, rate limiter, retry budgets), which are
+ * handed an ioredis client rather than a URL: named by the client's host and port, its
+ * password scrubbed.
+ */
+export function toStoreErrorFor(client: { readonly options?: { host?: string; port?: number; db?: number; password?: string | null } }, error: unknown): unknown {
+  const options = client.options ?? {};
+  const address = `${options.host ?? '?'}:${options.port ?? '?'}`;
+  return toStoreError(error, { target: `redis://${address}${options.db ? `/${options.db}` : ''}`, address, secrets: [options.password], lastConnectionError: undefined });
+}
