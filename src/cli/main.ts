@@ -5,7 +5,13 @@ import { NotAFaultlineStoreError, SchemaVersionError } from '../durable/errors.j
 import { MissingPeerError } from '../faults/errors.js';
 import { CliError, EXIT } from './exit-codes.js';
 import { createProgram } from './program.js';
-import { redact } from './redact.js';
+import { printable } from './output.js';
+import { redact as scrub } from './redact.js';
+
+/** Every line to stderr is scrubbed of credentials and of control characters. */
+function redact(text: string): string {
+  return printable(scrub(text), { keepNewlines: true });
+}
 
 export async function run(argv: readonly string[]): Promise<number> {
   const program = createProgram();

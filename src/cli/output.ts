@@ -13,7 +13,9 @@ export function createOutput(json: boolean, stdout: NodeJS.WritableStream = proc
   return {
     json,
     result(data, render) {
-      stdout.write(json ? `${JSON.stringify(data, jsonReplacer, 2)}\n` : `${render()}\n`);
+      // JSON escapes C0 controls itself; the C1 ones (0x9b starts a terminal command) and bidi
+      // overrides it leaves raw. They can only sit inside strings there, so escaping keeps it valid JSON.
+      stdout.write(json ? `${printable(JSON.stringify(data, jsonReplacer, 2), { keepNewlines: true })}\n` : `${render()}\n`);
     },
     note(text) {
       stderr.write(`${text}\n`);
@@ -27,11 +29,43 @@ function jsonReplacer(_key: string, value: unknown): unknown {
   return value;
 }
 
-/** A table; colours only on a terminal so piped output stays plain. */
+/**
+ * Stored text made safe for a terminal: control characters (C0, DEL, C1), bidi overrides and
+ * line/paragraph separators are written as `\u001b`-style escapes, so a fault message holding
+ * `\u001b[2J` cannot clear the operator's screen or forge output. Everything read from a store is
+ * untrusted; every command prints it through here (tables do it for their cells).
+ */
+export function printable(text: string, options: { readonly keepNewlines?: boolean } = {}): string {
+  let out = '';
+  let start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (!isUnsafe(code) || (options.keepNewlines === true && code === 0x0a)) continue;
+    out += `${text.slice(start, i)}\\u${code.toString(16).padStart(4, '0')}`;
+    start = i + 1;
+  }
+  return start === 0 ? text : out + text.slice(start);
+}
+
+function isUnsafe(code: number): boolean {
+  return (
+    code < 0x20 ||
+    (code >= 0x7f && code <= 0x9f) ||
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x061c
+  );
+}
+
+/** A table; colours only on a terminal so piped output stays plain. Every cell is made printable. */
 export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
   const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const t = new Table({ head: [...head], style: colour ? {} : { head: [], border: [] } });
-  for (const row of rows) t.push(row.map((cell) => (typeof cell === 'number' ? String(cell) : cell)));
+  for (const row of rows) t.push(row.map((cell) => (typeof cell === 'number' ? String(cell) : printable(cell))));
   return t.toString();
 }
 

@@ -92,7 +92,17 @@ async function openRedis(url: string, prefix: string | undefined, label: string,
   } catch (error) {
     // A missing ioredis is not an unreachable server: it keeps its own message and exit code.
     if (error instanceof MissingPeerError) throw error;
+    // The store's errors already say what happened (authentication failed, connection refused
+    // by host:port, no such database) without credentials; scrubbed once more all the same.
     const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(`Cannot reach the Redis store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, 'Is Redis running? Check the host, port and credentials');
+    const category = (error as { category?: unknown } | null)?.category;
+    const hint =
+      category === 'auth'
+        ? 'Check the user name and password in the URL'
+        : category === 'validation'
+          ? 'Check the URL'
+          : 'Is Redis running? Check the host and port';
+    const verb = category === 'auth' || category === 'validation' ? 'Cannot use' : 'Cannot reach';
+    throw new CliError(`${verb} the Redis store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, hint);
   }
 }

@@ -1,6 +1,7 @@
-import { ConfigError, describeValue } from '../faults/errors.js';
+import { ConfigError, cutText, describeValue, MAX_DESCRIBED_LENGTH } from '../faults/errors.js';
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
 import { redactUrl } from './redact.js';
+import * as check from '../validate/validate.js';
 
 /**
  * Options from `FAULTLINE_*` environment variables. Every variable is declared once in
@@ -115,25 +116,41 @@ export interface FromEnvOptions {
  * once in one `EnvConfigError`.
  */
 export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: FromEnvOptions = {}): FaultlineEnv {
+  if (typeof env !== 'object' || env === null || Array.isArray(env)) {
+    throw new ConfigError('env', env, 'an object of environment variables such as process.env');
+  }
+  const opts = check.plainObject('fromEnv options', options);
+  check.knownKeys('fromEnv options', opts, ['strict']);
+  const strict = options.strict === undefined ? true : check.boolean('fromEnv options.strict', options.strict);
   const problems: EnvProblem[] = [];
+  // Environment values are text; a number or an object here is a caller's slip, reported with the rest.
+  const nonText = new Set<string>();
+  for (const name of Object.keys(env)) {
+    const value: unknown = env[name];
+    if (value !== undefined && typeof value !== 'string') {
+      nonText.add(name);
+      problems.push({ variable: name, value: describeValue(value), message: `expected a string (environment variables are text), got ${value === null ? 'null' : typeof value}` });
+    }
+  }
   const values = new Map<string, unknown>();
   for (const variable of ENV_VARIABLES) {
+    if (nonText.has(variable.name)) continue;
     const raw = env[variable.name]?.trim();
     const text = raw === undefined || raw === '' ? variable.default : raw;
     if (text === undefined) continue;
     const parsed = parse(variable.kind, text);
     if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
-      problems.push({ variable: variable.name, value: redactUrl(text), message: parsed.problem });
+      problems.push({ variable: variable.name, value: shown(text), message: parsed.problem });
     } else {
       values.set(variable.name, parsed);
     }
   }
-  if (options.strict ?? true) {
+  if (strict) {
     const known = new Set(ENV_VARIABLES.map((v) => v.name));
     for (const name of Object.keys(env)) {
-      if (name.startsWith('FAULTLINE_') && !known.has(name)) {
+      if (name.startsWith('FAULTLINE_') && !known.has(name) && !nonText.has(name)) {
         const near = closest(name, [...known]);
-        problems.push({ variable: name, value: redactUrl(env[name] ?? ''), message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
+        problems.push({ variable: name, value: shown(env[name] ?? ''), message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
       }
     }
   }
@@ -225,7 +242,7 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
       if (url.hostname === '') return { problem: 'a redis URL needs a host, e.g. redis://127.0.0.1:6379' };
       return { kind: 'redis', url: text.startsWith('valkey://') ? `redis://${text.slice('valkey://'.length)}` : text };
     } catch {
-      return { problem: 'not a valid URL; expected redis://[user:password@]host:port[/db]' };
+      return { problem: 'not a valid URL; expected redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535)' };
     }
   }
   if (text.startsWith('sqlite:')) {
@@ -235,6 +252,11 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
   }
   if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };
   return { problem: 'expected sqlite:PATH, redis://host:port or memory' };
+}
+
+/** A value as an error may show it: credentials masked, and cut (with a marker) when very long. */
+function shown(text: string): string {
+  return cutText(redactUrl(text), MAX_DESCRIBED_LENGTH);
 }
 
 /** The known name within two edits of a mistyped one, if any. */

@@ -169,9 +169,10 @@ export class Queue<P = unknown> {
     this.events.emit('resumed', { queue: this.name });
   }
 
-  /** One job by id with its payload as stored (JSON text), or undefined. */
+  /** One job of this queue by id with its payload as stored (JSON text), or undefined (also for another queue's job). */
   async getJob(id: string): Promise<JobRecord | undefined> {
-    return this.store.getJob(id);
+    const job = await this.store.getJob(id);
+    return job?.queue === this.name ? job : undefined;
   }
 
   /** Dead letters of this queue, newest first. */

@@ -35,7 +35,7 @@ export interface WorkerOptions {
   readonly pauseBudgetMs?: number;
   /** Called once when a fault's decision is `abort`: hand it to the lifecycle to shut down. */
   readonly onAbort?: (decision: Decision) => void;
-  /** How often the retention policy is applied (default 60,000 ms; Infinity: never). */
+  /** How often the retention policy is applied: 1,000 ms to 2^31-1 ms, or Infinity for never (default 60,000 ms). */
   readonly pruneEveryMs?: number;
   /** Identifies this worker in leases and attempt histories (default host:pid:random). */
   readonly workerId?: string;
@@ -80,10 +80,13 @@ const KEYS = [
 ];
 
 export const DEFAULT_LEASE_MS = 4_000;
+/** The shortest retention sweep interval a worker accepts. */
+export const MIN_PRUNE_EVERY_MS = 1_000;
 
 export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): ResolvedWorkerOptions {
   const opts = check.plainObject('worker options', options);
   check.knownKeys('worker', opts, KEYS);
+  check.clock('worker.clock', clock);
   const concurrency = check.positiveInteger('concurrency', options.concurrency ?? 10);
   const leaseMs = check.positiveNumber('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS);
   const heartbeatMs = check.positiveNumber('heartbeatMs', options.heartbeatMs ?? leaseMs / 4);
@@ -109,8 +112,9 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     classify: options.classify === undefined ? createClassifier({ wallTime: () => clock.wallTime() }) : check.fn('classify', options.classify),
     pauseBudgetMs: check.limit('pauseBudgetMs', options.pauseBudgetMs ?? 3_600_000),
     onAbort: options.onAbort === undefined ? undefined : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
-    pruneEveryMs: check.limit('pruneEveryMs', options.pruneEveryMs ?? 60_000),
+    // A sweep at most once a second: 0 would prune thousands of times a second.
+    pruneEveryMs: check.intervalOrNever('worker.pruneEveryMs', options.pruneEveryMs ?? 60_000, MIN_PRUNE_EVERY_MS),
     workerId,
-    keepAlive: options.keepAlive === undefined ? true : Boolean(options.keepAlive),
+    keepAlive: options.keepAlive === undefined ? true : check.boolean('worker.keepAlive', options.keepAlive),
   };
 }

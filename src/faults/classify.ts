@@ -8,6 +8,7 @@ import { redisClassifier } from './classifiers/redis.js';
 import { sqliteClassifier } from './classifiers/sqlite.js';
 import { ConfigError } from './errors.js';
 import { type Classifier, type ClassifyContext, type Fault, type FaultHint, isFaultCategory, isRetryableByDefault } from './fault.js';
+import { type FaultJson, faultToJson } from './fault-json.js';
 import { isObject, messageOf } from './read.js';
 import { suggestionsFor } from './suggestions.js';
 
@@ -192,7 +193,7 @@ function toFault(hint: FaultHint, error: unknown, matched: unknown, source: stri
 /**
  * The one concrete Fault. A class (rather than a literal) so that a fault passed along and
  * classified again is recognised and kept as it is. Optional fields are only set when known,
- * so a fault serialises to JSON without `undefined` noise.
+ * so a fault serialises to JSON without `undefined` noise; `toJSON` makes that total.
  */
 class ClassifiedFault implements Fault {
   declare readonly retryAfterMs?: number;
@@ -213,6 +214,11 @@ class ClassifiedFault implements Fault {
     if (retryAfterMs !== undefined) self.retryAfterMs = retryAfterMs;
     if (status !== undefined) self.status = status;
     if (code !== undefined) self.code = code;
+  }
+
+  /** Never throws: the cause is described, not serialised whole (see fault-json.ts). */
+  toJSON(): FaultJson {
+    return faultToJson(this);
   }
 }
 

@@ -126,15 +126,27 @@ export class ConfigError extends FaultlineError {
   }
 }
 
+/** Longest rendering of a value in an error message; a megabyte of input is not echoed back whole. */
+export const MAX_DESCRIBED_LENGTH = 200;
+
 /** A short, never-throwing rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'string') return JSON.stringify(cutText(value, MAX_DESCRIBED_LENGTH));
   if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   try {
-    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
+    return cutText(JSON.stringify(value) ?? Object.prototype.toString.call(value), MAX_DESCRIBED_LENGTH);
   } catch {
-    return Object.prototype.toString.call(value);
+    try {
+      return Object.prototype.toString.call(value);
+    } catch {
+      return 'an unreadable value';
+    }
   }
+}
+
+/** `text` up to `max` characters, with a marker saying how much was cut. */
+export function cutText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
 }

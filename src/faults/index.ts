@@ -2,6 +2,7 @@ export type { Classifier, ClassifyContext, Fault, FaultCategory, FaultHint } fro
 export { FAULT_CATEGORIES, isFaultCategory, isRetryableByDefault } from './fault.js';
 export { builtinClassifiers, classify, createClassifier, isFault } from './classify.js';
 export type { ClassifierOptions, ClassifyFunction } from './classify.js';
+export type { CauseJson, FaultJson } from './fault-json.js';
 export {
   BrokenCircuitError,
   BulkheadRejectedError,

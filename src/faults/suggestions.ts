@@ -77,6 +77,8 @@ const BY_CODE: ReadonlyMap<string, readonly string[]> = new Map(
     SQLITE_NOTADB: ['The file is not a SQLite database: check the path.'],
     SQLITE_LOCKED: ['A table is locked by another statement on the same connection: finish or reset open statements.'],
     SQLITE_READONLY: ['The SQLite database is read-only: check file permissions and that it was not opened readonly.'],
+    SQLITE_CANTOPEN: ['SQLite cannot open the store file: check that its folder exists and is writable (WAL needs -wal and -shm files beside it).'],
+    STORE_FILE_GONE: ['The SQLite store file was deleted or replaced while open: restore it from a backup, then restart the workers.'],
     SQLITE_CONSTRAINT_UNIQUE: ['A row with the same unique key exists: use an idempotency key or upsert instead of insert.'],
     SQLITE_CONSTRAINT_PRIMARYKEY: ['A row with the same primary key exists: use an idempotency key or upsert instead of insert.'],
     SQLITE_CONSTRAINT_NOTNULL: ['A required column was null: fix the payload.'],

@@ -153,7 +153,7 @@ export class HealthMonitor {
       this.flapWindowMs = check.positiveNumber('flapping.windowMs', flapping.windowMs ?? 15 * 60_000);
     }
     this.classifyError = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
-    this.clock = options.clock ?? systemClock;
+    this.clock = options.clock === undefined ? systemClock : check.clock('clock', options.clock);
     this.lastDelayMs = this.intervalMs;
   }
 

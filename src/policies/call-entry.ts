@@ -1,5 +1,5 @@
 import { ConfigError } from '../faults/errors.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, NEVER_ABORTED, ROOT_CONTEXT } from './policy.js';
+import { contextFrom, type ExecuteContext, type ExecuteOptions, NEVER_ABORTED, PASSED_CONTEXT, ROOT_CONTEXT } from './policy.js';
 import { isThenable } from './settle-call.js';
 
 /** The brand `isRefused` reads: cheaper than `instanceof` on the hot path (~10 ns there). */
@@ -30,11 +30,12 @@ export function isRefused(entry: ExecuteContext | RefusedCall): entry is Refused
  *   an AbortSignal, an operation without a name): a `ConfigError` naming what was wrong, before
  *   anything runs. Without this a retry would call `undefined` three times and report
  *   "retries exhausted".
- * - the caller's signal already aborted: its reason, and `fn` is not called (as `fetch` does).
+ * - the caller's signal (or the signal of a `context` passed by hand) already aborted: its
+ *   reason, and `fn` is not called (as `fetch` does).
  *
  * Refused calls are not counted in stats: nothing was executed. The no-options path costs one
- * `typeof` (options cost ~15 ns when given); a `context` handed down by an outer layer is
- * passed on as it is.
+ * `typeof` (options cost ~15 ns when given); a context handed down by an outer faultline layer
+ * (under the package-private PASSED_CONTEXT key) is passed on as it is.
  */
 export function enterCall(fn: unknown, options: ExecuteOptions | undefined): ExecuteContext | RefusedCall {
   if (options === undefined && typeof fn === 'function') return ROOT_CONTEXT;
@@ -50,9 +51,11 @@ function enterWithOptions(fn: unknown, options: ExecuteOptions | undefined): Exe
       : 'a function: execute((context) => work, options)';
     return new RefusedCall(new ConfigError('fn', fn, expected));
   }
-  // A context handed down by an outer layer was checked at that layer's door. Its signal is
-  // not read here: reading it would make a lazy one (a timeout's) build its AbortController.
-  if (options?.context !== undefined) return options.context;
+  // A context handed down by an outer faultline layer (under the package-private key) was
+  // checked at that layer's door. Its signal is not read here: reading it would make a lazy one
+  // (a timeout's) build its AbortController. A `context` passed by hand is checked below.
+  const passed = options?.[PASSED_CONTEXT];
+  if (passed !== undefined) return passed;
   const invalid = invalidOptions(options);
   if (invalid !== undefined) return new RefusedCall(invalid);
   const context = contextFrom(options);
@@ -72,7 +75,10 @@ function invalidOptions(options: unknown): ConfigError | undefined {
       return new ConfigError(`options.${key}`, (options as Record<string, unknown>)[key], `no such option; known: ${OPTION_KEYS}`);
     }
   }
-  const { signal, operation } = options as ExecuteOptions;
+  const { signal, operation, context } = options as ExecuteOptions;
+  if (context !== undefined && !isContext(context)) {
+    return new ConfigError('options.context', context, 'the context an outer policy passed to its function ({ signal, attempt, operation? })');
+  }
   if (signal !== undefined && !isAbortSignal(signal)) {
     return new ConfigError('options.signal', signal, 'an AbortSignal');
   }
@@ -93,6 +99,12 @@ function isAbortSignal(value: unknown): value is AbortSignal {
     typeof candidate.addEventListener === 'function' &&
     typeof candidate.removeEventListener === 'function'
   );
+}
+
+function isContext(value: unknown): value is ExecuteContext {
+  if (typeof value !== 'object' || value === null) return false;
+  const { signal, attempt, operation } = value as Partial<ExecuteContext>;
+  return isAbortSignal(signal) && typeof attempt === 'number' && Number.isSafeInteger(attempt) && attempt >= 1 && (operation === undefined || isOperation(operation));
 }
 
 function isOperation(value: unknown): boolean {

@@ -1,7 +1,9 @@
 import * as check from '../validate/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { ConfigError } from '../faults/errors.js';
+import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
+import { defaultPlan, RecoveryPlan } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import type {
@@ -23,7 +25,13 @@ export interface HedgeOptions {
   /** Extra attempts at most (default 1). */
   readonly maxHedges?: number;
   readonly clock?: Clock;
+  /** Turns a failed attempt's error into a fault (default: the built-in classifiers). */
   readonly classify?: ClassifyFunction;
+  /**
+   * Only failures this plan would retry start another attempt (default: `defaultPlan`). Any
+   * other failure (a 400, a 401, a 429, a plan that gives up) ends the call with that error at once.
+   */
+  readonly plan?: RecoveryPlan;
 }
 
 export interface HedgeEvents {
@@ -36,7 +44,7 @@ export interface HedgeEvents {
   };
 }
 
-const KEYS = ['delayMs', 'maxHedges', 'clock', 'classify'];
+const KEYS = ['delayMs', 'maxHedges', 'clock', 'classify', 'plan'];
 
 /** The reason a losing attempt's signal is aborted with. */
 function hedgeLost(): Error {
@@ -61,6 +69,8 @@ class HedgeRun<T> implements DeadlineEntry {
   private running: number;
   private done: boolean;
   private lastError: unknown;
+  /** Attempts that failed so far (the plan's attempt number). */
+  private failures: number;
   private readonly resolve: (value: T) => void;
   private readonly reject: (error: unknown) => void;
 
@@ -88,6 +98,7 @@ class HedgeRun<T> implements DeadlineEntry {
     this.running = 0;
     this.done = false;
     this.lastError = undefined;
+    this.failures = 0;
   }
 
   /** Starts the next attempt. */
@@ -139,6 +150,14 @@ class HedgeRun<T> implements DeadlineEntry {
     this.running--;
     if (this.done) return;
     this.lastError = error;
+    this.failures++;
+    const fault = this.policy.classify(error);
+    if (this.policy.plan.decide(fault, { attempt: this.failures }).action !== 'retry') {
+      // The plan would not try this again (a 400, a 401, a 429...): neither does a hedge, and
+      // the attempts still running would most likely hear the same answer.
+      this.end(fault.category);
+      return;
+    }
     if (!this.parent.signal.aborted && this.launched <= this.policy.maxHedges) {
       // Do not wait for the delay: the attempt in hand has already failed.
       this.policy.hedged(this.parent, this.launched, 'failure');
@@ -146,8 +165,13 @@ class HedgeRun<T> implements DeadlineEntry {
       return;
     }
     if (this.running > 0) return; // another attempt may still succeed
+    this.end(fault.category);
+  }
+
+  /** Fails the call with the last error; every attempt still running is aborted. */
+  private end(category: FaultCategory): void {
     this.finish(undefined);
-    this.policy.counter.failure(this.policy.classify(this.lastError).category);
+    this.policy.counter.failure(category);
     this.reject(this.lastError);
   }
 
@@ -166,7 +190,8 @@ function endAttempt(attempt: AbortableContext, winner: AbortableContext | undefi
 
 /**
  * Hedged requests: when the first attempt is slow, start another; the first success wins
- * and the others are aborted through their signals. Trades extra load for tail latency, so
+ * and the others are aborted through their signals. A failed attempt starts the next one at
+ * once only when the plan would retry its fault; any other failure ends the call. Trades extra load for tail latency, so
  * use it on idempotent reads.
  */
 export class HedgePolicy implements Policy<HedgeEvents> {
@@ -180,6 +205,8 @@ export class HedgePolicy implements Policy<HedgeEvents> {
   readonly queue: DeadlineQueue;
   /** @internal */
   readonly classify: ClassifyFunction;
+  /** @internal */
+  readonly plan: RecoveryPlan;
   private readonly clock: Clock;
 
   constructor(options: HedgeOptions) {
@@ -192,6 +219,10 @@ export class HedgePolicy implements Policy<HedgeEvents> {
     }
     this.clock = options.clock ?? systemClock;
     this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
+      throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
+    }
+    this.plan = options.plan ?? defaultPlan;
     this.queue = new DeadlineQueue(this.clock, DeadlineQueue.resolutionFor(this.delayMs));
   }
 

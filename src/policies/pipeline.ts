@@ -2,7 +2,7 @@ import { ConfigError } from '../faults/errors.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { FallbackPolicy } from './fallback.js';
-import type { ExecuteContext, ExecuteOptions, Operation, Policy, PolicyStats } from './policy.js';
+import { type ExecuteContext, type ExecuteOptions, type Operation, passContext, type Policy, type PolicyStats } from './policy.js';
 import { enterCall, isRefused } from './call-entry.js';
 
 /** Anything a pipeline can hold: a policy, a fallback (which widens the result), a pipeline. */
@@ -71,7 +71,7 @@ export class Pipeline<Extra = never> {
     const entry = enterCall(fn, options);
     if (isRefused(entry)) return entry.promise();
     // Checked options travel on as the context they made, so no stage checks them again.
-    return this.run(0, fn as Operation<T | Extra>, options === undefined ? undefined : { context: entry });
+    return this.run(0, fn as Operation<T | Extra>, options === undefined ? undefined : passContext(entry));
   }
 
   /** One line per stage, outermost first. */
@@ -96,7 +96,7 @@ export class Pipeline<Extra = never> {
   private run<T>(index: number, fn: Operation<T>, options: ExecuteOptions | undefined): Promise<T> {
     const stage = this.stages[index]!;
     if (index === this.stages.length - 1) return stage.execute(fn, options) as Promise<T>;
-    return stage.execute((context: ExecuteContext) => this.run(index + 1, fn, { context }), options) as Promise<T>;
+    return stage.execute((context: ExecuteContext) => this.run(index + 1, fn, passContext(context)), options) as Promise<T>;
   }
 }
 

@@ -23,11 +23,28 @@ export interface ExecuteOptions {
   /** The operation, by name or with attributes. */
   readonly operation?: string | OperationContext;
   /**
-   * The context an outer layer is running under (set by `pipeline` and by policies that call
-   * other policies). A policy that does not change the signal or attempt passes it on as it is,
-   * so nesting allocates nothing; `signal` and `operation` above are ignored when it is set.
+   * The context of an outer policy's function, when you nest policies by hand
+   * (`outer.execute((ctx) => inner.execute(fn, { context: ctx }))`): the signal, attempt and
+   * operation flow through, and a retry budget shared by both counts the request once. It
+   * passes the same door as `signal`: a malformed context is a ConfigError, an aborted one's
+   * signal refuses the call without running `fn`. `signal` and `operation` are ignored when set.
    */
   readonly context?: ExecuteContext;
+  /**
+   * @internal The context an outer faultline layer is running under (set by `pipeline`), passed
+   * on as it is, so nesting allocates nothing. Keyed by a symbol the package does not export,
+   * because the door check is skipped for it: its signal is not read (reading a timeout's lazy
+   * signal would build its AbortController), so only layers that made that check may use it.
+   */
+  readonly [PASSED_CONTEXT]?: ExecuteContext;
+}
+
+/** @internal The key of a context handed down by an outer layer (see ExecuteOptions). */
+export const PASSED_CONTEXT: unique symbol = Symbol('faultline.passedContext');
+
+/** @internal Options that hand `context` down to an inner layer, past its door check. */
+export function passContext(context: ExecuteContext): ExecuteOptions {
+  return { [PASSED_CONTEXT]: context };
 }
 
 /** What the protected function receives. */
@@ -75,7 +92,8 @@ export const NEVER_ABORTED: AbortSignal = new AbortController().signal;
  */
 export function contextFrom(options: ExecuteOptions | undefined): ExecuteContext {
   if (options === undefined) return ROOT_CONTEXT;
-  if (options.context !== undefined) return options.context;
+  const passed = options[PASSED_CONTEXT] ?? options.context;
+  if (passed !== undefined) return passed;
   if (options.signal === undefined && options.operation === undefined) return ROOT_CONTEXT;
   const operation = toOperation(options.operation);
   return operation === undefined

@@ -64,7 +64,8 @@ const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'max
  * - the plan says `skip`, `abort` or `fallback` (a 404, a 401, a validation error): the
  *   original error, untouched; retrying was never the answer.
  * - the retry budget is spent: the original error, at once.
- * - the caller's signal aborted: the signal's reason.
+ * - the caller's signal aborted (during an attempt or a wait): the signal's reason, never the
+ *   attempt's own error; the `giveUp` event (reason `cancelled`) still carries that error.
  * - a limit was reached (attempts, elapsed time, a Retry-After over `maxRetryAfterMs`, the
  *   plan's own limits): `RetriesExhaustedError` with attempts, total delay and the last fault;
  *   its `cause` is the last error. It is not retryable, so an outer retry layer does not
@@ -173,7 +174,11 @@ export class RetryPolicy implements Policy<RetryEvents> {
     for (;;) {
       const fault = this.classify(error);
       const elapsedMs = this.clock.now() - startedAt;
-      if (signal.aborted) throw this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted');
+      if (signal.aborted) {
+        // The caller gets the signal's reason, whatever the attempt failed with (as during a wait).
+        this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted');
+        throw signal.reason;
+      }
       const factor = this.delayFactor === undefined ? 1 : usableDelayFactor(this.delayFactor());
       const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs, delayFactor: factor });
       const action = decision.action;

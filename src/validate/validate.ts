@@ -1,5 +1,6 @@
 import { ConfigError } from '../faults/errors.js';
 import { type FaultCategory, isFaultCategory } from '../faults/fault.js';
+import type { Clock } from '../time/clock.js';
 
 /**
  * Option checks used at construction. Each throws a ConfigError naming the option and the
@@ -84,4 +85,32 @@ export function plainObject(option: string, value: unknown): Record<string, unkn
     throw new ConfigError(option, value, 'an object');
   }
   return value as Record<string, unknown>;
+}
+
+/** A Clock: `now`, `wallTime`, `sleep` and `schedule`, all functions (a `{}` would fail much later). */
+export function clock(option: string, value: unknown): Clock {
+  const candidate = value as Partial<Record<keyof Clock, unknown>> | null;
+  if (typeof candidate !== 'object' || candidate === null) throw new ConfigError(option, value, 'a Clock (now, wallTime, sleep, schedule)');
+  for (const method of ['now', 'wallTime', 'sleep', 'schedule'] as const) {
+    if (typeof candidate[method] !== 'function') throw new ConfigError(option, value, `a Clock (now, wallTime, sleep, schedule); ${method} is missing`);
+  }
+  return value as Clock;
+}
+
+/** Longest delay a Node timer takes; a longer one fires after 1 ms instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** An interval in ms from `min` to the longest timer, or Infinity for "never". */
+export function intervalOrNever(option: string, value: unknown, min: number): number {
+  if (value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
+    throw new ConfigError(option, value, `a number of ms from ${min.toLocaleString('en-US')} to ${MAX_TIMER_MS.toLocaleString('en-US')}, or Infinity (never)`);
+  }
+  return value;
+}
+
+/** A true/false flag; anything else (`'x'`, `1`) is a slip, not a yes. */
+export function boolean(option: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new ConfigError(option, value, 'true or false');
+  return value;
 }

@@ -30,7 +30,7 @@ describe('faultline CLI: stores that are not there', () => {
   it('an unreachable Redis exits 3 and never prints its password', async () => {
     const result = await runCli(['stats', '--store', 'redis://admin:hunter2-secret@127.0.0.1:1/0', '--json']);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('Cannot reach the Redis store at redis://***@127.0.0.1:1/0');
+    expect(result.stderr).toContain('Cannot reach the Redis store at redis://***@127.0.0.1:1/0: Redis connection refused by 127.0.0.1:1');
     expect(result.stderr + result.stdout).not.toContain('hunter2-secret');
   });
 

@@ -164,7 +164,7 @@ export async function runCrashHarness(options: { jobs?: number; workers?: number
       completionsReported: completions.size,
       duplicateCompletions: [...completions].filter(([, n]) => n > 1).map(([id]) => id),
       ...analysis,
-      integrity: counts,
+      integrity: counts.ok ? 'ok' : counts.problems.join('\n'),
       elapsedMs: Date.now() - started,
     };
   } finally {

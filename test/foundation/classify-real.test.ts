@@ -280,12 +280,12 @@ describe('better-sqlite3', () => {
     expect(classify(error)).toMatchObject({ category: 'resource', code: 'SQLITE_NOTADB', retryable: false });
   });
 
-  it('writing through a read-only connection → SQLITE_READONLY → permanent', () => {
+  it('writing through a read-only connection → SQLITE_READONLY → resource, not retryable', () => {
     const rw = database('ro.db');
     rw.exec('CREATE TABLE t (x)');
     const ro = database('ro.db', { readonly: true });
     const error = thrownSync(() => ro.exec('INSERT INTO t VALUES (1)'));
-    expect(classify(error)).toMatchObject({ category: 'permanent', code: 'SQLITE_READONLY' });
+    expect(classify(error)).toMatchObject({ category: 'resource', code: 'SQLITE_READONLY', retryable: false });
   });
 });
 

@@ -134,3 +134,35 @@ describe('the door and contexts handed down by outer layers', () => {
     await expect(call).resolves.toBe('late');
   });
 });
+
+describe.each(Object.entries(POLICIES))('%s: a context passed by hand goes through the door too', (_name, make) => {
+  it('an already-aborted context signal refuses the call without running fn', async () => {
+    const policy = make();
+    const controller = new AbortController();
+    const reason = new Error('caller went away');
+    controller.abort(reason);
+    let ran = 0;
+    const error = await refusal(() => policy.execute(() => ran++, { context: { signal: controller.signal, attempt: 1 } }));
+    expect(error).toBe(reason);
+    expect(ran).toBe(0);
+    expect(policy.stats().executions).toBe(0);
+  });
+
+  it('a malformed context is a ConfigError naming options.context', async () => {
+    const policy = make();
+    for (const bad of [{}, { signal: 'x', attempt: 1 }, { signal: new AbortController().signal, attempt: 0 }, null]) {
+      configErrorFor(await refusal(() => policy.execute(() => 1, { context: bad as never })), 'options.context');
+    }
+  });
+
+  it('a live context passes its attempt and operation through', async () => {
+    const policy = make();
+    const operation = { name: 'op' };
+    let seen: unknown;
+    await policy.execute((ctx) => {
+      seen = ctx.operation;
+      return 1;
+    }, { context: { signal: new AbortController().signal, attempt: 1, operation } });
+    expect(seen).toEqual(operation);
+  });
+});

@@ -2,6 +2,7 @@ import { getEventListeners } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, hedge } from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
+import { httpError } from './helpers.js';
 
 describe('hedge', () => {
   it('starts a second attempt after the delay; the first success wins and the loser is aborted', async () => {
@@ -81,5 +82,33 @@ describe('hedge', () => {
       expect(() => hedge(options as never), JSON.stringify(options)).toThrow(ConfigError);
     }
     expect(hedge({ delayMs: 200 }).describe()).toBe('hedge(after 200 ms, up to 1 extra)');
+  });
+
+  it.each([400, 401, 404, 429])('a %s ends the call at once: no other attempt starts, the running ones are aborted', async (status) => {
+    const clock = new VirtualClock();
+    const policy = hedge({ delayMs: 100, maxHedges: 2, clock });
+    const signals: AbortSignal[] = [];
+    const call = policy
+      .execute(async (ctx) => {
+        signals.push(ctx.signal);
+        if (signals.length === 1) {
+          await clock.sleep(150);
+          throw httpError(status);
+        }
+        await clock.sleep(1_000, ctx.signal);
+        return 'late';
+      })
+      .catch((e: unknown) => e);
+    await clock.advance(150);
+    expect((await call as { status?: number }).status).toBe(status);
+    expect(signals).toHaveLength(2); // the delay hedge at 100 ms; none after the failure
+    expect(signals[1]!.aborted).toBe(true);
+    await clock.advance(2_000);
+    expect(signals).toHaveLength(2);
+    expect(policy.stats()).toMatchObject({ executions: 1, failures: 1, retries: 1 });
+  });
+
+  it('rejects a plan that is not a RecoveryPlan', () => {
+    expect(() => hedge({ delayMs: 1, plan: {} as never })).toThrow(ConfigError);
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   ConfigError,
   constantBackoff,
+  contextFrom,
   Events,
   type ExecuteOptions,
   fallback,
@@ -23,7 +24,7 @@ function probe(kind: string, log: string[]): Policy {
     events: new Events(),
     execute<T>(fn: Operation<T>, options?: ExecuteOptions) {
       log.push(kind);
-      return Promise.resolve(fn(options?.context ?? { signal: new AbortController().signal, attempt: 1 }));
+      return Promise.resolve(fn(contextFrom(options)));
     },
     stats: () => ({ executions: 0, successes: 0, failures: 0, failuresByCategory: {}, rejections: 0, retries: 0 }),
     describe: () => `${kind}()`,

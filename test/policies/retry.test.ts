@@ -179,24 +179,53 @@ describe('retry', () => {
     expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
   });
 
-  it('does not retry an attempt that failed after the caller aborted', async () => {
+  it('does not retry an attempt that failed after the caller aborted, and throws the signal reason (as documented)', async () => {
     const clock = new VirtualClock();
     const policy = retry({ clock, backoff: fixed(10), maxAttempts: 3 });
     const controller = new AbortController();
+    const reason = new Error('the caller went away');
     const original = networkError();
+    const givenUp: unknown[] = [];
+    policy.events.on('giveUp', (event) => givenUp.push(event.error));
     let calls = 0;
     const outcome = await policy
       .execute(
         () => {
           calls++;
-          controller.abort();
+          controller.abort(reason);
           throw original;
         },
         { signal: controller.signal },
       )
       .catch((e: unknown) => e);
-    expect(outcome).toBe(original);
+    expect(outcome).toBe(reason);
     expect(calls).toBe(1);
+    // The attempt's own error is not lost: the giveUp event carries it.
+    expect(givenUp).toEqual([original]);
+  });
+
+  it('throws the signal reason when the caller aborts during a later attempt too', async () => {
+    const clock = new VirtualClock();
+    const policy = retry({ clock, backoff: fixed(10), maxAttempts: 5 });
+    const controller = new AbortController();
+    let calls = 0;
+    const outcome = policy
+      .execute(
+        async ({ signal }) => {
+          calls++;
+          if (calls === 2) {
+            await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('attempt saw the abort'))));
+          }
+          throw networkError();
+        },
+        { signal: controller.signal },
+      )
+      .catch((e: unknown) => e);
+    await clock.advance(10);
+    controller.abort();
+    expect(await outcome).toBe(controller.signal.reason);
+    expect((await outcome as Error).name).toBe('AbortError');
+    expect(calls).toBe(2);
   });
 
   it('gives up when the next wait would pass maxElapsedMs', async () => {

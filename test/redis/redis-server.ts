@@ -47,7 +47,7 @@ async function freePort(): Promise<number> {
 }
 
 /** Sends PING on a raw socket and resolves when +PONG comes back (no client library involved). */
-function ping(port: number, timeoutMs: number): Promise<boolean> {
+function ping(port: number, timeoutMs: number, noAuthIsFine = false): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
     let reply = '';
@@ -60,7 +60,7 @@ function ping(port: number, timeoutMs: number): Promise<boolean> {
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG'));
+      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG') || (noAuthIsFine && reply.startsWith('-NOAUTH')));
     });
   });
 }
@@ -71,10 +71,10 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns redis-server and resolves once it logs that it is ready and answers PING. */
-async function launch(port: number, dir: string): Promise<ChildProcess> {
+async function launch(port: number, dir: string, extraArgs: readonly string[] = []): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', '', '--protected-mode', 'no'],
+    ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', '', '--protected-mode', 'no', ...extraArgs],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
@@ -107,14 +107,17 @@ async function launch(port: number, dir: string): Promise<ChildProcess> {
   // Keep draining output so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
-  if (!(await ping(port, 5_000))) throw new Error(`redis-server on port ${port} logged ready but did not answer PING`);
+  // A server with a password answers PING with NOAUTH: that still proves it is up.
+  if (!(await ping(port, 5_000, extraArgs.includes('--requirepass')))) throw new Error(`redis-server on port ${port} logged ready but did not answer PING`);
   return child;
 }
 
-export async function startRedisServer(): Promise<OwnRedisServer> {
+/** `args` are passed to redis-server on every start (e.g. `['--requirepass', secret]`). */
+export async function startRedisServer(options: { readonly args?: readonly string[] } = {}): Promise<OwnRedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-redis-'));
   const port = await freePort();
-  let child: ChildProcess | undefined = await launch(port, dir);
+  const args = options.args ?? [];
+  let child: ChildProcess | undefined = await launch(port, dir, args);
   let stopped = false;
 
   const kill = async (signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL') => {
@@ -128,7 +131,7 @@ export async function startRedisServer(): Promise<OwnRedisServer> {
   };
   const start = async () => {
     if (child) throw new Error('redis-server is already running');
-    child = await launch(port, dir);
+    child = await launch(port, dir, args);
   };
   const running = (): ChildProcess => {
     if (!child) throw new Error('redis-server is not running');

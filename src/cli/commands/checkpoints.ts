@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { type CommandContext, withStore } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { formatDuration, isoTime, table, truncate } from '../output.js';
+import { formatDuration, isoTime, printable, table, truncate } from '../output.js';
 
 function parseJson(text: string): unknown {
   try {
@@ -65,7 +65,7 @@ async function show(context: CommandContext, key: string): Promise<void> {
   }
   const value = parseJson(record.value);
   out.result({ store: opened.label, key: record.key, updatedAt: isoTime(record.updatedAt), value }, () =>
-    [`Checkpoint ${record.key} (updated ${isoTime(record.updatedAt)})`, JSON.stringify(value, null, 2)].join('\n'),
+    [`Checkpoint ${printable(record.key)} (updated ${isoTime(record.updatedAt)})`, printable(JSON.stringify(value, null, 2), { keepNewlines: true })].join('\n'),
   );
 }
 
@@ -87,6 +87,6 @@ async function clear(context: CommandContext, key: string | undefined, options: 
   }
   if (!dryRun) for (const k of keys) await opened.store.deleteCheckpoint(k);
   out.result({ store: opened.label, dryRun, count: keys.length, keys }, () =>
-    `${dryRun ? 'Would delete' : 'Deleted'} ${keys.length} checkpoint${keys.length === 1 ? '' : 's'}${keys.length > 0 ? `: ${truncate(keys.join(', '), 400)}` : ''}`,
+    `${dryRun ? 'Would delete' : 'Deleted'} ${keys.length} checkpoint${keys.length === 1 ? '' : 's'}${keys.length > 0 ? `: ${printable(truncate(keys.join(', '), 400))}` : ''}`,
   );
 }

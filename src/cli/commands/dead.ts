@@ -4,7 +4,7 @@ import type { DeadLetter, DeadLetterQuery, JobRecord } from '../../durable/store
 import type { FaultCategory } from '../../faults/fault.js';
 import { type CommandContext, withStore } from '../context.js';
 import { CliError, EXIT } from '../exit-codes.js';
-import { formatDuration, isoTime, table, truncate } from '../output.js';
+import { formatDuration, isoTime, printable, table, truncate } from '../output.js';
 import { parseCategory, parseCount, parseDuration, parsePositiveCount } from '../parse.js';
 
 interface FilterOptions {
@@ -137,24 +137,25 @@ function jobJson(job: JobRecord) {
 
 function renderJob(job: JobRecord, now: number): string {
   const fault = job.fault!;
+  // Everything below comes from the store: printable() escapes control characters in it.
   const lines = [
-    `Dead letter ${job.id} (queue ${job.queue})`,
-    `  category:  ${fault.category}`,
-    `  message:   ${fault.message}`,
+    `Dead letter ${printable(job.id)} (queue ${printable(job.queue)})`,
+    `  category:  ${printable(fault.category)}`,
+    `  message:   ${printable(fault.message)}`,
     `  attempts:  ${job.attempts}`,
     `  dead:      ${job.finishedAt === undefined ? '?' : `${isoTime(job.finishedAt)} (${formatDuration(now - job.finishedAt)} ago)`}`,
-    `  payload:   ${truncate(job.payload, 200)}`,
+    `  payload:   ${printable(truncate(job.payload, 200))}`,
   ];
-  if (job.checkpoint !== undefined) lines.push(`  checkpoint: ${truncate(job.checkpoint, 200)}`);
+  if (job.checkpoint !== undefined) lines.push(`  checkpoint: ${printable(truncate(job.checkpoint, 200))}`);
   if (fault.suggestions.length > 0) {
     lines.push('  what to do:');
-    for (const s of fault.suggestions) lines.push(`    - ${s}`);
+    for (const s of fault.suggestions) lines.push(`    - ${printable(s)}`);
   }
   if (job.history.length > 0) {
     const rows = job.history.map((h) => [h.attempt, isoTime(h.startedAt), formatDuration(h.durationMs), h.outcome, h.category ?? '-', truncate(h.message ?? '', 40), h.workerId]);
     lines.push(table(['#', 'started', 'took', 'outcome', 'category', 'message', 'worker'], rows));
   }
-  lines.push(`Requeue it with: faultline dead requeue ${job.id}`);
+  lines.push(`Requeue it with: faultline dead requeue ${printable(job.id)}`);
   return lines.join('\n');
 }
 
@@ -179,7 +180,7 @@ async function requeue(context: CommandContext, ids: string[], options: FilterOp
   }
   out.result({ store: opened.label, dryRun, count: requeued.length, ids: requeued }, () => {
     const verb = dryRun ? 'Would requeue' : 'Requeued';
-    return `${verb} ${requeued.length} dead letter${requeued.length === 1 ? '' : 's'}${requeued.length > 0 ? `: ${truncate(requeued.join(', '), 400)}` : ''}`;
+    return `${verb} ${requeued.length} dead letter${requeued.length === 1 ? '' : 's'}${requeued.length > 0 ? `: ${printable(truncate(requeued.join(', '), 400))}` : ''}`;
   });
 }
 

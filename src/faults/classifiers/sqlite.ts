@@ -14,8 +14,10 @@ const PRIMARY: ReadonlyMap<string, FaultCategory> = new Map<string, FaultCategor
   ['SQLITE_MISMATCH', 'validation'],
   ['SQLITE_TOOBIG', 'validation'],
   ['SQLITE_RANGE', 'validation'],
-  ['SQLITE_READONLY', 'permanent'],
-  ['SQLITE_CANTOPEN', 'permanent'],
+  // The store cannot be written or opened: no job is at fault, and no retry heals it, so the
+  // plan stops the worker (resource) instead of dead-lettering the job in hand (permanent).
+  ['SQLITE_READONLY', 'resource'],
+  ['SQLITE_CANTOPEN', 'resource'],
   ['SQLITE_PERM', 'permanent'],
   ['SQLITE_AUTH', 'auth'],
   ['SQLITE_ERROR', 'permanent'],

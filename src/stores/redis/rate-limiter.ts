@@ -11,6 +11,7 @@ import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import rateLimitTake from './scripts/rate-limit-take.lua.js';
 import { enterCall, isRefused } from '../../policies/call-entry.js';
+import { toStoreErrorFor } from './redis-errors.js';
 
 const TAKE = defineScript('rate-limit-take', rateLimitTake);
 
@@ -116,7 +117,9 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
       let result: TakeResult;
       try {
         result = await this.tryTake(1);
-      } catch (error) {
+      } catch (thrown) {
+        // The driver's error carries the command's arguments: it leaves scrubbed (redis-errors.ts).
+        const error = toStoreErrorFor(this.redis, thrown);
         const allowed = this.whenUnreachable === 'allow';
         if (this.events.has('unreachable')) this.events.emit('unreachable', { name: this.name, error, allowed });
         if (!allowed) {

@@ -33,10 +33,14 @@ import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
 import { useDriverFor } from './script.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
-import { describeRedisTarget, passwordOf, redactError } from './url.js';
+import { toStoreError } from './redis-errors.js';
+import { describeRedisTarget, parseRedisUrl, passwordOf } from './url.js';
 
 export interface RedisStoreOptions {
-  /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors or logs. */
+  /**
+   * `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors
+   * or logs. A database the server does not have is an error (ConfigError naming it), not database 0.
+   */
   readonly url?: string;
   /** An ioredis client you own instead of a URL; `close()` leaves it open. */
   readonly client?: Redis;
@@ -73,17 +77,36 @@ export class RedisStore implements DurableStore {
   readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly target: string;
-  private readonly secrets: (string | null | undefined)[];
+  // An ES private field: not an own key, so no serializer or inspection of the store can reach it.
+  readonly #secrets: (string | null | undefined)[];
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
   private readonly registryKey: string;
   private readonly checkpoints: RedisCheckpoints;
   private readonly clock: Clock;
+  /** `host:port`, for "connection refused by ...". */
+  private readonly address: string;
+  /** The database asked for, checked against the server once before the first call. */
+  private readonly database: number;
+  private databaseChecked = false;
+  private databaseCheck: Promise<void> | undefined;
+  /** Set when the store can never work (a database the server does not have): every call throws it. */
+  private fatal: Error | undefined;
+  /** Why the connection is down, as the client last reported it (a command only says "gave up"). */
+  private lastConnectionError: unknown;
+  private readonly onClientError = (error: unknown) => {
+    this.lastConnectionError = error;
+  };
+  private readonly onClientReady = () => {
+    this.lastConnectionError = undefined;
+  };
   private closed = false;
   /** False until the keys of a store from before the rename have been looked for (default prefix only). */
   private legacyChecked: boolean;
   private legacyMove: Promise<void> | undefined;
 
-  constructor(options: RedisStoreOptions) {
+  /** `new RedisStore('redis://host:6379')` or `new RedisStore({ url, prefix, ... })`. */
+  constructor(options: RedisStoreOptions | string) {
+    if (typeof options === 'string') options = { url: options };
     check.plainObject('options', options);
     check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection', 'clock', 'driver']);
     if (options.driver !== undefined && typeof options.driver?.Redis !== 'function') throw new ConfigError('driver', '(not an ioredis module)', 'the ioredis module');
@@ -93,6 +116,9 @@ export class RedisStore implements DurableStore {
     if (options.url !== undefined && (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))) {
       throw new ConfigError('url', typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url, 'a redis:// or rediss:// URL');
     }
+    // Parsed here so a bad port, no host or a database that is not a number is a ConfigError
+    // (Node's own URL error keeps the whole URL, password included, in an enumerable field).
+    const parsed = options.url === undefined ? undefined : parseRedisUrl(options.url);
     if (options.client !== undefined && typeof (options.client as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('client', '(not an ioredis client)', 'an ioredis client');
     }
@@ -101,19 +127,25 @@ export class RedisStore implements DurableStore {
     this.prefix = prefix;
     this.legacyChecked = options.prefix !== undefined;
     this.clock = options.clock ?? systemClock;
-    if (options.url !== undefined) {
+    if (options.url !== undefined && parsed !== undefined) {
       const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
       this.client = createRedisClient(url, options.connection, options.driver);
       this.ownsClient = true;
       this.target = describeRedisTarget(url);
-      this.secrets = [passwordOf(url)];
+      this.address = `${parsed.host}:${parsed.port}`;
+      this.database = parsed.database;
+      this.#secrets = [passwordOf(url)];
     } else {
       this.client = options.client!;
       this.ownsClient = false;
-      this.target = `${this.client.options.host ?? '?'}:${this.client.options.port ?? '?'}`;
-      this.secrets = [this.client.options.password];
+      this.address = `${this.client.options.host ?? '?'}:${this.client.options.port ?? '?'}`;
+      this.target = this.address;
+      this.database = this.client.options.db ?? 0;
+      this.#secrets = [this.client.options.password];
     }
     if (options.driver !== undefined) useDriverFor(this.client, options.driver);
+    this.client.on('error', this.onClientError);
+    this.client.on('ready', this.onClientReady);
     this.registryKey = globalKey(prefix, 'queues');
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
@@ -346,6 +378,8 @@ export class RedisStore implements DurableStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.client.off('error', this.onClientError);
+    this.client.off('ready', this.onClientReady);
     if (!this.ownsClient) return;
     // QUIT waits for replies in flight; a frozen or gone server must not hold close() up.
     await Promise.race([this.client.quit().catch(() => undefined), this.clock.sleep(1_000, undefined, { unref: true })]);
@@ -392,14 +426,63 @@ export class RedisStore implements DurableStore {
     return this.legacyMove;
   }
 
-  /** Runs a call; a closed store refuses, and errors leave without credentials in them. */
+  /**
+   * Runs a call; a closed store refuses, and every error leaves as a StoreError that says what
+   * happened with no credential in it (see redis-errors.ts).
+   */
   private async guard<T>(call: () => Promise<T>): Promise<T> {
     if (this.closed) throw new Error(`The Redis store ${this.target} is closed`);
+    if (this.fatal !== undefined) throw this.fatal;
     try {
       if (!this.legacyChecked) await this.moveLegacyKeys();
+      if (!this.databaseChecked) {
+        this.databaseCheck ??= this.checkDatabase();
+        await this.databaseCheck;
+      }
       return await call();
     } catch (error) {
-      throw redactError(error, this.secrets);
+      throw toStoreError(error, { target: this.target, address: this.address, secrets: this.#secrets, lastConnectionError: this.lastConnectionError });
     }
   }
+
+  /**
+   * ioredis answers a failed SELECT (a database the server does not have) by staying in
+   * database 0 and reporting nothing to the caller, so the jobs would land in the wrong place.
+   * The server's own count (`CONFIG GET databases`, or the `db` of `CLIENT INFO` where CONFIG
+   * is disabled) is checked once, before the first call.
+   */
+  private async checkDatabase(): Promise<void> {
+    try {
+      if (this.database !== 0) {
+        const count = await this.serverDatabases();
+        const actual = count === undefined ? await this.connectionDatabase() : undefined;
+        if ((count !== undefined && this.database >= count) || (actual !== undefined && actual !== this.database)) {
+          const has = count === undefined ? `this connection is on database ${actual}` : `the server has ${count} (0 to ${count - 1})`;
+          this.fatal = new ConfigError('url', this.target, `a database the server has: database ${this.database} does not exist at ${this.address}; ${has}`);
+          throw this.fatal;
+        }
+      }
+      this.databaseChecked = true;
+    } finally {
+      this.databaseCheck = undefined;
+    }
+  }
+
+  private async serverDatabases(): Promise<number | undefined> {
+    const reply = await this.client.config('GET', 'databases').catch(rethrowUnlessReplyError);
+    const count = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
+    return Number.isSafeInteger(count) && count > 0 ? count : undefined;
+  }
+
+  private async connectionDatabase(): Promise<number | undefined> {
+    const info = await this.client.call('CLIENT', 'INFO').catch(rethrowUnlessReplyError);
+    const match = typeof info === 'string' ? / db=(\d+) /.exec(info) : null;
+    return match ? Number(match[1]) : undefined;
+  }
+}
+
+/** CONFIG or CLIENT INFO refused (disabled, an ACL): the check cannot tell, which is no error. A dropped connection is. */
+function rethrowUnlessReplyError(error: unknown): undefined {
+  if ((error as { name?: unknown } | null)?.name === 'ReplyError') return undefined;
+  throw error;
 }

@@ -7,6 +7,7 @@ import { systemClock } from '../../time/system-clock.js';
 import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import retryBudgetScript from './scripts/retry-budget.lua.js';
+import { toStoreErrorFor } from './redis-errors.js';
 
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
@@ -115,7 +116,8 @@ export class RedisRetryBudget {
         number,
       ];
       return { allowed: reply[0] === 1, calls: reply[1], retries: reply[2] };
-    } catch (error) {
+    } catch (thrown) {
+      const error = toStoreErrorFor(this.redis, thrown);
       if (this.events.has('unreachable')) this.events.emit('unreachable', { name: this.name, error });
       if (operation === 'retry' && this.whenUnreachable === 'denied') return { allowed: false, calls: 0, retries: 0 };
       if (operation === 'retry') return { allowed: true, calls: 0, retries: 0 };

@@ -14,6 +14,7 @@ import breakerClose from './scripts/breaker-close.lua.js';
 import breakerOpen from './scripts/breaker-open.lua.js';
 import breakerProbe from './scripts/breaker-probe.lua.js';
 import { enterCall, isRefused } from '../../policies/call-entry.js';
+import { toStoreErrorFor } from './redis-errors.js';
 
 const OPEN = defineScript('breaker-open', breakerOpen);
 const CLOSE = defineScript('breaker-close', breakerClose);
@@ -153,7 +154,7 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
       holds = await this.acquireProbe();
     } catch (error) {
       this.unreachable(error, 'probe');
-      if (this.whenUnreachable === 'reject') throw new BrokenCircuitError(`The shared circuit breaker "${this.name}" cannot reach Redis: the call was not made`, { cause: error });
+      if (this.whenUnreachable === 'reject') throw new BrokenCircuitError(`The shared circuit breaker "${this.name}" cannot reach Redis: the call was not made`, { cause: toStoreErrorFor(this.redis, error) });
       return this.local.execute(fn, options);
     }
     if (!holds) {
@@ -255,7 +256,7 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   }
 
   private unreachable(error: unknown, during: RedisCircuitBreakerEvents['unreachable']['during']): void {
-    if (this.events.has('unreachable')) this.events.emit('unreachable', { breaker: this.name, error, during });
+    if (this.events.has('unreachable')) this.events.emit('unreachable', { breaker: this.name, error: toStoreErrorFor(this.redis, error), during });
   }
 
   private armSync(): void {

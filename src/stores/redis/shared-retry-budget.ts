@@ -8,6 +8,7 @@ import { systemClock } from '../../time/system-clock.js';
 import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import retryBudgetScript from './scripts/retry-budget.lua.js';
+import { toStoreErrorFor } from './redis-errors.js';
 
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
@@ -142,7 +143,7 @@ export class SharedRetryBudget extends RetryBudget {
       this.pending.retries -= sent.retries;
       this.fleet = { requests: reply[1], retries: reply[2], at: this.sharedClock.now() };
     } catch (error) {
-      if (this.sharedEvents.has('unreachable')) this.sharedEvents.emit('unreachable', { name: this.budgetName, error });
+      if (this.sharedEvents.has('unreachable')) this.sharedEvents.emit('unreachable', { name: this.budgetName, error: toStoreErrorFor(this.redis, error) });
       // Keep deciding locally: this process's counts stay pending and go out with the next sync.
       this.fleet = { requests: 0, retries: 0, at: this.sharedClock.now() };
     }

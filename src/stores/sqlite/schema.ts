@@ -52,6 +52,9 @@ export function inspectSchema(db: Database.Database, location: string): number {
   try {
     tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
   } catch (error) {
+    // Cannot open or lock it (a read-only folder, busy): not a verdict on what the file is.
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH|BUSY|LOCKED|IOERR)/.test(code)) throw error;
     throw new NotAFaultlineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
   }
   if (tables.length === 0) return 0;

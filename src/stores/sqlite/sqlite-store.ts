@@ -27,6 +27,7 @@ import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } fr
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -42,6 +43,18 @@ export interface SqliteStoreOptions {
    * @defaultValue `require('better-sqlite3')`, loaded when the first store opens
    */
   readonly driver?: typeof Database;
+  /**
+   * How often, at most, a call checks that the path still names the file the store opened
+   * (default 1,000 ms; `ping()`, and so `queue.health()`, always checks). A deleted or replaced
+   * file fails every call from then on with StoreFileGoneError.
+   */
+  readonly fileCheckMs?: number;
+}
+
+/** What `integrityCheck()` found: `ok`, or the problems SQLite listed (or the error it raised). */
+export interface IntegrityReport {
+  readonly ok: boolean;
+  readonly problems: readonly string[];
 }
 
 /**
@@ -54,34 +67,43 @@ export class SqliteStore implements DurableStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly sql: Statements;
+  private readonly file: FileIdentity;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCounter = 0;
   private closed = false;
 
   /**
    * Opens (or creates) the store at `path`. Throws NotAFaultlineStoreError for a file that is not
-   * SQLite or holds other tables, SchemaVersionError for a newer faultline's file; nothing is
-   * written to either.
+   * SQLite or holds other tables, SchemaVersionError for a newer faultline's file (nothing is
+   * written to either), ConfigError for a path with a NUL or in a folder that does not exist, and
+   * a StoreError (`resource`) saying why for a file or folder it cannot write.
    */
   constructor(path: string, options: SqliteStoreOptions = {}) {
-    if (typeof path !== 'string' || path.length === 0) throw new ConfigError('path', path, 'a file path');
+    checkStorePath(path);
     const opts = check.plainObject('options', options);
-    check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs', 'driver']);
+    check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs', 'fileCheckMs', 'driver']);
     const synchronous = check.oneOf('synchronous', options.synchronous ?? 'NORMAL', ['NORMAL', 'FULL']);
     const busyTimeoutMs = check.nonNegativeInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5_000);
+    const fileCheckMs = check.nonNegativeNumber('fileCheckMs', options.fileCheckMs ?? 1_000);
     this.path = path;
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
     if (typeof driver !== 'function') throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
-    this.db = new driver(path);
+    try {
+      this.db = new driver(path);
+    } catch (error) {
+      throw isAccessFailure(error) ? accessError(path, error) : error;
+    }
     try {
       this.db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       inspectSchema(this.db, path);
       this.db.pragma('journal_mode = WAL');
       this.db.pragma(`synchronous = ${synchronous}`);
       migrate(this.db, path, Date.now());
+      this.file = new FileIdentity(path, fileCheckMs);
     } catch (error) {
       this.db.close();
-      throw error;
+      // A valid store in a read-only place is not "not a faultline store": say why it cannot open.
+      throw isAccessFailure(error) ? accessError(path, error) : error;
     }
     this.sql = prepareStatements(this.db);
   }
@@ -287,15 +309,25 @@ export class SqliteStore implements DurableStore {
     return rows.map((row) => ({ key: row.key, value: row.value, updatedAt: row.updated_at }));
   }
 
+  /** Answers when the file is still the one opened and readable (a health check). */
   async ping(): Promise<void> {
-    this.open();
+    this.open(true);
     this.sql.ping.get();
   }
 
-  /** Runs `PRAGMA integrity_check`; returns "ok" or the problems found. */
-  integrityCheck(): string {
-    this.open();
-    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('\n');
+  /**
+   * Runs `PRAGMA integrity_check` and returns what it found; never throws for a damaged file
+   * (SQLite may raise SQLITE_CORRUPT instead of listing problems: that is a problem too).
+   */
+  integrityCheck(): IntegrityReport {
+    this.open(true);
+    try {
+      const rows = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+      return rows.length === 1 && rows[0] === 'ok' ? { ok: true, problems: [] } : { ok: false, problems: rows };
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return { ok: false, problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`] };
+    }
   }
 
   async close(): Promise<void> {
@@ -304,8 +336,10 @@ export class SqliteStore implements DurableStore {
     this.db.close();
   }
 
-  private open(): void {
+  /** Refuses a call on a closed store, or on one whose file was deleted or replaced (checked every fileCheckMs, or now). */
+  private open(checkFileNow = false): void {
     if (this.closed) throw new Error(`The SQLite store ${this.path} is closed`);
+    this.file.check(checkFileNow);
   }
 
   private pruneState(queue: string, state: 2 | 3, bound: RetentionBound, now: number): number {
