@@ -47,6 +47,8 @@ export interface WorkerOptions {
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** A claim is started only while at least this much of its lease is left (leaseMs / 4). */
+  readonly startMarginMs: number;
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly batchSize: number;
@@ -100,6 +102,8 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   return {
     concurrency,
     leaseMs,
+    // One heartbeat (by default) and the clock skew between workers must fit in what is left.
+    startMarginMs: leaseMs / 4,
     heartbeatMs,
     pollMs: check.positiveNumber('pollMs', options.pollMs ?? 500),
     batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency),

@@ -90,7 +90,8 @@ export function describeStoreConformance(
       // The lease expires; another worker recovers and claims the job.
       const [b] = await claim({ workerId: 'w2', now: T + 1_000 });
       expect(b!.id).toBe(id);
-      expect(b!.attempt).toBe(2);
+      // The lost lease cost a strike, not an attempt.
+      expect(b).toMatchObject({ attempt: 1, strikes: 1 });
       expect(await store.renew([{ id, token: a!.token }], 1_000, T + 1_001)).toEqual([id]);
       expect(await store.saveJobCheckpoint({ id, token: a!.token }, '{"at":1}', T + 1_001)).toBe(false);
       expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 1_001)).lost).toEqual([id]);
@@ -99,7 +100,7 @@ export function describeStoreConformance(
       expect(await store.saveJobCheckpoint({ id, token: b!.token }, '{"at":2}', T + 1_002)).toBe(true);
       expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_003)).lost).toEqual([]);
       const done = await store.getJob(id);
-      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 2 });
+      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 1 });
       expect(done!.history).toEqual([expect.objectContaining({ outcome: 'lease_lost', attempt: 1, workerId: 'w1', startedAt: T })]);
       expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_004)).lost).toEqual([id]);
     });
@@ -117,12 +118,13 @@ export function describeStoreConformance(
       let now = T;
       for (let i = 1; i <= 2; i++) {
         const [j] = await claim({ now, maxStrikes: 2 });
-        expect(j!.attempt).toBe(i);
+        // Crashes are strikes, not attempts: every run is the first attempt.
+        expect(j).toMatchObject({ attempt: 1, strikes: i - 1 });
         now += 1_000;
       }
       expect(await claim({ now, maxStrikes: 2 })).toEqual([]);
       const [letter] = await store.listDead();
-      expect(letter).toMatchObject({ id, queue: 'q', attempts: 2, deadAt: now, fault: { category: 'resource' } });
+      expect(letter).toMatchObject({ id, queue: 'q', attempts: 0, deadAt: now, fault: { category: 'resource' } });
       expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost']);
       expect(await store.stats('q', now)).toMatchObject({ running: 0, dead: 1 });
     });
@@ -135,6 +137,37 @@ export function describeStoreConformance(
       await claim({ now: T + 1_000, maxStrikes: 2 });
       const [again] = await claim({ now: T + 2_000, maxStrikes: 2 });
       expect(again?.id).toBe(id);
+    });
+
+    it('an unstarted release undoes the claim: no attempt, no strike, no history', async () => {
+      const id = await enqueueOne();
+      await claim({ maxStrikes: 2 });
+      // The first claim's worker died: one strike.
+      const [b] = await claim({ now: T + 1_000, maxStrikes: 2 });
+      expect(b).toMatchObject({ attempt: 1, strikes: 1 });
+      // This claim's reply came too late: handed back unstarted, with a record that must be ignored.
+      const released = { id, token: b!.token, kind: 'release', refund: false, unstarted: true, record: record({ outcome: 'released' }) } as const;
+      expect((await store.settle([released], T + 1_500)).lost).toEqual([]);
+      const [c] = await claim({ now: T + 1_500, maxStrikes: 2 });
+      expect(c).toMatchObject({ id, attempt: 1, strikes: 1 });
+      expect((await store.getJob(id))!.history.map((h) => h.outcome)).toEqual(['lease_lost']);
+      // A stale unstarted release is fenced like every other write.
+      expect((await store.settle([released], T + 1_600)).lost).toEqual([id]);
+    });
+
+    it('takes at most maxStruck jobs recovered after a crash, and takes later jobs in their place', async () => {
+      const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
+      await claim({ limit: 2 });
+      // The worker holding the first two died; they come back struck.
+      const first = await claim({ now: T + 1_000, limit: 4, maxStruck: 1 });
+      expect(first.map((j) => [j.id, j.strikes])).toEqual([
+        [ids[0], 1],
+        [ids[2], 0],
+        [ids[3], 0],
+      ]);
+      expect(await claim({ now: T + 1_000, limit: 4, maxStruck: 0 })).toEqual([]);
+      const second = await claim({ now: T + 1_000, limit: 4, maxStruck: 1 });
+      expect(second.map((j) => [j.id, j.strikes])).toEqual([[ids[1], 1]]);
     });
 
     it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {

@@ -42,6 +42,7 @@ export function toClaimed(job: MemoryJob): ClaimedJob {
     payload: job.payload,
     priority: job.priority,
     attempt: job.attempts,
+    strikes: job.strikes,
     ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
     enqueuedAt: job.enqueuedAt,
     runAt: job.runAt,

@@ -82,6 +82,8 @@ export class MemoryStore implements DurableStore {
       if (job.state === 'running' && job.leaseUntil! <= now) {
         // Its worker died or stalled: recover it, or dead-letter it when it keeps doing that.
         job.history.push(leaseLostRecord(job));
+        // A crash costs a strike, not a plan attempt.
+        job.attempts = Math.max(0, job.attempts - 1);
         if (job.strikes >= request.maxStrikes) this.kill(job, crashLoopFault(job.strikes), now);
         else this.toWaiting(job, job.runAt);
       }
@@ -89,7 +91,13 @@ export class MemoryStore implements DurableStore {
     }
     candidates.sort(claimOrder);
     const claimed: ClaimedJob[] = [];
-    for (const job of candidates.slice(0, request.limit)) {
+    let struckLeft = request.maxStruck ?? Number.POSITIVE_INFINITY;
+    for (const job of candidates) {
+      if (claimed.length >= request.limit) break;
+      if (job.strikes > 0) {
+        if (struckLeft <= 0) continue;
+        struckLeft--;
+      }
       const token = `m${this.nextToken++}`;
       job.state = 'running';
       job.token = token;
@@ -97,8 +105,8 @@ export class MemoryStore implements DurableStore {
       job.claimedAt = now;
       job.leaseUntil = now + request.leaseMs;
       job.attempts += 1;
-      job.strikes += 1;
       claimed.push(toClaimed(job));
+      job.strikes += 1;
     }
     return claimed;
   }
@@ -121,6 +129,13 @@ export class MemoryStore implements DurableStore {
       const job = this.held(outcome);
       if (!job) {
         lost.push(outcome.id);
+        continue;
+      }
+      if (outcome.kind === 'release' && outcome.unstarted) {
+        // The claim is undone: the handler never ran, so it costs the job nothing.
+        job.attempts = Math.max(0, job.attempts - 1);
+        job.strikes = Math.max(0, job.strikes - 1);
+        this.toWaiting(job, outcome.runAt ?? now);
         continue;
       }
       job.strikes = 0;

@@ -37,6 +37,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
     'CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
   ],
+  // 2: struck jobs (recovered after a crash) are claimed apart; this keeps finding them cheap.
+  ['CREATE INDEX faultline_jobs_struck ON faultline_jobs (queue, priority DESC, run_at, id) WHERE state = 0 AND strikes > 0'],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

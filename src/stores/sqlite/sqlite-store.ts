@@ -107,7 +107,16 @@ export class SqliteStore implements DurableStore {
         else this.sql.recoverWaiting.run(expired.id);
       }
       const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
-      const rows = this.sql.claim.all(token, request.workerId, now, now + request.leaseMs, queue, now, request.limit) as ClaimRow[];
+      const rows = this.sql.claim.all({
+        token,
+        workerId: request.workerId,
+        now,
+        leaseUntil: now + request.leaseMs,
+        queue,
+        limit: request.limit,
+        // SQLite reads a negative LIMIT as "no limit".
+        maxStruck: request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? -1 : request.maxStruck,
+      }) as ClaimRow[];
       return rows.sort(claimOrder).map(toClaimed);
     });
   }
@@ -153,7 +162,8 @@ export class SqliteStore implements DurableStore {
       case 'release':
         return this.sql.release.run({
           runAt: o.runAt ?? now,
-          refund: o.refund ? 1 : 0,
+          refund: o.refund || o.unstarted ? 1 : 0,
+          unstarted: o.unstarted ? 1 : 0,
           record: o.record ? JSON.stringify(o.record) : null,
           id: o.id,
           token: o.token,

@@ -39,15 +39,16 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO faultline_queues (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until',
     ),
     expired: p('SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
+    // A crash costs a strike, not a plan attempt: the attempt count goes back by one.
     recoverWaiting: p(
-      `UPDATE faultline_jobs SET state = 0,
+      `UPDATE faultline_jobs SET state = 0, attempts = max(0, attempts - 1),
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
        WHERE id = ?`,
     ),
     recoverDead: p(
-      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?,
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, attempts = max(0, attempts - 1),
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
@@ -55,9 +56,14 @@ export function prepareStatements(db: Database.Database) {
     ),
     claim: p(
       `UPDATE faultline_jobs
-       SET state = 1, token = ?, worker_id = ?, claimed_at = ?, lease_until = ?, attempts = attempts + 1, strikes = strikes + 1
-       WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = ? AND state = 0 AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
-       RETURNING id, queue, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key, token`,
+       SET state = 1, token = @token, worker_id = @workerId, claimed_at = @now, lease_until = @leaseUntil, attempts = attempts + 1,
+         strikes = strikes + 1
+       WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = @queue AND state = 0 AND run_at <= @now
+         AND (strikes = 0 OR id IN (SELECT id FROM faultline_jobs WHERE queue = @queue AND state = 0 AND strikes > 0 AND run_at <= @now
+           ORDER BY priority DESC, run_at, id LIMIT @maxStruck))
+         ORDER BY priority DESC, run_at, id LIMIT @limit)
+       RETURNING id, queue, payload, priority, attempts, strikes - 1 AS strikes, max_attempts, enqueued_at, run_at, lease_until, checkpoint,
+         idempotency_key, token`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
     complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
@@ -69,8 +75,9 @@ export function prepareStatements(db: Database.Database) {
     retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     dead: p(`UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     release: p(
-      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, strikes = 0, attempts = max(0, attempts - @refund),
-         history = CASE WHEN @record IS NULL THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
+      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund),
+         strikes = CASE WHEN @unstarted THEN max(0, strikes - 1) ELSE 0 END,
+         history = CASE WHEN @record IS NULL OR @unstarted THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
        WHERE id = @id AND token = @token AND state = 1`,
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),

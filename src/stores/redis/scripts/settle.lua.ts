@@ -6,7 +6,7 @@ export default `
 -- ARGV[3..] the outcomes in order, each either
 --           2 for a completion (the hot path): member, token (a member starts with a digit), or
 --           7 for the others: kind (retry|dead|release), member, token, runAt ("" = now),
---           refund (1|0), attempt record JSON ("" = none), fault JSON ("" = none)
+--           refund (1|0, or 2 for an unstarted release: attempt and strike undone), attempt record JSON ("" = none), fault JSON ("" = none)
 -- Returns  the members whose lease was lost (outcome not applied)
 local now = tonumber(ARGV[2])
 local nowText = num(now)
@@ -33,8 +33,15 @@ while i <= #ARGV do
       completed[#completed + 1] = nowText
       completed[#completed + 1] = m
     else
-      if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
-      redis.call('HSET', key, 'strikes', 0)
+      local unstarted = kind == 'release' and ARGV[i + 4] == '2'
+      if unstarted then
+        -- The handler never ran: the claim's attempt and strike are undone, nothing recorded.
+        local g = redis.call('HMGET', key, 'attempts', 'strikes')
+        redis.call('HSET', key, 'attempts', math.max(0, (tonumber(g[1]) or 0) - 1), 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1))
+      else
+        if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
+        redis.call('HSET', key, 'strikes', 0)
+      end
       if kind == 'dead' then
         redis.call('HSET', key, 'fault', ARGV[i + 6])
         finish(K, key, m, 'dead', now)
