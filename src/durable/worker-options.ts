@@ -37,6 +37,11 @@ export interface WorkerOptions {
   readonly onAbort?: (decision: Decision) => void;
   /** How often the retention policy is applied (default 60,000 ms; Infinity: never). */
   readonly pruneEveryMs?: number;
+  /**
+   * The longest fault message kept in an attempt record or dead letter (default 4,096
+   * characters); a longer one keeps its start and ends with "…[cut N chars]".
+   */
+  readonly maxMessageChars?: number;
   /** Identifies this worker in leases and attempt histories (default host:pid:random). */
   readonly workerId?: string;
   /** Keep the process alive while the worker waits for work (default true). */
@@ -59,6 +64,7 @@ export interface ResolvedWorkerOptions {
   readonly pauseBudgetMs: number;
   readonly onAbort: ((decision: Decision) => void) | undefined;
   readonly pruneEveryMs: number;
+  readonly maxMessageChars: number;
   readonly workerId: string;
   readonly keepAlive: boolean;
 }
@@ -76,12 +82,14 @@ const KEYS = [
   'pauseBudgetMs',
   'onAbort',
   'pruneEveryMs',
+  'maxMessageChars',
   'workerId',
   'keepAlive',
   'clock',
 ];
 
 export const DEFAULT_LEASE_MS = 4_000;
+export const DEFAULT_MAX_MESSAGE_CHARS = 4_096;
 
 export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): ResolvedWorkerOptions {
   const opts = check.plainObject('worker options', options);
@@ -114,6 +122,7 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     pauseBudgetMs: check.limit('pauseBudgetMs', options.pauseBudgetMs ?? 3_600_000),
     onAbort: options.onAbort === undefined ? undefined : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
     pruneEveryMs: check.limit('pruneEveryMs', options.pruneEveryMs ?? 60_000),
+    maxMessageChars: check.positiveInteger('maxMessageChars', options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS),
     workerId,
     keepAlive: options.keepAlive === undefined ? true : Boolean(options.keepAlive),
   };

@@ -1,3 +1,4 @@
+import { classify } from '../faults/classify.js';
 import { ConfigError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
@@ -261,19 +262,30 @@ export class Worker<P = unknown> {
         if (run.releasing) {
           outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
         } else {
-          const fault = this.options.classify(error);
+          // Whatever the handler threw, and whatever a user's classify or plan does with it,
+          // the job gets an outcome: nothing here may throw past this point.
+          const fault = safeClassify(this.options.classify, error) ?? classify(error);
           this.counter.failure(fault.category);
-          failure = decideFailure({
-            run,
-            fault,
-            options: this.options,
-            now: this.clock.wallTime(),
-            durationMs: this.clock.now() - run.startedMono,
-            pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
-          });
-          outcome = failure.outcome;
-          if (failure.kind === 'pause') this.pauseQueue(failure.decision);
-          if (failure.kind === 'abort') this.abortWork(failure.decision);
+          try {
+            failure = decideFailure({
+              run,
+              fault,
+              options: this.options,
+              now: this.clock.wallTime(),
+              durationMs: this.clock.now() - run.startedMono,
+              pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
+            });
+          } catch {
+            failure = undefined;
+          }
+          if (failure === undefined) {
+            // The plan itself failed: try again later, the attempt counted.
+            outcome = { id: job.id, token: job.token, kind: 'release', refund: false, runAt: this.clock.wallTime() + this.options.pollMs };
+          } else {
+            outcome = failure.outcome;
+            if (failure.kind === 'pause') this.pauseQueue(failure.decision);
+            if (failure.kind === 'abort') this.abortWork(failure.decision);
+          }
         }
       }
     } finally {

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobNotFoundError } from '../../src/durable/errors.js';
+import { HISTORY_LIMIT } from '../../src/durable/store-rules.js';
 import type { AttemptRecord, DurableStore, NewJob } from '../../src/durable/store.js';
 import { describeStateMachine } from './conformance-model.js';
 
@@ -168,6 +169,25 @@ export function describeStoreConformance(
       expect(await claim({ now: T + 1_000, limit: 4, maxStruck: 0 })).toEqual([]);
       const second = await claim({ now: T + 1_000, limit: 4, maxStruck: 1 });
       expect(second.map((j) => [j.id, j.strikes])).toEqual([[ids[1], 1]]);
+    });
+
+    it(`keeps the first attempt record and the newest ${HISTORY_LIMIT - 1} (bounded history)`, async () => {
+      const id = await enqueueOne();
+      let now = T;
+      const runs = HISTORY_LIMIT + 12;
+      for (let n = 1; n <= runs; n++) {
+        const [j] = await claim({ now });
+        // Every third run is lost with its worker, so recovery appends records too.
+        if (n % 3 === 0) {
+          now += 1_000;
+          continue;
+        }
+        await store.settle([{ id, token: j!.token, kind: 'retry', runAt: now, record: record({ attempt: n, message: `run ${n}` }) }], now);
+      }
+      const history = (await store.getJob(id))!.history;
+      expect(history).toHaveLength(HISTORY_LIMIT);
+      expect(history[0]).toMatchObject({ attempt: 1, message: 'run 1' });
+      expect(history.at(-1)).toMatchObject({ message: `run ${runs - (runs % 3 === 0 ? 1 : 0)}` });
     });
 
     it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {

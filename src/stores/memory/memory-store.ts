@@ -19,7 +19,7 @@ import type {
   RetentionPolicy,
   SettleResult,
 } from '../../durable/store.js';
-import { crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { boundHistory, crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
 /**
@@ -82,6 +82,7 @@ export class MemoryStore implements DurableStore {
       if (job.state === 'running' && job.leaseUntil! <= now) {
         // Its worker died or stalled: recover it, or dead-letter it when it keeps doing that.
         job.history.push(leaseLostRecord(job));
+        boundHistory(job.history);
         // A crash costs a strike, not a plan attempt.
         job.attempts = Math.max(0, job.attempts - 1);
         if (job.strikes >= request.maxStrikes) this.kill(job, crashLoopFault(job.strikes), now);
@@ -145,14 +146,17 @@ export class MemoryStore implements DurableStore {
           break;
         case 'retry':
           job.history.push(outcome.record);
+          boundHistory(job.history);
           this.toWaiting(job, outcome.runAt);
           break;
         case 'dead':
           job.history.push(outcome.record);
+          boundHistory(job.history);
           this.kill(job, outcome.fault, now);
           break;
         case 'release':
           if (outcome.record) job.history.push(outcome.record);
+          boundHistory(job.history);
           if (outcome.refund) job.attempts = Math.max(0, job.attempts - 1);
           this.toWaiting(job, outcome.runAt ?? now);
           break;

@@ -105,6 +105,7 @@ export class SqliteStore implements DurableStore {
       for (const expired of this.sql.expired.all(queue, now) as { id: number; strikes: number }[]) {
         if (expired.strikes >= request.maxStrikes) this.sql.recoverDead.run(now, JSON.stringify(crashLoopFault(expired.strikes)), expired.id);
         else this.sql.recoverWaiting.run(expired.id);
+        this.sql.trimHistory.run(expired.id);
       }
       const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
       const rows = this.sql.claim.all({
@@ -140,6 +141,7 @@ export class SqliteStore implements DurableStore {
           continue;
         }
         if (this.settleOne(o, now) === 0) lost.push(o.id);
+        else this.sql.trimHistory.run(toRowId(o.id));
       }
       for (const [token, ids] of completions) {
         if (ids.length === 1) {

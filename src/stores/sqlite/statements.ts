@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { HISTORY_LIMIT } from '../../durable/store-rules.js';
 
 /**
  * The part of better-sqlite3's Statement the store uses, named here so that declaration
@@ -81,6 +82,14 @@ export function prepareStatements(db: Database.Database) {
        WHERE id = @id AND token = @token AND state = 1`,
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
+    /** Keeps the first attempt record and the newest HISTORY_LIMIT - 1 (see store-rules). */
+    trimHistory: p(
+      `UPDATE faultline_jobs SET history = (
+         SELECT json_group_array(json(value)) FROM (
+           SELECT value FROM json_each(faultline_jobs.history) WHERE key = 0 OR key > json_array_length(faultline_jobs.history) - ${HISTORY_LIMIT}
+           ORDER BY key))
+       WHERE id = ? AND json_array_length(history) > ${HISTORY_LIMIT}`,
+    ),
     stats: p(
       `SELECT sum(state = 0 AND run_at <= @now) AS waiting, sum(state = 0 AND run_at > @now) AS delayed, sum(state = 1) AS running,
          sum(state = 2) AS completed, sum(state = 3) AS dead, min(CASE WHEN state = 0 AND run_at <= @now THEN run_at END) AS oldest
