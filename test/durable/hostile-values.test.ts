@@ -55,6 +55,8 @@ const hostile: Record<string, () => unknown> = {
   },
   'toString and Symbol.toPrimitive throw': () => ({ toString: boom, valueOf: boom, [Symbol.toPrimitive]: boom }),
   'thenable whose then getter throws': () => Object.defineProperty({}, 'then', { get: boom }),
+  // A thenable on purpose: awaiting it calls then, which throws.
+  // biome-ignore lint/suspicious/noThenProperty: the hostile value under test
   'thenable that throws when called': () => ({ then: boom }),
   'null-prototype object': () => Object.create(null),
   bigint: () => 10n ** 30n,
