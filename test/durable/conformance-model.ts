@@ -23,6 +23,8 @@ interface ModelJob {
   token?: string;
   leaseUntil?: number;
   oldTokens: string[];
+  /** The token of the last lease recovered after it expired. */
+  lostToken?: string;
 }
 
 interface Model {
@@ -101,6 +103,7 @@ class Claim implements Cmd {
       for (const j of m.jobs) {
         if (j.state === 'running' && j.leaseUntil! <= m.now) {
           j.oldTokens.push(j.token!);
+          j.lostToken = j.token;
           j.state = j.strikes >= MAX_STRIKES ? 'dead' : 'waiting';
           // A crash costs a strike, not an attempt.
           j.attempts = Math.max(0, j.attempts - 1);
@@ -155,8 +158,14 @@ class Settle implements Cmd {
     const { lost } = await r.store.settle([outcome], m.now);
     const applies = job.state === 'running' && job.token === token;
     expect(lost).toEqual(applies ? [] : [job.id]);
+    if (!applies && this.kind === 'unstarted' && job.lostToken === token && (job.state === 'waiting' || job.state === 'running')) {
+      // The claim the last recovery took away is handed back late: its strike is taken back.
+      job.strikes = Math.max(0, job.strikes - 1);
+      job.lostToken = undefined;
+    }
     if (applies) {
       job.oldTokens.push(job.token!);
+      job.lostToken = undefined;
       job.token = undefined;
       job.strikes = this.kind === 'unstarted' ? Math.max(0, job.strikes - 1) : 0;
       if (this.kind === 'complete') job.state = 'completed';

@@ -156,6 +156,23 @@ export function describeStoreConformance(
       expect((await store.settle([released], T + 1_600)).lost).toEqual([id]);
     });
 
+    it('a late unstarted hand-back of a claim already recovered takes back the strike it charged', async () => {
+      const id = await enqueueOne();
+      // A's claim is answered too late: its lease expired and B's claim recovered the job.
+      const [a] = await claim({ workerId: 'a', maxStrikes: 2 });
+      const [b] = await claim({ workerId: 'b', now: T + 1_000, maxStrikes: 2 });
+      expect(b).toMatchObject({ id, strikes: 1 });
+      // A hands its claim back unstarted: lost (B holds the job), but the strike A's claim cost is forgiven.
+      expect((await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 1_100)).lost).toEqual([id]);
+      // B dies: the job has one strike (B's), not two, so with maxStrikes 2 it is not dead-lettered.
+      const [c] = await claim({ workerId: 'c', now: T + 2_000, maxStrikes: 2 });
+      expect(c).toMatchObject({ id, strikes: 1, attempt: 1 });
+      // Only once: the same hand-back again, or one for an older claim, changes nothing.
+      await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 2_100);
+      const [d] = await claim({ workerId: 'd', now: T + 3_000, maxStrikes: 3 });
+      expect(d).toMatchObject({ id, strikes: 2 });
+    });
+
     it('takes at most maxStruck jobs recovered after a crash, and takes later jobs in their place', async () => {
       const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
       await claim({ limit: 2 });

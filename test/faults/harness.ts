@@ -14,8 +14,8 @@ const QUEUE = 'faults';
 /** What a scenario's fault script can do while the workers run. */
 export interface FaultContext {
   readonly adapter: StoreAdapter;
-  /** SIGKILLs a random live worker (logged in the ledger) and starts a replacement. */
-  kill(): void;
+  /** SIGKILLs a random running worker (logged in the ledger) and starts a replacement; false when none runs. */
+  kill(): boolean;
   /** Marks the moment the fault healed: the workers must resume within RESUME_BOUND_MS. */
   healed(): void;
   /** Resolves after `ms` of real time (the fault runs against real processes). */
@@ -66,6 +66,8 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
   const ids = results.map((r) => r.id);
   const meantToDie = new Set(ids.slice(0, poison));
   const live = new Map<string, ChildProcess>();
+  // Workers that have started claiming: only these are killed (killing one still booting tests nothing).
+  const running = new Set<string>();
   let generation = 0;
   let finished = false;
   let healedAt: number | undefined;
@@ -88,10 +90,14 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
     live.set(name, child);
     child.stdout!.setEncoding('utf8');
     child.stdout!.on('data', (chunk: string) => {
-      if (/^ready$/m.test(chunk)) onReady();
+      if (/^ready$/m.test(chunk)) {
+        running.add(name);
+        onReady();
+      }
     });
     child.on('exit', (_code, signal) => {
       live.delete(name);
+      running.delete(name);
       if (signal === 'SIGKILL') {
         // Killed by us or by a poison job: either way the ledger learns when, and a new worker starts.
         appendFileSync(ledgerPath, `K ${name} ${Date.now()}\n`);
@@ -113,10 +119,12 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
   const ctx: FaultContext = {
     adapter,
     kill: () => {
-      const names = [...live.keys()];
+      const names = [...running];
       const victim = names[Math.floor(Math.random() * names.length)];
-      if (victim === undefined) return;
+      if (victim === undefined) return false;
+      running.delete(victim);
       live.get(victim)!.kill('SIGKILL');
+      return true;
     },
     healed: () => {
       healedAt = Date.now();

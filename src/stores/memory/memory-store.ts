@@ -58,6 +58,7 @@ export class MemoryStore implements DurableStore {
         attempts: 0,
         strikes: 0,
         token: undefined,
+        lostToken: undefined,
         workerId: undefined,
         claimedAt: undefined,
         leaseUntil: undefined,
@@ -85,6 +86,7 @@ export class MemoryStore implements DurableStore {
         boundHistory(job.history);
         // A crash costs a strike, not a plan attempt.
         job.attempts = Math.max(0, job.attempts - 1);
+        job.lostToken = job.token;
         if (job.strikes >= request.maxStrikes) this.kill(job, crashLoopFault(job.strikes), now);
         else this.toWaiting(job, job.runAt);
       }
@@ -130,8 +132,10 @@ export class MemoryStore implements DurableStore {
       const job = this.held(outcome);
       if (!job) {
         lost.push(outcome.id);
+        if (outcome.kind === 'release' && outcome.unstarted) this.forgiveLostClaim(outcome);
         continue;
       }
+      job.lostToken = undefined;
       if (outcome.kind === 'release' && outcome.unstarted) {
         // The claim is undone: the handler never ran, so it costs the job nothing.
         job.attempts = Math.max(0, job.attempts - 1);
@@ -242,6 +246,7 @@ export class MemoryStore implements DurableStore {
       for (const job of new Set(targets)) {
         job.attempts = 0;
         job.strikes = 0;
+        job.lostToken = undefined;
         job.fault = undefined;
         job.finishedAt = undefined;
         this.toWaiting(job, options.now);
@@ -294,6 +299,14 @@ export class MemoryStore implements DurableStore {
 
   private open(): void {
     if (this.closed) throw new Error('The memory store is closed');
+  }
+
+  /** A claim recovered before its unstarted hand-back arrived: the strike it charged is taken back. */
+  private forgiveLostClaim(lease: LeaseRef): void {
+    const job = this.jobs.get(lease.id);
+    if (!job || job.lostToken !== lease.token || (job.state !== 'waiting' && job.state !== 'running')) return;
+    job.strikes = Math.max(0, job.strikes - 1);
+    job.lostToken = undefined;
   }
 
   private held(lease: LeaseRef): MemoryJob | undefined {

@@ -140,8 +140,11 @@ export class SqliteStore implements DurableStore {
           else completions.set(o.token, [o.id]);
           continue;
         }
-        if (this.settleOne(o, now) === 0) lost.push(o.id);
-        else this.sql.trimHistory.run(toRowId(o.id));
+        if (this.settleOne(o, now) > 0) this.sql.trimHistory.run(toRowId(o.id));
+        else {
+          lost.push(o.id);
+          if (o.kind === 'release' && o.unstarted) this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
+        }
       }
       for (const [token, ids] of completions) {
         if (ids.length === 1) {

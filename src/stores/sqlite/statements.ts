@@ -42,14 +42,14 @@ export function prepareStatements(db: Database.Database) {
     expired: p('SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
     // A crash costs a strike, not a plan attempt: the attempt count goes back by one.
     recoverWaiting: p(
-      `UPDATE faultline_jobs SET state = 0, attempts = max(0, attempts - 1),
+      `UPDATE faultline_jobs SET state = 0, attempts = max(0, attempts - 1), lost_token = token,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
        WHERE id = ?`,
     ),
     recoverDead: p(
-      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, attempts = max(0, attempts - 1),
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, attempts = max(0, attempts - 1), lost_token = token,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
@@ -73,15 +73,17 @@ export function prepareStatements(db: Database.Database) {
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
        WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
     ).pluck(),
-    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
+    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     dead: p(`UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     release: p(
-      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund),
+      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund), lost_token = NULL,
          strikes = CASE WHEN @unstarted THEN max(0, strikes - 1) ELSE 0 END,
          history = CASE WHEN @record IS NULL OR @unstarted THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
        WHERE id = @id AND token = @token AND state = 1`,
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
+    /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
+    forgiveLostClaim: p('UPDATE faultline_jobs SET strikes = max(0, strikes - 1), lost_token = NULL WHERE id = ? AND lost_token = ? AND state <= 1'),
     /** Keeps the first attempt record and the newest HISTORY_LIMIT - 1 (see store-rules). */
     trimHistory: p(
       `UPDATE faultline_jobs SET history = (
@@ -98,7 +100,7 @@ export function prepareStatements(db: Database.Database) {
     queues: p('SELECT DISTINCT queue AS name FROM faultline_jobs UNION SELECT name FROM faultline_queues ORDER BY name'),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
-    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
+    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
     deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
     finishedQueues: p('SELECT DISTINCT queue FROM faultline_jobs WHERE state >= 2'),
     pruneAge: p('DELETE FROM faultline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),

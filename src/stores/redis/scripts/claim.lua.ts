@@ -31,12 +31,12 @@ end
 local expired = redis.call('ZRANGEBYSCORE', K.running, '-inf', num(now), 'LIMIT', 0, 1000)
 for _, m in ipairs(expired) do
   local key = JOB .. m
-  local f = redis.call('HMGET', key, 'attempts', 'workerId', 'claimedAt', 'leaseUntil', 'strikes', 'runAt')
+  local f = redis.call('HMGET', key, 'attempts', 'workerId', 'claimedAt', 'leaseUntil', 'strikes', 'runAt', 'token')
   local claimedAt = tonumber(f[3]) or 0
   appendHistory(key, cjson.encode({ attempt = tonumber(f[1]), workerId = f[2] or '', startedAt = claimedAt,
     durationMs = math.max(0, (tonumber(f[4]) or claimedAt) - claimedAt), outcome = 'lease_lost' }))
   -- A crash costs a strike, not a plan attempt.
-  redis.call('HSET', key, 'attempts', math.max(0, (tonumber(f[1]) or 0) - 1))
+  redis.call('HSET', key, 'attempts', math.max(0, (tonumber(f[1]) or 0) - 1), 'lostToken', f[7] or '')
   redis.call('ZREM', K.running, m)
   local strikes = tonumber(f[5]) or 0
   if strikes >= maxStrikes then

@@ -25,6 +25,13 @@ while i <= #ARGV do
   local f = redis.call('HMGET', key, 'state', 'token')
   if f[1] ~= 'running' or f[2] ~= token then
     lost[#lost + 1] = m
+    -- A late unstarted hand-back of the claim the last recovery took away: its strike is taken back.
+    if kind == 'release' and ARGV[i + 4] == '2' and (f[1] == 'waiting' or f[1] == 'running') then
+      local g = redis.call('HMGET', key, 'lostToken', 'strikes')
+      if g[1] == token then
+        redis.call('HSET', key, 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1), 'lostToken', '')
+      end
+    end
   else
     settled[#settled + 1] = m
     if kind == 'complete' then
@@ -37,10 +44,11 @@ while i <= #ARGV do
       if unstarted then
         -- The handler never ran: the claim's attempt and strike are undone, nothing recorded.
         local g = redis.call('HMGET', key, 'attempts', 'strikes')
-        redis.call('HSET', key, 'attempts', math.max(0, (tonumber(g[1]) or 0) - 1), 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1))
+        redis.call('HSET', key, 'attempts', math.max(0, (tonumber(g[1]) or 0) - 1), 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1),
+          'lostToken', '')
       else
         if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
-        redis.call('HSET', key, 'strikes', 0)
+        redis.call('HSET', key, 'strikes', 0, 'lostToken', '')
       end
       if kind == 'dead' then
         redis.call('HSET', key, 'fault', ARGV[i + 6])
