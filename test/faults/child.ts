@@ -47,13 +47,16 @@ const worker = new Worker(
   {
     concurrency: Number(env('FAULT_CONCURRENCY')),
     ...(process.env.FAULT_LEASE_MS ? { leaseMs: Number(process.env.FAULT_LEASE_MS) } : {}),
-    ...(process.env.FAULT_POLL_MS ? { pollMs: Number(process.env.FAULT_POLL_MS) } : {}),
+    ...(process.env.FAULT_MAX_STRIKES ? { maxStrikes: Number(process.env.FAULT_MAX_STRIKES) } : {}),
     workerId: name,
     onAbort: () => say('A'),
   },
 );
 worker.events.on('completed', (e) => say(`C ${e.jobId}`));
-worker.events.on('error', () => {});
+// Store errors are expected under faults; FAULTLINE_FAULTS_DEBUG shows them.
+worker.events.on('error', (e) => {
+  if (process.env.FAULTLINE_FAULTS_DEBUG) process.stderr.write(`${name} ${e.during}: ${String((e.error as Error)?.message ?? e.error)}\n`);
+});
 process.on('SIGTERM', () => {
   void worker
     .stop({ deadlineMs: 3_000 })

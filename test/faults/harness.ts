@@ -34,6 +34,8 @@ export interface Scenario {
   readonly workMs: number;
   /** How many jobs kill their worker whenever they run (they are meant to be dead-lettered). */
   readonly poison?: number;
+  /** The workers' crash-loop limit (unset: the default, 3). */
+  readonly maxStrikes?: number;
   readonly inject: (ctx: FaultContext) => Promise<void>;
   /** Give up after this long (ms). */
   readonly deadlineMs: number;
@@ -85,6 +87,7 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
         FAULT_CONCURRENCY: String(scenario.concurrency),
         FAULT_WORK_MS: String(scenario.workMs),
         ...(scenario.leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(scenario.leaseMs) }),
+        ...(scenario.maxStrikes === undefined ? {} : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
       },
     });
     live.set(name, child);
@@ -119,6 +122,8 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
   const ctx: FaultContext = {
     adapter,
     kill: () => {
+      // Never the last running worker: the point is work interrupted while other workers go on.
+      if (running.size < 2) return false;
       const names = [...running];
       const victim = names[Math.floor(Math.random() * names.length)];
       if (victim === undefined) return false;
