@@ -184,3 +184,40 @@ describe('leases across a frozen store', () => {
     expect(worker.summary().leasesLost).toBe(1);
   });
 });
+
+describe('clock jumps on a worker (virtual clock)', () => {
+  it('wall-clock steps within the margin (leaseMs / 4) on one worker: no overlap, nothing lost, attempts stay 1', async () => {
+    clock = new VirtualClock();
+    const memory = new MemoryStore();
+    const queue = new Queue<{ n: number }>(memory, 'jobs', { clock });
+    await queue.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ payload: { n } })));
+    // Worker b's wall clock steps ahead and back by up to 200 ms (the margin is 250 ms).
+    let skew = 0;
+    const skewed = { now: () => clock.now(), wallTime: () => clock.wallTime() + skew, sleep: clock.sleep.bind(clock), schedule: clock.schedule.bind(clock) };
+    const runs: { job: string; worker: string; start: number; end: number; attempt: number }[] = [];
+    const make = (name: string, workerClock: typeof skewed | VirtualClock) => {
+      const worker = new Worker(
+        new Queue<{ n: number }>(memory, 'jobs', { clock: workerClock }),
+        async (_p, ctx) => {
+          const run = { job: ctx.job.id, worker: name, start: clock.now(), end: Number.POSITIVE_INFINITY, attempt: ctx.attempt };
+          runs.push(run);
+          await clock.sleep(50 + Math.random() * 400, ctx.signal).catch(() => undefined);
+          run.end = clock.now();
+        },
+        { clock: workerClock, workerId: name, leaseMs: 1_000, pollMs: 20, concurrency: 5 },
+      );
+      workers.push(worker as Worker<unknown>);
+      return worker.start();
+    };
+    make('a', clock);
+    make('b', skewed);
+    for (let step = 1; step < 6_000 && (await queue.stats()).completed < 300; step++) {
+      if (step % 37 === 0) skew = [200, -200, 0, 150, -150][Math.floor(step / 37) % 5]!;
+      await clock.advance(10);
+    }
+    expect(await queue.stats()).toMatchObject({ completed: 300, running: 0, dead: 0 });
+    const overlaps = runs.filter((a) => runs.some((b) => b !== a && b.job === a.job && b.start <= a.start && a.start < b.end));
+    expect(overlaps).toEqual([]);
+    expect(runs.filter((r) => r.attempt !== 1)).toEqual([]);
+  });
+});
