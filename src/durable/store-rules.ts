@@ -1,4 +1,4 @@
-import type { FaultSummary } from './store.js';
+import type { AttemptRecord, FaultSummary } from './store.js';
 
 /**
  * Small rules every store applies the same way, kept in one place so the memory, SQLite and
@@ -45,4 +45,15 @@ export function encodeUntil(until: number): number {
 export function decodeUntil(stored: number | null): number | null {
   if (stored === null) return null;
   return stored >= FOREVER_MS ? Number.POSITIVE_INFINITY : stored;
+}
+
+/**
+ * The most attempt records a job keeps: the first (how it started failing) and the newest
+ * HISTORY_LIMIT - 1. Every store trims on append, so a job retried forever stays small.
+ */
+export const HISTORY_LIMIT = 50;
+
+/** Trims a history in place to the first entry plus the newest HISTORY_LIMIT - 1. */
+export function boundHistory(history: AttemptRecord[]): void {
+  if (history.length > HISTORY_LIMIT) history.splice(1, history.length - HISTORY_LIMIT);
 }

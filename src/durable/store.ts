@@ -37,14 +37,21 @@ export interface DurableStore {
    * Takes up to `limit` jobs of `queue` in one atomic step.
    *
    * First, every running job of the queue whose lease expired (`leaseUntil <= now`: its worker
-   * died or stalled) is recovered: an attempt record with outcome `lease_lost` is appended to
-   * its history, and it goes back to waiting (keeping its `runAt`) or, when its `strikes`
-   * reached `maxStrikes` (claimed that many times and never settled: it keeps killing its
-   * worker), to the dead letters with category `resource` (see `crashLoopFault`).
+   * died or stalled, or the claim's reply never reached it) is recovered: an attempt record with
+   * outcome `lease_lost` (and the run's `attempt` number) is appended to its history, its
+   * attempt count goes back by one (a crash costs a *strike*, never a plan attempt: `attempts`
+   * counts only runs that reported back), and it goes back to waiting (keeping its `runAt`) or,
+   * when its `strikes` reached `maxStrikes` (claimed that many times and never settled: it keeps
+   * killing its worker), to the dead letters with category `resource` (see `crashLoopFault`).
    *
    * Then waiting jobs with `runAt <= now` are taken, highest priority first, then earliest
-   * `runAt`, then enqueue order. Each gets a new token (unique across processes), `workerId`,
-   * `leaseUntil = now + leaseMs`, `attempt + 1` and `strikes + 1`, and is returned in that order.
+   * `runAt`, then enqueue order. A *struck* job (`strikes > 0`: recovered after a crash and not
+   * settled since) is taken only while fewer than `maxStruck` struck jobs are in this claim;
+   * the others are skipped (left waiting, in place) and later jobs taken instead, so jobs that
+   * may have killed a worker run apart and a repeat crash points at the culprit. Each job taken
+   * gets a new token (unique across processes), `workerId`, `leaseUntil = now + leaseMs`,
+   * `attempt + 1` and `strikes + 1`, and is returned in that order with `strikes` as they were
+   * before this claim.
    *
    * A paused queue (see `pause`) returns no job and recovers nothing.
    */
@@ -66,6 +73,10 @@ export interface DurableStore {
    * - `dead`: dead-lettered with the fault, the attempt record appended, `finishedAt = now`.
    * - `release`: back to waiting at `runAt` (default now); with `refund`, the attempt count
    *   goes back by one (the run did not count: shutdown, abort, a queue-wide pause).
+   *   With `unstarted` (the worker never started the handler: the claim's reply came too late,
+   *   or the worker was stopping) the claim is undone as if it never happened: the attempt
+   *   count and `strikes` each go back by one (never below 0) instead of strikes being reset,
+   *   no attempt record is appended even if one is given, and `refund` is implied.
    */
   settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult>;
 
@@ -162,6 +173,12 @@ export interface ClaimRequest {
   readonly now: number;
   /** Crash-loop limit: claims without any settle before the job is dead-lettered. */
   readonly maxStrikes: number;
+  /**
+   * The most struck jobs (`strikes > 0`) this claim may return (default: no limit). A worker
+   * passes 1 while it runs no struck job and 0 while it does, so that two jobs which were
+   * running when a worker died never share a process again until one of them settles.
+   */
+  readonly maxStruck?: number;
 }
 
 /** Identifies one claim of one job. */
@@ -176,6 +193,8 @@ export interface ClaimedJob extends LeaseRef {
   readonly priority: number;
   /** This run's number, 1 for the first (refunded runs do not count). */
   readonly attempt: number;
+  /** Claims since the job last settled, before this one: 0 unless it was running when a worker died. */
+  readonly strikes: number;
   readonly maxAttempts?: number;
   readonly enqueuedAt: number;
   readonly runAt: number;
@@ -207,7 +226,14 @@ export type Outcome =
   | (LeaseRef & { readonly kind: 'complete' })
   | (LeaseRef & { readonly kind: 'retry'; readonly runAt: number; readonly record: AttemptRecord })
   | (LeaseRef & { readonly kind: 'dead'; readonly fault: FaultSummary; readonly record: AttemptRecord })
-  | (LeaseRef & { readonly kind: 'release'; readonly refund: boolean; readonly runAt?: number; readonly record?: AttemptRecord });
+  | (LeaseRef & {
+      readonly kind: 'release';
+      readonly refund: boolean;
+      /** The handler never started: undo the claim's attempt and strike (see `settle`). */
+      readonly unstarted?: boolean;
+      readonly runAt?: number;
+      readonly record?: AttemptRecord;
+    });
 
 export interface SettleResult {
   /** Ids whose outcome was not applied because the lease was lost. */

@@ -1,6 +1,7 @@
 import { FaultlineError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import type { Decision } from '../recovery/plan.js';
+import { cutSuggestions, cutText } from './bounded-text.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 import type { ActiveRun } from './worker-leases.js';
 import type { AttemptRecord, Outcome } from './store.js';
@@ -46,7 +47,7 @@ export function decideFailure(input: FailureInput): FailureResult {
     durationMs: Math.max(0, Math.round(input.durationMs)),
     outcome,
     category: fault.category,
-    message: fault.message,
+    message: cutText(fault.message, options.maxMessageChars),
   });
   const lease = { id: job.id, token: job.token };
   if (refusedLocally(fault) && (decision.action === 'retry' || (decision.action === 'give_up' && fault.retryAfterMs !== undefined))) {
@@ -74,7 +75,11 @@ export function decideFailure(input: FailureInput): FailureResult {
     case 'skip':
     case 'fallback':
     case 'give_up': {
-      const faultSummary = { category: fault.category, message: `${decision.reason}. ${fault.message}`, suggestions: [...fault.suggestions] };
+      const faultSummary = {
+        category: fault.category,
+        message: cutText(`${decision.reason}. ${fault.message}`, options.maxMessageChars),
+        suggestions: cutSuggestions(fault.suggestions, options.maxMessageChars),
+      };
       return {
         kind: decision.action === 'give_up' ? 'exhausted' : 'skip',
         decision,
@@ -84,8 +89,16 @@ export function decideFailure(input: FailureInput): FailureResult {
   }
 }
 
+/**
+ * Whether one of faultline's own policies refused the call. Total: the cause is whatever the
+ * handler threw, and a Proxy whose getPrototypeOf trap throws makes `instanceof` throw.
+ */
 function refusedLocally(fault: Fault): boolean {
-  return fault.cause instanceof FaultlineError && fault.cause.refusedLocally;
+  try {
+    return fault.cause instanceof FaultlineError && fault.cause.refusedLocally === true;
+  } catch {
+    return false;
+  }
 }
 
 function giveUp(decision: Decision, reason: string): Decision {

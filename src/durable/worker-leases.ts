@@ -7,6 +7,11 @@ export class ActiveRun {
   leaseUntilMono: number;
   /** Another worker took the job: nothing this run reports will be written. */
   lost = false;
+  /**
+   * The lease ran out on this worker's clock before a renewal came back: the handler is told
+   * to stop, and its outcome is written (fenced) only once it has returned.
+   */
+  expired = false;
   /** Stopping or aborting: the run is handed back without charging an attempt. */
   releasing = false;
   /** Stop gave up waiting and released the lease; whatever the handler does later is ignored. */
@@ -44,11 +49,17 @@ export class ActiveRun {
 
 /**
  * The jobs a worker runs, and the one heartbeat timer that renews all their leases. A lease
- * that the store reports lost, or that runs out while the store cannot be reached, aborts its
- * handler's signal: someone else may be running the job now.
+ * that the store reports lost, or that runs out on this worker's clock before a renewal came
+ * back, aborts its handler's signal: someone else may be running the job now.
+ *
+ * Every lease end is kept on the worker's monotonic clock, measured from the moment the claim
+ * or renewal was *sent* (see docs/durable.md, "One clock per decision"): a late reply can only
+ * make the lease this worker believes in shorter than the store's, never longer.
  */
 export class LeaseKeeper {
   readonly runs = new Map<string, ActiveRun>();
+  /** Runs of jobs that were running when a worker died (`strikes > 0`). */
+  struckRunning = 0;
   private cancelTimer: CancelTimer | undefined;
   private renewing = false;
 
@@ -61,15 +72,18 @@ export class LeaseKeeper {
     private readonly onError: (error: unknown) => void,
   ) {}
 
-  add(job: ClaimedJob, claimedMono: number): ActiveRun {
-    // The lease was measured from the claim, which happened a little before now.
-    const run = new ActiveRun(job, this.clock.wallTime(), this.clock.now(), claimedMono + this.leaseMs);
+  /** `sentMono`: the monotonic time read before the claim request was sent. */
+  add(job: ClaimedJob, sentMono: number): ActiveRun {
+    const run = new ActiveRun(job, this.clock.wallTime(), this.clock.now(), sentMono + this.leaseMs);
     this.runs.set(job.id, run);
+    if (isStruck(job)) this.struckRunning++;
     return run;
   }
 
   delete(run: ActiveRun): void {
-    if (this.runs.get(run.job.id) === run) this.runs.delete(run.job.id);
+    if (this.runs.get(run.job.id) !== run) return;
+    this.runs.delete(run.job.id);
+    if (isStruck(run.job)) this.struckRunning--;
   }
 
   start(): void {
@@ -85,19 +99,23 @@ export class LeaseKeeper {
     this.cancelTimer = this.clock.schedule(
       this.heartbeatMs,
       () => {
-        void this.beat().finally(() => {
-          if (this.cancelTimer !== undefined) this.arm();
-        });
+        // Re-armed before the beat, not after: a renewal that hangs must not stop the ticks
+        // that notice leases running out.
+        this.arm();
+        void this.beat();
       },
       { unref: true },
     );
   }
 
-  /** Renews every lease held; aborts the runs whose lease is gone. */
+  /** Renews every lease held; aborts the runs whose lease is gone or ran out. */
   async beat(): Promise<void> {
+    // Also while a renewal hangs (a frozen store): a lease that ran out is over, reply or not.
+    this.expireOverdue();
     if (this.renewing || this.runs.size === 0) return;
     this.renewing = true;
-    const runs = [...this.runs.values()].filter((r) => !r.lost && !r.abandoned);
+    const runs = [...this.runs.values()].filter((r) => !r.lost && !r.abandoned && !r.expired);
+    // Read before the request is built: the store measures the new lease from a later instant.
     const sentMono = this.clock.now();
     try {
       const lost = new Set(
@@ -109,21 +127,36 @@ export class LeaseKeeper {
       );
       for (const run of runs) {
         if (lost.has(run.job.id)) this.lose(run);
-        else run.leaseUntilMono = sentMono + this.leaseMs;
+        else if (!run.expired) run.leaseUntilMono = Math.max(run.leaseUntilMono, sentMono + this.leaseMs);
       }
     } catch (error) {
       this.onError(error);
-      // The store cannot tell us; past our own lease end, assume the worst.
-      const now = this.clock.now();
-      for (const run of runs) if (now >= run.leaseUntilMono) this.lose(run);
     } finally {
       this.renewing = false;
+    }
+    // A reply that came back after the renewed lease would have ended extends nothing.
+    this.expireOverdue();
+  }
+
+  /** Marks every run whose lease has ended on this worker's clock as expired, and aborts it. */
+  expireOverdue(): void {
+    const now = this.clock.now();
+    for (const run of this.runs.values()) {
+      if (run.lost || run.abandoned || run.expired || now < run.leaseUntilMono) continue;
+      run.expired = true;
+      this.onLost(run);
     }
   }
 
   private lose(run: ActiveRun): void {
     if (run.lost || run.abandoned) return;
+    const alreadyTold = run.expired;
     run.lost = true;
-    this.onLost(run);
+    if (!alreadyTold) this.onLost(run);
   }
+}
+
+function isStruck(job: ClaimedJob): boolean {
+  // A store written before strikes were reported gives undefined: treat it as never struck.
+  return (job.strikes ?? 0) > 0;
 }

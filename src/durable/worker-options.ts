@@ -37,6 +37,11 @@ export interface WorkerOptions {
   readonly onAbort?: (decision: Decision) => void;
   /** How often the retention policy is applied: 1,000 ms to 2^31-1 ms, or Infinity for never (default 60,000 ms). */
   readonly pruneEveryMs?: number;
+  /**
+   * The longest fault message kept in an attempt record or dead letter (default 4,096
+   * characters); a longer one keeps its start and ends with "…[cut N chars]".
+   */
+  readonly maxMessageChars?: number;
   /** Identifies this worker in leases and attempt histories (default host:pid:random). */
   readonly workerId?: string;
   /** Keep the process alive while the worker waits for work (default true). */
@@ -47,6 +52,8 @@ export interface WorkerOptions {
 export interface ResolvedWorkerOptions {
   readonly concurrency: number;
   readonly leaseMs: number;
+  /** A claim is started only while at least this much of its lease is left (leaseMs / 4). */
+  readonly startMarginMs: number;
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly batchSize: number;
@@ -57,6 +64,7 @@ export interface ResolvedWorkerOptions {
   readonly pauseBudgetMs: number;
   readonly onAbort: ((decision: Decision) => void) | undefined;
   readonly pruneEveryMs: number;
+  readonly maxMessageChars: number;
   readonly workerId: string;
   readonly keepAlive: boolean;
 }
@@ -74,6 +82,7 @@ const KEYS = [
   'pauseBudgetMs',
   'onAbort',
   'pruneEveryMs',
+  'maxMessageChars',
   'workerId',
   'keepAlive',
   'clock',
@@ -82,6 +91,7 @@ const KEYS = [
 export const DEFAULT_LEASE_MS = 4_000;
 /** The shortest retention sweep interval a worker accepts. */
 export const MIN_PRUNE_EVERY_MS = 1_000;
+export const DEFAULT_MAX_MESSAGE_CHARS = 4_096;
 
 export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): ResolvedWorkerOptions {
   const opts = check.plainObject('worker options', options);
@@ -103,6 +113,8 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   return {
     concurrency,
     leaseMs,
+    // One heartbeat (by default) and the clock skew between workers must fit in what is left.
+    startMarginMs: leaseMs / 4,
     heartbeatMs,
     pollMs: check.positiveNumber('pollMs', options.pollMs ?? 500),
     batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency),
@@ -114,6 +126,7 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     onAbort: options.onAbort === undefined ? undefined : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
     // A sweep at most once a second: 0 would prune thousands of times a second.
     pruneEveryMs: check.intervalOrNever('worker.pruneEveryMs', options.pruneEveryMs ?? 60_000, MIN_PRUNE_EVERY_MS),
+    maxMessageChars: check.positiveInteger('maxMessageChars', options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS),
     workerId,
     keepAlive: options.keepAlive === undefined ? true : check.boolean('worker.keepAlive', options.keepAlive),
   };

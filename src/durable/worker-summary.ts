@@ -14,8 +14,12 @@ export interface WorkerSummary {
   readonly deadLettered: number;
   /** Jobs handed back without charging an attempt (pause, abort, shutdown). */
   readonly released: number;
-  /** Runs abandoned because another worker took the lease. */
+  /** Runs abandoned because another worker took the lease or it ran out before a renewal came back. */
   readonly leasesLost: number;
+  /** Claims handed back unstarted because their lease had (nearly) run out when the reply arrived. */
+  readonly staleClaims: number;
+  /** Store calls that failed with a fault expected to heal (busy, connection dropped), retried. */
+  readonly storeErrors: number;
   /** Times the queue was paused by this worker, and for how long in all. */
   readonly pauses: number;
   readonly pausedMs: number;
@@ -32,6 +36,8 @@ export class SummaryCounter {
   exhausted = 0;
   released = 0;
   leasesLost = 0;
+  staleClaims = 0;
+  storeErrors = 0;
   pauses = 0;
   pausedMs = 0;
   aborted = false;
@@ -50,6 +56,8 @@ export class SummaryCounter {
       deadLettered: this.skipped + this.exhausted,
       released: this.released,
       leasesLost: this.leasesLost,
+      staleClaims: this.staleClaims,
+      storeErrors: this.storeErrors,
       pauses: this.pauses,
       pausedMs: this.pausedMs,
       failuresByCategory: { ...this.byCategory },

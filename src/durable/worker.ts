@@ -1,3 +1,4 @@
+import { classify } from '../faults/classify.js';
 import { ConfigError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
@@ -46,6 +47,15 @@ export interface WorkerEvents {
 
 const SHUTDOWN = 'the worker is stopping';
 
+/** The user's classify must not be able to kill the loop either. */
+function safeClassify(classify: (error: unknown) => Fault, error: unknown): Fault | undefined {
+  try {
+    return classify(error);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Runs the jobs of one queue: claims them in batches under a lease, runs the handler (inside
  * the pipeline, if any), applies the recovery plan to failures and reports outcomes in batches.
@@ -67,6 +77,7 @@ export class Worker<P = unknown> {
   private loopDone: Promise<void> = Promise.resolve();
   private stopped: Promise<WorkerSummary> | undefined;
   private pausedUntilMono = 0;
+  private claimFailures = 0;
   private pauseWrite: Promise<void> | undefined;
   private cancelPrune: (() => void) | undefined;
   private offEnqueued: (() => void) | undefined;
@@ -145,7 +156,9 @@ export class Worker<P = unknown> {
         this.pauseWrite = undefined;
       }
       let jobs: ClaimedJob[];
-      const claimedMono = this.clock.now();
+      // Read before the request (and its wall-clock `now`) is built: the store's lease starts at
+      // or after this instant, so sentMono + leaseMs never ends later than the store's lease.
+      const sentMono = this.clock.now();
       try {
         jobs = await this.queue.store.claim({
           queue: this.queue.name,
@@ -154,18 +167,30 @@ export class Worker<P = unknown> {
           leaseMs: this.options.leaseMs,
           now: this.clock.wallTime(),
           maxStrikes: this.options.maxStrikes,
+          // Jobs that were running when a worker died run one per worker, so a repeat crash names its culprit.
+          maxStruck: this.leases.struckRunning > 0 ? 0 : 1,
         });
+        this.claimFailures = 0;
       } catch (error) {
-        this.events.emit('error', { error, during: 'claim' });
-        await this.wakeup.wait(this.options.pollMs);
+        if (this.onStoreError(error, 'claim')) break;
+        await this.wakeup.wait(this.storeBackoffMs());
         continue;
       }
       if (this.stopping) {
-        // Claimed while stop began: hand them straight back.
-        for (const job of jobs) void this.acks.push({ id: job.id, token: job.token, kind: 'release', refund: true });
+        // Claimed while stop began: hand them straight back, at no cost to the jobs.
+        for (const job of jobs) this.handBackUnstarted(job);
         break;
       }
-      for (const job of jobs) this.track(this.runJob(job, claimedMono));
+      // A reply that took most of the lease (a frozen or distant store) is not started: the
+      // lease may end before the handler does, and then someone else may run the job too.
+      const startBy = sentMono + this.options.leaseMs - this.options.startMarginMs;
+      const now = this.clock.now();
+      for (const job of jobs) {
+        if (now > startBy) {
+          this.counter.staleClaims++;
+          this.handBackUnstarted(job);
+        } else this.track(this.runJob(job, sentMono));
+      }
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
@@ -177,13 +202,48 @@ export class Worker<P = unknown> {
     }
   }
 
+  /** Fenced: if another worker has taken the job meanwhile, this writes nothing. */
+  private handBackUnstarted(job: ClaimedJob): void {
+    void this.acks.push({ id: job.id, token: job.token, kind: 'release', refund: true, unstarted: true });
+  }
+
+  /**
+   * A store call failed. A fault that cannot heal (`resource` and not retryable: a corrupt,
+   * read-only, full or vanished store) aborts the worker through the plan's abort path;
+   * anything else is counted and the caller backs off. Returns true when the worker aborts.
+   */
+  private onStoreError(error: unknown, during: WorkerEvents['error']['during']): boolean {
+    this.events.emit('error', { error, during });
+    const fault = safeClassify(this.options.classify, error);
+    if (fault !== undefined && fault.category === 'resource' && !fault.retryable) {
+      this.abortWork({
+        action: 'abort',
+        delayMs: 0,
+        reason: `resource: the store failed in a way that does not heal (${fault.message})`,
+        suggestions: fault.suggestions,
+        fault,
+        attempt: 1,
+      });
+      return true;
+    }
+    this.claimFailures++;
+    this.counter.storeErrors++;
+    return false;
+  }
+
+  /** pollMs after the first failed claim in a row, doubling up to the larger of pollMs and 2 s. */
+  private storeBackoffMs(): number {
+    const { pollMs } = this.options;
+    return Math.min(pollMs * 2 ** Math.min(this.claimFailures - 1, 16), Math.max(pollMs, 2_000));
+  }
+
   private track(promise: Promise<void>): void {
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise));
   }
 
-  private async runJob(job: ClaimedJob, claimedMono: number): Promise<void> {
-    const run = this.leases.add(job, claimedMono);
+  private async runJob(job: ClaimedJob, sentMono: number): Promise<void> {
+    const run = this.leases.add(job, sentMono);
     if (this.events.has('claimed')) this.events.emit('claimed', { jobId: job.id, queue: job.queue, attempt: job.attempt });
     let outcome: Outcome | undefined;
     let failure: ReturnType<typeof decideFailure> | undefined;
@@ -195,23 +255,37 @@ export class Worker<P = unknown> {
       else await pipeline.execute((ctx) => this.handler(payload, context.withSignal(ctx.signal)), { signal: run.signal });
       outcome = { id: job.id, token: job.token, kind: 'complete' };
     } catch (error) {
-      if (!run.lost && !run.abandoned) {
+      if (run.expired && !run.lost && !run.abandoned) {
+        // Cut off by its lease's end: handed back uncharged (fenced), now that it has returned.
+        outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
+      } else if (!run.lost && !run.abandoned) {
         if (run.releasing) {
           outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
         } else {
-          const fault = this.options.classify(error);
+          // Whatever the handler threw, and whatever a user's classify or plan does with it,
+          // the job gets an outcome: nothing here may throw past this point.
+          const fault = safeClassify(this.options.classify, error) ?? classify(error);
           this.counter.failure(fault.category);
-          failure = decideFailure({
-            run,
-            fault,
-            options: this.options,
-            now: this.clock.wallTime(),
-            durationMs: this.clock.now() - run.startedMono,
-            pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
-          });
-          outcome = failure.outcome;
-          if (failure.kind === 'pause') this.pauseQueue(failure.decision);
-          if (failure.kind === 'abort') this.abortWork(failure.decision);
+          try {
+            failure = decideFailure({
+              run,
+              fault,
+              options: this.options,
+              now: this.clock.wallTime(),
+              durationMs: this.clock.now() - run.startedMono,
+              pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
+            });
+          } catch {
+            failure = undefined;
+          }
+          if (failure === undefined) {
+            // The plan itself failed: try again later, the attempt counted.
+            outcome = { id: job.id, token: job.token, kind: 'release', refund: false, runAt: this.clock.wallTime() + this.options.pollMs };
+          } else {
+            outcome = failure.outcome;
+            if (failure.kind === 'pause') this.pauseQueue(failure.decision);
+            if (failure.kind === 'abort') this.abortWork(failure.decision);
+          }
         }
       }
     } finally {
@@ -221,6 +295,7 @@ export class Worker<P = unknown> {
     if (outcome === undefined || run.lost || run.abandoned) return;
     const applied = await this.acks.push(outcome);
     if (!applied) {
+      if (run.expired) return; // already counted and reported when the lease ran out
       this.counter.leasesLost++;
       if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: job.id, queue: job.queue });
       return;

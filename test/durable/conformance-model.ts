@@ -23,6 +23,8 @@ interface ModelJob {
   token?: string;
   leaseUntil?: number;
   oldTokens: string[];
+  /** The token of the last lease recovered after it expired. */
+  lostToken?: string;
 }
 
 interface Model {
@@ -83,25 +85,40 @@ class Claim implements Cmd {
   constructor(
     readonly limit: number,
     readonly leaseMs: number,
+    readonly maxStruck: number | undefined,
   ) {}
   check = () => true;
   async run(m: Model, r: Real) {
-    const claimed = await r.store.claim({ queue: r.queue, workerId: 'w', limit: this.limit, leaseMs: this.leaseMs, now: m.now, maxStrikes: MAX_STRIKES });
+    const claimed = await r.store.claim({
+      queue: r.queue,
+      workerId: 'w',
+      limit: this.limit,
+      leaseMs: this.leaseMs,
+      now: m.now,
+      maxStrikes: MAX_STRIKES,
+      ...(this.maxStruck === undefined ? {} : { maxStruck: this.maxStruck }),
+    });
     let expected: ModelJob[] = [];
     if (m.pausedUntil === null || m.pausedUntil <= m.now) {
       for (const j of m.jobs) {
         if (j.state === 'running' && j.leaseUntil! <= m.now) {
           j.oldTokens.push(j.token!);
+          j.lostToken = j.token;
           j.state = j.strikes >= MAX_STRIKES ? 'dead' : 'waiting';
+          // A crash costs a strike, not an attempt.
+          j.attempts = Math.max(0, j.attempts - 1);
         }
       }
+      let struckLeft = this.maxStruck ?? Number.POSITIVE_INFINITY;
       expected = m.jobs
         .filter((j) => j.state === 'waiting' && j.runAt <= m.now)
         .sort((a, b) => b.priority - a.priority || a.runAt - b.runAt || a.seq - b.seq)
+        .filter((j) => j.strikes === 0 || struckLeft-- > 0)
         .slice(0, this.limit);
     }
     expect(claimed.map((c) => c.id)).toEqual(expected.map((j) => j.id));
     for (const [i, j] of expected.entries()) {
+      expect(claimed[i]!.strikes).toBe(j.strikes);
       j.state = 'running';
       j.attempts++;
       j.strikes++;
@@ -111,13 +128,13 @@ class Claim implements Cmd {
     }
     await checkCounts(m, r);
   }
-  toString = () => `claim(${this.limit}, lease ${this.leaseMs})`;
+  toString = () => `claim(${this.limit}, lease ${this.leaseMs}${this.maxStruck === undefined ? '' : `, maxStruck ${this.maxStruck}`})`;
 }
 
 class Settle implements Cmd {
   constructor(
     readonly pick: number,
-    readonly kind: 'complete' | 'retry' | 'dead' | 'release' | 'refund',
+    readonly kind: 'complete' | 'retry' | 'dead' | 'release' | 'refund' | 'unstarted',
     readonly stale: boolean,
   ) {}
   check = (m: Readonly<Model>) => m.jobs.some((j) => j.token !== undefined || j.oldTokens.length > 0);
@@ -135,20 +152,28 @@ class Settle implements Cmd {
           ? ({ ...lease, kind: 'retry', runAt: m.now + 100, record } as const)
           : this.kind === 'dead'
             ? ({ ...lease, kind: 'dead', fault: { category: 'permanent', message: 'x', suggestions: [] }, record } as const)
-            : ({ ...lease, kind: 'release', refund: this.kind === 'refund' } as const);
+            : this.kind === 'unstarted'
+              ? ({ ...lease, kind: 'release', refund: false, unstarted: true, record: { ...record, outcome: 'released' } } as const)
+              : ({ ...lease, kind: 'release', refund: this.kind === 'refund' } as const);
     const { lost } = await r.store.settle([outcome], m.now);
     const applies = job.state === 'running' && job.token === token;
     expect(lost).toEqual(applies ? [] : [job.id]);
+    if (!applies && this.kind === 'unstarted' && job.lostToken === token && (job.state === 'waiting' || job.state === 'running')) {
+      // The claim the last recovery took away is handed back late: its strike is taken back.
+      job.strikes = Math.max(0, job.strikes - 1);
+      job.lostToken = undefined;
+    }
     if (applies) {
       job.oldTokens.push(job.token!);
+      job.lostToken = undefined;
       job.token = undefined;
-      job.strikes = 0;
+      job.strikes = this.kind === 'unstarted' ? Math.max(0, job.strikes - 1) : 0;
       if (this.kind === 'complete') job.state = 'completed';
       else if (this.kind === 'dead') job.state = 'dead';
       else {
         job.state = 'waiting';
         job.runAt = this.kind === 'retry' ? m.now + 100 : m.now;
-        if (this.kind === 'refund') job.attempts = Math.max(0, job.attempts - 1);
+        if (this.kind === 'refund' || this.kind === 'unstarted') job.attempts = Math.max(0, job.attempts - 1);
       }
     }
     await checkCounts(m, r);
@@ -212,8 +237,10 @@ class RequeueAll implements Cmd {
 
 const commands = [
   fc.tuple(fc.integer({ min: -1, max: 2 }), fc.constantFrom(0, 0, 100, 1_000), fc.option(fc.constantFrom('a', 'b'), { freq: 3 })).map(([p, d, k]) => new Enqueue(p, d, k ?? undefined)),
-  fc.tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(500, 2_000)).map(([n, l]) => new Claim(n, l)),
-  fc.tuple(fc.nat(), fc.constantFrom('complete', 'retry', 'dead', 'release', 'refund'), fc.boolean()).map(([i, k, s]) => new Settle(i, k as Settle['kind'], s)),
+  fc
+    .tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(500, 2_000), fc.constantFrom(undefined, 0, 1))
+    .map(([n, l, s]) => new Claim(n, l, s)),
+  fc.tuple(fc.nat(), fc.constantFrom('complete', 'retry', 'dead', 'release', 'refund', 'unstarted'), fc.boolean()).map(([i, k, s]) => new Settle(i, k as Settle['kind'], s)),
   fc.constant(new Renew()),
   fc.constantFrom(50, 600, 1_500).map((ms) => new Advance(ms)),
   fc.option(fc.constantFrom(300, 2_000), { freq: 2 }).map((ms) => new Pause(ms)),

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { JobNotFoundError } from '../../src/durable/errors.js';
+import { HISTORY_LIMIT } from '../../src/durable/store-rules.js';
 import type { AttemptRecord, DurableStore, NewJob } from '../../src/durable/store.js';
 import { describeStateMachine } from './conformance-model.js';
 
@@ -94,7 +95,8 @@ export function describeStoreConformance(
       // The lease expires; another worker recovers and claims the job.
       const [b] = await claim({ workerId: 'w2', now: T + 1_000 });
       expect(b!.id).toBe(id);
-      expect(b!.attempt).toBe(2);
+      // The lost lease cost a strike, not an attempt.
+      expect(b).toMatchObject({ attempt: 1, strikes: 1 });
       expect(await store.renew([{ id, token: a!.token }], 1_000, T + 1_001)).toEqual([id]);
       expect(await store.saveJobCheckpoint({ id, token: a!.token }, '{"at":1}', T + 1_001)).toBe(false);
       expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 1_001)).lost).toEqual([id]);
@@ -103,7 +105,7 @@ export function describeStoreConformance(
       expect(await store.saveJobCheckpoint({ id, token: b!.token }, '{"at":2}', T + 1_002)).toBe(true);
       expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_003)).lost).toEqual([]);
       const done = await store.getJob(id);
-      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 2 });
+      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 1 });
       expect(done!.history).toEqual([expect.objectContaining({ outcome: 'lease_lost', attempt: 1, workerId: 'w1', startedAt: T })]);
       expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_004)).lost).toEqual([id]);
     });
@@ -121,12 +123,13 @@ export function describeStoreConformance(
       let now = T;
       for (let i = 1; i <= 2; i++) {
         const [j] = await claim({ now, maxStrikes: 2 });
-        expect(j!.attempt).toBe(i);
+        // Crashes are strikes, not attempts: every run is the first attempt.
+        expect(j).toMatchObject({ attempt: 1, strikes: i - 1 });
         now += 1_000;
       }
       expect(await claim({ now, maxStrikes: 2 })).toEqual([]);
       const [letter] = await store.listDead();
-      expect(letter).toMatchObject({ id, queue: 'q', attempts: 2, deadAt: now, fault: { category: 'resource' } });
+      expect(letter).toMatchObject({ id, queue: 'q', attempts: 0, deadAt: now, fault: { category: 'resource' } });
       expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost']);
       expect(await store.stats('q', now)).toMatchObject({ running: 0, dead: 1 });
     });
@@ -139,6 +142,73 @@ export function describeStoreConformance(
       await claim({ now: T + 1_000, maxStrikes: 2 });
       const [again] = await claim({ now: T + 2_000, maxStrikes: 2 });
       expect(again?.id).toBe(id);
+    });
+
+    it('an unstarted release undoes the claim: no attempt, no strike, no history', async () => {
+      const id = await enqueueOne();
+      await claim({ maxStrikes: 2 });
+      // The first claim's worker died: one strike.
+      const [b] = await claim({ now: T + 1_000, maxStrikes: 2 });
+      expect(b).toMatchObject({ attempt: 1, strikes: 1 });
+      // This claim's reply came too late: handed back unstarted, with a record that must be ignored.
+      const released = { id, token: b!.token, kind: 'release', refund: false, unstarted: true, record: record({ outcome: 'released' }) } as const;
+      expect((await store.settle([released], T + 1_500)).lost).toEqual([]);
+      const [c] = await claim({ now: T + 1_500, maxStrikes: 2 });
+      expect(c).toMatchObject({ id, attempt: 1, strikes: 1 });
+      expect((await store.getJob(id))!.history.map((h) => h.outcome)).toEqual(['lease_lost']);
+      // A stale unstarted release is fenced like every other write.
+      expect((await store.settle([released], T + 1_600)).lost).toEqual([id]);
+    });
+
+    it('a late unstarted hand-back of a claim already recovered takes back the strike it charged', async () => {
+      const id = await enqueueOne();
+      // A's claim is answered too late: its lease expired and B's claim recovered the job.
+      const [a] = await claim({ workerId: 'a', maxStrikes: 2 });
+      const [b] = await claim({ workerId: 'b', now: T + 1_000, maxStrikes: 2 });
+      expect(b).toMatchObject({ id, strikes: 1 });
+      // A hands its claim back unstarted: lost (B holds the job), but the strike A's claim cost is forgiven.
+      expect((await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 1_100)).lost).toEqual([id]);
+      // B dies: the job has one strike (B's), not two, so with maxStrikes 2 it is not dead-lettered.
+      const [c] = await claim({ workerId: 'c', now: T + 2_000, maxStrikes: 2 });
+      expect(c).toMatchObject({ id, strikes: 1, attempt: 1 });
+      // Only once: the same hand-back again, or one for an older claim, changes nothing.
+      await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 2_100);
+      const [d] = await claim({ workerId: 'd', now: T + 3_000, maxStrikes: 3 });
+      expect(d).toMatchObject({ id, strikes: 2 });
+    });
+
+    it('takes at most maxStruck jobs recovered after a crash, and takes later jobs in their place', async () => {
+      const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
+      await claim({ limit: 2 });
+      // The worker holding the first two died; they come back struck.
+      const first = await claim({ now: T + 1_000, limit: 4, maxStruck: 1 });
+      expect(first.map((j) => [j.id, j.strikes])).toEqual([
+        [ids[0], 1],
+        [ids[2], 0],
+        [ids[3], 0],
+      ]);
+      expect(await claim({ now: T + 1_000, limit: 4, maxStruck: 0 })).toEqual([]);
+      const second = await claim({ now: T + 1_000, limit: 4, maxStruck: 1 });
+      expect(second.map((j) => [j.id, j.strikes])).toEqual([[ids[1], 1]]);
+    });
+
+    it(`keeps the first attempt record and the newest ${HISTORY_LIMIT - 1} (bounded history)`, async () => {
+      const id = await enqueueOne();
+      let now = T;
+      const runs = HISTORY_LIMIT + 12;
+      for (let n = 1; n <= runs; n++) {
+        const [j] = await claim({ now });
+        // Every third run is lost with its worker, so recovery appends records too.
+        if (n % 3 === 0) {
+          now += 1_000;
+          continue;
+        }
+        await store.settle([{ id, token: j!.token, kind: 'retry', runAt: now, record: record({ attempt: n, message: `run ${n}` }) }], now);
+      }
+      const history = (await store.getJob(id))!.history;
+      expect(history).toHaveLength(HISTORY_LIMIT);
+      expect(history[0]).toMatchObject({ attempt: 1, message: 'run 1' });
+      expect(history.at(-1)).toMatchObject({ message: `run ${runs - (runs % 3 === 0 ? 1 : 0)}` });
     });
 
     it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {

@@ -38,6 +38,7 @@ describe('Redis store wire formats', () => {
         payload,
         priority: 1.5,
         attempt: 1,
+        strikes: 0,
         maxAttempts: 7,
         enqueuedAt: T,
         runAt: T,
@@ -45,7 +46,7 @@ describe('Redis store wire formats', () => {
         checkpoint: '{"at":"x y"}',
         idempotencyKey: 'key with spaces',
       },
-      { id: b!.id, token: jobs[1]!.token, queue: 'w', payload: '{}', priority: -2, attempt: 1, enqueuedAt: T, runAt: T - 5, leaseUntil: T + 1_001 },
+      { id: b!.id, token: jobs[1]!.token, queue: 'w', payload: '{}', priority: -2, attempt: 1, strikes: 0, enqueuedAt: T, runAt: T - 5, leaseUntil: T + 1_001 },
     ]);
     await store.close();
   });

@@ -15,6 +15,8 @@ export interface MemoryJob {
   attempts: number;
   strikes: number;
   token: string | undefined;
+  /** The token of the last lease recovered after it expired (see DurableStore.settle, unstarted). */
+  lostToken: string | undefined;
   workerId: string | undefined;
   claimedAt: number | undefined;
   leaseUntil: number | undefined;
@@ -42,6 +44,7 @@ export function toClaimed(job: MemoryJob): ClaimedJob {
     payload: job.payload,
     priority: job.priority,
     attempt: job.attempts,
+    strikes: job.strikes,
     ...(job.maxAttempts === undefined ? {} : { maxAttempts: job.maxAttempts }),
     enqueuedAt: job.enqueuedAt,
     runAt: job.runAt,

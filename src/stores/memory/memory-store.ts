@@ -19,7 +19,7 @@ import type {
   RetentionPolicy,
   SettleResult,
 } from '../../durable/store.js';
-import { crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { boundHistory, crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
 /**
@@ -58,6 +58,7 @@ export class MemoryStore implements DurableStore {
         attempts: 0,
         strikes: 0,
         token: undefined,
+        lostToken: undefined,
         workerId: undefined,
         claimedAt: undefined,
         leaseUntil: undefined,
@@ -82,6 +83,10 @@ export class MemoryStore implements DurableStore {
       if (job.state === 'running' && job.leaseUntil! <= now) {
         // Its worker died or stalled: recover it, or dead-letter it when it keeps doing that.
         job.history.push(leaseLostRecord(job));
+        boundHistory(job.history);
+        // A crash costs a strike, not a plan attempt.
+        job.attempts = Math.max(0, job.attempts - 1);
+        job.lostToken = job.token;
         if (job.strikes >= request.maxStrikes) this.kill(job, crashLoopFault(job.strikes), now);
         else this.toWaiting(job, job.runAt);
       }
@@ -89,7 +94,13 @@ export class MemoryStore implements DurableStore {
     }
     candidates.sort(claimOrder);
     const claimed: ClaimedJob[] = [];
-    for (const job of candidates.slice(0, request.limit)) {
+    let struckLeft = request.maxStruck ?? Number.POSITIVE_INFINITY;
+    for (const job of candidates) {
+      if (claimed.length >= request.limit) break;
+      if (job.strikes > 0) {
+        if (struckLeft <= 0) continue;
+        struckLeft--;
+      }
       const token = `m${this.nextToken++}`;
       job.state = 'running';
       job.token = token;
@@ -97,8 +108,8 @@ export class MemoryStore implements DurableStore {
       job.claimedAt = now;
       job.leaseUntil = now + request.leaseMs;
       job.attempts += 1;
-      job.strikes += 1;
       claimed.push(toClaimed(job));
+      job.strikes += 1;
     }
     return claimed;
   }
@@ -121,6 +132,15 @@ export class MemoryStore implements DurableStore {
       const job = this.held(outcome);
       if (!job) {
         lost.push(outcome.id);
+        if (outcome.kind === 'release' && outcome.unstarted) this.forgiveLostClaim(outcome);
+        continue;
+      }
+      job.lostToken = undefined;
+      if (outcome.kind === 'release' && outcome.unstarted) {
+        // The claim is undone: the handler never ran, so it costs the job nothing.
+        job.attempts = Math.max(0, job.attempts - 1);
+        job.strikes = Math.max(0, job.strikes - 1);
+        this.toWaiting(job, outcome.runAt ?? now);
         continue;
       }
       job.strikes = 0;
@@ -130,14 +150,17 @@ export class MemoryStore implements DurableStore {
           break;
         case 'retry':
           job.history.push(outcome.record);
+          boundHistory(job.history);
           this.toWaiting(job, outcome.runAt);
           break;
         case 'dead':
           job.history.push(outcome.record);
+          boundHistory(job.history);
           this.kill(job, outcome.fault, now);
           break;
         case 'release':
           if (outcome.record) job.history.push(outcome.record);
+          boundHistory(job.history);
           if (outcome.refund) job.attempts = Math.max(0, job.attempts - 1);
           this.toWaiting(job, outcome.runAt ?? now);
           break;
@@ -223,6 +246,7 @@ export class MemoryStore implements DurableStore {
       for (const job of new Set(targets)) {
         job.attempts = 0;
         job.strikes = 0;
+        job.lostToken = undefined;
         job.fault = undefined;
         job.finishedAt = undefined;
         this.toWaiting(job, options.now);
@@ -275,6 +299,14 @@ export class MemoryStore implements DurableStore {
 
   private open(): void {
     if (this.closed) throw new Error('The memory store is closed');
+  }
+
+  /** A claim recovered before its unstarted hand-back arrived: the strike it charged is taken back. */
+  private forgiveLostClaim(lease: LeaseRef): void {
+    const job = this.jobs.get(lease.id);
+    if (!job || job.lostToken !== lease.token || (job.state !== 'waiting' && job.state !== 'running')) return;
+    job.strikes = Math.max(0, job.strikes - 1);
+    job.lostToken = undefined;
   }
 
   private held(lease: LeaseRef): MemoryJob | undefined {

@@ -50,6 +50,7 @@ export function toClaimedJob(queue: string, reply: readonly Reply[], offset: num
     payload: reply[offset + 1]!,
     priority: Number(header[3]),
     attempt: Number(header[2]),
+    strikes: Number(header[7]),
     enqueuedAt: Number(header[5]),
     runAt: Number(header[6]),
     leaseUntil,

@@ -178,6 +178,7 @@ export class RedisStore implements DurableStore {
         request.maxStrikes,
         // The script puts the job's own number of strikes in place of the marker.
         JSON.stringify(crashLoopFault(-123456789)),
+        request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? -1 : request.maxStruck,
       ])) as (string | null)[];
       const jobs: ClaimedJob[] = [];
       const leaseUntil = Number(reply[0]);
@@ -211,7 +212,7 @@ export class RedisStore implements DurableStore {
             continue;
           }
           const runAt = item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
-          const refund = item.kind === 'release' && item.refund ? 1 : 0;
+          const refund = item.kind !== 'release' ? 0 : item.unstarted ? 2 : item.refund ? 1 : 0;
           const record = item.record === undefined ? '' : JSON.stringify(item.record);
           const fault = item.kind === 'dead' ? JSON.stringify(item.fault) : '';
           args.push(item.kind, member, item.token, runAt, refund, record, fault);

@@ -29,7 +29,7 @@ export interface JobRow {
 
 export type ClaimRow = Pick<
   JobRow,
-  'id' | 'queue' | 'payload' | 'priority' | 'attempts' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key' | 'token'
+  'id' | 'queue' | 'payload' | 'priority' | 'attempts' | 'strikes' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key' | 'token'
 >;
 
 export function toClaimed(row: ClaimRow): ClaimedJob {
@@ -40,6 +40,7 @@ export function toClaimed(row: ClaimRow): ClaimedJob {
     payload: row.payload,
     priority: row.priority,
     attempt: row.attempts,
+    strikes: row.strikes,
     enqueuedAt: row.enqueued_at,
     runAt: row.run_at,
     leaseUntil: row.lease_until,

@@ -38,6 +38,12 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
     'CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
   ],
+  // 2: struck jobs (recovered after a crash) are claimed apart; this keeps finding them cheap.
+  // lost_token: the last lease recovered after it expired, so its late unstarted hand-back can take its strike back.
+  [
+    'CREATE INDEX faultline_jobs_struck ON faultline_jobs (queue, priority DESC, run_at, id) WHERE state = 0 AND strikes > 0',
+    'ALTER TABLE faultline_jobs ADD COLUMN lost_token TEXT',
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -136,9 +136,19 @@ export class SqliteStore implements DurableStore {
       for (const expired of this.sql.expired.all(queue, now) as { id: number; strikes: number }[]) {
         if (expired.strikes >= request.maxStrikes) this.sql.recoverDead.run(now, JSON.stringify(crashLoopFault(expired.strikes)), expired.id);
         else this.sql.recoverWaiting.run(expired.id);
+        this.sql.trimHistory.run(expired.id);
       }
       const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
-      const rows = this.sql.claim.all(token, request.workerId, now, now + request.leaseMs, queue, now, request.limit) as ClaimRow[];
+      const rows = this.sql.claim.all({
+        token,
+        workerId: request.workerId,
+        now,
+        leaseUntil: now + request.leaseMs,
+        queue,
+        limit: request.limit,
+        // SQLite reads a negative LIMIT as "no limit".
+        maxStruck: request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? -1 : request.maxStruck,
+      }) as ClaimRow[];
       return rows.sort(claimOrder).map(toClaimed);
     });
   }
@@ -161,7 +171,11 @@ export class SqliteStore implements DurableStore {
           else completions.set(o.token, [o.id]);
           continue;
         }
-        if (this.settleOne(o, now) === 0) lost.push(o.id);
+        if (this.settleOne(o, now) > 0) this.sql.trimHistory.run(toRowId(o.id));
+        else {
+          lost.push(o.id);
+          if (o.kind === 'release' && o.unstarted) this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
+        }
       }
       for (const [token, ids] of completions) {
         if (ids.length === 1) {
@@ -184,7 +198,8 @@ export class SqliteStore implements DurableStore {
       case 'release':
         return this.sql.release.run({
           runAt: o.runAt ?? now,
-          refund: o.refund ? 1 : 0,
+          refund: o.refund || o.unstarted ? 1 : 0,
+          unstarted: o.unstarted ? 1 : 0,
           record: o.record ? JSON.stringify(o.record) : null,
           id: o.id,
           token: o.token,

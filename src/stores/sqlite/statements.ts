@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { HISTORY_LIMIT } from '../../durable/store-rules.js';
 
 /**
  * The part of better-sqlite3's Statement the store uses, named here so that declaration
@@ -39,15 +40,16 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO faultline_queues (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until',
     ),
     expired: p('SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
+    // A crash costs a strike, not a plan attempt: the attempt count goes back by one.
     recoverWaiting: p(
-      `UPDATE faultline_jobs SET state = 0,
+      `UPDATE faultline_jobs SET state = 0, attempts = max(0, attempts - 1), lost_token = token,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
        WHERE id = ?`,
     ),
     recoverDead: p(
-      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?,
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, attempts = max(0, attempts - 1), lost_token = token,
          history = json_insert(history, '$[#]', json_object('attempt', attempts, 'workerId', coalesce(worker_id, ''),
            'startedAt', claimed_at, 'durationMs', lease_until - claimed_at, 'outcome', 'lease_lost')),
          ${leaveRunning}
@@ -55,9 +57,14 @@ export function prepareStatements(db: Database.Database) {
     ),
     claim: p(
       `UPDATE faultline_jobs
-       SET state = 1, token = ?, worker_id = ?, claimed_at = ?, lease_until = ?, attempts = attempts + 1, strikes = strikes + 1
-       WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = ? AND state = 0 AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
-       RETURNING id, queue, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key, token`,
+       SET state = 1, token = @token, worker_id = @workerId, claimed_at = @now, lease_until = @leaseUntil, attempts = attempts + 1,
+         strikes = strikes + 1
+       WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = @queue AND state = 0 AND run_at <= @now
+         AND (strikes = 0 OR id IN (SELECT id FROM faultline_jobs WHERE queue = @queue AND state = 0 AND strikes > 0 AND run_at <= @now
+           ORDER BY priority DESC, run_at, id LIMIT @maxStruck))
+         ORDER BY priority DESC, run_at, id LIMIT @limit)
+       RETURNING id, queue, payload, priority, attempts, strikes - 1 AS strikes, max_attempts, enqueued_at, run_at, lease_until, checkpoint,
+         idempotency_key, token`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
     complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
@@ -66,14 +73,25 @@ export function prepareStatements(db: Database.Database) {
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
        WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
     ).pluck(),
-    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
+    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     dead: p(`UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
     release: p(
-      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, strikes = 0, attempts = max(0, attempts - @refund),
-         history = CASE WHEN @record IS NULL THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
+      `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund), lost_token = NULL,
+         strikes = CASE WHEN @unstarted THEN max(0, strikes - 1) ELSE 0 END,
+         history = CASE WHEN @record IS NULL OR @unstarted THEN history ELSE json_insert(history, '$[#]', json(@record)) END, ${leaveRunning}
        WHERE id = @id AND token = @token AND state = 1`,
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
+    /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
+    forgiveLostClaim: p('UPDATE faultline_jobs SET strikes = max(0, strikes - 1), lost_token = NULL WHERE id = ? AND lost_token = ? AND state <= 1'),
+    /** Keeps the first attempt record and the newest HISTORY_LIMIT - 1 (see store-rules). */
+    trimHistory: p(
+      `UPDATE faultline_jobs SET history = (
+         SELECT json_group_array(json(value)) FROM (
+           SELECT value FROM json_each(faultline_jobs.history) WHERE key = 0 OR key > json_array_length(faultline_jobs.history) - ${HISTORY_LIMIT}
+           ORDER BY key))
+       WHERE id = ? AND json_array_length(history) > ${HISTORY_LIMIT}`,
+    ),
     stats: p(
       `SELECT sum(state = 0 AND run_at <= @now) AS waiting, sum(state = 0 AND run_at > @now) AS delayed, sum(state = 1) AS running,
          sum(state = 2) AS completed, sum(state = 3) AS dead, min(CASE WHEN state = 0 AND run_at <= @now THEN run_at END) AS oldest
@@ -82,7 +100,7 @@ export function prepareStatements(db: Database.Database) {
     queues: p('SELECT DISTINCT queue AS name FROM faultline_jobs UNION SELECT name FROM faultline_queues ORDER BY name'),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
-    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
+    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
     deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
     finishedQueues: p('SELECT DISTINCT queue FROM faultline_jobs WHERE state >= 2'),
     pruneAge: p('DELETE FROM faultline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),

@@ -7,8 +7,9 @@ export default `
 -- (KEYS: the queue keys, see common)
 -- ARGV[2] now   ARGV[3] workerId   ARGV[4] limit   ARGV[5] leaseMs   ARGV[6] maxStrikes
 -- ARGV[7] crash-loop fault (JSON, with -123456789 where the number of strikes goes)
+-- ARGV[8] maxStruck: the most jobs with strikes > 0 to take (-1: no limit)
 -- Returns  leaseUntil, then 4 entries per job: a header "member token attempt priority
---          maxAttempts|"" enqueuedAt runAt" (fewer, larger replies: each entry costs both
+--          maxAttempts|"" enqueuedAt runAt strikes" (fewer, larger replies: each entry costs both
 --          sides), payload, checkpoint|nil, idempotencyKey|nil
 local now = tonumber(ARGV[2])
 local workerId = ARGV[3]
@@ -30,10 +31,12 @@ end
 local expired = redis.call('ZRANGEBYSCORE', K.running, '-inf', num(now), 'LIMIT', 0, 1000)
 for _, m in ipairs(expired) do
   local key = JOB .. m
-  local f = redis.call('HMGET', key, 'attempts', 'workerId', 'claimedAt', 'leaseUntil', 'strikes', 'runAt')
+  local f = redis.call('HMGET', key, 'attempts', 'workerId', 'claimedAt', 'leaseUntil', 'strikes', 'runAt', 'token')
   local claimedAt = tonumber(f[3]) or 0
   appendHistory(key, cjson.encode({ attempt = tonumber(f[1]), workerId = f[2] or '', startedAt = claimedAt,
     durationMs = math.max(0, (tonumber(f[4]) or claimedAt) - claimedAt), outcome = 'lease_lost' }))
+  -- A crash costs a strike, not a plan attempt.
+  redis.call('HSET', key, 'attempts', math.max(0, (tonumber(f[1]) or 0) - 1), 'lostToken', f[7] or '')
   redis.call('ZREM', K.running, m)
   local strikes = tonumber(f[5]) or 0
   if strikes >= maxStrikes then
@@ -47,24 +50,55 @@ end
 local leaseUntil = num(now + leaseMs)
 local out = { leaseUntil }
 local leases = {}
+-- Struck jobs (recovered after a crash) beyond maxStruck are skipped and go back in place; the
+-- next jobs in order are taken instead (a bounded scan: the next claim looks further).
+local struckLeft = tonumber(ARGV[8]) or -1
+local picked = {}
+local skipped = {}
+local function consider(entry)
+  local m = string.sub(entry, 17)
+  local f = redis.call('HMGET', JOB .. m, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem')
+  local strikes = tonumber(f[1]) or 0
+  if strikes > 0 then
+    if struckLeft == 0 then return false end
+    struckLeft = struckLeft - 1
+  end
+  picked[#picked + 1] = { m, f, strikes }
+  return true
+end
 local popped = redis.call('ZPOPMIN', K.ready, limit)
-local tokenBase = 0
-if #popped > 0 then tokenBase = redis.call('HINCRBY', K.meta, 'token', #popped / 2) - #popped / 2 end
 for p = 1, #popped, 2 do
-  local m = string.sub(popped[p], 17)
+  if not consider(popped[p]) then
+    skipped[#skipped + 1] = popped[p + 1]
+    skipped[#skipped + 1] = popped[p]
+  end
+end
+if #skipped > 0 and #picked < limit then
+  local more = redis.call('ZRANGE', K.ready, 0, 999)
+  local taken = {}
+  for _, entry in ipairs(more) do
+    if #picked >= limit then break end
+    if consider(entry) then taken[#taken + 1] = entry end
+  end
+  if #taken > 0 then many('ZREM', K.ready, taken) end
+end
+if #skipped > 0 then many('ZADD', K.ready, skipped) end
+local tokenBase = 0
+if #picked > 0 then tokenBase = redis.call('HINCRBY', K.meta, 'token', #picked) - #picked end
+for n, job in ipairs(picked) do
+  local m, f, strikes = job[1], job[2], job[3]
   local key = JOB .. m
-  local f = redis.call('HMGET', key, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem')
-  local token = 'r' .. tostring(tokenBase + (p + 1) / 2)
+  local token = 'r' .. tostring(tokenBase + n)
   local attempt = (tonumber(f[2]) or 0) + 1
   redis.call('HSET', key, 'state', 'running', 'token', token, 'workerId', workerId, 'claimedAt', ARGV[2], 'leaseUntil', leaseUntil,
-    'attempts', attempt, 'strikes', (tonumber(f[1]) or 0) + 1)
+    'attempts', attempt, 'strikes', strikes + 1)
   leases[#leases + 1] = leaseUntil
   leases[#leases + 1] = m
-  local n = #out
-  out[n + 1] = m .. ' ' .. token .. ' ' .. attempt .. ' ' .. f[4] .. ' ' .. (f[5] or '') .. ' ' .. f[6] .. ' ' .. f[7]
-  out[n + 2] = f[3]
-  out[n + 3] = f[8]
-  out[n + 4] = f[9]
+  local o = #out
+  out[o + 1] = m .. ' ' .. token .. ' ' .. attempt .. ' ' .. f[4] .. ' ' .. (f[5] or '') .. ' ' .. f[6] .. ' ' .. f[7] .. ' ' .. strikes
+  out[o + 2] = f[3]
+  out[o + 3] = f[8]
+  out[o + 4] = f[9]
 end
 if #leases > 0 then many('ZADD', K.running, leases) end
 return out

@@ -1,3 +1,5 @@
+import { HISTORY_LIMIT } from '../../../durable/store-rules.js';
+
 /**
  * Helpers prepended to every queue script. Conventions shared by all queue scripts:
  * - ARGV[1] is the job-key prefix `<tag>:j:` (each job is a hash `<tag>:j:<member>`, under the
@@ -10,15 +12,26 @@
  */
 export default `
 local JOB = ARGV[1]
+local HISTORY_LIMIT = ${HISTORY_LIMIT}
 local function num(x) return string.format('%.17g', x) end
 local function member(seq) return string.format('%015d', seq) end
 local function readyMember(runAt, m) return string.format('%016d', math.max(0, math.floor(tonumber(runAt)))) .. m end
+-- Appends an attempt record; past HISTORY_LIMIT records, keeps the first and the newest
+-- HISTORY_LIMIT - 1 (the count lives in the field 'hn', so only a trim decodes the JSON).
 local function appendHistory(key, record)
   local h = redis.call('HGET', key, 'history')
   if (not h) or h == '[]' then
     h = '[' .. record .. ']'
   else
     h = string.sub(h, 1, -2) .. ',' .. record .. ']'
+  end
+  local n = redis.call('HINCRBY', key, 'hn', 1)
+  if n > HISTORY_LIMIT then
+    local all = cjson.decode(h)
+    local kept = { all[1] }
+    for i = #all - HISTORY_LIMIT + 2, #all do kept[#kept + 1] = all[i] end
+    h = cjson.encode(kept)
+    redis.call('HSET', key, 'hn', #kept)
   end
   redis.call('HSET', key, 'history', h)
 end

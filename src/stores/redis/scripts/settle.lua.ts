@@ -6,7 +6,7 @@ export default `
 -- ARGV[3..] the outcomes in order, each either
 --           2 for a completion (the hot path): member, token (a member starts with a digit), or
 --           7 for the others: kind (retry|dead|release), member, token, runAt ("" = now),
---           refund (1|0), attempt record JSON ("" = none), fault JSON ("" = none)
+--           refund (1|0, or 2 for an unstarted release: attempt and strike undone), attempt record JSON ("" = none), fault JSON ("" = none)
 -- Returns  the members whose lease was lost (outcome not applied)
 local now = tonumber(ARGV[2])
 local nowText = num(now)
@@ -25,6 +25,13 @@ while i <= #ARGV do
   local f = redis.call('HMGET', key, 'state', 'token')
   if f[1] ~= 'running' or f[2] ~= token then
     lost[#lost + 1] = m
+    -- A late unstarted hand-back of the claim the last recovery took away: its strike is taken back.
+    if kind == 'release' and ARGV[i + 4] == '2' and (f[1] == 'waiting' or f[1] == 'running') then
+      local g = redis.call('HMGET', key, 'lostToken', 'strikes')
+      if g[1] == token then
+        redis.call('HSET', key, 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1), 'lostToken', '')
+      end
+    end
   else
     settled[#settled + 1] = m
     if kind == 'complete' then
@@ -33,8 +40,16 @@ while i <= #ARGV do
       completed[#completed + 1] = nowText
       completed[#completed + 1] = m
     else
-      if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
-      redis.call('HSET', key, 'strikes', 0)
+      local unstarted = kind == 'release' and ARGV[i + 4] == '2'
+      if unstarted then
+        -- The handler never ran: the claim's attempt and strike are undone, nothing recorded.
+        local g = redis.call('HMGET', key, 'attempts', 'strikes')
+        redis.call('HSET', key, 'attempts', math.max(0, (tonumber(g[1]) or 0) - 1), 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1),
+          'lostToken', '')
+      else
+        if ARGV[i + 5] ~= '' then appendHistory(key, ARGV[i + 5]) end
+        redis.call('HSET', key, 'strikes', 0, 'lostToken', '')
+      end
       if kind == 'dead' then
         redis.call('HSET', key, 'fault', ARGV[i + 6])
         finish(K, key, m, 'dead', now)

@@ -1,0 +1,73 @@
+import { describe, expect, it, vi } from 'vitest';
+import { Queue } from '../../src/durable/queue.js';
+import { Worker } from '../../src/durable/worker.js';
+import type { Decision } from '../../src/recovery/plan.js';
+import { MemoryStore } from '../../src/stores/memory/index.js';
+import { VirtualClock } from '../../src/testing/virtual-clock.js';
+
+/**
+ * The worker side of finding 6 (issue 17): a store fault that cannot heal (classified
+ * `resource`, not retryable: corrupt, full, file gone) stops the worker through the plan's
+ * abort path instead of failing every claim forever; a transient one is retried with backoff.
+ */
+
+const sqliteError = (code: string, message: string) => Object.assign(new Error(message), { code });
+
+async function advanceUntil(clock: VirtualClock, done: () => boolean, maxMs = 30_000) {
+  for (let t = 0; t < maxMs && !done(); t += 10) await clock.advance(10);
+}
+
+describe('store faults seen by the worker', () => {
+  it('a corrupt store aborts the worker once, through onAbort, instead of spinning on claim errors', async () => {
+    const clock = new VirtualClock();
+    const store = new MemoryStore();
+    const queue = new Queue<{ n: number }>(store, 'q', { clock });
+    await queue.enqueue({ n: 1 });
+    const claim = vi.spyOn(store, 'claim').mockRejectedValue(sqliteError('SQLITE_CORRUPT', 'database disk image is malformed'));
+    const onAbort = vi.fn<(decision: Decision) => void>();
+    const errors = vi.fn();
+    const worker = new Worker(queue, () => {}, { clock, onAbort, pollMs: 50 });
+    worker.events.on('error', errors);
+    worker.start();
+    await advanceUntil(clock, () => onAbort.mock.calls.length > 0);
+    await clock.advance(2_000);
+    expect(onAbort).toHaveBeenCalledTimes(1);
+    expect(onAbort.mock.calls[0]![0]).toMatchObject({ action: 'abort', fault: { category: 'resource', retryable: false } });
+    expect(onAbort.mock.calls[0]![0].reason).toMatch(/does not heal/);
+    expect(claim).toHaveBeenCalledTimes(1);
+    expect(errors).toHaveBeenCalledTimes(1);
+    expect(worker.summary().aborted).toBe(true);
+    const stopped = worker.stop();
+    await advanceUntil(clock, () => false, 100);
+    await stopped;
+  });
+
+  it('a busy store is retried with growing waits (pollMs, doubling, at most 2 s), counted in the summary', async () => {
+    const clock = new VirtualClock();
+    const store = new MemoryStore();
+    const queue = new Queue<{ n: number }>(store, 'q', { clock });
+    await queue.enqueue({ n: 1 });
+    const realClaim = store.claim.bind(store);
+    const calls: number[] = [];
+    vi.spyOn(store, 'claim').mockImplementation(async (request) => {
+      calls.push(clock.now());
+      if (calls.length <= 6) throw sqliteError('SQLITE_BUSY', 'database is locked');
+      return realClaim(request);
+    });
+    const onAbort = vi.fn();
+    let completed = false;
+    const worker = new Worker(queue, () => {}, { clock, onAbort, pollMs: 100 });
+    worker.events.on('error', () => {});
+    worker.events.on('completed', () => (completed = true));
+    worker.start();
+    await advanceUntil(clock, () => completed);
+    expect(completed).toBe(true);
+    expect(onAbort).not.toHaveBeenCalled();
+    const waits = calls.slice(1, 7).map((at, i) => at - calls[i]!);
+    expect(waits).toEqual([100, 200, 400, 800, 1_600, 2_000]);
+    expect(worker.summary()).toMatchObject({ storeErrors: 6, aborted: false, processed: 1 });
+    const stopped = worker.stop();
+    await advanceUntil(clock, () => false, 100);
+    await stopped;
+  });
+});

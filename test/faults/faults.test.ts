@@ -1,0 +1,47 @@
+import { writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { ADAPTERS } from './adapters.js';
+import { RESUME_BOUND_MS, runScenario, type ScenarioReport } from './harness.js';
+import { MATRIX } from './scenarios.js';
+
+/**
+ * The fault matrix (issue 17): real worker processes, one injected fault per scenario, the
+ * same invariants checked from the handlers' fsync'd ledger after each. The short form runs in
+ * `npx vitest run`; the long form runs every scenario on every store 5 times:
+ *
+ *   FAULTLINE_FAULTS=long npx vitest run test/faults      (npm run test:faults)
+ *
+ * and writes the counts to FAULTLINE_FAULTS_REPORT (a JSON file) when that is set.
+ */
+
+const LONG = process.env.FAULTLINE_FAULTS === 'long';
+const ROUNDS = LONG ? 5 : 1;
+const reports: ScenarioReport[] = [];
+
+for (const entry of MATRIX) {
+  for (const store of entry.stores) {
+    if (!LONG && !entry.short.includes(store)) continue;
+    describe(`${entry.scenario.name} on ${store}`, () => {
+      for (let round = 1; round <= ROUNDS; round++) {
+        it(`round ${round}: nothing lost, no start on an ended lease, no overlap, only the doomed dead, resumes in time`, async () => {
+          const adapter = await ADAPTERS[store]!();
+          try {
+            const report = await runScenario(adapter, entry.scenario);
+            reports.push(report);
+            console.log(JSON.stringify(report, (_k, v) => (Array.isArray(v) && v.length > 5 ? [...v.slice(0, 5), `… ${v.length} in all`] : v)));
+            expect(report.lost).toBe(0);
+            expect(report.lateStarts).toEqual([]);
+            expect(report.overlaps).toEqual([]);
+            expect(report.wrongDead).toEqual([]);
+            expect(report.inflatedAttempts).toEqual([]);
+            if (report.resumeMs !== undefined) expect(report.resumeMs).toBeLessThanOrEqual(RESUME_BOUND_MS);
+            if (entry.scenario.name.startsWith('sigkill')) expect(report.kills).toBeGreaterThanOrEqual(20);
+          } finally {
+            await adapter.close();
+            if (process.env.FAULTLINE_FAULTS_REPORT) writeFileSync(process.env.FAULTLINE_FAULTS_REPORT, JSON.stringify(reports, null, 2));
+          }
+        }, entry.scenario.deadlineMs + 30_000);
+      }
+    });
+  }
+}

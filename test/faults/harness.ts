@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Queue } from '../../src/durable/queue.js';
+import type { StoreAdapter } from './adapters.js';
+import { judge, type Verdict } from './invariants.js';
+import { readLedger } from './ledger.js';
+
+const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
+const QUEUE = 'faults';
+
+/** What a scenario's fault script can do while the workers run. */
+export interface FaultContext {
+  readonly adapter: StoreAdapter;
+  /** SIGKILLs a random running worker (logged in the ledger) and starts a replacement; false when none runs. */
+  kill(): boolean;
+  /** Marks the moment the fault healed: the workers must resume within RESUME_BOUND_MS. */
+  healed(): void;
+  /** Resolves after `ms` of real time (the fault runs against real processes). */
+  wait(ms: number): Promise<void>;
+  /** Whether every job is completed or dead. */
+  done(): boolean;
+}
+
+export interface Scenario {
+  readonly name: string;
+  readonly jobs: number;
+  readonly workers: number;
+  readonly concurrency: number;
+  /** Unset: the worker default (4 s). */
+  readonly leaseMs?: number;
+  readonly workMs: number;
+  /** How many jobs kill their worker whenever they run (they are meant to be dead-lettered). */
+  readonly poison?: number;
+  /** The workers' crash-loop limit (unset: the default, 3). */
+  readonly maxStrikes?: number;
+  readonly inject: (ctx: FaultContext) => Promise<void>;
+  /** Give up after this long (ms). */
+  readonly deadlineMs: number;
+}
+
+export interface ScenarioReport extends Verdict {
+  readonly scenario: string;
+  readonly store: string;
+  readonly jobs: number;
+  readonly runs: number;
+  readonly kills: number;
+  readonly completed: number;
+  readonly dead: number;
+  readonly elapsedMs: number;
+}
+
+/** The longest the workers may take to start a handler again once a fault has healed. */
+export const RESUME_BOUND_MS = 5_000;
+
+export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Promise<ScenarioReport> {
+  const dir = mkdtempSync(join(tmpdir(), 'faultline-ledger-'));
+  const ledgerPath = join(dir, 'ledger');
+  writeFileSync(ledgerPath, '');
+  const started = Date.now();
+  const queue = new Queue<{ n: number; poison?: boolean }>(adapter.store, QUEUE);
+  const poison = scenario.poison ?? 0;
+  const results = await queue.enqueueMany(
+    Array.from({ length: scenario.jobs }, (_, n) => ({ payload: n < poison ? { n, poison: true } : { n } })),
+  );
+  const ids = results.map((r) => r.id);
+  const meantToDie = new Set(ids.slice(0, poison));
+  const live = new Map<string, ChildProcess>();
+  // Workers that have started claiming: only these are killed (killing one still booting tests nothing).
+  const running = new Set<string>();
+  let generation = 0;
+  let finished = false;
+  let healedAt: number | undefined;
+
+  const spawnWorker = () => {
+    const name = `w${++generation}`;
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      env: {
+        ...process.env,
+        FAULT_STORE: JSON.stringify(adapter.spec),
+        FAULT_QUEUE: QUEUE,
+        FAULT_LEDGER: ledgerPath,
+        FAULT_WORKER: name,
+        FAULT_CONCURRENCY: String(scenario.concurrency),
+        FAULT_WORK_MS: String(scenario.workMs),
+        ...(scenario.leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(scenario.leaseMs) }),
+        ...(scenario.maxStrikes === undefined ? {} : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
+      },
+    });
+    live.set(name, child);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      if (/^ready$/m.test(chunk)) {
+        running.add(name);
+        onReady();
+      }
+    });
+    child.on('exit', (_code, signal) => {
+      live.delete(name);
+      running.delete(name);
+      if (signal === 'SIGKILL') {
+        // Killed by us or by a poison job: either way the ledger learns when, and a new worker starts.
+        appendFileSync(ledgerPath, `K ${name} ${Date.now()}\n`);
+        if (!finished) spawnWorker();
+      }
+    });
+  };
+
+  // The fault is injected only once the first workers run (a worker process takes a while to start).
+  let ready = 0;
+  let allReady!: () => void;
+  const workersReady = new Promise<void>((resolve) => {
+    allReady = resolve;
+  });
+  const onReady = () => {
+    if (++ready === scenario.workers) allReady();
+  };
+  let doneFlag = false;
+  const ctx: FaultContext = {
+    adapter,
+    kill: () => {
+      // Never the last running worker: the point is work interrupted while other workers go on.
+      if (running.size < 2) return false;
+      const names = [...running];
+      const victim = names[Math.floor(Math.random() * names.length)];
+      if (victim === undefined) return false;
+      running.delete(victim);
+      live.get(victim)!.kill('SIGKILL');
+      return true;
+    },
+    healed: () => {
+      healedAt = Date.now();
+    },
+    wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    done: () => doneFlag,
+  };
+
+  try {
+    for (let i = 0; i < scenario.workers; i++) spawnWorker();
+    if (process.env.FAULTLINE_FAULTS_KEEP) ctx.healed = () => {
+      healedAt = Date.now();
+      appendFileSync(ledgerPath, `H ${healedAt}\n`);
+    };
+    await Promise.race([workersReady, ctx.wait(scenario.deadlineMs / 2)]);
+    const fault = scenario.inject(ctx);
+    const deadline = started + scenario.deadlineMs;
+    // Poll the store (a bounded loop: the workers are other processes).
+    while (Date.now() < deadline) {
+      try {
+        const counts = await queue.stats();
+        doneFlag = counts.completed + counts.dead === scenario.jobs;
+      } catch {
+        doneFlag = false; // the server may be frozen or restarting
+      }
+      if (doneFlag) break;
+      await ctx.wait(200);
+    }
+    await fault;
+    finished = true;
+    await Promise.all(
+      [...live.values()].map(
+        (child) =>
+          new Promise<void>((resolve) => {
+            child.once('exit', () => resolve());
+            child.kill('SIGTERM');
+          }),
+      ),
+    );
+    const completed = new Set<string>();
+    const dead = new Set<string>();
+    for (const id of ids) {
+      const job = await adapter.store.getJob(id);
+      if (job?.state === 'completed') completed.add(id);
+      else if (job?.state === 'dead') dead.add(id);
+    }
+    const ledger = readLedger(ledgerPath);
+    if (process.env.FAULTLINE_FAULTS_KEEP) writeFileSync(process.env.FAULTLINE_FAULTS_KEEP, readFileSync(ledgerPath));
+    const verdict = judge({ ledger, jobs: ids, completed, dead, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
+    return {
+      scenario: scenario.name,
+      store: adapter.name,
+      jobs: scenario.jobs,
+      runs: ledger.runs.length,
+      // Every SIGKILL the ledger saw: the fault script's and the poison jobs'.
+      kills: ledger.kills.size,
+      completed: completed.size,
+      dead: dead.size,
+      elapsedMs: Date.now() - started,
+      ...verdict,
+    };
+  } finally {
+    finished = true;
+    for (const child of live.values()) child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
