@@ -32,5 +32,5 @@ export { DEFAULT_LEASE_MS } from './worker-options.js';
 export type { WorkerSummary } from './worker-summary.js';
 export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pauseInForce } from './store-rules.js';
 export { MemoryStore } from '../stores/memory/index.js';
-export type { CheckpointerOptions } from './checkpointer.js';
+export type { CheckpointerEvents, CheckpointerOptions, CheckpointFailedEvent, CheckpointSavedEvent } from './checkpointer.js';
 export { Checkpointer, checkpointer } from './checkpointer.js';
