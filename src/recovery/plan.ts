@@ -1,5 +1,5 @@
 import * as check from '../config/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { BrokenCircuitError, ConfigError, FaultlineError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault, type FaultCategory, isFaultCategory } from '../faults/fault.js';
 import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';
 import type { RandomSource } from './random.js';
@@ -154,7 +154,7 @@ export class RecoveryPlan {
     if (elapsedMs + delayMs > rule.maxElapsedMs) {
       return exhausted(rule, base, `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`);
     }
-    const asked = fault.retryAfterMs !== undefined ? ' as the server asked' : '';
+    const asked = waitSource(fault, delayMs);
     return {
       ...base,
       action: rule.action,
@@ -185,6 +185,20 @@ export class RecoveryPlan {
       return { category, action: r.action, maxAttempts: r.maxAttempts, multiplier: r.multiplier };
     });
   }
+}
+
+/**
+ * Where a wait comes from, in words: exactly what the server asked, longer than it asked (a
+ * multiplier or the backoff), or a local policy's refusal (an open breaker is not the server).
+ */
+function waitSource(fault: Fault, delayMs: number): string {
+  const askedMs = fault.retryAfterMs;
+  if (askedMs === undefined) return '';
+  const cause = fault.cause;
+  if (cause instanceof FaultlineError && cause.refusedLocally) {
+    return cause instanceof BrokenCircuitError ? ', when the circuit breaker lets calls through again' : `, when the local ${cause.name} allows`;
+  }
+  return delayMs <= askedMs ? ' as the server asked' : ` (the server asked for ${formatMs(askedMs)})`;
 }
 
 /** Give up on this piece of work, or, for a rule that says so, stop all of it. */
