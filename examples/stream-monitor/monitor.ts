@@ -42,6 +42,10 @@ export interface StreamMonitorOptions {
   /** Receives every display line (default: none). */
   readonly render?: (line: string) => void;
   readonly signal?: AbortSignal;
+  /** Sent as `Authorization: Bearer <token>` (the `STATUS_API_TOKEN` variable in main.ts). */
+  readonly token?: string;
+  /** Keep the process alive while monitoring (main.ts: it runs until stopped). Default false. */
+  readonly keepAlive?: boolean;
 }
 
 export interface StreamMonitor {
@@ -105,7 +109,9 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
     signal.addEventListener('abort', onAbort, { once: true });
     const cancel = clock.schedule(timeoutMs, () => controller.abort(new DOMException('status request timed out', 'TimeoutError')), { unref: true });
     try {
-      const res = await fetchImpl(options.statusUrl, { signal: controller.signal, headers: { accept: 'application/json' } });
+      const headers: Record<string, string> = { accept: 'application/json' };
+      if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+      const res = await fetchImpl(options.statusUrl, { signal: controller.signal, headers });
       if (!res.ok) {
         await res.body?.cancel();
         throw new StatusHttpError(res.status, res.headers);
@@ -120,6 +126,7 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
   const poller = poll(check, {
     monitor,
     clock,
+    keepAlive: options.keepAlive ?? false,
     ...(options.signal ? { signal: options.signal } : {}),
     onResult: (result) => {
       if (result.ok) lastStatus = result.value;

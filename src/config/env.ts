@@ -1,5 +1,6 @@
 import { ConfigError, cutText, describeValue, MAX_DESCRIBED_LENGTH } from '../faults/errors.js';
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
+import { type RecoveryPlan, recoveryPlan } from '../recovery/plan.js';
 import { redactUrl } from './redact.js';
 import * as check from '../validate/validate.js';
 
@@ -25,7 +26,7 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every variable `fromEnv()` reads, in the order of `.env.example`. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
-  { name: 'FAULTLINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included.' },
+  { name: 'FAULTLINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included (retry() and the worker\'s plan).' },
   { name: 'FAULTLINE_RETRY_BASE_DELAY_MS', default: '1000', kind: 'ms', description: 'First retry delay before jitter; doubles per retry.' },
   { name: 'FAULTLINE_RETRY_MAX_DELAY_MS', default: '30000', kind: 'ms', description: 'Cap of one retry delay.' },
   { name: 'FAULTLINE_RETRY_JITTER', default: 'full', kind: 'jitter', description: 'none, full, equal or decorrelated.' },
@@ -56,6 +57,7 @@ export type StoreLocation =
 export interface FaultlineEnv {
   /** Spread into `retry({...})`. */
   readonly retry: {
+    readonly plan: RecoveryPlan;
     readonly maxAttempts: number;
     readonly backoff: Backoff;
     readonly maxElapsedMs: number;
@@ -74,8 +76,15 @@ export interface FaultlineEnv {
     readonly intervalMs: number;
     readonly failingBackoff: Backoff;
   };
-  /** Spread into `new Worker(queue, handler, {...})`. */
-  readonly worker: { readonly concurrency: number; readonly leaseMs: number };
+  /**
+   * The recovery plan the FAULTLINE_RETRY_* variables describe: network, timeout, unavailable
+   * and conflict faults retried that many attempts on that backoff within that time, and a
+   * pause (rate limit) never longer than FAULTLINE_RETRY_MAX_RETRY_AFTER_MS. `retry` and
+   * `worker` carry it, so in-process retries and the durable worker follow the same numbers.
+   */
+  readonly plan: RecoveryPlan;
+  /** Spread into `new Worker(queue, handler, {...})`; `plan` is the one above. */
+  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly plan: RecoveryPlan };
   /** Pass to `worker.stop({...})`. */
   readonly stop: { readonly deadlineMs: number };
   readonly store: StoreLocation;
@@ -166,17 +175,18 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
   between('FAULTLINE_HEALTH_FAILING_BACKOFF_MS', 'FAULTLINE_HEALTH_FAILING_MAX_MS');
   if (problems.length > 0) throw new EnvConfigError(problems);
 
+  const retryBackoff = exponentialBackoff({
+    initialMs: num('FAULTLINE_RETRY_BASE_DELAY_MS'),
+    maxDelayMs: num('FAULTLINE_RETRY_MAX_DELAY_MS'),
+    jitter: values.get('FAULTLINE_RETRY_JITTER') as Jitter,
+  });
+  const maxAttempts = num('FAULTLINE_RETRY_MAX_ATTEMPTS');
+  const maxElapsedMs = opt('FAULTLINE_RETRY_MAX_ELAPSED_MS');
+  const maxRetryAfterMs = num('FAULTLINE_RETRY_MAX_RETRY_AFTER_MS');
+  const plan = planFromEnv(maxAttempts, retryBackoff, maxElapsedMs, maxRetryAfterMs);
   return {
-    retry: {
-      maxAttempts: num('FAULTLINE_RETRY_MAX_ATTEMPTS'),
-      backoff: exponentialBackoff({
-        initialMs: num('FAULTLINE_RETRY_BASE_DELAY_MS'),
-        maxDelayMs: num('FAULTLINE_RETRY_MAX_DELAY_MS'),
-        jitter: values.get('FAULTLINE_RETRY_JITTER') as Jitter,
-      }),
-      maxElapsedMs: opt('FAULTLINE_RETRY_MAX_ELAPSED_MS'),
-      maxRetryAfterMs: num('FAULTLINE_RETRY_MAX_RETRY_AFTER_MS'),
-    },
+    retry: { plan, maxAttempts, backoff: retryBackoff, maxElapsedMs, maxRetryAfterMs },
+    plan,
     breaker: {
       trigger: { kind: 'consecutive', failures: num('FAULTLINE_BREAKER_FAILURE_THRESHOLD') },
       halfOpenAfter: num('FAULTLINE_BREAKER_OPEN_MS'),
@@ -195,12 +205,30 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     worker: {
       concurrency: num('FAULTLINE_WORKER_CONCURRENCY'),
       leaseMs: num('FAULTLINE_WORKER_LEASE_MS'),
+      plan,
     },
     stop: { deadlineMs: num('FAULTLINE_WORKER_STOP_DEADLINE_MS') },
     store: values.get('FAULTLINE_STORE') as StoreLocation,
     queue: values.get('FAULTLINE_QUEUE') as string,
     logLevel: values.get('FAULTLINE_LOG_LEVEL') as LogLevel,
   };
+}
+
+/**
+ * The default plan with the retry variables applied to the categories it retries, and the
+ * Retry-After limit applied to its pause: what a worker does then matches what retry() does.
+ */
+function planFromEnv(maxAttempts: number, backoff: Backoff, maxElapsedMs: number, maxRetryAfterMs: number): RecoveryPlan {
+  const retrying = { action: 'retry', maxAttempts, backoff, maxElapsedMs } as const;
+  return recoveryPlan({
+    rules: {
+      network: retrying,
+      timeout: retrying,
+      unavailable: retrying,
+      conflict: retrying,
+      rate_limit: { action: 'pause', maxAttempts: 10, maxWaitMs: maxRetryAfterMs, maxElapsedMs },
+    },
+  });
 }
 
 type Parsed = number | string | StoreLocation | { problem: string };

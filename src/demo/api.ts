@@ -5,12 +5,15 @@ import { type FlakyRequest, FlakyServer, type FlakyStep } from '../testing/flaky
  * reproducible schedule, so every recovery path of the crawler is exercised on every run:
  *
  * - per item, always: some ids are gone (404 → skipped), some records are invalid (200 with a
- *   body missing fields → skipped as validation), a few never connect (reset every time →
- *   retried 5 times, then dead-lettered as network);
- * - per item, first attempt only: connection resets, 503s and hangs that only a timeout ends;
- * - globally, by request number: bursts of 503 (they open the circuit breaker) and 429 with
- *   `Retry-After` (the whole queue pauses);
- * - optionally, a credential-expiry episode: from some request on, every answer is 401.
+ *   body missing fields → skipped as validation);
+ * - per item, first attempt only: connection resets, 503s and hangs that only a timeout ends
+ *   (retried at 1 s, then 2 s ...);
+ * - globally, by request number: bursts of 503 (they open the circuit breaker) and 429 whose
+ *   `x-rate-limit-reset` says when the window opens (epoch seconds, as the system's API sends;
+ *   the whole queue pauses until then);
+ * - optionally, a credential-expiry episode (every answer 401 from some request on: the crawl
+ *   aborts), an outage (every connection reset from some request on: an item's 5 network
+ *   retries run out and the crawl aborts with its checkpoint), and items that never connect.
  */
 
 export interface ItemsApiSchedule {
@@ -18,7 +21,7 @@ export interface ItemsApiSchedule {
   readonly goneEvery: number;
   /** Ids divisible by this return an invalid record (default 89). */
   readonly invalidEvery: number;
-  /** Ids divisible by this reset the connection on every attempt (default 401). */
+  /** Ids divisible by this reset the connection on every attempt (default 0 = none: one would abort the crawl). */
   readonly brokenEvery: number;
   /** First attempts of ids ≡ 1 (mod this) are reset (default 13). */
   readonly resetEvery: number;
@@ -26,16 +29,23 @@ export interface ItemsApiSchedule {
   readonly hangEvery: number;
   /** First attempts of ids ≡ 3 (mod this) answer 503 (default 17). */
   readonly unavailableEvery: number;
-  /** Every this many requests, a burst of 503s starts (default 800; 0 = never). */
+  /** Every this many requests, a burst of 503s starts (default 300; 0 = never). */
   readonly burstEvery: number;
-  /** Requests per 503 burst (default 25). */
+  /** Requests per 503 burst (default 15: 10 open the circuit, the rest meet its probes). */
   readonly burstLength: number;
-  /** Every this many requests, one answer is 429 (default 700; 0 = never). */
+  /** Every this many requests, one answer is 429 (default 200; 0 = never). */
   readonly rateLimitEvery: number;
-  /** The 429's Retry-After in seconds (default 1). */
+  /** The 429 announces the window's reset this many seconds ahead (default 1; the epoch second is rounded up). */
   readonly retryAfterSeconds: number;
+  /**
+   * How the 429 says when to come back: `reset` (`x-rate-limit-reset`, epoch seconds, the
+   * default), `retry-after`, or `none` (then the crawler's plan pauses 15 minutes, scaled).
+   */
+  readonly rateLimitHeader: 'reset' | 'retry-after' | 'none';
   /** From this request number on, every answer is 401 (default: never). */
   readonly credentialsExpireAt: number | undefined;
+  /** From this request number on, every connection is reset: an outage (default: never). */
+  readonly outageAt: number | undefined;
   /** Latency of every answer, ms (default 0). */
   readonly latencyMs: number;
 }
@@ -43,17 +53,25 @@ export interface ItemsApiSchedule {
 export const DEFAULT_SCHEDULE: ItemsApiSchedule = Object.freeze({
   goneEvery: 97,
   invalidEvery: 89,
-  brokenEvery: 401,
+  brokenEvery: 0,
   resetEvery: 13,
   hangEvery: 29,
   unavailableEvery: 17,
-  burstEvery: 800,
-  burstLength: 25,
-  rateLimitEvery: 700,
+  burstEvery: 300,
+  burstLength: 15,
+  rateLimitEvery: 200,
   retryAfterSeconds: 1,
+  rateLimitHeader: 'reset',
   credentialsExpireAt: undefined,
+  outageAt: undefined,
   latencyMs: 0,
 });
+
+/**
+ * The crawler says which attempt of an item a request is (the job's attempt, kept across runs),
+ * so "first attempt only" faults stay first-attempt faults after a resume; without it the API counts.
+ */
+export const ATTEMPT_HEADER = 'x-crawl-attempt';
 
 /** The token the API accepts; the crawler sends it as `Authorization: Bearer <token>`. */
 export const API_TOKEN = 'demo-token';
@@ -89,6 +107,7 @@ export async function startItemsApi(overrides: Partial<ItemsApiSchedule> = {}): 
 
 function decide(s: ItemsApiSchedule, request: FlakyRequest, attempts: Map<number, number>): FlakyStep {
   const n = request.n;
+  if (s.outageAt !== undefined && n >= s.outageAt) return 'reset';
   if (s.credentialsExpireAt !== undefined && n >= s.credentialsExpireAt) {
     return { status: 401, body: { error: 'token expired' }, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
   }
@@ -96,13 +115,15 @@ function decide(s: ItemsApiSchedule, request: FlakyRequest, attempts: Map<number
   const match = /^\/items\/(\d+)$/.exec(request.path);
   if (!match) return 404;
   const id = Number(match[1]);
-  const attempt = (attempts.get(id) ?? 0) + 1;
-  attempts.set(id, attempt);
+  const counted = (attempts.get(id) ?? 0) + 1;
+  attempts.set(id, counted);
+  const told = Number(request.headers[ATTEMPT_HEADER]);
+  const attempt = Number.isSafeInteger(told) && told >= 1 ? told : counted;
 
   if (s.burstEvery > 0 && n % s.burstEvery < s.burstLength && n >= s.burstEvery) return 503;
-  if (s.rateLimitEvery > 0 && n % s.rateLimitEvery === 0) return { status: 429, retryAfter: s.retryAfterSeconds, body: { error: 'slow down' } };
+  if (s.rateLimitEvery > 0 && n % s.rateLimitEvery === 0) return rateLimited(s);
   if (id % s.goneEvery === 0) return 404;
-  if (id % s.brokenEvery === 0) return 'reset';
+  if (s.brokenEvery > 0 && id % s.brokenEvery === 0) return 'reset';
   if (attempt === 1) {
     if (id % s.resetEvery === 1) return 'reset';
     if (id % s.hangEvery === 2) return 'hang';
@@ -110,4 +131,19 @@ function decide(s: ItemsApiSchedule, request: FlakyRequest, attempts: Map<number
   }
   if (id % s.invalidEvery === 0) return { status: 200, body: { id } };
   return { status: 200, body: { id, title: `Item ${id}`, url: `https://example.org/items/${id}` } satisfies ItemRecord };
+}
+
+function rateLimited(s: ItemsApiSchedule): FlakyStep {
+  const body = { error: 'Rate limit exceeded' };
+  switch (s.rateLimitHeader) {
+    case 'retry-after':
+      return { status: 429, retryAfter: s.retryAfterSeconds, body };
+    case 'none':
+      return { status: 429, body };
+    case 'reset': {
+      // The window opens at a whole epoch second at least retryAfterSeconds from now.
+      const reset = Math.ceil(Date.now() / 1000) + s.retryAfterSeconds;
+      return { status: 429, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) }, body };
+    }
+  }
 }

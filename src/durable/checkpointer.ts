@@ -1,5 +1,6 @@
 import * as check from '../validate/validate.js';
 import { ConfigError } from '../faults/errors.js';
+import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { fromJsonText, toJsonText } from './payload.js';
@@ -13,6 +14,29 @@ export interface CheckpointerOptions {
   readonly clock?: Clock;
 }
 
+/** A save that reached the store: every one is announced, so logs and metrics show how often progress is made durable. */
+export interface CheckpointSavedEvent {
+  readonly key: string;
+  /** `record` calls this save covers (0 for a flush of state recorded before the last save). */
+  readonly items: number;
+  /** Size of the stored JSON. */
+  readonly bytes: number;
+  /** How long the write took, on the checkpointer's clock. */
+  readonly durationMs: number;
+  /** `due` (every N items or ms) or `flush` (asked for: pause, abort, shutdown). */
+  readonly trigger: 'due' | 'flush';
+}
+
+export interface CheckpointFailedEvent {
+  readonly key: string;
+  readonly error: unknown;
+}
+
+export interface CheckpointerEvents {
+  checkpointSaved: CheckpointSavedEvent;
+  checkpointFailed: CheckpointFailedEvent;
+}
+
 /**
  * Progress that is not a queue: a crawl cursor, the parts of an upload. `record(state)` is
  * cheap and saves only when due; `flush()` saves now (call it on pause, abort and shutdown,
@@ -21,6 +45,7 @@ export interface CheckpointerOptions {
  */
 export class Checkpointer<S = unknown> {
   readonly key: string;
+  readonly events = new Events<CheckpointerEvents>();
   private readonly everyItems: number;
   private readonly everyMs: number;
   private readonly clock: Clock;
@@ -58,28 +83,44 @@ export class Checkpointer<S = unknown> {
     this.latest = { state };
     this.sinceSave++;
     if (this.sinceSave >= this.everyItems || this.clock.now() - this.lastSaveMono >= this.everyMs) {
-      await this.flush();
+      await this.save('due');
     } else if (this.cancelTimer === undefined && this.everyMs !== Number.POSITIVE_INFINITY) {
       const due = Math.max(0, this.lastSaveMono + this.everyMs - this.clock.now());
-      this.cancelTimer = this.clock.schedule(due, () => void this.flush().catch(() => undefined), { unref: true });
+      this.cancelTimer = this.clock.schedule(due, () => void this.save('due').catch(() => undefined), { unref: true });
     }
   }
 
   /** Saves the latest recorded state now, if it is not saved yet. Writes happen one at a time, in order. */
   flush(): Promise<void> {
+    return this.save('flush');
+  }
+
+  private save(trigger: CheckpointSavedEvent['trigger']): Promise<void> {
     this.cancelTimer?.();
     this.cancelTimer = undefined;
     const pending = this.latest;
     if (pending === undefined) return this.writing;
+    const items = this.sinceSave;
     this.latest = undefined;
     this.sinceSave = 0;
     this.lastSaveMono = this.clock.now();
     const text = toJsonText(pending.state, 'checkpoint');
-    this.writing = this.writing.then(
-      () => this.store.putCheckpoint(this.key, text, this.clock.wallTime()),
-      () => this.store.putCheckpoint(this.key, text, this.clock.wallTime()),
-    );
+    const write = () => this.write(text, items, trigger);
+    this.writing = this.writing.then(write, write);
     return this.writing;
+  }
+
+  private async write(text: string, items: number, trigger: CheckpointSavedEvent['trigger']): Promise<void> {
+    const started = this.clock.now();
+    try {
+      await this.store.putCheckpoint(this.key, text, this.clock.wallTime());
+    } catch (error) {
+      if (this.events.has('checkpointFailed')) this.events.emit('checkpointFailed', { key: this.key, error });
+      throw error;
+    }
+    if (this.events.has('checkpointSaved')) {
+      this.events.emit('checkpointSaved', { key: this.key, items, bytes: Buffer.byteLength(text), durationMs: this.clock.now() - started, trigger });
+    }
   }
 
   /** The last saved state, or undefined when none was saved (or it was cleared). */

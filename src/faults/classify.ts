@@ -3,6 +3,7 @@ import { awsClassifier } from './classifiers/aws.js';
 import { declaredClassifier } from './classifiers/declared.js';
 import { errnoClassifier } from './classifiers/errno.js';
 import { httpClassifier } from './classifiers/http.js';
+import { messageClassifier } from './classifiers/message.js';
 import { postgresClassifier } from './classifiers/postgres.js';
 import { redisClassifier } from './classifiers/redis.js';
 import { sqliteClassifier } from './classifiers/sqlite.js';
@@ -28,7 +29,13 @@ export const builtinClassifiers: readonly Classifier[] = Object.freeze([
   abortClassifier,
 ]);
 
-const BUILTIN: ReadonlySet<Classifier> = new Set(builtinClassifiers);
+/**
+ * Asked only when no classifier recognised the error or any of its causes: it reads the message
+ * for well-known phrases, so words never override a status or a code.
+ */
+export const lastResortClassifiers: readonly Classifier[] = Object.freeze([messageClassifier]);
+
+const BUILTIN: ReadonlySet<Classifier> = new Set([...builtinClassifiers, ...lastResortClassifiers]);
 
 /** How deep `cause` chains and `AggregateError.errors` are followed. */
 const MAX_VISITS = 16;
@@ -40,6 +47,11 @@ export interface ClassifierOptions {
   readonly classifiers?: readonly (Classifier | Classifier['classify'])[];
   /** Wall clock for `Retry-After` dates (default `Date.now`). */
   readonly wallTime?: () => number;
+  /**
+   * Classify by well-known phrases of the message ("quota exceeded", "timed out", ...) when
+   * nothing else recognised the error (default true).
+   */
+  readonly messages?: boolean;
 }
 
 /**
@@ -50,7 +62,9 @@ export function createClassifier(options: ClassifierOptions = {}): ClassifyFunct
   const raw: unknown = options; // checked as unknown, so the guard does not narrow `options`
   if (!isObject(raw) || Array.isArray(raw)) throw new ConfigError('options', raw, 'an object');
   for (const key of Object.keys(options)) {
-    if (key !== 'classifiers' && key !== 'wallTime') throw new ConfigError(key, options[key as keyof ClassifierOptions], 'no such option; known: classifiers, wallTime');
+    if (key !== 'classifiers' && key !== 'wallTime' && key !== 'messages') {
+      throw new ConfigError(key, options[key as keyof ClassifierOptions], 'no such option; known: classifiers, wallTime, messages');
+    }
   }
   // Checked as unknown too: Array.isArray on a readonly array type would widen it to any[].
   const classifiers: unknown = options.classifiers;
@@ -67,8 +81,12 @@ export function createClassifier(options: ClassifierOptions = {}): ClassifyFunct
     throw new ConfigError(`classifiers[${i}]`, c, 'a function or an object with a classify(error) method');
   });
   const chain = user.length === 0 ? builtinClassifiers : Object.freeze([...user, ...builtinClassifiers]);
+  if (options.messages !== undefined && typeof options.messages !== 'boolean') {
+    throw new ConfigError('messages', options.messages, 'true or false');
+  }
+  const lastResort = options.messages === false ? [] : lastResortClassifiers;
   const wallTime = options.wallTime ?? Date.now;
-  return (error) => classifyWith(chain, error, wallTime);
+  return (error) => classifyWith(chain, lastResort, error, wallTime);
 }
 
 // The wall clock is read only when a classifier needs it (an HTTP-date Retry-After).
@@ -80,11 +98,11 @@ const systemContext: ClassifyContext = {
 
 /** Classifies any thrown value with the built-in classifiers. Never throws. */
 export function classify(error: unknown): Fault {
-  return classifyValue(builtinClassifiers, error, systemContext);
+  return classifyValue(builtinClassifiers, lastResortClassifiers, error, systemContext);
 }
 
-function classifyWith(chain: readonly Classifier[], error: unknown, wallTime: () => number): Fault {
-  return classifyValue(chain, error, {
+function classifyWith(chain: readonly Classifier[], lastResort: readonly Classifier[], error: unknown, wallTime: () => number): Fault {
+  return classifyValue(chain, lastResort, error, {
     get wallTime() {
       return wallTime();
     },
@@ -123,13 +141,19 @@ function isStringArray(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string');
 }
 
-function classifyValue(chain: readonly Classifier[], error: unknown, context: ClassifyContext): Fault {
+function classifyValue(chain: readonly Classifier[], lastResort: readonly Classifier[], error: unknown, context: ClassifyContext): Fault {
   // Already a fault (classified once, passed along): keep it.
   if (isFault(error)) return error;
   let current: unknown = error;
   let pending: unknown[] | undefined;
   let seen: Set<unknown> | undefined;
+  // The values looked at, in order, for the last-resort pass (allocated only when there are causes).
+  let visited: unknown[] | undefined;
   for (let visits = 0; visits < MAX_VISITS; visits++) {
+    if (visits > 0) {
+      visited ??= [error];
+      visited.push(current);
+    }
     for (let i = 0; i < chain.length; i++) {
       const classifier = chain[i]!;
       const hint = ask(classifier, current, context);
@@ -149,6 +173,12 @@ function classifyValue(chain: readonly Classifier[], error: unknown, context: Cl
     }
     if (pending === undefined || pending.length === 0) break;
     current = pending.shift();
+  }
+  for (const classifier of lastResort) {
+    for (const value of visited ?? [error]) {
+      const hint = ask(classifier, value, context);
+      if (hint !== undefined) return toFault(hint, error, value, classifier.name);
+    }
   }
   return toFault({ category: 'unknown' }, error, error, 'none');
 }

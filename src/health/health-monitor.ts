@@ -3,7 +3,7 @@ import { ConfigError } from '../faults/errors.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { type Backoff, exponentialBackoff, isBackoff } from '../recovery/backoff.js';
+import { type Backoff, constantBackoff, exponentialBackoff, isBackoff } from '../recovery/backoff.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 
@@ -24,11 +24,13 @@ export interface HealthMonitorOptions {
   readonly failureThreshold?: number;
   /** Consecutive successes that switch a failing dependency back to healthy (default 5). */
   readonly stabilityThreshold?: number;
-  /** Delay between checks while healthy, and between checks that succeed while failing (default 30 000). */
+  /** Delay between checks while healthy, and between checks that succeed while failing (default 10 000, as `FAULTLINE_HEALTH_INTERVAL_MS`). */
   readonly intervalMs?: number;
   /**
    * Delay between checks while failing: attempt 1 is the delay after entering failing mode.
-   * Default: 10 s doubling up to 300 s, no jitter. `false` keeps the normal interval.
+   * Default: 10 s doubling up to 300 s, no jitter. `false` turns the growth off: every check
+   * while failing waits the minimum, 10 s (the stream monitor's `API_ENABLE_BACKOFF=false`);
+   * pass `constantBackoff(ms)` for another fixed wait.
    */
   readonly failingBackoff?: Backoff | false;
   /** Flapping detection; `false` turns it off. */
@@ -93,7 +95,13 @@ export interface HealthMonitorStats {
   readonly lastFailureAt: number | undefined;
 }
 
-const DEFAULT_FAILING_BACKOFF = exponentialBackoff({ initialMs: 10_000, factor: 2, maxDelayMs: 300_000, jitter: 'none' });
+/** The one default check interval; `fromEnv` (FAULTLINE_HEALTH_INTERVAL_MS) documents the same. */
+export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
+/** The first (and smallest) wait while failing. */
+const FAILING_MIN_MS = 10_000;
+const DEFAULT_FAILING_BACKOFF = exponentialBackoff({ initialMs: FAILING_MIN_MS, factor: 2, maxDelayMs: 300_000, jitter: 'none' });
+/** `failingBackoff: false`: no growth, the minimum every time. */
+const NO_FAILING_GROWTH = constantBackoff(FAILING_MIN_MS);
 const OPTION_KEYS = ['name', 'failureThreshold', 'stabilityThreshold', 'intervalMs', 'failingBackoff', 'flapping', 'classify', 'clock'];
 
 /**
@@ -107,7 +115,7 @@ export class HealthMonitor {
   readonly failureThreshold: number;
   readonly stabilityThreshold: number;
   readonly intervalMs: number;
-  private readonly failingBackoff: Backoff | undefined;
+  private readonly failingBackoff: Backoff;
   private readonly flapMax: number;
   private readonly flapWindowMs: number;
   private readonly classifyError: ClassifyFunction;
@@ -136,12 +144,12 @@ export class HealthMonitor {
     this.name = options.name === undefined ? 'dependency' : nameOption(options.name);
     this.failureThreshold = check.positiveInteger('failureThreshold', options.failureThreshold ?? 3);
     this.stabilityThreshold = check.positiveInteger('stabilityThreshold', options.stabilityThreshold ?? 5);
-    this.intervalMs = check.positiveNumber('intervalMs', options.intervalMs ?? 30_000);
+    this.intervalMs = check.positiveNumber('intervalMs', options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS);
     const backoff = options.failingBackoff ?? DEFAULT_FAILING_BACKOFF;
     if (backoff !== false && !isBackoff(backoff)) {
       throw new ConfigError('failingBackoff', backoff, 'a Backoff (e.g. exponentialBackoff(...)) or false');
     }
-    this.failingBackoff = backoff === false ? undefined : backoff;
+    this.failingBackoff = backoff === false ? NO_FAILING_GROWTH : backoff;
     if (options.flapping === false) {
       this.flapMax = Number.POSITIVE_INFINITY;
       this.flapWindowMs = 0;
@@ -211,7 +219,7 @@ export class HealthMonitor {
     }
     if (this.currentMode === 'failing') {
       this.failingAttempt++;
-      const backoffMs = this.failingBackoff ? this.failingBackoff.delay(this.failingAttempt, this.lastDelayMs) : this.intervalMs;
+      const backoffMs = this.failingBackoff.delay(this.failingAttempt, this.lastDelayMs);
       // A server that said when to come back (Retry-After) is not asked earlier.
       this.lastDelayMs = Math.max(backoffMs, fault.retryAfterMs ?? 0);
     } else {
@@ -251,7 +259,8 @@ export class HealthMonitor {
   }
 
   describe(): string {
-    const backoff = this.failingBackoff ? `backoff up to ${this.failingBackoff.maxDelayMs} ms` : 'no backoff';
+    const backoff =
+      this.failingBackoff === NO_FAILING_GROWTH ? `every ${FAILING_MIN_MS} ms while failing` : `backoff up to ${this.failingBackoff.maxDelayMs} ms`;
     return `healthMonitor(${this.name}: fail after ${this.failureThreshold}, recover after ${this.stabilityThreshold}, every ${this.intervalMs} ms, ${backoff})`;
   }
 

@@ -8,7 +8,7 @@ export type {
   HealthMonitorStats,
   ModeChangeEvent,
 } from './health-monitor.js';
-export { HealthMonitor, healthMonitor } from './health-monitor.js';
+export { DEFAULT_HEALTH_INTERVAL_MS, HealthMonitor, healthMonitor } from './health-monitor.js';
 export type { PollCheck, PollCheckContext, Poller, PollOptions, PollResult } from './poll.js';
 export { PollStoppedError, poll } from './poll.js';
 export type {

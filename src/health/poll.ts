@@ -40,6 +40,12 @@ export interface PollOptions<T> {
   readonly immediate?: boolean;
   /** Called after every check, success or failure. */
   readonly onResult?: (result: PollResult<T>) => void;
+  /**
+   * Keep the process alive while polling (default false: the wait is a background timer, so a
+   * service with other work exits when that work is done). Set it when the poll is the process's
+   * job, as in a monitor that runs until it is stopped.
+   */
+  readonly keepAlive?: boolean;
   readonly clock?: Clock;
 }
 
@@ -57,7 +63,7 @@ export interface Poller<T> extends AsyncIterable<PollResult<T>> {
 
 /** Results a slow `for await` consumer may fall behind by; older ones are dropped. */
 const MAX_BUFFERED = 100;
-const OPTION_KEYS = ['intervalMs', 'monitor', 'signal', 'immediate', 'onResult', 'clock'];
+const OPTION_KEYS = ['intervalMs', 'monitor', 'signal', 'immediate', 'onResult', 'keepAlive', 'clock'];
 
 /**
  * Runs `check` on a schedule: every `intervalMs`, or, with a monitor, at the monitor's pace
@@ -77,6 +83,8 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ConfigError('signal', signal, 'an AbortSignal');
   const clock = options.clock ?? systemClock;
   const immediate = options.immediate ?? true;
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ConfigError('keepAlive', options.keepAlive, 'true or false');
+  const keepAlive = options.keepAlive ?? false;
 
   const controller = new AbortController();
   const subscribers = new Set<Subscriber<T>>();
@@ -106,7 +114,7 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
     for (let attempt = 1; ; attempt++) {
       if (delayMs > 0) {
         try {
-          await clock.sleep(delayMs, controller.signal, { unref: true });
+          await clock.sleep(delayMs, controller.signal, { unref: !keepAlive });
         } catch {
           return; // Stopped while waiting.
         }

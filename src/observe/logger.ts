@@ -48,6 +48,9 @@ const DECISION_EVENTS: Readonly<Record<string, { readonly level: Level; readonly
   modeChange: { level: 'warn', decision: 'mode_change' },
   flapping: { level: 'warn', decision: 'flapping' },
   stale: { level: 'warn', decision: 'serve_stale' },
+  // checkpointer: every save, so a log shows how often progress is made durable
+  checkpointSaved: { level: 'info', decision: 'checkpoint_saved' },
+  checkpointFailed: { level: 'error', decision: 'checkpoint_failed' },
 };
 
 export interface LogDecisionsOptions {
@@ -88,6 +91,7 @@ export function decisionLine(decision: string, event: unknown): { fields: Record
   if (category !== undefined) fields.category = category;
   copy(fields, fault, ['status', 'code']);
   copy(fields, e, ['attempt', 'attempts', 'delayMs', 'jobId', 'queue', 'from', 'to', 'until', 'untilMs', 'breaker', 'state', 'retryAfterMs']);
+  copy(fields, e, ['key', 'items', 'bytes', 'durationMs', 'trigger']);
   if (isRecord(e.decision)) copy(fields, e.decision, ['action', 'delayMs', 'attempt']);
   if (isRecord(e.operation)) {
     fields.operation = e.operation.name;

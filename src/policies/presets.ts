@@ -3,6 +3,7 @@ import { ConfigError } from '../faults/errors.js';
 import { constantBackoff, exponentialBackoff } from '../recovery/backoff.js';
 import { recoveryPlan } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
+import { type CircuitBreaker, circuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
 import { type Pipeline, pipeline } from './pipeline.js';
 import { retry, type RetryOptions, type RetryPolicy } from './retry.js';
 import { type RetryBudget, retryBudget, type RetryBudgetOptions } from './retry-budget.js';
@@ -10,10 +11,17 @@ import { timeout, type TimeoutOptions, type TimeoutPolicy } from './timeout.js';
 
 export type PresetName = 'development' | 'production' | 'test';
 
-/** Ready option sets; spread them and override what differs: `retry({ ...presets.production.retry, maxAttempts: 3 })`. */
+/**
+ * Ready option sets; spread them and override what differs: `retry({ ...presets.production.retry, maxAttempts: 3 })`.
+ * Their numbers are the archive downloader's (docs/scenarios.md): development 3 attempts, 0.5 s → 10 s
+ * with jitter; production 5 attempts, 2 s → 5 min with jitter and a breaker of 5 failures / 120 s;
+ * test 3 attempts, 10 ms → 100 ms without jitter.
+ */
 export interface PolicyPreset {
   readonly name: PresetName;
   readonly retry: RetryOptions;
+  /** A circuit breaker in front of the dependency, when the preset has one. */
+  readonly breaker?: CircuitBreakerOptions;
   readonly retryBudget: RetryBudgetOptions;
   readonly timeout: TimeoutOptions;
   /** Log every retry, give-up and timeout (see `fromPreset`). */
@@ -26,8 +34,8 @@ const development: PolicyPreset = Object.freeze({
   retry: Object.freeze({
     maxAttempts: 3,
     maxElapsedMs: 15_000,
-    maxRetryAfterMs: 5_000,
-    backoff: exponentialBackoff({ initialMs: 100, maxDelayMs: 2_000, jitter: 'full' }),
+    maxRetryAfterMs: 10_000,
+    backoff: exponentialBackoff({ initialMs: 500, maxDelayMs: 10_000, jitter: 'full' }),
   }),
   retryBudget: Object.freeze({ ratio: 0.2, minRetriesPerSecond: 10 }),
   timeout: Object.freeze({ timeoutMs: 5_000, strategy: 'cooperative' as const }),
@@ -40,24 +48,26 @@ const production: PolicyPreset = Object.freeze({
   // so that retries never multiply the load on a dependency that is already failing.
   retry: Object.freeze({
     maxAttempts: 5,
-    maxElapsedMs: 120_000,
+    maxElapsedMs: 10 * 60_000,
     maxRetryAfterMs: 5 * 60_000,
-    backoff: exponentialBackoff({ initialMs: 1_000, maxDelayMs: 30_000, jitter: 'full' }),
+    backoff: exponentialBackoff({ initialMs: 2_000, maxDelayMs: 5 * 60_000, jitter: 'full' }),
   }),
+  // Stop calling a dependency that failed 5 times in a row; probe again after 2 minutes.
+  breaker: Object.freeze({ trigger: Object.freeze({ kind: 'consecutive' as const, failures: 5 }), halfOpenAfter: 120_000 }),
   retryBudget: Object.freeze({ ratio: 0.1, minRetriesPerSecond: 5, windowMs: 10_000 }),
   timeout: Object.freeze({ timeoutMs: 30_000, strategy: 'cooperative' as const }),
   verbose: false,
 });
 
 // Tiny, deterministic delays for every action, pauses included, so tests on the real clock stay quick.
-const tiny = exponentialBackoff({ initialMs: 1, factor: 2, maxDelayMs: 10, jitter: 'none' });
+const tiny = exponentialBackoff({ initialMs: 10, factor: 2, maxDelayMs: 100, jitter: 'none' });
 const test: PolicyPreset = Object.freeze({
   name: 'test',
   retry: Object.freeze({
     maxAttempts: 3,
     maxRetryAfterMs: 1_000,
     backoff: tiny,
-    plan: recoveryPlan({ backoff: tiny, rules: { rate_limit: { action: 'pause', backoff: constantBackoff(1), maxAttempts: 3 } } }),
+    plan: recoveryPlan({ backoff: tiny, rules: { rate_limit: { action: 'pause', backoff: constantBackoff(10), maxAttempts: 3 } } }),
   }),
   retryBudget: Object.freeze({ ratio: 1, minRetriesPerSecond: 1_000 }),
   timeout: Object.freeze({ timeoutMs: 1_000, strategy: 'aggressive' as const }),
@@ -76,7 +86,9 @@ export interface PresetPolicies {
   readonly retry: RetryPolicy;
   readonly retryBudget: RetryBudget;
   readonly timeout: TimeoutPolicy;
-  /** `pipeline(retry, timeout)`: each attempt bounded, retries within the budget. */
+  /** The preset's circuit breaker (production), between the retry and the timeout. */
+  readonly breaker: CircuitBreaker | undefined;
+  /** `pipeline(retry, [breaker,] timeout)`: each attempt bounded, retries within the budget. */
   readonly pipeline: Pipeline;
 }
 
@@ -90,6 +102,7 @@ export function fromPreset(name: PresetName, options: FromPresetOptions = {}): P
   const budget = retryBudget({ ...preset.retryBudget, ...clock });
   const retryPolicy = retry({ ...preset.retry, budget, ...clock });
   const timeoutPolicy = timeout({ ...preset.timeout, ...clock });
+  const breaker = preset.breaker === undefined ? undefined : circuitBreaker({ ...preset.breaker, name: `${preset.name} preset`, ...clock });
   if (preset.verbose) {
     const log = options.log ?? ((message: string) => console.warn(message));
     const who = (op: { name: string } | undefined) => (op === undefined ? '' : ` [${op.name}]`);
@@ -98,5 +111,6 @@ export function fromPreset(name: PresetName, options: FromPresetOptions = {}): P
     timeoutPolicy.events.on('timeout', (e) => log(`faultline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`));
     budget.events.on('exhausted', (e) => log(`faultline retry budget spent: ${e.retries} retries for ${e.requests} requests`));
   }
-  return { retry: retryPolicy, retryBudget: budget, timeout: timeoutPolicy, pipeline: pipeline(retryPolicy, timeoutPolicy) };
+  const calls = breaker === undefined ? pipeline(retryPolicy, timeoutPolicy) : pipeline(retryPolicy, breaker, timeoutPolicy);
+  return { retry: retryPolicy, retryBudget: budget, timeout: timeoutPolicy, breaker, pipeline: calls };
 }

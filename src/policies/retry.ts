@@ -73,7 +73,7 @@ const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'max
  */
 export class RetryPolicy implements Policy<RetryEvents> {
   readonly kind = 'retry';
-  readonly events = new Events<RetryEvents>();
+  readonly events: Events<RetryEvents>;
   readonly maxAttempts: number;
   readonly maxElapsedMs: number;
   readonly maxRetryAfterMs: number;
@@ -86,10 +86,15 @@ export class RetryPolicy implements Policy<RetryEvents> {
   private readonly random: RandomSource;
   /** Whether elapsed time matters (a finite limit here or in the plan): only then is the start time read. */
   private readonly timed: boolean;
-  private readonly counter = new StatsCounter();
+  private readonly counter: StatsCounter;
+  private readonly options: RetryOptions;
 
-  constructor(options: RetryOptions = {}) {
+  /** `shared` is for `with()`: a derived policy keeps its parent's events and stats. */
+  constructor(options: RetryOptions = {}, shared?: { readonly events: Events<RetryEvents>; readonly counter: StatsCounter }) {
     check.knownKeys('retry', check.plainObject('retry', options), KEYS);
+    this.options = options;
+    this.events = shared?.events ?? new Events<RetryEvents>();
+    this.counter = shared?.counter ?? new StatsCounter();
     this.maxAttempts = check.countLimit('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY);
     this.maxElapsedMs = check.limit('maxElapsedMs', options.maxElapsedMs ?? Number.POSITIVE_INFINITY);
     this.maxRetryAfterMs = check.limit('maxRetryAfterMs', options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
@@ -153,6 +158,18 @@ export class RetryPolicy implements Policy<RetryEvents> {
 
   stats(): PolicyStats {
     return this.counter.snapshot();
+  }
+
+  /**
+   * The same policy with some options changed, for one call or one kind of call:
+   * `policy.with({ maxAttempts: 2 }).execute(fn)`. The derived policy shares this one's events,
+   * stats and budget (the budget is an option, kept unless overridden), so listeners, metrics and
+   * the shared retry budget see its calls. Deriving validates the options once; keep a derived
+   * policy rather than deriving it on every call of a hot path.
+   */
+  with(overrides: RetryOptions): RetryPolicy {
+    check.knownKeys('retry.with', check.plainObject('retry.with', overrides), KEYS);
+    return new RetryPolicy({ ...this.options, ...overrides }, { events: this.events, counter: this.counter });
   }
 
   describe(): string {

@@ -1,5 +1,5 @@
 import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { BrokenCircuitError, ConfigError, FaultlineError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault, type FaultCategory, isFaultCategory } from '../faults/fault.js';
 import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';
 import type { RandomSource } from './random.js';
@@ -74,6 +74,7 @@ interface ResolvedRule {
   readonly maxWaitMs: number;
   readonly maxElapsedMs: number;
   readonly multiplier: number;
+  readonly whenExhausted: 'give_up' | 'abort';
 }
 
 /**
@@ -107,6 +108,7 @@ export class RecoveryPlan {
         maxWaitMs: waiting?.maxWaitMs ?? (pause ? DEFAULT_MAX_PAUSE_MS : DEFAULT_MAX_WAIT_MS),
         maxElapsedMs: waiting?.maxElapsedMs ?? Number.POSITIVE_INFINITY,
         multiplier: multipliers[category] ?? 1,
+        whenExhausted: (rule.action === 'retry' ? (rule as RetryRule).whenExhausted : undefined) ?? 'give_up',
       });
     }
     this.resolved = Object.freeze(resolved);
@@ -142,32 +144,17 @@ export class RecoveryPlan {
       return { ...base, action: 'skip', delayMs: 0, reason: `${label(fault)}: marked not retryable` };
     }
     if (attempt >= rule.maxAttempts) {
-      return {
-        ...base,
-        action: 'give_up',
-        delayMs: 0,
-        reason: `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
-      };
+      return exhausted(rule, base, `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`);
     }
     const delayFactor = usableDelayFactor(input.delayFactor);
     const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs), delayFactor));
     if (delayMs > rule.maxWaitMs) {
-      return {
-        ...base,
-        action: 'give_up',
-        delayMs: 0,
-        reason: `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`,
-      };
+      return exhausted(rule, base, `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`);
     }
     if (elapsedMs + delayMs > rule.maxElapsedMs) {
-      return {
-        ...base,
-        action: 'give_up',
-        delayMs: 0,
-        reason: `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`,
-      };
+      return exhausted(rule, base, `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`);
     }
-    const asked = fault.retryAfterMs !== undefined ? ' as the server asked' : '';
+    const asked = waitSource(fault, delayMs);
     return {
       ...base,
       action: rule.action,
@@ -198,6 +185,28 @@ export class RecoveryPlan {
       return { category, action: r.action, maxAttempts: r.maxAttempts, multiplier: r.multiplier };
     });
   }
+}
+
+/**
+ * Where a wait comes from, in words: exactly what the server asked, longer than it asked (a
+ * multiplier or the backoff), or a local policy's refusal (an open breaker is not the server).
+ */
+function waitSource(fault: Fault, delayMs: number): string {
+  const askedMs = fault.retryAfterMs;
+  if (askedMs === undefined) return '';
+  const cause = fault.cause;
+  if (cause instanceof FaultlineError && cause.refusedLocally) {
+    return cause instanceof BrokenCircuitError ? ', when the circuit breaker lets calls through again' : `, when the local ${cause.name} allows`;
+  }
+  return delayMs <= askedMs ? ' as the server asked' : ` (the server asked for ${formatMs(askedMs)})`;
+}
+
+/** Give up on this piece of work, or, for a rule that says so, stop all of it. */
+function exhausted(rule: ResolvedRule, base: Pick<Decision, 'fault' | 'attempt' | 'suggestions'>, reason: string): Decision {
+  if (rule.whenExhausted === 'abort') {
+    return { ...base, action: 'abort', delayMs: 0, reason: `${reason}; stopping (exhausted ${base.fault.category} retries abort the work)` };
+  }
+  return { ...base, action: 'give_up', delayMs: 0, reason };
 }
 
 /** A delay factor as given, or 1 when it is not a finite number >= 0 (nonsense must not stop retries). */

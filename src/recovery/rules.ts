@@ -16,6 +16,13 @@ export interface RetryRule {
   readonly maxWaitMs?: number;
   /** Give up once this much time has passed since the first attempt (default: no limit). */
   readonly maxElapsedMs?: number;
+  /**
+   * What running out of attempts or time means: `give_up` (default: this one piece of work
+   * failed; a worker dead-letters it) or `abort` (the dependency is out, not the item: stop the
+   * whole work, as a crawler does when its network retries are spent, instead of failing every
+   * remaining item in turn).
+   */
+  readonly whenExhausted?: 'give_up' | 'abort';
 }
 
 /**
@@ -43,6 +50,7 @@ export type RecoveryRuleInput = RecoveryRule | RecoveryAction;
 
 const ACTIONS: readonly RecoveryAction[] = ['retry', 'pause', 'skip', 'abort', 'fallback'];
 const WAITING_KEYS = ['action', 'maxAttempts', 'backoff', 'maxWaitMs', 'maxElapsedMs'];
+const RETRY_KEYS = [...WAITING_KEYS, 'whenExhausted'];
 
 /** Validates one rule and returns it in its full form. */
 export function normaliseRule(option: string, input: unknown): RecoveryRule {
@@ -53,7 +61,8 @@ export function normaliseRule(option: string, input: unknown): RecoveryRule {
     check.knownKeys(option, rule, ['action']);
     return { action };
   }
-  check.knownKeys(option, rule, WAITING_KEYS);
+  check.knownKeys(option, rule, action === 'retry' ? RETRY_KEYS : WAITING_KEYS);
+  if (rule.whenExhausted !== undefined) check.oneOf(`${option}.whenExhausted`, rule.whenExhausted, ['give_up', 'abort']);
   if (rule.maxAttempts !== undefined) check.countLimit(`${option}.maxAttempts`, rule.maxAttempts);
   if (rule.backoff !== undefined && !isBackoff(rule.backoff)) {
     throw new ConfigError(`${option}.backoff`, rule.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');

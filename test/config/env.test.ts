@@ -29,7 +29,7 @@ describe('fromEnv', () => {
     expect(config.health.stabilityThreshold).toBe(5);
     expect(config.health.intervalMs).toBe(10_000);
     expect([1, 2, 3, 6, 10].map((n) => config.health.failingBackoff.delay(n))).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
-    expect(config.worker).toEqual({ concurrency: 10, leaseMs: 4000 });
+    expect(config.worker).toMatchObject({ concurrency: 10, leaseMs: 4000 });
     expect(config.stop).toEqual({ deadlineMs: 10_000 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './faultline.db' });
     expect(config.queue).toBe('default');
@@ -68,7 +68,7 @@ describe('fromEnv', () => {
     expect(config.health.stabilityThreshold).toBe(6);
     expect(config.health.intervalMs).toBe(2000);
     expect(config.health.failingBackoff.delay(5)).toBe(8000);
-    expect(config.worker).toEqual({ concurrency: 50, leaseMs: 5000 });
+    expect(config.worker).toMatchObject({ concurrency: 50, leaseMs: 5000 });
     expect(config.stop).toEqual({ deadlineMs: 0 });
     expect(config.store).toEqual({ kind: 'redis', url: 'redis://127.0.0.1:6379/2' });
     expect(config.queue).toBe('crawl');
@@ -205,9 +205,11 @@ describe('.env.example', () => {
     }
     const fromFile = fromEnv(env);
     const defaults = fromEnv({});
-    expect({ ...fromFile, retry: { ...fromFile.retry, backoff: undefined }, health: { ...fromFile.health, failingBackoff: undefined } }).toEqual({
+    expect({ ...fromFile, plan: fromFile.plan.describe(), retry: { ...fromFile.retry, backoff: undefined, plan: undefined }, worker: { ...fromFile.worker, plan: undefined }, health: { ...fromFile.health, failingBackoff: undefined } }).toEqual({
       ...defaults,
-      retry: { ...defaults.retry, backoff: undefined },
+      plan: defaults.plan.describe(),
+      retry: { ...defaults.retry, backoff: undefined, plan: undefined },
+      worker: { ...defaults.worker, plan: undefined },
       health: { ...defaults.health, failingBackoff: undefined },
     });
     expect(fromFile.retry.backoff.bounds(3)).toEqual(defaults.retry.backoff.bounds(3));

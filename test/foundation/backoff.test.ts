@@ -18,7 +18,7 @@ describe('backoff schedules', () => {
     expect(b.delay(3, 0, top)).toBeCloseTo(4000, 3);
   });
 
-  it('no jitter gives the exact schedule 1, 2, 4, 8, 16 s (the crawler scenario)', () => {
+  it('no jitter gives the exact schedule 1, 2, 4, 8, 16 s', () => {
     const b = exponentialBackoff({ initialMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 'none' });
     expect([1, 2, 3, 4, 5].map((n) => b.delay(n))).toEqual([1000, 2000, 4000, 8000, 16_000]);
   });

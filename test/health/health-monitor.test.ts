@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
-import { HealthMonitor, type ModeChangeEvent } from '../../src/health/health-monitor.js';
+import { fromEnv } from '../../src/config/env.js';
+import { DEFAULT_HEALTH_INTERVAL_MS, HealthMonitor, type ModeChangeEvent } from '../../src/health/health-monitor.js';
 import { constantBackoff } from '../../src/recovery/backoff.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
@@ -63,14 +64,25 @@ describe('HealthMonitor', () => {
     expect(monitor.nextDelayMs()).toBe(10_000);
   });
 
-  it('failingBackoff: false keeps the interval; a custom backoff is used as given', () => {
+  it('failingBackoff: false waits the minimum (10 s) at every failing check, as API_ENABLE_BACKOFF=false; a custom backoff is used as given', () => {
     const off = new HealthMonitor({ intervalMs: 1_000, failingBackoff: false });
-    for (let i = 0; i < 5; i++) off.recordFailure(reset());
+    const waits: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      off.recordFailure(reset());
+      waits.push(off.nextDelayMs());
+    }
     expect(off.mode).toBe('failing');
-    expect(off.nextDelayMs()).toBe(1_000);
+    expect(waits).toEqual([1_000, 1_000, 10_000, 10_000, 10_000, 10_000]);
+    expect(off.describe()).toContain('every 10000 ms while failing');
     const custom = new HealthMonitor({ intervalMs: 1_000, failingBackoff: constantBackoff(7_000), failureThreshold: 1 });
     custom.recordFailure(reset());
     expect(custom.nextDelayMs()).toBe(7_000);
+  });
+
+  it('one default check interval: 10 s, the same as FAULTLINE_HEALTH_INTERVAL_MS', () => {
+    expect(new HealthMonitor().intervalMs).toBe(DEFAULT_HEALTH_INTERVAL_MS);
+    expect(DEFAULT_HEALTH_INTERVAL_MS).toBe(10_000);
+    expect(fromEnv({}).health.intervalMs).toBe(DEFAULT_HEALTH_INTERVAL_MS);
   });
 
   it('honours Retry-After of a rate-limited check', () => {

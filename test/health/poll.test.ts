@@ -161,3 +161,27 @@ describe('poll', () => {
     );
   });
 });
+
+describe('poll keepAlive', () => {
+  it('keepAlive: true keeps a process alive until the poll is stopped; the default lets it exit', async () => {
+    const { spawnSync } = await import('node:child_process');
+    const { fileURLToPath } = await import('node:url');
+    const { TSX } = await import('../cli/run-cli.js');
+    const pollModule = fileURLToPath(new URL('../../src/health/poll.ts', import.meta.url));
+    // Counts checks for 300 ms of real time, then stops; with keepAlive false the process exits after the first check.
+    const script = (keepAlive: boolean) => `
+      const { poll } = await import(${JSON.stringify(pollModule)});
+      let checks = 0;
+      const poller = poll(() => { checks++; }, { intervalMs: 50, keepAlive: ${keepAlive} });
+      process.on('exit', () => console.log('checks=' + checks));
+      ${keepAlive ? 'setTimeout(() => poller.stop(), 300).unref();' : ''}
+    `;
+    const run = (keepAlive: boolean) => spawnSync(process.execPath, ['--import', TSX, '--input-type=module', '-e', script(keepAlive)], { encoding: 'utf8', timeout: 30_000 });
+    const alive = run(true);
+    expect(alive.status, alive.stderr).toBe(0);
+    expect(Number(/checks=(\d+)/.exec(alive.stdout)?.[1])).toBeGreaterThan(2);
+    const background = run(false);
+    expect(background.status, background.stderr).toBe(0);
+    expect(background.stdout.trim()).toBe('checks=1');
+  }, 60_000);
+});

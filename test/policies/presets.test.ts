@@ -37,9 +37,34 @@ describe('presets', () => {
       return at;
     };
     const first = await waits();
-    expect(first).toHaveLength(3);
-    expect(first[2]!).toBeLessThanOrEqual(20);
+    // 3 attempts: the 429 pauses 10 ms, the network error retries after 20 ms (10 ms × 2, no jitter).
+    expect(first).toEqual([0, 10, 30]);
     expect(await waits()).toEqual(first);
+  });
+
+  it('match the archive downloader: development 3 / 0.5 s / 10 s, production 5 / 2 s / 300 s + breaker 5 / 120 s, test 3 / 0.01 s / 0.1 s', () => {
+    const { development, production, test } = presets;
+    expect(development.retry.maxAttempts).toBe(3);
+    expect(development.retry.backoff).toMatchObject({ initialMs: 500, maxDelayMs: 10_000, jitter: 'full' });
+    expect(production.retry.maxAttempts).toBe(5);
+    expect(production.retry.backoff).toMatchObject({ initialMs: 2_000, maxDelayMs: 300_000, jitter: 'full' });
+    expect(production.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 5 }, halfOpenAfter: 120_000 });
+    expect(test.retry.maxAttempts).toBe(3);
+    expect(test.retry.backoff).toMatchObject({ initialMs: 10, maxDelayMs: 100, jitter: 'none' });
+  });
+
+  it('production: the breaker opens after 5 failed calls and lets a probe through after 120 s', async () => {
+    const clock = new VirtualClock();
+    const { breaker, pipeline } = fromPreset('production', { clock });
+    expect(pipeline.describe()).toContain('circuitBreaker');
+    for (let i = 0; i < 5; i++) {
+      await breaker!.execute(() => Promise.reject(networkError())).catch(() => undefined);
+    }
+    expect(breaker!.state).toBe('open');
+    await clock.advance(119_999);
+    await expect(breaker!.execute(() => 'probe')).rejects.toMatchObject({ name: 'BrokenCircuitError' });
+    await clock.advance(1);
+    await expect(breaker!.execute(() => 'probe')).resolves.toBe('probe');
   });
 
   it('development is verbose: retries, give-ups and timeouts are logged with the operation', async () => {

@@ -1,5 +1,6 @@
 import type { Classifier, FaultCategory, FaultHint } from '../fault.js';
 import { type Bag, isObject, numberProp } from '../read.js';
+import { quotaExhausted, rateLimitResetFromHeaders } from '../rate-limit-reset.js';
 import { retryAfterFromHeaders } from '../retry-after.js';
 
 /** Category of an HTTP error status; undefined for statuses that are not errors. */
@@ -57,9 +58,15 @@ export const httpClassifier: Classifier = {
     if (!isObject(error)) return undefined;
     const found = findStatus(error);
     if (!found) return undefined;
-    const category = categoryOfStatus(found.status)!;
-    const retryAfterMs =
-      retryAfterFromHeaders(found.headers, context) ?? numberProp(error, 'retryAfterMs');
+    let category = categoryOfStatus(found.status)!;
+    // GitHub answers a spent quota with 403 and `x-ratelimit-remaining: 0`: a rate limit, not a refusal.
+    if (found.status === 403 && quotaExhausted(found.headers)) category = 'rate_limit';
+    let retryAfterMs = retryAfterFromHeaders(found.headers, context) ?? numberProp(error, 'retryAfterMs');
+    // Reset headers come with every answer of some APIs; they say when to come back only for a rate limit.
+    if (category === 'rate_limit') {
+      const resetMs = rateLimitResetFromHeaders(found.headers, context);
+      if (resetMs !== undefined && (retryAfterMs === undefined || resetMs > retryAfterMs)) retryAfterMs = resetMs;
+    }
     const statusText = typeof error.statusText === 'string' && error.statusText ? ` ${error.statusText}` : '';
     const message =
       typeof error.message === 'string' && error.message !== '' ? error.message : `HTTP ${found.status}${statusText}`;

@@ -72,6 +72,9 @@ export class FaultlineMetrics {
   private readonly healthChecks: Counter<'monitor' | 'outcome'>;
   private readonly healthFailing: Gauge<'monitor'>;
   private readonly healthUnstable: Gauge<'monitor'>;
+  private readonly checkpointSaves: Counter<'checkpoint' | 'trigger'>;
+  private readonly checkpointFailures: Counter<'checkpoint'>;
+  private readonly checkpointLastSave: Gauge<'checkpoint'>;
 
   constructor(options: FaultlineMetricsOptions = {}) {
     // prom-client is loaded here, not on import: a missing one is a MissingPeerError.
@@ -123,6 +126,9 @@ export class FaultlineMetrics {
     this.healthChecks = new Counter({ name: `${p}health_checks_total`, help: 'Health checks of a monitored dependency, by outcome', labelNames: ['monitor', 'outcome'], registers });
     this.healthFailing = new Gauge({ name: `${p}health_failing`, help: '1 while a health monitor is in failing mode', labelNames: ['monitor'], registers });
     this.healthUnstable = new Gauge({ name: `${p}health_unstable`, help: '1 while a health monitor sees flapping', labelNames: ['monitor'], registers });
+    this.checkpointSaves = new Counter({ name: `${p}checkpoint_saves_total`, help: 'Checkpoints written, by trigger (due: every N items or ms; flush: pause, abort, shutdown)', labelNames: ['checkpoint', 'trigger'], registers });
+    this.checkpointFailures = new Counter({ name: `${p}checkpoint_save_failures_total`, help: 'Checkpoint writes that failed', labelNames: ['checkpoint'], registers });
+    this.checkpointLastSave = new Gauge({ name: `${p}checkpoint_last_save_timestamp_seconds`, help: 'Wall-clock time of the last checkpoint written', labelNames: ['checkpoint'], registers });
     this.queueRefreshErrors = new Counter({ name: `${p}queue_refresh_errors_total`, help: 'Failed refreshes of the cached queue sizes', labelNames: ['queue'], registers });
   }
 
@@ -204,6 +210,19 @@ export class FaultlineMetrics {
       }),
       hub.on('modeChange', (e) => this.healthFailing.set({ monitor: name }, e.to === 'failing' ? 1 : 0)),
       hub.on('flapping', (e) => this.healthUnstable.set({ monitor: name }, e.unstable === true ? 1 : 0)),
+    );
+    return this;
+  }
+
+  /** Counts a checkpointer's saves (by trigger) and failed saves, and keeps the time of the last save. */
+  observeCheckpoints(checkpointer: Observable, name: string): this {
+    const hub = checkpointer.events as unknown as Hub;
+    this.detachers.push(
+      hub.on('checkpointSaved', (e) => {
+        this.checkpointSaves.inc({ checkpoint: name, trigger: String(e.trigger ?? 'due') });
+        this.checkpointLastSave.set({ checkpoint: name }, this.clock.wallTime() / 1000);
+      }),
+      hub.on('checkpointFailed', () => this.checkpointFailures.inc({ checkpoint: name })),
     );
     return this;
   }
