@@ -10,6 +10,8 @@ export interface MemoryJob {
   readonly enqueuedAt: number;
   readonly idempotencyKey: string | undefined;
   readonly maxAttempts: number | undefined;
+  /** JSON text, as given at enqueue. */
+  readonly headers: string | undefined;
   state: JobState;
   runAt: number;
   attempts: number;
@@ -48,6 +50,7 @@ export function toClaimed(job: MemoryJob): ClaimedJob {
     leaseUntil: job.leaseUntil!,
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }
 
@@ -69,6 +72,7 @@ export function toRecord(job: MemoryJob): JobRecord {
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     history: [...job.history],
     ...(job.fault === undefined ? {} : { fault: job.fault }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }
 
@@ -85,5 +89,6 @@ export function toDeadLetter(job: MemoryJob): DeadLetter {
     history: [...job.history],
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }

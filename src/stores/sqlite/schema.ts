@@ -1,6 +1,11 @@
 import type Database from 'better-sqlite3';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
 
+/** Version 2: job headers (trace context and the like, JSON text); older rows read as none. */
+function addJobHeaders(): readonly string[] {
+  return ['ALTER TABLE faultline_jobs ADD COLUMN headers TEXT'];
+}
+
 /**
  * Versioned migrations. Each runs once, in order, inside one IMMEDIATE transaction that also
  * records it in `faultline_schema_version`; a database at a version this code does not know is
@@ -37,6 +42,7 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
     'CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
   ],
+  addJobHeaders(),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

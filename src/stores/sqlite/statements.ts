@@ -30,8 +30,8 @@ export function prepareStatements(db: Database.Database) {
     /** Runs `fn` in a read transaction: one consistent snapshot. */
     read: <T>(fn: () => T): T => read.deferred(fn) as T,
     insert: p(
-      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
-       VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key, headers)
+       VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     findByKey: p('SELECT id FROM faultline_jobs WHERE queue = ? AND idempotency_key = ?'),
     getPause: p('SELECT paused_until FROM faultline_queues WHERE name = ?'),
@@ -57,7 +57,7 @@ export function prepareStatements(db: Database.Database) {
       `UPDATE faultline_jobs
        SET state = 1, token = ?, worker_id = ?, claimed_at = ?, lease_until = ?, attempts = attempts + 1, strikes = strikes + 1
        WHERE id IN (SELECT id FROM faultline_jobs WHERE queue = ? AND state = 0 AND run_at <= ? ORDER BY priority DESC, run_at, id LIMIT ?)
-       RETURNING id, queue, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key, token`,
+       RETURNING id, queue, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key, token, headers`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
     complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),

@@ -7,9 +7,9 @@ export default `
 -- (KEYS: the queue keys, see common)
 -- ARGV[2] now   ARGV[3] workerId   ARGV[4] limit   ARGV[5] leaseMs   ARGV[6] maxStrikes
 -- ARGV[7] crash-loop fault (JSON, with -123456789 where the number of strikes goes)
--- Returns  leaseUntil, then 4 entries per job: a header "member token attempt priority
+-- Returns  leaseUntil, then 5 entries per job: a header "member token attempt priority
 --          maxAttempts|"" enqueuedAt runAt" (fewer, larger replies: each entry costs both
---          sides), payload, checkpoint|nil, idempotencyKey|nil
+--          sides), payload, checkpoint|nil, idempotencyKey|nil, headers|nil
 local now = tonumber(ARGV[2])
 local workerId = ARGV[3]
 local limit = tonumber(ARGV[4])
@@ -53,7 +53,7 @@ if #popped > 0 then tokenBase = redis.call('HINCRBY', K.meta, 'token', #popped /
 for p = 1, #popped, 2 do
   local m = string.sub(popped[p], 17)
   local key = JOB .. m
-  local f = redis.call('HMGET', key, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem')
+  local f = redis.call('HMGET', key, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem', 'headers')
   local token = 'r' .. tostring(tokenBase + (p + 1) / 2)
   local attempt = (tonumber(f[2]) or 0) + 1
   redis.call('HSET', key, 'state', 'running', 'token', token, 'workerId', workerId, 'claimedAt', ARGV[2], 'leaseUntil', leaseUntil,
@@ -65,6 +65,7 @@ for p = 1, #popped, 2 do
   out[n + 2] = f[3]
   out[n + 3] = f[8]
   out[n + 4] = f[9]
+  out[n + 5] = f[10]
 end
 if #leases > 0 then many('ZADD', K.running, leases) end
 return out
