@@ -8,7 +8,6 @@ export interface TraceablePolicy {
   readonly kind: string;
   readonly events: Events<object>;
   readonly stages?: readonly TraceablePolicy[];
-  readonly name?: string;
 }
 
 type Event = Record<string, unknown>;
@@ -40,10 +39,9 @@ const SPAN_EVENTS: Readonly<Record<string, { readonly name: string; readonly des
     name: 'faultline.rejected',
     describe: (e) => (typeof e.retryAfterMs === 'number' ? { 'faultline.retry_after_ms': e.retryAfterMs } : {}),
   },
-  timeout: {
-    name: 'faultline.timeout',
-    describe: (e) => ({ 'faultline.timeout_ms': num(e.timeoutMs), 'faultline.timeout.strategy': text(e.strategy) }),
-  },
+  // No `timeout` here: a timeout policy's deadlines share one timer, so when one fires the active
+  // span is whichever call armed that timer. A timed-out call shows on its own span through the
+  // retry / give-up event of category `timeout` and the exception its caller records.
   hedge: { name: 'faultline.hedge', describe: (e) => ({ 'faultline.hedge': num(e.hedge), 'faultline.hedge.trigger': text(e.trigger) }) },
   fallback: { name: 'faultline.fallback', describe: (e) => ({ [ATTR.category]: category(e) }) },
   throttled: { name: 'faultline.throttled', describe: (e) => ({ 'faultline.reject_probability': num(e.rejectProbability) }) },
@@ -52,8 +50,9 @@ const SPAN_EVENTS: Readonly<Record<string, { readonly name: string; readonly des
 
 /**
  * Opt-in: the decisions of `policy` (each stage of a pipeline) become events on the span active
- * when they happen — retries with their delay and fault category, circuit state changes,
- * rejections, timeouts, hedges, fallbacks. No span is made per call: a call protected by a
+ * when they happen — retries with their delay and fault category (a timed-out attempt is a
+ * retry of category `timeout`), circuit state changes, rejections, hedges, fallbacks, adaptive
+ * throttling, a spent retry budget. No span is made per call: a call protected by a
  * policy is usually inside a span of its own already (an HTTP request, a job's `process`).
  * Events outside any recording span are dropped. Returns a function that stops it.
  */
@@ -62,16 +61,17 @@ export function tracePolicy(policy: TraceablePolicy, options: { readonly name?: 
   const offs: (() => void)[] = [];
   for (const stage of stages) {
     const hub = stage.events as unknown as Events<Record<string, Event>>;
-    const common: Attributes = { [ATTR.policyKind]: stage.kind };
-    const name = options.name ?? stage.name;
-    if (typeof name === 'string') common[ATTR.policyName] = name;
+    const kind = stage.kind;
     for (const [type, spec] of Object.entries(SPAN_EVENTS)) {
       offs.push(
         hub.on(type, (event) => {
           const span = trace.getActiveSpan();
           if (span === undefined || !span.isRecording()) return;
           const operation = event.operation as { name?: unknown } | undefined;
-          const attributes = { ...common, ...spec.describe(event) };
+          const attributes: Attributes = { [ATTR.policyKind]: kind, ...spec.describe(event) };
+          // Named policies name themselves in their events (`breaker`, `bulkhead`, `limiter`, `throttle`).
+          const name = options.name ?? event.breaker ?? event.bulkhead ?? event.limiter ?? event.throttle;
+          if (typeof name === 'string') attributes[ATTR.policyName] = name;
           if (typeof operation?.name === 'string') attributes[ATTR.operation] = operation.name;
           span.addEvent(spec.name, attributes);
         }),
