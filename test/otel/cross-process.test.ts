@@ -38,8 +38,12 @@ async function runChild(args: string[]): Promise<{ spans: ChildSpan[]; metrics: 
   const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (out += chunk));
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (err += chunk));
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    out += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
   const [code] = (await once(child, 'exit')) as [number | null];
   expect(err === '' || code === 0 ? code : `${code}: ${err}`).toBe(0);
   const lines = out.split('\n');
@@ -76,7 +80,9 @@ async function enqueueThroughHttp(store: DurableStore) {
   const body = await new Promise<string>((resolve, reject) => {
     const req = httpRequest({ host: '127.0.0.1', port, path: '/orders', method: 'POST', headers }, (res) => {
       let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => void (text += c));
+      res.setEncoding('utf8').on('data', (c: string) => {
+        text += c;
+      });
       res.on('end', () => resolve(text));
     });
     req.on('error', reject);
