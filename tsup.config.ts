@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // Each public entry point is built twice (ESM and CommonJS) with bundled type declarations.
 // Peer dependencies stay external, so only the entry point that needs one loads it.
-const external = ['better-sqlite3', 'ioredis', 'prom-client', '@opentelemetry/api', 'commander', 'cli-table3', 'cli-progress', 'pino'];
+const external = ['better-sqlite3', 'ioredis', 'prom-client', /^@opentelemetry\//, 'commander', 'cli-table3', 'cli-progress', 'pino'];
 
 export default defineConfig([
   {
