@@ -9,13 +9,14 @@
  *    (BasicTracerProvider, SimpleSpanProcessor, in-memory exporter, AsyncLocalStorage context).
  * 3. A policy's per-call cost with and without `tracePolicy`, calls inside a recording span.
  *
- *   npx tsx bench/otel.ts [--base HEAD] [--jobs 20000] [--samples 3] [--calls 200000] [--only queue|tracing|policy]
+ *   npx tsx bench/otel.ts [--base HEAD] [--jobs 20000] [--samples 3] [--calls 200000] [--only queue|tracing|policy] [--stores memory,sqlite]
  *
  * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
- * temporary folder inside this checkout (so better-sqlite3 resolves), removed afterwards.
+ * temporary folder (with a link to this checkout's node_modules, so better-sqlite3 resolves),
+ * removed afterwards.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -34,6 +35,7 @@ const JOBS = Number(argValue('jobs') ?? 20_000);
 const SAMPLES = Number(argValue('samples') ?? 3);
 const CALLS = Number(argValue('calls') ?? 200_000);
 const CONCURRENCY = 50;
+const STORES = (argValue('stores') ?? 'memory,sqlite').split(',') as ('memory' | 'sqlite')[];
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'faultline-bench-otel-'));
 let files = 0;
@@ -83,15 +85,17 @@ async function queueRun(side: Side, storeKind: 'memory' | 'sqlite', instrument?:
   return [(JOBS / enqueueMs) * 1000, (JOBS / processMs) * 1000];
 }
 
+/** Exports the revision's sources into a temporary folder that resolves packages from this checkout. */
 function exportRevision(revision: string): string {
-  const dir = mkdtempSync(path.join(repo, '.bench-otel-base-'));
+  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-otel-base-'));
   const archive = execFileSync('git', ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 });
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
 }
 
 async function sideBySide(base: Side, work: Side): Promise<void> {
-  for (const kind of ['memory', 'sqlite'] as const) {
+  for (const kind of STORES) {
     const enqueue: [number[], number[]] = [[], []];
     const processed: [number[], number[]] = [[], []];
     await queueRun(base, kind);
@@ -124,7 +128,7 @@ async function tracingCost(work: Side): Promise<void> {
     traceQueue(q, { tracerProvider: provider });
     traceWorker(w, { tracerProvider: provider });
   };
-  for (const kind of ['memory', 'sqlite'] as const) {
+  for (const kind of STORES) {
     const plain: number[][] = [[], []];
     const withSdk: number[][] = [[], []];
     for (let s = 0; s < SAMPLES; s++) {
@@ -177,9 +181,19 @@ async function policyCost(work: Side): Promise<void> {
   console.log(`  tracePolicy adds ${(median(samples[1]) - median(samples[0])).toFixed(1)} CPU-ns per successful call\n`);
 }
 
-async function main(): Promise<void> {
+/**
+ * What the Node SDK registers besides the providers: the AsyncLocalStorage context manager and
+ * W3C propagation. Not for section 1 (no SDK): the context manager slows every promise a little.
+ */
+let registered = false;
+function registerSdkGlobals(): void {
+  if (registered) return;
+  registered = true;
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+}
+
+async function main(): Promise<void> {
   const revision = argValue('base') ?? 'HEAD';
   const baseDir = exportRevision(revision);
   try {
@@ -197,10 +211,12 @@ async function main(): Promise<void> {
     }
     if (only === undefined || only === 'tracing') {
       console.log('# 2. traceQueue + traceWorker with the SDK and an in-memory exporter');
+      registerSdkGlobals();
       await tracingCost(work);
     }
     if (only === undefined || only === 'policy') {
       console.log(`\n# 3. policy overhead, ${CALLS} sequential calls per sample`);
+      registerSdkGlobals();
       await policyCost(work);
     }
   } finally {
