@@ -177,6 +177,16 @@ describe('faultline/otel tracing of jobs', () => {
     expect(lostSpan!.status.code).toBe(SpanStatusCode.ERROR);
   });
 
+  it('never makes an enqueue fail: trace context that would overflow the headers is left out', async () => {
+    const { queue } = setup();
+    const full = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`h${i}`, 'v']));
+    const big = { note: 'x'.repeat(4_040) };
+    const [a, b, c] = await queue.enqueueMany([{ payload: { n: 1 }, headers: full }, { payload: { n: 2 }, headers: big }, { payload: { n: 3 } }]);
+    expect(JSON.parse((await queue.getJob(a!.id))!.headers!)).toEqual(full);
+    expect(JSON.parse((await queue.getJob(b!.id))!.headers!)).toEqual(big);
+    expect(JSON.parse((await queue.getJob(c!.id))!.headers!)).toHaveProperty('traceparent');
+  });
+
   it('tracing is off by default: an uninstrumented queue stores no trace context', async () => {
     const { tracer } = memoryTracing();
     const queue = new Queue(new MemoryStore(), 'plain');

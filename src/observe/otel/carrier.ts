@@ -7,9 +7,19 @@ import { MAX_HEADER_ENTRIES, MAX_HEADERS_LENGTH, parseHeaders } from '../../dura
  * their bounds are left out (the job then simply carries no link to its producer).
  */
 export function injectContext(ctx: Context, headers: Record<string, string>, propagator: TextMapPropagator | undefined): void {
+  addWithinBounds(headers, contextEntries(ctx, propagator));
+}
+
+/** What the propagator writes for `ctx` (computed once for a batch of jobs). */
+export function contextEntries(ctx: Context, propagator: TextMapPropagator | undefined): [string, string][] {
   const carrier: Record<string, string> = {};
   (propagator ?? propagation).inject(ctx, carrier, defaultTextMapSetter);
-  for (const [name, value] of Object.entries(carrier)) {
+  return Object.entries(carrier);
+}
+
+/** Adds each entry unless it would push the headers past their bounds. */
+export function addWithinBounds(headers: Record<string, string>, entries: readonly [string, string][]): void {
+  for (const [name, value] of entries) {
     const previous = headers[name];
     headers[name] = value;
     if (Object.keys(headers).length > MAX_HEADER_ENTRIES || JSON.stringify(headers).length > MAX_HEADERS_LENGTH) {

@@ -1,7 +1,7 @@
 import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
 import type { EnqueueInterceptor } from '../../durable/queue.js';
 import { ATTR, failedWith, MESSAGING_SYSTEM } from './attributes.js';
-import { injectContext } from './carrier.js';
+import { addWithinBounds, contextEntries } from './carrier.js';
 import { resolveTracer, type TracingOptions } from './tracer.js';
 
 /** What `traceQueue` needs of a queue: a faultline `Queue`. */
@@ -29,7 +29,8 @@ export function traceQueue(queue: InterceptableQueue, options: TracingOptions = 
     if (count > 1) attributes[ATTR.batchCount] = count;
     const span = tracer.startSpan(`send ${call.queue}`, { kind: SpanKind.PRODUCER, attributes });
     const ctx = trace.setSpan(context.active(), span);
-    for (const headers of call.headers) injectContext(ctx, headers, propagator);
+    const entries = contextEntries(ctx, propagator);
+    for (const headers of call.headers) addWithinBounds(headers, entries);
     try {
       const results = await context.with(ctx, proceed);
       if (results.length === 1) {
