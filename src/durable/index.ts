@@ -23,9 +23,12 @@ export type {
 export { JobNotFoundError, LeaseLostError, NotAFaultlineStoreError, SchemaVersionError } from './errors.js';
 export type { JsonValue } from './payload.js';
 export { fromJsonText, toJsonText } from './payload.js';
-export type { DeadLetterFilter, DeadLetterView, EnqueueOptions, QueueEvents, QueueHealth, QueueOptions, QueueStats } from './queue.js';
+export type { DeadLetterFilter, DeadLetterView, EnqueueCall, EnqueueInterceptor, EnqueueOptions, QueueEvents, QueueHealth, QueueOptions, QueueStats } from './queue.js';
 export { DEFAULT_RETENTION, Queue } from './queue.js';
-export type { JobContext, JobHandler, WorkerEvents } from './worker.js';
+export type { JobContext, JobHandler, RunInterceptor, WorkerEvents } from './worker.js';
+export type { JobHeaders } from './headers.js';
+export { MAX_HEADER_ENTRIES, MAX_HEADERS_LENGTH } from './headers.js';
+export type { Interceptor } from './interceptors.js';
 export { Worker } from './worker.js';
 export type { PipelineLike, WorkerOptions } from './worker-options.js';
 export { DEFAULT_LEASE_MS } from './worker-options.js';

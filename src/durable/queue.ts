@@ -4,6 +4,8 @@ import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+import { headersText, type JobHeaders, parseHeaders } from './headers.js';
+import { type Interceptor, InterceptorChain } from './interceptors.js';
 import { fromJsonText, toJsonText } from './payload.js';
 import type {
   AttemptRecord,
@@ -29,7 +31,25 @@ export interface EnqueueOptions {
   readonly idempotencyKey?: string;
   /** Attempts in all for this job; the plan's limit applies too. */
   readonly maxAttempts?: number;
+  /**
+   * Strings that travel with the job to every run and into its dead letter (a correlation id,
+   * a tenant; trace context is added by `faultline/otel`). At most 16 entries, 4 KB as JSON.
+   */
+  readonly headers?: JobHeaders;
 }
+
+/**
+ * One `enqueue`/`enqueueMany` call as an enqueue interceptor sees it. `headers` holds one map
+ * per job, in order: an interceptor may add entries before calling `proceed` (they are checked
+ * against the same bounds afterwards).
+ */
+export interface EnqueueCall {
+  readonly queue: string;
+  readonly headers: readonly Record<string, string>[];
+}
+
+/** Wraps every enqueue of a queue (tracing); see `Queue.intercept`. */
+export type EnqueueInterceptor = Interceptor<EnqueueCall, EnqueueResult[]>;
 
 export interface QueueOptions {
   readonly clock?: Clock;
@@ -83,7 +103,7 @@ export interface QueueEvents {
   resumed: { readonly queue: string };
 }
 
-const ENQUEUE_KEYS = ['priority', 'delayMs', 'runAt', 'idempotencyKey', 'maxAttempts'];
+const ENQUEUE_KEYS = ['priority', 'delayMs', 'runAt', 'idempotencyKey', 'maxAttempts', 'headers'];
 const DAY_MS = 86_400_000;
 
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
@@ -101,6 +121,7 @@ export class Queue<P = unknown> {
   readonly clock: Clock;
   readonly retention: RetentionPolicy;
   readonly events = new Events<QueueEvents>();
+  private readonly interceptors = new InterceptorChain<EnqueueCall, EnqueueResult[]>();
 
   constructor(store: DurableStore, name = 'default', options: QueueOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
@@ -127,9 +148,30 @@ export class Queue<P = unknown> {
     const now = this.clock.wallTime();
     const jobs = items.map((item, index) => this.toNewJob(item, index, items.length, now));
     if (jobs.length === 0) return [];
-    const results = await this.store.enqueue(jobs, now);
+    const results = this.interceptors.size === 0 ? await this.store.enqueue(jobs, now) : await this.interceptedEnqueue(jobs, now);
     if (this.events.has('enqueued')) this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
     return results;
+  }
+
+  /**
+   * Wraps every enqueue of this queue from now on: `interceptor(call, proceed)` must call
+   * `proceed()` once and return its result. This is how `faultline/otel` makes a span of each
+   * enqueue and puts its trace context into the jobs' headers. Returns a function that removes it.
+   */
+  intercept(interceptor: EnqueueInterceptor): () => void {
+    return this.interceptors.add(interceptor);
+  }
+
+  private interceptedEnqueue(jobs: NewJob[], now: number): Promise<EnqueueResult[]> {
+    const call: EnqueueCall = { queue: this.name, headers: jobs.map((job) => ({ ...parseHeaders(job.headers) })) };
+    return this.interceptors.run(call, () => {
+      const withHeaders = jobs.map((job, i) => {
+        const text = headersText(jobs.length === 1 ? 'headers' : `items[${i}].headers`, call.headers[i]);
+        const { headers: _old, ...rest } = job;
+        return text === undefined ? rest : { ...rest, headers: text };
+      });
+      return this.store.enqueue(withHeaders, now);
+    });
   }
 
   async stats(): Promise<QueueStats> {
@@ -247,6 +289,10 @@ export class Queue<P = unknown> {
     }
     if (item.maxAttempts !== undefined) {
       (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(`enqueue${at}.maxAttempts`, item.maxAttempts);
+    }
+    if (item.headers !== undefined) {
+      const headers = headersText(`enqueue${at}.headers`, item.headers);
+      if (headers !== undefined) (job as { headers?: string }).headers = headers;
     }
     return job;
   }

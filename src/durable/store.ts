@@ -9,8 +9,9 @@ import type { FaultCategory } from '../faults/fault.js';
  * milliseconds (`clock.wallTime()`), so many processes on one store agree on time and tests
  * can drive it with a virtual clock.
  *
- * Payloads, checkpoints and suggestions cross this interface as JSON text already validated by
- * the caller (see `payload.ts`); a store stores and returns the text untouched.
+ * Payloads, checkpoints, headers and suggestions cross this interface as JSON text already
+ * validated by the caller (see `payload.ts`, `headers.ts`); a store stores and returns the text
+ * untouched.
  *
  * Vocabulary:
  * - A job is *waiting* when it can run now (`runAt <= now`), *delayed* when `runAt > now`,
@@ -156,6 +157,11 @@ export interface NewJob {
   readonly idempotencyKey?: string;
   /** Attempts in all for this job, overriding the plan's (undefined: the plan decides). */
   readonly maxAttempts?: number;
+  /**
+   * Job headers (trace context, correlation ids) as JSON text of a string → string map, already
+   * validated and bounded by the caller (see `headers.ts`); stored and returned untouched.
+   */
+  readonly headers?: string;
 }
 
 export interface EnqueueResult {
@@ -202,6 +208,8 @@ export interface ClaimedJob extends LeaseRef {
   /** The last checkpoint saved for this job (JSON text). */
   readonly checkpoint?: string;
   readonly idempotencyKey?: string;
+  /** The job's headers as given at enqueue (JSON text, see `NewJob.headers`). */
+  readonly headers?: string;
 }
 
 /** One run of a job, as kept in its history. */
@@ -278,6 +286,8 @@ export interface JobRecord {
   readonly history: readonly AttemptRecord[];
   /** Set for dead letters. */
   readonly fault?: FaultSummary;
+  /** The job's headers as given at enqueue (JSON text, see `NewJob.headers`). */
+  readonly headers?: string;
 }
 
 export interface DeadLetter {
@@ -292,6 +302,8 @@ export interface DeadLetter {
   readonly history: readonly AttemptRecord[];
   readonly checkpoint?: string;
   readonly idempotencyKey?: string;
+  /** The job's headers as given at enqueue (JSON text, see `NewJob.headers`). */
+  readonly headers?: string;
 }
 
 export interface DeadLetterQuery {

@@ -1,5 +1,6 @@
 import type { Clock } from '../time/clock.js';
 import { LeaseLostError } from './errors.js';
+import { type JobHeaders, parseHeaders } from './headers.js';
 import { toJsonText } from './payload.js';
 import type { DurableStore } from './store.js';
 import type { JobContext } from './worker.js';
@@ -34,6 +35,10 @@ export class RunContext implements JobContext {
   get job(): JobContext['job'] {
     const { id, token, queue, priority, enqueuedAt } = this.run.job;
     return { id, token, queue, priority, enqueuedAt };
+  }
+
+  get headers(): JobHeaders {
+    return parseHeaders(this.run.job.headers);
   }
 
   get checkpoint(): unknown {

@@ -5,6 +5,8 @@ import { Events } from '../observe/events.js';
 import type { Decision } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
 import { LeaseLostError } from './errors.js';
+import type { JobHeaders } from './headers.js';
+import { type Interceptor, InterceptorChain } from './interceptors.js';
 import { RunContext } from './worker-context.js';
 import type { Queue } from './queue.js';
 import type { ClaimedJob, Outcome } from './store.js';
@@ -23,6 +25,8 @@ export interface JobContext {
   readonly attempt: number;
   /** `token` is this claim's fencing token: pass it to downstream systems that can reject stale writers. */
   readonly job: { readonly id: string; readonly token: string; readonly queue: string; readonly priority: number; readonly enqueuedAt: number };
+  /** The headers given at enqueue (trace context, correlation ids); empty when none. */
+  readonly headers: JobHeaders;
   /** The last checkpoint saved for this job by an earlier run, if any. */
   readonly checkpoint: unknown;
   /** Saves progress for the next run. Throws LeaseLostError (and writes nothing) when the lease is gone. */
@@ -31,11 +35,22 @@ export interface JobContext {
 
 export type JobHandler<P> = (payload: P, context: JobContext) => unknown;
 
+/** Wraps every run of a job, from claim to reported outcome (tracing); see `Worker.intercept`. */
+export type RunInterceptor = Interceptor<ClaimedJob, void>;
+
 export interface WorkerEvents {
   claimed: { readonly jobId: string; readonly queue: string; readonly attempt: number };
   completed: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly durationMs: number };
   retried: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly delayMs: number; readonly fault: Fault };
-  deadLettered: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly reason: string; readonly fault: Fault };
+  deadLettered: {
+    readonly jobId: string;
+    readonly queue: string;
+    readonly attempt: number;
+    readonly reason: string;
+    readonly fault: Fault;
+    /** `skip`: the plan does not retry this fault; `give_up`: attempts, time or pause budget ran out. */
+    readonly action: 'skip' | 'give_up';
+  };
   paused: { readonly queue: string; readonly untilMs: number; readonly delayMs: number; readonly fault: Fault };
   released: { readonly jobId: string; readonly queue: string; readonly reason: 'pause' | 'abort' | 'shutdown' };
   leaseLost: { readonly jobId: string; readonly queue: string };
@@ -81,6 +96,7 @@ export class Worker<P = unknown> {
   private pauseWrite: Promise<void> | undefined;
   private cancelPrune: (() => void) | undefined;
   private offEnqueued: (() => void) | undefined;
+  private readonly interceptors = new InterceptorChain<ClaimedJob, void>();
 
   constructor(
     readonly queue: Queue<P>,
@@ -107,6 +123,15 @@ export class Worker<P = unknown> {
     this.armPrune();
     this.loopDone = this.loop();
     return this;
+  }
+
+  /**
+   * Wraps every job run from now on: `interceptor(job, proceed)` must call `proceed()` once; it
+   * resolves after the outcome is written and reported (events included). This is how
+   * `faultline/otel` runs each job inside its span. Returns a function that removes it.
+   */
+  intercept(interceptor: RunInterceptor): () => void {
+    return this.interceptors.add(interceptor);
   }
 
   /** Jobs running right now. */
@@ -189,7 +214,7 @@ export class Worker<P = unknown> {
         if (now > startBy) {
           this.counter.staleClaims++;
           this.handBackUnstarted(job);
-        } else this.track(this.runJob(job, sentMono));
+        } else this.track(this.interceptors.size === 0 ? this.runJob(job, sentMono) : this.interceptors.run(job, () => this.runJob(job, sentMono)));
       }
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();
@@ -315,7 +340,8 @@ export class Worker<P = unknown> {
     } else if (failure?.kind === 'skip' || failure?.kind === 'exhausted') {
       if (failure.kind === 'skip') this.counter.skipped++;
       else this.counter.exhausted++;
-      this.events.emit('deadLettered', { ...base, reason: failure.decision.reason, fault: failure.decision.fault });
+      const action = failure.kind === 'skip' ? 'skip' : 'give_up';
+      this.events.emit('deadLettered', { ...base, reason: failure.decision.reason, fault: failure.decision.fault, action });
     } else {
       this.counter.released++;
       const reason = failure?.kind === 'pause' ? 'pause' : failure?.kind === 'abort' || this.counter.aborted ? 'abort' : 'shutdown';

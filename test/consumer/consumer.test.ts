@@ -82,7 +82,7 @@ const PROBE = `
     configError: (() => { try { core.recoveryPlan({ maxAttempts: { network: -1 } }); } catch (e) { return { isConfigError: e instanceof core.ConfigError, option: e.option, message: e.message }; } })(),
     decision: core.defaultPlan.decide(core.classify({ status: 401 }), { attempt: 1 }).action,
     virtualClock: new testing.VirtualClock().pendingTimers,
-    heavy: Object.keys(req.cache).filter((k) => /[\\\\/]node_modules[\\\\/](better-sqlite3|ioredis|prom-client)[\\\\/]/.test(k)),
+    heavy: Object.keys(req.cache).filter((k) => /[\\\\/]node_modules[\\\\/](better-sqlite3|ioredis|prom-client|@opentelemetry)[\\\\/]/.test(k)),
   };
   delete out.fault.cause; delete out.status.cause;
   console.log(JSON.stringify(out));
@@ -140,7 +140,7 @@ describe('the built package', () => {
     }
   });
 
-  it('the core entry points load no heavy optional dependency (better-sqlite3, ioredis, prom-client)', () => {
+  it('the core entry points load no heavy optional dependency (better-sqlite3, ioredis, prom-client, @opentelemetry)', () => {
     expect(esm.heavy).toEqual([]);
     expect(cjs.heavy).toEqual([]);
   });

@@ -266,6 +266,24 @@ export function describeStoreConformance(
       expect((await store.listDead({ limit: 1 })).map((d) => d.id)).toEqual([ids[2]]);
     });
 
+    it('keeps job headers untouched from enqueue through claim, retries and requeue to the dead letter', async () => {
+      const headers = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'a=1,b=2', 'x-tenant': 'ü' });
+      const [withHeaders, without] = (await store.enqueue([job({ headers }), job({ priority: -1 })], T)).map((r) => r.id);
+      expect((await store.getJob(withHeaders!))!.headers).toBe(headers);
+      expect((await store.getJob(without!))!.headers).toBeUndefined();
+      const [first, plain] = await claim();
+      expect(first).toMatchObject({ id: withHeaders, headers });
+      expect(plain!.headers).toBeUndefined();
+      await store.settle([{ id: withHeaders!, token: first!.token, kind: 'retry', runAt: T, record: record() }], T);
+      const [second] = await claim({ limit: 1 });
+      expect(second).toMatchObject({ id: withHeaders, attempt: 2, headers });
+      await store.settle([{ id: withHeaders!, token: second!.token, kind: 'dead', fault, record: record({ attempt: 2, outcome: 'dead' }) }], T + 1);
+      expect((await store.getJob(withHeaders!))!).toMatchObject({ state: 'dead', headers });
+      expect((await store.listDead({ queue: 'q' })).find((d) => d.id === withHeaders)).toMatchObject({ headers });
+      await store.requeueDead({ ids: [withHeaders!] }, { now: T + 2 });
+      expect((await claim({ now: T + 2 })).find((j) => j.id === withHeaders)).toMatchObject({ attempt: 1, headers });
+    });
+
     it('requeues dead letters by id or query, with a dry run, and refuses unknown ids writing nothing', async () => {
       const ids = (await store.enqueue([job(), job(), job()], T)).map((r) => r.id);
       for (const j of await claim()) {

@@ -27,6 +27,7 @@ interface DemoOptions {
   latencyMs: number;
   credentialExpiry?: boolean;
   metricsPort?: number;
+  otelConsole?: boolean;
   log: string | false;
   rateLimitEvery?: number;
   burstEvery?: number;
@@ -45,6 +46,7 @@ export function registerDemo(program: Command): void {
     .option('--rate-limit-every <n>', 'one 429 every N requests (0 = never)', parseCount)
     .option('--burst-every <n>', 'a burst of 503s every N requests (0 = never)', parseCount)
     .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:<port>/metrics', parsePort)
+    .option('--otel-console', 'print OpenTelemetry spans of the runs with a decision (retry, pause, dead letter) on stdout')
     .option('--log <file>', 'one JSON log line per recovery decision (pino) to this file', 'faultline-demo.log')
     .option('--no-log', 'no decision log')
     .action(async (options: DemoOptions, command: Command) => {
@@ -115,6 +117,7 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
     );
 
     await attachMetrics(options, crawler, lc, out.note);
+    await attachTracing(options, globals.json === true, crawler, lc, out.note);
     await attachLog(options, crawler, lc, out.note);
 
     const progress = watchProgress(crawler, total, done);
@@ -183,6 +186,27 @@ async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecyc
     await server.close();
   });
   note(`Metrics: ${server.url}`);
+}
+
+async function attachTracing(options: DemoOptions, json: boolean, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+  if (options.otelConsole !== true) return;
+  if (json) throw new CliError('--otel-console prints spans on stdout, which --json needs for the result', EXIT.usage, 'Drop one of the two');
+  // The OpenTelemetry API and SDK are loaded only when asked for; they are not dependencies of the CLI.
+  let modules: [typeof import('../../../examples/otel/console.js'), typeof import('../../observe/otel/index.js')];
+  try {
+    modules = await Promise.all([import('../../../examples/otel/console.js'), import('../../observe/otel/index.js')]);
+  } catch {
+    note('Tracing off: npm install @opentelemetry/api @opentelemetry/sdk-trace-base @opentelemetry/context-async-hooks @opentelemetry/core');
+    return;
+  }
+  const [{ startConsoleTracing }, { tracePolicy, traceQueue, traceWorker }] = modules;
+  const tracing = startConsoleTracing();
+  const offs = [traceQueue(crawler.queue), traceWorker(crawler.worker), tracePolicy(crawler.breaker)];
+  lc.onCleanup('tracing', async () => {
+    for (const off of offs) off();
+    await tracing.shutdown();
+  });
+  note('Tracing: the spans of runs where the plan decided something (retry, pause, dead letter) are printed below.');
 }
 
 async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {

@@ -10,6 +10,8 @@ export interface MemoryJob {
   readonly enqueuedAt: number;
   readonly idempotencyKey: string | undefined;
   readonly maxAttempts: number | undefined;
+  /** JSON text, as given at enqueue. */
+  readonly headers: string | undefined;
   state: JobState;
   runAt: number;
   attempts: number;
@@ -51,6 +53,7 @@ export function toClaimed(job: MemoryJob): ClaimedJob {
     leaseUntil: job.leaseUntil!,
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }
 
@@ -72,6 +75,7 @@ export function toRecord(job: MemoryJob): JobRecord {
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     history: [...job.history],
     ...(job.fault === undefined ? {} : { fault: job.fault }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }
 
@@ -88,5 +92,6 @@ export function toDeadLetter(job: MemoryJob): DeadLetter {
     history: [...job.history],
     ...(job.checkpoint === undefined ? {} : { checkpoint: job.checkpoint }),
     ...(job.idempotencyKey === undefined ? {} : { idempotencyKey: job.idempotencyKey }),
+    ...(job.headers === undefined ? {} : { headers: job.headers }),
   };
 }

@@ -53,6 +53,7 @@ export class MemoryStore implements DurableStore {
         enqueuedAt: now,
         idempotencyKey: job.idempotencyKey,
         maxAttempts: job.maxAttempts,
+        headers: job.headers,
         state: 'waiting',
         runAt: job.runAt,
         attempts: 0,

@@ -35,14 +35,15 @@ function optionalNumber<K extends string>(key: K, value: Reply | undefined): { [
 }
 
 /** Entries per job in a claim reply, after the leaseUntil that starts it (see claim.lua). */
-export const CLAIM_FIELDS = 4;
+export const CLAIM_FIELDS = 5;
 
-/** One job of a claim reply: the header's numbers, the payload, checkpoint and idempotency key. */
+/** One job of a claim reply: the header's numbers, the payload, checkpoint, idempotency key and job headers. */
 export function toClaimedJob(queue: string, reply: readonly Reply[], offset: number, leaseUntil: number): ClaimedJob {
   const header = reply[offset]!.split(' ');
   const maxAttempts = header[4]!;
   const checkpoint = reply[offset + 2];
   const idempotencyKey = reply[offset + 3];
+  const headers = reply[offset + 4];
   const job: { -readonly [K in keyof ClaimedJob]: ClaimedJob[K] } = {
     id: jobId(queue, header[0]!),
     token: header[1]!,
@@ -58,6 +59,7 @@ export function toClaimedJob(queue: string, reply: readonly Reply[], offset: num
   if (maxAttempts !== '') job.maxAttempts = Number(maxAttempts);
   if (checkpoint !== null && checkpoint !== undefined) job.checkpoint = checkpoint;
   if (idempotencyKey !== null && idempotencyKey !== undefined) job.idempotencyKey = idempotencyKey;
+  if (headers !== null && headers !== undefined) job.headers = headers;
   return job;
 }
 
@@ -82,6 +84,7 @@ export function toJobRecord(id: string, queue: string, h: Record<string, string>
     ...optional('checkpoint', h.checkpoint),
     history: JSON.parse(h.history ?? '[]') as AttemptRecord[],
     ...optional('fault', h.fault === undefined ? undefined : (JSON.parse(h.fault) as FaultSummary)),
+    ...optional('headers', h.headers),
   };
 }
 
@@ -98,5 +101,6 @@ export function toDeadLetter(record: JobRecord): DeadLetter {
     history: record.history,
     ...optional('checkpoint', record.checkpoint),
     ...optional('idempotencyKey', record.idempotencyKey),
+    ...optional('headers', record.headers),
   };
 }

@@ -157,7 +157,7 @@ export class RedisStore implements DurableStore {
         const args: (string | number)[] = [now];
         for (const i of indexes) {
           const job = jobs[i]!;
-          args.push(job.payload, job.priority, job.runAt, job.idempotencyKey ?? '', job.maxAttempts ?? '');
+          args.push(job.payload, job.priority, job.runAt, job.idempotencyKey ?? '', job.maxAttempts ?? '', job.headers ?? '');
         }
         const [reply] = await Promise.all([this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>, this.register(queue)]);
         indexes.forEach((inputIndex, n) => {

@@ -25,11 +25,13 @@ export interface JobRow {
   checkpoint: string | null;
   history: string;
   fault: string | null;
+  /** JSON text (schema version 2). */
+  headers: string | null;
 }
 
 export type ClaimRow = Pick<
   JobRow,
-  'id' | 'queue' | 'payload' | 'priority' | 'attempts' | 'strikes' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key' | 'token'
+  'id' | 'queue' | 'payload' | 'priority' | 'attempts' | 'strikes' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key' | 'token' | 'headers'
 >;
 
 export function toClaimed(row: ClaimRow): ClaimedJob {
@@ -48,6 +50,7 @@ export function toClaimed(row: ClaimRow): ClaimedJob {
   if (row.max_attempts !== null) job.maxAttempts = row.max_attempts;
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  if (row.headers !== null) job.headers = row.headers;
   return job as unknown as ClaimedJob;
 }
 
@@ -70,6 +73,7 @@ export function toRecord(row: JobRow): JobRecord {
   if (row.idempotency_key !== null) record.idempotencyKey = row.idempotency_key;
   if (row.checkpoint !== null) record.checkpoint = row.checkpoint;
   if (row.fault !== null) record.fault = JSON.parse(row.fault) as FaultSummary;
+  if (row.headers !== null) record.headers = row.headers;
   return record as unknown as JobRecord;
 }
 
@@ -87,6 +91,7 @@ export function toDeadLetter(row: JobRow): DeadLetter {
   };
   if (row.checkpoint !== null) letter.checkpoint = row.checkpoint;
   if (row.idempotency_key !== null) letter.idempotencyKey = row.idempotency_key;
+  if (row.headers !== null) letter.headers = row.headers;
   return letter as unknown as DeadLetter;
 }
 

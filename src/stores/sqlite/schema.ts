@@ -2,6 +2,11 @@ import type Database from 'better-sqlite3';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
 import { isLegacyStore, legacyVersion, renameLegacyTables } from './legacy-names.js';
 
+/** Version 3: job headers (trace context and the like, JSON text); older rows read as none. */
+function addJobHeaders(): readonly string[] {
+  return ['ALTER TABLE faultline_jobs ADD COLUMN headers TEXT'];
+}
+
 /**
  * Versioned migrations. Each runs once, in order, inside one IMMEDIATE transaction that also
  * records it in `faultline_schema_version`; a database at a version this code does not know is
@@ -44,6 +49,8 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE INDEX faultline_jobs_struck ON faultline_jobs (queue, priority DESC, run_at, id) WHERE state = 0 AND strikes > 0',
     'ALTER TABLE faultline_jobs ADD COLUMN lost_token TEXT',
   ],
+  // 3: job headers.
+  addJobHeaders(),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

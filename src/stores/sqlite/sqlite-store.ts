@@ -120,7 +120,7 @@ export class SqliteStore implements DurableStore {
             continue;
           }
         }
-        const info = this.sql.insert.run(job.queue, job.payload, job.priority, job.runAt, now, job.maxAttempts ?? null, job.idempotencyKey ?? null);
+        const info = this.sql.insert.run(job.queue, job.payload, job.priority, job.runAt, now, job.maxAttempts ?? null, job.idempotencyKey ?? null, job.headers ?? null);
         results.push({ id: String(info.lastInsertRowid), created: true });
       }
       return results;

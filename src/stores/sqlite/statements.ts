@@ -31,8 +31,8 @@ export function prepareStatements(db: Database.Database) {
     /** Runs `fn` in a read transaction: one consistent snapshot. */
     read: <T>(fn: () => T): T => read.deferred(fn) as T,
     insert: p(
-      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
-       VALUES (?, 0, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key, headers)
+       VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
     ),
     findByKey: p('SELECT id FROM faultline_jobs WHERE queue = ? AND idempotency_key = ?'),
     getPause: p('SELECT paused_until FROM faultline_queues WHERE name = ?'),
@@ -64,7 +64,7 @@ export function prepareStatements(db: Database.Database) {
            ORDER BY priority DESC, run_at, id LIMIT @maxStruck))
          ORDER BY priority DESC, run_at, id LIMIT @limit)
        RETURNING id, queue, payload, priority, attempts, strikes - 1 AS strikes, max_attempts, enqueued_at, run_at, lease_until, checkpoint,
-         idempotency_key, token`,
+         idempotency_key, token, headers`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
     complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),

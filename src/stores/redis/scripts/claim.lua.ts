@@ -8,9 +8,9 @@ export default `
 -- ARGV[2] now   ARGV[3] workerId   ARGV[4] limit   ARGV[5] leaseMs   ARGV[6] maxStrikes
 -- ARGV[7] crash-loop fault (JSON, with -123456789 where the number of strikes goes)
 -- ARGV[8] maxStruck: the most jobs with strikes > 0 to take (-1: no limit)
--- Returns  leaseUntil, then 4 entries per job: a header "member token attempt priority
+-- Returns  leaseUntil, then 5 entries per job: a header "member token attempt priority
 --          maxAttempts|"" enqueuedAt runAt strikes" (fewer, larger replies: each entry costs both
---          sides), payload, checkpoint|nil, idempotencyKey|nil
+--          sides), payload, checkpoint|nil, idempotencyKey|nil, headers|nil
 local now = tonumber(ARGV[2])
 local workerId = ARGV[3]
 local limit = tonumber(ARGV[4])
@@ -57,7 +57,7 @@ local picked = {}
 local skipped = {}
 local function consider(entry)
   local m = string.sub(entry, 17)
-  local f = redis.call('HMGET', JOB .. m, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem')
+  local f = redis.call('HMGET', JOB .. m, 'strikes', 'attempts', 'payload', 'priority', 'maxAttempts', 'enqueuedAt', 'runAt', 'checkpoint', 'idem', 'headers')
   local strikes = tonumber(f[1]) or 0
   if strikes > 0 then
     if struckLeft == 0 then return false end
@@ -99,6 +99,7 @@ for n, job in ipairs(picked) do
   out[o + 2] = f[3]
   out[o + 3] = f[8]
   out[o + 4] = f[9]
+  out[o + 5] = f[10]
 end
 if #leases > 0 then many('ZADD', K.running, leases) end
 return out

@@ -3,11 +3,12 @@ export default `
 -- enqueue: add jobs to one queue, all or none; an idempotency key already present returns that job.
 -- (KEYS: the queue keys, see common)
 -- ARGV[2] now (wall ms)
--- ARGV[3..] 5 per job: payload, priority, runAt, idempotency key ("" = none), maxAttempts ("" = none)
+-- ARGV[3..] 6 per job: payload, priority, runAt, idempotency key ("" = none), maxAttempts ("" = none),
+--           headers (JSON text, "" = none)
 -- Returns  flat list: member, created (1|0) per job, in input order
 local now = tonumber(ARGV[2])
 local out = {}
-for i = 3, #ARGV, 5 do
+for i = 3, #ARGV, 6 do
   local idem = ARGV[i + 3]
   local existing = false
   if idem ~= '' then existing = redis.call('HGET', K.idem, idem) end
@@ -26,6 +27,7 @@ for i = 3, #ARGV, 5 do
       redis.call('HSET', K.idem, idem, m)
     end
     if ARGV[i + 4] ~= '' then redis.call('HSET', key, 'maxAttempts', ARGV[i + 4]) end
+    if ARGV[i + 5] ~= '' then redis.call('HSET', key, 'headers', ARGV[i + 5]) end
     if runAt <= now then
       redis.call('ZADD', K.ready, num(-priority), readyMember(runAt, m))
     else
