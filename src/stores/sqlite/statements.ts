@@ -85,6 +85,10 @@ export function prepareStatements(db: Database.Database) {
     requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
     deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
     finishedQueues: p('SELECT DISTINCT queue FROM faultline_jobs WHERE state >= 2'),
+    finishedPerBucket: p(
+      `SELECT state, CAST((finished_at - @since) / @bucketMs AS INTEGER) AS bucket, count(*) AS count FROM faultline_jobs
+       WHERE queue = @queue AND state >= 2 AND finished_at >= @since AND finished_at < @until GROUP BY state, bucket`,
+    ),
     pruneAge: p('DELETE FROM faultline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),
     pruneCount: p(
       `DELETE FROM faultline_jobs WHERE id IN (

@@ -15,6 +15,7 @@ for i = 4, #ARGV do
   out[#out + 1] = m
   if ARGV[3] ~= '1' and redis.call('ZREM', K.dead, m) == 1 then
     local key = JOB .. m
+    forgetDeadCategory(K, key, m)
     redis.call('HSET', key, 'attempts', 0, 'strikes', 0)
     redis.call('HDEL', key, 'fault', 'finishedAt')
     toWaiting(K, key, m, now, now)
