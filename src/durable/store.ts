@@ -145,6 +145,13 @@ export interface DurableStore {
   /** Checkpoints whose key starts with `prefix` (all when omitted), sorted by key. */
   listCheckpoints(prefix?: string): Promise<CheckpointRecord[]>;
 
+  /**
+   * Optional: the state this store shares between processes for the policies built on it (on
+   * Redis: circuit breakers, rate limiters, retry budgets), for operators to look at. Stores
+   * that keep none leave it out.
+   */
+  readSharedState?(): Promise<SharedStateReport>;
+
   /** Resolves when the store answers; rejects with the underlying error otherwise. */
   ping(): Promise<void>;
 
@@ -365,4 +372,38 @@ export interface CheckpointRecord {
   /** JSON text. */
   readonly value: string;
   readonly updatedAt: number;
+}
+
+/** Shared policy state as `readSharedState` finds it. */
+export interface SharedStateReport {
+  readonly breakers: readonly SharedBreakerState[];
+  readonly limiters: readonly SharedLimiterState[];
+  readonly budgets: readonly SharedBudgetState[];
+  /** False when discovery stopped at its bound and more may exist. */
+  readonly complete: boolean;
+}
+
+export interface SharedBreakerState {
+  readonly name: string;
+  /** Epoch ms until which the circuit is open for every process, null when closed. */
+  readonly openUntil: number | null;
+  /** The process that opened it last. */
+  readonly openedBy?: string;
+  /** The process holding the one half-open probe, if any. */
+  readonly probeHolder?: string;
+}
+
+export interface SharedLimiterState {
+  readonly name: string;
+  /** Tokens in the bucket at its last refill. */
+  readonly tokens: number;
+  /** Epoch ms of that refill. */
+  readonly at: number;
+}
+
+export interface SharedBudgetState {
+  readonly name: string;
+  /** First attempts and retries counted in the stored window buckets. */
+  readonly requests: number;
+  readonly retries: number;
 }

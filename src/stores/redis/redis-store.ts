@@ -21,6 +21,7 @@ import type {
   QueueCounts,
   RetentionPolicy,
   SettleResult,
+  SharedStateReport,
   Throughput,
   ThroughputRequest,
 } from '../../durable/store.js';
@@ -36,6 +37,7 @@ import { type DeadRef, readDeadLetters, selectDeadRefs } from './dead-letters.js
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
+import { readSharedState } from './shared-state.js';
 import { describeRedisTarget, passwordOf, redactError } from './url.js';
 
 export interface RedisStoreOptions {
@@ -341,6 +343,10 @@ export class RedisStore implements DurableStore {
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
     return this.guard(() => this.checkpoints.list(prefix));
+  }
+
+  async readSharedState(): Promise<SharedStateReport> {
+    return this.guard(() => readSharedState(this.client, this.prefix));
   }
 
   async ping(): Promise<void> {
