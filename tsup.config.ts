@@ -12,6 +12,7 @@ export default defineConfig([
       sqlite: 'src/stores/sqlite/index.ts',
       redis: 'src/stores/redis/index.ts',
       prometheus: 'src/observe/prometheus/index.ts',
+      dashboard: 'src/dashboard/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -10,7 +10,7 @@ export async function addDeadLetters(
   const ids: string[] = [];
   for (const [i, item] of spec.entries()) {
     const queue = item.queue ?? 'crawl';
-    const [{ id }] = (await store.enqueue([{ queue, payload: item.payload ?? JSON.stringify({ n: i }), priority: 0, runAt: now - 60_000 }], now - 60_000)) as [{ id: string }];
+    const id = (await store.enqueue([{ queue, payload: item.payload ?? JSON.stringify({ n: i }), priority: 0, runAt: now - 60_000 }], now - 60_000))[0]!.id;
     const [job] = await store.claim({ queue, workerId: `worker-${i % 3}`, limit: 1, leaseMs: 30_000, now: now - 50_000, maxStrikes: 5 });
     if (!job || job.id !== id) throw new Error(`claimed ${job?.id} instead of ${id}`);
     if (item.checkpoint !== undefined) await store.saveJobCheckpoint({ id, token: job.token }, item.checkpoint, now - 45_000);
