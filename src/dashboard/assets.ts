@@ -37,7 +37,7 @@ tr:last-child td { border-bottom: 0; }
 .cat-validation, .cat-permanent, .cat-auth { background: #fde2e4; }
 .cat-resource, .cat-unknown, .cat-cancelled { background: #e5e7eb; }
 .chart { margin: 0 0 12px; background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 12px 6px; }
-.chart svg { width: 100%; height: 150px; display: block; }
+.chart svg { width: 100%; height: auto; display: block; }
 .bar-completed { fill: var(--ok); } .bar-dead { fill: var(--dead); } .axis { stroke: var(--line); }
 .tick { font-size: 10px; fill: var(--muted); }
 figcaption { font-size: 12px; color: var(--muted); }
@@ -93,7 +93,10 @@ const SCRIPT = `'use strict';
           var next = new DOMParser().parseFromString(text, 'text/html');
           document.querySelectorAll('[data-live]').forEach(function (region) {
             var fresh = next.querySelector('[data-live="' + CSS.escape(region.getAttribute('data-live')) + '"]');
-            if (fresh) region.replaceWith(document.importNode(fresh, true));
+            if (!fresh || fresh.innerHTML === region.innerHTML) return;
+            // Never pull the ground from under the pointer or the keyboard: wait until they leave.
+            if (region.matches(':hover') || region.contains(document.activeElement)) return;
+            region.replaceWith(document.importNode(fresh, true));
           });
           document.body.dataset.refreshedAt = String(Date.now());
         });

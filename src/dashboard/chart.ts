@@ -2,8 +2,8 @@ import type { Throughput } from '../durable/store.js';
 import { count, time } from './format.js';
 import { html, type SafeHtml } from './html.js';
 
-const WIDTH = 720;
-const HEIGHT = 140;
+const WIDTH = 1200;
+const HEIGHT = 150;
 const BOTTOM = 18;
 
 /**

@@ -23,9 +23,13 @@ export function time(epochMs: number): string {
   return `${new Date(epochMs).toISOString().replace('T', ' ').slice(0, 19)} UTC`;
 }
 
-/** `5 min ago` (or `in 5 min`). */
+/**
+ * `5 min ago` (or `in 5 min`); anything under a minute is `just now`, so a live page does not
+ * change (and redraw) every second only because time passed.
+ */
 export function ago(epochMs: number, now: number): string {
   const delta = now - epochMs;
+  if (Math.abs(delta) < 60_000) return 'just now';
   return delta >= 0 ? `${duration(delta)} ago` : `in ${duration(-delta)}`;
 }
 

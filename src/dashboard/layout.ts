@@ -19,7 +19,6 @@ export function page(context: PageContext, section: Section, title: string, body
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>${title} · faultline</title>
 <link rel="stylesheet" href="${context.asset('app.css')}">
 <script src="${context.asset('app.js')}" defer></script>
@@ -36,7 +35,7 @@ export function page(context: PageContext, section: Section, title: string, body
 <h1>${title}</h1>
 ${body}
 </main>
-<footer>Refreshes every ${Math.round(options.refreshMs / 1000)} s while visible.</footer>
+<footer>${options.refreshMs === 0 ? 'Reload to refresh.' : `Refreshes every ${options.refreshMs < 1_000 ? `${options.refreshMs} ms` : `${Math.round(options.refreshMs / 1_000)} s`} while the tab is visible.`}</footer>
 </body>
 </html>
 `;
