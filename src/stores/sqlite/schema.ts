@@ -37,11 +37,13 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     'CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER)',
     'CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL)',
   ],
-  // 2: dead letters of every queue paged newest first, and by category (the dashboard's lists
-  // and group counts), without scanning the completed jobs or decoding every fault.
+  // 2: dead letters of every queue paged newest first, by category, and by queue and category
+  // (the dashboard's lists and group counts), without scanning the completed jobs or decoding
+  // every fault. Partial indexes: only dead letters pay for them.
   [
     'CREATE INDEX faultline_jobs_dead ON faultline_jobs (finished_at, id) WHERE state = 3',
     "CREATE INDEX faultline_jobs_dead_category ON faultline_jobs (json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
+    "CREATE INDEX faultline_jobs_dead_queue_category ON faultline_jobs (queue, json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
   ],
 ];
 

@@ -221,7 +221,10 @@ export class SqliteStore implements DurableStore {
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     this.open();
     const { where, args } = deadFilter({ ...query, before: undefined });
-    const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM faultline_jobs WHERE ${where}
+    // A text filter reads every match's fault: in the dead index's order (finished_at, which
+    // follows insertion) the rows come nearly in table order, four times faster than by category.
+    const from = query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
+    const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM ${from} WHERE ${where}
       GROUP BY ${CATEGORY} ORDER BY count DESC, category`;
     return this.db.prepare(sql).all(...args) as { category: FaultCategory; count: number }[];
   }
@@ -235,8 +238,10 @@ export class SqliteStore implements DurableStore {
       // One range scan of the finished index per queue (it leads with the queue).
       const queues = request.queue === undefined ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue) : [request.queue];
       for (const queue of queues) {
-        const rows = this.sql.finishedPerBucket.all({ queue, since, until: since + bucketMs * buckets, bucketMs }) as { state: number; bucket: number; count: number }[];
-        for (const row of rows) (row.state === 2 ? completed : dead)[row.bucket]! += row.count;
+        for (const [state, counts] of [[2, completed], [3, dead]] as const) {
+          const rows = this.sql.finishedPerBucket.all({ queue, state, since, until: since + bucketMs * buckets, bucketMs }) as { bucket: number; count: number }[];
+          for (const row of rows) counts[row.bucket]! += row.count;
+        }
       }
     });
     return { completed, dead };
@@ -362,6 +367,10 @@ function deadFilter(query: DeadLetterQuery): { where: string; args: unknown[] } 
   filter('finished_at <= ?', query.olderThan);
   filter('finished_at >= ?', query.newerThan);
   // instr over lower(): plain text, no LIKE wildcards to escape; lower() folds ASCII only, as asciiLower.
+  // A search is a scan: first a cheap test on the raw JSON text (no parse), then the exact one on
+  // the message. The raw test is skipped for text that JSON writes escaped (quotes, backslashes, controls).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text)) filter('instr(lower(fault), lower(?)) > 0', query.text);
   filter("instr(lower(json_extract(fault, '$.message')), lower(?)) > 0", query.text);
   if (query.before !== undefined) filter('(finished_at < ? OR (finished_at = ? AND id < ?))', query.before.deadAt, query.before.deadAt, toRowId(query.before.id));
   return { where: where.join(' AND '), args };
