@@ -3,6 +3,7 @@ import { messageContains } from '../../durable/dead-letter-rules.js';
 import type { DeadLetter, DeadLetterCursor, DeadLetterQuery, FaultSummary } from '../../durable/store.js';
 import { deadCategoryKey } from './keys.js';
 import type { QueueScripts } from './queue-scripts.js';
+import { groupBy } from './grouping.js';
 import { jobId, parseJobId, toDeadLetter, toJobRecord } from './records.js';
 
 /**
@@ -147,4 +148,21 @@ export async function readDeadLetters(client: Redis, scriptsOf: (queue: string) 
     if (h.state === 'dead') letters.push(toDeadLetter(toJobRecord(jobId(ref.queue, ref.member), ref.queue, h)));
   });
   return letters;
+}
+
+/**
+ * Requeues the dead letters a query selected, `batch` members per script call; those that left
+ * the dead letters since they were selected are skipped. Returns the ids requeued (in a dry run:
+ * those still dead), in listing order.
+ */
+export async function requeueRefs(scriptsOf: (queue: string) => QueueScripts, refs: readonly DeadRef[], now: number, dryRun: boolean, batch: number): Promise<string[]> {
+  const done = new Set<string>();
+  for (const [queue, indexes] of groupBy(refs, (ref) => ref.queue)) {
+    const members = indexes.map((i) => refs[i]!.member);
+    for (let i = 0; i < members.length; i += batch) {
+      const reply = (await scriptsOf(queue).run('requeueDead', [now, dryRun ? 1 : 0, 'skip', ...members.slice(i, i + batch)])) as string[];
+      for (const member of reply.slice(1)) done.add(jobId(queue, member));
+    }
+  }
+  return refs.map((ref) => jobId(ref.queue, ref.member)).filter((id) => done.has(id));
 }

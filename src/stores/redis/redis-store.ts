@@ -33,7 +33,7 @@ import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { countDeadByCategory, finishedPerBucket } from './finished-counts.js';
 import { globalKey } from './keys.js';
-import { type DeadRef, readDeadLetters, selectDeadRefs } from './dead-letters.js';
+import { type DeadRef, readDeadLetters, requeueRefs, selectDeadRefs } from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
@@ -267,7 +267,11 @@ export class RedisStore implements DurableStore {
 
   async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
     return this.guard(async () => {
-      const ids = 'ids' in selector ? [...selector.ids] : (await this.deadRefs(selector.query)).map((ref) => jobId(ref.queue, ref.member));
+      if (!('ids' in selector)) {
+        // By query: one pass; a match that left the dead letters meanwhile is skipped, not an error.
+        return requeueRefs((queue) => this.scripts(queue), await this.deadRefs(selector.query), options.now, options.dryRun === true, REQUEUE_BATCH);
+      }
+      const ids = [...selector.ids];
       const groups = new Map<string, string[]>();
       for (const id of ids) {
         const parsed = parseJobId(id);
@@ -283,7 +287,7 @@ export class RedisStore implements DurableStore {
         for (const [queue, members] of groups) {
           for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
             const chunk = members.slice(i, i + REQUEUE_BATCH);
-            const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, ...chunk])) as string[];
+            const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, 'strict', ...chunk])) as string[];
             if (reply[0] === 'missing') throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
           }
         }
