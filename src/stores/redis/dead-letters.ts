@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import { messageContains } from '../../durable/dead-letter-rules.js';
-import type { DeadLetter, DeadLetterCursor, DeadLetterQuery, FaultSummary } from '../../durable/store.js';
+import { asciiLower } from '../../durable/dead-letter-rules.js';
+import type { DeadLetter, DeadLetterCursor, DeadLetterQuery } from '../../durable/store.js';
 import { deadCategoryKey } from './keys.js';
 import type { QueueScripts } from './queue-scripts.js';
 import { groupBy } from './grouping.js';
@@ -95,7 +95,7 @@ async function queueRefs(client: Redis, scripts: QueueScripts, query: DeadLetter
   while (found.length < want) {
     const batch = await nextBatch(client, key, position, min);
     if (batch.length === 0) break;
-    const matches = query.text === undefined ? batch.map(() => true) : await textMatches(client, scripts, batch, query.text);
+    const matches = query.text === undefined ? batch.map(() => true) : await textMatches(scripts, batch, query.text);
     batch.forEach(([member, deadAt], i) => {
       if (matches[i] && found.length < want) found.push({ queue, member, deadAt });
     });
@@ -105,24 +105,10 @@ async function queueRefs(client: Redis, scripts: QueueScripts, query: DeadLetter
   return found;
 }
 
-/** Whether each member's fault message contains `text` (one pipelined HGET per member). */
-async function textMatches(client: Redis, scripts: QueueScripts, batch: readonly [string, number][], text: string): Promise<boolean[]> {
-  const pipeline = client.pipeline();
-  for (const [member] of batch) pipeline.hget(scripts.jobKey(member), 'fault');
-  const replies = (await pipeline.exec()) ?? [];
-  return replies.map(([error, fault]) => {
-    if (error) throw error;
-    return typeof fault === 'string' && messageContains(faultMessage(fault), text);
-  });
-}
-
-function faultMessage(json: string): string {
-  try {
-    const fault = JSON.parse(json) as Partial<FaultSummary>;
-    return typeof fault.message === 'string' ? fault.message : '';
-  } catch {
-    return '';
-  }
+/** Whether each member's fault message contains `text`, decided inside Redis (match-text.lua). */
+async function textMatches(scripts: QueueScripts, batch: readonly [string, number][], text: string): Promise<boolean[]> {
+  const matching = new Set((await scripts.run('matchText', [asciiLower(text), ...batch.map(([member]) => member)])) as string[]);
+  return batch.map(([member]) => matching.has(member));
 }
 
 /** Dead letters of the given queues matching the query, in listing order, at most `query.limit`. */
