@@ -15,6 +15,7 @@ export default defineConfig([
       redis: 'src/stores/redis/index.ts',
       prometheus: 'src/observe/prometheus/index.ts',
       otel: 'src/observe/otel/index.ts',
+      dashboard: 'src/dashboard/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import pkg from '../../package.json' with { type: 'json' };
 import { registerCheckpoints } from './commands/checkpoints.js';
 import { registerConfig } from './commands/config.js';
+import { registerDashboard } from './commands/dashboard.js';
 import { registerDead } from './commands/dead.js';
 import { registerDemo } from './commands/demo.js';
 import { registerStats } from './commands/stats.js';
@@ -26,6 +27,7 @@ export function createProgram(): Command {
   registerDead(program);
   registerCheckpoints(program);
   registerConfig(program);
+  registerDashboard(program);
   program.addHelpText(
     'after',
     [
@@ -37,6 +39,7 @@ export function createProgram(): Command {
       '  faultline dead list --category validation --json',
       '  faultline dead requeue --queue crawl --dry-run',
       '  faultline config                                check the FAULTLINE_* environment variables',
+      '  faultline dashboard --store sqlite:./faultline-demo.db   the web dashboard on http://127.0.0.1:4800/',
     ].join('\n'),
   );
   return program;

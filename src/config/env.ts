@@ -10,7 +10,7 @@ import * as check from '../validate/validate.js';
  * the same table, and a test keeps them in step.
  */
 
-type Kind = 'count' | 'positiveCount' | 'ms' | 'positiveMs' | 'jitter' | 'store' | 'logLevel' | 'queue';
+type Kind = 'count' | 'positiveCount' | 'ms' | 'positiveMs' | 'jitter' | 'store' | 'logLevel' | 'queue' | 'secret';
 
 export interface EnvVariable {
   readonly name: string;
@@ -46,6 +46,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'FAULTLINE_STORE', default: 'sqlite:./faultline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
   { name: 'FAULTLINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
   { name: 'FAULTLINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
+  { name: 'FAULTLINE_DASHBOARD_TOKEN', default: undefined, kind: 'secret', description: 'Access token of `faultline dashboard` (16+ characters); needed to listen beyond 127.0.0.1. Never printed.' },
 ];
 
 /** Where durable state lives, parsed from `sqlite:PATH`, `redis://...` or `memory`. */
@@ -90,6 +91,8 @@ export interface FaultlineEnv {
   readonly store: StoreLocation;
   readonly queue: string;
   readonly logLevel: LogLevel;
+  /** The dashboard's access token, when set. */
+  readonly dashboardToken: string | undefined;
 }
 
 export interface EnvProblem {
@@ -149,7 +152,7 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     if (text === undefined) continue;
     const parsed = parse(variable.kind, text);
     if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
-      problems.push({ variable: variable.name, value: shown(text), message: parsed.problem });
+      problems.push({ variable: variable.name, value: variable.kind === 'secret' ? '***' : shown(text), message: parsed.problem });
     } else {
       values.set(variable.name, parsed);
     }
@@ -159,7 +162,9 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     for (const name of Object.keys(env)) {
       if (name.startsWith('FAULTLINE_') && !known.has(name) && !nonText.has(name)) {
         const near = closest(name, [...known]);
-        problems.push({ variable: name, value: shown(env[name] ?? ''), message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
+        // A mistyped secret's name still says what it holds: its value is never shown.
+        const value = /TOKEN|SECRET|PASSWORD|KEY/.test(name) ? '***' : shown(env[name] ?? '');
+        problems.push({ variable: name, value, message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
       }
     }
   }
@@ -211,6 +216,7 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     store: values.get('FAULTLINE_STORE') as StoreLocation,
     queue: values.get('FAULTLINE_QUEUE') as string,
     logLevel: values.get('FAULTLINE_LOG_LEVEL') as LogLevel,
+    dashboardToken: values.get('FAULTLINE_DASHBOARD_TOKEN') as string | undefined,
   };
 }
 
@@ -255,6 +261,8 @@ function parse(kind: Kind, text: string): Parsed {
       return text.length <= 200 ? text : { problem: 'expected a queue name of at most 200 characters' };
     case 'store':
       return parseStoreLocation(text);
+    case 'secret':
+      return text.length >= 16 && !/\s/.test(text) ? text : { problem: 'expected at least 16 characters without spaces' };
   }
 }
 

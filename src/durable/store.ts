@@ -107,8 +107,26 @@ export interface DurableStore {
   /** One job in any state, or undefined when there is no such id (or retention removed it). */
   getJob(id: string): Promise<JobRecord | undefined>;
 
-  /** Dead letters matching the query, newest `deadAt` first. */
+  /**
+   * Dead letters matching the query, newest `deadAt` first; dead letters with the same `deadAt`
+   * come in an order of the store's choosing that never changes while they stay dead, so
+   * `query.before` (the last letter of the previous page) pages through them without gaps,
+   * repeats or OFFSET scans.
+   */
   listDead(query?: DeadLetterQuery): Promise<DeadLetter[]>;
+
+  /**
+   * How many dead letters match the query, per fault category, largest group first (then by
+   * category name). `limit` and `before` are ignored. Categories with no match are left out.
+   */
+  countDeadByCategory(query?: DeadLetterQuery): Promise<CategoryCount[]>;
+
+  /**
+   * Jobs that finished per time bucket: bucket `i` counts the jobs whose `finishedAt` lies in
+   * `[since + i * bucketMs, since + (i + 1) * bucketMs)`, completed and dead-lettered apart.
+   * Only jobs retention still keeps are counted.
+   */
+  finishedPerBucket(request: ThroughputRequest): Promise<Throughput>;
 
   /**
    * Puts dead letters back to waiting (`runAt = now`, attempt 0, strikes 0; history and
@@ -119,7 +137,7 @@ export interface DurableStore {
   requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]>;
 
   /**
-   * Deletes dead letters: those matching the query (`olderThan`, `queue`, `category`), then,
+   * Deletes dead letters: those matching the query (`queue`, `category`, `olderThan`, `newerThan`, `text`), then,
    * with `keepNewest`, all but the newest N of what is left in scope. Returns how many.
    */
   purgeDead(query: PurgeQuery): Promise<number>;
@@ -138,6 +156,13 @@ export interface DurableStore {
   deleteCheckpoint(key: string): Promise<boolean>;
   /** Checkpoints whose key starts with `prefix` (all when omitted), sorted by key. */
   listCheckpoints(prefix?: string): Promise<CheckpointRecord[]>;
+
+  /**
+   * Optional: the state this store shares between processes for the policies built on it (on
+   * Redis: circuit breakers, rate limiters, retry budgets), for operators to look at. Stores
+   * that keep none leave it out.
+   */
+  readSharedState?(): Promise<SharedStateReport>;
 
   /** Resolves when the store answers; rejects with the underlying error otherwise. */
   ping(): Promise<void>;
@@ -315,6 +340,43 @@ export interface DeadLetterQuery {
   readonly newerThan?: number;
   /** At most this many (default: all). */
   readonly limit?: number;
+  /**
+   * Only dead letters whose fault message contains this text, ignoring the case of ASCII letters
+   * (plain text, not a pattern). Stores find these by reading the messages: a scan of the other
+   * filters' matches.
+   */
+  readonly text?: string;
+  /** Keyset cursor: only dead letters listed after this one (the last of the previous page). */
+  readonly before?: DeadLetterCursor;
+}
+
+/** A dead letter's place in the listing order of `listDead`. */
+export interface DeadLetterCursor {
+  readonly deadAt: number;
+  readonly id: string;
+}
+
+export interface CategoryCount {
+  readonly category: FaultCategory;
+  readonly count: number;
+}
+
+export interface ThroughputRequest {
+  /** One queue, or every queue when omitted. */
+  readonly queue?: string;
+  /** Start of the first bucket (epoch ms). */
+  readonly since: number;
+  /** Width of a bucket in ms (a positive integer). */
+  readonly bucketMs: number;
+  /** How many buckets (1..1,440). */
+  readonly buckets: number;
+}
+
+export interface Throughput {
+  /** Completed jobs per bucket, `buckets` entries. */
+  readonly completed: number[];
+  /** Dead-lettered jobs per bucket, `buckets` entries. */
+  readonly dead: number[];
 }
 
 export type DeadLetterSelector = { readonly ids: readonly string[] } | { readonly query: DeadLetterQuery };
@@ -323,6 +385,10 @@ export interface PurgeQuery {
   readonly queue?: string;
   readonly category?: FaultCategory;
   readonly olderThan?: number;
+  /** Only dead letters with `deadAt >= newerThan` (epoch ms). */
+  readonly newerThan?: number;
+  /** Only dead letters whose fault message contains this text (as `DeadLetterQuery.text`). */
+  readonly text?: string;
   /** After the filters above, keep this many newest in scope and delete the rest. */
   readonly keepNewest?: number;
 }
@@ -344,4 +410,38 @@ export interface CheckpointRecord {
   /** JSON text. */
   readonly value: string;
   readonly updatedAt: number;
+}
+
+/** Shared policy state as `readSharedState` finds it. */
+export interface SharedStateReport {
+  readonly breakers: readonly SharedBreakerState[];
+  readonly limiters: readonly SharedLimiterState[];
+  readonly budgets: readonly SharedBudgetState[];
+  /** False when discovery stopped at its bound and more may exist. */
+  readonly complete: boolean;
+}
+
+export interface SharedBreakerState {
+  readonly name: string;
+  /** Epoch ms until which the circuit is open for every process, null when closed. */
+  readonly openUntil: number | null;
+  /** The process that opened it last. */
+  readonly openedBy?: string;
+  /** The process holding the one half-open probe, if any. */
+  readonly probeHolder?: string;
+}
+
+export interface SharedLimiterState {
+  readonly name: string;
+  /** Tokens in the bucket at its last refill. */
+  readonly tokens: number;
+  /** Epoch ms of that refill. */
+  readonly at: number;
+}
+
+export interface SharedBudgetState {
+  readonly name: string;
+  /** First attempts and retries counted in the stored window buckets. */
+  readonly requests: number;
+  readonly retries: number;
 }

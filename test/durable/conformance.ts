@@ -304,6 +304,90 @@ export function describeStoreConformance(
       await expect(store.requeueDead({ ids: [ids[0]!] }, { now: T })).rejects.toBeInstanceOf(JobNotFoundError);
     });
 
+    it('pages dead letters by keyset cursor, ties on deadAt and queues included, each exactly once', async () => {
+      const ids = (await store.enqueue([job(), job(), job(), job({ queue: 'r' }), job({ queue: 'r' }), job()], T)).map((r) => r.id);
+      const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
+      // Two settle times shared by several letters of both queues: the order among ties must be stable.
+      const at = (id: string) => (id === ids[5] ? T + 300 : T + 100 * (ids.indexOf(id) % 2 === 0 ? 1 : 2));
+      for (const j of claimed) await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], at(j.id));
+      const all = await store.listDead();
+      expect(all).toHaveLength(6);
+      expect(all[0]!.id).toBe(ids[5]);
+      for (const size of [1, 2, 4]) {
+        const seen: string[] = [];
+        let before: { deadAt: number; id: string } | undefined;
+        for (let page = 0; page < 10; page++) {
+          const letters = await store.listDead({ limit: size, ...(before ? { before } : {}) });
+          seen.push(...letters.map((d) => d.id));
+          if (letters.length < size) break;
+          const last = letters[letters.length - 1]!;
+          before = { deadAt: last.deadAt, id: last.id };
+        }
+        expect(seen).toEqual(all.map((d) => d.id));
+      }
+      const cursor = { deadAt: all[1]!.deadAt, id: all[1]!.id };
+      expect((await store.listDead({ before: cursor, queue: 'q' })).map((d) => d.id)).toEqual(all.slice(2).filter((d) => d.queue === 'q').map((d) => d.id));
+      expect((await store.listDead({ before: cursor, olderThan: T + 100 })).map((d) => d.id)).toEqual(all.filter((d) => d.deadAt <= T + 100).map((d) => d.id));
+      expect(await store.requeueDead({ query: { before: cursor, limit: 2 } }, { now: T, dryRun: true })).toEqual(all.slice(2, 4).map((d) => d.id));
+    });
+
+    it('finds dead letters by text in their message (ASCII case ignored), counts them by category, requeues and purges by text', async () => {
+      const ids = (await store.enqueue([job(), job(), job(), job({ queue: 'r' })], T)).map((r) => r.id);
+      const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
+      const faults = [
+        { category: 'rate_limit' as const, message: 'HTTP 429 Too Many Requests', suggestions: [] },
+        { category: 'rate_limit' as const, message: 'too many requests (quota)', suggestions: [] },
+        { category: 'validation' as const, message: 'Bad item <script>%_ ÉTÉ', suggestions: [] },
+        { category: 'rate_limit' as const, message: 'slow down', suggestions: [] },
+      ];
+      for (const j of claimed) {
+        const i = ids.indexOf(j.id);
+        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault: faults[i]!, record: record({ outcome: 'dead' }) }], T + i);
+      }
+      expect((await store.listDead({ text: 'MANY requests' })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.listDead({ text: '%_' })).map((d) => d.id)).toEqual([ids[2]]);
+      expect((await store.listDead({ text: '<script>' })).map((d) => d.id)).toEqual([ids[2]]);
+      expect((await store.listDead({ text: 'été' })).map((d) => d.id)).toEqual([]);
+      expect((await store.listDead({ text: 'ÉTÉ', category: 'validation' })).map((d) => d.id)).toEqual([ids[2]]);
+      expect((await store.listDead({ text: 'many', queue: 'r' })).map((d) => d.id)).toEqual([]);
+      expect(await store.countDeadByCategory()).toEqual([
+        { category: 'rate_limit', count: 3 },
+        { category: 'validation', count: 1 },
+      ]);
+      expect(await store.countDeadByCategory({ queue: 'q' })).toEqual([
+        { category: 'rate_limit', count: 2 },
+        { category: 'validation', count: 1 },
+      ]);
+      expect(await store.countDeadByCategory({ text: 'many', limit: 1 })).toEqual([{ category: 'rate_limit', count: 2 }]);
+      expect(await store.countDeadByCategory({ newerThan: T + 2, olderThan: T + 3 })).toEqual([
+        { category: 'rate_limit', count: 1 },
+        { category: 'validation', count: 1 },
+      ]);
+      expect(await store.requeueDead({ query: { text: 'too many' } }, { now: T + 10 })).toEqual([ids[1], ids[0]]);
+      expect(await store.countDeadByCategory()).toEqual([
+        { category: 'rate_limit', count: 1 },
+        { category: 'validation', count: 1 },
+      ]);
+      expect(await store.purgeDead({ text: 'down', newerThan: T + 3 })).toBe(1);
+      expect(await store.purgeDead({ text: 'bad', newerThan: T + 3 })).toBe(0);
+      expect(await store.countDeadByCategory()).toEqual([{ category: 'validation', count: 1 }]);
+    });
+
+    it('counts finished jobs per time bucket, completed and dead apart, per queue or for all', async () => {
+      await store.enqueue([job(), job(), job(), job(), job({ queue: 'r' })], T);
+      const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
+      const times = [T + 5, T + 999, T + 1_000, T + 2_500, T + 1_500];
+      for (const [i, j] of claimed.entries()) {
+        const outcome = i === 3 ? ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const) : ({ kind: 'complete' } as const);
+        await store.settle([{ id: j.id, token: j.token, ...outcome }], times[i]!);
+      }
+      expect(await store.finishedPerBucket({ since: T, bucketMs: 1_000, buckets: 3 })).toEqual({ completed: [2, 2, 0], dead: [0, 0, 1] });
+      expect(await store.finishedPerBucket({ queue: 'q', since: T, bucketMs: 1_000, buckets: 2 })).toEqual({ completed: [2, 1], dead: [0, 0] });
+      expect(await store.finishedPerBucket({ queue: 'none', since: T, bucketMs: 500, buckets: 1 })).toEqual({ completed: [0], dead: [0] });
+      await expect(store.finishedPerBucket({ since: T, bucketMs: 0, buckets: 3 })).rejects.toThrow(/bucketMs/);
+      await expect(store.finishedPerBucket({ since: T, bucketMs: 1, buckets: 100_000 })).rejects.toThrow(/buckets/);
+    });
+
     it('purges dead letters by age and keeps the newest N', async () => {
       await store.enqueue([job(), job(), job(), job()], T);
       let at = T;

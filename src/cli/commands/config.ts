@@ -24,7 +24,8 @@ export function registerConfig(program: Command): void {
       const rows = ENV_VARIABLES.map((v) => {
         const raw = process.env[v.name]?.trim();
         const set = raw !== undefined && raw !== '';
-        return { variable: v.name, value: set ? redactUrl(raw) : (v.default ?? ''), source: set ? 'environment' : 'default', meaning: v.description };
+        const shown = v.kind === 'secret' ? '***' : redactUrl(raw ?? '');
+        return { variable: v.name, value: set ? shown : (v.default ?? ''), source: set ? 'environment' : 'default', meaning: v.description };
       });
       out.result({ ok: true, variables: rows }, () => table(['variable', 'value', 'source'], rows.map((r) => [r.variable, r.value || '(no limit)', r.source])));
     });

@@ -1,9 +1,12 @@
+import { bucketOf, checkThroughputRequest, messageContains, sortedCategoryCounts } from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import type {
+  CategoryCount,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,
   DeadLetter,
+  DeadLetterCursor,
   DeadLetterQuery,
   DeadLetterSelector,
   DurableStore,
@@ -18,7 +21,10 @@ import type {
   RetentionBound,
   RetentionPolicy,
   SettleResult,
+  Throughput,
+  ThroughputRequest,
 } from '../../durable/store.js';
+import type { FaultCategory } from '../../faults/fault.js';
 import { boundHistory, crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
@@ -230,6 +236,28 @@ export class MemoryStore implements DurableStore {
     return limited.map(toDeadLetter);
   }
 
+  async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
+    this.open();
+    const counts = new Map<FaultCategory, number>();
+    for (const job of this.matchDead({ ...query, before: undefined })) counts.set(job.fault!.category, (counts.get(job.fault!.category) ?? 0) + 1);
+    return sortedCategoryCounts(counts);
+  }
+
+  async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
+    this.open();
+    checkThroughputRequest(request);
+    const completed = new Array<number>(request.buckets).fill(0);
+    const dead = new Array<number>(request.buckets).fill(0);
+    for (const job of this.jobs.values()) {
+      if (job.finishedAt === undefined || (request.queue !== undefined && job.queue !== request.queue)) continue;
+      const bucket = bucketOf(request, job.finishedAt);
+      if (bucket < 0) continue;
+      if (job.state === 'completed') completed[bucket]!++;
+      else if (job.state === 'dead') dead[bucket]!++;
+    }
+    return { completed, dead };
+  }
+
   async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
     this.open();
     let targets: MemoryJob[];
@@ -349,6 +377,8 @@ export class MemoryStore implements DurableStore {
       if (query.category !== undefined && job.fault?.category !== query.category) continue;
       if (query.olderThan !== undefined && job.finishedAt! > query.olderThan) continue;
       if (query.newerThan !== undefined && job.finishedAt! < query.newerThan) continue;
+      if (query.before !== undefined && !listedAfter(job, query.before)) continue;
+      if (!messageContains(job.fault!.message, query.text)) continue;
       found.push(job);
     }
     return found.sort(newestFinishedFirst);
@@ -382,6 +412,13 @@ function idemKey(queue: string, key: string): string {
 
 function claimOrder(a: MemoryJob, b: MemoryJob): number {
   return b.priority - a.priority || a.runAt - b.runAt || a.seq - b.seq;
+}
+
+/** Whether a dead job comes after the cursor in the listing order (newest first, then by id descending). */
+function listedAfter(job: MemoryJob, cursor: DeadLetterCursor): boolean {
+  if (job.finishedAt! !== cursor.deadAt) return job.finishedAt! < cursor.deadAt;
+  const cursorSeq = Number(cursor.id);
+  return Number.isFinite(cursorSeq) && job.seq < cursorSeq;
 }
 
 function newestFinishedFirst(a: MemoryJob, b: MemoryJob): number {

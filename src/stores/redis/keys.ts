@@ -57,6 +57,11 @@ export function queueKeys(prefix: string, queue: string): QueueKeys {
   };
 }
 
+/** The sorted set of one queue's dead letters of one fault category (kept by scripts/common.lua.ts). */
+export function deadCategoryKey(keys: QueueKeys, category: string): string {
+  return `${keys.dead}:c:${category}`;
+}
+
 /**
  * Keys outside any queue (the registry of queue names, checkpoints). Two parts inside the braces,
  * where queue and object tags have three, so they never collide with one.

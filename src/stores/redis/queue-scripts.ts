@@ -6,6 +6,7 @@ import claim from './scripts/claim.lua.js';
 import common, { QUEUE_KEYS_HEADER } from './scripts/common.lua.js';
 import deleteJobs from './scripts/delete-jobs.lua.js';
 import enqueue from './scripts/enqueue.lua.js';
+import matchText from './scripts/match-text.lua.js';
 import pause from './scripts/pause.lua.js';
 import prune from './scripts/prune.lua.js';
 import renew from './scripts/renew.lua.js';
@@ -31,6 +32,7 @@ export const QUEUE_SCRIPTS = {
   requeueDead: queueScript('requeue-dead', requeueDead),
   deleteJobs: queueScript('delete-jobs', deleteJobs),
   prune: queueScript('prune', prune),
+  matchText: queueScript('match-text', matchText),
 } as const;
 
 export type QueueScriptName = keyof typeof QUEUE_SCRIPTS;

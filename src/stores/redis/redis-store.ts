@@ -2,7 +2,9 @@ import { inspect } from 'node:util';
 import type { Redis } from 'ioredis';
 import * as check from '../../validate/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
+import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import type {
+  CategoryCount,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,
@@ -19,6 +21,9 @@ import type {
   QueueCounts,
   RetentionPolicy,
   SettleResult,
+  SharedStateReport,
+  Throughput,
+  ThroughputRequest,
 } from '../../durable/store.js';
 import { crashLoopFault, decodeUntil, encodeUntil } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
@@ -26,15 +31,17 @@ import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
+import { countDeadByCategory, finishedPerBucket } from './finished-counts.js';
 import { globalKey } from './keys.js';
 import { migrateLegacyPrefix } from './legacy-prefix.js';
-import { readDeadLetters } from './dead-letters.js';
+import { type DeadRef, readDeadLetters, requeueRefs, selectDeadRefs } from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
 import { useDriverFor } from './script.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
 import { toStoreError } from './redis-errors.js';
 import { describeRedisTarget, parseRedisUrl, passwordOf } from './url.js';
+import { readSharedState } from './shared-state.js';
 
 export interface RedisStoreOptions {
   /**
@@ -63,7 +70,8 @@ export interface RedisStoreOptions {
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
 const PRUNE_BATCH = 2_000;
-/** Dead letters fetched per round trip when listing. */
+/** Dead letters requeued or purged per script call (bounded so one call never blocks the server for long). */
+const REQUEUE_BATCH = 5_000;
 
 /**
  * The durable store on Redis or Valkey. Every write is one Lua script on one queue's keys, all
@@ -288,17 +296,32 @@ export class RedisStore implements DurableStore {
   }
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
+    return this.guard(async () => readDeadLetters(this.client, (queue) => this.scripts(queue), await this.deadRefs(query)));
+  }
+
+  async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     return this.guard(async () => {
-      const queues = query.queue !== undefined ? [query.queue] : await this.client.smembers(this.registryKey);
-      const perQueue = await Promise.all(queues.map((queue) => readDeadLetters(this.client, this.scripts(queue), queue, query)));
-      const all = perQueue.flat().sort((a, b) => b.deadAt - a.deadAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-      return query.limit === undefined ? all : all.slice(0, query.limit);
+      const queues = await this.queuesOf(query.queue);
+      // A text filter is in the messages: read the category of each match; otherwise count the sets.
+      const refs = query.text === undefined ? undefined : await this.deadRefs({ ...query, before: undefined, limit: undefined }, queues);
+      return countDeadByCategory(this.client, (queue) => this.scripts(queue), queues, query, refs);
+    });
+  }
+
+  async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
+    return this.guard(async () => {
+      checkThroughputRequest(request);
+      return finishedPerBucket(this.client, (queue) => this.scripts(queue), await this.queuesOf(request.queue), request);
     });
   }
 
   async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
     return this.guard(async () => {
-      const ids = 'ids' in selector ? [...selector.ids] : (await this.listDead(selector.query)).map((letter) => letter.id);
+      if (!('ids' in selector)) {
+        // By query: one pass; a match that left the dead letters meanwhile is skipped, not an error.
+        return requeueRefs((queue) => this.scripts(queue), await this.deadRefs(selector.query), options.now, options.dryRun === true, REQUEUE_BATCH);
+      }
+      const ids = [...selector.ids];
       const groups = new Map<string, string[]>();
       for (const id of ids) {
         const parsed = parseJobId(id);
@@ -307,12 +330,16 @@ export class RedisStore implements DurableStore {
         if (members) members.push(parsed.member);
         else groups.set(parsed.queue, [parsed.member]);
       }
-      // With several queues, check every one first so that a missing id writes nothing anywhere.
-      const passes = groups.size > 1 && !options.dryRun ? [true, false] : [options.dryRun === true];
+      // With several script calls, check every one first so that a missing id writes nothing anywhere.
+      const calls = [...groups.values()].reduce((n, members) => n + Math.ceil(members.length / REQUEUE_BATCH), 0);
+      const passes = calls > 1 && !options.dryRun ? [true, false] : [options.dryRun === true];
       for (const dryRun of passes) {
         for (const [queue, members] of groups) {
-          const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, ...members])) as string[];
-          if (reply[0] === 'missing') throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
+          for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
+            const chunk = members.slice(i, i + REQUEUE_BATCH);
+            const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, 'strict', ...chunk])) as string[];
+            if (reply[0] === 'missing') throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
+          }
         }
       }
       return ids;
@@ -322,12 +349,14 @@ export class RedisStore implements DurableStore {
   async purgeDead(query: PurgeQuery): Promise<number> {
     return this.guard(async () => {
       const { keepNewest, ...filter } = query;
-      const scope = await this.listDead(filter);
+      const scope = await this.deadRefs(filter);
       const doomed = keepNewest === undefined ? scope : scope.slice(keepNewest);
       let deleted = 0;
-      for (const [queue, indexes] of groupBy(doomed, (letter) => letter.queue)) {
-        const members = indexes.map((i) => parseJobId(doomed[i]!.id)!.member);
-        deleted += (await this.scripts(queue).run('deleteJobs', ['dead', ...members])) as number;
+      for (const [queue, indexes] of groupBy(doomed, (ref) => ref.queue)) {
+        const members = indexes.map((i) => doomed[i]!.member);
+        for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
+          deleted += (await this.scripts(queue).run('deleteJobs', ['dead', ...members.slice(i, i + REQUEUE_BATCH)])) as number;
+        }
       }
       return deleted;
     });
@@ -370,6 +399,10 @@ export class RedisStore implements DurableStore {
     return this.guard(() => this.checkpoints.list(prefix));
   }
 
+  async readSharedState(): Promise<SharedStateReport> {
+    return this.guard(() => readSharedState(this.client, this.prefix));
+  }
+
   async ping(): Promise<void> {
     return this.guard(async () => {
       await this.client.ping();
@@ -406,6 +439,16 @@ export class RedisStore implements DurableStore {
       this.scriptsByQueue.set(queue, scripts);
     }
     return scripts;
+  }
+
+  /** The named queue, or every registered one. */
+  private async queuesOf(queue: string | undefined): Promise<string[]> {
+    return queue !== undefined ? [queue] : this.client.smembers(this.registryKey);
+  }
+
+  /** The dead letters a query selects, without reading their hashes (unless the text filter must). */
+  private async deadRefs(query: DeadLetterQuery, queues?: readonly string[]): Promise<DeadRef[]> {
+    return selectDeadRefs(this.client, (queue) => this.scripts(queue), queues ?? (await this.queuesOf(query.queue)), query);
   }
 
   private async register(queue: string): Promise<void> {

@@ -51,6 +51,14 @@ const MIGRATIONS: readonly (readonly string[])[] = [
   ],
   // 3: job headers.
   addJobHeaders(),
+  // 4: dead letters of every queue paged newest first, by category, and by queue and category
+  // (the dashboard's lists and group counts), without scanning the completed jobs or decoding
+  // every fault. Partial indexes: only dead letters pay for them.
+  [
+    'CREATE INDEX faultline_jobs_dead ON faultline_jobs (finished_at, id) WHERE state = 3',
+    "CREATE INDEX faultline_jobs_dead_category ON faultline_jobs (json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
+    "CREATE INDEX faultline_jobs_dead_queue_category ON faultline_jobs (queue, json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
+  ],
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

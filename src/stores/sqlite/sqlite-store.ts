@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import * as check from '../../validate/validate.js';
+import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import { ConfigError } from '../../faults/errors.js';
 import type {
+  CategoryCount,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,
@@ -21,8 +23,11 @@ import type {
   RetentionBound,
   RetentionPolicy,
   SettleResult,
+  Throughput,
+  ThroughputRequest,
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
+import type { FaultCategory } from '../../faults/fault.js';
 import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } from '../../durable/store-rules.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
@@ -259,6 +264,35 @@ export class SqliteStore implements DurableStore {
     return this.selectDead(query, '*').map((row) => toDeadLetter(row as JobRow));
   }
 
+  async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
+    this.open();
+    const { where, args } = deadFilter({ ...query, before: undefined });
+    // A text filter reads every match's fault: in the dead index's order (finished_at, which
+    // follows insertion) the rows come nearly in table order, four times faster than by category.
+    const from = query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
+    const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM ${from} WHERE ${where}
+      GROUP BY ${CATEGORY} ORDER BY count DESC, category`;
+    return this.db.prepare(sql).all(...args) as { category: FaultCategory; count: number }[];
+  }
+
+  async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
+    this.open();
+    const { since, bucketMs, buckets } = checkThroughputRequest(request);
+    const completed = new Array<number>(buckets).fill(0);
+    const dead = new Array<number>(buckets).fill(0);
+    this.sql.read(() => {
+      // One range scan of the finished index per queue (it leads with the queue).
+      const queues = request.queue === undefined ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue) : [request.queue];
+      for (const queue of queues) {
+        for (const [state, counts] of [[2, completed], [3, dead]] as const) {
+          const rows = this.sql.finishedPerBucket.all({ queue, state, since, until: since + bucketMs * buckets, bucketMs }) as { bucket: number; count: number }[];
+          for (const row of rows) counts[row.bucket]! += row.count;
+        }
+      }
+    });
+    return { completed, dead };
+  }
+
   async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
     this.open();
     return this.sql.tx(() => {
@@ -364,23 +398,40 @@ export class SqliteStore implements DurableStore {
     return removed;
   }
 
-  /** Dead letters matching the query, newest first. */
+  /** Dead letters matching the query, newest first (then by id, descending). */
   private selectDead(query: DeadLetterQuery, columns: '*' | 'id'): { id: number }[] {
-    const where = ['state = 3'];
-    const args: unknown[] = [];
-    const filter = (condition: string, value: unknown) => {
-      if (value === undefined) return;
-      where.push(condition);
-      args.push(value);
-    };
-    filter('queue = ?', query.queue);
-    filter("json_extract(fault, '$.category') = ?", query.category);
-    filter('finished_at <= ?', query.olderThan);
-    filter('finished_at >= ?', query.newerThan);
+    const { where, args } = deadFilter(query);
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`;
+    const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where} ORDER BY finished_at DESC, id DESC${limit}`;
     return this.db.prepare(sql).all(...args) as { id: number }[];
   }
+
+}
+
+/** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
+const CATEGORY = "json_extract(fault, '$.category')";
+
+/** The WHERE clause of a dead-letter query, keyset cursor included (no OFFSET: pages cost the same). */
+function deadFilter(query: DeadLetterQuery): { where: string; args: unknown[] } {
+  const where = ['state = 3'];
+  const args: unknown[] = [];
+  const filter = (condition: string, ...values: unknown[]) => {
+    if (values[0] === undefined) return;
+    where.push(condition);
+    args.push(...values);
+  };
+  filter('queue = ?', query.queue);
+  filter(`${CATEGORY} = ?`, query.category);
+  filter('finished_at <= ?', query.olderThan);
+  filter('finished_at >= ?', query.newerThan);
+  // instr over lower(): plain text, no LIKE wildcards to escape; lower() folds ASCII only, as asciiLower.
+  // A search is a scan: first a cheap test on the raw JSON text (no parse), then the exact one on
+  // the message. The raw test is skipped for text that JSON writes escaped (quotes, backslashes, controls).
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
+  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text)) filter('instr(lower(fault), lower(?)) > 0', query.text);
+  filter("instr(lower(json_extract(fault, '$.message')), lower(?)) > 0", query.text);
+  if (query.before !== undefined) filter('(finished_at < ? OR (finished_at = ? AND id < ?))', query.before.deadAt, query.before.deadAt, toRowId(query.before.id));
+  return { where: where.join(' AND '), args };
 }
 
 function toRowId(id: string): number {

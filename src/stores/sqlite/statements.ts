@@ -92,17 +92,47 @@ export function prepareStatements(db: Database.Database) {
            ORDER BY key))
        WHERE id = ? AND json_array_length(history) > ${HISTORY_LIMIT}`,
     ),
+    // Each count reads one partial index (no table scan), so a million completed jobs cost an
+    // index count, not a pass over every row.
     stats: p(
-      `SELECT sum(state = 0 AND run_at <= @now) AS waiting, sum(state = 0 AND run_at > @now) AS delayed, sum(state = 1) AS running,
-         sum(state = 2) AS completed, sum(state = 3) AS dead, min(CASE WHEN state = 0 AND run_at <= @now THEN run_at END) AS oldest
-       FROM faultline_jobs WHERE queue = @queue`,
+      `SELECT w.waiting, w.delayed, w.oldest,
+         (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state = 1) AS running,
+         -- 'state >= 2' names the finished index's condition: SQLite does not infer it from 'state = 2'.
+         (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state >= 2 AND state = 2) AS completed,
+         (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state = 3) AS dead
+       FROM (SELECT sum(run_at <= @now) AS waiting, sum(run_at > @now) AS delayed, min(CASE WHEN run_at <= @now THEN run_at END) AS oldest
+             FROM faultline_jobs WHERE queue = @queue AND state = 0) AS w`,
     ),
-    queues: p('SELECT DISTINCT queue AS name FROM faultline_jobs UNION SELECT name FROM faultline_queues ORDER BY name'),
+    /**
+     * The queue names of one partial index, one index seek per name (a loose index scan), so
+     * listing queues never reads every row.
+     */
+    queues: p(
+      `WITH RECURSIVE
+         waiting(name) AS (SELECT (SELECT queue FROM faultline_jobs WHERE state = 0 ORDER BY queue LIMIT 1)
+           UNION ALL SELECT (SELECT queue FROM faultline_jobs WHERE state = 0 AND queue > waiting.name ORDER BY queue LIMIT 1) FROM waiting WHERE name IS NOT NULL),
+         running(name) AS (SELECT (SELECT queue FROM faultline_jobs WHERE state = 1 ORDER BY queue LIMIT 1)
+           UNION ALL SELECT (SELECT queue FROM faultline_jobs WHERE state = 1 AND queue > running.name ORDER BY queue LIMIT 1) FROM running WHERE name IS NOT NULL),
+         finished(name) AS (SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 ORDER BY queue LIMIT 1)
+           UNION ALL SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 AND queue > finished.name ORDER BY queue LIMIT 1) FROM finished WHERE name IS NOT NULL)
+       SELECT name FROM waiting WHERE name IS NOT NULL UNION SELECT name FROM running WHERE name IS NOT NULL
+       UNION SELECT name FROM finished WHERE name IS NOT NULL UNION SELECT name FROM faultline_queues ORDER BY name`,
+    ),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
     requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
     deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
-    finishedQueues: p('SELECT DISTINCT queue FROM faultline_jobs WHERE state >= 2'),
+    /** Queues holding finished jobs, by a loose index scan of the finished index (see `queues`). */
+    finishedQueues: p(
+      `WITH RECURSIVE finished(queue) AS (SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 ORDER BY queue LIMIT 1)
+         UNION ALL SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 AND queue > finished.queue ORDER BY queue LIMIT 1) FROM finished WHERE queue IS NOT NULL)
+       SELECT queue FROM finished WHERE queue IS NOT NULL`,
+    ),
+    // One state at a time, so the finished index gives a range on finished_at (queue = ?, state = ?).
+    finishedPerBucket: p(
+      `SELECT CAST((finished_at - @since) / @bucketMs AS INTEGER) AS bucket, count(*) AS count FROM faultline_jobs INDEXED BY faultline_jobs_finished
+       WHERE queue = @queue AND state >= 2 AND state = @state AND finished_at >= @since AND finished_at < @until GROUP BY bucket`,
+    ),
     pruneAge: p('DELETE FROM faultline_jobs WHERE queue = ? AND state = ? AND finished_at < ?'),
     pruneCount: p(
       `DELETE FROM faultline_jobs WHERE id IN (

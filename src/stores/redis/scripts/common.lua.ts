@@ -47,9 +47,27 @@ local function toWaiting(K, key, m, runAt, now)
     redis.call('ZADD', K.delayed, num(runAt), m)
   end
 end
+-- Dead letters are also indexed by fault category: a sorted set per category, scored like the
+-- dead set, and the category kept in the job's 'cat' field to find the set again on removal.
+local function deadCategoryKey(K, category) return K.dead .. ':c:' .. category end
 local function finish(K, key, m, state, now)
   redis.call('HSET', key, 'state', state, 'finishedAt', num(now))
+  if state == 'dead' then
+    local ok, fault = pcall(cjson.decode, redis.call('HGET', key, 'fault') or '')
+    local category = 'unknown'
+    if ok and type(fault) == 'table' and type(fault.category) == 'string' then category = fault.category end
+    redis.call('HSET', key, 'cat', category)
+    redis.call('ZADD', deadCategoryKey(K, category), num(now), m)
+  end
   redis.call('ZADD', state == 'dead' and K.dead or K.completed, num(now), m)
+end
+-- Takes a job that leaves the dead letters out of its category's index.
+local function forgetDeadCategory(K, key, m)
+  local category = redis.call('HGET', key, 'cat')
+  if category then
+    redis.call('ZREM', deadCategoryKey(K, category), m)
+    redis.call('HDEL', key, 'cat')
+  end
 end
 -- One command for many members (in chunks: Lua's unpack has a stack limit).
 local function many(command, key, items)
