@@ -1,3 +1,5 @@
+import { ConfigError } from '../faults/errors.js';
+
 /**
  * Around-hooks for instrumentation (tracing) that the core does not know about: an interceptor
  * gets the subject and a `proceed` that runs the rest of the chain and the work itself. The
@@ -15,7 +17,7 @@ export class InterceptorChain<S, R> {
 
   /** Adds an interceptor; returns a function that removes it. */
   add(interceptor: Interceptor<S, R>): () => void {
-    if (typeof interceptor !== 'function') throw new TypeError('an interceptor must be a function (subject, proceed) => Promise');
+    if (typeof interceptor !== 'function') throw new ConfigError('interceptor', interceptor, 'a function (subject, proceed) => Promise');
     // Copy on write: a run in progress keeps the chain it started with.
     this.list = [...this.list, interceptor];
     return () => {

@@ -82,6 +82,11 @@ describe('job headers', () => {
     expect((await store.getJob(c!.id))!.headers).toBeUndefined();
   });
 
+  it('an interceptor must be a function', () => {
+    const queue = new Queue(new MemoryStore(), 'jobs');
+    expect(() => queue.intercept('tracing' as never)).toThrow(ConfigError);
+  });
+
   it('an interceptor that breaks the bounds is refused and nothing is stored', async () => {
     const queue = new Queue(new MemoryStore(), 'jobs');
     queue.intercept((call, proceed) => {
