@@ -184,13 +184,15 @@ export class Worker<P = unknown> {
       // A reply that took most of the lease (a frozen or distant store) is not started: the
       // lease may end before the handler does, and then someone else may run the job too.
       const startBy = sentMono + this.options.leaseMs - this.options.startMarginMs;
-      const now = this.clock.now();
-      for (const job of jobs) {
-        if (now > startBy) {
-          this.counter.staleClaims++;
-          this.handBackUnstarted(job);
-        } else this.track(this.runJob(job, sentMono));
+      if (jobs.length > 0 && this.clock.now() > startBy) {
+        this.counter.staleClaims += jobs.length;
+        for (const job of jobs) this.handBackUnstarted(job);
+        // Written before this worker claims again: otherwise its own next claim would find these
+        // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
+        await this.acks.flush();
+        continue;
       }
+      for (const job of jobs) this.track(this.runJob(job, sentMono));
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
