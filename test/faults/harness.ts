@@ -171,14 +171,16 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
     );
     const completed = new Set<string>();
     const dead = new Set<string>();
+    const pending = new Set<string>();
     for (const id of ids) {
       const job = await adapter.store.getJob(id);
       if (job?.state === 'completed') completed.add(id);
       else if (job?.state === 'dead') dead.add(id);
+      else if (job !== undefined) pending.add(id);
     }
     const ledger = readLedger(ledgerPath);
     if (process.env.FAULTLINE_FAULTS_KEEP) writeFileSync(process.env.FAULTLINE_FAULTS_KEEP, readFileSync(ledgerPath));
-    const verdict = judge({ ledger, jobs: ids, completed, dead, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
+    const verdict = judge({ ledger, jobs: ids, completed, dead, pending, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
     return {
       scenario: scenario.name,
       store: adapter.name,
