@@ -102,8 +102,8 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
       live.delete(name);
       running.delete(name);
       if (signal === 'SIGKILL') {
-        // Killed by us or by a poison job: either way the ledger learns when, and a new worker starts.
-        appendFileSync(ledgerPath, `K ${name} ${Date.now()}\n`);
+        // The ledger already has the kill (written when it was sent, or by a poison job itself):
+        // this exit event may come much later on a loaded machine.
         if (!finished) spawnWorker();
       }
     });
@@ -128,6 +128,7 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
       const victim = names[Math.floor(Math.random() * names.length)];
       if (victim === undefined) return false;
       running.delete(victim);
+      appendFileSync(ledgerPath, `K ${victim} ${Date.now()}\n`);
       live.get(victim)!.kill('SIGKILL');
       return true;
     },
