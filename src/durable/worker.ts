@@ -184,15 +184,24 @@ export class Worker<P = unknown> {
       // A reply that took most of the lease (a frozen or distant store) is not started: the
       // lease may end before the handler does, and then someone else may run the job too.
       const startBy = sentMono + this.options.leaseMs - this.options.startMarginMs;
-      if (jobs.length > 0 && this.clock.now() > startBy) {
-        this.counter.staleClaims += jobs.length;
-        for (const job of jobs) this.handBackUnstarted(job);
+      let handedBack = 0;
+      for (const job of jobs) {
+        // Checked per job, right before its start: a handler that blocks before its first await
+        // delays the starts of the rest of the batch.
+        if (this.clock.now() <= startBy) {
+          this.track(this.runJob(job, sentMono));
+          continue;
+        }
+        this.counter.staleClaims++;
+        this.handBackUnstarted(job);
+        handedBack++;
+      }
+      if (handedBack > 0) {
         // Written before this worker claims again: otherwise its own next claim would find these
         // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
         await this.acks.flush();
-        continue;
+        if (handedBack === jobs.length) continue;
       }
-      for (const job of jobs) this.track(this.runJob(job, sentMono));
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
