@@ -209,12 +209,23 @@ export class Worker<P = unknown> {
       // A reply that took most of the lease (a frozen or distant store) is not started: the
       // lease may end before the handler does, and then someone else may run the job too.
       const startBy = sentMono + this.options.leaseMs - this.options.startMarginMs;
-      const now = this.clock.now();
+      let handedBack = 0;
       for (const job of jobs) {
-        if (now > startBy) {
-          this.counter.staleClaims++;
-          this.handBackUnstarted(job);
-        } else this.track(this.interceptors.size === 0 ? this.runJob(job, sentMono) : this.interceptors.run(job, () => this.runJob(job, sentMono)));
+        // Checked per job, right before its start: a handler that blocks before its first await
+        // delays the starts of the rest of the batch.
+        if (this.clock.now() <= startBy) {
+          this.track(this.interceptors.size === 0 ? this.runJob(job, sentMono) : this.interceptors.run(job, () => this.runJob(job, sentMono)));
+          continue;
+        }
+        this.counter.staleClaims++;
+        this.handBackUnstarted(job);
+        handedBack++;
+      }
+      if (handedBack > 0) {
+        // Written before this worker claims again: otherwise its own next claim would find these
+        // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
+        await this.acks.flush();
+        if (handedBack === jobs.length) continue;
       }
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0) await this.onIdle();

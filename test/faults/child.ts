@@ -35,7 +35,10 @@ const say = (line: string) => process.stdout.write(`${line}\n`);
 const worker = new Worker(
   new Queue<{ n: number; poison?: boolean }>(store, env('FAULT_QUEUE')),
   async (payload, ctx) => {
-    if (payload.poison) process.kill(process.pid, 'SIGKILL');
+    if (payload.poison) {
+      ledger.write(`K ${name} ${Date.now()}`);
+      process.kill(process.pid, 'SIGKILL');
+    }
     const { id, token } = ctx.job;
     const key = `${id} ${token}`;
     ledger.write(`S ${id} ${name} ${token} ${ctx.attempt} ${leaseEnds.get(key) ?? 0} ${Date.now()}`);

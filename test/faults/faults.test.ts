@@ -30,6 +30,7 @@ for (const entry of MATRIX) {
             reports.push(report);
             console.log(JSON.stringify(report, (_k, v) => (Array.isArray(v) && v.length > 5 ? [...v.slice(0, 5), `… ${v.length} in all`] : v)));
             expect(report.lost).toBe(0);
+            expect(report.unfinished).toBe(0);
             expect(report.lateStarts).toEqual([]);
             expect(report.overlaps).toEqual([]);
             expect(report.wrongDead).toEqual([]);

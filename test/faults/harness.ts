@@ -102,8 +102,8 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
       live.delete(name);
       running.delete(name);
       if (signal === 'SIGKILL') {
-        // Killed by us or by a poison job: either way the ledger learns when, and a new worker starts.
-        appendFileSync(ledgerPath, `K ${name} ${Date.now()}\n`);
+        // The ledger already has the kill (written when it was sent, or by a poison job itself):
+        // this exit event may come much later on a loaded machine.
         if (!finished) spawnWorker();
       }
     });
@@ -128,6 +128,7 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
       const victim = names[Math.floor(Math.random() * names.length)];
       if (victim === undefined) return false;
       running.delete(victim);
+      appendFileSync(ledgerPath, `K ${victim} ${Date.now()}\n`);
       live.get(victim)!.kill('SIGKILL');
       return true;
     },
@@ -171,14 +172,16 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
     );
     const completed = new Set<string>();
     const dead = new Set<string>();
+    const pending = new Set<string>();
     for (const id of ids) {
       const job = await adapter.store.getJob(id);
       if (job?.state === 'completed') completed.add(id);
       else if (job?.state === 'dead') dead.add(id);
+      else if (job !== undefined) pending.add(id);
     }
     const ledger = readLedger(ledgerPath);
     if (process.env.FAULTLINE_FAULTS_KEEP) writeFileSync(process.env.FAULTLINE_FAULTS_KEEP, readFileSync(ledgerPath));
-    const verdict = judge({ ledger, jobs: ids, completed, dead, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
+    const verdict = judge({ ledger, jobs: ids, completed, dead, pending, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
     return {
       scenario: scenario.name,
       store: adapter.name,

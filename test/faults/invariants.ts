@@ -2,8 +2,10 @@ import type { Ledger, RunEntry } from './ledger.js';
 
 /** What every scenario must show, whatever fault it injected. */
 export interface Verdict {
-  /** Jobs neither completed nor dead-lettered at the end. */
+  /** Jobs the store no longer has at all (neither completed, dead, waiting nor running). */
   readonly lost: number;
+  /** Jobs still waiting or running when the scenario's deadline passed (liveness, not loss). */
+  readonly unfinished: number;
   /** Handler starts at or after the end of the lease their claim was given. */
   readonly lateStarts: string[];
   /** A job started by one worker while another live worker was still running it. */
@@ -21,11 +23,14 @@ export function judge(input: {
   readonly jobs: readonly string[];
   readonly completed: ReadonlySet<string>;
   readonly dead: ReadonlySet<string>;
+  /** Jobs found waiting or running at the end. */
+  readonly pending: ReadonlySet<string>;
   readonly meantToDie: ReadonlySet<string>;
   readonly healedAt?: number;
 }): Verdict {
   const { ledger, jobs, completed, dead, meantToDie } = input;
-  const lost = jobs.filter((id) => !completed.has(id) && !dead.has(id)).length;
+  const unfinished = input.pending.size;
+  const lost = jobs.filter((id) => !completed.has(id) && !dead.has(id) && !input.pending.has(id)).length;
   const lateStarts = ledger.runs.filter((r) => !(r.start < r.leaseEnd)).map((r) => `${r.job} by ${r.worker}: started ${r.start - r.leaseEnd} ms after its lease ended`);
   const byJob = new Map<string, RunEntry[]>();
   for (const run of ledger.runs) byJob.set(run.job, [...(byJob.get(run.job) ?? []), run]);
@@ -49,5 +54,5 @@ export function judge(input: {
     const next = ledger.runs.filter((r) => r.start >= input.healedAt!).reduce((min, r) => Math.min(min, r.start), Number.POSITIVE_INFINITY);
     resumeMs = next === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : next - input.healedAt;
   }
-  return { lost, lateStarts, overlaps, wrongDead, inflatedAttempts, resumeMs };
+  return { lost, unfinished, lateStarts, overlaps, wrongDead, inflatedAttempts, resumeMs };
 }

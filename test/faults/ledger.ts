@@ -5,7 +5,8 @@ import { closeSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs
  * handler goes on (a SIGKILL loses at most the line being written):
  *   S <job> <worker> <token> <attempt> <leaseEnd> <start>   a handler started (wall ms; leaseEnd as the store granted it)
  *   E <job> <worker> <token> <end>                          it returned
- * The parent appends K <worker> <at> when it SIGKILLs a worker.
+ * K <worker> <at> marks a SIGKILL: written by the parent as it sends one, or by a poison job
+ * just before it kills its own process.
  */
 export class LedgerWriter {
   private readonly fd: number;
