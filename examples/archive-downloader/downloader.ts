@@ -4,7 +4,7 @@ import type { FaultCategory } from '../../src/faults/fault.js';
 import { AdaptiveThrottle } from '../../src/policies/adaptive.js';
 import { CircuitBreaker } from '../../src/policies/circuit-breaker.js';
 import { pipeline } from '../../src/policies/pipeline.js';
-import { RetryPolicy } from '../../src/policies/retry.js';
+import { RetryPolicy, type RetryOptions } from '../../src/policies/retry.js';
 import { TimeoutPolicy } from '../../src/policies/timeout.js';
 import { recoveryPlan } from '../../src/recovery/plan.js';
 import type { RandomSource } from '../../src/recovery/random.js';
@@ -32,6 +32,17 @@ export interface ArchiveItem {
   readonly upstream: string;
   /** Path on that upstream, starting with `/`. */
   readonly path: string;
+  /**
+   * Other retry options for this item only (the system's `execute_with_retry(op, ctx, retry_config)`):
+   * applied with `retry.with(...)`, so the upstream's stats and events still see the call.
+   */
+  readonly retry?: RetryOptions;
+  /**
+   * `http` (default): a non-2xx answer is an error with its status. `sdk`: the item comes through a
+   * client library that throws plain `Error`s with only a message (as many SDKs do); faultline's
+   * message classifier reads "quota exceeded", "unauthorized" and the like from it.
+   */
+  readonly via?: 'http' | 'sdk';
 }
 
 export interface DownloaderOptions {
@@ -44,7 +55,7 @@ export interface DownloaderOptions {
   readonly quotaDelayMultiplier?: number;
   /** Consecutive counted failures that open an upstream's breaker (default 3). */
   readonly breakerFailures?: number;
-  /** How long an open breaker refuses calls before a probe (default 30 s). */
+  /** How long an open breaker refuses calls before a probe (default 60 s, the system's `recovery_timeout`). */
   readonly breakerOpenMs?: number;
   /** Gap between two items of an upstream, times (delayFactor − 1): 0 while all succeeds (default 500 ms). */
   readonly paceMs?: number;
@@ -87,7 +98,12 @@ export interface UpstreamReport {
   readonly breakerState: string;
   /** Times the upstream's breaker opened. */
   readonly breakerOpened: number;
+  /** Requests that reached the upstream in this run, and how many of them succeeded. */
+  readonly requests: number;
+  readonly succeededRequests: number;
+  /** succeededRequests / requests over the whole run (1 when nothing was asked). */
   readonly successRate: number;
+  /** The adaptive throttle's factor at the end (its window forgets old answers, so it may be back to 1). */
   readonly delayFactor: number;
   /** Calls the adaptive throttle refused locally. */
   readonly throttled: number;
@@ -138,7 +154,7 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
       clock,
       random,
       trigger: { kind: 'consecutive', failures: options.breakerFailures ?? 3 },
-      halfOpenAfter: options.breakerOpenMs ?? 30_000,
+      halfOpenAfter: options.breakerOpenMs ?? 60_000,
     });
     breaker.events.on('stateChange', (e) => log(`breaker ${name}: ${e.from} → ${e.to} (${e.reason})`));
     // The throttle measures the upstream's success rate; the downloader slows down by it (longer
@@ -152,6 +168,8 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
   }
 
   const downloaded: { item: string; upstream: string; bytes: number }[] = [];
+  // Counted for the whole run: the throttle's success rate is a sliding window that empties.
+  const requestCounts = new Map<string, { requests: number; succeeded: number }>([...guards.keys()].map((name) => [name, { requests: 0, succeeded: 0 }]));
   const failures = new Map<string, DownloadFailure>();
 
   const downloadOne = async (item: ArchiveItem, guard: UpstreamGuard): Promise<void> => {
@@ -159,16 +177,22 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     let requests = 0;
     // The item travels with every event and error of this call (the retry log line above reads it).
     const operation = { name: 'download', attributes: { item: item.id, upstream: item.upstream } };
+    const counts = requestCounts.get(item.upstream)!;
+    const retryPolicy = item.retry === undefined ? guard.retry : guard.retry.with(item.retry);
     try {
-      const body = await pipeline(guard.retry, guard.breaker, guard.throttle, timeout).execute(
+      const body = await pipeline(retryPolicy, guard.breaker, guard.throttle, timeout).execute(
         async ({ signal }) => {
           requests++;
+          counts.requests++;
           const res = await fetchImpl(url, { signal });
           if (!res.ok) {
+            if (item.via === 'sdk') throw await sdkError(res);
             await res.body?.cancel();
             throw new HttpStatusError(res.status, res.headers, url);
           }
-          return new Uint8Array(await res.arrayBuffer());
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          counts.succeeded++;
+          return bytes;
         },
         options.signal === undefined ? { operation } : { operation, signal: options.signal },
       );
@@ -222,12 +246,15 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     for (const [name, { breaker, throttle }] of guards) {
       const b = breaker.stats();
       const t = throttle.stats();
+      const counts = requestCounts.get(name)!;
       upstreams[name] = {
         downloaded: downloaded.filter((d) => d.upstream === name).length,
         failed: ordered.filter((f) => f.upstream === name).length,
         breakerState: b.state,
         breakerOpened: b.opened,
-        successRate: t.successRate,
+        requests: counts.requests,
+        succeededRequests: counts.succeeded,
+        successRate: counts.requests === 0 ? 1 : counts.succeeded / counts.requests,
         delayFactor: t.delayFactor,
         throttled: t.rejections,
       };
@@ -235,4 +262,19 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     return { downloaded, failures: ordered, byCategory, upstreams };
   });
   return { guards, done };
+}
+
+/**
+ * What a client library that hides HTTP throws: a plain Error with the service's message and no
+ * status (the body's `message`, e.g. "Quota exceeded for quota metric 'Queries'").
+ */
+async function sdkError(res: Response): Promise<Error> {
+  let message = 'request failed';
+  try {
+    const body = (await res.json()) as { message?: unknown };
+    if (typeof body.message === 'string' && body.message !== '') message = body.message.slice(0, 500);
+  } catch {
+    // Not JSON: the generic message.
+  }
+  return new Error(message);
 }

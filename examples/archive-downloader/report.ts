@@ -8,7 +8,7 @@ export function formatReport(report: DownloadReport): string[] {
   for (const [name, u] of Object.entries(report.upstreams)) {
     lines.push(
       `  upstream ${name}: ${u.downloaded} ok, ${u.failed} failed; breaker ${u.breakerState} (opened ${u.breakerOpened}×); ` +
-        `success rate ${Math.round(u.successRate * 100)}%, retry delays ×${u.delayFactor.toFixed(1)}`,
+        `success rate ${Math.round(u.successRate * 100)} % (${u.succeededRequests} of ${u.requests} requests), retry delays now ×${u.delayFactor.toFixed(1)}`,
     );
   }
   const categories = Object.entries(report.byCategory);

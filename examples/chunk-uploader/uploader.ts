@@ -1,5 +1,13 @@
 import { open, stat } from 'node:fs/promises';
-import { CompleteMultipartUploadCommand, CreateMultipartUploadCommand, type S3Client, UploadPartCommand } from '@aws-sdk/client-s3';
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  ListPartsCommand,
+  type S3Client,
+  UploadPartCommand,
+} from '@aws-sdk/client-s3';
+import { ConfigError } from '../../src/faults/errors.js';
 import * as check from '../../src/validate/validate.js';
 import { Checkpointer } from '../../src/durable/checkpointer.js';
 import type { DurableStore } from '../../src/durable/store.js';
@@ -29,8 +37,12 @@ export interface UploadOptions {
   readonly bucket: string;
   readonly key: string;
   readonly file: string;
-  /** Bytes per part (S3 wants at least 5 MiB except for the last; local servers may accept less). */
+  /** Bytes per part: at least `minPartSize` (S3's 5 MiB), except the last part, which may be smaller. */
   readonly partSize: number;
+  /** The smallest part allowed (default 5 MiB, S3's rule; s3rver does not enforce it, so `--local` lowers it). */
+  readonly minPartSize?: number;
+  /** Attempts per S3 call (default 3, the system's), waiting `retryInitialMs` then doubling up to 10 s. */
+  readonly maxAttempts?: number;
   /** Where the checkpoint lives (a SqliteStore in main.ts). */
   readonly store: DurableStore;
   /** Default: `upload:<bucket>/<key>`. */
@@ -39,7 +51,7 @@ export interface UploadOptions {
   readonly stopping?: AbortSignal;
   /** Cut the running part off when this aborts (the lifecycle's `signal`). */
   readonly signal?: AbortSignal;
-  /** First retry delay, doubled per attempt with full jitter (default 200 ms). */
+  /** First retry delay, doubled per attempt with full jitter (default 1 s, the system's). */
   readonly retryInitialMs?: number;
   /** Inject transient faults into this share of part uploads (a demo of the retries; default 0). */
   readonly chaosRate?: number;
@@ -80,7 +92,30 @@ export interface UploadCheckpoint {
   readonly completedEtag?: string;
 }
 
-export type UploadStatus = 'completed' | 'already_completed' | 'stopped' | 'interrupted' | 'failed';
+/** One entry of the failed-uploads set: an upload that failed for good and was aborted. */
+export interface FailedUpload {
+  readonly bucket: string;
+  readonly key: string;
+  readonly uploadId: string;
+  readonly category: FaultCategory;
+  readonly message: string;
+  /** Whether AbortMultipartUpload succeeded (false: parts may still be stored, and billed). */
+  readonly aborted: boolean;
+  readonly at: number;
+}
+
+/** The store key of the failed-uploads set (the system's `streams:failed`). */
+export const FAILED_UPLOADS_KEY = 'uploads:failed';
+export const S3_MIN_PART_SIZE = 5 * 1024 * 1024;
+const S3_MAX_PARTS = 10_000;
+
+/**
+ * `failed`: some parts failed on transient faults; the checkpoint keeps the upload, the next run
+ * tries them again. `aborted`: a part failed for good (credentials, permissions, a permanent
+ * error): the multipart upload was aborted so no orphaned parts stay stored (and billed), and it
+ * was added to the failed-uploads set.
+ */
+export type UploadStatus = 'completed' | 'already_completed' | 'stopped' | 'interrupted' | 'failed' | 'aborted';
 
 export interface UploadResult {
   readonly status: UploadStatus;
@@ -100,14 +135,20 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const clock = options.clock ?? systemClock;
   const log = options.log ?? (() => {});
   check.positiveInteger('partSize', options.partSize);
+  const minPartSize = options.minPartSize ?? S3_MIN_PART_SIZE;
+  if (options.partSize < minPartSize) {
+    throw new ConfigError('partSize', options.partSize, `at least ${minPartSize} bytes (S3 refuses parts under 5 MiB but the last; --local allows smaller ones for s3rver)`);
+  }
   const fileSize = (await stat(options.file)).size;
   const totalParts = Math.max(1, Math.ceil(fileSize / options.partSize));
+  if (totalParts > S3_MAX_PARTS) throw new ConfigError('partSize', options.partSize, `large enough for at most ${S3_MAX_PARTS} parts (the file has ${fileSize} bytes)`);
   // One save per part: a part is worth a write, and a crash then loses nothing acknowledged.
   const checkpoints = new Checkpointer<UploadCheckpoint>(options.store, options.checkpointKey ?? `upload:${bucket}/${key}`, { everyItems: 1, clock });
 
   const retry = new RetryPolicy({
     clock,
-    plan: recoveryPlan({ backoff: exponentialBackoff({ initialMs: options.retryInitialMs ?? 200, maxDelayMs: 10_000 }) }),
+    maxAttempts: options.maxAttempts ?? 3,
+    plan: recoveryPlan({ backoff: exponentialBackoff({ initialMs: options.retryInitialMs ?? 1_000, maxDelayMs: 10_000 }) }),
   });
   retry.events.on('retry', (e) => log(`  ${e.reason}`));
 
@@ -131,6 +172,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
     log(`started upload ${state.uploadId}: ${totalParts} parts of ${options.partSize} bytes`);
   } else {
     log(`resuming upload ${state.uploadId}: ${state.parts.length} of ${totalParts} parts already uploaded`);
+    state = await reconcileWithS3(state, s3, retry, log);
   }
   const uploadId = state.uploadId;
   const resumedParts = state.parts.length;
@@ -145,6 +187,7 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
 
   const handle = await open(options.file, 'r');
   let stoppedEarly = false;
+  let failedForGood: { readonly category: FaultCategory; readonly message: string } | undefined;
   try {
     for (let n = 1; n <= totalParts; n++) {
       if (done.has(n)) continue;
@@ -188,8 +231,12 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
         failed.set(n, { n, category: fault.category, message: error instanceof Error ? error.message : fault.message, attempts: tried });
         await save();
         log(`part ${n}/${totalParts} FAILED (${fault.category}) after ${tried} attempt(s): ${fault.message}`);
-        // Credentials or a full disk will not get better for the next part: stop here.
-        if (fault.category === 'auth' || fault.category === 'resource') break;
+        // A fault that retrying cannot fix (credentials, permissions, a permanent error) fails the
+        // whole upload: abort it, so the parts already stored do not stay (and cost) forever.
+        if (!fault.retryable) {
+          failedForGood = fault;
+          break;
+        }
       }
     }
   } finally {
@@ -198,6 +245,9 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   }
 
   const result = { uploadId, totalParts, resumedParts, sentParts, failed: [...failed.values()], interrupted };
+  if (failedForGood !== undefined) {
+    return abortUpload({ state, fault: failedForGood, s3, retry, store: options.store, checkpoints, log, clock, result });
+  }
   if (interrupted.length > 0) return { ...result, status: 'interrupted' };
   if (stoppedEarly) return { ...result, status: 'stopped' };
   if (done.size < totalParts) return { ...result, status: 'failed' };
@@ -213,4 +263,84 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   await checkpoints.flush();
   log(`completed ${bucket}/${key}: ${totalParts} parts, ETag ${etag}`);
   return { ...result, status: 'completed', etag };
+}
+
+/**
+ * Where the service supports ListParts, S3's own list decides what is uploaded: a part sent but
+ * not yet checkpointed (a crash between the two) is not sent again, and a checkpointed part S3
+ * does not hold (it was lost) is. Without ListParts (s3rver) the checkpoint is the record.
+ */
+async function reconcileWithS3(state: UploadCheckpoint, s3: S3Client, retry: RetryPolicy, log: (line: string) => void): Promise<UploadCheckpoint> {
+  const listed: UploadedPart[] = [];
+  try {
+    let marker: string | undefined;
+    for (let page = 0; page < 10; page++) {
+      const res = await retry.execute(() =>
+        s3.send(new ListPartsCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) })),
+      );
+      for (const p of res.Parts ?? []) {
+        if (p.PartNumber !== undefined && p.ETag !== undefined) listed.push({ n: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
+      }
+      if (!res.IsTruncated || res.NextPartNumberMarker === undefined) break;
+      marker = res.NextPartNumberMarker;
+    }
+  } catch (error) {
+    log(`ListParts is not available (${error instanceof Error ? error.message.slice(0, 120) : 'error'}): resuming from the checkpoint alone`);
+    return state;
+  }
+  const expected = (n: number) => Math.min(state.partSize, state.fileSize - (n - 1) * state.partSize);
+  const parts = listed.filter((p) => p.size === expected(p.n)).sort((a, b) => a.n - b.n);
+  const known = new Set(state.parts.map((p) => p.n));
+  const added = parts.filter((p) => !known.has(p.n)).map((p) => p.n);
+  const dropped = state.parts.filter((p) => !parts.some((q) => q.n === p.n)).map((p) => p.n);
+  log(`ListParts: S3 holds ${parts.length} part(s)${added.length > 0 ? `; not sending again ${added.join(', ')} (uploaded, not yet checkpointed)` : ''}${dropped.length > 0 ? `; sending again ${dropped.join(', ')} (missing in S3)` : ''}`);
+  return { ...state, parts };
+}
+
+interface AbortInput {
+  readonly state: UploadCheckpoint;
+  readonly fault: { readonly category: FaultCategory; readonly message: string };
+  readonly s3: S3Client;
+  readonly retry: RetryPolicy;
+  readonly store: DurableStore;
+  readonly checkpoints: Checkpointer<UploadCheckpoint>;
+  readonly log: (line: string) => void;
+  readonly clock: Clock;
+  readonly result: Omit<UploadResult, 'status'>;
+}
+
+/** Aborts the multipart upload (retried), records it in the failed-uploads set and forgets its checkpoint. */
+async function abortUpload(input: AbortInput): Promise<UploadResult> {
+  const { state, log } = input;
+  let aborted = false;
+  try {
+    await input.retry.execute(({ signal }) =>
+      input.s3.send(new AbortMultipartUploadCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId }), { abortSignal: signal }),
+    );
+    aborted = true;
+    log(`aborted upload ${state.uploadId} (${input.fault.category}: ${input.fault.message}); its stored parts are deleted`);
+  } catch (error) {
+    log(`could not abort upload ${state.uploadId}: ${error instanceof Error ? error.message : String(error)}; its parts may still be stored`);
+  }
+  const failedSet = new Checkpointer<FailedUpload[]>(input.store, FAILED_UPLOADS_KEY, { everyItems: 1, clock: input.clock });
+  const entries = (await failedSet.load()) ?? [];
+  const entry: FailedUpload = {
+    bucket: state.bucket,
+    key: state.key,
+    uploadId: state.uploadId,
+    category: input.fault.category,
+    message: input.fault.message.slice(0, 500),
+    aborted,
+    at: input.clock.wallTime(),
+  };
+  await failedSet.record([...entries.filter((e) => e.uploadId !== state.uploadId), entry].slice(-1_000));
+  await failedSet.flush();
+  // A rerun starts a new upload: the aborted one cannot take parts any more.
+  if (aborted) await input.checkpoints.clear();
+  return { ...input.result, status: 'aborted' };
+}
+
+/** The failed-uploads set, for a report or a cleanup job. */
+export async function failedUploads(store: DurableStore): Promise<FailedUpload[]> {
+  return (await new Checkpointer<FailedUpload[]>(store, FAILED_UPLOADS_KEY).load()) ?? [];
 }

@@ -1,17 +1,22 @@
 /**
- * Streaming proxy demo:  npx tsx examples/stream-proxy/main.ts [--upstream <url>] [--port <n>] [--speed <n>]
+ * Streaming proxy demo:  npx tsx examples/stream-proxy/main.ts [--upstream <url>] [--port <n>] [--speed <n>] [--max-streams 10]
  *
  * Without --upstream it starts a local flaky upstream (resolver + media), runs the proxy in
- * front of it, plays a few client requests that show every behaviour, and exits. With
- * --upstream it just serves until Ctrl-C (graceful shutdown through `lifecycle`).
+ * front of it, plays a few client requests that show every behaviour (including --max-streams
+ * long streams and one more that gets 503), and exits 0. With --upstream it serves until Ctrl-C
+ * or SIGTERM (graceful shutdown through `lifecycle`; exit 130 / 143).
  */
 import { parseArgs } from 'node:util';
 import { lifecycle } from '../../src/lifecycle/index.js';
-import { type FlakyStep, flakyServer } from '../../src/testing/flaky-server.js';
+import { type FlakyStep, flakyServer, times } from '../../src/testing/flaky-server.js';
 import { scaledClock } from '../stream-monitor/scaled-clock.js';
 import { startStreamProxy } from './proxy.js';
 
-const { values } = parseArgs({ options: { upstream: { type: 'string' }, port: { type: 'string' }, speed: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { upstream: { type: 'string' }, port: { type: 'string' }, speed: { type: 'string' }, 'max-streams': { type: 'string', default: '10' } },
+});
+const maxStreams = Number(values['max-streams']);
+if (!Number.isSafeInteger(maxStreams) || maxStreams < 1) throw new Error(`--max-streams must be a whole number >= 1, got ${values['max-streams']}`);
 const speed = Number(values.speed ?? (values.upstream ? 1 : 10));
 const clock = scaledClock(speed);
 const lc = lifecycle({ graceMs: 5_000 });
@@ -25,7 +30,7 @@ const upstream = values.upstream
           503, 'reset', { body: 'after-retries' }, // 2. retried after 1 s and 2 s
           404, // 3. not retried
           { status: 403, headers: { 'x-url-expired': '1' } }, { body: 'fresh-url-bytes' }, // 4. refresh on expiry
-          'hang', 'hang', // 5. two long streams hold the bulkhead...
+          ...times(maxStreams, 'hang'), // 5. long streams fill every slot...
         ],
       },
     });
@@ -39,7 +44,7 @@ if (upstream) {
 const proxy = await startStreamProxy({
   upstream: values.upstream ?? upstream!.url,
   clock,
-  maxStreams: 2,
+  maxStreams,
   ...(values.port ? { port: Number(values.port) } : {}),
   log: (line) => console.log(`  proxy: ${line}`),
 });
@@ -56,9 +61,11 @@ if (upstream) {
   await show('3. upstream 404 (never retried)', 'missing');
   await show('4. URL expired, refreshed', 'song');
   const leaving = new AbortController();
-  const held = [show('5a. long stream', 'live-a', leaving.signal), show('5b. long stream', 'live-b', leaving.signal)].map((p) => p.catch(() => {}));
-  await upstream.waitForRequests(upstream.requests.length + 4); // two resolves, two media requests
-  await show('5c. third concurrent stream', 'live-c');
+  const before = upstream.requests.length;
+  const held = Array.from({ length: maxStreams }, (_, i) => show(`5.${i + 1} long stream`, `live-${i + 1}`, leaving.signal).catch(() => {}));
+  await upstream.waitForRequests(before + 2 * maxStreams); // a resolve and a media request each
+  console.log(`5. ${maxStreams} long streams are playing (the cap, --max-streams)`);
+  await show(`5. stream ${maxStreams + 1}`, 'one-too-many');
   leaving.abort();
   await Promise.all(held);
   console.log(`5. the long streams ended when their clients left; rejected so far: ${proxy.bulkhead.stats().rejections}`);

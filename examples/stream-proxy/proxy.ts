@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { BulkheadRejectedError, RetriesExhaustedError } from '../../src/faults/errors.js';
+import { ProxyError, StreamError, TrackNotFoundError, URLRefreshError } from './errors.js';
 import { RefreshableMap } from '../../src/health/refreshable-map.js';
 import { Bulkhead } from '../../src/policies/bulkhead.js';
 import { RetryPolicy } from '../../src/policies/retry.js';
@@ -28,11 +29,14 @@ export interface ResolvedUrl {
 export interface StreamProxyOptions {
   /** Base of the upstream API (the resolver lives at `/resolve/<track>`). */
   readonly upstream: string;
-  /** Concurrent streams; more get 503 (default 2). */
+  /** Concurrent streams; more get 503 (default 10, the system's). */
   readonly maxStreams?: number;
   /** Refresh a URL this long before it expires (default 60 s). */
   readonly refreshAheadMs?: number;
-  /** Keep using an expired URL this long when the resolver fails (default 5 min). */
+  /**
+   * Keep using an expired URL this long when the resolver fails (default: indefinitely, as the
+   * system does — the old URL may still play, and a failing resolver must not stop playback).
+   */
   readonly staleIfErrorMs?: number;
   /** An upstream attempt that has not answered (headers) within this fails as a timeout and is retried (default 10 s). */
   readonly upstreamTimeoutMs?: number;
@@ -45,18 +49,7 @@ export interface StreamProxyOptions {
   readonly log?: (line: string) => void;
 }
 
-/** A non-2xx upstream answer, shaped so `classify` sees its status (403/404/410 are never retried). */
-export class UpstreamHttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly headers: Headers,
-    /** True when the upstream said the signed URL expired (`x-url-expired: 1`). */
-    readonly expired: boolean,
-  ) {
-    super(`upstream answered HTTP ${status}${expired ? ' (URL expired)' : ''}`);
-    this.name = 'UpstreamHttpError';
-  }
-}
+export { ProxyError, StreamError, TrackNotFoundError, URLRefreshError } from './errors.js';
 
 export interface StreamProxy {
   readonly url: string;
@@ -77,14 +70,15 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
       const res = await fetchImpl(`${upstream}/resolve/${encodeURIComponent(track)}`);
       if (!res.ok) {
         await res.body?.cancel();
-        throw new UpstreamHttpError(res.status, res.headers, false);
+        if (res.status === 404 || res.status === 410) throw new TrackNotFoundError(track, res.status);
+        throw new StreamError(res.status, res.headers, false);
       }
       return (await res.json()) as ResolvedUrl;
     },
     {
       expiresAt: (resolved) => resolved.expiresAt,
       refreshAheadMs: options.refreshAheadMs ?? 60_000,
-      staleIfErrorMs: options.staleIfErrorMs ?? 5 * 60_000,
+      staleIfErrorMs: options.staleIfErrorMs ?? Number.POSITIVE_INFINITY,
       // While the resolver is down, ask it again at most every 5 s rather than on every request.
       failureCooldownMs: 5_000,
       maxEntries: options.maxTracks ?? 1_000,
@@ -96,7 +90,7 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
   // 1 s, 2 s, 4 s: four attempts in all. The default plan skips permanent 4xx (403, 404, 410).
   const retry = new RetryPolicy({ maxAttempts: 4, backoff: exponentialBackoff({ initialMs: 1_000, factor: 2, maxDelayMs: 4_000, jitter: 'none' }), clock });
   retry.events.on('retry', (e) => log(`upstream attempt ${e.attempt} failed (${e.fault.message}); retrying in ${e.delayMs} ms`));
-  const bulkhead = new Bulkhead({ maxConcurrent: options.maxStreams ?? 2, maxQueued: 0, name: 'streams' });
+  const bulkhead = new Bulkhead({ maxConcurrent: options.maxStreams ?? 10, maxQueued: 0, name: 'streams' });
 
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const fetchMedia = (url: string, signal: AbortSignal) =>
@@ -116,24 +110,35 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
         }
         if (!res.ok) {
           await res.body?.cancel();
-          throw new UpstreamHttpError(res.status, res.headers, res.status === 403 && res.headers.get('x-url-expired') === '1');
+          throw new StreamError(res.status, res.headers, res.status === 403 && res.headers.get('x-url-expired') === '1');
         }
         return res;
       },
       { signal, operation: 'fetch_stream' },
     );
 
+  const resolve = async (track: string): Promise<ResolvedUrl> => {
+    try {
+      return await urls.get(track);
+    } catch (error) {
+      // With an earlier URL the map serves it (stale if error); here there was none to fall back on.
+      if (error instanceof TrackNotFoundError) throw error;
+      throw new URLRefreshError(track, error);
+    }
+  };
+
   const serveStream = async (track: string, res: ServerResponse, signal: AbortSignal) => {
-    let resolved = await urls.get(track);
+    let resolved = await resolve(track);
     let upstreamRes: Response;
     try {
       upstreamRes = await fetchMedia(resolved.url, signal);
     } catch (error) {
-      if (!(error instanceof UpstreamHttpError && error.expired)) throw error;
+      if (error instanceof StreamError && (error.status === 404 || error.status === 410)) throw new TrackNotFoundError(track, error.status);
+      if (!(error instanceof StreamError && error.expired)) throw error;
       // The signed URL expired early (clock skew, revocation): resolve again and try the new one.
       urls.invalidate(track);
       const previous = resolved.url;
-      resolved = await urls.get(track);
+      resolved = await resolve(track);
       log(resolved.url === previous ? `refresh failed for ${track}: trying the old URL once more` : `refreshed the URL of ${track}`);
       upstreamRes = await fetchMedia(resolved.url, signal);
     }
@@ -158,7 +163,7 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
         return;
       }
       if (error instanceof BulkheadRejectedError) return reply(res, 503, `too many streams (${bulkhead.maxConcurrent} max)`, { 'retry-after': '1' });
-      if (error instanceof UpstreamHttpError && [403, 404, 410].includes(error.status)) return reply(res, error.status, error.message);
+      if (error instanceof ProxyError) return reply(res, error.clientStatus, error.message);
       if (error instanceof RetriesExhaustedError) return reply(res, 502, `upstream failed: ${error.message}`);
       return reply(res, 502, `upstream failed: ${error instanceof Error ? error.message : String(error)}`);
     } finally {

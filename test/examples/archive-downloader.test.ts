@@ -128,7 +128,10 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     expect(good.requestsTo('/files/a1').map((r) => r.answer)).toEqual(['429', '200']);
     expect(good.requestsTo('/files/a2').map((r) => r.answer)).toEqual(['503', 'reset', '200']);
     // Quota waits 3× the server's Retry-After (2 s) — the first item, so the success rate is still 1.
-    expect(logs).toContain('0 a1: rate_limit (429): pausing for 6 s as the server asked');
+    expect(logs).toContain('0 a1: rate_limit (429): pausing for 6 s (the server asked for 2 s)');
+    // Waits that come from the open breaker are not the server's.
+    expect(logs.some((l) => l.includes('when the circuit breaker lets calls through again'))).toBe(true);
+    expect(logs.filter((l) => l.includes('circuit breaker')).every((l) => !l.includes('server asked'))).toBe(true);
 
     const failures = new Map(report.failures.map((f) => [f.item, f]));
     expect(report.failures.map((f) => f.item)).toEqual(['a3', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5']);
@@ -155,8 +158,11 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     expect(report.upstreams.bad!.delayFactor).toBeGreaterThan(report.upstreams.good!.delayFactor);
     expect(report.upstreams.bad!.successRate).toBe(0);
 
+    // The success rate is the run's: 4 of the 9 requests to the good mirror succeeded (not the throttle's emptied window).
+    expect(report.upstreams.good).toMatchObject({ requests: 9, succeededRequests: 4 });
     const text = formatReport(report).join('\n');
     expect(text).toContain('downloaded 4 item(s), 7 failed');
+    expect(text).toContain('success rate 44 % (4 of 9 requests)');
     expect(text).toMatch(/✗ a3 \(good\) permanent 404 after 1 request\(s\)/);
   });
 
@@ -181,7 +187,48 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     const report = await drive(clock, net.idle, run.done);
     expect(report.failures.map((f) => f.item)).toEqual(['i1', 'i2', 'i3']);
     // 3 of 3 calls failed before i4 started: success rate 0, delays × the maximum (10): 1 s → 10 s.
-    expect(logs).toContain('i4: unavailable (503): retry 2/5 in 10 s as the server asked');
+    expect(logs).toContain('i4: unavailable (503): retry 2/5 in 10 s (the server asked for 1 s)');
+  });
+
+  it('an SDK that throws plain Errors: "Quota exceeded" pauses and is retried, "Unauthorized" is not; a per-call override tries twice', async () => {
+    const server = await flakyServer({
+      routes: {
+        '/q': [{ status: 403, body: { message: 'Quota exceeded for quota metric "Downloads"' } }, { body: 'quota-ok' }],
+        '/u': [{ status: 401, body: { message: 'Unauthorized: API key not valid' } }],
+        '/o': [503, 503, 503, { body: 'late' }],
+      },
+    });
+    servers.push(server);
+    const clock = new VirtualClock();
+    const net = countingFetch();
+    const logs: string[] = [];
+    const run = startDownload({
+      upstreams: { u: server.url },
+      items: [
+        { id: 'quota', upstream: 'u', path: '/q', via: 'sdk' },
+        { id: 'auth', upstream: 'u', path: '/u', via: 'sdk' },
+        { id: 'once', upstream: 'u', path: '/o', retry: { maxAttempts: 2 } },
+      ],
+      clock,
+      random: seededRandom(3),
+      fetch: net.fetch,
+      breakerFailures: 10,
+      log: (line) => logs.push(line),
+    });
+    const retries: string[] = [];
+    run.guards.get('u')!.retry.events.on('retry', (e) => retries.push(String(e.operation?.attributes?.item)));
+    const report = await drive(clock, net.idle, run.done);
+    // The message classifier: quota → rate_limit → a pause (no Retry-After: the plan's pause backoff, × 3), then success.
+    expect(server.requestsTo('/q')).toHaveLength(2);
+    expect(logs.some((l) => /^quota: rate_limit: pausing for /.test(l))).toBe(true);
+    // Unauthorized → auth → not retried.
+    expect(server.requestsTo('/u')).toHaveLength(1);
+    const failures = new Map(report.failures.map((f) => [f.item, f]));
+    expect(failures.get('auth')).toMatchObject({ category: 'auth', requests: 1, message: 'Unauthorized: API key not valid' });
+    // The override: 2 attempts for this call, though the plan allows 5; the upstream's events still saw its retry.
+    expect(server.requestsTo('/o')).toHaveLength(2);
+    expect(failures.get('once')).toMatchObject({ category: 'unavailable', requests: 2 });
+    expect(retries).toEqual(['quota', 'once']);
   });
 
   it('an item naming an unknown upstream is refused at the start with a ConfigError', () => {

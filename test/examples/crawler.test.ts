@@ -138,7 +138,9 @@ describe('examples/crawler end to end', () => {
     expect(saved).toMatchObject({ runs: 1, finished: false, items: 300 });
     expect(saved.done).toBe(report.totals.completed + report.totals.dead);
 
-    const second = await runExample(['--db', db, '--items', '300', '--json']);
+    // Jobs retried during the outage keep the attempts they spent (the queue is durable), so a slow
+    // first answer of a fresh process must not cost them their last one: a generous deadline.
+    const second = await runExample(['--db', db, '--items', '300', '--timeout-ms', '5000', '--json']);
     expect(second.code, second.stderr).toBe(0);
     const resumed = reportOf(second);
     expect(resumed).toMatchObject({ resumed: true, finished: true, runs: 2 });

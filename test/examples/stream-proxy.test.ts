@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { scaledClock } from '../../examples/stream-monitor/scaled-clock.js';
-import { type StreamProxy, startStreamProxy } from '../../examples/stream-proxy/proxy.js';
+import { type StreamProxy, startStreamProxy, type StreamProxyOptions } from '../../examples/stream-proxy/proxy.js';
 import { type FlakyServer, type FlakyStep, flakyServer, times } from '../../src/testing/flaky-server.js';
 
 /**
@@ -20,7 +20,7 @@ afterEach(async () => {
 const SPEED = 100;
 const HOUR = 3_600_000;
 
-async function setUp(routes: Record<string, FlakyStep[]>, options: { maxStreams?: number; upstreamTimeoutMs?: number } = {}) {
+async function setUp(routes: Record<string, FlakyStep[]>, options: Partial<StreamProxyOptions> = {}) {
   const waits: number[] = [];
   const clock = scaledClock(SPEED, (ms) => waits.push(ms));
   upstream = await flakyServer({ routes });
@@ -77,6 +77,9 @@ describe('examples/stream-proxy (e2e over loopback)', () => {
     t.upstream.script('/resolve/t1', resolved(() => t.upstream.url, t.clock, 't1', 'v1'));
     const res = await get(`${t.proxy.url}/stream/t1`);
     expect(res.status).toBe(status);
+    // Typed as the system does: a missing track is TrackNotFoundError, a refused URL a StreamError.
+    const error = (JSON.parse(res.body) as { error: string }).error;
+    expect(error).toBe(status === 403 ? 'upstream answered HTTP 403' : `track "t1" ${status === 410 ? 'is gone' : 'not found'} upstream`);
     expect(t.waits).toEqual([]);
     expect(t.upstream.requestsTo('/media/t1')).toHaveLength(1);
   });
@@ -111,6 +114,34 @@ describe('examples/stream-proxy (e2e over loopback)', () => {
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(failed.every((f) => f.servingStale)).toBe(true);
     expect(t.logs.some((l) => l.includes('keeping the old URL'))).toBe(true);
+  });
+
+  it('by default keeps serving an old URL however long ago it expired when the resolver fails (URLRefreshError only without one)', async () => {
+    const base = () => t.upstream.url;
+    // No staleIfErrorMs given: the default. The first URL expired two days (pretend) ago.
+    const t = await setUp({ '/media/*': [{ body: 'old-1' }, { body: 'old-2' }] }, { staleIfErrorMs: undefined });
+    t.upstream.script('/resolve/t1', resolved(base, t.clock, 't1', 'old', -48 * HOUR));
+    t.upstream.respond('/resolve/t1', 503);
+    expect((await get(`${t.proxy.url}/stream/t1`)).body).toBe('old-1');
+    expect((await get(`${t.proxy.url}/stream/t1`)).body).toBe('old-2');
+    expect(t.upstream.requestsTo('/media/t1').map((r) => r.query.get('sig'))).toEqual(['old', 'old']);
+    expect(t.upstream.requestsTo('/resolve/t1').length).toBeGreaterThanOrEqual(2);
+    // A track never resolved has nothing to fall back on: 502 (URLRefreshError); a 404 from the resolver: 404 (TrackNotFoundError).
+    t.upstream.respond('/resolve/t2', 503).respond('/resolve/t3', 404);
+    expect(await get(`${t.proxy.url}/stream/t2`)).toMatchObject({ status: 502, body: expect.stringContaining('could not resolve a URL for track') });
+    expect(await get(`${t.proxy.url}/stream/t3`)).toMatchObject({ status: 404, body: expect.stringContaining('not found upstream') });
+  });
+
+  it('allows 10 concurrent streams by default; the 11th gets 503', async () => {
+    const t = await setUp({ '/media/*': times(10, 'hang') }, { upstreamTimeoutMs: 24 * HOUR });
+    t.upstream.respond('/resolve/*', (r) => resolved(() => t.upstream.url, t.clock, r.path.split('/').pop()!, 's'));
+    const clients = Array.from({ length: 10 }, () => new AbortController());
+    const held = clients.map((c, i) => get(`${t.proxy.url}/stream/h${i}`, c.signal).catch((e: unknown) => e));
+    await t.upstream.waitForRequests(20);
+    const rejected = await get(`${t.proxy.url}/stream/eleventh`);
+    expect(rejected).toMatchObject({ status: 503, body: expect.stringContaining('too many streams (10 max)') });
+    for (const c of clients) c.abort();
+    await Promise.all(held);
   });
 
   it('answers 503 beyond the bulkhead cap and frees a slot when a client leaves', async () => {
