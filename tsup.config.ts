@@ -2,7 +2,7 @@ import { defineConfig } from 'tsup';
 
 // Each public entry point is built twice (ESM and CommonJS) with bundled type declarations.
 // Peer dependencies stay external, so only the entry point that needs one loads it.
-const external = ['better-sqlite3', 'ioredis', 'prom-client', 'commander', 'cli-table3', 'cli-progress', 'pino'];
+const external = ['better-sqlite3', 'ioredis', 'pg', 'prom-client', 'commander', 'cli-table3', 'cli-progress', 'pino'];
 
 export default defineConfig([
   {
@@ -11,6 +11,7 @@ export default defineConfig([
       testing: 'src/testing/index.ts',
       sqlite: 'src/stores/sqlite/index.ts',
       redis: 'src/stores/redis/index.ts',
+      postgres: 'src/stores/postgres/index.ts',
       prometheus: 'src/observe/prometheus/index.ts',
     },
     format: ['esm', 'cjs'],

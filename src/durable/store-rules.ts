@@ -1,4 +1,5 @@
-import type { FaultSummary } from './store.js';
+import { ConfigError } from '../faults/errors.js';
+import type { FaultSummary, StoreEnqueueOptions } from './store.js';
 
 /**
  * Small rules every store applies the same way, kept in one place so the memory, SQLite and
@@ -45,4 +46,11 @@ export function encodeUntil(until: number): number {
 export function decodeUntil(stored: number | null): number | null {
   if (stored === null) return null;
   return stored >= FOREVER_MS ? Number.POSITIVE_INFINITY : stored;
+}
+
+/** Stores that cannot write through a caller's SQL transaction refuse `tx` where it enters. */
+export function refuseTransaction(kind: string, options: StoreEnqueueOptions | undefined): void {
+  if (options?.tx !== undefined) {
+    throw new ConfigError('tx', '(a transaction)', `no transaction: the ${kind} store cannot enqueue inside a SQL transaction (only the PostgreSQL store can)`);
+  }
 }

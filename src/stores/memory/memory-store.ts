@@ -18,8 +18,9 @@ import type {
   RetentionBound,
   RetentionPolicy,
   SettleResult,
+  StoreEnqueueOptions,
 } from '../../durable/store.js';
-import { crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { crashLoopFault, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
 /**
@@ -38,7 +39,8 @@ export class MemoryStore implements DurableStore {
   private nextToken = 1;
   private closed = false;
 
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+    refuseTransaction('memory', options);
     this.open();
     return jobs.map((job) => {
       const keyId = job.idempotencyKey === undefined ? undefined : this.byKey.get(idemKey(job.queue, job.idempotencyKey));

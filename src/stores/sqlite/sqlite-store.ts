@@ -21,8 +21,9 @@ import type {
   RetentionBound,
   RetentionPolicy,
   SettleResult,
+  StoreEnqueueOptions,
 } from '../../durable/store.js';
-import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -77,7 +78,8 @@ export class SqliteStore implements DurableStore {
     this.sql = prepareStatements(this.db);
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+    refuseTransaction('SQLite', options);
     this.open();
     return this.sql.tx(() => {
       const results: EnqueueResult[] = [];
