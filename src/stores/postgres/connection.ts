@@ -50,11 +50,11 @@ function describeConfig(config: pg.PoolConfig): string {
   return `postgres://${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
 }
 
-/** Resolves the store's connection options to a pool; exactly one of the three must be given. */
+/** Resolves the store's connection options to a pool: yours (`pool`), or one made from a connection string and/or pool options. */
 export function resolvePool(options: { connectionString?: unknown; pool?: unknown; poolOptions?: unknown }): PoolHandle {
-  const given = [options.connectionString, options.pool, options.poolOptions].filter((v) => v !== undefined).length;
-  if (given !== 1) {
-    throw new ConfigError('connectionString', isPostgresUrl(options.connectionString) ? describePostgresTarget(options.connectionString) : options.connectionString, 'exactly one of connectionString, pool or poolOptions');
+  const own = options.connectionString !== undefined || options.poolOptions !== undefined;
+  if (own === (options.pool !== undefined)) {
+    throw new ConfigError('connectionString', isPostgresUrl(options.connectionString) ? describePostgresTarget(options.connectionString) : options.connectionString, 'either pool, or connectionString and/or poolOptions');
   }
   if (options.pool !== undefined) {
     const pool = options.pool as pg.Pool;
@@ -64,15 +64,15 @@ export function resolvePool(options: { connectionString?: unknown; pool?: unknow
     const config = (pool as { options?: pg.PoolConfig }).options ?? {};
     return { pool, owned: false, target: describeConfig(config), secrets: secretsOf(config) };
   }
-  let config: pg.PoolConfig;
+  if (options.poolOptions !== undefined && (typeof options.poolOptions !== 'object' || options.poolOptions === null)) {
+    throw new ConfigError('poolOptions', options.poolOptions, 'pg.Pool options');
+  }
+  const config: pg.PoolConfig = { ...(options.poolOptions as pg.PoolConfig | undefined) };
   if (options.connectionString !== undefined) {
     if (!isPostgresUrl(options.connectionString)) {
       throw new ConfigError('connectionString', typeof options.connectionString === 'string' ? redactCredentials(options.connectionString) : options.connectionString, 'a postgres:// or postgresql:// URL');
     }
-    config = { connectionString: options.connectionString };
-  } else {
-    if (typeof options.poolOptions !== 'object' || options.poolOptions === null) throw new ConfigError('poolOptions', options.poolOptions, 'pg.Pool options');
-    config = options.poolOptions as pg.PoolConfig;
+    config.connectionString = options.connectionString;
   }
   const pool = new pg.Pool({ ...POOL_DEFAULTS, ...config });
   // An idle connection that dies (server restart, pg_terminate_backend) is reported here; without a

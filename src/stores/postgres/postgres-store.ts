@@ -39,7 +39,7 @@ export interface PostgresStoreOptions {
   readonly connectionString?: string;
   /** A pool you own instead: `close()` leaves it open. */
   readonly pool?: pg.Pool;
-  /** Options for a pool the store creates and owns (merged over faultline's defaults: 10 connections, 10 s query timeout). */
+  /** Options for the pool the store creates and owns, alone or with `connectionString` (over faultline's defaults: 10 connections, 5 s connect and 10 s query timeouts). */
   readonly poolOptions?: pg.PoolConfig;
   /** The PostgreSQL schema holding the tables (default `faultline`). */
   readonly schema?: string;
