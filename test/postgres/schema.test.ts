@@ -82,3 +82,20 @@ describe('PostgreSQL schema and migrations', () => {
     await expect(store.ping()).rejects.toThrow(/closed/);
   });
 });
+
+describe('PostgreSQL settle and renew batches', () => {
+  it('judge each outcome by id and token: a stale run next to the current run of one job is lost', async () => {
+    const store = await PostgresStore.open({ pool, schema: fresh('stale'), listen: false });
+    const [{ id }] = (await store.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0)) as [{ id: string }];
+    const [first] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 10, now: 0, maxStrikes: 5 });
+    const [second] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1_000, now: 10, maxStrikes: 5 });
+    expect(second!.id).toBe(id);
+    const stale = { id, token: first!.token };
+    const current = { id, token: second!.token };
+    expect(await store.renew([stale, current], 1_000, 20)).toEqual([id]);
+    const { lost } = await store.settle([{ ...stale, kind: 'complete' }, { ...current, kind: 'complete' }], 30);
+    expect(lost).toEqual([id]);
+    expect((await store.getJob(id))?.state).toBe('completed');
+    await store.close();
+  });
+});

@@ -147,8 +147,8 @@ export class PostgresStore implements DurableStore {
         text: this.sql.renew,
         values: [valid.map((l) => l.id), valid.map((l) => l.token), now + leaseMs],
       });
-      const held = new Set((rows as { id: string }[]).map((r) => r.id));
-      return leases.filter((l) => !held.has(l.id)).map((l) => l.id);
+      const held = new Set((rows as LeaseRef[]).map(leaseKey));
+      return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);
     });
   }
 
@@ -171,8 +171,9 @@ export class PostgresStore implements DurableStore {
           this.sql.channel,
         ],
       });
-      const applied = new Set((rows as { id: string }[]).map((r) => r.id));
-      return { lost: outcomes.filter((o) => !applied.has(o.id)).map((o) => o.id) };
+      // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
+      const applied = new Set((rows as LeaseRef[]).map(leaseKey));
+      return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
     });
   }
 
@@ -390,6 +391,10 @@ export class PostgresStore implements DurableStore {
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     return (await db.query(this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''), values)).rows as Record<string, unknown>[];
   }
+}
+
+function leaseKey(lease: LeaseRef): string {
+  return `${lease.id} ${lease.token}`;
 }
 
 /** Rows are locked in id order by every batch, so two batches never wait on each other in a cycle. */

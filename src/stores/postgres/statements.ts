@@ -26,7 +26,7 @@ export function buildStatements(schema: string) {
     claim: `SELECT id::text AS id, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key
       FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8)`,
     renew: `UPDATE ${jobs} j SET lease_until = $3 FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
-      WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id`,
+      WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id, l.token`,
     settle: `UPDATE ${jobs} j SET
         state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
         run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
@@ -38,7 +38,7 @@ export function buildStatements(schema: string) {
       FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[])
         AS o(kind, id, token, run_at, refund, record, fault)
       WHERE j.id = o.id AND j.token = o.token AND j.state = 1
-      RETURNING j.id::text AS id, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
+      RETURNING j.id::text AS id, o.token, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
