@@ -85,8 +85,8 @@ describe('PostgreSQL schema and migrations', () => {
 
 describe('PostgreSQL settle and renew batches', () => {
   it('judge each outcome by id and token: a stale run next to the current run of one job is lost', async () => {
-    const store = await PostgresStore.open({ pool, schema: fresh('stale'), listen: false });
-    const [{ id }] = (await store.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0)) as [{ id: string }];
+    const store = await PostgresStore.open({ pool, schema: fresh('stale'), listen: false, databaseClock: false });
+    const { id } = (await store.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0))[0]!;
     const [first] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 10, now: 0, maxStrikes: 5 });
     const [second] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1_000, now: 10, maxStrikes: 5 });
     expect(second!.id).toBe(id);
@@ -97,5 +97,24 @@ describe('PostgreSQL settle and renew batches', () => {
     expect(lost).toEqual([id]);
     expect((await store.getJob(id))?.state).toBe('completed');
     await store.close();
+  });
+});
+
+describe('PostgreSQL lease clock', () => {
+  it('a claim whose now is stale starts its lease at the database clock; databaseClock false keeps the caller now', async () => {
+    const dbClock = await PostgresStore.open({ pool, schema: fresh('clock'), listen: false });
+    await dbClock.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0);
+    const before = Date.now();
+    // The request was made a minute ago (a stalled process, a slow connect): its lease must not be expired already.
+    const [job] = await dbClock.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 5_000, now: before - 60_000, maxStrikes: 3 });
+    expect(job!.leaseUntil).toBeGreaterThanOrEqual(before + 5_000 - 1_000);
+    expect(await dbClock.renew([job!], 5_000, before - 60_000)).toEqual([]);
+    expect((await dbClock.getJob(job!.id))!.leaseUntil).toBeGreaterThanOrEqual(before + 5_000 - 1_000);
+    await dbClock.close();
+    const callerClock = await PostgresStore.open({ pool, schema: fresh('clock'), listen: false, databaseClock: false });
+    await callerClock.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0);
+    const [virtual] = await callerClock.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 5_000, now: 1_000, maxStrikes: 3 });
+    expect(virtual!.leaseUntil).toBe(6_000);
+    await callerClock.close();
   });
 });

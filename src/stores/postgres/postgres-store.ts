@@ -45,6 +45,12 @@ export interface PostgresStoreOptions {
   readonly schema?: string;
   /** Create or migrate the schema on first use (default true). False: refuse a schema that is not current (`faultline migrate` ran elsewhere). */
   readonly migrate?: boolean;
+  /**
+   * Leases start and expire at the later of the caller's `now` and the database's clock (default
+   * true), so a claim that reaches the server late never starts an already-expired lease. False:
+   * the caller's `now` alone, as the other stores do (tests on a virtual clock set in the past).
+   */
+  readonly databaseClock?: boolean;
   /** Wake idle workers by LISTEN/NOTIFY (default true); polling remains either way. */
   readonly listen?: boolean;
   /** For the listener's reconnect backoff and close()'s bounded wait (default: the system clock). */
@@ -69,6 +75,7 @@ export class PostgresStore implements DurableStore {
   private readonly sql: Statements;
   private readonly clock: Clock;
   private readonly autoMigrate: boolean;
+  private readonly databaseClock: boolean;
   private readonly wakeups: WakeupChannel | undefined;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private readonly crashFault = JSON.stringify(crashLoopFault(-123456789));
@@ -80,11 +87,12 @@ export class PostgresStore implements DurableStore {
   /** Makes the store; the schema is checked (and migrated) on first use. See `PostgresStore.open`. */
   constructor(options: PostgresStoreOptions) {
     const opts = check.plainObject('options', options);
-    check.knownKeys('postgres', opts, ['connectionString', 'pool', 'poolOptions', 'schema', 'migrate', 'listen', 'clock']);
+    check.knownKeys('postgres', opts, ['connectionString', 'pool', 'poolOptions', 'schema', 'migrate', 'databaseClock', 'listen', 'clock']);
     const schema = options.schema ?? 'faultline';
     if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) throw new ConfigError('schema', schema, 'a schema name of letters, digits and _ (at most 48)');
     this.schema = schema;
     this.autoMigrate = options.migrate ?? true;
+    this.databaseClock = options.databaseClock ?? true;
     this.clock = options.clock ?? systemClock;
     this.handle = resolvePool(options);
     this.pool = this.handle.pool;
@@ -132,7 +140,7 @@ export class PostgresStore implements DurableStore {
       const { rows } = await db.query({
         name: `faultline.${this.schema}.claim`,
         text: this.sql.claim,
-        values: [request.queue, request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault],
+        values: [request.queue, request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock],
       });
       return (rows as ClaimRow[]).sort(claimOrder).map((row) => toClaimed(row, request.queue, token));
     });
@@ -145,7 +153,7 @@ export class PostgresStore implements DurableStore {
       const { rows } = await db.query({
         name: `faultline.${this.schema}.renew`,
         text: this.sql.renew,
-        values: [valid.map((l) => l.id), valid.map((l) => l.token), now + leaseMs],
+        values: [valid.map((l) => l.id), valid.map((l) => l.token), now, leaseMs, this.databaseClock],
       });
       const held = new Set((rows as LeaseRef[]).map(leaseKey));
       return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);

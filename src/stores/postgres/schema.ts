@@ -38,14 +38,20 @@ function migrations(s: string): readonly (readonly string[])[] {
       `CREATE UNIQUE INDEX jobs_idempotency ON ${s}.jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL`,
       `CREATE TABLE ${s}.queues (name TEXT PRIMARY KEY, paused_until BIGINT)`,
       `CREATE TABLE ${s}.checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at BIGINT NOT NULL)`,
+      // The database's clock in epoch ms, read when called (not at the start of the transaction).
+      `CREATE FUNCTION ${s}.now_ms() RETURNS BIGINT LANGUAGE sql VOLATILE AS $$ SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint $$`,
       // One round trip per claim: recover expired leases, then take waiting jobs, both skipping
       // rows another transaction holds. Two statements, because the second must see the first.
-      `CREATE FUNCTION ${s}.claim(p_queue TEXT, p_worker TEXT, p_limit INTEGER, p_lease_ms BIGINT, p_now BIGINT,
-          p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT)
+      // With p_db_clock, "now" is the later of the caller's clock and the database's at this
+      // moment, so a request that reaches the server late never starts an already-expired lease.
+      `CREATE FUNCTION ${s}.claim(p_queue TEXT, p_worker TEXT, p_limit INTEGER, p_lease_ms BIGINT, p_caller_now BIGINT,
+          p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT, p_db_clock BOOLEAN)
         RETURNS TABLE (id BIGINT, payload TEXT, priority INTEGER, attempts INTEGER, max_attempts INTEGER, enqueued_at BIGINT,
           run_at BIGINT, lease_until BIGINT, checkpoint TEXT, idempotency_key TEXT)
         LANGUAGE plpgsql AS $$
         #variable_conflict use_column
+        DECLARE
+          p_now BIGINT := CASE WHEN p_db_clock THEN greatest(p_caller_now, ${s}.now_ms()) ELSE p_caller_now END;
         BEGIN
           IF EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = p_queue AND q.paused_until > p_now) THEN
             RETURN;
