@@ -8,7 +8,8 @@ import { dropSchema, SHARED_POSTGRES_URL, sharedPool, uniqueSchema } from './sha
 /**
  * The workers' connections break mid-run: the server kills them (pg_terminate_backend), the
  * server freezes (SIGSTOP) and thaws, the server restarts. Two worker processes keep going,
- * reconnect, and every job completes: 0 lost, none dead-lettered, none ran in two workers at once.
+ * reconnect, and every job completes: 0 lost, none dead-lettered, none ran in two workers at once
+ * (a job whose lease ran out while the server was away may run again: at-least-once).
  * Freezing and restarting happen on a private cluster; the shared server only sees terminations
  * of this test's own connections.
  */
@@ -32,9 +33,11 @@ async function runUntilDone(url: string, schema: string, appName: string, fault:
     const faults = await fault(fleet, completed);
     for (let i = 0; i < 3_000 && (await completed()) < JOBS; i++) await fleet.progress();
     expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, running: 0, dead: 0, completed: JOBS });
-    const { overRun } = fleet.audit();
-    expect(overRun).toEqual([]);
+    // Throws if a job ran in two workers at once. Re-runs are allowed: a lease that expired while
+    // the server was away hands its job to another worker (at-least-once).
+    const { reruns } = fleet.audit();
     expect(fleet.runs.size).toBe(JOBS);
+    console.log(`${appName}: ${JOBS} jobs completed, 0 lost, ${reruns} re-runs`);
     return faults;
   } finally {
     await fleet.stopAll();
