@@ -17,7 +17,7 @@
  * their current majors need Node 22.
  */
 import { randomBytes } from 'node:crypto';
-import { run as graphileRun, makeWorkerUtils, type Runner } from 'graphile-worker';
+import { run as graphileRun, Logger, makeWorkerUtils, type Runner } from 'graphile-worker';
 import pg from 'pg';
 import PgBoss from 'pg-boss';
 import { Queue } from '../src/durable/queue.js';
@@ -187,6 +187,9 @@ async function bossTxCost(client: pg.PoolClient, boss: PgBoss, n: number): Promi
 
 // ---------------------------------------------------------------- graphile-worker
 
+/** graphile-worker logs every failed attempt with its stack; the bench's failures are on purpose. */
+const quiet = new Logger(() => () => {});
+
 async function graphileStart(label: string, tuned: boolean, task: (payload: { n: number }, attempts: number) => void): Promise<{ runner: Runner; schema: string }> {
   const name = schema(label);
   const runner = await graphileRun({
@@ -194,7 +197,7 @@ async function graphileStart(label: string, tuned: boolean, task: (payload: { n:
     schema: name,
     concurrency: CONCURRENCY,
     noHandleSignals: true,
-    logger: undefined,
+    logger: quiet,
     taskList: { bench: async (payload, helpers) => task(payload as { n: number }, helpers.job.attempts) },
     ...(tuned ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
   });
@@ -203,7 +206,7 @@ async function graphileStart(label: string, tuned: boolean, task: (payload: { n:
 
 async function graphileThroughput(tuned: boolean, failing: boolean): Promise<number> {
   const name = schema('gw');
-  const utils = await makeWorkerUtils({ connectionString: URL, schema: name });
+  const utils = await makeWorkerUtils({ connectionString: URL, schema: name, logger: quiet });
   await utils.migrate();
   for (let start = 0; start < JOBS; start += CHUNK) {
     await utils.addJobs(Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({ identifier: 'bench', payload: { n: start + i }, maxAttempts: 2 })));
@@ -215,6 +218,7 @@ async function graphileThroughput(tuned: boolean, failing: boolean): Promise<num
     schema: name,
     concurrency: CONCURRENCY,
     noHandleSignals: true,
+    logger: quiet,
     taskList: {
       bench: async (payload, helpers) => {
         if (helpers.job.attempts === 1 && failsOnce((payload as { n: number }).n, failing)) throw transient();
