@@ -84,3 +84,12 @@ export function resolvePool(options: { connectionString?: unknown; pool?: unknow
 function secretsOf(config: pg.PoolConfig): (string | undefined)[] {
   return [typeof config.password === 'string' ? config.password : undefined, typeof config.connectionString === 'string' ? passwordOf(config.connectionString) : undefined];
 }
+
+/** Scrubs credentials from an error's message and stack (a driver may echo connection details). */
+export function scrubError(error: unknown, secrets: readonly (string | undefined)[]): unknown {
+  if (!(error instanceof Error)) return error;
+  const message = redactCredentials(error.message, secrets);
+  if (message !== error.message) error.message = message;
+  if (typeof error.stack === 'string') error.stack = redactCredentials(error.stack, secrets);
+  return error;
+}

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type pg from 'pg';
 import * as check from '../../config/validate.js';
-import { redactCredentials } from '../../config/redact.js';
 import { JobNotFoundError, NotAFaultlineStoreError } from '../../durable/errors.js';
 import type {
   CheckpointRecord,
@@ -27,10 +26,10 @@ import { crashLoopFault, decodeUntil, encodeUntil, pauseInForce } from '../../du
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
-import { type PoolHandle, type Queryable, resolvePool } from './connection.js';
+import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
 import { enqueueJobs } from './enqueue.js';
 import { WakeupChannel } from './notifications.js';
-import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord, toRowId } from './rows.js';
+import { type ClaimRow, claimOrder, type JobRow, leaseKey, sortById, toClaimed, toDeadLetter, toRecord, toRowId } from './rows.js';
 import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
 
@@ -361,7 +360,7 @@ export class PostgresStore implements DurableStore {
       if (!this.isReady) await this.prepare();
       return await call(this.pool as Queryable);
     } catch (error) {
-      throw scrub(error, this.handle.secrets);
+      throw scrubError(error, this.handle.secrets);
     }
   }
 
@@ -399,21 +398,4 @@ export class PostgresStore implements DurableStore {
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     return (await db.query(this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''), values)).rows as Record<string, unknown>[];
   }
-}
-
-function leaseKey(lease: LeaseRef): string {
-  return `${lease.id} ${lease.token}`;
-}
-
-/** Rows are locked in id order by every batch, so two batches never wait on each other in a cycle. */
-function sortById<T extends { readonly id: string }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-}
-
-function scrub(error: unknown, secrets: readonly (string | undefined)[]): unknown {
-  if (!(error instanceof Error)) return error;
-  const message = redactCredentials(error.message, secrets);
-  if (message !== error.message) error.message = message;
-  if (typeof error.stack === 'string') error.stack = redactCredentials(error.stack, secrets);
-  return error;
 }

@@ -107,3 +107,13 @@ export function claimOrder(a: ClaimRow, b: ClaimRow): number {
 export function toRowId(id: string): string | null {
   return /^[1-9][0-9]{0,17}$/.test(id) ? id : null;
 }
+
+/** One claim of one job, as a set key: outcomes are judged by id and token together. */
+export function leaseKey(lease: { readonly id: string; readonly token: string }): string {
+  return `${lease.id} ${lease.token}`;
+}
+
+/** Rows are locked in id order by every batch, so two batches never wait on each other in a cycle. */
+export function sortById<T extends { readonly id: string }>(items: readonly T[]): T[] {
+  return [...items].sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
