@@ -75,8 +75,8 @@ function percentile(values: number[], p: number): number {
 
 // ---------------------------------------------------------------- faultline
 
-async function faultlineThroughput(failing: boolean): Promise<number> {
-  const store = await PostgresStore.open({ connectionString: URL, schema: schema('fl') });
+async function faultlineThroughput(failing: boolean, asyncClaimCommit = false): Promise<number> {
+  const store = await PostgresStore.open({ connectionString: URL, schema: schema('fl'), asyncClaimCommit });
   const queue = new Queue<{ n: number }>(store, 'bench');
   for (let start = 0; start < JOBS; start += CHUNK) {
     await queue.enqueueMany(Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({ payload: { n: start + i } })));
@@ -287,7 +287,8 @@ const add = (name: string, value: number, unit = 'jobs/s') => {
   console.log(`${name}: ${value.toFixed(unit === 'jobs/s' ? 0 : 2)} ${unit}`);
 };
 const throughput: [string, (failing: boolean) => Promise<number>][] = [
-  ['faultline postgres (defaults)', faultlineThroughput],
+  ['faultline postgres (defaults)', (f) => faultlineThroughput(f)],
+  ['faultline postgres (asyncClaimCommit)', (f) => faultlineThroughput(f, true)],
   ['pg-boss (defaults)', (f) => bossThroughput(false, f)],
   ['pg-boss (tuned)', (f) => bossThroughput(true, f)],
   ['graphile-worker (defaults)', (f) => graphileThroughput(false, f)],

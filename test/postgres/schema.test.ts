@@ -118,3 +118,15 @@ describe('PostgreSQL lease clock', () => {
     await callerClock.close();
   });
 });
+
+describe('PostgreSQL async claim commits', () => {
+  it('asyncClaimCommit claims as usual and leaves the session setting alone', async () => {
+    const store = await PostgresStore.open({ pool, schema: fresh('async'), listen: false, asyncClaimCommit: true, databaseClock: false });
+    await store.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0);
+    const [job] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1_000, now: 5, maxStrikes: 3 });
+    expect(job).toMatchObject({ attempt: 1, leaseUntil: 1_005 });
+    const settings = await Promise.all(Array.from({ length: 4 }, () => pool.query('SHOW synchronous_commit')));
+    expect(settings.map((r) => r.rows[0].synchronous_commit)).toEqual(['on', 'on', 'on', 'on']);
+    await store.close();
+  });
+});

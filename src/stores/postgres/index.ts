@@ -4,7 +4,7 @@
  * dependency, loaded only by this entry point.
  */
 export { PostgresStore } from './postgres-store.js';
-export type { PostgresStoreOptions } from './postgres-store.js';
+export type { PostgresStoreOptions } from './options.js';
 export { describePostgresTarget, isPostgresUrl } from './connection.js';
 export { migrationStatements, SCHEMA_VERSION } from './schema.js';
 export type { SqlExecutor } from '../../durable/store.js';

@@ -31,30 +31,9 @@ import { enqueueJobs } from './enqueue.js';
 import { WakeupChannel } from './notifications.js';
 import { type ClaimRow, claimOrder, type JobRow, leaseKey, sortById, toClaimed, toDeadLetter, toRecord, toRowId } from './rows.js';
 import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
+import type { PostgresStoreOptions } from './options.js';
 import { buildStatements, type Statements } from './statements.js';
 
-export interface PostgresStoreOptions {
-  /** `postgres://[user:password@]host:port/database`. The store owns the pool it creates. Credentials never appear in errors or logs. */
-  readonly connectionString?: string;
-  /** A pool you own instead: `close()` leaves it open. */
-  readonly pool?: pg.Pool;
-  /** Options for the pool the store creates and owns, alone or with `connectionString` (over faultline's defaults: 10 connections, 5 s connect and 10 s query timeouts). */
-  readonly poolOptions?: pg.PoolConfig;
-  /** The PostgreSQL schema holding the tables (default `faultline`). */
-  readonly schema?: string;
-  /** Create or migrate the schema on first use (default true). False: refuse a schema that is not current (`faultline migrate` ran elsewhere). */
-  readonly migrate?: boolean;
-  /**
-   * Leases start and expire at the later of the caller's `now` and the database's clock (default
-   * true), so a claim that reaches the server late never starts an already-expired lease. False:
-   * the caller's `now` alone, as the other stores do (tests on a virtual clock set in the past).
-   */
-  readonly databaseClock?: boolean;
-  /** Wake idle workers by LISTEN/NOTIFY (default true); polling remains either way. */
-  readonly listen?: boolean;
-  /** For the listener's reconnect backoff and close()'s bounded wait (default: the system clock). */
-  readonly clock?: Clock;
-}
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 /** Ids per statement when deleting or requeueing many dead letters. */
@@ -75,6 +54,7 @@ export class PostgresStore implements DurableStore {
   private readonly clock: Clock;
   private readonly autoMigrate: boolean;
   private readonly databaseClock: boolean;
+  private readonly asyncClaimCommit: boolean;
   private readonly wakeups: WakeupChannel | undefined;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private readonly crashFault = JSON.stringify(crashLoopFault(-123456789));
@@ -86,12 +66,13 @@ export class PostgresStore implements DurableStore {
   /** Makes the store; the schema is checked (and migrated) on first use. See `PostgresStore.open`. */
   constructor(options: PostgresStoreOptions) {
     const opts = check.plainObject('options', options);
-    check.knownKeys('postgres', opts, ['connectionString', 'pool', 'poolOptions', 'schema', 'migrate', 'databaseClock', 'listen', 'clock']);
+    check.knownKeys('postgres', opts, ['connectionString', 'pool', 'poolOptions', 'schema', 'migrate', 'databaseClock', 'asyncClaimCommit', 'listen', 'clock']);
     const schema = options.schema ?? 'faultline';
     if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) throw new ConfigError('schema', schema, 'a schema name of letters, digits and _ (at most 48)');
     this.schema = schema;
     this.autoMigrate = options.migrate ?? true;
     this.databaseClock = options.databaseClock ?? true;
+    this.asyncClaimCommit = options.asyncClaimCommit === true;
     this.clock = options.clock ?? systemClock;
     this.handle = resolvePool(options);
     this.pool = this.handle.pool;
@@ -139,7 +120,7 @@ export class PostgresStore implements DurableStore {
       const { rows } = await db.query({
         name: `faultline.${this.schema}.claim`,
         text: this.sql.claim,
-        values: [request.queue, request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock],
+        values: [request.queue, request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock, this.asyncClaimCommit],
       });
       return (rows as ClaimRow[]).sort(claimOrder).map((row) => toClaimed(row, request.queue, token));
     });

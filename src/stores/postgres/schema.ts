@@ -45,7 +45,7 @@ function migrations(s: string): readonly (readonly string[])[] {
       // With p_db_clock, "now" is the later of the caller's clock and the database's at this
       // moment, so a request that reaches the server late never starts an already-expired lease.
       `CREATE FUNCTION ${s}.claim(p_queue TEXT, p_worker TEXT, p_limit INTEGER, p_lease_ms BIGINT, p_caller_now BIGINT,
-          p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT, p_db_clock BOOLEAN)
+          p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT, p_db_clock BOOLEAN, p_async_commit BOOLEAN)
         RETURNS TABLE (id BIGINT, payload TEXT, priority INTEGER, attempts INTEGER, max_attempts INTEGER, enqueued_at BIGINT,
           run_at BIGINT, lease_until BIGINT, checkpoint TEXT, idempotency_key TEXT)
         LANGUAGE plpgsql AS $$
@@ -53,6 +53,10 @@ function migrations(s: string): readonly (readonly string[])[] {
         DECLARE
           p_now BIGINT := CASE WHEN p_db_clock THEN greatest(p_caller_now, ${s}.now_ms()) ELSE p_caller_now END;
         BEGIN
+          IF p_async_commit THEN
+            -- This transaction only: its commit does not wait for the WAL flush (see asyncClaimCommit).
+            PERFORM set_config('synchronous_commit', 'off', true);
+          END IF;
           IF EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = p_queue AND q.paused_until > p_now) THEN
             RETURN;
           END IF;

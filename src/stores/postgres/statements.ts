@@ -24,7 +24,7 @@ export function buildStatements(schema: string) {
     existingKeys: `SELECT j.id::text AS id, j.queue, j.idempotency_key FROM ${jobs} j
       JOIN unnest($1::text[], $2::text[]) AS k(queue, idempotency_key) ON j.queue = k.queue AND j.idempotency_key = k.idempotency_key`,
     claim: `SELECT id::text AS id, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key
-      FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
       WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id, l.token`,
     settle: `UPDATE ${jobs} j SET
