@@ -13,6 +13,7 @@ export default defineConfig([
       testing: 'src/testing/index.ts',
       sqlite: 'src/stores/sqlite/index.ts',
       redis: 'src/stores/redis/index.ts',
+      postgres: 'src/stores/postgres/index.ts',
       prometheus: 'src/observe/prometheus/index.ts',
       otel: 'src/observe/otel/index.ts',
       dashboard: 'src/dashboard/index.ts',

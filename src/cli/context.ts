@@ -7,6 +7,7 @@ import { createOutput, type Output } from './output.js';
 export interface GlobalOptions {
   readonly store: string;
   readonly redisPrefix?: string;
+  readonly pgSchema?: string;
   readonly json?: boolean;
 }
 
@@ -27,7 +28,11 @@ export async function withStore<T>(command: Command, body: (context: CommandCont
   const globals = globalsOf(command);
   const out = createOutput(globals.json === true);
   const location = parseStoreOption(globals.store);
-  const opened = await openStore(location, { create: false, ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }) });
+  const opened = await openStore(location, {
+    create: false,
+    ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }),
+    ...(globals.pgSchema === undefined ? {} : { schema: globals.pgSchema }),
+  });
   try {
     return await body({ out, opened, now: () => systemClock.wallTime() });
   } finally {

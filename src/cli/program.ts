@@ -5,6 +5,7 @@ import { registerConfig } from './commands/config.js';
 import { registerDashboard } from './commands/dashboard.js';
 import { registerDead } from './commands/dead.js';
 import { registerDemo } from './commands/demo.js';
+import { registerMigrate } from './commands/migrate.js';
 import { registerStats } from './commands/stats.js';
 
 /** Commands register themselves here; `demo` is added by main.ts so tests can build the rest alone. */
@@ -13,11 +14,12 @@ export function createProgram(): Command {
     .description('Error recovery for Node.js services and workers: run the demo, inspect queues, dead letters and checkpoints.')
     .version(pkg.version, '-V, --version')
     .addOption(
-      new Option('-s, --store <location>', 'sqlite:PATH, redis://[user:pass@]host:port[/db]')
+      new Option('-s, --store <location>', 'sqlite:PATH, redis://[user:pass@]host:port[/db], postgres://[user:pass@]host:port/db')
         .env('FAULTLINE_STORE')
         .default('sqlite:./faultline.db'),
     )
     .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default faultline; the demo uses faultline-demo)')
+    .option('--pg-schema <name>', 'PostgreSQL schema of a postgres:// store (default faultline; the demo uses faultline_demo)')
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run `faultline --help` for usage)')
     .enablePositionalOptions(false)
@@ -28,6 +30,7 @@ export function createProgram(): Command {
   registerCheckpoints(program);
   registerConfig(program);
   registerDashboard(program);
+  registerMigrate(program);
   program.addHelpText(
     'after',
     [
@@ -40,6 +43,7 @@ export function createProgram(): Command {
       '  faultline dead requeue --queue crawl --dry-run',
       '  faultline config                                check the FAULTLINE_* environment variables',
       '  faultline dashboard --store sqlite:./faultline-demo.db   the web dashboard on http://127.0.0.1:4800/',
+      '  faultline migrate --store postgres://app@db/app --dry-run   print the SQL of the PostgreSQL schema',
     ].join('\n'),
   );
   return program;

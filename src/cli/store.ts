@@ -21,6 +21,8 @@ export interface OpenStoreOptions {
   readonly create: boolean;
   /** Key prefix of a Redis store (default: the store's own). */
   readonly prefix?: string;
+  /** PostgreSQL schema of a PostgreSQL store (default: the store's own, `faultline`). */
+  readonly schema?: string;
 }
 
 export function parseStoreOption(text: string): StoreLocation {
@@ -36,6 +38,7 @@ export function storeLabel(location: StoreLocation): string {
     case 'sqlite':
       return `sqlite:${resolve(location.path)}`;
     case 'redis':
+    case 'postgres':
       return redact(location.url);
     case 'memory':
       return 'memory';
@@ -77,6 +80,22 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
       const store = await openRedis(location.url, options.prefix, label, secrets);
       return { store, location, label, secrets };
     }
+    case 'postgres': {
+      const secrets = [passwordOf(location.url)];
+      const store = await openPostgres(location.url, options, label, secrets);
+      return { store, location, label, secrets };
+    }
+  }
+}
+
+async function openPostgres(url: string, options: OpenStoreOptions, label: string, secrets: readonly (string | undefined)[]): Promise<DurableStore> {
+  const { openPostgresForCli } = await import('./store-backends.js');
+  try {
+    return await openPostgresForCli(url, options.schema, options.create);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new CliError(`Cannot open the PostgreSQL store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, 'Is PostgreSQL running? Check the host, port, database, credentials and --pg-schema');
   }
 }
 

@@ -43,7 +43,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
   { name: 'FAULTLINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
   { name: 'FAULTLINE_WORKER_LEASE_MS', default: '4000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
   { name: 'FAULTLINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
-  { name: 'FAULTLINE_STORE', default: 'sqlite:./faultline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db] or memory.' },
+  { name: 'FAULTLINE_STORE', default: 'sqlite:./faultline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db], postgres://[user:password@]host:port/database or memory.' },
   { name: 'FAULTLINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
   { name: 'FAULTLINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
   { name: 'FAULTLINE_DASHBOARD_TOKEN', default: undefined, kind: 'secret', description: 'Access token of `faultline dashboard` (16+ characters); needed to listen beyond 127.0.0.1. Never printed.' },
@@ -53,6 +53,7 @@ export const ENV_VARIABLES: readonly EnvVariable[] = [
 export type StoreLocation =
   | { readonly kind: 'sqlite'; readonly path: string }
   | { readonly kind: 'redis'; readonly url: string }
+  | { readonly kind: 'postgres'; readonly url: string }
   | { readonly kind: 'memory' };
 
 export interface FaultlineEnv {
@@ -281,13 +282,22 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
       return { problem: 'not a valid URL; expected redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535)' };
     }
   }
+  if (/^postgres(ql)?:\/\//i.test(text)) {
+    try {
+      const url = new URL(text);
+      if (url.hostname === '') return { problem: 'a postgres URL needs a host, e.g. postgres://user@127.0.0.1:5432/app' };
+      return { kind: 'postgres', url: text };
+    } catch {
+      return { problem: 'not a valid URL; expected postgres://[user:password@]host:port/database' };
+    }
+  }
   if (text.startsWith('sqlite:')) {
     const path = text.slice(text.startsWith('sqlite://') ? 'sqlite://'.length : 'sqlite:'.length);
     if (path === '') return { problem: 'expected sqlite:PATH, e.g. sqlite:./faultline.db' };
     return { kind: 'sqlite', path };
   }
   if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };
-  return { problem: 'expected sqlite:PATH, redis://host:port or memory' };
+  return { problem: 'expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory' };
 }
 
 /** A value as an error may show it: credentials masked, and cut (with a marker) when very long. */

@@ -16,6 +16,8 @@ import type {
   JobRecord,
   NewJob,
   QueueCounts,
+  SqlExecutor,
+  StoreEnqueueOptions,
   RetentionBound,
   RetentionPolicy,
 } from './store.js';
@@ -36,6 +38,16 @@ export interface EnqueueOptions {
    * a tenant; trace context is added by `faultline/otel`). At most 16 entries, 4 KB as JSON.
    */
   readonly headers?: JobHeaders;
+  /** PostgreSQL store only: write the job inside this transaction (see `TransactionOptions`). */
+  readonly tx?: SqlExecutor;
+}
+
+export interface TransactionOptions {
+  /**
+   * A node-postgres client inside your `BEGIN` (or any `{ query(text, values) }` over the same
+   * transaction): the jobs exist exactly when you commit, and workers hear of them on commit.
+   */
+  readonly tx?: SqlExecutor;
 }
 
 /**
@@ -138,18 +150,26 @@ export class Queue<P = unknown> {
 
   /** Adds one job. Throws a TypeError naming the path of a value that is not JSON; nothing is stored then. */
   async enqueue(payload: P, options: EnqueueOptions = {}): Promise<EnqueueResult> {
-    const [result] = await this.enqueueMany([{ ...options, payload }]);
+    const { tx, ...item } = check.plainObject('options', options) as EnqueueOptions;
+    const [result] = await this.enqueueMany([{ ...item, payload }], tx === undefined ? {} : { tx });
     return result!;
   }
 
-  /** Adds many jobs in one atomic write: all are stored or none. */
-  async enqueueMany(items: readonly (EnqueueOptions & { readonly payload: P })[]): Promise<EnqueueResult[]> {
+  /** Adds many jobs in one atomic write: all are stored or none (with `tx`: as the caller's transaction ends). */
+  async enqueueMany(items: readonly (Omit<EnqueueOptions, 'tx'> & { readonly payload: P })[], options: TransactionOptions = {}): Promise<EnqueueResult[]> {
     if (!Array.isArray(items)) throw new ConfigError('items', items, 'an array of { payload, ...options }');
+    check.knownKeys('enqueueMany options', check.plainObject('options', options), ['tx']);
+    const { tx } = options;
+    if (tx !== undefined && (typeof tx !== 'object' || tx === null || typeof (tx as { query?: unknown }).query !== 'function')) {
+      throw new ConfigError('tx', tx, 'a node-postgres client inside BEGIN, or an object with query(text, values)');
+    }
     const now = this.clock.wallTime();
     const jobs = items.map((item, index) => this.toNewJob(item, index, items.length, now));
     if (jobs.length === 0) return [];
-    const results = this.interceptors.size === 0 ? await this.store.enqueue(jobs, now) : await this.interceptedEnqueue(jobs, now);
-    if (this.events.has('enqueued')) this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
+    const storeOptions = tx === undefined ? undefined : { tx };
+    const results = this.interceptors.size === 0 ? await this.store.enqueue(jobs, now, storeOptions) : await this.interceptedEnqueue(jobs, now, storeOptions);
+    // A job written in the caller's transaction may still roll back: workers hear of it from the store on commit.
+    if (tx === undefined && this.events.has('enqueued')) this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
     return results;
   }
 
@@ -162,7 +182,7 @@ export class Queue<P = unknown> {
     return this.interceptors.add(interceptor);
   }
 
-  private interceptedEnqueue(jobs: NewJob[], now: number): Promise<EnqueueResult[]> {
+  private interceptedEnqueue(jobs: NewJob[], now: number, storeOptions: StoreEnqueueOptions | undefined): Promise<EnqueueResult[]> {
     const call: EnqueueCall = { queue: this.name, headers: jobs.map((job) => ({ ...parseHeaders(job.headers) })) };
     return this.interceptors.run(call, () => {
       const withHeaders = jobs.map((job, i) => {
@@ -170,7 +190,7 @@ export class Queue<P = unknown> {
         const { headers: _old, ...rest } = job;
         return text === undefined ? rest : { ...rest, headers: text };
       });
-      return this.store.enqueue(withHeaders, now);
+      return this.store.enqueue(withHeaders, now, storeOptions);
     });
   }
 

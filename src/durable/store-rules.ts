@@ -1,4 +1,5 @@
-import type { AttemptRecord, FaultSummary } from './store.js';
+import { ConfigError } from '../faults/errors.js';
+import type { AttemptRecord, FaultSummary, StoreEnqueueOptions } from './store.js';
 
 /**
  * Small rules every store applies the same way, kept in one place so the memory, SQLite and
@@ -56,4 +57,11 @@ export const HISTORY_LIMIT = 50;
 /** Trims a history in place to the first entry plus the newest HISTORY_LIMIT - 1. */
 export function boundHistory(history: AttemptRecord[]): void {
   if (history.length > HISTORY_LIMIT) history.splice(1, history.length - HISTORY_LIMIT);
+}
+
+/** Stores that cannot write through a caller's SQL transaction refuse `tx` where it enters. */
+export function refuseTransaction(kind: string, options: StoreEnqueueOptions | undefined): void {
+  if (options?.tx !== undefined) {
+    throw new ConfigError('tx', '(a transaction)', `no transaction: the ${kind} store cannot enqueue inside a SQL transaction (only the PostgreSQL store can)`);
+  }
 }

@@ -31,8 +31,11 @@ export interface DurableStore {
    * queue (in any state, until retention removes it), nothing is stored and the existing job's
    * id is returned with `created: false`; duplicates within one call are resolved the same way
    * (the first wins). Results are in input order.
+   *
+   * `options.tx` (SQL stores only) writes the jobs through the caller's own transaction, so they
+   * exist exactly when the caller commits; a store that cannot do that throws `ConfigError`.
    */
-  enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]>;
+  enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]>;
 
   /**
    * Takes up to `limit` jobs of `queue` in one atomic step.
@@ -169,6 +172,26 @@ export interface DurableStore {
 
   /** Releases connections and file handles. Calling it twice is harmless. */
   close(): Promise<void>;
+
+  /**
+   * Optional: calls `listener` soon after jobs may have become claimable in `queue` (enqueued or
+   * released by any process), so an idle worker need not wait for its next poll. A hint only:
+   * wake-ups may be lost or spurious, and workers keep polling. Returns the unsubscribe function.
+   */
+  onWake?(queue: string, listener: () => void): () => void;
+}
+
+/**
+ * What a transactional enqueue writes through: a node-postgres client inside the caller's
+ * `BEGIN`, or anything with the same `query(text, values)` (an adapter over Drizzle or Kysely).
+ */
+export interface SqlExecutor {
+  query(text: string, values?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+export interface StoreEnqueueOptions {
+  /** Write inside this transaction instead of one of the store's own. */
+  readonly tx?: SqlExecutor;
 }
 
 export interface NewJob {

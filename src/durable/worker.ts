@@ -97,6 +97,7 @@ export class Worker<P = unknown> {
   private cancelPrune: (() => void) | undefined;
   private offEnqueued: (() => void) | undefined;
   private readonly interceptors = new InterceptorChain<ClaimedJob, void>();
+  private offStoreWake: (() => void) | undefined;
 
   constructor(
     readonly queue: Queue<P>,
@@ -120,6 +121,8 @@ export class Worker<P = unknown> {
     this.started = true;
     this.leases.start();
     this.offEnqueued = this.queue.events.on('enqueued', () => this.wakeup.wake());
+    // Enqueues by other processes, where the store can tell (PostgreSQL: LISTEN/NOTIFY).
+    this.offStoreWake = this.queue.store.onWake?.(this.queue.name, () => this.wakeup.wake());
     this.armPrune();
     this.loopDone = this.loop();
     return this;
@@ -449,6 +452,7 @@ export class Worker<P = unknown> {
     this.stopping = true;
     this.wakeup.wake();
     this.offEnqueued?.();
+    this.offStoreWake?.();
     this.cancelPrune?.();
     await withDeadline(this.clock, this.loopDone, left());
     await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), left());

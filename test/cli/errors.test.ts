@@ -37,7 +37,7 @@ describe('faultline CLI: stores that are not there', () => {
   it('a malformed --store is a usage error; FAULTLINE_STORE is read', async () => {
     const bad = await runCli(['stats', '--store', 'mysql://x']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('expected sqlite:PATH, redis://host:port or memory');
+    expect(bad.stderr).toContain('expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory');
     const fromEnv = await runCli(['stats'], { env: { FAULTLINE_STORE: `sqlite:${join(dir, 'env.db')}` } });
     expect(fromEnv.code).toBe(3);
     expect(fromEnv.stderr).toContain(join(dir, 'env.db'));

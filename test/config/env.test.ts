@@ -89,7 +89,7 @@ describe('fromEnv', () => {
       FAULTLINE_WORKER_CONCURRENCY: '0',
       FAULTLINE_WORKER_LEASE_MS: '1.5',
       FAULTLINE_RETRY_JITTER: 'lots',
-      FAULTLINE_STORE: 'postgres://db',
+      FAULTLINE_STORE: 'mysql://db',
       FAULTLINE_LOG_LEVEL: 'loud',
       FAULTLINE_HEALTH_INTERVAL_MS: '99999999999999999999',
     });

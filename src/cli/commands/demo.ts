@@ -18,6 +18,7 @@ import { type OpenedStore, openStore, parseStoreOption } from '../store.js';
 
 export const DEMO_STORE = 'sqlite:./faultline-demo.db';
 const DEMO_REDIS_PREFIX = 'faultline-demo';
+const DEMO_PG_SCHEMA = 'faultline_demo';
 
 interface DemoOptions {
   items: number;
@@ -66,10 +67,11 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   const storeFromUser = command.parent?.getOptionValueSource('store') !== 'default';
   const location = parseStoreOption(storeFromUser ? globals.store : DEMO_STORE);
   const prefix = globals.redisPrefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
-  const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }) });
-  const storeFlag = storeFlagFor(opened, prefix);
+  const schema = globals.pgSchema ?? (location.kind === 'postgres' ? DEMO_PG_SCHEMA : undefined);
+  const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }), ...(schema === undefined ? {} : { schema }) });
+  const storeFlag = storeFlagFor(opened, prefix, schema);
   // Resuming the default demo store needs no flags; inspecting it does (the CLI's default store differs).
-  const resumeFlags = storeFromUser || globals.redisPrefix !== undefined ? storeFlag : '';
+  const resumeFlags = storeFromUser || globals.redisPrefix !== undefined || globals.pgSchema !== undefined ? storeFlag : '';
 
   // The lifecycle's progress lines matter after Ctrl-C; after a normal finish they are noise.
   let quiet = false;
@@ -160,8 +162,9 @@ function scaled(ms: number, scale: number): string {
 }
 
 /** The --store (and --prefix) flags that name this store again in hints. */
-function storeFlagFor(opened: OpenedStore, prefix: string | undefined): string {
+function storeFlagFor(opened: OpenedStore, prefix: string | undefined, schema: string | undefined): string {
   if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
+  if (opened.location.kind === 'postgres') return `--store ${redact(opened.location.url)}${schema === undefined ? '' : ` --pg-schema ${schema}`}`;
   if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
   return '';
 }

@@ -23,9 +23,10 @@ import type {
   SettleResult,
   Throughput,
   ThroughputRequest,
+  StoreEnqueueOptions,
 } from '../../durable/store.js';
 import type { FaultCategory } from '../../faults/fault.js';
-import { boundHistory, crashLoopFault, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { boundHistory, crashLoopFault, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
 
 /**
@@ -44,7 +45,8 @@ export class MemoryStore implements DurableStore {
   private nextToken = 1;
   private closed = false;
 
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+    refuseTransaction('memory', options);
     this.open();
     return jobs.map((job) => {
       const keyId = job.idempotencyKey === undefined ? undefined : this.byKey.get(idemKey(job.queue, job.idempotencyKey));

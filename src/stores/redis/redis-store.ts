@@ -24,8 +24,9 @@ import type {
   SharedStateReport,
   Throughput,
   ThroughputRequest,
+  StoreEnqueueOptions,
 } from '../../durable/store.js';
-import { crashLoopFault, decodeUntil, encodeUntil } from '../../durable/store-rules.js';
+import { crashLoopFault, decodeUntil, encodeUntil, refuseTransaction } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -158,7 +159,8 @@ export class RedisStore implements DurableStore {
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+    refuseTransaction('Redis', options);
     return this.guard(async () => {
       const results: EnqueueResult[] = new Array(jobs.length);
       for (const [queue, indexes] of groupBy(jobs, (job) => job.queue)) {

@@ -25,10 +25,11 @@ import type {
   SettleResult,
   Throughput,
   ThroughputRequest,
+  StoreEnqueueOptions,
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
 import type { FaultCategory } from '../../faults/fault.js';
-import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } from '../../durable/store-rules.js';
+import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
@@ -113,7 +114,8 @@ export class SqliteStore implements DurableStore {
     this.sql = prepareStatements(this.db);
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+    refuseTransaction('SQLite', options);
     this.open();
     return this.sql.tx(() => {
       const results: EnqueueResult[] = [];

@@ -1,0 +1,75 @@
+import { quoteIdent } from './schema.js';
+
+/**
+ * Every statement the PostgreSQL store runs, as text for one schema. Fencing is in the WHERE
+ * clause: a write about a running job applies only while `token` still matches. Batches travel
+ * as arrays (`unnest`), so a batch is one statement and one round trip whatever its size.
+ * `pg_notify` runs inside the writing statement: PostgreSQL delivers it only if the transaction
+ * commits, and folds duplicates within one transaction.
+ */
+export function buildStatements(schema: string) {
+  const s = quoteIdent(schema);
+  const jobs = `${s}.jobs`;
+  const leaveRunning = 'token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL';
+  return {
+    /** The channel wake-ups travel on; its payload is the queue name. */
+    channel: `faultline:${schema}`,
+    enqueue: `WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[])
+          WITH ORDINALITY AS i(queue, payload, priority, run_at, max_attempts, idempotency_key, n))
+      INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
+      SELECT queue, 0, payload, priority, run_at, $7, max_attempts, idempotency_key FROM input ORDER BY n
+      ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING id::text AS id, queue, idempotency_key, CASE WHEN run_at <= $7 THEN pg_notify($8, queue)::text END AS notified`,
+    existingKeys: `SELECT j.id::text AS id, j.queue, j.idempotency_key FROM ${jobs} j
+      JOIN unnest($1::text[], $2::text[]) AS k(queue, idempotency_key) ON j.queue = k.queue AND j.idempotency_key = k.idempotency_key`,
+    claim: `SELECT id::text AS id, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key
+      FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
+      WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id, l.token`,
+    settle: `UPDATE ${jobs} j SET
+        state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
+        run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
+        finished_at = CASE WHEN o.kind IN ('complete', 'dead') THEN $2 END,
+        fault = CASE WHEN o.kind = 'dead' THEN o.fault::jsonb ELSE j.fault END,
+        attempts = CASE WHEN o.refund THEN greatest(0, j.attempts - 1) ELSE j.attempts END,
+        history = CASE WHEN o.record IS NULL THEN j.history ELSE j.history || jsonb_build_array(o.record::jsonb) END,
+        strikes = 0, ${leaveRunning}
+      FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[])
+        AS o(kind, id, token, run_at, refund, record, fault)
+      WHERE j.id = o.id AND j.token = o.token AND j.state = 1
+      RETURNING j.id::text AS id, o.token, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
+    saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
+    /** The pause rule of `mergePause`, in one atomic statement. */
+    pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
+      ON CONFLICT (name) DO UPDATE SET paused_until = CASE
+        WHEN $4 OR q.paused_until IS NULL OR q.paused_until <= $3 THEN excluded.paused_until
+        ELSE greatest(q.paused_until, excluded.paused_until) END`,
+    resume: `UPDATE ${s}.queues SET paused_until = NULL WHERE name = $1 RETURNING pg_notify($2, name)::text AS notified`,
+    stats: `SELECT count(*) FILTER (WHERE state = 0 AND run_at <= $2) AS waiting, count(*) FILTER (WHERE state = 0 AND run_at > $2) AS delayed,
+        count(*) FILTER (WHERE state = 1) AS running, count(*) FILTER (WHERE state = 2) AS completed, count(*) FILTER (WHERE state = 3) AS dead,
+        min(run_at) FILTER (WHERE state = 0 AND run_at <= $2) AS oldest,
+        (SELECT paused_until FROM ${s}.queues WHERE name = $1) AS paused_until
+      FROM ${jobs} WHERE queue = $1`,
+    queues: `SELECT name FROM (SELECT DISTINCT queue AS name FROM ${jobs} UNION SELECT name FROM ${s}.queues) n ORDER BY name COLLATE "C"`,
+    getJob: `SELECT * FROM ${jobs} WHERE id = $1`,
+    lockDead: `SELECT id::text AS id FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 3 FOR UPDATE`,
+    requeue: `UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL
+      WHERE id = ANY($1::bigint[]) AND state = 3 RETURNING pg_notify($3, queue)::text AS notified`,
+    deleteJobs: `DELETE FROM ${jobs} WHERE id = ANY($1::bigint[])`,
+    pruneAge: `DELETE FROM ${jobs} WHERE state = $1 AND finished_at < $2`,
+    pruneCount: `DELETE FROM ${jobs} WHERE id IN (
+        SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY queue ORDER BY finished_at DESC, id DESC) AS n
+          FROM ${jobs} WHERE state = $1) ranked WHERE n > $2)`,
+    getCheckpoint: `SELECT key, value, updated_at FROM ${s}.checkpoints WHERE key = $1`,
+    putCheckpoint: `INSERT INTO ${s}.checkpoints (key, value, updated_at) VALUES ($1, $2, $3)
+      ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+    deleteCheckpoint: `DELETE FROM ${s}.checkpoints WHERE key = $1`,
+    listCheckpoints: `SELECT key, value, updated_at FROM ${s}.checkpoints WHERE starts_with(key, $1) ORDER BY key COLLATE "C"`,
+    /** Dead letters matching filters built by the store (`WHERE` parts with numbered parameters). */
+    selectDead: (columns: string, where: readonly string[], limit: string) =>
+      `SELECT ${columns} FROM ${jobs} WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`,
+  };
+}
+
+export type Statements = ReturnType<typeof buildStatements>;
