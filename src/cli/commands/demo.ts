@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type * as Pino from 'pino';
 import { type ItemsApi, startItemsApi } from '../../demo/api.js';
 import { Crawler } from '../../demo/crawler.js';
 import { buildReport, type CrawlReport } from '../../demo/report.js';
@@ -187,9 +188,9 @@ async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecyc
 
 async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
   if (options.log === false) return;
-  let pino: typeof import('pino').default;
+  let pino: typeof Pino.default;
   try {
-    pino = loadPeer<typeof import('pino')>('pino').default;
+    pino = loadPeer<typeof Pino>('pino').default;
   } catch (error) {
     // The log is a nicety of the demo: without pino it runs on, and says why there is no log.
     if (!(error instanceof MissingPeerError)) throw error;

@@ -1,3 +1,4 @@
+import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -75,7 +76,7 @@ export class FaultlineMetrics {
 
   constructor(options: FaultlineMetricsOptions = {}) {
     // prom-client is loaded here, not on import: a missing one is a MissingPeerError.
-    const { Counter, Gauge, Histogram, Registry } = loadPeer<typeof import('prom-client')>('prom-client');
+    const { Counter, Gauge, Histogram, Registry } = loadPeer<typeof PromClient>('prom-client');
     this.registry = options.registry ?? new Registry();
     this.clock = options.clock ?? systemClock;
     const p = options.prefix ?? 'faultline_';

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
 import * as check from '../../validate/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
@@ -54,7 +55,7 @@ export interface RedisStoreOptions {
    * `ioredis6: npm:ioredis@6`): it creates the client from `url` and sends the scripts.
    * @defaultValue `require('ioredis')`, loaded when the first store is created
    */
-  readonly driver?: typeof import('ioredis');
+  readonly driver?: typeof Ioredis;
 }
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
