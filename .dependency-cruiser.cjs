@@ -16,7 +16,8 @@ const LAYERS = {
   stores: ['time', 'faults', 'validate', 'config', 'observe', 'peers', 'policies', 'durable'],
   testing: ['time', 'faults', 'validate', 'recovery', 'observe', 'policies'],
   demo: ['time', 'faults', 'recovery', 'policies', 'durable', 'testing'],
-  cli: Object.keys({ time: 0, faults: 0, validate: 0, peers: 0, recovery: 0, config: 0, observe: 0, policies: 0, health: 0, lifecycle: 0, durable: 0, stores: 0, testing: 0, demo: 0 }),
+  extend: ['validate', 'peers', 'policies', 'durable'],
+  cli: ['time', 'faults', 'peers', 'config', 'observe', 'lifecycle', 'durable', 'stores', 'demo'],
 };
 /** The core entry (src/index.ts) re-exports these; never the CLI, the demo, testing or a driver's store. */
 const ROOT = ['time', 'faults', 'recovery', 'observe', 'policies', 'health', 'lifecycle', 'durable', 'config', 'stores/index.ts', 'stores/memory'];

@@ -14,9 +14,11 @@ export default defineConfig([
       sqlite: 'src/stores/sqlite/index.ts',
       redis: 'src/stores/redis/index.ts',
       prometheus: 'src/observe/prometheus/index.ts',
+      extend: 'src/extend/index.ts',
     },
     format: ['esm', 'cjs'],
-    dts: true,
+    // @internal members stay out of the published declarations.
+    dts: { compilerOptions: { stripInternal: true } },
     sourcemap: false,
     // import.meta.url in the CommonJS build (optional peers are required from the package's own location).
     shims: true,

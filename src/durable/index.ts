@@ -30,6 +30,5 @@ export { Worker } from './worker.js';
 export type { PipelineLike, WorkerOptions } from './worker-options.js';
 export { DEFAULT_LEASE_MS } from './worker-options.js';
 export type { WorkerSummary } from './worker-summary.js';
-export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pauseInForce } from './store-rules.js';
 export type { CheckpointerOptions } from './checkpointer.js';
 export { Checkpointer, checkpointer } from './checkpointer.js';
