@@ -1,3 +1,4 @@
+import { closest } from '../validate/nearest.js';
 import { ConfigError, describeValue } from '../faults/errors.js';
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
 import { redactUrl } from './redact.js';
@@ -235,33 +236,6 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
   }
   if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };
   return { problem: 'expected sqlite:PATH, redis://host:port or memory' };
-}
-
-/** The known name within two edits of a mistyped one, if any. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 export { redactUrl };

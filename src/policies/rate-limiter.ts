@@ -92,7 +92,7 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
 
   constructor(options: RateLimiterOptions) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
+    check.knownKeys('rateLimiter', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
     this.rate = check.positiveNumber('rate', o.rate);
     this.burst = o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
     if (this.burst < 1) throw new ConfigError('burst', this.burst, 'a number >= 1 (a bucket must hold one whole token)');

@@ -284,5 +284,8 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
 
 /** Bounds how long a call may take: `timeout(5_000)` or `timeout({ timeoutMs, strategy })`. */
 export function timeout(options: TimeoutOptions | number): TimeoutPolicy {
-  return new TimeoutPolicy(typeof options === 'number' ? { timeoutMs: options } : options);
+  if (typeof options === 'number') return new TimeoutPolicy({ timeoutMs: options });
+  // Either form is fine; anything else is told both.
+  if (typeof options !== 'object' || options === null) throw new ConfigError('timeout', options, 'milliseconds, as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })');
+  return new TimeoutPolicy(options);
 }

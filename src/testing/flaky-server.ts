@@ -108,7 +108,7 @@ export class FlakyServer {
   /** Starts a server on 127.0.0.1. */
   static async start(options: FlakyServerOptions = {}): Promise<FlakyServer> {
     check.plainObject('options', options);
-    check.knownKeys('options', options, ['routes', 'fallback', 'clock', 'port']);
+    check.knownKeys('flakyServer', options, ['routes', 'fallback', 'clock', 'port']);
     const port = check.nonNegativeInteger('port', options.port ?? 0);
     const server = new FlakyServer(options);
     await new Promise<void>((resolve, reject) => {

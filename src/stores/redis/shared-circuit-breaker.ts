@@ -93,7 +93,7 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
 
   constructor(options: RedisCircuitBreakerOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('redisCircuitBreaker', options, OPTION_KEYS);
     if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
