@@ -5,6 +5,7 @@ import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+import { asyncDispose } from '../dispose/async-dispose.js';
 
 /**
  * A scripted, misbehaving HTTP server on 127.0.0.1 for tests and demos. Each route has a
@@ -178,6 +179,11 @@ export class FlakyServer {
   }
 
   /** Stops listening and drops every connection, hung ones included. */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     for (const controller of this.pendingDelays) controller.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

@@ -4,6 +4,7 @@ import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import type { Events } from '../events.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
  * Prometheus metrics for faultline, fed by the events of policies and workers (no polling of
@@ -247,6 +248,11 @@ export class FaultlineMetrics {
   }
 
   /** Unsubscribes from every source and stops the refresh timers. Metrics stay registered. */
+  /** `await using` calls `close()`. */
+  async [asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   close(): void {
     for (const detach of this.detachers.splice(0)) detach();
   }

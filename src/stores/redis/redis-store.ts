@@ -35,6 +35,7 @@ import { QueueScripts } from './queue-scripts.js';
 import { useDriverFor } from './script.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
 import { describeRedisTarget, passwordOf, redactError } from './url.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 export interface RedisStoreOptions {
   /** `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors or logs. */
@@ -342,6 +343,11 @@ export class RedisStore implements DurableStore {
     return this.guard(async () => {
       await this.client.ping();
     });
+  }
+
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

@@ -14,6 +14,7 @@ import breakerClose from './scripts/breaker-close.lua.js';
 import breakerOpen from './scripts/breaker-open.lua.js';
 import breakerProbe from './scripts/breaker-probe.lua.js';
 import { enterCall, isRefused } from '../../policies/call-entry.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 const OPEN = defineScript('breaker-open', breakerOpen);
 const CLOSE = defineScript('breaker-close', breakerClose);
@@ -178,6 +179,11 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   }
 
   /** Unsubscribes and stops the sync timer; closes the subscriber if this breaker made it. */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

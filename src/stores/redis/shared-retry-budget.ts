@@ -8,6 +8,7 @@ import { systemClock } from '../../time/system-clock.js';
 import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import retryBudgetScript from './scripts/retry-budget.lua.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
@@ -113,6 +114,11 @@ export class SharedRetryBudget extends RetryBudget {
   }
 
   /** Stops the sync timer (pending counts are flushed first). */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     this.cancelSync?.();
     this.cancelSync = undefined;

@@ -27,6 +27,7 @@ import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce } fr
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -296,6 +297,11 @@ export class SqliteStore implements DurableStore {
   integrityCheck(): string {
     this.open();
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check).join('\n');
+  }
+
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {
