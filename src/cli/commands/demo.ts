@@ -9,6 +9,7 @@ import type { LoggerLike } from '../../observe/logger.js';
 import { logDecisions } from '../../observe/logger.js';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { globalsOf } from '../context.js';
+import { storeFlagFor } from '../hints.js';
 import { watchProgress } from '../demo-progress.js';
 import { renderSummary } from '../demo-summary.js';
 import { CliError, EXIT } from '../exit-codes.js';
@@ -155,13 +156,6 @@ async function alreadyDone(crawler: Crawler, completedBefore: number): Promise<n
 function scaled(ms: number, scale: number): string {
   const v = ms * scale;
   return v >= 1000 ? `${v / 1000} s` : `${Math.round(v)} ms`;
-}
-
-/** The --store (and --prefix) flags that name this store again in hints. */
-function storeFlagFor(opened: OpenedStore, prefix: string | undefined): string {
-  if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
-  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
-  return '';
 }
 
 type Lifecycle = ReturnType<typeof lifecycle>;
