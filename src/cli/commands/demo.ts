@@ -15,8 +15,7 @@ import { renderSummary } from '../demo-summary.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { createOutput } from '../output.js';
 import { parseCount, parsePort, parsePositiveCount } from '../parse.js';
-import { redact } from '../redact.js';
-import { type OpenedStore, openStore, parseStoreOption } from '../store.js';
+import { openStore, parseStoreOption } from '../store.js';
 
 export const DEMO_STORE = 'sqlite:./faultline-demo.db';
 const DEMO_REDIS_PREFIX = 'faultline-demo';
