@@ -8,7 +8,7 @@ import type { CrawlReport } from '../../src/demo/report.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TSX } from '../cli/run-cli.js';
 
-const MAIN = fileURLToPath(new URL('../../demo/main.ts', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../examples/crawler/main.ts', import.meta.url));
 const ITEMS = 300;
 
 /** Runs the example as its README says (through tsx); `killAfter` SIGKILLs it once stdout shows that text. */
