@@ -17,9 +17,11 @@ export default defineConfig([
       prometheus: 'src/observe/prometheus/index.ts',
       otel: 'src/observe/otel/index.ts',
       dashboard: 'src/dashboard/index.ts',
+      extend: 'src/extend/index.ts',
     },
     format: ['esm', 'cjs'],
-    dts: true,
+    // @internal members stay out of the published declarations.
+    dts: { compilerOptions: { stripInternal: true } },
     sourcemap: false,
     // import.meta.url in the CommonJS build (optional peers are required from the package's own location).
     shims: true,

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { systemClock } from '../time/system-clock.js';
 import { type OpenedStore, openStore, parseStoreOption } from './store.js';
+import { commandOn } from './hints.js';
 import { createOutput, type Output } from './output.js';
 
 /** Options every command accepts (declared on the root program). */
@@ -16,6 +17,8 @@ export interface CommandContext {
   readonly opened: OpenedStore;
   /** Wall-clock epoch ms, as the store expects. */
   readonly now: () => number;
+  /** A command to copy into a hint, on this same store: `again('dead list')`. */
+  readonly again: (rest: string) => string;
 }
 
 /** The global options as seen from a (sub)command. */
@@ -34,7 +37,7 @@ export async function withStore<T>(command: Command, body: (context: CommandCont
     ...(globals.pgSchema === undefined ? {} : { schema: globals.pgSchema }),
   });
   try {
-    return await body({ out, opened, now: () => systemClock.wallTime() });
+    return await body({ out, opened, now: () => systemClock.wallTime(), again: (rest) => commandOn(opened, globals.redisPrefix, rest) });
   } finally {
     await opened.store.close();
   }

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import type { Crawler } from '../../src/demo/crawler.js';
+import type { Crawler } from '../demo/crawler.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { systemClock } from '../time/system-clock.js';
 

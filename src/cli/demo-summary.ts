@@ -1,12 +1,12 @@
-import type { CrawlReport } from '../../src/demo/report.js';
+import type { CrawlReport } from '../demo/report.js';
 import { formatDuration, table, truncate } from './output.js';
 
 /**
- * How to type the command again: `faultline` once installed; inside this repository, where
- * `npm run demo` started it, the bin is not linked, so hints name `node dist/cli.js` instead.
+ * How to type the command again: `npx faultline` in a project that installed it (the bin is not
+ * on PATH); inside this repository, where `npm run demo` started it, `node dist/cli.js`.
  */
 export function invocation(env: Readonly<Record<string, string | undefined>> = process.env): { readonly cli: string; readonly demo: string } {
-  return env.npm_lifecycle_event === 'demo' ? { cli: 'node dist/cli.js', demo: 'npm run demo --' } : { cli: 'faultline', demo: 'faultline demo' };
+  return env.npm_lifecycle_event === 'demo' ? { cli: 'node dist/cli.js', demo: 'npm run demo --' } : { cli: 'npx faultline', demo: 'npx faultline demo' };
 }
 
 /** The demo's closing report: counts, a table by category, dead letters with what to do. */

@@ -21,7 +21,7 @@ export function createProgram(): Command {
     .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default faultline; the demo uses faultline-demo)')
     .option('--pg-schema <name>', 'PostgreSQL schema of a postgres:// store (default faultline; the demo uses faultline_demo)')
     .option('--json', 'machine-readable output on stdout')
-    .showHelpAfterError('(run `faultline --help` for usage)')
+    .showHelpAfterError('(run `npx faultline --help` for usage)')
     .enablePositionalOptions(false)
     .exitOverride();
   registerDemo(program);
@@ -37,13 +37,13 @@ export function createProgram(): Command {
       '',
       'Exit codes: 0 ok, 1 failure, 2 usage error, 3 store not found or unreachable, 4 record not found, 5 optional dependency missing, 130 interrupted.',
       'Examples:',
-      '  faultline demo                                  crawl 2,000 items from a flaky local API on ./faultline-demo.db',
-      '  faultline stats --store sqlite:./faultline-demo.db',
-      '  faultline dead list --category validation --json',
-      '  faultline dead requeue --queue crawl --dry-run',
-      '  faultline config                                check the FAULTLINE_* environment variables',
-      '  faultline dashboard --store sqlite:./faultline-demo.db   the web dashboard on http://127.0.0.1:4800/',
-      '  faultline migrate --store postgres://app@db/app --dry-run   print the SQL of the PostgreSQL schema',
+      '  npx faultline demo                              crawl 2,000 items from a flaky local API on ./faultline-demo.db',
+      '  npx faultline stats --store sqlite:./faultline-demo.db',
+      '  npx faultline dead list --category validation --json',
+      '  npx faultline dead requeue --queue crawl --dry-run',
+      '  npx faultline config                            check the FAULTLINE_* environment variables',
+      '  npx faultline dashboard --store sqlite:./faultline-demo.db   the web dashboard on http://127.0.0.1:4800/',
+      '  npx faultline migrate --store postgres://app@db/app --dry-run   print the SQL of the PostgreSQL schema',
     ].join('\n'),
   );
   return program;

@@ -66,7 +66,7 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
         throw new CliError(
           `No faultline store at ${path}: the file does not exist (nothing was created)`,
           EXIT.storeNotFound,
-          'Check the path, or run `faultline demo` to create ./faultline-demo.db',
+          'Check the path, or run `npx faultline demo` to create ./faultline-demo.db',
         );
       }
       if (existsSync(path) && statSync(path).isDirectory()) {

@@ -1,3 +1,4 @@
+import { closest } from '../validate/nearest.js';
 import { ConfigError, cutText, describeValue, MAX_DESCRIBED_LENGTH } from '../faults/errors.js';
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
 import { type RecoveryPlan, recoveryPlan } from '../recovery/plan.js';
@@ -303,33 +304,6 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
 /** A value as an error may show it: credentials masked, and cut (with a marker) when very long. */
 function shown(text: string): string {
   return cutText(redactUrl(text), MAX_DESCRIBED_LENGTH);
-}
-
-/** The known name within two edits of a mistyped one, if any. */
-function closest(name: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = 3;
-  for (const candidate of known) {
-    const d = editDistance(name, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      current[j] = Math.min((previous[j] ?? 0) + 1, (current[j - 1] ?? 0) + 1, (previous[j - 1] ?? 0) + cost);
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }
 
 export { redactUrl };

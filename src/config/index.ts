@@ -1,3 +1,2 @@
-export * as validate from '../validate/validate.js';
 export { ENV_VARIABLES, EnvConfigError, fromEnv, LOG_LEVELS, parseStoreLocation, redactUrl } from './env.js';
 export type { EnvProblem, EnvVariable, FromEnvOptions, FaultlineEnv, LogLevel, StoreLocation } from './env.js';

@@ -35,7 +35,7 @@ export { Worker } from './worker.js';
 export type { PipelineLike, WorkerOptions } from './worker-options.js';
 export { DEFAULT_LEASE_MS } from './worker-options.js';
 export type { WorkerSummary } from './worker-summary.js';
-export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pauseInForce, refuseTransaction } from './store-rules.js';
+export { refuseTransaction } from './store-rules.js';
 export type { CheckpointerEvents, CheckpointerOptions, CheckpointFailedEvent, CheckpointSavedEvent } from './checkpointer.js';
 export { Checkpointer, checkpointer } from './checkpointer.js';
 export type { SanitizedCause } from './store-errors.js';

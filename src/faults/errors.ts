@@ -118,11 +118,18 @@ export class ConfigError extends FaultlineError {
   readonly category = 'validation' as const;
   readonly retryable = false;
   constructor(
+    /** The option as the caller wrote it, dotted from the factory: `retry.maxAttempts`. */
     readonly option: string,
     readonly value: unknown,
     expected: string,
+    /** What is wrong with it: an invalid value (the default) or an unknown option. */
+    problem: 'invalid option' | 'unknown option' = 'invalid option',
   ) {
-    super(`Invalid option ${option}: ${describeValue(value)} (expected ${expected})`);
+    super(
+      problem === 'unknown option'
+        ? `Unknown option ${option}: ${describeValue(value)} (${expected})`
+        : `Invalid option ${option}: ${describeValue(value)} (expected ${expected})`,
+    );
   }
 }
 

@@ -140,7 +140,7 @@ export class HealthMonitor {
 
   constructor(options: HealthMonitorOptions = {}) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('healthMonitor', options, OPTION_KEYS);
     this.name = options.name === undefined ? 'dependency' : nameOption(options.name);
     this.failureThreshold = check.positiveInteger('failureThreshold', options.failureThreshold ?? 3);
     this.stabilityThreshold = check.positiveInteger('stabilityThreshold', options.stabilityThreshold ?? 5);

@@ -73,7 +73,7 @@ const OPTION_KEYS = ['intervalMs', 'monitor', 'signal', 'immediate', 'onResult',
 export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<T> {
   check.fn('check', checkFn);
   check.plainObject('options', options);
-  check.knownKeys('options', options, OPTION_KEYS);
+  check.knownKeys('poll', options, OPTION_KEYS);
   const monitor = options.monitor;
   if (monitor !== undefined && !(monitor instanceof HealthMonitor)) throw new ConfigError('monitor', monitor, 'a HealthMonitor');
   if (monitor === undefined && options.intervalMs === undefined) throw new ConfigError('intervalMs', undefined, 'a finite number > 0 (or a monitor)');

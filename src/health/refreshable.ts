@@ -93,7 +93,7 @@ export interface ValidRefreshableOptions<T> {
 
 function validateRefreshableOptions<T>(options: RefreshableOptions<T>, extraKeys: readonly string[] = []): ValidRefreshableOptions<T> {
   check.plainObject('options', options);
-  check.knownKeys('options', options, [...OPTION_KEYS, ...extraKeys]);
+  check.knownKeys('refreshable', options, [...OPTION_KEYS, ...extraKeys]);
   if ((options.ttlMs === undefined) === (options.expiresAt === undefined)) {
     throw new ConfigError('ttlMs', options.ttlMs, 'exactly one of ttlMs and expiresAt');
   }

@@ -110,7 +110,7 @@ export class Lifecycle {
 
   constructor(options: LifecycleOptions = {}) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('lifecycle', options, OPTION_KEYS);
     const graceMs = check.nonNegativeNumber('graceMs', options.graceMs ?? 10_000);
     const deadlineMs = check.positiveNumber('deadlineMs', options.deadlineMs ?? Math.max(30_000, graceMs + 20_000));
     if (deadlineMs < graceMs) throw new ConfigError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);

@@ -105,7 +105,7 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
 
   constructor(options: AdaptiveOptions = {}) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['k', 'windowMs', 'buckets', 'refusedCategories', 'maxDelayFactor', 'clock', 'resolutionMs', 'random', 'classify', 'name']);
+    check.knownKeys('adaptive', o, ['k', 'windowMs', 'buckets', 'refusedCategories', 'maxDelayFactor', 'clock', 'resolutionMs', 'random', 'classify', 'name']);
     this.k = check.positiveNumber('k', o.k ?? 2);
     const windowMs = check.positiveNumber('windowMs', o.windowMs ?? 120_000);
     const buckets = check.positiveInteger('buckets', o.buckets ?? 12);

@@ -55,7 +55,7 @@ export class Bulkhead implements Policy<BulkheadEvents> {
 
   constructor(options: BulkheadOptions) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['maxConcurrent', 'maxQueued', 'classify', 'name']);
+    check.knownKeys('bulkhead', o, ['maxConcurrent', 'maxQueued', 'classify', 'name']);
     this.maxConcurrent = check.positiveInteger('maxConcurrent', o.maxConcurrent);
     this.maxQueued = check.nonNegativeInteger('maxQueued', o.maxQueued ?? 0);
     this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);

@@ -119,7 +119,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
 
   constructor(options: CircuitBreakerOptions = {}) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, OPTION_KEYS);
+    check.knownKeys('circuitBreaker', o, OPTION_KEYS);
     const trigger = createTrigger(o.trigger ?? DEFAULT_TRIGGER);
     const halfOpenAfter = o.halfOpenAfter === undefined ? 30_000 : isBackoff(o.halfOpenAfter) ? o.halfOpenAfter : check.nonNegativeNumber('halfOpenAfter', o.halfOpenAfter);
     const maxProbes = check.positiveInteger('maxProbes', o.maxProbes ?? 1);

@@ -1,7 +1,4 @@
 export type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Policy, PolicyStats } from './policy.js';
-export { contextFrom, NEVER_ABORTED, toOperation, withOperation } from './policy.js';
-export { enterCall, isRefused, RefusedCall } from './call-entry.js';
-export { StatsCounter } from './stats.js';
 export { retry, RetryPolicy } from './retry.js';
 export type { DelayFactorSource, RetryEvents, RetryOptions, RetryStopReason } from './retry.js';
 export { retryBudget, RetryBudget } from './retry-budget.js';
@@ -16,7 +13,6 @@ export { Pipeline, pipeline } from './pipeline.js';
 export type { FallbackResults, PipelineStats, Stage } from './pipeline.js';
 export { CircuitBreaker, circuitBreaker, DEFAULT_IGNORED_CATEGORIES } from './circuit-breaker.js';
 export type { CircuitBreakerEvents, CircuitBreakerOptions, CircuitBreakerStats, CircuitRejection, CircuitStateChange } from './circuit-breaker.js';
-export { BreakerStateMachine } from './breaker-state.js';
 export type { BreakerTiming, CircuitState } from './breaker-state.js';
 export type { BreakerTrigger, RateThresholds } from './breaker-trigger.js';
 export type { CircuitBreakerSnapshot } from './breaker-snapshot.js';

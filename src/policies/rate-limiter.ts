@@ -24,8 +24,8 @@ export interface RateLimiterOptions {
   /**
    * How precise the bucket is when it is nearly full: it may hold back up to this many tokens
    * of the burst, in exchange for reading the clock once per that many admitted calls instead
-   * of on every call (a clock read costs 50-100 ns on some virtual machines, more than the rest
-   * of the limiter). It never admits more than `burst + rate × t`, whatever this is.
+   * of on every call (on some virtual machines a clock read costs more than the rest of the
+   * limiter; docs/benchmarks.md). It never admits more than `burst + rate × t`, whatever this is.
    * Default 1 % of the burst, in whole tokens: 0 (exact) for a burst under 100.
    */
   readonly resolutionTokens?: number;
@@ -92,7 +92,7 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
 
   constructor(options: RateLimiterOptions) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
+    check.knownKeys('rateLimiter', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
     this.rate = check.positiveNumber('rate', o.rate);
     this.burst = o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
     if (this.burst < 1) throw new ConfigError('burst', this.burst, 'a number >= 1 (a bucket must hold one whole token)');

@@ -23,8 +23,8 @@ export interface DeadlineEntry {
  * sequential callers): it fires once more, finds nothing, and stops. It is unref'd, so it
  * never keeps a process alive, and it holds no caller data.
  *
- * Reading the system clock can cost more than everything else a call does (over 100 ns on
- * some virtual machines), so with a `resolutionMs` > 0 the queue reads it only on a tick
+ * Reading the system clock can cost more than everything else a call does on some
+ * virtual machines (docs/benchmarks.md), so with a `resolutionMs` > 0 the queue reads it only on a tick
  * every `resolutionMs` while deadlines are pending, and calls use that reading: a deadline
  * then fires between its time and `2 × resolutionMs` later, never earlier. With 0 every
  * call reads the clock and deadlines fire on time.

@@ -57,7 +57,7 @@ const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
 /**
  * Spare runs kept per policy (a few hundred bytes each, so at most a few hundred KB, and only
  * after that many calls were in flight at once). Calls beyond it in flight get runs made for
- * them, which then cost ~6–13 ns more than a spare one (`bench/ab.ts --in-flight 2000`).
+ * them, which then cost a little more than a spare one (`bench/ab.ts --in-flight 2000`).
  */
 const MAX_SPARE_RUNS = 1024;
 
@@ -67,7 +67,7 @@ const IDLE_CONTEXT = new AbortableContext(ROOT_CONTEXT);
 /**
  * One call under a timeout: the context handed to `fn` (new for every call: `fn` may keep it),
  * and the call's entry in the policy's deadline queue. Runs are reused once their call is over
- * and they have left the queue, so their two handlers are made once, not per call (~10 ns per
+ * and they have left the queue, so their two handlers are made once, not per call (measured in docs/benchmarks.md, per
  * cooperative call, `bench/ab.ts`). `finished` and `queued` say when that is.
  */
 class TimeoutRun implements DeadlineEntry {
@@ -284,5 +284,8 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
 
 /** Bounds how long a call may take: `timeout(5_000)` or `timeout({ timeoutMs, strategy })`. */
 export function timeout(options: TimeoutOptions | number): TimeoutPolicy {
-  return new TimeoutPolicy(typeof options === 'number' ? { timeoutMs: options } : options);
+  if (typeof options === 'number') return new TimeoutPolicy({ timeoutMs: options });
+  // Either form is fine; anything else is told both.
+  if (typeof options !== 'object' || options === null) throw new ConfigError('timeout', options, 'milliseconds, as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })');
+  return new TimeoutPolicy(options);
 }

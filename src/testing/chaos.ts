@@ -105,7 +105,7 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
 
   constructor(options: ChaosOptions = {}) {
     const o = check.plainObject('options', options);
-    check.knownKeys('options', o, ['errorRate', 'error', 'statusRate', 'statuses', 'retryAfterSeconds', 'latencyRate', 'latencyMs', 'seed', 'random', 'clock']);
+    check.knownKeys('chaos', o, ['errorRate', 'error', 'statusRate', 'statuses', 'retryAfterSeconds', 'latencyRate', 'latencyMs', 'seed', 'random', 'clock']);
     this.errorRate = check.ratio('errorRate', o.errorRate ?? 0);
     this.statusRate = check.ratio('statusRate', o.statusRate ?? 0);
     if (this.errorRate + this.statusRate > 1) {

@@ -5,6 +5,7 @@ import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+import { asyncDispose } from '../dispose/async-dispose.js';
 
 /**
  * A scripted, misbehaving HTTP server on 127.0.0.1 for tests and demos. Each route has a
@@ -108,7 +109,7 @@ export class FlakyServer {
   /** Starts a server on 127.0.0.1. */
   static async start(options: FlakyServerOptions = {}): Promise<FlakyServer> {
     check.plainObject('options', options);
-    check.knownKeys('options', options, ['routes', 'fallback', 'clock', 'port']);
+    check.knownKeys('flakyServer', options, ['routes', 'fallback', 'clock', 'port']);
     const port = check.nonNegativeInteger('port', options.port ?? 0);
     const server = new FlakyServer(options);
     await new Promise<void>((resolve, reject) => {
@@ -178,6 +179,11 @@ export class FlakyServer {
   }
 
   /** Stops listening and drops every connection, hung ones included. */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     for (const controller of this.pendingDelays) controller.abort();
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));

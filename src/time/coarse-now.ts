@@ -4,7 +4,7 @@ import { systemClock } from './system-clock.js';
 /**
  * The clock's time, read at most once per `resolutionMs` on a hot path.
  *
- * Reading the system clock costs 50–100 ns on virtual machines, more than everything else a
+ * Reading the system clock can cost more on virtual machines than everything else a
  * rate limiter or throttle does per call. With a resolution > 0, the first read starts an
  * unref'd tick that refreshes a cached reading every `resolutionMs`; calls in between use
  * the cache. The tick stops after a period nobody read, so an idle policy holds no timer.

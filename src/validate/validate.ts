@@ -1,6 +1,7 @@
 import { ConfigError } from '../faults/errors.js';
 import { type FaultCategory, isFaultCategory } from '../faults/fault.js';
 import type { Clock } from '../time/clock.js';
+import { closest } from './nearest.js';
 
 /**
  * Option checks used at construction. Each throws a ConfigError naming the option and the
@@ -71,11 +72,15 @@ export function fn<T extends (...args: never[]) => unknown>(option: string, valu
   return value as T;
 }
 
-/** Rejects keys a caller did not mean (a typo like `maxAtempts` should not be silently ignored). */
+/**
+ * Rejects keys a caller did not mean (a typo like `maxAtempts` should not be silently ignored):
+ * the error names `<option>.<key>`, says "unknown option" and suggests the nearest known name.
+ */
 export function knownKeys(option: string, value: object, allowed: readonly string[]): void {
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
-      throw new ConfigError(`${option}.${key}`, (value as Record<string, unknown>)[key], `no such option; known: ${allowed.join(', ')}`);
+      const near = closest(key, allowed);
+      throw new ConfigError(`${option}.${key}`, (value as Record<string, unknown>)[key], `${near ? `did you mean ${option}.${near}? ` : ''}known: ${allowed.join(', ')}`, 'unknown option');
     }
   }
 }

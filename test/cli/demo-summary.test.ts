@@ -37,7 +37,7 @@ describe('the demo summary of a real crawl (in process, memory store, local flak
 
   it('names the command as it was started', () => {
     expect(invocation({ npm_lifecycle_event: 'demo' })).toEqual({ cli: 'node dist/cli.js', demo: 'npm run demo --' });
-    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({ cli: 'faultline', demo: 'faultline demo' });
-    expect(invocation({})).toEqual({ cli: 'faultline', demo: 'faultline demo' });
+    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({ cli: 'npx faultline', demo: 'npx faultline demo' });
+    expect(invocation({})).toEqual({ cli: 'npx faultline', demo: 'npx faultline demo' });
   });
 });

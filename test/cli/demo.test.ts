@@ -52,7 +52,7 @@ describe('faultline demo as a real child process', () => {
     expect(run1).toMatchObject({ items: ITEMS, resumed: false, finished: false, interrupted: true, runs: 1 });
     expect(run1.thisRun.completed).toBeGreaterThan(0);
     expect(first.stderr).toContain('Progress is saved');
-    expect(first.stderr).toContain(`Resume with: faultline demo --store sqlite:${db}`);
+    expect(first.stderr).toContain(`Resume with: npx faultline demo --store sqlite:${db}`);
 
     // Between the runs: the checkpoint is in the store, nothing is left running.
     const between = new SqliteStore(db);
@@ -121,7 +121,7 @@ describe('faultline demo as a real child process', () => {
       expect(run1.aborted?.suggestions.length).toBeGreaterThan(0);
       expect(run1.finished).toBe(false);
       expect(run1.totals.running).toBe(0);
-      expect(first.stderr).toContain(`Resume with: faultline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
+      expect(first.stderr).toContain(`Resume with: npx faultline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
 
       const second = start(args, dir);
       const secondExit = await second.exited;

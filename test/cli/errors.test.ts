@@ -49,3 +49,23 @@ describe('faultline CLI: stores that are not there', () => {
     for (const word of ['demo', 'stats', 'dead', 'checkpoints', 'Exit codes']) expect(result.stdout).toContain(word);
   });
 }, 90_000);
+
+describe('faultline CLI: hints name the store the user gave, in a form that runs', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'faultline-cli-hints-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a missing dead letter or checkpoint hints `npx faultline … --store <that store>`', async () => {
+    const path = join(dir, 'hints.db');
+    const { SqliteStore } = await import('../../src/stores/sqlite/index.js');
+    await new SqliteStore(path).close();
+    const dead = await runCli(['dead', 'show', 'nope', '--store', `sqlite:${path}`]);
+    expect(dead.code).toBe(4);
+    expect(dead.stderr).toContain(`List dead letters with: npx faultline dead list --store sqlite:${path}`);
+    const checkpoint = await runCli(['checkpoints', 'show', 'nope', '--store', `sqlite:${path}`]);
+    expect(checkpoint.code).toBe(4);
+    expect(checkpoint.stderr).toContain(`List checkpoints with: npx faultline checkpoints list --store sqlite:${path}`);
+  });
+}, 90_000);

@@ -61,7 +61,7 @@ describe('option checks reject bad values with a ConfigError naming the option a
     const error = rejection(run);
     expect(error.option).toBe(option);
     expect(error.value).toStrictEqual(value);
-    expect(error.message).toContain(`Invalid option ${option}:`);
+    expect(error.message).toContain(` option ${option}:`);
     expect(error.category).toBe('validation');
   });
 
@@ -72,5 +72,18 @@ describe('option checks reject bad values with a ConfigError naming the option a
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(rejection(() => check.fn('random', circular)).message).toContain('[object Object]');
+  });
+});
+
+describe('an unknown option', () => {
+  it('is called an unknown option, named from the factory, with the nearest known name', () => {
+    const error = rejection(() => check.knownKeys('retry', { maxAtempts: 3 }, ['maxAttempts', 'backoff']));
+    expect(error.option).toBe('retry.maxAtempts');
+    expect(error.message).toBe('Unknown option retry.maxAtempts: 3 (did you mean retry.maxAttempts? known: maxAttempts, backoff)');
+  });
+
+  it('lists the known names when none is near', () => {
+    const error = rejection(() => check.knownKeys('bulkhead', { size: 3 }, ['maxConcurrent', 'maxQueued']));
+    expect(error.message).toBe('Unknown option bulkhead.size: 3 (known: maxConcurrent, maxQueued)');
   });
 });

@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurableStore } from '../../src/durable/store.js';
@@ -15,7 +16,7 @@ import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../
  */
 const require = createRequire(import.meta.url);
 const betterSqlite11 = require('better-sqlite3-11') as typeof import('better-sqlite3');
-const ioredis6 = require('ioredis6') as typeof import('ioredis');
+const ioredis6 = require('ioredis6') as typeof Ioredis;
 
 describe('the aliased drivers are the versions they claim', () => {
   it('better-sqlite3 11 and ioredis 6', () => {

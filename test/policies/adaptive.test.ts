@@ -111,7 +111,7 @@ describe('adaptive throttling', () => {
     [{ buckets: 2.5 }, /buckets: 2.5/],
     [{ refusedCategories: ['busy'] }, /refusedCategories\[0\]: "busy"/],
     [{ maxDelayFactor: 0.5 }, /maxDelayFactor: 0.5/],
-    [{ K: 2 }, /options\.K/],
+    [{ K: 2 }, /Unknown option adaptive\.K: 2 \(did you mean adaptive\.k\?/],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => adaptive(options as never)).toThrow(ConfigError);
     expect(() => adaptive(options as never)).toThrow(message);

@@ -97,7 +97,7 @@ describe('bulkhead', () => {
     [{ maxConcurrent: 0 }, /maxConcurrent: 0/],
     [{ maxConcurrent: 2, maxQueued: -1 }, /maxQueued: -1/],
     [{}, /maxConcurrent: undefined/],
-    [{ maxConcurrent: 1, maxQueue: 3 }, /options\.maxQueue/],
+    [{ maxConcurrent: 1, maxQueue: 3 }, /Unknown option bulkhead\.maxQueue: 3 \(did you mean bulkhead\.maxQueued\?/],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => bulkhead(options as never)).toThrow(ConfigError);
     expect(() => bulkhead(options as never)).toThrow(message);

@@ -124,7 +124,7 @@ describe('chaos policy', () => {
     [{ latencyMs: [10, 5] }, /latencyMs\[1\]: 5/],
     [{ latencyMs: -1 }, /latencyMs: -1/],
     [{ seed: 1, random: Math.random }, /seed/],
-    [{ errorrate: 0.1 }, /options\.errorrate/],
+    [{ errorrate: 0.1 }, /Unknown option chaos\.errorrate: 0\.1 \(did you mean chaos\.errorRate\?/],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => chaos(options as never)).toThrow(ConfigError);
     expect(() => chaos(options as never)).toThrow(message);

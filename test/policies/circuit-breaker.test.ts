@@ -335,7 +335,7 @@ describe('circuitBreaker: options', () => {
     [{ ignoredCategories: ['nope'] }, /ignoredCategories\[0\]: "nope"/],
     [{ ignoredCategories: [], countsAsFailure: () => true }, /ignoredCategories/],
     [{ slowCallMs: Number.NaN }, /slowCallMs: NaN/],
-    [{ halfOpenAfer: 10 }, /options\.halfOpenAfer/],
+    [{ halfOpenAfer: 10 }, /Unknown option circuitBreaker\.halfOpenAfer: 10 \(did you mean circuitBreaker\.halfOpenAfter\?/],
   ])('%j is refused with a ConfigError naming the option', (options, message) => {
     expect(() => circuitBreaker(options as never)).toThrow(ConfigError);
     expect(() => circuitBreaker(options as never)).toThrow(message);

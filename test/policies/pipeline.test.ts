@@ -2,7 +2,6 @@ import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import {
   ConfigError,
   constantBackoff,
-  contextFrom,
   Events,
   type ExecuteOptions,
   fallback,
@@ -14,6 +13,7 @@ import {
   TimeoutError,
   timeout,
 } from '../../src/index.js';
+import { contextFrom } from '../../src/extend/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { networkError } from './helpers.js';
 

@@ -99,7 +99,7 @@ describe('rateLimiter: wait mode', () => {
     [{ rate: 5, burst: 0.5 }, /burst: 0.5/],
     [{ rate: 5, mode: 'queue' }, /mode: "queue"/],
     [{ rate: 5, maxWaitMs: -1 }, /maxWaitMs: -1/],
-    [{ rate: 5, brust: 3 }, /options\.brust/],
+    [{ rate: 5, brust: 3 }, /Unknown option rateLimiter\.brust: 3 \(did you mean rateLimiter\.burst\?/],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => rateLimiter(options as never)).toThrow(ConfigError);
     expect(() => rateLimiter(options as never)).toThrow(message);

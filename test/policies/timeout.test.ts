@@ -203,3 +203,12 @@ describe('timeout', () => {
     expect(timeout(5).describe()).toBe('timeout(5 ms, cooperative)');
   });
 });
+
+describe('timeout: the two forms', () => {
+  it('takes milliseconds or options, and says which forms it takes otherwise', () => {
+    expect(timeout(2000).timeoutMs).toBe(2000);
+    expect(timeout({ timeoutMs: 2000 }).timeoutMs).toBe(2000);
+    expect(() => timeout('2000' as unknown as number)).toThrow(ConfigError);
+    expect(() => timeout('2000' as unknown as number)).toThrow('as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })');
+  });
+});

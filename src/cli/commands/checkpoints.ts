@@ -61,7 +61,7 @@ async function show(context: CommandContext, key: string): Promise<void> {
   const { out, opened } = context;
   const record = await opened.store.getCheckpoint(key);
   if (record === undefined) {
-    throw new CliError(`No checkpoint with key ${JSON.stringify(key)} in ${opened.label}`, EXIT.notFound, 'List checkpoints with: faultline checkpoints list');
+    throw new CliError(`No checkpoint with key ${JSON.stringify(key)} in ${opened.label}`, EXIT.notFound, `List checkpoints with: ${context.again('checkpoints list')}`);
   }
   const value = parseJson(record.value);
   out.result({ store: opened.label, key: record.key, updatedAt: isoTime(record.updatedAt), value }, () =>
@@ -79,7 +79,7 @@ async function clear(context: CommandContext, key: string | undefined, options: 
   if (key !== undefined) {
     const existing = await opened.store.getCheckpoint(key);
     if (existing === undefined) {
-      throw new CliError(`No checkpoint with key ${JSON.stringify(key)} in ${opened.label}`, EXIT.notFound, 'List checkpoints with: faultline checkpoints list');
+      throw new CliError(`No checkpoint with key ${JSON.stringify(key)} in ${opened.label}`, EXIT.notFound, `List checkpoints with: ${context.again('checkpoints list')}`);
     }
     keys = [key];
   } else {

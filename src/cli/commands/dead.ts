@@ -100,7 +100,7 @@ async function list(context: CommandContext, options: FilterOptions & { limit: n
   out.result({ store: opened.label, count: letters.length, deadLetters: letters.map(deadLetterJson) }, () => {
     if (letters.length === 0) return `No dead letters${hasFilter(options) ? ' match' : ''} in ${opened.label}.`;
     const rows = letters.map((d) => [d.id, d.queue, d.fault.category, truncate(d.fault.message, 50), d.attempts, `${formatDuration(at - d.deadAt)} ago`]);
-    return `${table(['id', 'queue', 'category', 'message', 'attempts', 'dead'], rows)}\nShow one with: faultline dead show <id>`;
+    return `${table(['id', 'queue', 'category', 'message', 'attempts', 'dead'], rows)}\nShow one with: ${context.again('dead show <id>')}`;
   });
 }
 
@@ -111,10 +111,10 @@ async function show(context: CommandContext, id: string): Promise<void> {
     throw new CliError(
       job === undefined ? `No dead letter with id ${JSON.stringify(id)} in ${opened.label}` : `Job ${JSON.stringify(id)} is ${job.state}, not a dead letter`,
       EXIT.notFound,
-      'List dead letters with: faultline dead list',
+      `List dead letters with: ${context.again('dead list')}`,
     );
   }
-  out.result(jobJson(job), () => renderJob(job, now()));
+  out.result(jobJson(job), () => renderJob(job, now(), context.again));
 }
 
 function jobJson(job: JobRecord) {
@@ -135,7 +135,7 @@ function jobJson(job: JobRecord) {
   };
 }
 
-function renderJob(job: JobRecord, now: number): string {
+function renderJob(job: JobRecord, now: number, again: (rest: string) => string): string {
   const fault = job.fault!;
   // Everything below comes from the store: printable() escapes control characters in it.
   const lines = [
@@ -155,7 +155,7 @@ function renderJob(job: JobRecord, now: number): string {
     const rows = job.history.map((h) => [h.attempt, isoTime(h.startedAt), formatDuration(h.durationMs), h.outcome, h.category ?? '-', truncate(h.message ?? '', 40), h.workerId]);
     lines.push(table(['#', 'started', 'took', 'outcome', 'category', 'message', 'worker'], rows));
   }
-  lines.push(`Requeue it with: faultline dead requeue ${printable(job.id)}`);
+  lines.push(`Requeue it with: ${printable(again(`dead requeue ${job.id}`))}`);
   return lines.join('\n');
 }
 
@@ -174,7 +174,7 @@ async function requeue(context: CommandContext, ids: string[], options: FilterOp
     requeued = await opened.store.requeueDead(ids.length > 0 ? { ids } : { query: queryOf(options, at) }, { now: at, dryRun });
   } catch (error) {
     if (error instanceof JobNotFoundError) {
-      throw new CliError(`No dead letter with id ${JSON.stringify(error.jobId)} in ${opened.label}; nothing was requeued`, EXIT.notFound, 'List dead letters with: faultline dead list');
+      throw new CliError(`No dead letter with id ${JSON.stringify(error.jobId)} in ${opened.label}; nothing was requeued`, EXIT.notFound, `List dead letters with: ${context.again('dead list')}`);
     }
     throw error;
   }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type * as Pino from 'pino';
 import { type ItemsApi, startItemsApi } from '../../demo/api.js';
 import { Crawler } from '../../demo/crawler.js';
 import { buildReport, type CrawlReport } from '../../demo/report.js';
@@ -8,13 +9,13 @@ import type { LoggerLike } from '../../observe/logger.js';
 import { logDecisions } from '../../observe/logger.js';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { globalsOf } from '../context.js';
+import { storeFlagFor } from '../hints.js';
 import { watchProgress } from '../demo-progress.js';
 import { renderSummary } from '../demo-summary.js';
 import { CliError, EXIT } from '../exit-codes.js';
 import { createOutput } from '../output.js';
 import { parseCount, parsePort, parsePositiveCount } from '../parse.js';
-import { redact } from '../redact.js';
-import { type OpenedStore, openStore, parseStoreOption } from '../store.js';
+import { openStore, parseStoreOption } from '../store.js';
 
 export const DEMO_STORE = 'sqlite:./faultline-demo.db';
 const DEMO_REDIS_PREFIX = 'faultline-demo';
@@ -161,14 +162,6 @@ function scaled(ms: number, scale: number): string {
   return v >= 1000 ? `${v / 1000} s` : `${Math.round(v)} ms`;
 }
 
-/** The --store (and --prefix) flags that name this store again in hints. */
-function storeFlagFor(opened: OpenedStore, prefix: string | undefined, schema: string | undefined): string {
-  if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
-  if (opened.location.kind === 'postgres') return `--store ${redact(opened.location.url)}${schema === undefined ? '' : ` --pg-schema ${schema}`}`;
-  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
-  return '';
-}
-
 type Lifecycle = ReturnType<typeof lifecycle>;
 
 async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
@@ -214,9 +207,9 @@ async function attachTracing(options: DemoOptions, json: boolean, crawler: Crawl
 
 async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
   if (options.log === false) return;
-  let pino: typeof import('pino').default;
+  let pino: typeof Pino.default;
   try {
-    pino = loadPeer<typeof import('pino')>('pino').default;
+    pino = loadPeer<typeof Pino>('pino').default;
   } catch (error) {
     // The log is a nicety of the demo: without pino it runs on, and says why there is no log.
     if (!(error instanceof MissingPeerError)) throw error;

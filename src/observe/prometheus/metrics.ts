@@ -1,8 +1,10 @@
+import type * as PromClient from 'prom-client';
 import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import type { Events } from '../events.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
  * Prometheus metrics for faultline, fed by the events of policies and workers (no polling of
@@ -78,7 +80,7 @@ export class FaultlineMetrics {
 
   constructor(options: FaultlineMetricsOptions = {}) {
     // prom-client is loaded here, not on import: a missing one is a MissingPeerError.
-    const { Counter, Gauge, Histogram, Registry } = loadPeer<typeof import('prom-client')>('prom-client');
+    const { Counter, Gauge, Histogram, Registry } = loadPeer<typeof PromClient>('prom-client');
     this.registry = options.registry ?? new Registry();
     this.clock = options.clock ?? systemClock;
     const p = options.prefix ?? 'faultline_';
@@ -265,6 +267,11 @@ export class FaultlineMetrics {
   }
 
   /** Unsubscribes from every source and stops the refresh timers. Metrics stay registered. */
+  /** `await using` calls `close()`. */
+  async [asyncDispose](): Promise<void> {
+    this.close();
+  }
+
   close(): void {
     for (const detach of this.detachers.splice(0)) detach();
   }

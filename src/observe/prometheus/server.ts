@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 import type { FaultlineMetrics } from './metrics.js';
 
 export interface MetricsServer {
@@ -7,6 +8,8 @@ export interface MetricsServer {
   /** `http://host:port/metrics` */
   readonly url: string;
   close(): Promise<void>;
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void>;
 }
 
 /**
@@ -34,13 +37,10 @@ export async function serveMetrics(metrics: FaultlineMetrics, options: { readonl
   });
   server.unref();
   const port = (server.address() as AddressInfo).port;
-  return {
-    port,
-    url: `http://${host}:${port}/metrics`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  const close = () =>
+    new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { port, url: `http://${host}:${port}/metrics`, close, [asyncDispose]: close };
 }

@@ -28,6 +28,7 @@ import type {
 import type { FaultCategory } from '../../faults/fault.js';
 import { boundHistory, crashLoopFault, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
 import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
  * A store in this process's memory: for tests and for work that need not survive a restart.
@@ -322,6 +323,11 @@ export class MemoryStore implements DurableStore {
 
   async ping(): Promise<void> {
     this.open();
+  }
+
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

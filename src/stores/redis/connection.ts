@@ -1,3 +1,4 @@
+import type * as Ioredis from 'ioredis';
 import type { Redis, RedisOptions } from 'ioredis';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { describeRedisTarget } from './url.js';
@@ -14,9 +15,9 @@ export interface RedisConnectionOptions {
   readonly ioredis?: RedisOptions;
 }
 
-export function createRedisClient(url: string, options: RedisConnectionOptions = {}, driver?: typeof import('ioredis')): Redis {
+export function createRedisClient(url: string, options: RedisConnectionOptions = {}, driver?: typeof Ioredis): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
-  const { Redis: RedisClient } = driver ?? loadPeer<typeof import('ioredis')>('ioredis');
+  const { Redis: RedisClient } = driver ?? loadPeer<typeof Ioredis>('ioredis');
   const client: Redis = new RedisClient(url, {
     commandTimeout: options.commandTimeoutMs ?? 5_000,
     connectTimeout: options.connectTimeoutMs ?? 5_000,

@@ -77,7 +77,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
 
   constructor(options: RedisRateLimiterOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('redisRateLimiter', options, OPTION_KEYS);
     if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
 import * as check from '../../validate/validate.js';
 import { JobNotFoundError } from '../../durable/errors.js';
@@ -43,6 +44,7 @@ import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './re
 import { toStoreError } from './redis-errors.js';
 import { describeRedisTarget, parseRedisUrl, passwordOf } from './url.js';
 import { readSharedState } from './shared-state.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 export interface RedisStoreOptions {
   /**
@@ -66,7 +68,7 @@ export interface RedisStoreOptions {
    * `ioredis6: npm:ioredis@6`): it creates the client from `url` and sends the scripts.
    * @defaultValue `require('ioredis')`, loaded when the first store is created
    */
-  readonly driver?: typeof import('ioredis');
+  readonly driver?: typeof Ioredis;
 }
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
@@ -409,6 +411,11 @@ export class RedisStore implements DurableStore {
     return this.guard(async () => {
       await this.client.ping();
     });
+  }
+
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {

@@ -67,7 +67,7 @@ export class RedisRetryBudget {
 
   constructor(options: RedisRetryBudgetOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('redisRetryBudget', options, OPTION_KEYS);
     if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }

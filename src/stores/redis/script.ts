@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
 import { loadPeer } from '../../peers/optional-peer.js';
 
@@ -23,7 +24,7 @@ export function scriptLoads(client: Redis): number {
   return loadsByClient.get(client) ?? 0;
 }
 
-type IoredisModule = typeof import('ioredis');
+type IoredisModule = typeof Ioredis;
 /** Clients made by an ioredis module other than the installed one (RedisStore's `driver` option). */
 const driverByClient = new WeakMap<Redis, IoredisModule>();
 

@@ -15,6 +15,7 @@ import breakerOpen from './scripts/breaker-open.lua.js';
 import breakerProbe from './scripts/breaker-probe.lua.js';
 import { enterCall, isRefused } from '../../policies/call-entry.js';
 import { toStoreErrorFor } from './redis-errors.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 const OPEN = defineScript('breaker-open', breakerOpen);
 const CLOSE = defineScript('breaker-close', breakerClose);
@@ -94,7 +95,7 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
 
   constructor(options: RedisCircuitBreakerOptions) {
     check.plainObject('options', options);
-    check.knownKeys('options', options, OPTION_KEYS);
+    check.knownKeys('redisCircuitBreaker', options, OPTION_KEYS);
     if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
@@ -179,6 +180,11 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   }
 
   /** Unsubscribes and stops the sync timer; closes the subscriber if this breaker made it. */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;

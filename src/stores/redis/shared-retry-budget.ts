@@ -9,6 +9,7 @@ import { objectTag } from './keys.js';
 import { defineScript, runScript } from './script.js';
 import retryBudgetScript from './scripts/retry-budget.lua.js';
 import { toStoreErrorFor } from './redis-errors.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
@@ -114,6 +115,11 @@ export class SharedRetryBudget extends RetryBudget {
   }
 
   /** Stops the sync timer (pending counts are flushed first). */
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
   async close(): Promise<void> {
     this.cancelSync?.();
     this.cancelSync = undefined;

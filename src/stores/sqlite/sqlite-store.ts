@@ -34,6 +34,7 @@ import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toReco
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
+import { asyncDispose } from '../../dispose/async-dispose.js';
 
 export interface SqliteStoreOptions {
   /**
@@ -379,6 +380,11 @@ export class SqliteStore implements DurableStore {
       const code = (error as { code?: unknown }).code;
       return { ok: false, problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`] };
     }
+  }
+
+  /** `await using` calls `close()`. */
+  [asyncDispose](): Promise<void> {
+    return this.close();
   }
 
   async close(): Promise<void> {
