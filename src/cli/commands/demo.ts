@@ -188,9 +188,9 @@ async function attachTracing(options: DemoOptions, json: boolean, crawler: Crawl
   if (options.otelConsole !== true) return;
   if (json) throw new CliError('--otel-console prints spans on stdout, which --json needs for the result', EXIT.usage, 'Drop one of the two');
   // The OpenTelemetry API and SDK are loaded only when asked for; they are not dependencies of the CLI.
-  let modules: [typeof import('../../../examples/otel/console.js'), typeof import('../../observe/otel/index.js')];
+  let modules: [typeof import('../otel-console.js'), typeof import('../../observe/otel/index.js')];
   try {
-    modules = await Promise.all([import('../../../examples/otel/console.js'), import('../../observe/otel/index.js')]);
+    modules = await Promise.all([import('../otel-console.js'), import('../../observe/otel/index.js')]);
   } catch {
     note('Tracing off: npm install @opentelemetry/api @opentelemetry/sdk-trace-base @opentelemetry/context-async-hooks @opentelemetry/core');
     return;

@@ -1,4 +1,5 @@
-import { type Attributes, type Span, SpanStatusCode } from '@opentelemetry/api';
+import type { Attributes, Span } from '@opentelemetry/api';
+import { SpanStatusCode } from './api.js';
 import { redactCredentials } from '../../config/redact.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type Context, defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT, type TextMapPropagator } from '@opentelemetry/api';
+import type { Context, TextMapPropagator } from '@opentelemetry/api';
+import { defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT } from './api.js';
 import { MAX_HEADER_ENTRIES, MAX_HEADERS_LENGTH, parseHeaders } from '../../durable/headers.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type Counter, type Histogram, type Meter, type MeterProvider, metrics, type ObservableResult } from '@opentelemetry/api';
+import type { Counter, Histogram, Meter, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import { metrics } from './api.js';
 import * as check from '../../validate/validate.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';

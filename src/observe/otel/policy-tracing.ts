@@ -1,4 +1,5 @@
-import { type Attributes, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { trace } from './api.js';
 import { redactCredentials } from '../../config/redact.js';
 import type { Events } from '../events.js';
 import { ATTR } from './attributes.js';

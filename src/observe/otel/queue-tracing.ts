@@ -1,4 +1,5 @@
-import { type Attributes, context, SpanKind, trace } from '@opentelemetry/api';
+import type { Attributes } from '@opentelemetry/api';
+import { context, SpanKind, trace } from './api.js';
 import type { EnqueueInterceptor } from '../../durable/queue.js';
 import { ATTR, failedWith, MESSAGING_SYSTEM } from './attributes.js';
 import { addWithinBounds, contextEntries } from './carrier.js';

@@ -1,4 +1,5 @@
-import { type TextMapPropagator, type Tracer, type TracerProvider, trace } from '@opentelemetry/api';
+import type { TextMapPropagator, Tracer, TracerProvider } from '@opentelemetry/api';
+import { trace } from './api.js';
 import * as check from '../../validate/validate.js';
 import { ConfigError } from '../../faults/errors.js';
 

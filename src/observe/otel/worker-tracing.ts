@@ -1,4 +1,5 @@
-import { type Attributes, context, type Link, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
+import type { Attributes, Link, Span } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from './api.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { RunInterceptor, WorkerEvents } from '../../durable/worker.js';
 import type { Events } from '../events.js';
