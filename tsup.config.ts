@@ -4,7 +4,17 @@ import { defineConfig } from 'tsup';
 // Peer dependencies stay external, so only the entry point that needs one loads it.
 // No source maps: the output is unminified, readable ESM/CommonJS whose stack traces already
 // point at code a user can read, and maps would point at src/ files the package does not ship.
-const external = ['better-sqlite3', 'ioredis', 'prom-client', 'commander', 'cli-table3', 'cli-progress', 'pino', 'pg', /^@opentelemetry\//];
+const external = [
+  'better-sqlite3',
+  'ioredis',
+  'prom-client',
+  'commander',
+  'cli-table3',
+  'cli-progress',
+  'pino',
+  'pg',
+  /^@opentelemetry\//,
+];
 
 export default defineConfig([
   {

@@ -38,7 +38,15 @@ const CASES: Record<string, (l: Lib) => Run> = {
   bulkhead: (l) => bind(l.bulkhead({ maxConcurrent: 2000, maxQueued: 0 })),
   rateLimiter: (l) => bind(l.rateLimiter({ rate: 1e12, burst: 1e12 })),
   adaptive: (l) => bind(l.adaptive()),
-  pipeline: (l) => bind(l.pipeline(l.retry(), l.circuitBreaker(), l.timeout(30_000), l.bulkhead({ maxConcurrent: 2000, maxQueued: 0 }))),
+  pipeline: (l) =>
+    bind(
+      l.pipeline(
+        l.retry(),
+        l.circuitBreaker(),
+        l.timeout(30_000),
+        l.bulkhead({ maxConcurrent: 2000, maxQueued: 0 }),
+      ),
+    ),
 };
 
 function bind(policy: { execute(work: typeof fn): Promise<unknown> }): Run {
@@ -48,9 +56,16 @@ function bind(policy: { execute(work: typeof fn): Promise<unknown> }): Run {
 function pickCase(name: string | undefined): [string, (l: Lib) => Run] {
   const known = Object.keys(CASES);
   // An exact name, or a prefix only one case starts with (`--case breaker` is not one: `circuit`).
-  const found = name === undefined ? [] : known.includes(name) ? [name] : known.filter((k) => k.startsWith(name));
+  const found =
+    name === undefined
+      ? []
+      : known.includes(name)
+        ? [name]
+        : known.filter((k) => k.startsWith(name));
   if (found.length !== 1) {
-    console.error(`bench/ab: --case must name one of: ${known.join(', ')}${name === undefined ? '' : ` (got "${name}")`}`);
+    console.error(
+      `bench/ab: --case must name one of: ${known.join(', ')}${name === undefined ? '' : ` (got "${name}")`}`,
+    );
     process.exit(2);
   }
   return [found[0]!, CASES[found[0]!]!];
@@ -70,7 +85,11 @@ function positiveInteger(name: string, fallback: number): number {
 /** Exports `src/` of `revision` into a fresh temporary folder; returns the folder. */
 function exportRevision(repo: string, revision: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultline-ab-'));
-  const archive = execFileSync('git', ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 });
+  const archive = execFileSync(
+    'git',
+    ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'],
+    { cwd: repo, maxBuffer: 256 * 1024 * 1024 },
+  );
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
   return dir;
 }
@@ -102,18 +121,28 @@ async function main(): Promise<void> {
     const baseLib = (await import(pathToFileURL(path.join(baseDir, 'src/index.ts')).href)) as Lib;
     const workLib = (await import('../src/index.js')) as Lib;
     const runs = [make(baseLib), make(workLib)] as const;
-    for (let round = 0; round < 4; round++) for (const run of runs) await timeLoop(run, calls, inFlight);
+    for (let round = 0; round < 4; round++)
+      for (const run of runs) await timeLoop(run, calls, inFlight);
     const perCall: [number[], number[]] = [[], []];
     for (let s = 0; s < samples; s++) {
       // Alternate which side goes first, so neither always follows the other's garbage.
-      for (const side of s % 2 === 0 ? [0, 1] : [1, 0]) perCall[side]!.push(await timeLoop(runs[side]!, calls, inFlight));
+      for (const side of s % 2 === 0 ? [0, 1] : [1, 0])
+        perCall[side]!.push(await timeLoop(runs[side]!, calls, inFlight));
     }
     const label = inFlight === 1 ? caseName : `${caseName}, ${inFlight} in flight`;
-    const results = [fromSamples(`${base}: ${label}`, perCall[0], 'ns/call'), fromSamples(`working tree: ${label}`, perCall[1], 'ns/call')];
+    const results = [
+      fromSamples(`${base}: ${label}`, perCall[0], 'ns/call'),
+      fromSamples(`working tree: ${label}`, perCall[1], 'ns/call'),
+    ];
     const differences = perCall[1].map((value, i) => value - perCall[0][i]!);
-    report([...results, fromSamples('working tree − base (per sample pair)', differences, 'ns/call')], 'ns/call');
+    report(
+      [...results, fromSamples('working tree − base (per sample pair)', differences, 'ns/call')],
+      'ns/call',
+    );
     if (!process.argv.includes('--json')) {
-      console.log(`median difference ${median(differences).toFixed(1)} ns per call (negative: the working tree is faster)`);
+      console.log(
+        `median difference ${median(differences).toFixed(1)} ns per call (negative: the working tree is faster)`,
+      );
     }
   } finally {
     rmSync(baseDir, { recursive: true, force: true });

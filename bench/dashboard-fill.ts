@@ -24,19 +24,46 @@ export const QUEUES = ['crawl', 'upload', 'email'] as const;
 /** Categories of the dead letters: `auth` has exactly 10,000 of 100,000 (the requeue case). */
 export function categoryOf(i: number, dead: number): FaultCategory {
   if (i < dead / 10) return 'auth';
-  const others: FaultCategory[] = ['rate_limit', 'timeout', 'validation', 'permanent', 'network', 'unavailable'];
+  const others: FaultCategory[] = [
+    'rate_limit',
+    'timeout',
+    'validation',
+    'permanent',
+    'network',
+    'unavailable',
+  ];
   return others[i % others.length]!;
 }
 
 export function faultOf(i: number, dead: number): FaultSummary {
   const category = categoryOf(i, dead);
-  return { category, message: `${category} failure of item ${i}: the remote side said no (request ${i * 7919})`, suggestions: ['Check it.'] };
+  return {
+    category,
+    message: `${category} failure of item ${i}: the remote side said no (request ${i * 7919})`,
+    suggestions: ['Check it.'],
+  };
 }
 
 function historyOf(i: number, deadAt: number, fault: FaultSummary): string {
   return JSON.stringify([
-    { attempt: 1, workerId: `host:${i % 7}`, startedAt: deadAt - 5_000, durationMs: 120, outcome: 'retry', category: 'timeout', message: 'The operation timed out after 250 ms' },
-    { attempt: 2, workerId: `host:${i % 7}`, startedAt: deadAt - 130, durationMs: 130, outcome: 'dead', category: fault.category, message: fault.message },
+    {
+      attempt: 1,
+      workerId: `host:${i % 7}`,
+      startedAt: deadAt - 5_000,
+      durationMs: 120,
+      outcome: 'retry',
+      category: 'timeout',
+      message: 'The operation timed out after 250 ms',
+    },
+    {
+      attempt: 2,
+      workerId: `host:${i % 7}`,
+      startedAt: deadAt - 130,
+      durationMs: 130,
+      outcome: 'dead',
+      category: fault.category,
+      message: fault.message,
+    },
   ]);
 }
 
@@ -52,13 +79,24 @@ export async function fillSqlite(path: string, plan: FillPlan): Promise<void> {
   const fill = db.transaction((from: number, to: number) => {
     for (let i = from; i < to; i++) {
       if (i < plan.completed) {
-        const at = plan.now - Math.floor(((plan.completed - i) / plan.completed) * plan.completedOverMs);
+        const at =
+          plan.now - Math.floor(((plan.completed - i) / plan.completed) * plan.completedOverMs);
         insert.run(QUEUES[i % 3], 2, `{"item":${i}}`, at - 1_000, at - 1_000, 1, at, '[]', null);
       } else {
         const d = i - plan.completed;
         const at = plan.now - Math.floor(((plan.dead - d) / plan.dead) * plan.deadOverMs);
         const fault = faultOf(d, plan.dead);
-        insert.run(QUEUES[d % 3], 3, JSON.stringify({ item: d, url: `https://example.com/items/${d}` }), at - 6_000, at - 6_000, 2, at, historyOf(d, at, fault), JSON.stringify(fault));
+        insert.run(
+          QUEUES[d % 3],
+          3,
+          JSON.stringify({ item: d, url: `https://example.com/items/${d}` }),
+          at - 6_000,
+          at - 6_000,
+          2,
+          at,
+          historyOf(d, at, fault),
+          JSON.stringify(fault),
+        );
       }
     }
   });
@@ -73,30 +111,58 @@ export async function fillSqlite(path: string, plan: FillPlan): Promise<void> {
  * Through the store API, in batches: enqueue, claim, settle. Finish times come from the settle
  * calls' `now`, spread like the SQLite fill.
  */
-export async function fillThroughStore(store: DurableStore, plan: FillPlan, batch = 1_000): Promise<void> {
+export async function fillThroughStore(
+  store: DurableStore,
+  plan: FillPlan,
+  batch = 1_000,
+): Promise<void> {
   const workerId = 'bench-filler';
-  for (const [kind, count, overMs] of [['complete', plan.completed, plan.completedOverMs], ['dead', plan.dead, plan.deadOverMs]] as const) {
+  for (const [kind, count, overMs] of [
+    ['complete', plan.completed, plan.completedOverMs],
+    ['dead', plan.dead, plan.deadOverMs],
+  ] as const) {
     for (let start = 0; start < count; start += batch) {
       const size = Math.min(batch, count - start);
       const at = plan.now - Math.floor(((count - start) / count) * overMs);
       for (const queue of QUEUES) {
         const jobs = Array.from({ length: size }, (_, k) => start + k)
           .filter((i) => QUEUES[i % 3] === queue)
-          .map((i) => ({ queue, payload: JSON.stringify({ item: i }), priority: 0, runAt: at - 6_000 }));
+          .map((i) => ({
+            queue,
+            payload: JSON.stringify({ item: i }),
+            priority: 0,
+            runAt: at - 6_000,
+          }));
         if (jobs.length === 0) continue;
         await store.enqueue(jobs, at - 6_000);
-        const claimed = await store.claim({ queue, workerId, limit: jobs.length, leaseMs: 60_000, now: at - 130, maxStrikes: 5 });
+        const claimed = await store.claim({
+          queue,
+          workerId,
+          limit: jobs.length,
+          leaseMs: 60_000,
+          now: at - 130,
+          maxStrikes: 5,
+        });
         await store.settle(
           claimed.map((job) => {
             const i = JSON.parse(job.payload).item as number;
-            if (kind === 'complete') return { id: job.id, token: job.token, kind: 'complete' as const };
+            if (kind === 'complete')
+              return { id: job.id, token: job.token, kind: 'complete' as const };
             const fault = faultOf(i, plan.dead);
             return {
               id: job.id,
               token: job.token,
               kind: 'dead' as const,
               fault,
-              record: { attempt: 1, workerId, startedAt: at - 130, durationMs: 130, outcome: 'dead' as const, category: fault.category, message: fault.message },
+              record: {
+                attempt: 1,
+                workerId,
+                startedAt: at - 130,
+                durationMs: 130,
+                outcome: 'dead' as const,
+                category: fault.category,
+                message: fault.message,
+              },
             };
           }),
           at,

@@ -33,7 +33,8 @@ const completed = Number(argValue('completed') ?? 1_000_000);
 const dead = Number(argValue('dead') ?? 100_000);
 const completedOverMs = Number(argValue('completed-over-ms') ?? 86_400_000);
 const samples = Number(argValue('samples') ?? 5);
-const redisUrl = argValue('redis-url') ?? process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const redisUrl =
+  argValue('redis-url') ?? process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6390';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The system clock, except that the monotonic time jumps 10 s per reading: the read cache never hits. */
@@ -76,11 +77,21 @@ async function serveTimed(store: DurableStore): Promise<Served> {
   };
 }
 
-async function timed(served: Served, path: string, init?: RequestInit): Promise<{ ms: number; text: string; status: number; location: string | null }> {
+async function timed(
+  served: Served,
+  path: string,
+  init?: RequestInit,
+): Promise<{ ms: number; text: string; status: number; location: string | null }> {
   const response = await fetch(`${served.base}${path}`, { redirect: 'manual', ...init });
   const text = await response.text();
-  if (response.status >= 400) throw new Error(`${path} answered ${response.status}: ${text.slice(0, 300)}`);
-  return { ms: served.last(), text, status: response.status, location: response.headers.get('location') };
+  if (response.status >= 400)
+    throw new Error(`${path} answered ${response.status}: ${text.slice(0, 300)}`);
+  return {
+    ms: served.last(),
+    text,
+    status: response.status,
+    location: response.headers.get('location'),
+  };
 }
 
 async function medianOf(served: Served, path: string): Promise<number> {
@@ -103,7 +114,13 @@ async function measure(label: string, store: DurableStore): Promise<Record<strin
     // A page deep in the list: the cursor of the 90,000th newest dead letter.
     const all = await store.requeueDead({ query: {} }, { now: Date.now(), dryRun: true });
     const target = await store.getJob(all[Math.min(all.length - 1, 90_000)]!);
-    record('dead letters, page at 90,000', await medianOf(served, `/dead?beforeAt=${target!.finishedAt}&beforeId=${encodeURIComponent(target!.id)}`));
+    record(
+      'dead letters, page at 90,000',
+      await medianOf(
+        served,
+        `/dead?beforeAt=${target!.finishedAt}&beforeId=${encodeURIComponent(target!.id)}`,
+      ),
+    );
     let page = (await timed(served, '/dead')).text;
     const times: number[] = [];
     for (let i = 0; i < 20; i++) {
@@ -114,24 +131,33 @@ async function measure(label: string, store: DurableStore): Promise<Record<strin
     }
     record('dead letters, pages 2-21 (next links)', median(times));
     record('dead letters, category filter', await medianOf(served, '/dead?category=rate_limit'));
-    record('dead letters, queue + category filter', await medianOf(served, '/dead?queue=upload&category=validation'));
+    record(
+      'dead letters, queue + category filter',
+      await medianOf(served, '/dead?queue=upload&category=validation'),
+    );
     record('dead letters, text search (scan)', await medianOf(served, '/dead?text=request%2042'));
     record('one dead letter', await medianOf(served, `/dead/${encodeURIComponent(target!.id)}`));
 
     // Requeue 10,000 filtered dead letters through the dashboard: preview (dry run), then confirm.
     const preview = await timed(served, '/dead/preview?action=requeue&category=auth');
     record('requeue 10,000: preview (dry run)', preview.ms);
-    const csrfCookie = await fetch(`${served.base}/dead`).then((r) => r.headers.getSetCookie()[0]!.split(';')[0]!);
-    const withCookie = await fetch(`${served.base}/dead/preview?action=requeue&category=auth`, { headers: { cookie: csrfCookie } }).then((r) => r.text());
+    const csrfCookie = await fetch(`${served.base}/dead`).then(
+      (r) => r.headers.getSetCookie()[0]!.split(';')[0]!,
+    );
+    const withCookie = await fetch(`${served.base}/dead/preview?action=requeue&category=auth`, {
+      headers: { cookie: csrfCookie },
+    }).then((r) => r.text());
     const form = new URLSearchParams();
-    for (const m of withCookie.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) form.append(m[1]!, m[2]!);
+    for (const m of withCookie.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+      form.append(m[1]!, m[2]!);
     const expected = Number(form.get('expected'));
     const done = await timed(served, '/dead/requeue', {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: csrfCookie },
       body: form.toString(),
     });
-    if (!done.location?.includes(`n=${expected}`)) throw new Error(`the requeue answered ${done.location}`);
+    if (!done.location?.includes(`n=${expected}`))
+      throw new Error(`the requeue answered ${done.location}`);
     record(`requeue ${expected.toLocaleString('en-US')}: confirmed action`, done.ms);
     results[`${label} requeued`] = expected;
   } finally {
@@ -141,7 +167,13 @@ async function measure(label: string, store: DurableStore): Promise<Record<strin
 }
 
 async function main(): Promise<void> {
-  const plan: FillPlan = { completed, dead, completedOverMs, deadOverMs: 7 * 86_400_000, now: Date.now() };
+  const plan: FillPlan = {
+    completed,
+    dead,
+    completedOverMs,
+    deadOverMs: 7 * 86_400_000,
+    now: Date.now(),
+  };
   const all: Record<string, number | string> = {};
   for (const kind of stores) {
     if (kind === 'sqlite') {
@@ -150,7 +182,9 @@ async function main(): Promise<void> {
         const path = join(dir, 'store.db');
         const t0 = performance.now();
         await fillSqlite(path, plan);
-        log(`sqlite: filled ${completed} completed + ${dead} dead in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        log(
+          `sqlite: filled ${completed} completed + ${dead} dead in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
         const store = new SqliteStore(path);
         try {
           Object.assign(all, await measure('sqlite', store));
@@ -166,12 +200,20 @@ async function main(): Promise<void> {
       try {
         const t0 = performance.now();
         await fillThroughStore(store, plan);
-        log(`redis: filled ${completed} completed + ${dead} dead in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        log(
+          `redis: filled ${completed} completed + ${dead} dead in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+        );
         Object.assign(all, await measure('redis', store));
       } finally {
         let cursor = '0';
         do {
-          const [next, keys] = await store.client.scan(cursor, 'MATCH', `{${prefix}*`, 'COUNT', 5_000);
+          const [next, keys] = await store.client.scan(
+            cursor,
+            'MATCH',
+            `{${prefix}*`,
+            'COUNT',
+            5_000,
+          );
           cursor = next;
           if (keys.length > 0) await store.client.unlink(...keys);
         } while (cursor !== '0');

@@ -139,14 +139,31 @@ function formatNumber(value: number): string {
  * Prints a readable table to stdout and, with --json, one JSON object as the last stdout line.
  * `unit` is the unit stated in the JSON; results must all be in that unit.
  */
-export function report(results: readonly BenchResult[], unit = 'ns/op', argv: readonly string[] = process.argv): void {
+export function report(
+  results: readonly BenchResult[],
+  unit = 'ns/op',
+  argv: readonly string[] = process.argv,
+): void {
   // No colour codes when the output is piped (CI logs, --json consumers).
   const style = process.stdout.isTTY ? {} : { style: { head: [], border: [] } };
   const withCpu = results.some((r) => r.cpuMedian !== undefined);
-  const head = ['case', `median (${unit})`, 'min', 'max', 'samples', ...(withCpu ? ['cpu median (ns/op)'] : [])];
+  const head = [
+    'case',
+    `median (${unit})`,
+    'min',
+    'max',
+    'samples',
+    ...(withCpu ? ['cpu median (ns/op)'] : []),
+  ];
   const table = new Table({ head, ...style });
   for (const r of results) {
-    const row = [r.name, formatNumber(r.median), formatNumber(r.min), formatNumber(r.max), String(r.samples.length)];
+    const row = [
+      r.name,
+      formatNumber(r.median),
+      formatNumber(r.min),
+      formatNumber(r.max),
+      String(r.samples.length),
+    ];
     if (withCpu) row.push(r.cpuMedian === undefined ? '' : formatNumber(r.cpuMedian));
     table.push(row);
   }
@@ -199,7 +216,9 @@ export function runInChild(
       try {
         resolve(parseJsonSummary(stdout));
       } catch (error) {
-        reject(new Error(`${scriptPath} printed no JSON summary on its last line: ${String(error)}`));
+        reject(
+          new Error(`${scriptPath} printed no JSON summary on its last line: ${String(error)}`),
+        );
       }
     });
   });

@@ -23,7 +23,11 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { context, propagation, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 import type * as Core from '../src/index.js';
 import { tracePolicy, traceQueue, traceWorker } from '../src/observe/otel/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
@@ -58,22 +62,37 @@ function cpuMs(from: NodeJS.CpuUsage): number {
  * processes wall-clock rates moved 10× between identical runs, CPU time far less.
  * `instrument` may wrap the queue and worker.
  */
-async function queueRun(side: Side, storeKind: 'memory' | 'sqlite', instrument?: (q: Core.Queue, w: Core.Worker) => void): Promise<[number, number]> {
-  const store = storeKind === 'memory' ? new side.lib.MemoryStore() : new side.Sqlite(path.join(scratch, `q${files++}.db`));
+async function queueRun(
+  side: Side,
+  storeKind: 'memory' | 'sqlite',
+  instrument?: (q: Core.Queue, w: Core.Worker) => void,
+): Promise<[number, number]> {
+  const store =
+    storeKind === 'memory'
+      ? new side.lib.MemoryStore()
+      : new side.Sqlite(path.join(scratch, `q${files++}.db`));
   const queue = new side.lib.Queue<{ n: number }>(store, 'bench');
   let done = 0;
   let finish!: () => void;
   const finished = new Promise<void>((resolve) => {
     finish = resolve;
   });
-  const worker = new side.lib.Worker<{ n: number }>(queue, () => undefined, { concurrency: CONCURRENCY, pollMs: 20, pruneEveryMs: Number.POSITIVE_INFINITY });
+  const worker = new side.lib.Worker<{ n: number }>(queue, () => undefined, {
+    concurrency: CONCURRENCY,
+    pollMs: 20,
+    pruneEveryMs: Number.POSITIVE_INFINITY,
+  });
   instrument?.(queue as Core.Queue, worker as Core.Worker);
   worker.events.on('completed', () => {
     if (++done === JOBS) finish();
   });
   const c0 = process.cpuUsage();
   for (let start = 0; start < JOBS; start += 1_000) {
-    await queue.enqueueMany(Array.from({ length: Math.min(1_000, JOBS - start) }, (_, i) => ({ payload: { n: start + i } })));
+    await queue.enqueueMany(
+      Array.from({ length: Math.min(1_000, JOBS - start) }, (_, i) => ({
+        payload: { n: start + i },
+      })),
+    );
   }
   const enqueueMs = cpuMs(c0);
   const c1 = process.cpuUsage();
@@ -88,7 +107,11 @@ async function queueRun(side: Side, storeKind: 'memory' | 'sqlite', instrument?:
 /** Exports the revision's sources into a temporary folder that resolves packages from this checkout. */
 function exportRevision(revision: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-otel-base-'));
-  const archive = execFileSync('git', ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'], { cwd: repo, maxBuffer: 256 * 1024 * 1024 });
+  const archive = execFileSync(
+    'git',
+    ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'],
+    { cwd: repo, maxBuffer: 256 * 1024 * 1024 },
+  );
   execFileSync('tar', ['-x', '-C', dir], { input: archive });
   symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return dir;
@@ -117,7 +140,9 @@ async function sideBySide(base: Side, work: Side): Promise<void> {
       'jobs/CPU-s',
     );
     const ratio = (a: number[], b: number[]) => ((median(b) / median(a)) * 100).toFixed(1);
-    console.log(`  ${kind}: working tree / base = enqueue ${ratio(enqueue[0], enqueue[1])} %, process ${ratio(processed[0], processed[1])} %\n`);
+    console.log(
+      `  ${kind}: working tree / base = enqueue ${ratio(enqueue[0], enqueue[1])} %, process ${ratio(processed[0], processed[1])} %\n`,
+    );
   }
 }
 
@@ -141,7 +166,8 @@ async function tracingCost(work: Side): Promise<void> {
       withSdk[0]!.push(b[0]);
       withSdk[1]!.push(b[1]);
     }
-    const us = (fast: number[], slow: number[]) => ((1 / median(slow) - 1 / median(fast)) * 1e6).toFixed(1);
+    const us = (fast: number[], slow: number[]) =>
+      ((1 / median(slow) - 1 / median(fast)) * 1e6).toFixed(1);
     console.log(
       `  ${kind}, traced with the SDK: enqueue ${Math.round(median(withSdk[0]!))} vs ${Math.round(median(plain[0]!))} jobs/CPU-s (+${us(plain[0]!, withSdk[0]!)} CPU-µs/job), ` +
         `process ${Math.round(median(withSdk[1]!))} vs ${Math.round(median(plain[1]!))} jobs/CPU-s (+${us(plain[1]!, withSdk[1]!)} CPU-µs/job)`,
@@ -150,10 +176,13 @@ async function tracingCost(work: Side): Promise<void> {
 }
 
 async function policyCost(work: Side): Promise<void> {
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(new InMemorySpanExporter())],
+  });
   const tracer = provider.getTracer('bench');
   const fn = async () => 1;
-  const make = () => work.lib.pipeline(work.lib.retry(), work.lib.circuitBreaker(), work.lib.timeout(30_000));
+  const make = () =>
+    work.lib.pipeline(work.lib.retry(), work.lib.circuitBreaker(), work.lib.timeout(30_000));
   const plainPolicy = make();
   const tracedPolicy = make();
   tracePolicy(tracedPolicy);
@@ -172,13 +201,19 @@ async function policyCost(work: Side): Promise<void> {
     await loop(tracedPolicy);
   }
   for (let s = 0; s < 9; s++) {
-    for (const i of s % 2 === 0 ? [0, 1] : [1, 0]) samples[i]!.push(await loop(i === 0 ? plainPolicy : tracedPolicy));
+    for (const i of s % 2 === 0 ? [0, 1] : [1, 0])
+      samples[i]!.push(await loop(i === 0 ? plainPolicy : tracedPolicy));
   }
   report(
-    [fromSamples('pipeline(retry, breaker, timeout), in a span', samples[0], 'CPU-ns/call'), fromSamples('the same with tracePolicy', samples[1], 'CPU-ns/call')],
+    [
+      fromSamples('pipeline(retry, breaker, timeout), in a span', samples[0], 'CPU-ns/call'),
+      fromSamples('the same with tracePolicy', samples[1], 'CPU-ns/call'),
+    ],
     'CPU-ns/call',
   );
-  console.log(`  tracePolicy adds ${(median(samples[1]) - median(samples[0])).toFixed(1)} CPU-ns per successful call\n`);
+  console.log(
+    `  tracePolicy adds ${(median(samples[1]) - median(samples[0])).toFixed(1)} CPU-ns per successful call\n`,
+  );
 }
 
 /**
@@ -200,13 +235,19 @@ async function main(): Promise<void> {
     const load = async (root: string, label: string): Promise<Side> => ({
       label,
       lib: (await import(pathToFileURL(path.join(root, 'src/index.ts')).href)) as Lib,
-      Sqlite: ((await import(pathToFileURL(path.join(root, 'src/stores/sqlite/index.ts')).href)) as { SqliteStore: SqliteCtor }).SqliteStore,
+      Sqlite: (
+        (await import(pathToFileURL(path.join(root, 'src/stores/sqlite/index.ts')).href)) as {
+          SqliteStore: SqliteCtor;
+        }
+      ).SqliteStore,
     });
     const base = await load(baseDir, revision);
     const work = await load(repo, 'working tree');
     const only = argValue('only');
     if (only === undefined || only === 'queue') {
-      console.log(`# 1. no SDK, no instrumentation: ${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} samples per side`);
+      console.log(
+        `# 1. no SDK, no instrumentation: ${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} samples per side`,
+      );
       await sideBySide(base, work);
     }
     if (only === undefined || only === 'tracing') {

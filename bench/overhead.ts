@@ -20,7 +20,16 @@ import * as cockatiel from 'cockatiel';
 import OpossumBreaker from 'opossum';
 import pRetry from 'p-retry';
 import * as faultline from '../src/index.js';
-import { argValue, type BenchResult, benchAsync, fromSamples, median, report, runInChild, wantsJson } from './lib.js';
+import {
+  argValue,
+  type BenchResult,
+  benchAsync,
+  fromSamples,
+  median,
+  report,
+  runInChild,
+  wantsJson,
+} from './lib.js';
 
 type Run = () => Promise<unknown>;
 interface Case {
@@ -46,8 +55,13 @@ const BULKHEAD = { maxConcurrent: 2 * IN_FLIGHT, maxQueued: 0 };
 function ck() {
   const { handleAll } = cockatiel;
   return {
-    retry: () => cockatiel.retry(handleAll, { maxAttempts: 3, backoff: new cockatiel.ExponentialBackoff() }),
-    breaker: () => cockatiel.circuitBreaker(handleAll, { halfOpenAfter: 10_000, breaker: new cockatiel.ConsecutiveBreaker(5) }),
+    retry: () =>
+      cockatiel.retry(handleAll, { maxAttempts: 3, backoff: new cockatiel.ExponentialBackoff() }),
+    breaker: () =>
+      cockatiel.circuitBreaker(handleAll, {
+        halfOpenAfter: 10_000,
+        breaker: new cockatiel.ConsecutiveBreaker(5),
+      }),
     bulkhead: () => cockatiel.bulkhead(BULKHEAD.maxConcurrent, BULKHEAD.maxQueued),
     timeout: () => cockatiel.timeout(30_000, cockatiel.TimeoutStrategy.Cooperative),
   };
@@ -128,7 +142,12 @@ const CASES: Record<string, Case> = {
   'faultline pipeline(retry, breaker, timeout, bulkhead)': {
     peer: 'cockatiel wrap(retry, breaker, timeout, bulkhead)',
     make: () => {
-      const p = faultline.pipeline(faultline.retry(), loose.circuitBreaker!(), faultline.timeout(30_000), loose.bulkhead!(BULKHEAD));
+      const p = faultline.pipeline(
+        faultline.retry(),
+        loose.circuitBreaker!(),
+        faultline.timeout(30_000),
+        loose.bulkhead!(BULKHEAD),
+      );
       return () => p.execute(fn);
     },
   },
@@ -180,7 +199,11 @@ function execOf(policy: { execute(fn: () => Promise<number>): Promise<number> })
 /** Whether a case can run in this tree (C's policies may not exist yet). */
 function available(name: string): boolean {
   if (name.includes('circuitBreaker') || name.includes('pipeline')) {
-    if (name.startsWith('faultline') && (loose.circuitBreaker === undefined || loose.bulkhead === undefined)) return false;
+    if (
+      name.startsWith('faultline') &&
+      (loose.circuitBreaker === undefined || loose.bulkhead === undefined)
+    )
+      return false;
   }
   if (name === 'faultline bulkhead') return loose.bulkhead !== undefined;
   if (name.startsWith('faultline rateLimiter')) return loose.rateLimiter !== undefined;
@@ -190,7 +213,12 @@ function available(name: string): boolean {
 
 // ---- child: one case, both modes ---------------------------------------------------------
 
-async function inFlight(name: string, run: Run, batches: number, samples: number): Promise<BenchResult> {
+async function inFlight(
+  name: string,
+  run: Run,
+  batches: number,
+  samples: number,
+): Promise<BenchResult> {
   const calls = new Array<Promise<unknown>>(IN_FLIGHT);
   const batch = async () => {
     for (let i = 0; i < IN_FLIGHT; i++) calls[i] = run();
@@ -268,9 +296,22 @@ async function childHeap(library: string): Promise<void> {
 
 async function stormCallsPerRequest(withBudget: boolean): Promise<number> {
   let now = 0;
-  const clock: faultline.Clock = { now: () => now, wallTime: () => now, sleep: async () => {}, schedule: () => () => {} };
-  const budget = withBudget ? faultline.retryBudget({ ratio: 0.1, minRetriesPerSecond: 1, clock }) : undefined;
-  const layer = () => faultline.retry({ clock, maxAttempts: 3, backoff: faultline.constantBackoff(0), ...(budget ? { budget } : {}) });
+  const clock: faultline.Clock = {
+    now: () => now,
+    wallTime: () => now,
+    sleep: async () => {},
+    schedule: () => () => {},
+  };
+  const budget = withBudget
+    ? faultline.retryBudget({ ratio: 0.1, minRetriesPerSecond: 1, clock })
+    : undefined;
+  const layer = () =>
+    faultline.retry({
+      clock,
+      maxAttempts: 3,
+      backoff: faultline.constantBackoff(0),
+      ...(budget ? { budget } : {}),
+    });
   const [outer, middle, inner] = [layer(), layer(), layer()];
   const as503 = () => {
     throw Object.assign(new Error('HTTP 503'), { status: 503 });
@@ -283,7 +324,11 @@ async function stormCallsPerRequest(withBudget: boolean): Promise<number> {
   const requests = 5000;
   for (let i = 0; i < requests; i++) {
     await outer
-      .execute((c1) => middle.execute((c2) => inner.execute(dependency, { context: c2 }).catch(as503), { context: c1 }).catch(as503))
+      .execute((c1) =>
+        middle
+          .execute((c2) => inner.execute(dependency, { context: c2 }).catch(as503), { context: c1 })
+          .catch(as503),
+      )
       .catch(() => {});
     now += 10;
   }
@@ -300,7 +345,13 @@ async function parent(): Promise<void> {
   const par: BenchResult[] = [];
   const medians = new Map<string, { seq: number; par: number; seqBest: number }>();
   const names = Object.keys(CASES).filter((name) => {
-    if (only !== undefined && !name.includes(only) && name !== 'bare await fn()' && !name.startsWith('floor')) return false;
+    if (
+      only !== undefined &&
+      !name.includes(only) &&
+      name !== 'bare await fn()' &&
+      !name.startsWith('floor')
+    )
+      return false;
     if (available(name)) return true;
     console.error(`skipping ${name}: not in this tree`);
     return false;
@@ -329,24 +380,40 @@ async function parent(): Promise<void> {
     for (const library of ['faultline', 'cockatiel', 'opossum']) {
       if (library === 'faultline' && loose.circuitBreaker === undefined) continue;
       const values: number[] = [];
-      for (let r = 0; r < runs; r++) values.push(Number((await runInChild(script, ['--heap', library])).heap));
+      for (let r = 0; r < runs; r++)
+        values.push(Number((await runInChild(script, ['--heap', library])).heap));
       heap.push(fromSamples(`heap: ${library} idle breaker [bytes]`, values, 'B'));
     }
   }
   const storm = [
-    fromSamples('storm: calls/request, 3x3 nested, no budget [calls]', [await stormCallsPerRequest(false)], 'calls'),
-    fromSamples('storm: calls/request, 3x3 nested, 10% budget [calls]', [await stormCallsPerRequest(true)], 'calls'),
+    fromSamples(
+      'storm: calls/request, 3x3 nested, no budget [calls]',
+      [await stormCallsPerRequest(false)],
+      'calls',
+    ),
+    fromSamples(
+      'storm: calls/request, 3x3 nested, 10% budget [calls]',
+      [await stormCallsPerRequest(true)],
+      'calls',
+    ),
   ];
   printComparison(medians);
   // The JSON line carries every figure; keys ending in [bytes] / [calls] are not ns/op.
   report([...seq, ...par, ...heap, ...storm], 'ns/op');
-  if (!wantsJson()) console.log(`\n${new Date().toISOString()} · Node ${process.version} · ${process.platform}/${process.arch}`);
+  if (!wantsJson())
+    console.log(
+      `\n${new Date().toISOString()} · Node ${process.version} · ${process.platform}/${process.arch}`,
+    );
 }
 
-function printComparison(medians: Map<string, { seq: number; par: number; seqBest: number }>): void {
+function printComparison(
+  medians: Map<string, { seq: number; par: number; seqBest: number }>,
+): void {
   const bare = medians.get('bare await fn()');
   if (bare === undefined) return;
-  const rows: string[] = ['case | seq ns | over bare | ×peer | par ns | over bare | ×peer | seq best run | best over bare'];
+  const rows: string[] = [
+    'case | seq ns | over bare | ×peer | par ns | over bare | ×peer | seq best run | best over bare',
+  ];
   for (const [name, m] of medians) {
     const peer = CASES[name]?.peer === undefined ? undefined : medians.get(CASES[name]!.peer!);
     const ratio = (a: number, b: number | undefined) => (b === undefined ? '' : (a / b).toFixed(2));
@@ -364,7 +431,9 @@ function printComparison(medians: Map<string, { seq: number; par: number; seqBes
       ].join(' | '),
     );
   }
-  console.log(`${rows.join('\n')}\n(×peer = faultline's added cost divided by the peer's added cost)\n`);
+  console.log(
+    `${rows.join('\n')}\n(×peer = faultline's added cost divided by the peer's added cost)\n`,
+  );
 }
 
 const caseName = argValue('case');

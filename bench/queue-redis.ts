@@ -18,10 +18,12 @@ const CONCURRENCY = 50;
 const ENQUEUE_CHUNK = 1_000;
 
 const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
-const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
+const transient = () =>
+  Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 const perSecond = (jobs: number, ms: number) => (jobs / ms) * 1_000;
 
-const faultlineRun = (failing: boolean) => redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
+const faultlineRun = (failing: boolean) =>
+  redisStoreRun({ url: URL, jobs: JOBS, concurrency: CONCURRENCY, failing });
 
 /** One BullMQ run, same shape: jobs added in bulk, a worker at concurrency 50, retry at once. */
 async function bullRun(failing: boolean): Promise<[number, number]> {
@@ -48,7 +50,11 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
     async (job) => {
       if (job.attemptsMade === 0 && failsOnce(job.data.n as number, failing)) throw transient();
     },
-    { connection: new Redis(URL, { maxRetriesPerRequest: null }), prefix, concurrency: CONCURRENCY },
+    {
+      connection: new Redis(URL, { maxRetriesPerRequest: null }),
+      prefix,
+      concurrency: CONCURRENCY,
+    },
   );
   worker.on('completed', () => {
     if (++done === JOBS) finish();
@@ -64,7 +70,11 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
 }
 
 const cases: { name: string; run: () => Promise<[number, number]>; enqueueName?: string }[] = [
-  { name: 'faultline redis: processing', enqueueName: 'faultline redis: enqueue', run: () => faultlineRun(false) },
+  {
+    name: 'faultline redis: processing',
+    enqueueName: 'faultline redis: enqueue',
+    run: () => faultlineRun(false),
+  },
   { name: 'bullmq: processing', enqueueName: 'bullmq: enqueue', run: () => bullRun(false) },
   { name: 'faultline redis: processing, 10% fail once', run: () => faultlineRun(true) },
   { name: 'bullmq: processing, 10% fail once', run: () => bullRun(true) },
@@ -83,12 +93,17 @@ for (let i = 0; i < SAMPLES; i++) {
 }
 const results: BenchResult[] = [];
 for (const c of cases) {
-  if (c.enqueueName) results.push(fromSamples(c.enqueueName, enqueue.get(c.enqueueName)!, 'jobs/s'));
+  if (c.enqueueName)
+    results.push(fromSamples(c.enqueueName, enqueue.get(c.enqueueName)!, 'jobs/s'));
   results.push(fromSamples(c.name, processing.get(c.name)!, 'jobs/s'));
 }
 const byName = new Map(results.map((r) => [r.name, r.median]));
 const ratio = (a: string, b: string) => (byName.get(a)! / byName.get(b)!).toFixed(2);
-console.log(`faultline redis / bullmq processing: ${ratio('faultline redis: processing', 'bullmq: processing')}x`);
-console.log(`faultline redis / bullmq processing, 10% fail once: ${ratio('faultline redis: processing, 10% fail once', 'bullmq: processing, 10% fail once')}x`);
+console.log(
+  `faultline redis / bullmq processing: ${ratio('faultline redis: processing', 'bullmq: processing')}x`,
+);
+console.log(
+  `faultline redis / bullmq processing, 10% fail once: ${ratio('faultline redis: processing, 10% fail once', 'bullmq: processing, 10% fail once')}x`,
+);
 report(results, 'jobs/s');
 process.exit(0);

@@ -32,10 +32,13 @@ const dir = mkdtempSync(join(tmpdir(), 'faultline-bench-queue-'));
 let files = 0;
 const freshFile = () => join(dir, `bench-${files++}.db`);
 const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
-const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
+const transient = () =>
+  Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 const perSecond = (ms: number) => (JOBS / ms) * 1_000;
-const chunks = () => Array.from({ length: Math.ceil(JOBS / ENQUEUE_CHUNK) }, (_, c) => c * ENQUEUE_CHUNK);
-const chunkOf = (start: number) => Array.from({ length: Math.min(ENQUEUE_CHUNK, JOBS - start) }, (_, i) => start + i);
+const chunks = () =>
+  Array.from({ length: Math.ceil(JOBS / ENQUEUE_CHUNK) }, (_, c) => c * ENQUEUE_CHUNK);
+const chunkOf = (start: number) =>
+  Array.from({ length: Math.min(ENQUEUE_CHUNK, JOBS - start) }, (_, i) => start + i);
 
 function completionLatch(): { finished: Promise<void>; one: () => void } {
   let done = 0;
@@ -51,9 +54,14 @@ async function faultlineRun(failing: boolean): Promise<[number, number]> {
   const store = new SqliteStore(freshFile());
   const queue = new Queue<{ n: number }>(store, 'bench');
   const t0 = performance.now();
-  for (const start of chunks()) await queue.enqueueMany(chunkOf(start).map((n) => ({ payload: { n } })));
+  for (const start of chunks())
+    await queue.enqueueMany(chunkOf(start).map((n) => ({ payload: { n } })));
   const enqueueMs = performance.now() - t0;
-  const plan = recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff({ delayMs: 0 }) } } });
+  const plan = recoveryPlan({
+    rules: {
+      network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff({ delayMs: 0 }) },
+    },
+  });
   const latch = completionLatch();
   const worker = new Worker<{ n: number }>(
     queue,
@@ -70,7 +78,9 @@ async function faultlineRun(failing: boolean): Promise<[number, number]> {
   const processMs = performance.now() - t1;
   const cpu = process.cpuUsage(cpu0);
   // SQLite runs in this process, so this is everything the work cost: a figure a loaded machine moves less.
-  console.log(`  faultline sqlite${failing ? ', 10% fail once' : ''}: ${Math.round(JOBS / ((cpu.user + cpu.system) / 1e6))} jobs per CPU-second`);
+  console.log(
+    `  faultline sqlite${failing ? ', 10% fail once' : ''}: ${Math.round(JOBS / ((cpu.user + cpu.system) / 1e6))} jobs per CPU-second`,
+  );
   await worker.stop();
   await store.close();
   return [perSecond(enqueueMs), perSecond(processMs)];
@@ -84,7 +94,13 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
   const queue = new BullQueue('bench', { connection, prefix });
   const t0 = performance.now();
   for (const start of chunks()) {
-    await queue.addBulk(chunkOf(start).map((n) => ({ name: 'job', data: { n }, opts: { attempts: 2, removeOnComplete: 10_000 } })));
+    await queue.addBulk(
+      chunkOf(start).map((n) => ({
+        name: 'job',
+        data: { n },
+        opts: { attempts: 2, removeOnComplete: 10_000 },
+      })),
+    );
   }
   const enqueueMs = performance.now() - t0;
   const latch = completionLatch();
@@ -114,9 +130,17 @@ async function bullRun(failing: boolean): Promise<[number, number]> {
 async function plainjobRun(failing: boolean): Promise<[number, number]> {
   const db = new Database(freshFile());
   db.pragma('journal_mode = WAL');
-  const queue = defineQueue({ connection: better(db), logger: silent, maintenanceInterval: 3_600_000 });
+  const queue = defineQueue({
+    connection: better(db),
+    logger: silent,
+    maintenanceInterval: 3_600_000,
+  });
   const t0 = performance.now();
-  for (const start of chunks()) queue.addMany('job', chunkOf(start).map((n) => ({ n, retry: false })));
+  for (const start of chunks())
+    queue.addMany(
+      'job',
+      chunkOf(start).map((n) => ({ n, retry: false })),
+    );
   const enqueueMs = performance.now() - t0;
   const latch = completionLatch();
   const workers = Array.from({ length: CONCURRENCY }, () =>
@@ -152,7 +176,10 @@ const silent = { error() {}, warn() {}, info() {}, debug() {} };
 function withinLimit<T>(run: Promise<T>, label: string, ms = 300_000): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const limit = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bench/queue: ${label} did not finish within ${ms} ms`)), ms);
+    timer = setTimeout(
+      () => reject(new Error(`bench/queue: ${label} did not finish within ${ms} ms`)),
+      ms,
+    );
   });
   return Promise.race([run, limit]).finally(() => clearTimeout(timer));
 }
@@ -161,11 +188,16 @@ const systems = [
   { label: 'faultline sqlite', run: faultlineRun },
   { label: 'bullmq (redis)', run: bullRun },
   { label: 'plainjob (sqlite)', run: plainjobRun },
-  { label: 'faultline redis', run: (failing: boolean) => redisStoreRun({ url: REDIS_URL, jobs: JOBS, concurrency: CONCURRENCY, failing }) },
+  {
+    label: 'faultline redis',
+    run: (failing: boolean) =>
+      redisStoreRun({ url: REDIS_URL, jobs: JOBS, concurrency: CONCURRENCY, failing }),
+  },
 ];
 
 const samples = new Map<string, number[]>();
-const add = (name: string, value: number) => samples.set(name, [...(samples.get(name) ?? []), value]);
+const add = (name: string, value: number) =>
+  samples.set(name, [...(samples.get(name) ?? []), value]);
 try {
   for (const s of systems) {
     console.log(`warm-up: ${s.label}`);
@@ -175,8 +207,13 @@ try {
   for (let i = 0; i < SAMPLES; i++) {
     for (const failing of [false, true]) {
       for (const s of systems) {
-        const [enqueue, processing] = await withinLimit(s.run(failing), `${s.label}${failing ? ', 10% fail once' : ''}`);
-        console.log(`${s.label}${failing ? ', 10% fail once' : ''}: enqueue ${Math.round(enqueue)} jobs/s, processing ${Math.round(processing)} jobs/s`);
+        const [enqueue, processing] = await withinLimit(
+          s.run(failing),
+          `${s.label}${failing ? ', 10% fail once' : ''}`,
+        );
+        console.log(
+          `${s.label}${failing ? ', 10% fail once' : ''}: enqueue ${Math.round(enqueue)} jobs/s, processing ${Math.round(processing)} jobs/s`,
+        );
         if (!failing) add(`${s.label}: enqueue`, enqueue);
         add(`${s.label}: processing${failing ? ', 10% fail once' : ''}`, processing);
       }
@@ -185,14 +222,20 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
-const results: BenchResult[] = [...samples].map(([name, values]) => fromSamples(name, values, 'jobs/s'));
+const results: BenchResult[] = [...samples].map(([name, values]) =>
+  fromSamples(name, values, 'jobs/s'),
+);
 const median = (name: string) => results.find((r) => r.name === name)!.median;
 console.log(`${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} samples each (median shown)`);
 for (const other of ['bullmq (redis)', 'plainjob (sqlite)']) {
-  console.log(`faultline sqlite / ${other} processing: ${(median('faultline sqlite: processing') / median(`${other}: processing`)).toFixed(2)}x`);
+  console.log(
+    `faultline sqlite / ${other} processing: ${(median('faultline sqlite: processing') / median(`${other}: processing`)).toFixed(2)}x`,
+  );
 }
 for (const variant of ['processing', 'processing, 10% fail once']) {
-  console.log(`faultline redis / bullmq (redis) ${variant}: ${(median(`faultline redis: ${variant}`) / median(`bullmq (redis): ${variant}`)).toFixed(2)}x`);
+  console.log(
+    `faultline redis / bullmq (redis) ${variant}: ${(median(`faultline redis: ${variant}`) / median(`bullmq (redis): ${variant}`)).toFixed(2)}x`,
+  );
 }
 report(results, 'jobs/s');
 process.exit(0);

@@ -21,7 +21,8 @@ export interface RedisQueueCase {
 }
 
 const ENQUEUE_CHUNK = 1_000;
-const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
+const transient = () =>
+  Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 
 export async function redisStoreRun(options: RedisQueueCase): Promise<[number, number]> {
   const url = options.url ?? process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -31,10 +32,16 @@ export async function redisStoreRun(options: RedisQueueCase): Promise<[number, n
   const queue = new Queue<{ n: number }>(store, 'bench');
   const t0 = performance.now();
   for (let start = 0; start < jobs; start += ENQUEUE_CHUNK) {
-    await queue.enqueueMany(Array.from({ length: Math.min(ENQUEUE_CHUNK, jobs - start) }, (_, i) => ({ payload: { n: start + i } })));
+    await queue.enqueueMany(
+      Array.from({ length: Math.min(ENQUEUE_CHUNK, jobs - start) }, (_, i) => ({
+        payload: { n: start + i },
+      })),
+    );
   }
   const enqueueMs = performance.now() - t0;
-  const plan = recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff(0) } } });
+  const plan = recoveryPlan({
+    rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff(0) } },
+  });
   let done = 0;
   let finish: () => void = () => {};
   const finished = new Promise<void>((resolve) => {
@@ -46,7 +53,12 @@ export async function redisStoreRun(options: RedisQueueCase): Promise<[number, n
       if (options.failing && context.attempt === 1 && payload.n % 10 === 0) throw transient();
     },
     // pollMs 20: an idle worker looks again soon (BullMQ's workers block on Redis and wake at once).
-    { concurrency: options.concurrency ?? 50, plan, pollMs: 20, pruneEveryMs: Number.POSITIVE_INFINITY },
+    {
+      concurrency: options.concurrency ?? 50,
+      plan,
+      pollMs: 20,
+      pruneEveryMs: Number.POSITIVE_INFINITY,
+    },
   );
   worker.events.on('completed', () => {
     if (++done === jobs) finish();

@@ -110,7 +110,11 @@ export interface UpstreamReport {
 }
 
 export interface DownloadReport {
-  readonly downloaded: readonly { readonly item: string; readonly upstream: string; readonly bytes: number }[];
+  readonly downloaded: readonly {
+    readonly item: string;
+    readonly upstream: string;
+    readonly bytes: number;
+  }[];
   /** Every failed item, in the order the items were given. */
   readonly failures: readonly DownloadFailure[];
   readonly byCategory: Readonly<Partial<Record<FaultCategory, number>>>;
@@ -142,7 +146,12 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
   const log = options.log ?? (() => {});
   const quota = options.quotaDelayMultiplier ?? 3;
   for (const [i, item] of options.items.entries()) {
-    if (options.upstreams[item.upstream] === undefined) throw new ConfigError(`items[${i}].upstream`, item.upstream, `one of ${Object.keys(options.upstreams).join(', ')}`);
+    if (options.upstreams[item.upstream] === undefined)
+      throw new ConfigError(
+        `items[${i}].upstream`,
+        item.upstream,
+        `one of ${Object.keys(options.upstreams).join(', ')}`,
+      );
   }
   const timeout = new TimeoutPolicy({ timeoutMs: options.requestTimeoutMs ?? 30_000, clock });
   // Quota / rate-limit backoff waits `quota` times longer than other reasons (a Retry-After is kept as sent).
@@ -156,7 +165,9 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
       trigger: { kind: 'consecutive', failures: options.breakerFailures ?? 3 },
       halfOpenAfter: options.breakerOpenMs ?? 60_000,
     });
-    breaker.events.on('stateChange', (e) => log(`breaker ${name}: ${e.from} → ${e.to} (${e.reason})`));
+    breaker.events.on('stateChange', (e) =>
+      log(`breaker ${name}: ${e.from} → ${e.to} (${e.reason})`),
+    );
     // The throttle measures the upstream's success rate; the downloader slows down by it (longer
     // retry waits, a gap between items). Local shedding is off (nothing counts as refused): with a
     // few items per mirror it would refuse the very retries the breaker already paces.
@@ -169,7 +180,9 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
 
   const downloaded: { item: string; upstream: string; bytes: number }[] = [];
   // Counted for the whole run: the throttle's success rate is a sliding window that empties.
-  const requestCounts = new Map<string, { requests: number; succeeded: number }>([...guards.keys()].map((name) => [name, { requests: 0, succeeded: 0 }]));
+  const requestCounts = new Map<string, { requests: number; succeeded: number }>(
+    [...guards.keys()].map((name) => [name, { requests: 0, succeeded: 0 }]),
+  );
   const failures = new Map<string, DownloadFailure>();
 
   const downloadOne = async (item: ArchiveItem, guard: UpstreamGuard): Promise<void> => {
@@ -227,7 +240,9 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
       const gapMs = first ? 0 : Math.round(paceMs * (guard.throttle.delayFactor() - 1));
       first = false;
       if (gapMs > 0) {
-        log(`${name}: success rate ${Math.round(guard.throttle.successRate() * 100)}%, waiting ${gapMs} ms before ${item.id}`);
+        log(
+          `${name}: success rate ${Math.round(guard.throttle.successRate() * 100)}%, waiting ${gapMs} ms before ${item.id}`,
+        );
         try {
           await clock.sleep(gapMs, options.signal);
         } catch {
@@ -238,29 +253,31 @@ export function startDownload(options: DownloaderOptions): ArchiveDownload {
     }
   };
 
-  const done = Promise.all([...guards].map(([name, guard]) => lane(name, guard))).then((): DownloadReport => {
-    const ordered = options.items.flatMap((item) => failures.get(item.id) ?? []);
-    const byCategory: Partial<Record<FaultCategory, number>> = {};
-    for (const f of ordered) byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
-    const upstreams: Record<string, UpstreamReport> = {};
-    for (const [name, { breaker, throttle }] of guards) {
-      const b = breaker.stats();
-      const t = throttle.stats();
-      const counts = requestCounts.get(name)!;
-      upstreams[name] = {
-        downloaded: downloaded.filter((d) => d.upstream === name).length,
-        failed: ordered.filter((f) => f.upstream === name).length,
-        breakerState: b.state,
-        breakerOpened: b.opened,
-        requests: counts.requests,
-        succeededRequests: counts.succeeded,
-        successRate: counts.requests === 0 ? 1 : counts.succeeded / counts.requests,
-        delayFactor: t.delayFactor,
-        throttled: t.rejections,
-      };
-    }
-    return { downloaded, failures: ordered, byCategory, upstreams };
-  });
+  const done = Promise.all([...guards].map(([name, guard]) => lane(name, guard))).then(
+    (): DownloadReport => {
+      const ordered = options.items.flatMap((item) => failures.get(item.id) ?? []);
+      const byCategory: Partial<Record<FaultCategory, number>> = {};
+      for (const f of ordered) byCategory[f.category] = (byCategory[f.category] ?? 0) + 1;
+      const upstreams: Record<string, UpstreamReport> = {};
+      for (const [name, { breaker, throttle }] of guards) {
+        const b = breaker.stats();
+        const t = throttle.stats();
+        const counts = requestCounts.get(name)!;
+        upstreams[name] = {
+          downloaded: downloaded.filter((d) => d.upstream === name).length,
+          failed: ordered.filter((f) => f.upstream === name).length,
+          breakerState: b.state,
+          breakerOpened: b.opened,
+          requests: counts.requests,
+          succeededRequests: counts.succeeded,
+          successRate: counts.requests === 0 ? 1 : counts.succeeded / counts.requests,
+          delayFactor: t.delayFactor,
+          throttled: t.rejections,
+        };
+      }
+      return { downloaded, failures: ordered, byCategory, upstreams };
+    },
+  );
   return { guards, done };
 }
 
@@ -272,7 +289,8 @@ async function sdkError(res: Response): Promise<Error> {
   let message = 'request failed';
   try {
     const body = (await res.json()) as { message?: unknown };
-    if (typeof body.message === 'string' && body.message !== '') message = body.message.slice(0, 500);
+    if (typeof body.message === 'string' && body.message !== '')
+      message = body.message.slice(0, 500);
   } catch {
     // Not JSON: the generic message.
   }

@@ -34,19 +34,40 @@ const mirrorA = await flakyServer({
     '/files/a4': ['reset', file(4)],
     '/files/a6': [502, 503, file(6)],
     // Through the "SDK": plain Errors with only a message.
-    '/files/a7': [{ status: 403, body: { message: 'Quota exceeded for quota metric "Downloads" of service archive' } }, file(7)],
+    '/files/a7': [
+      {
+        status: 403,
+        body: { message: 'Quota exceeded for quota metric "Downloads" of service archive' },
+      },
+      file(7),
+    ],
   },
   fallback: (r) => file(Number(r.path.replace(/\D/g, ''))),
 });
-mirrorA.respond('/files/a3', 404).respond('/files/a5', 410).respond('/files/a8', { status: 401, body: { message: 'Unauthorized: API key not valid' } });
+mirrorA
+  .respond('/files/a3', 404)
+  .respond('/files/a5', 410)
+  .respond('/files/a8', { status: 401, body: { message: 'Unauthorized: API key not valid' } });
 const mirrorB = await flakyServer({ fallback: (r) => (r.n % 2 === 0 ? 'reset' : 503) });
 
 const lc = lifecycle({ graceMs: 2_000 });
 lc.onCleanup('mirrors', () => Promise.all([mirrorA.close(), mirrorB.close()]));
 
 const items: ArchiveItem[] = [
-  ...Array.from({ length: 8 }, (_, i): ArchiveItem => ({ id: `a${i + 1}`, upstream: 'mirror-a', path: `/files/a${i + 1}`, ...(i >= 6 ? { via: 'sdk' } : {}) })),
-  ...Array.from({ length: 3 }, (_, i) => ({ id: `b${i + 1}`, upstream: 'mirror-b', path: `/files/b${i + 1}` })),
+  ...Array.from(
+    { length: 8 },
+    (_, i): ArchiveItem => ({
+      id: `a${i + 1}`,
+      upstream: 'mirror-a',
+      path: `/files/a${i + 1}`,
+      ...(i >= 6 ? { via: 'sdk' } : {}),
+    }),
+  ),
+  ...Array.from({ length: 3 }, (_, i) => ({
+    id: `b${i + 1}`,
+    upstream: 'mirror-b',
+    path: `/files/b${i + 1}`,
+  })),
   // A per-call override: this one is tried twice, not five times (policy.with({ maxAttempts: 2 })).
   { id: 'b4', upstream: 'mirror-b', path: '/files/b4', retry: { maxAttempts: 2 } },
 ];

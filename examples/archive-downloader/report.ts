@@ -12,9 +12,12 @@ export function formatReport(report: DownloadReport): string[] {
     );
   }
   const categories = Object.entries(report.byCategory);
-  if (categories.length > 0) lines.push(`failures by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}`);
+  if (categories.length > 0)
+    lines.push(`failures by category: ${categories.map(([c, n]) => `${c} ${n}`).join(', ')}`);
   for (const f of report.failures) {
-    lines.push(`  ✗ ${f.item} (${f.upstream}) ${f.category}${f.status === undefined ? '' : ` ${f.status}`} after ${f.requests} request(s): ${f.message}`);
+    lines.push(
+      `  ✗ ${f.item} (${f.upstream}) ${f.category}${f.status === undefined ? '' : ` ${f.status}`} after ${f.requests} request(s): ${f.message}`,
+    );
     for (const s of f.suggestions) lines.push(`      → ${s}`);
   }
   return lines;

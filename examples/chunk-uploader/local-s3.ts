@@ -14,7 +14,11 @@ export interface LocalS3 {
  * Starts s3rver on a free port (or `port`). Its data lives in `directory`, so a server started
  * again on the same directory still holds the buckets, objects and unfinished multipart uploads.
  */
-export async function startLocalS3(options: { directory: string; buckets: readonly string[]; port?: number }): Promise<LocalS3> {
+export async function startLocalS3(options: {
+  directory: string;
+  buckets: readonly string[];
+  port?: number;
+}): Promise<LocalS3> {
   mkdirSync(options.directory, { recursive: true });
   const server = new S3rver({
     address: '127.0.0.1',

@@ -68,7 +68,11 @@ if (file === undefined) {
 const bucket = values.bucket ?? 'archive';
 const key = values.key ?? basename(file);
 const partSize = number('part-size', values['part-size'], local ? 256 * 1024 : S3_MIN_PART_SIZE);
-const partDelayMs = number('part-delay-ms', values['part-delay-ms'], values.file === undefined ? 300 : 0);
+const partDelayMs = number(
+  'part-delay-ms',
+  values['part-delay-ms'],
+  values.file === undefined ? 300 : 0,
+);
 const chaosRate = number('chaos-rate', values['chaos-rate'], 0);
 const graceMs = number('grace-ms', values['grace-ms'], 10_000);
 
@@ -81,10 +85,14 @@ if (local && endpoint === undefined) {
 }
 const store = new SqliteStore(values.db ?? join(work, 'uploader.db'));
 lc.onCleanup('checkpoint store', () => store.close());
-const s3 = local ? localS3Client(endpoint!) : s3Client({ ...(endpoint === undefined ? {} : { endpoint }), pathStyle: values['path-style'] });
+const s3 = local
+  ? localS3Client(endpoint!)
+  : s3Client({ ...(endpoint === undefined ? {} : { endpoint }), pathStyle: values['path-style'] });
 lc.onCleanup('s3 client', () => s3.destroy());
 
-console.log(`uploading ${file} to ${endpoint ?? 's3:/'}/${bucket}/${key}${local ? ' (local s3rver)' : ''}`);
+console.log(
+  `uploading ${file} to ${endpoint ?? 's3:/'}/${bucket}/${key}${local ? ' (local s3rver)' : ''}`,
+);
 let result: UploadResult;
 try {
   result = await lc.track(
@@ -119,18 +127,28 @@ if (result.status === 'completed' || result.status === 'already_completed') {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
   const stored = Buffer.from((await object.Body?.transformToByteArray()) ?? []);
   const same = stored.equals(readFileSync(file));
-  console.log(`verified: the stored object ${same ? 'equals' : 'DIFFERS FROM'} the file (sha256 ${createHash('sha256').update(stored).digest('hex').slice(0, 16)}…)`);
+  console.log(
+    `verified: the stored object ${same ? 'equals' : 'DIFFERS FROM'} the file (sha256 ${createHash('sha256').update(stored).digest('hex').slice(0, 16)}…)`,
+  );
   await lc.shutdown('upload finished', same ? 0 : 1);
 } else if (result.status === 'aborted') {
-  for (const f of await failedUploads(store)) console.log(`failed upload ${f.bucket}/${f.key} (${f.uploadId}): ${f.category}: ${f.message}; ${f.aborted ? 'aborted' : 'NOT aborted: its parts may still be stored'}`);
-  console.log('Exit code 1: the upload failed for good and was aborted; fix the cause and run again to start a new upload');
+  for (const f of await failedUploads(store))
+    console.log(
+      `failed upload ${f.bucket}/${f.key} (${f.uploadId}): ${f.category}: ${f.message}; ${f.aborted ? 'aborted' : 'NOT aborted: its parts may still be stored'}`,
+    );
+  console.log(
+    'Exit code 1: the upload failed for good and was aborted; fix the cause and run again to start a new upload',
+  );
   await lc.shutdown('upload aborted', 1);
 } else if (result.status === 'failed') {
-  for (const f of result.failed) console.log(`failed part ${f.n}: ${f.category} after ${f.attempts} attempt(s): ${f.message}`);
+  for (const f of result.failed)
+    console.log(`failed part ${f.n}: ${f.category} after ${f.attempts} attempt(s): ${f.message}`);
   console.log('run again to retry the failed parts');
   await lc.shutdown('upload failed', 1);
 } else {
   const uploaded = result.resumedParts + result.sentParts.length;
-  console.log(`stopped: ${uploaded} of ${result.totalParts} parts uploaded, checkpoint saved${result.interrupted.length > 0 ? `, part(s) ${result.interrupted.join(', ')} interrupted` : ''}; run again to resume`);
+  console.log(
+    `stopped: ${uploaded} of ${result.totalParts} parts uploaded, checkpoint saved${result.interrupted.length > 0 ? `, part(s) ${result.interrupted.join(', ')} interrupted` : ''}; run again to resume`,
+  );
   await lc.done;
 }

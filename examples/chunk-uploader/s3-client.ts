@@ -7,7 +7,9 @@ import { S3Client } from '@aws-sdk/client-s3';
  * `endpoint` (and `pathStyle`, which most of them want). The SDK's own retries are off
  * (`maxAttempts: 1`): faultline's retry is the only layer deciding.
  */
-export function s3Client(options: { readonly endpoint?: string; readonly pathStyle?: boolean } = {}): S3Client {
+export function s3Client(
+  options: { readonly endpoint?: string; readonly pathStyle?: boolean } = {},
+): S3Client {
   return new S3Client({
     maxAttempts: 1,
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),

@@ -115,7 +115,13 @@ const S3_MAX_PARTS = 10_000;
  * error): the multipart upload was aborted so no orphaned parts stay stored (and billed), and it
  * was added to the failed-uploads set.
  */
-export type UploadStatus = 'completed' | 'already_completed' | 'stopped' | 'interrupted' | 'failed' | 'aborted';
+export type UploadStatus =
+  | 'completed'
+  | 'already_completed'
+  | 'stopped'
+  | 'interrupted'
+  | 'failed'
+  | 'aborted';
 
 export interface UploadResult {
   readonly status: UploadStatus;
@@ -137,41 +143,89 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   check.positiveInteger('partSize', options.partSize);
   const minPartSize = options.minPartSize ?? S3_MIN_PART_SIZE;
   if (options.partSize < minPartSize) {
-    throw new ConfigError('partSize', options.partSize, `at least ${minPartSize} bytes (S3 refuses parts under 5 MiB but the last; --local allows smaller ones for s3rver)`);
+    throw new ConfigError(
+      'partSize',
+      options.partSize,
+      `at least ${minPartSize} bytes (S3 refuses parts under 5 MiB but the last; --local allows smaller ones for s3rver)`,
+    );
   }
   const fileSize = (await stat(options.file)).size;
   const totalParts = Math.max(1, Math.ceil(fileSize / options.partSize));
-  if (totalParts > S3_MAX_PARTS) throw new ConfigError('partSize', options.partSize, `large enough for at most ${S3_MAX_PARTS} parts (the file has ${fileSize} bytes)`);
+  if (totalParts > S3_MAX_PARTS)
+    throw new ConfigError(
+      'partSize',
+      options.partSize,
+      `large enough for at most ${S3_MAX_PARTS} parts (the file has ${fileSize} bytes)`,
+    );
   // One save per part: a part is worth a write, and a crash then loses nothing acknowledged.
-  const checkpoints = new Checkpointer<UploadCheckpoint>(options.store, options.checkpointKey ?? `upload:${bucket}/${key}`, { everyItems: 1, clock });
+  const checkpoints = new Checkpointer<UploadCheckpoint>(
+    options.store,
+    options.checkpointKey ?? `upload:${bucket}/${key}`,
+    { everyItems: 1, clock },
+  );
 
   const retry = new RetryPolicy({
     clock,
     maxAttempts: options.maxAttempts ?? 3,
-    plan: recoveryPlan({ backoff: exponentialBackoff({ initialMs: options.retryInitialMs ?? 1_000, maxDelayMs: 10_000 }) }),
+    plan: recoveryPlan({
+      backoff: exponentialBackoff({
+        initialMs: options.retryInitialMs ?? 1_000,
+        maxDelayMs: 10_000,
+      }),
+    }),
   });
   retry.events.on('retry', (e) => log(`  ${e.reason}`));
 
   let state = await checkpoints.load();
-  if (state !== undefined && (state.bucket !== bucket || state.key !== key || state.fileSize !== fileSize || state.partSize !== options.partSize)) {
+  if (
+    state !== undefined &&
+    (state.bucket !== bucket ||
+      state.key !== key ||
+      state.fileSize !== fileSize ||
+      state.partSize !== options.partSize)
+  ) {
     log('the checkpoint is for another file or part size: starting a new upload');
     state = undefined;
   }
   if (state?.completedEtag !== undefined) {
     log(`already uploaded (upload ${state.uploadId}, ETag ${state.completedEtag})`);
-    return { status: 'already_completed', uploadId: state.uploadId, totalParts, resumedParts: state.parts.length, sentParts: [], failed: [], interrupted: [], etag: state.completedEtag };
+    return {
+      status: 'already_completed',
+      uploadId: state.uploadId,
+      totalParts,
+      resumedParts: state.parts.length,
+      sentParts: [],
+      failed: [],
+      interrupted: [],
+      etag: state.completedEtag,
+    };
   }
   if (state === undefined) {
     const created = await retry.execute(
-      ({ signal }) => s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), { abortSignal: signal }),
+      ({ signal }) =>
+        s3.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: key }), {
+          abortSignal: signal,
+        }),
       options.signal === undefined ? undefined : { signal: options.signal },
     );
-    if (created.UploadId === undefined) throw new Error('CreateMultipartUpload returned no UploadId');
-    state = { bucket, key, fileSize, partSize: options.partSize, uploadId: created.UploadId, parts: [], failed: [], interrupted: [] };
+    if (created.UploadId === undefined)
+      throw new Error('CreateMultipartUpload returned no UploadId');
+    state = {
+      bucket,
+      key,
+      fileSize,
+      partSize: options.partSize,
+      uploadId: created.UploadId,
+      parts: [],
+      failed: [],
+      interrupted: [],
+    };
     await checkpoints.record(state);
     log(`started upload ${state.uploadId}: ${totalParts} parts of ${options.partSize} bytes`);
   } else {
-    log(`resuming upload ${state.uploadId}: ${state.parts.length} of ${totalParts} parts already uploaded`);
+    log(
+      `resuming upload ${state.uploadId}: ${state.parts.length} of ${totalParts} parts already uploaded`,
+    );
     state = await reconcileWithS3(state, s3, retry, log);
   }
   const uploadId = state.uploadId;
@@ -181,9 +235,23 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const interrupted: number[] = [];
   const sentParts: number[] = [];
   const save = () =>
-    checkpoints.record({ ...state!, parts: [...done.values()].sort((a, b) => a.n - b.n), failed: [...failed.values()], interrupted: [...interrupted] });
+    checkpoints.record({
+      ...state!,
+      parts: [...done.values()].sort((a, b) => a.n - b.n),
+      failed: [...failed.values()],
+      interrupted: [...interrupted],
+    });
 
-  const guarded = options.chaosRate ? pipeline(retry, new ChaosPolicy({ errorRate: options.chaosRate, seed: options.chaosSeed ?? Date.now() % 1_000_000, clock })) : retry;
+  const guarded = options.chaosRate
+    ? pipeline(
+        retry,
+        new ChaosPolicy({
+          errorRate: options.chaosRate,
+          seed: options.chaosSeed ?? Date.now() % 1_000_000,
+          clock,
+        }),
+      )
+    : retry;
 
   const handle = await open(options.file, 'r');
   let stoppedEarly = false;
@@ -205,7 +273,16 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
         const etag = await guarded.execute(
           async ({ signal }) => {
             attempts++;
-            const res = await s3.send(new UploadPartCommand({ Bucket: bucket, Key: key, UploadId: uploadId, PartNumber: n, Body: body }), { abortSignal: signal });
+            const res = await s3.send(
+              new UploadPartCommand({
+                Bucket: bucket,
+                Key: key,
+                UploadId: uploadId,
+                PartNumber: n,
+                Body: body,
+              }),
+              { abortSignal: signal },
+            );
             if (res.ETag === undefined) throw new Error(`UploadPart ${n} returned no ETag`);
             return res.ETag;
           },
@@ -227,10 +304,18 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
         }
         const fault = error instanceof RetriesExhaustedError ? error.lastFault : classify(error);
         // The retry counts attempts stopped before the request too (an injected fault, a spent budget).
-        const tried = error instanceof RetriesExhaustedError ? error.attempts : Math.max(1, attempts);
-        failed.set(n, { n, category: fault.category, message: error instanceof Error ? error.message : fault.message, attempts: tried });
+        const tried =
+          error instanceof RetriesExhaustedError ? error.attempts : Math.max(1, attempts);
+        failed.set(n, {
+          n,
+          category: fault.category,
+          message: error instanceof Error ? error.message : fault.message,
+          attempts: tried,
+        });
         await save();
-        log(`part ${n}/${totalParts} FAILED (${fault.category}) after ${tried} attempt(s): ${fault.message}`);
+        log(
+          `part ${n}/${totalParts} FAILED (${fault.category}) after ${tried} attempt(s): ${fault.message}`,
+        );
         // A fault that retrying cannot fix (credentials, permissions, a permanent error) fails the
         // whole upload: abort it, so the parts already stored do not stay (and cost) forever.
         if (!fault.retryable) {
@@ -244,9 +329,26 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
     await checkpoints.flush();
   }
 
-  const result = { uploadId, totalParts, resumedParts, sentParts, failed: [...failed.values()], interrupted };
+  const result = {
+    uploadId,
+    totalParts,
+    resumedParts,
+    sentParts,
+    failed: [...failed.values()],
+    interrupted,
+  };
   if (failedForGood !== undefined) {
-    return abortUpload({ state, fault: failedForGood, s3, retry, store: options.store, checkpoints, log, clock, result });
+    return abortUpload({
+      state,
+      fault: failedForGood,
+      s3,
+      retry,
+      store: options.store,
+      checkpoints,
+      log,
+      clock,
+      result,
+    });
   }
   if (interrupted.length > 0) return { ...result, status: 'interrupted' };
   if (stoppedEarly) return { ...result, status: 'stopped' };
@@ -255,7 +357,12 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
   const parts = [...done.values()].sort((a, b) => a.n - b.n);
   const completed = await retry.execute(() =>
     s3.send(
-      new CompleteMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) } }),
+      new CompleteMultipartUploadCommand({
+        Bucket: bucket,
+        Key: key,
+        UploadId: uploadId,
+        MultipartUpload: { Parts: parts.map((p) => ({ PartNumber: p.n, ETag: p.etag })) },
+      }),
     ),
   );
   const etag = completed.ETag ?? '';
@@ -270,30 +377,48 @@ export async function uploadFile(options: UploadOptions): Promise<UploadResult> 
  * not yet checkpointed (a crash between the two) is not sent again, and a checkpointed part S3
  * does not hold (it was lost) is. Without ListParts (s3rver) the checkpoint is the record.
  */
-async function reconcileWithS3(state: UploadCheckpoint, s3: S3Client, retry: RetryPolicy, log: (line: string) => void): Promise<UploadCheckpoint> {
+async function reconcileWithS3(
+  state: UploadCheckpoint,
+  s3: S3Client,
+  retry: RetryPolicy,
+  log: (line: string) => void,
+): Promise<UploadCheckpoint> {
   const listed: UploadedPart[] = [];
   try {
     let marker: string | undefined;
     for (let page = 0; page < 10; page++) {
       const res = await retry.execute(() =>
-        s3.send(new ListPartsCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId, ...(marker === undefined ? {} : { PartNumberMarker: marker }) })),
+        s3.send(
+          new ListPartsCommand({
+            Bucket: state.bucket,
+            Key: state.key,
+            UploadId: state.uploadId,
+            ...(marker === undefined ? {} : { PartNumberMarker: marker }),
+          }),
+        ),
       );
       for (const p of res.Parts ?? []) {
-        if (p.PartNumber !== undefined && p.ETag !== undefined) listed.push({ n: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
+        if (p.PartNumber !== undefined && p.ETag !== undefined)
+          listed.push({ n: p.PartNumber, etag: p.ETag, size: p.Size ?? 0 });
       }
       if (!res.IsTruncated || res.NextPartNumberMarker === undefined) break;
       marker = res.NextPartNumberMarker;
     }
   } catch (error) {
-    log(`ListParts is not available (${error instanceof Error ? error.message.slice(0, 120) : 'error'}): resuming from the checkpoint alone`);
+    log(
+      `ListParts is not available (${error instanceof Error ? error.message.slice(0, 120) : 'error'}): resuming from the checkpoint alone`,
+    );
     return state;
   }
-  const expected = (n: number) => Math.min(state.partSize, state.fileSize - (n - 1) * state.partSize);
+  const expected = (n: number) =>
+    Math.min(state.partSize, state.fileSize - (n - 1) * state.partSize);
   const parts = listed.filter((p) => p.size === expected(p.n)).sort((a, b) => a.n - b.n);
   const known = new Set(state.parts.map((p) => p.n));
   const added = parts.filter((p) => !known.has(p.n)).map((p) => p.n);
   const dropped = state.parts.filter((p) => !parts.some((q) => q.n === p.n)).map((p) => p.n);
-  log(`ListParts: S3 holds ${parts.length} part(s)${added.length > 0 ? `; not sending again ${added.join(', ')} (uploaded, not yet checkpointed)` : ''}${dropped.length > 0 ? `; sending again ${dropped.join(', ')} (missing in S3)` : ''}`);
+  log(
+    `ListParts: S3 holds ${parts.length} part(s)${added.length > 0 ? `; not sending again ${added.join(', ')} (uploaded, not yet checkpointed)` : ''}${dropped.length > 0 ? `; sending again ${dropped.join(', ')} (missing in S3)` : ''}`,
+  );
   return { ...state, parts };
 }
 
@@ -315,14 +440,28 @@ async function abortUpload(input: AbortInput): Promise<UploadResult> {
   let aborted = false;
   try {
     await input.retry.execute(({ signal }) =>
-      input.s3.send(new AbortMultipartUploadCommand({ Bucket: state.bucket, Key: state.key, UploadId: state.uploadId }), { abortSignal: signal }),
+      input.s3.send(
+        new AbortMultipartUploadCommand({
+          Bucket: state.bucket,
+          Key: state.key,
+          UploadId: state.uploadId,
+        }),
+        { abortSignal: signal },
+      ),
     );
     aborted = true;
-    log(`aborted upload ${state.uploadId} (${input.fault.category}: ${input.fault.message}); its stored parts are deleted`);
+    log(
+      `aborted upload ${state.uploadId} (${input.fault.category}: ${input.fault.message}); its stored parts are deleted`,
+    );
   } catch (error) {
-    log(`could not abort upload ${state.uploadId}: ${error instanceof Error ? error.message : String(error)}; its parts may still be stored`);
+    log(
+      `could not abort upload ${state.uploadId}: ${error instanceof Error ? error.message : String(error)}; its parts may still be stored`,
+    );
   }
-  const failedSet = new Checkpointer<FailedUpload[]>(input.store, FAILED_UPLOADS_KEY, { everyItems: 1, clock: input.clock });
+  const failedSet = new Checkpointer<FailedUpload[]>(input.store, FAILED_UPLOADS_KEY, {
+    everyItems: 1,
+    clock: input.clock,
+  });
   const entries = (await failedSet.load()) ?? [];
   const entry: FailedUpload = {
     bucket: state.bucket,
@@ -333,7 +472,9 @@ async function abortUpload(input: AbortInput): Promise<UploadResult> {
     aborted,
     at: input.clock.wallTime(),
   };
-  await failedSet.record([...entries.filter((e) => e.uploadId !== state.uploadId), entry].slice(-1_000));
+  await failedSet.record(
+    [...entries.filter((e) => e.uploadId !== state.uploadId), entry].slice(-1_000),
+  );
   await failedSet.flush();
   // A rerun starts a new upload: the aborted one cannot take parts any more.
   if (aborted) await input.checkpoints.clear();

@@ -50,13 +50,17 @@ const { values } = parseArgs({
 const settings = crawlerSettings();
 const optionalCount = (text: string | undefined) => (text === undefined ? undefined : Number(text));
 const header = values['rate-limit-header'] as ItemsApiSchedule['rateLimitHeader'];
-if (!['reset', 'retry-after', 'none'].includes(header)) throw new Error(`--rate-limit-header must be reset, retry-after or none, got ${header}`);
+if (!['reset', 'retry-after', 'none'].includes(header))
+  throw new Error(`--rate-limit-header must be reset, retry-after or none, got ${header}`);
 const api = await startItemsApi({
   outageAt: optionalCount(values['outage-at']),
   credentialsExpireAt: optionalCount(values['credentials-expire-at']),
   rateLimitHeader: header,
 });
-const store: DurableStore = settings.valkeyUrl === undefined ? new SqliteStore(values.db) : new RedisStore({ url: settings.valkeyUrl, prefix: values.prefix });
+const store: DurableStore =
+  settings.valkeyUrl === undefined
+    ? new SqliteStore(values.db)
+    : new RedisStore({ url: settings.valkeyUrl, prefix: values.prefix });
 const crawler = new Crawler({
   store,
   apiUrl: api.url,
@@ -73,7 +77,10 @@ const crawler = new Crawler({
 const logger = pino({ base: null }, pino.destination(2));
 logDecisions(crawler.worker, logger, { component: 'worker' });
 logDecisions(crawler.breaker, logger, { component: 'breaker', levels: { rejected: 'off' } });
-logDecisions(crawler.checkpoints, logger, { component: 'checkpoint', levels: { checkpointSaved: 'debug' } });
+logDecisions(crawler.checkpoints, logger, {
+  component: 'checkpoint',
+  levels: { checkpointSaved: 'debug' },
+});
 
 // The recovery paths a person should see as they happen, on stdout.
 const say = (line: string) => {
@@ -93,7 +100,8 @@ crawler.worker.events.on('paused', (e) => {
   );
 });
 crawler.breaker.events.on('stateChange', (e) => {
-  if (e.to === 'open' && e.from === 'closed') say('503 burst: circuit opened, requests wait for it instead of spending attempts');
+  if (e.to === 'open' && e.from === 'closed')
+    say('503 burst: circuit opened, requests wait for it instead of spending attempts');
   if (e.to === 'closed' && e.from !== 'closed') say('circuit closed again: the API answers');
 });
 crawler.worker.events.on('aborted', (e) => say(`aborting the crawl: ${e.decision.reason}`));
@@ -102,7 +110,10 @@ crawler.worker.events.on('aborted', (e) => say(`aborting the crawl: ${e.decision
 const life = lifecycle({ exit: false, graceMs: 5_000 });
 life.onCleanup('store', () => store.close());
 life.onCleanup('items API', () => api.close());
-const report = await life.track(crawler.run(life.stopping).then((outcome) => buildReport(crawler, outcome)), 'crawl');
+const report = await life.track(
+  crawler.run(life.stopping).then((outcome) => buildReport(crawler, outcome)),
+  'crawl',
+);
 const shutdown = life.state === 'running' ? life.shutdown('crawl over') : life.done;
 const { exitCode } = await shutdown;
 life.dispose();
@@ -112,8 +123,12 @@ if (values.json) {
   process.stdout.write(`${JSON.stringify(report)}\n`);
 } else {
   const t = report.totals;
-  console.log(`\n${report.finished ? 'Finished' : 'Stopped'}: ${t.completed} completed, ${t.dead} dead-lettered of ${report.items} (run ${report.runs}).`);
-  console.log(`This run: ${report.thisRun.retried} retries, ${report.thisRun.pauses} pause(s) for ${formatMs(report.thisRun.pausedMs)} in all.`);
+  console.log(
+    `\n${report.finished ? 'Finished' : 'Stopped'}: ${t.completed} completed, ${t.dead} dead-lettered of ${report.items} (run ${report.runs}).`,
+  );
+  console.log(
+    `This run: ${report.thisRun.retried} retries, ${report.thisRun.pauses} pause(s) for ${formatMs(report.thisRun.pausedMs)} in all.`,
+  );
   console.table(report.byCategory);
   for (const group of report.deadLetters) {
     console.log(`${group.category} × ${group.count}: e.g. ${group.example.message}`);
@@ -123,7 +138,10 @@ if (values.json) {
     console.log(`Aborted (${report.aborted.category}): ${report.aborted.reason}`);
     for (const suggestion of report.aborted.suggestions) console.log(`  - ${suggestion}`);
   }
-  if (!report.finished) console.log('The checkpoint is saved: run the same command again to resume.');
-  console.log(`Exit code ${code}: ${code === 0 ? 'the crawl finished' : code === 1 ? 'the plan aborted the crawl (see above)' : 'stopped by a signal'}.`);
+  if (!report.finished)
+    console.log('The checkpoint is saved: run the same command again to resume.');
+  console.log(
+    `Exit code ${code}: ${code === 0 ? 'the crawl finished' : code === 1 ? 'the plan aborted the crawl (see above)' : 'stopped by a signal'}.`,
+  );
 }
 process.exitCode = code;

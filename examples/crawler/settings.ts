@@ -17,7 +17,9 @@ export interface CrawlerSettings {
   readonly valkeyMaxConnections: number;
 }
 
-export function crawlerSettings(env: Readonly<Record<string, string | undefined>> = process.env): CrawlerSettings {
+export function crawlerSettings(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): CrawlerSettings {
   const text = (name: string) => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -34,13 +36,21 @@ export function crawlerSettings(env: Readonly<Record<string, string | undefined>
   let initialBackoffMs = 1_000;
   if (backoff !== undefined) {
     if (!/^\d+(\.\d+)?$/.test(backoff) || Number(backoff) <= 0 || Number(backoff) > 3_600) {
-      throw new ConfigError('INITIAL_BACKOFF', backoff, 'seconds, a number > 0 and <= 3600 (e.g. 1.0)');
+      throw new ConfigError(
+        'INITIAL_BACKOFF',
+        backoff,
+        'seconds, a number > 0 and <= 3600 (e.g. 1.0)',
+      );
     }
     initialBackoffMs = Math.round(Number(backoff) * 1_000);
   }
   const url = text('VALKEY_URL');
   if (url !== undefined && !/^(redis|rediss|valkey):\/\/[^/\s]/.test(url)) {
-    throw new ConfigError('VALKEY_URL', redactUrl(url), 'redis://[user:password@]host:port[/db] (valkey:// and rediss:// too)');
+    throw new ConfigError(
+      'VALKEY_URL',
+      redactUrl(url),
+      'redis://[user:password@]host:port[/db] (valkey:// and rediss:// too)',
+    );
   }
   return {
     maxRetries: whole('MAX_RETRIES', 5, 0),

@@ -14,7 +14,12 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { NodeSDK } from '@opentelemetry/sdk-node';
 import { circuitBreaker, pipeline, Queue, retry, timeout, Worker } from '../../src/index.js';
-import { FaultlineOtelMetrics, tracePolicy, traceQueue, traceWorker } from '../../src/observe/otel/index.js';
+import {
+  FaultlineOtelMetrics,
+  tracePolicy,
+  traceQueue,
+  traceWorker,
+} from '../../src/observe/otel/index.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 
 export interface OrderEmail {
@@ -27,7 +32,12 @@ export function startTelemetry(): NodeSDK {
   const sdk = new NodeSDK({
     serviceName: process.env.OTEL_SERVICE_NAME ?? 'orders',
     traceExporter: new OTLPTraceExporter(),
-    metricReaders: [new PeriodicExportingMetricReader({ exporter: new OTLPMetricExporter(), exportIntervalMillis: 15_000 })],
+    metricReaders: [
+      new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter(),
+        exportIntervalMillis: 15_000,
+      }),
+    ],
   });
   sdk.start();
   return sdk;
@@ -39,15 +49,26 @@ export function startTelemetry(): NodeSDK {
  * retries, pauses and dead letters as events; the mail API's policies add their decisions to
  * the run's span; the metrics mirror the Prometheus adapter's.
  */
-export function instrumentedOrders(file: string, sendEmail: (email: OrderEmail, signal: AbortSignal) => Promise<void>) {
+export function instrumentedOrders(
+  file: string,
+  sendEmail: (email: OrderEmail, signal: AbortSignal) => Promise<void>,
+) {
   const store = new SqliteStore(file);
   const queue = new Queue<OrderEmail>(store, 'orders-email');
   const breaker = circuitBreaker({ name: 'mail-api' });
   const mailApi = pipeline(retry({ maxAttempts: 3 }), breaker, timeout(10_000));
-  const worker = new Worker(queue, (email, ctx) => mailApi.execute(({ signal }) => sendEmail(email, signal), { signal: ctx.signal, operation: 'send_email' }));
+  const worker = new Worker(queue, (email, ctx) =>
+    mailApi.execute(({ signal }) => sendEmail(email, signal), {
+      signal: ctx.signal,
+      operation: 'send_email',
+    }),
+  );
 
   const stopTracing = [traceQueue(queue), traceWorker(worker), tracePolicy(mailApi)];
-  const metrics = new FaultlineOtelMetrics().observeWorker(worker, queue.name).observeQueue(queue).observeBreaker(breaker, 'mail-api');
+  const metrics = new FaultlineOtelMetrics()
+    .observeWorker(worker, queue.name)
+    .observeQueue(queue)
+    .observeBreaker(breaker, 'mail-api');
 
   return {
     queue,

@@ -44,22 +44,39 @@ export function playerArgs(template: string, imagePath: string): string[] {
       current += char;
     }
   }
-  if (quote !== undefined) throw new ConfigError('--player', template, 'a command with balanced quotes');
+  if (quote !== undefined)
+    throw new ConfigError('--player', template, 'a command with balanced quotes');
   if (started || current !== '') args.push(current);
-  if (args.length === 0) throw new ConfigError('--player', template, 'a command, e.g. "ffplay -fs -loop 1 {image}"');
-  if (!args.some((a) => a.includes('{image}'))) throw new ConfigError('--player', template, 'a command naming {image}, where the fallback image goes');
+  if (args.length === 0)
+    throw new ConfigError('--player', template, 'a command, e.g. "ffplay -fs -loop 1 {image}"');
+  if (!args.some((a) => a.includes('{image}')))
+    throw new ConfigError(
+      '--player',
+      template,
+      'a command naming {image}, where the fallback image goes',
+    );
   return args.map((a) => a.replaceAll('{image}', imagePath));
 }
 
-export function playerDisplay(template: string, imagePath: string | undefined, write: (line: string) => void = (line) => console.log(line)): Display {
-  if (imagePath === undefined) throw new ConfigError('API_FAIL_IMAGE_PATH', imagePath, 'the fallback image path the player shows (required with --player)');
+export function playerDisplay(
+  template: string,
+  imagePath: string | undefined,
+  write: (line: string) => void = (line) => console.log(line),
+): Display {
+  if (imagePath === undefined)
+    throw new ConfigError(
+      'API_FAIL_IMAGE_PATH',
+      imagePath,
+      'the fallback image path the player shows (required with --player)',
+    );
   const [command, ...args] = playerArgs(template, imagePath);
   let player: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const stop = () => {
     const running = player;
     player = undefined;
-    if (running !== undefined && running.exitCode === null && running.signalCode === null) running.kill('SIGTERM');
+    if (running !== undefined && running.exitCode === null && running.signalCode === null)
+      running.kill('SIGTERM');
     return exited;
   };
   return {

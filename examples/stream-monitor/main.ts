@@ -23,11 +23,15 @@ import { startStreamMonitor } from './monitor.js';
 import { scaledClock } from './scaled-clock.js';
 import { monitorSettings } from './settings.js';
 
-const { values } = parseArgs({ options: { url: { type: 'string' }, speed: { type: 'string' }, player: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { url: { type: 'string' }, speed: { type: 'string' }, player: { type: 'string' } },
+});
 const speed = Number(values.speed ?? (values.url ? 1 : 100));
 const settings = monitorSettings();
 
-const ok = (viewers: number): FlakyStep => ({ body: { live: true, title: 'Launch stream', viewers } });
+const ok = (viewers: number): FlakyStep => ({
+  body: { live: true, title: 'Launch stream', viewers },
+});
 const DEMO_SCRIPT: FlakyStep[] = [
   ok(1200),
   ok(1250),
@@ -47,7 +51,9 @@ const DEMO_SCRIPT: FlakyStep[] = [
 ];
 
 const lc = lifecycle({ graceMs: 2_000 });
-const server = values.url ? undefined : await flakyServer({ routes: { '/status': DEMO_SCRIPT }, fallback: ok(1100) });
+const server = values.url
+  ? undefined
+  : await flakyServer({ routes: { '/status': DEMO_SCRIPT }, fallback: ok(1100) });
 if (server) lc.onCleanup('status server', () => server.close());
 const statusUrl = values.url ?? `${server!.url}/status`;
 
@@ -55,7 +61,10 @@ const clock = scaledClock(speed);
 const started = clock.now();
 const stamp = () => `[t+${String(Math.round((clock.now() - started) / 1000)).padStart(4)} s]`;
 const write = (line: string) => console.log(`${stamp()} ${line}`);
-const display: Display = values.player === undefined ? printDisplay(write) : playerDisplay(values.player, settings.failImagePath, write);
+const display: Display =
+  values.player === undefined
+    ? printDisplay(write)
+    : playerDisplay(values.player, settings.failImagePath, write);
 lc.onCleanup('display', () => display.close());
 console.log(
   `monitoring ${statusUrl} (time ×${speed}; every ${settings.intervalMs / 1000} s, fallback after ${settings.failureThreshold} failures, ` +
@@ -68,13 +77,19 @@ const app = startStreamMonitor({
   signal: lc.stopping,
   render: (line) => display.line(line),
   intervalMs: settings.intervalMs,
-  health: { failureThreshold: settings.failureThreshold, stabilityThreshold: settings.stabilityThreshold, failingBackoff: settings.failingBackoff },
+  health: {
+    failureThreshold: settings.failureThreshold,
+    stabilityThreshold: settings.stabilityThreshold,
+    failingBackoff: settings.failingBackoff,
+  },
   ...(settings.token === undefined ? {} : { token: settings.token }),
   // Monitoring is this process's job: it runs until it is stopped.
   keepAlive: true,
 });
 lc.onCleanup('monitor', () => app.stop());
-app.monitor.events.on('modeChange', (e) => (e.to === 'failing' ? display.showFallback() : display.hideFallback()));
+app.monitor.events.on('modeChange', (e) =>
+  e.to === 'failing' ? display.showFallback() : display.hideFallback(),
+);
 
 if (server) {
   // The demo ends once the script has played out.
@@ -83,7 +98,9 @@ if (server) {
     // After this check's line is printed.
     queueMicrotask(() => {
       const s = app.monitor.stats();
-      console.log(`demo finished: ${s.checks} checks, failures by category ${JSON.stringify(s.failuresByCategory)}`);
+      console.log(
+        `demo finished: ${s.checks} checks, failures by category ${JSON.stringify(s.failuresByCategory)}`,
+      );
       void lc.shutdown('demo finished');
     });
   });

@@ -80,7 +80,12 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
   const fetchImpl = options.fetch ?? fetch;
   const render = options.render ?? (() => {});
   const timeoutMs = options.requestTimeoutMs ?? 10_000;
-  const monitor = new HealthMonitor({ ...options.health, name: 'status-api', clock, intervalMs: options.intervalMs ?? 30_000 });
+  const monitor = new HealthMonitor({
+    ...options.health,
+    name: 'status-api',
+    clock,
+    intervalMs: options.intervalMs ?? 30_000,
+  });
   let lastStatus: StreamStatus | undefined;
   let screen = 'starting…';
 
@@ -88,7 +93,8 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
     screen = line;
     render(line);
   };
-  const liveLine = (s: StreamStatus) => `LIVE ${s.live ? 'on air' : 'off air'}${s.title ? ` "${s.title}"` : ''}${s.viewers === undefined ? '' : `, ${s.viewers} viewers`}`;
+  const liveLine = (s: StreamStatus) =>
+    `LIVE ${s.live ? 'on air' : 'off air'}${s.title ? ` "${s.title}"` : ''}${s.viewers === undefined ? '' : `, ${s.viewers} viewers`}`;
   const fallbackLine = (fault: Fault) => {
     const known = lastStatus ? `last known: ${liveLine(lastStatus).slice(5)}` : 'no status yet';
     return `FALLBACK (${known}) — ${describeFailure(fault)}; next check in ${Math.round(monitor.nextDelayMs() / 1000)} s`;
@@ -99,7 +105,11 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
     else render(`✓ status API recovered: ${e.reason}`);
   });
   monitor.events.on('flapping', (e) => {
-    render(e.unstable ? `! status API is flapping: ${e.modeChanges} mode changes in ${Math.round(e.windowMs / 60_000)} min` : '✓ status API is stable again');
+    render(
+      e.unstable
+        ? `! status API is flapping: ${e.modeChanges} mode changes in ${Math.round(e.windowMs / 60_000)} min`
+        : '✓ status API is stable again',
+    );
   });
 
   const check = async ({ signal }: { signal: AbortSignal }): Promise<StreamStatus> => {
@@ -107,7 +117,11 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
     const controller = new AbortController();
     const onAbort = () => controller.abort(signal.reason);
     signal.addEventListener('abort', onAbort, { once: true });
-    const cancel = clock.schedule(timeoutMs, () => controller.abort(new DOMException('status request timed out', 'TimeoutError')), { unref: true });
+    const cancel = clock.schedule(
+      timeoutMs,
+      () => controller.abort(new DOMException('status request timed out', 'TimeoutError')),
+      { unref: true },
+    );
     try {
       const headers: Record<string, string> = { accept: 'application/json' };
       if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
@@ -131,10 +145,16 @@ export function startStreamMonitor(options: StreamMonitorOptions): StreamMonitor
     onResult: (result) => {
       if (result.ok) lastStatus = result.value;
       if (result.mode === 'healthy') {
-        show(result.ok ? liveLine(result.value) : `${lastStatus ? liveLine(lastStatus) : 'LIVE (no status yet)'} — check failed: ${describeFailure(result.fault)}`);
+        show(
+          result.ok
+            ? liveLine(result.value)
+            : `${lastStatus ? liveLine(lastStatus) : 'LIVE (no status yet)'} — check failed: ${describeFailure(result.fault)}`,
+        );
       } else if (result.ok) {
         const s = monitor.stats();
-        show(`FALLBACK (now: ${lastStatus ? liveLine(lastStatus).slice(5) : 'no status'}) — recovering: ${s.consecutiveSuccesses}/${monitor.stabilityThreshold} successes`);
+        show(
+          `FALLBACK (now: ${lastStatus ? liveLine(lastStatus).slice(5) : 'no status'}) — recovering: ${s.consecutiveSuccesses}/${monitor.stabilityThreshold} successes`,
+        );
       } else {
         show(fallbackLine(result.fault));
       }

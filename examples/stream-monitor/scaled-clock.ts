@@ -9,7 +9,8 @@ import { systemClock } from '../../src/time/system-clock.js';
  * (the waits of retries and polls, not deadlines set with `schedule`) in pretend milliseconds.
  */
 export function scaledClock(speed: number, onWait?: (ms: number) => void): Clock {
-  if (!(speed > 0) || !Number.isFinite(speed)) throw new RangeError(`speed must be a finite number > 0, got ${speed}`);
+  if (!(speed > 0) || !Number.isFinite(speed))
+    throw new RangeError(`speed must be a finite number > 0, got ${speed}`);
   const realStart = performance.now();
   const wallStart = Date.now();
   const now = () => realStart + (performance.now() - realStart) * speed;
@@ -21,7 +22,8 @@ export function scaledClock(speed: number, onWait?: (ms: number) => void): Clock
       const target = now() + ms;
       await systemClock.sleep(ms / speed, signal, options);
       // Real timers may fire a fraction of a millisecond early, which is many pretend ones: top up.
-      for (let left = target - now(); left > 0; left = target - now()) await systemClock.sleep(left / speed, signal, options);
+      for (let left = target - now(); left > 0; left = target - now())
+        await systemClock.sleep(left / speed, signal, options);
     },
     schedule(ms: number, callback: () => void, options?: TimerOptions): CancelTimer {
       return systemClock.schedule(ms / speed, callback, options);

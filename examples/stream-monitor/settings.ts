@@ -28,7 +28,9 @@ export interface MonitorSettings {
   readonly token: string | undefined;
 }
 
-export function monitorSettings(env: Readonly<Record<string, string | undefined>> = process.env): MonitorSettings {
+export function monitorSettings(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): MonitorSettings {
   const text = (name: string) => {
     const value = env[name]?.trim();
     return value === undefined || value === '' ? undefined : value;
@@ -37,14 +39,21 @@ export function monitorSettings(env: Readonly<Record<string, string | undefined>
     const value = text(name);
     if (value === undefined) return fallback;
     const n = Number(value);
-    if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new ConfigError(name, value, 'a whole number >= 1');
+    if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
+      throw new ConfigError(name, value, 'a whole number >= 1');
     return n;
   };
   const minS = whole('API_MIN_RETRY_INTERVAL', 10);
   const maxS = whole('API_MAX_RETRY_INTERVAL', 300);
-  if (maxS < minS) throw new ConfigError('API_MAX_RETRY_INTERVAL', maxS, `a number >= API_MIN_RETRY_INTERVAL (${minS})`);
+  if (maxS < minS)
+    throw new ConfigError(
+      'API_MAX_RETRY_INTERVAL',
+      maxS,
+      `a number >= API_MIN_RETRY_INTERVAL (${minS})`,
+    );
   const enable = (text('API_ENABLE_BACKOFF') ?? 'true').toLowerCase();
-  if (enable !== 'true' && enable !== 'false') throw new ConfigError('API_ENABLE_BACKOFF', enable, 'true or false');
+  if (enable !== 'true' && enable !== 'false')
+    throw new ConfigError('API_ENABLE_BACKOFF', enable, 'true or false');
   const backoffEnabled = enable === 'true';
   return {
     intervalMs: whole('CHECK_INTERVAL', 30) * 1_000,
@@ -53,7 +62,12 @@ export function monitorSettings(env: Readonly<Record<string, string | undefined>
     // The first wait in failure mode is the minimum, then it doubles up to the maximum; without
     // backoff every wait is the minimum.
     failingBackoff: backoffEnabled
-      ? exponentialBackoff({ initialMs: minS * 1_000, factor: 2, maxDelayMs: maxS * 1_000, jitter: 'none' })
+      ? exponentialBackoff({
+          initialMs: minS * 1_000,
+          factor: 2,
+          maxDelayMs: maxS * 1_000,
+          jitter: 'none',
+        })
       : constantBackoff(minS * 1_000),
     backoffEnabled,
     failImagePath: text('API_FAIL_IMAGE_PATH'),

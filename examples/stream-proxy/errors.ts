@@ -27,7 +27,10 @@ export class StreamError extends ProxyError {
     /** The upstream said the signed URL expired (`403` with `x-url-expired: 1`). */
     readonly expired: boolean,
   ) {
-    super(`upstream answered HTTP ${status}${expired ? ' (URL expired)' : ''}`, status === 403 || status === 404 || status === 410 ? status : 502);
+    super(
+      `upstream answered HTTP ${status}${expired ? ' (URL expired)' : ''}`,
+      status === 403 || status === 404 || status === 410 ? status : 502,
+    );
     this.name = 'StreamError';
   }
 }
@@ -39,7 +42,10 @@ export class TrackNotFoundError extends ProxyError {
     readonly track: string,
     status: 404 | 410 = 404,
   ) {
-    super(`track ${JSON.stringify(track.slice(0, 200))} ${status === 410 ? 'is gone' : 'not found'} upstream`, status);
+    super(
+      `track ${JSON.stringify(track.slice(0, 200))} ${status === 410 ? 'is gone' : 'not found'} upstream`,
+      status,
+    );
     this.name = 'TrackNotFoundError';
   }
 }
@@ -50,7 +56,9 @@ export class URLRefreshError extends ProxyError {
     readonly track: string,
     cause: unknown,
   ) {
-    super(`could not resolve a URL for track ${JSON.stringify(track.slice(0, 200))}`, 502, { cause });
+    super(`could not resolve a URL for track ${JSON.stringify(track.slice(0, 200))}`, 502, {
+      cause,
+    });
     this.name = 'URLRefreshError';
   }
 }

@@ -13,10 +13,16 @@ import { scaledClock } from '../stream-monitor/scaled-clock.js';
 import { startStreamProxy } from './proxy.js';
 
 const { values } = parseArgs({
-  options: { upstream: { type: 'string' }, port: { type: 'string' }, speed: { type: 'string' }, 'max-streams': { type: 'string', default: '10' } },
+  options: {
+    upstream: { type: 'string' },
+    port: { type: 'string' },
+    speed: { type: 'string' },
+    'max-streams': { type: 'string', default: '10' },
+  },
 });
 const maxStreams = Number(values['max-streams']);
-if (!Number.isSafeInteger(maxStreams) || maxStreams < 1) throw new Error(`--max-streams must be a whole number >= 1, got ${values['max-streams']}`);
+if (!Number.isSafeInteger(maxStreams) || maxStreams < 1)
+  throw new Error(`--max-streams must be a whole number >= 1, got ${values['max-streams']}`);
 const speed = Number(values.speed ?? (values.upstream ? 1 : 10));
 const clock = scaledClock(speed);
 const lc = lifecycle({ graceMs: 5_000 });
@@ -27,9 +33,12 @@ const upstream = values.upstream
       routes: {
         '/media/*': [
           { body: 'intro-bytes' }, // 1. plain stream
-          503, 'reset', { body: 'after-retries' }, // 2. retried after 1 s and 2 s
+          503,
+          'reset',
+          { body: 'after-retries' }, // 2. retried after 1 s and 2 s
           404, // 3. not retried
-          { status: 403, headers: { 'x-url-expired': '1' } }, { body: 'fresh-url-bytes' }, // 4. refresh on expiry
+          { status: 403, headers: { 'x-url-expired': '1' } },
+          { body: 'fresh-url-bytes' }, // 4. refresh on expiry
           ...times(maxStreams, 'hang'), // 5. long streams fill every slot...
         ],
       },
@@ -37,7 +46,15 @@ const upstream = values.upstream
 if (upstream) {
   let n = 0;
   // Each resolve hands out a new signature, valid for 10 minutes.
-  upstream.respond('/resolve/*', (r): FlakyStep => ({ body: { url: `${upstream.url}/media${r.path.slice('/resolve'.length)}?sig=${++n}`, expiresAt: clock.wallTime() + 600_000 } }));
+  upstream.respond(
+    '/resolve/*',
+    (r): FlakyStep => ({
+      body: {
+        url: `${upstream.url}/media${r.path.slice('/resolve'.length)}?sig=${++n}`,
+        expiresAt: clock.wallTime() + 600_000,
+      },
+    }),
+  );
   lc.onCleanup('upstream', () => upstream.close());
 }
 
@@ -62,12 +79,16 @@ if (upstream) {
   await show('4. URL expired, refreshed', 'song');
   const leaving = new AbortController();
   const before = upstream.requests.length;
-  const held = Array.from({ length: maxStreams }, (_, i) => show(`5.${i + 1} long stream`, `live-${i + 1}`, leaving.signal).catch(() => {}));
+  const held = Array.from({ length: maxStreams }, (_, i) =>
+    show(`5.${i + 1} long stream`, `live-${i + 1}`, leaving.signal).catch(() => {}),
+  );
   await upstream.waitForRequests(before + 2 * maxStreams); // a resolve and a media request each
   console.log(`5. ${maxStreams} long streams are playing (the cap, --max-streams)`);
   await show(`5. stream ${maxStreams + 1}`, 'one-too-many');
   leaving.abort();
   await Promise.all(held);
-  console.log(`5. the long streams ended when their clients left; rejected so far: ${proxy.bulkhead.stats().rejections}`);
+  console.log(
+    `5. the long streams ended when their clients left; rejected so far: ${proxy.bulkhead.stats().rejections}`,
+  );
   await lc.shutdown('demo finished');
 }

@@ -70,7 +70,8 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
       const res = await fetchImpl(`${upstream}/resolve/${encodeURIComponent(track)}`);
       if (!res.ok) {
         await res.body?.cancel();
-        if (res.status === 404 || res.status === 410) throw new TrackNotFoundError(track, res.status);
+        if (res.status === 404 || res.status === 410)
+          throw new TrackNotFoundError(track, res.status);
         throw new StreamError(res.status, res.headers, false);
       }
       return (await res.json()) as ResolvedUrl;
@@ -85,12 +86,26 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
       clock,
     },
   );
-  urls.events.on('refreshFailed', (e) => log(`resolver failed for ${e.key} (${e.fault.message})${e.servingStale ? ': keeping the old URL' : ''}`));
+  urls.events.on('refreshFailed', (e) =>
+    log(
+      `resolver failed for ${e.key} (${e.fault.message})${e.servingStale ? ': keeping the old URL' : ''}`,
+    ),
+  );
 
   // 1 s, 2 s, 4 s: four attempts in all. The default plan skips permanent 4xx (403, 404, 410).
-  const retry = new RetryPolicy({ maxAttempts: 4, backoff: exponentialBackoff({ initialMs: 1_000, factor: 2, maxDelayMs: 4_000, jitter: 'none' }), clock });
-  retry.events.on('retry', (e) => log(`upstream attempt ${e.attempt} failed (${e.fault.message}); retrying in ${e.delayMs} ms`));
-  const bulkhead = new Bulkhead({ maxConcurrent: options.maxStreams ?? 10, maxQueued: 0, name: 'streams' });
+  const retry = new RetryPolicy({
+    maxAttempts: 4,
+    backoff: exponentialBackoff({ initialMs: 1_000, factor: 2, maxDelayMs: 4_000, jitter: 'none' }),
+    clock,
+  });
+  retry.events.on('retry', (e) =>
+    log(`upstream attempt ${e.attempt} failed (${e.fault.message}); retrying in ${e.delayMs} ms`),
+  );
+  const bulkhead = new Bulkhead({
+    maxConcurrent: options.maxStreams ?? 10,
+    maxQueued: 0,
+    name: 'streams',
+  });
 
   const upstreamTimeoutMs = options.upstreamTimeoutMs ?? 10_000;
   const fetchMedia = (url: string, signal: AbortSignal) =>
@@ -101,7 +116,11 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
         const attempt = new AbortController();
         const onAbort = () => attempt.abort(context.signal.reason);
         context.signal.addEventListener('abort', onAbort, { once: true });
-        const cancel = clock.schedule(upstreamTimeoutMs, () => attempt.abort(new DOMException(`no answer within ${upstreamTimeoutMs} ms`, 'TimeoutError')));
+        const cancel = clock.schedule(upstreamTimeoutMs, () =>
+          attempt.abort(
+            new DOMException(`no answer within ${upstreamTimeoutMs} ms`, 'TimeoutError'),
+          ),
+        );
         let res: Response;
         try {
           res = await fetchImpl(url, { signal: attempt.signal });
@@ -110,7 +129,11 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
         }
         if (!res.ok) {
           await res.body?.cancel();
-          throw new StreamError(res.status, res.headers, res.status === 403 && res.headers.get('x-url-expired') === '1');
+          throw new StreamError(
+            res.status,
+            res.headers,
+            res.status === 403 && res.headers.get('x-url-expired') === '1',
+          );
         }
         return res;
       },
@@ -133,39 +156,61 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
     try {
       upstreamRes = await fetchMedia(resolved.url, signal);
     } catch (error) {
-      if (error instanceof StreamError && (error.status === 404 || error.status === 410)) throw new TrackNotFoundError(track, error.status);
+      if (error instanceof StreamError && (error.status === 404 || error.status === 410))
+        throw new TrackNotFoundError(track, error.status);
       if (!(error instanceof StreamError && error.expired)) throw error;
       // The signed URL expired early (clock skew, revocation): resolve again and try the new one.
       urls.invalidate(track);
       const previous = resolved.url;
       resolved = await resolve(track);
-      log(resolved.url === previous ? `refresh failed for ${track}: trying the old URL once more` : `refreshed the URL of ${track}`);
+      log(
+        resolved.url === previous
+          ? `refresh failed for ${track}: trying the old URL once more`
+          : `refreshed the URL of ${track}`,
+      );
       upstreamRes = await fetchMedia(resolved.url, signal);
     }
-    res.writeHead(200, { 'content-type': upstreamRes.headers.get('content-type') ?? 'application/octet-stream' });
-    if (upstreamRes.body) await pipeline(Readable.fromWeb(upstreamRes.body as import('node:stream/web').ReadableStream), res);
+    res.writeHead(200, {
+      'content-type': upstreamRes.headers.get('content-type') ?? 'application/octet-stream',
+    });
+    if (upstreamRes.body)
+      await pipeline(
+        Readable.fromWeb(upstreamRes.body as import('node:stream/web').ReadableStream),
+        res,
+      );
     else res.end();
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const match = /^\/stream\/([^/?]+)/.exec(req.url ?? '');
-    if (!match || req.method !== 'GET') return reply(res, 404, 'not found: use GET /stream/<track>');
+    if (!match || req.method !== 'GET')
+      return reply(res, 404, 'not found: use GET /stream/<track>');
     const track = decodeURIComponent(match[1]!);
     // A client that goes away takes its upstream fetch (and retries) with it.
     const controller = new AbortController();
     res.on('close', () => controller.abort(new Error('client went away')));
     inflight.add(controller);
     try {
-      await bulkhead.execute(() => serveStream(track, res, controller.signal), { signal: controller.signal });
+      await bulkhead.execute(() => serveStream(track, res, controller.signal), {
+        signal: controller.signal,
+      });
     } catch (error) {
       if (controller.signal.aborted || res.headersSent) {
         res.destroy();
         return;
       }
-      if (error instanceof BulkheadRejectedError) return reply(res, 503, `too many streams (${bulkhead.maxConcurrent} max)`, { 'retry-after': '1' });
+      if (error instanceof BulkheadRejectedError)
+        return reply(res, 503, `too many streams (${bulkhead.maxConcurrent} max)`, {
+          'retry-after': '1',
+        });
       if (error instanceof ProxyError) return reply(res, error.clientStatus, error.message);
-      if (error instanceof RetriesExhaustedError) return reply(res, 502, `upstream failed: ${error.message}`);
-      return reply(res, 502, `upstream failed: ${error instanceof Error ? error.message : String(error)}`);
+      if (error instanceof RetriesExhaustedError)
+        return reply(res, 502, `upstream failed: ${error.message}`);
+      return reply(
+        res,
+        502,
+        `upstream failed: ${error instanceof Error ? error.message : String(error)}`,
+      );
     } finally {
       inflight.delete(controller);
     }
@@ -191,7 +236,12 @@ export async function startStreamProxy(options: StreamProxyOptions): Promise<Str
   };
 }
 
-function reply(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+function reply(
+  res: ServerResponse,
+  status: number,
+  message: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(JSON.stringify({ error: message }));
 }

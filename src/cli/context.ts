@@ -27,7 +27,10 @@ export function globalsOf(command: Command): GlobalOptions {
 }
 
 /** Opens the store, runs `body`, always closes the store. */
-export async function withStore<T>(command: Command, body: (context: CommandContext) => Promise<T>): Promise<T> {
+export async function withStore<T>(
+  command: Command,
+  body: (context: CommandContext) => Promise<T>,
+): Promise<T> {
   const globals = globalsOf(command);
   const out = createOutput(globals.json === true);
   const location = parseStoreOption(globals.store);
@@ -37,7 +40,12 @@ export async function withStore<T>(command: Command, body: (context: CommandCont
     ...(globals.pgSchema === undefined ? {} : { schema: globals.pgSchema }),
   });
   try {
-    return await body({ out, opened, now: () => systemClock.wallTime(), again: (rest) => commandOn(opened, globals.redisPrefix, rest) });
+    return await body({
+      out,
+      opened,
+      now: () => systemClock.wallTime(),
+      again: (rest) => commandOn(opened, globals.redisPrefix, rest),
+    });
   } finally {
     await opened.store.close();
   }

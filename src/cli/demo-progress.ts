@@ -5,10 +5,14 @@ import { systemClock } from '../time/system-clock.js';
 
 /** Runs `tick` every `ms` on an unref'd clock timer; returns a function that stops it. */
 function every(ms: number, tick: () => void): () => void {
-  let cancel = systemClock.schedule(ms, function again() {
-    tick();
-    cancel = systemClock.schedule(ms, again, { unref: true });
-  }, { unref: true });
+  let cancel = systemClock.schedule(
+    ms,
+    function again() {
+      tick();
+      cancel = systemClock.schedule(ms, again, { unref: true });
+    },
+    { unref: true },
+  );
   return () => cancel();
 }
 
@@ -31,8 +35,21 @@ export interface ProgressCounts {
   readonly failures: Partial<Record<FaultCategory, number>>;
 }
 
-export function watchProgress(crawler: Crawler, total: number, alreadyDone: number, stream: NodeJS.WriteStream = process.stderr): ProgressView {
-  const counts: ProgressCounts = { done: alreadyDone, completed: 0, dead: 0, retried: 0, pauses: 0, paused: false, failures: {} };
+export function watchProgress(
+  crawler: Crawler,
+  total: number,
+  alreadyDone: number,
+  stream: NodeJS.WriteStream = process.stderr,
+): ProgressView {
+  const counts: ProgressCounts = {
+    done: alreadyDone,
+    completed: 0,
+    dead: 0,
+    retried: 0,
+    pauses: 0,
+    paused: false,
+    failures: {},
+  };
   const fail = (category: FaultCategory) => {
     counts.failures[category] = (counts.failures[category] ?? 0) + 1;
   };
@@ -78,7 +95,12 @@ export function watchProgress(crawler: Crawler, total: number, alreadyDone: numb
       },
       cliProgress.Presets.shades_classic,
     );
-    const payload = () => ({ ...counts, pausedNow: counts.paused ? ' (paused)' : '', breaker: breaker(), categories: categories() });
+    const payload = () => ({
+      ...counts,
+      pausedNow: counts.paused ? ' (paused)' : '',
+      breaker: breaker(),
+      categories: categories(),
+    });
     bar.start(total, counts.done, payload());
     const stopTicking = every(125, () => bar.update(counts.done, payload()));
     return {

@@ -3,10 +3,16 @@ import { redact } from './redact.js';
 import type { OpenedStore } from './store.js';
 
 /** The --store (and --redis-prefix / --pg-schema) flags that name this store again in hints; credentials redacted. */
-export function storeFlagFor(opened: OpenedStore, prefix: string | undefined, schema?: string): string {
+export function storeFlagFor(
+  opened: OpenedStore,
+  prefix: string | undefined,
+  schema?: string,
+): string {
   if (opened.location.kind === 'sqlite') return `--store sqlite:${opened.location.path}`;
-  if (opened.location.kind === 'postgres') return `--store ${redact(opened.location.url)}${schema === undefined ? '' : ` --pg-schema ${schema}`}`;
-  if (opened.location.kind === 'redis') return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
+  if (opened.location.kind === 'postgres')
+    return `--store ${redact(opened.location.url)}${schema === undefined ? '' : ` --pg-schema ${schema}`}`;
+  if (opened.location.kind === 'redis')
+    return `--store ${redact(opened.location.url)}${prefix === undefined ? '' : ` --redis-prefix ${prefix}`}`;
   return '';
 }
 

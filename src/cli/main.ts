@@ -30,7 +30,9 @@ function report(error: unknown): number {
     return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
   }
   if (error instanceof CliError) {
-    process.stderr.write(`faultline: ${redact(error.message)}\n${error.hint ? `  ${error.hint}\n` : ''}`);
+    process.stderr.write(
+      `faultline: ${redact(error.message)}\n${error.hint ? `  ${error.hint}\n` : ''}`,
+    );
     return error.exitCode;
   }
   if (error instanceof NotAFaultlineStoreError || error instanceof SchemaVersionError) {

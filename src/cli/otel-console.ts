@@ -12,7 +12,13 @@
 import { context, propagation, SpanStatusCode, trace } from '../observe/otel/api.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { BasicTracerProvider, ConsoleSpanExporter, type ReadableSpan, SimpleSpanProcessor, type SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  ConsoleSpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 
 export interface ConsoleTracingOptions {
   /** Print every span, not only those with a decision or an error (default false). */
@@ -35,9 +41,13 @@ class DecisionsOnly implements SpanProcessor {
 }
 
 /** Registers a tracer provider printing to the console, the async context manager and W3C propagation. */
-export function startConsoleTracing(options: ConsoleTracingOptions = {}): { shutdown(): Promise<void> } {
+export function startConsoleTracing(options: ConsoleTracingOptions = {}): {
+  shutdown(): Promise<void>;
+} {
   const printer = new SimpleSpanProcessor(new ConsoleSpanExporter());
-  const provider = new BasicTracerProvider({ spanProcessors: [options.all ? printer : new DecisionsOnly(printer)] });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [options.all ? printer : new DecisionsOnly(printer)],
+  });
   const contextManager = new AsyncLocalStorageContextManager().enable();
   context.setGlobalContextManager(contextManager);
   propagation.setGlobalPropagator(new W3CTraceContextPropagator());

@@ -9,13 +9,21 @@ export interface Output {
   note(text: string): void;
 }
 
-export function createOutput(json: boolean, stdout: NodeJS.WritableStream = process.stdout, stderr: NodeJS.WritableStream = process.stderr): Output {
+export function createOutput(
+  json: boolean,
+  stdout: NodeJS.WritableStream = process.stdout,
+  stderr: NodeJS.WritableStream = process.stderr,
+): Output {
   return {
     json,
     result(data, render) {
       // JSON escapes C0 controls itself; the C1 ones (0x9b starts a terminal command) and bidi
       // overrides it leaves raw. They can only sit inside strings there, so escaping keeps it valid JSON.
-      stdout.write(json ? `${printable(JSON.stringify(data, jsonReplacer, 2), { keepNewlines: true })}\n` : `${render()}\n`);
+      stdout.write(
+        json
+          ? `${printable(JSON.stringify(data, jsonReplacer, 2), { keepNewlines: true })}\n`
+          : `${render()}\n`,
+      );
     },
     note(text) {
       stderr.write(`${text}\n`);
@@ -62,10 +70,14 @@ function isUnsafe(code: number): boolean {
 }
 
 /** A table; colours only on a terminal so piped output stays plain. Every cell is made printable. */
-export function table(head: readonly string[], rows: ReadonlyArray<ReadonlyArray<string | number>>): string {
+export function table(
+  head: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string | number>>,
+): string {
   const colour = process.stdout.isTTY === true && !process.env.NO_COLOR;
   const t = new Table({ head: [...head], style: colour ? {} : { head: [], border: [] } });
-  for (const row of rows) t.push(row.map((cell) => (typeof cell === 'number' ? String(cell) : printable(cell))));
+  for (const row of rows)
+    t.push(row.map((cell) => (typeof cell === 'number' ? String(cell) : printable(cell))));
   return t.toString();
 }
 

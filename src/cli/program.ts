@@ -11,15 +11,26 @@ import { registerStats } from './commands/stats.js';
 /** Commands register themselves here; `demo` is added by main.ts so tests can build the rest alone. */
 export function createProgram(): Command {
   const program = new Command('faultline')
-    .description('Error recovery for Node.js services and workers: run the demo, inspect queues, dead letters and checkpoints.')
+    .description(
+      'Error recovery for Node.js services and workers: run the demo, inspect queues, dead letters and checkpoints.',
+    )
     .version(pkg.version, '-V, --version')
     .addOption(
-      new Option('-s, --store <location>', 'sqlite:PATH, redis://[user:pass@]host:port[/db], postgres://[user:pass@]host:port/db')
+      new Option(
+        '-s, --store <location>',
+        'sqlite:PATH, redis://[user:pass@]host:port[/db], postgres://[user:pass@]host:port/db',
+      )
         .env('FAULTLINE_STORE')
         .default('sqlite:./faultline.db'),
     )
-    .option('--redis-prefix <prefix>', 'key prefix of a Redis store (default faultline; the demo uses faultline-demo)')
-    .option('--pg-schema <name>', 'PostgreSQL schema of a postgres:// store (default faultline; the demo uses faultline_demo)')
+    .option(
+      '--redis-prefix <prefix>',
+      'key prefix of a Redis store (default faultline; the demo uses faultline-demo)',
+    )
+    .option(
+      '--pg-schema <name>',
+      'PostgreSQL schema of a postgres:// store (default faultline; the demo uses faultline_demo)',
+    )
     .option('--json', 'machine-readable output on stdout')
     .showHelpAfterError('(run `npx faultline --help` for usage)')
     .enablePositionalOptions(false)

@@ -28,7 +28,10 @@ export interface OpenStoreOptions {
 export function parseStoreOption(text: string): StoreLocation {
   const location = parseStoreLocation(text);
   if ('problem' in location) {
-    throw new CliError(`Invalid --store ${JSON.stringify(redact(text))}: ${location.problem}`, EXIT.usage);
+    throw new CliError(
+      `Invalid --store ${JSON.stringify(redact(text))}: ${location.problem}`,
+      EXIT.usage,
+    );
   }
   return location;
 }
@@ -49,12 +52,19 @@ export function storeLabel(location: StoreLocation): string {
  * Opens the store named by `--store`. A SQLite file that does not exist is an error (exit 3)
  * unless `create` is set, so a typo in a path never leaves an empty database behind.
  */
-export async function openStore(location: StoreLocation, options: OpenStoreOptions): Promise<OpenedStore> {
+export async function openStore(
+  location: StoreLocation,
+  options: OpenStoreOptions,
+): Promise<OpenedStore> {
   const label = storeLabel(location);
   switch (location.kind) {
     case 'memory': {
       if (!options.create) {
-        throw new CliError('The memory store lives inside one process: there is nothing to inspect', EXIT.usage, 'Pass --store sqlite:PATH or --store redis://HOST:PORT');
+        throw new CliError(
+          'The memory store lives inside one process: there is nothing to inspect',
+          EXIT.usage,
+          'Pass --store sqlite:PATH or --store redis://HOST:PORT',
+        );
       }
       // The demo on a memory store works, but nothing survives the process (no resume).
       const { MemoryStore } = await import('../stores/memory/memory-store.js');
@@ -88,14 +98,23 @@ export async function openStore(location: StoreLocation, options: OpenStoreOptio
   }
 }
 
-async function openPostgres(url: string, options: OpenStoreOptions, label: string, secrets: readonly (string | undefined)[]): Promise<DurableStore> {
+async function openPostgres(
+  url: string,
+  options: OpenStoreOptions,
+  label: string,
+  secrets: readonly (string | undefined)[],
+): Promise<DurableStore> {
   const { openPostgresForCli } = await import('./store-backends.js');
   try {
     return await openPostgresForCli(url, options.schema, options.create);
   } catch (error) {
     if (error instanceof CliError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new CliError(`Cannot open the PostgreSQL store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, 'Is PostgreSQL running? Check the host, port, database, credentials and --pg-schema');
+    throw new CliError(
+      `Cannot open the PostgreSQL store at ${label}: ${redact(message, secrets)}`,
+      EXIT.storeNotFound,
+      'Is PostgreSQL running? Check the host, port, database, credentials and --pg-schema',
+    );
   }
 }
 
@@ -104,7 +123,12 @@ async function openSqlite(path: string): Promise<DurableStore> {
   return openSqliteForCli(path);
 }
 
-async function openRedis(url: string, prefix: string | undefined, label: string, secrets: readonly (string | undefined)[]): Promise<DurableStore> {
+async function openRedis(
+  url: string,
+  prefix: string | undefined,
+  label: string,
+  secrets: readonly (string | undefined)[],
+): Promise<DurableStore> {
   const { openRedisForCli } = await import('./store-backends.js');
   try {
     return await openRedisForCli(url, prefix);
@@ -122,6 +146,10 @@ async function openRedis(url: string, prefix: string | undefined, label: string,
           ? 'Check the URL'
           : 'Is Redis running? Check the host and port';
     const verb = category === 'auth' || category === 'validation' ? 'Cannot use' : 'Cannot reach';
-    throw new CliError(`${verb} the Redis store at ${label}: ${redact(message, secrets)}`, EXIT.storeNotFound, hint);
+    throw new CliError(
+      `${verb} the Redis store at ${label}: ${redact(message, secrets)}`,
+      EXIT.storeNotFound,
+      hint,
+    );
   }
 }

@@ -11,7 +11,16 @@ import * as check from '../validate/validate.js';
  * the same table, and a test keeps them in step.
  */
 
-type Kind = 'count' | 'positiveCount' | 'ms' | 'positiveMs' | 'jitter' | 'store' | 'logLevel' | 'queue' | 'secret';
+type Kind =
+  | 'count'
+  | 'positiveCount'
+  | 'ms'
+  | 'positiveMs'
+  | 'jitter'
+  | 'store'
+  | 'logLevel'
+  | 'queue'
+  | 'secret';
 
 export interface EnvVariable {
   readonly name: string;
@@ -27,27 +36,135 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Every variable `fromEnv()` reads, in the order of `.env.example`. */
 export const ENV_VARIABLES: readonly EnvVariable[] = [
-  { name: 'FAULTLINE_RETRY_MAX_ATTEMPTS', default: '5', kind: 'positiveCount', description: 'Attempts in all, the first included (retry() and the worker\'s plan).' },
-  { name: 'FAULTLINE_RETRY_BASE_DELAY_MS', default: '1000', kind: 'ms', description: 'First retry delay before jitter; doubles per retry.' },
-  { name: 'FAULTLINE_RETRY_MAX_DELAY_MS', default: '30000', kind: 'ms', description: 'Cap of one retry delay.' },
-  { name: 'FAULTLINE_RETRY_JITTER', default: 'full', kind: 'jitter', description: 'none, full, equal or decorrelated.' },
-  { name: 'FAULTLINE_RETRY_MAX_ELAPSED_MS', default: undefined, kind: 'positiveMs', description: 'Give up once this much time has passed since the first attempt (unset: no limit).' },
-  { name: 'FAULTLINE_RETRY_MAX_RETRY_AFTER_MS', default: '300000', kind: 'ms', description: 'Give up rather than wait longer than this for a server\'s Retry-After.' },
-  { name: 'FAULTLINE_BREAKER_FAILURE_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive failures that open the circuit.' },
-  { name: 'FAULTLINE_BREAKER_OPEN_MS', default: '30000', kind: 'positiveMs', description: 'How long the circuit stays open before a half-open probe.' },
-  { name: 'FAULTLINE_BREAKER_HALF_OPEN_PROBES', default: '1', kind: 'positiveCount', description: 'Calls let through at once while half-open.' },
-  { name: 'FAULTLINE_HEALTH_FAILURE_THRESHOLD', default: '3', kind: 'positiveCount', description: 'Consecutive failed checks that enter failing mode.' },
-  { name: 'FAULTLINE_HEALTH_STABILITY_THRESHOLD', default: '5', kind: 'positiveCount', description: 'Consecutive good checks that leave failing mode.' },
-  { name: 'FAULTLINE_HEALTH_INTERVAL_MS', default: '10000', kind: 'positiveMs', description: 'Check interval while healthy.' },
-  { name: 'FAULTLINE_HEALTH_FAILING_BACKOFF_MS', default: '10000', kind: 'positiveMs', description: 'First check delay while failing; doubles per check.' },
-  { name: 'FAULTLINE_HEALTH_FAILING_MAX_MS', default: '300000', kind: 'positiveMs', description: 'Cap of the check delay while failing.' },
-  { name: 'FAULTLINE_WORKER_CONCURRENCY', default: '10', kind: 'positiveCount', description: 'Jobs a worker runs at once.' },
-  { name: 'FAULTLINE_WORKER_LEASE_MS', default: '4000', kind: 'positiveMs', description: 'Lease of a claimed job; a dead worker\'s jobs return after it.' },
-  { name: 'FAULTLINE_WORKER_STOP_DEADLINE_MS', default: '10000', kind: 'ms', description: 'How long stop() waits for running jobs before aborting them.' },
-  { name: 'FAULTLINE_STORE', default: 'sqlite:./faultline.db', kind: 'store', description: 'sqlite:PATH, redis://[user:password@]host:port[/db], postgres://[user:password@]host:port/database or memory.' },
-  { name: 'FAULTLINE_QUEUE', default: 'default', kind: 'queue', description: 'Queue name used when none is given.' },
-  { name: 'FAULTLINE_LOG_LEVEL', default: 'info', kind: 'logLevel', description: 'trace, debug, info, warn, error, fatal or silent.' },
-  { name: 'FAULTLINE_DASHBOARD_TOKEN', default: undefined, kind: 'secret', description: 'Access token of `faultline dashboard` (16+ characters); needed to listen beyond 127.0.0.1. Never printed.' },
+  {
+    name: 'FAULTLINE_RETRY_MAX_ATTEMPTS',
+    default: '5',
+    kind: 'positiveCount',
+    description: "Attempts in all, the first included (retry() and the worker's plan).",
+  },
+  {
+    name: 'FAULTLINE_RETRY_BASE_DELAY_MS',
+    default: '1000',
+    kind: 'ms',
+    description: 'First retry delay before jitter; doubles per retry.',
+  },
+  {
+    name: 'FAULTLINE_RETRY_MAX_DELAY_MS',
+    default: '30000',
+    kind: 'ms',
+    description: 'Cap of one retry delay.',
+  },
+  {
+    name: 'FAULTLINE_RETRY_JITTER',
+    default: 'full',
+    kind: 'jitter',
+    description: 'none, full, equal or decorrelated.',
+  },
+  {
+    name: 'FAULTLINE_RETRY_MAX_ELAPSED_MS',
+    default: undefined,
+    kind: 'positiveMs',
+    description:
+      'Give up once this much time has passed since the first attempt (unset: no limit).',
+  },
+  {
+    name: 'FAULTLINE_RETRY_MAX_RETRY_AFTER_MS',
+    default: '300000',
+    kind: 'ms',
+    description: "Give up rather than wait longer than this for a server's Retry-After.",
+  },
+  {
+    name: 'FAULTLINE_BREAKER_FAILURE_THRESHOLD',
+    default: '5',
+    kind: 'positiveCount',
+    description: 'Consecutive failures that open the circuit.',
+  },
+  {
+    name: 'FAULTLINE_BREAKER_OPEN_MS',
+    default: '30000',
+    kind: 'positiveMs',
+    description: 'How long the circuit stays open before a half-open probe.',
+  },
+  {
+    name: 'FAULTLINE_BREAKER_HALF_OPEN_PROBES',
+    default: '1',
+    kind: 'positiveCount',
+    description: 'Calls let through at once while half-open.',
+  },
+  {
+    name: 'FAULTLINE_HEALTH_FAILURE_THRESHOLD',
+    default: '3',
+    kind: 'positiveCount',
+    description: 'Consecutive failed checks that enter failing mode.',
+  },
+  {
+    name: 'FAULTLINE_HEALTH_STABILITY_THRESHOLD',
+    default: '5',
+    kind: 'positiveCount',
+    description: 'Consecutive good checks that leave failing mode.',
+  },
+  {
+    name: 'FAULTLINE_HEALTH_INTERVAL_MS',
+    default: '10000',
+    kind: 'positiveMs',
+    description: 'Check interval while healthy.',
+  },
+  {
+    name: 'FAULTLINE_HEALTH_FAILING_BACKOFF_MS',
+    default: '10000',
+    kind: 'positiveMs',
+    description: 'First check delay while failing; doubles per check.',
+  },
+  {
+    name: 'FAULTLINE_HEALTH_FAILING_MAX_MS',
+    default: '300000',
+    kind: 'positiveMs',
+    description: 'Cap of the check delay while failing.',
+  },
+  {
+    name: 'FAULTLINE_WORKER_CONCURRENCY',
+    default: '10',
+    kind: 'positiveCount',
+    description: 'Jobs a worker runs at once.',
+  },
+  {
+    name: 'FAULTLINE_WORKER_LEASE_MS',
+    default: '4000',
+    kind: 'positiveMs',
+    description: "Lease of a claimed job; a dead worker's jobs return after it.",
+  },
+  {
+    name: 'FAULTLINE_WORKER_STOP_DEADLINE_MS',
+    default: '10000',
+    kind: 'ms',
+    description: 'How long stop() waits for running jobs before aborting them.',
+  },
+  {
+    name: 'FAULTLINE_STORE',
+    default: 'sqlite:./faultline.db',
+    kind: 'store',
+    description:
+      'sqlite:PATH, redis://[user:password@]host:port[/db], postgres://[user:password@]host:port/database or memory.',
+  },
+  {
+    name: 'FAULTLINE_QUEUE',
+    default: 'default',
+    kind: 'queue',
+    description: 'Queue name used when none is given.',
+  },
+  {
+    name: 'FAULTLINE_LOG_LEVEL',
+    default: 'info',
+    kind: 'logLevel',
+    description: 'trace, debug, info, warn, error, fatal or silent.',
+  },
+  {
+    name: 'FAULTLINE_DASHBOARD_TOKEN',
+    default: undefined,
+    kind: 'secret',
+    description:
+      'Access token of `faultline dashboard` (16+ characters); needed to listen beyond 127.0.0.1. Never printed.',
+  },
 ];
 
 /** Where durable state lives, parsed from `sqlite:PATH`, `redis://...` or `memory`. */
@@ -87,7 +204,11 @@ export interface FaultlineEnv {
    */
   readonly plan: RecoveryPlan;
   /** Spread into `new Worker(queue, handler, {...})`; `plan` is the one above. */
-  readonly worker: { readonly concurrency: number; readonly leaseMs: number; readonly plan: RecoveryPlan };
+  readonly worker: {
+    readonly concurrency: number;
+    readonly leaseMs: number;
+    readonly plan: RecoveryPlan;
+  };
   /** Pass to `worker.stop({...})`. */
   readonly stop: { readonly deadlineMs: number };
   readonly store: StoreLocation;
@@ -129,13 +250,17 @@ export interface FromEnvOptions {
  * Unset or empty variables take their documented default. Every bad value is reported at
  * once in one `EnvConfigError`.
  */
-export function fromEnv(env: Readonly<Record<string, string | undefined>> = process.env, options: FromEnvOptions = {}): FaultlineEnv {
+export function fromEnv(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  options: FromEnvOptions = {},
+): FaultlineEnv {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
     throw new ConfigError('env', env, 'an object of environment variables such as process.env');
   }
   const opts = check.plainObject('fromEnv options', options);
   check.knownKeys('fromEnv options', opts, ['strict']);
-  const strict = options.strict === undefined ? true : check.boolean('fromEnv options.strict', options.strict);
+  const strict =
+    options.strict === undefined ? true : check.boolean('fromEnv options.strict', options.strict);
   const problems: EnvProblem[] = [];
   // Environment values are text; a number or an object here is a caller's slip, reported with the rest.
   const nonText = new Set<string>();
@@ -143,7 +268,11 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     const value: unknown = env[name];
     if (value !== undefined && typeof value !== 'string') {
       nonText.add(name);
-      problems.push({ variable: name, value: describeValue(value), message: `expected a string (environment variables are text), got ${value === null ? 'null' : typeof value}` });
+      problems.push({
+        variable: name,
+        value: describeValue(value),
+        message: `expected a string (environment variables are text), got ${value === null ? 'null' : typeof value}`,
+      });
     }
   }
   const values = new Map<string, unknown>();
@@ -154,7 +283,11 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
     if (text === undefined) continue;
     const parsed = parse(variable.kind, text);
     if (typeof parsed === 'object' && parsed !== null && 'problem' in parsed) {
-      problems.push({ variable: variable.name, value: variable.kind === 'secret' ? '***' : shown(text), message: parsed.problem });
+      problems.push({
+        variable: variable.name,
+        value: variable.kind === 'secret' ? '***' : shown(text),
+        message: parsed.problem,
+      });
     } else {
       values.set(variable.name, parsed);
     }
@@ -166,7 +299,11 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
         const near = closest(name, [...known]);
         // A mistyped secret's name still says what it holds: its value is never shown.
         const value = /TOKEN|SECRET|PASSWORD|KEY/.test(name) ? '***' : shown(env[name] ?? '');
-        problems.push({ variable: name, value, message: `unknown variable${near ? `; did you mean ${near}?` : ''}` });
+        problems.push({
+          variable: name,
+          value,
+          message: `unknown variable${near ? `; did you mean ${near}?` : ''}`,
+        });
       }
     }
   }
@@ -175,7 +312,11 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
   // Relations between variables are checked only when each one parsed.
   const between = (low: string, high: string) => {
     if (values.has(low) && values.has(high) && num(low) > num(high)) {
-      problems.push({ variable: high, value: String(num(high)), message: `must be >= ${low} (${num(low)})` });
+      problems.push({
+        variable: high,
+        value: String(num(high)),
+        message: `must be >= ${low} (${num(low)})`,
+      });
     }
   };
   between('FAULTLINE_RETRY_BASE_DELAY_MS', 'FAULTLINE_RETRY_MAX_DELAY_MS');
@@ -226,7 +367,12 @@ export function fromEnv(env: Readonly<Record<string, string | undefined>> = proc
  * The default plan with the retry variables applied to the categories it retries, and the
  * Retry-After limit applied to its pause: what a worker does then matches what retry() does.
  */
-function planFromEnv(maxAttempts: number, backoff: Backoff, maxElapsedMs: number, maxRetryAfterMs: number): RecoveryPlan {
+function planFromEnv(
+  maxAttempts: number,
+  backoff: Backoff,
+  maxElapsedMs: number,
+  maxRetryAfterMs: number,
+): RecoveryPlan {
   const retrying = { action: 'retry', maxAttempts, backoff, maxElapsedMs } as const;
   return recoveryPlan({
     rules: {
@@ -256,15 +402,23 @@ function parse(kind: Kind, text: string): Parsed {
       return n;
     }
     case 'jitter':
-      return (JITTERS as readonly string[]).includes(text) ? text : { problem: `expected one of ${JITTERS.join(', ')}` };
+      return (JITTERS as readonly string[]).includes(text)
+        ? text
+        : { problem: `expected one of ${JITTERS.join(', ')}` };
     case 'logLevel':
-      return (LOG_LEVELS as readonly string[]).includes(text) ? text : { problem: `expected one of ${LOG_LEVELS.join(', ')}` };
+      return (LOG_LEVELS as readonly string[]).includes(text)
+        ? text
+        : { problem: `expected one of ${LOG_LEVELS.join(', ')}` };
     case 'queue':
-      return text.length <= 200 ? text : { problem: 'expected a queue name of at most 200 characters' };
+      return text.length <= 200
+        ? text
+        : { problem: 'expected a queue name of at most 200 characters' };
     case 'store':
       return parseStoreLocation(text);
     case 'secret':
-      return text.length >= 16 && !/\s/.test(text) ? text : { problem: 'expected at least 16 characters without spaces' };
+      return text.length >= 16 && !/\s/.test(text)
+        ? text
+        : { problem: 'expected at least 16 characters without spaces' };
   }
 }
 
@@ -277,16 +431,24 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
   if (text.startsWith('redis://') || text.startsWith('rediss://') || text.startsWith('valkey://')) {
     try {
       const url = new URL(text);
-      if (url.hostname === '') return { problem: 'a redis URL needs a host, e.g. redis://127.0.0.1:6379' };
-      return { kind: 'redis', url: text.startsWith('valkey://') ? `redis://${text.slice('valkey://'.length)}` : text };
+      if (url.hostname === '')
+        return { problem: 'a redis URL needs a host, e.g. redis://127.0.0.1:6379' };
+      return {
+        kind: 'redis',
+        url: text.startsWith('valkey://') ? `redis://${text.slice('valkey://'.length)}` : text,
+      };
     } catch {
-      return { problem: 'not a valid URL; expected redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535)' };
+      return {
+        problem:
+          'not a valid URL; expected redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535)',
+      };
     }
   }
   if (/^postgres(ql)?:\/\//i.test(text)) {
     try {
       const url = new URL(text);
-      if (url.hostname === '') return { problem: 'a postgres URL needs a host, e.g. postgres://user@127.0.0.1:5432/app' };
+      if (url.hostname === '')
+        return { problem: 'a postgres URL needs a host, e.g. postgres://user@127.0.0.1:5432/app' };
       return { kind: 'postgres', url: text };
     } catch {
       return { problem: 'not a valid URL; expected postgres://[user:password@]host:port/database' };
@@ -297,8 +459,11 @@ export function parseStoreLocation(text: string): StoreLocation | { problem: str
     if (path === '') return { problem: 'expected sqlite:PATH, e.g. sqlite:./faultline.db' };
     return { kind: 'sqlite', path };
   }
-  if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://')) return { kind: 'sqlite', path: text };
-  return { problem: 'expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory' };
+  if (/\.(db|sqlite3?)$/i.test(text) && !text.includes('://'))
+    return { kind: 'sqlite', path: text };
+  return {
+    problem: 'expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory',
+  };
 }
 
 /** A value as an error may show it: credentials masked, and cut (with a marker) when very long. */

@@ -1,2 +1,16 @@
-export { ENV_VARIABLES, EnvConfigError, fromEnv, LOG_LEVELS, parseStoreLocation, redactUrl } from './env.js';
-export type { EnvProblem, EnvVariable, FromEnvOptions, FaultlineEnv, LogLevel, StoreLocation } from './env.js';
+export {
+  ENV_VARIABLES,
+  EnvConfigError,
+  fromEnv,
+  LOG_LEVELS,
+  parseStoreLocation,
+  redactUrl,
+} from './env.js';
+export type {
+  EnvProblem,
+  EnvVariable,
+  FromEnvOptions,
+  FaultlineEnv,
+  LogLevel,
+  StoreLocation,
+} from './env.js';

@@ -16,7 +16,10 @@ const LEADING_USERINFO = /^([a-z][a-z0-9+.-]*:\/\/)([^\s/?#]*)@/i;
  * Scrubs every `scheme://user:pass@` occurrence in free text (an error message, a log line),
  * plus any extra secrets given (e.g. a password passed as an option rather than in the URL).
  */
-export function redactCredentials(text: string, secrets: readonly (string | null | undefined)[] = []): string {
+export function redactCredentials(
+  text: string,
+  secrets: readonly (string | null | undefined)[] = [],
+): string {
   let out = text.replace(URL_WITH_USERINFO, (_match, scheme: string) => `${scheme}${MASK}@`);
   for (const secret of secrets) {
     // Very short secrets would mask innocent text; they are masked only inside URLs above.

@@ -116,7 +116,11 @@ interface Asset {
 }
 
 function asset(body: string, type: string): Asset {
-  return { body, type, etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"` };
+  return {
+    body,
+    type,
+    etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 16)}"`,
+  };
 }
 
 export const ASSETS: ReadonlyMap<string, Asset> = new Map([

@@ -13,7 +13,10 @@ export function isLoopback(host: string): boolean {
 }
 
 /** Throws a ConfigError naming `host` when it is not loopback and nothing protects the dashboard. */
-export function checkBindAddress(host: string, protection: { readonly token?: string | undefined; readonly auth?: unknown }): void {
+export function checkBindAddress(
+  host: string,
+  protection: { readonly token?: string | undefined; readonly auth?: unknown },
+): void {
   if (isLoopback(host)) return;
   if (protection.token !== undefined || protection.auth !== undefined) return;
   throw new ConfigError(

@@ -47,9 +47,11 @@ function epochMs(params: URLSearchParams, name: string): number | undefined {
 
 export function readFilters(params: URLSearchParams): DeadFilters {
   const category = single(params, 'category', 40);
-  if (category !== undefined && !isFaultCategory(category)) throw new BadRequest(`category must be one of ${CATEGORIES.join(', ')}`);
+  if (category !== undefined && !isFaultCategory(category))
+    throw new BadRequest(`category must be one of ${CATEGORIES.join(', ')}`);
   const age = single(params, 'age', 10);
-  if (age !== undefined && !(age in AGES)) throw new BadRequest(`age must be one of ${Object.keys(AGES).join(', ')}`);
+  if (age !== undefined && !(age in AGES))
+    throw new BadRequest(`age must be one of ${Object.keys(AGES).join(', ')}`);
   const queue = single(params, 'queue', MAX_NAME);
   const text = single(params, 'text', MAX_TEXT);
   const until = epochMs(params, 'until');
@@ -73,7 +75,12 @@ export function readCursor(params: URLSearchParams): DeadLetterCursor | undefine
 }
 
 export function hasFilter(filters: DeadFilters): boolean {
-  return filters.queue !== undefined || filters.category !== undefined || filters.age !== undefined || filters.text !== undefined;
+  return (
+    filters.queue !== undefined ||
+    filters.category !== undefined ||
+    filters.age !== undefined ||
+    filters.text !== undefined
+  );
 }
 
 /** The store query of the filters at `now`. */
@@ -81,7 +88,11 @@ export function toQuery(filters: DeadFilters, now: number): DeadLetterQuery {
   return {
     ...(filters.queue === undefined ? {} : { queue: filters.queue }),
     ...(filters.category === undefined ? {} : { category: filters.category }),
-    ...(filters.since !== undefined ? { newerThan: filters.since } : filters.age === undefined ? {} : { newerThan: now - AGES[filters.age]!.ms }),
+    ...(filters.since !== undefined
+      ? { newerThan: filters.since }
+      : filters.age === undefined
+        ? {}
+        : { newerThan: now - AGES[filters.age]!.ms }),
     ...(filters.text === undefined ? {} : { text: filters.text }),
     ...(filters.until === undefined ? {} : { olderThan: filters.until }),
   };
@@ -101,7 +112,8 @@ export function filterParams(filters: DeadFilters): [string, string][] {
 
 /** The filters with the action's time range fixed at `now`: what a preview shows is what the action touches (or fewer). */
 export function pinned(filters: DeadFilters, now: number): DeadFilters {
-  const since = filters.since ?? (filters.age === undefined ? undefined : now - AGES[filters.age]!.ms);
+  const since =
+    filters.since ?? (filters.age === undefined ? undefined : now - AGES[filters.age]!.ms);
   return { ...filters, ...(since === undefined ? {} : { since }), until: filters.until ?? now };
 }
 

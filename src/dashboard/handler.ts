@@ -19,7 +19,11 @@ import { ReadCache } from './read-cache.js';
 import { readForm } from './request-body.js';
 import { Secrets, setSecurityHeaders } from './security.js';
 
-export type DashboardHandler = (req: IncomingMessage, res: ServerResponse, next?: (error?: unknown) => void) => void;
+export type DashboardHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: (error?: unknown) => void,
+) => void;
 
 type GetRoute = (context: PageContext, rest: string) => Promise<SafeHtml>;
 type PostRoute = (context: PageContext, form: URLSearchParams) => Promise<string>;
@@ -52,24 +56,36 @@ export function createDashboard(options: DashboardOptions): DashboardHandler {
   return (req, res) => {
     handle(req, res, resolved, secrets, cache).catch((error: unknown) => {
       // Only reached when writing the answer itself failed (the client went away).
-      if (!res.headersSent) send(res, 500, plainPage('Error', 'The dashboard failed to answer.', undefined));
+      if (!res.headersSent)
+        send(res, 500, plainPage('Error', 'The dashboard failed to answer.', undefined));
       else res.destroy(error instanceof Error ? error : undefined);
     });
   };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, options: ResolvedOptions, secrets: Secrets, cache: ReadCache): Promise<void> {
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: ResolvedOptions,
+  secrets: Secrets,
+  cache: ReadCache,
+): Promise<void> {
   setSecurityHeaders(res);
   res.setHeader('Cache-Control', 'no-store');
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
   // Mounted by Express under the base path, req.url has it removed already; in node:http it does not.
   let path = url.pathname;
-  if (options.basePath !== '' && (path === options.basePath || path.startsWith(`${options.basePath}/`))) path = path.slice(options.basePath.length);
+  if (
+    options.basePath !== '' &&
+    (path === options.basePath || path.startsWith(`${options.basePath}/`))
+  )
+    path = path.slice(options.basePath.length);
   if (path === '') path = '/';
   const method = req.method ?? 'GET';
   const cssHref = `${options.basePath}/assets/app.css?v=${ASSETS.get('app.css')!.etag.slice(1, 9)}`;
 
-  if (path.startsWith('/assets/') && (method === 'GET' || method === 'HEAD')) return sendAsset(req, res, path.slice('/assets/'.length));
+  if (path.startsWith('/assets/') && (method === 'GET' || method === 'HEAD'))
+    return sendAsset(req, res, path.slice('/assets/'.length));
 
   // Access: the token (header, or the session cookie a ?token= visit sets), then the auth hook.
   const offered = url.searchParams.get('token');
@@ -83,9 +99,18 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Resolv
   }
   if (!secrets.hasToken(req)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="faultline dashboard"');
-    return send(res, 401, plainPage('Token needed', 'This dashboard needs its access token: open it once with ?token=<token>, or send Authorization: Bearer <token>.', cssHref));
+    return send(
+      res,
+      401,
+      plainPage(
+        'Token needed',
+        'This dashboard needs its access token: open it once with ?token=<token>, or send Authorization: Bearer <token>.',
+        cssHref,
+      ),
+    );
   }
-  if (options.auth !== undefined && !(await options.auth(req))) return send(res, 403, plainPage('Forbidden', 'The dashboard refused this request.', cssHref));
+  if (options.auth !== undefined && !(await options.auth(req)))
+    return send(res, 403, plainPage('Forbidden', 'The dashboard refused this request.', cssHref));
 
   // Which store: the only one, or /s/<name>/... with several.
   let storeName = 'default';
@@ -93,7 +118,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Resolv
   if (!options.single) {
     const match = /^\/s\/([^/]+)(\/.*)?$/.exec(path);
     if (match === null) {
-      if (path !== '/' || method !== 'GET') return send(res, 404, plainPage('Not found', 'No such page.', cssHref));
+      if (path !== '/' || method !== 'GET')
+        return send(res, 404, plainPage('Not found', 'No such page.', cssHref));
       return send(res, 200, storesPage(options, cssHref));
     }
     storeName = decodeURIComponent(match[1]!);
@@ -101,24 +127,44 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Resolv
     path = match[2] ?? '/';
   }
   const store = options.stores.get(storeName);
-  if (store === undefined) return send(res, 404, plainPage('Not found', 'No store by that name.', cssHref));
-  const context = makeContext(req, res, url.searchParams, options, store, storeName, storePrefix, secrets, cache);
+  if (store === undefined)
+    return send(res, 404, plainPage('Not found', 'No store by that name.', cssHref));
+  const context = makeContext(
+    req,
+    res,
+    url.searchParams,
+    options,
+    store,
+    storeName,
+    storePrefix,
+    secrets,
+    cache,
+  );
 
   try {
     if (method === 'GET' || method === 'HEAD') {
       const route = GET_ROUTES.get(path);
       let body: SafeHtml;
       if (route !== undefined) body = await route(context, '');
-      else if (path.startsWith('/dead/') && path.length > '/dead/'.length) body = await deadLetterPage(context, decodePathPart(path.slice('/dead/'.length)));
+      else if (path.startsWith('/dead/') && path.length > '/dead/'.length)
+        body = await deadLetterPage(context, decodePathPart(path.slice('/dead/'.length)));
       else throw new NotFound('No such page.');
       return sendPage(req, res, body);
     }
     if (method === 'POST') {
       const route = POST_ROUTES.get(path);
       if (route === undefined) throw new NotFound('No such action.');
-      if (options.readOnly) throw new HttpError(403, 'This dashboard is read-only: it shows the store and changes nothing.');
+      if (options.readOnly)
+        throw new HttpError(
+          403,
+          'This dashboard is read-only: it shows the store and changes nothing.',
+        );
       const form = await readForm(req);
-      if (!secrets.checkCsrf(req, form.get('csrf') ?? undefined)) throw new HttpError(403, 'The form is stale or came from another site (CSRF check failed): reload the page and try again.');
+      if (!secrets.checkCsrf(req, form.get('csrf') ?? undefined))
+        throw new HttpError(
+          403,
+          'The form is stale or came from another site (CSRF check failed): reload the page and try again.',
+        );
       const location = await route(context, form);
       // The next page must show the action's effect, not a cached read from before it.
       cache.clear();
@@ -128,17 +174,37 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: Resolv
       return;
     }
     res.setHeader('Allow', 'GET, HEAD, POST');
-    return send(res, 405, plainPage('Method not allowed', 'The dashboard answers GET and POST only.', cssHref));
+    return send(
+      res,
+      405,
+      plainPage('Method not allowed', 'The dashboard answers GET and POST only.', cssHref),
+    );
   } catch (error) {
-    if (error instanceof HttpError) return send(res, error.status, plainPage(titleOf(error.status), error.message, cssHref));
+    if (error instanceof HttpError)
+      return send(res, error.status, plainPage(titleOf(error.status), error.message, cssHref));
     // A store error: its text is shown without credentials (store URLs may carry some).
     const message = error instanceof Error ? error.message : String(error);
-    return send(res, 500, plainPage('Store error', `The store failed: ${redactCredentials(message)}`, cssHref));
+    return send(
+      res,
+      500,
+      plainPage('Store error', `The store failed: ${redactCredentials(message)}`, cssHref),
+    );
   }
 }
 
 function titleOf(status: number): string {
-  return ({ 400: 'Bad request', 403: 'Forbidden', 404: 'Not found', 409: 'Conflict', 413: 'Too large', 415: 'Unsupported form' } as Record<number, string>)[status] ?? 'Error';
+  return (
+    (
+      {
+        400: 'Bad request',
+        403: 'Forbidden',
+        404: 'Not found',
+        409: 'Conflict',
+        413: 'Too large',
+        415: 'Unsupported form',
+      } as Record<number, string>
+    )[status] ?? 'Error'
+  );
 }
 
 function decodePathPart(part: string): string {
@@ -171,7 +237,8 @@ function makeContext(
     now: options.clock.wallTime(),
     csrf: secrets.csrfToken(req, res),
     href: (path, query) => `${root}${path === '/' && root !== '' ? '/' : path}${buildQuery(query)}`,
-    asset: (name) => `${options.basePath}/assets/${name}?v=${ASSETS.get(name)?.etag.slice(1, 9) ?? ''}`,
+    asset: (name) =>
+      `${options.basePath}/assets/${name}?v=${ASSETS.get(name)?.etag.slice(1, 9) ?? ''}`,
     read: (key, load) => cache.read(`${storeName}\u0000${key}`, load),
     cache,
   };

@@ -11,25 +11,43 @@ export class SafeHtml {
   }
 }
 
-export type HtmlValue = SafeHtml | string | number | boolean | null | undefined | readonly HtmlValue[];
+export type HtmlValue =
+  | SafeHtml
+  | string
+  | number
+  | boolean
+  | null
+  | undefined
+  | readonly HtmlValue[];
 
-const SPECIAL: Readonly<Record<string, string>> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const SPECIAL: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /**
  * Control characters (C0 but tab and newline, DEL, C1), line/paragraph separators and the bidi
  * controls that can make text read differently than it is stored: shown as a visible `\u{..}`.
  */
-// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
-const INVISIBLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
+const INVISIBLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+  /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff]/g;
 
 /** Escapes text for an element's content or a quoted attribute value. */
 export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => SPECIAL[ch]!).replace(INVISIBLE, (ch) => `<span class="ctl">\\u{${ch.charCodeAt(0).toString(16)}}</span>`);
+  return text
+    .replace(/[&<>"']/g, (ch) => SPECIAL[ch]!)
+    .replace(INVISIBLE, (ch) => `<span class="ctl">\\u{${ch.charCodeAt(0).toString(16)}}</span>`);
 }
 
 /** Escapes text for an attribute: like escapeHtml, control characters written as text (no markup inside attributes). */
 export function escapeAttribute(text: string): string {
-  return text.replace(/[&<>"']/g, (ch) => SPECIAL[ch]!).replace(INVISIBLE, (ch) => `\\u{${ch.charCodeAt(0).toString(16)}}`);
+  return text
+    .replace(/[&<>"']/g, (ch) => SPECIAL[ch]!)
+    .replace(INVISIBLE, (ch) => `\\u{${ch.charCodeAt(0).toString(16)}}`);
 }
 
 function render(value: HtmlValue, inAttribute: boolean): string {

@@ -11,7 +11,12 @@ const NAV: readonly [Section, string, string][] = [
 ];
 
 /** The page around a section's content. Only `SafeHtml` goes in: the template escaped it. */
-export function page(context: PageContext, section: Section, title: string, body: SafeHtml): SafeHtml {
+export function page(
+  context: PageContext,
+  section: Section,
+  title: string,
+  body: SafeHtml,
+): SafeHtml {
   const { options, store, storeName } = context;
   const storeLabel = options.single ? store.kind : `${storeName} (${store.kind})`;
   return html`<!doctype html>
@@ -57,7 +62,10 @@ export function doneNotice(params: URLSearchParams): SafeHtml | '' {
   const n = Number(params.get('n'));
   if (done === null || !Number.isSafeInteger(n) || n < 0) return '';
   const of = params.get('of');
-  const previewed = of !== null && Number.isSafeInteger(Number(of)) && Number(of) !== n ? ` (${Number(of)} were previewed; the others had already left)` : '';
+  const previewed =
+    of !== null && Number.isSafeInteger(Number(of)) && Number(of) !== n
+      ? ` (${Number(of)} were previewed; the others had already left)`
+      : '';
   const text: Record<string, string> = {
     requeued: `Requeued ${n} dead letter${n === 1 ? '' : 's'}${previewed}.`,
     purged: `Purged ${n} dead letter${n === 1 ? '' : 's'}${previewed}.`,

@@ -44,33 +44,65 @@ export interface ResolvedOptions {
 
 function checkStore(option: string, value: unknown): DurableStore {
   const store = value as Partial<DurableStore> | null;
-  if (typeof store !== 'object' || store === null || typeof store.listDead !== 'function' || typeof store.stats !== 'function') {
-    throw new ConfigError(option, value, 'a DurableStore (MemoryStore, SqliteStore, RedisStore...)');
+  if (
+    typeof store !== 'object' ||
+    store === null ||
+    typeof store.listDead !== 'function' ||
+    typeof store.stats !== 'function'
+  ) {
+    throw new ConfigError(
+      option,
+      value,
+      'a DurableStore (MemoryStore, SqliteStore, RedisStore...)',
+    );
   }
   return store as DurableStore;
 }
 
 export function resolveOptions(options: DashboardOptions): ResolvedOptions {
   const opts = check.plainObject('options', options);
-  check.knownKeys('dashboard', opts, ['store', 'stores', 'basePath', 'readOnly', 'auth', 'token', 'refreshMs', 'pageSize', 'clock']);
-  if ((options.store === undefined) === (options.stores === undefined)) throw new ConfigError('store', options.store, 'exactly one of store or stores');
+  check.knownKeys('dashboard', opts, [
+    'store',
+    'stores',
+    'basePath',
+    'readOnly',
+    'auth',
+    'token',
+    'refreshMs',
+    'pageSize',
+    'clock',
+  ]);
+  if ((options.store === undefined) === (options.stores === undefined))
+    throw new ConfigError('store', options.store, 'exactly one of store or stores');
   const stores = new Map<string, DurableStore>();
   if (options.store !== undefined) stores.set('default', checkStore('store', options.store));
   else {
     const named = check.plainObject('stores', options.stores);
     for (const [name, store] of Object.entries(named)) {
-      if (name.length === 0 || name.length > 100) throw new ConfigError('stores', name, 'names of 1 to 100 characters');
+      if (name.length === 0 || name.length > 100)
+        throw new ConfigError('stores', name, 'names of 1 to 100 characters');
       stores.set(name, checkStore(`stores.${name}`, store));
     }
     if (stores.size === 0) throw new ConfigError('stores', options.stores, 'at least one store');
   }
   const basePath = options.basePath ?? '';
-  if (typeof basePath !== 'string' || (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath))) {
-    throw new ConfigError('basePath', basePath, "'' or a path like /ops/queues (no trailing slash)");
+  if (
+    typeof basePath !== 'string' ||
+    (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath))
+  ) {
+    throw new ConfigError(
+      'basePath',
+      basePath,
+      "'' or a path like /ops/queues (no trailing slash)",
+    );
   }
-  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean') throw new ConfigError('readOnly', options.readOnly, 'true or false');
+  if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean')
+    throw new ConfigError('readOnly', options.readOnly, 'true or false');
   if (options.auth !== undefined) check.fn('auth', options.auth);
-  if (options.token !== undefined && (typeof options.token !== 'string' || options.token.length < 16 || /\s/.test(options.token))) {
+  if (
+    options.token !== undefined &&
+    (typeof options.token !== 'string' || options.token.length < 16 || /\s/.test(options.token))
+  ) {
     // The value is a secret: never echo it.
     throw new ConfigError('token', '(hidden)', 'a string of at least 16 characters without spaces');
   }

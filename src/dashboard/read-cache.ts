@@ -7,7 +7,10 @@ import type { Clock } from '../time/clock.js';
  * page carries its browser's own CSRF token).
  */
 export class ReadCache {
-  private readonly entries = new Map<string, { readonly at: number; readonly value: Promise<unknown> }>();
+  private readonly entries = new Map<
+    string,
+    { readonly at: number; readonly value: Promise<unknown> }
+  >();
 
   constructor(
     private readonly clock: Clock,
@@ -35,7 +38,8 @@ export class ReadCache {
   }
 
   private evict(now: number): void {
-    for (const [key, entry] of this.entries) if (now - entry.at >= this.ttlMs) this.entries.delete(key);
+    for (const [key, entry] of this.entries)
+      if (now - entry.at >= this.ttlMs) this.entries.delete(key);
     // Still too many fresh ones (many different filters at once): drop the oldest.
     for (const key of this.entries.keys()) {
       if (this.entries.size <= this.maxEntries) break;

@@ -11,11 +11,13 @@ export async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
   const parsed = (req as IncomingMessage & { body?: unknown }).body;
   if (parsed !== null && typeof parsed === 'object' && !Buffer.isBuffer(parsed)) {
     const form = new URLSearchParams();
-    for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) if (typeof value === 'string') form.append(key, value);
+    for (const [key, value] of Object.entries(parsed as Record<string, unknown>))
+      if (typeof value === 'string') form.append(key, value);
     return form;
   }
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') throw new HttpError(415, 'Actions take an HTML form (application/x-www-form-urlencoded).');
+  if (type !== 'application/x-www-form-urlencoded')
+    throw new HttpError(415, 'Actions take an HTML form (application/x-www-form-urlencoded).');
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {

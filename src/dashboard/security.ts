@@ -120,6 +120,7 @@ export class Secrets {
 
 function appendSetCookie(res: ServerResponse, cookie: string): void {
   const existing = res.getHeader('Set-Cookie');
-  const list = existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  const list =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
   res.setHeader('Set-Cookie', [...list, cookie]);
 }

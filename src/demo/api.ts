@@ -98,20 +98,35 @@ export async function startItemsApi(overrides: Partial<ItemsApiSchedule> = {}): 
     const step = decide(schedule, request, attempts);
     if (schedule.latencyMs <= 0) return step;
     if (typeof step === 'number') return { status: step, delayMs: schedule.latencyMs };
-    if (typeof step === 'string') return step === 'hang' ? step : { fault: step, delayMs: schedule.latencyMs };
+    if (typeof step === 'string')
+      return step === 'hang' ? step : { fault: step, delayMs: schedule.latencyMs };
     return { ...step, delayMs: schedule.latencyMs };
   };
   const server = await FlakyServer.start({ fallback: answer });
-  return { url: server.url, server, requestCount: () => server.requests.length, close: () => server.close() };
+  return {
+    url: server.url,
+    server,
+    requestCount: () => server.requests.length,
+    close: () => server.close(),
+  };
 }
 
-function decide(s: ItemsApiSchedule, request: FlakyRequest, attempts: Map<number, number>): FlakyStep {
+function decide(
+  s: ItemsApiSchedule,
+  request: FlakyRequest,
+  attempts: Map<number, number>,
+): FlakyStep {
   const n = request.n;
   if (s.outageAt !== undefined && n >= s.outageAt) return 'reset';
   if (s.credentialsExpireAt !== undefined && n >= s.credentialsExpireAt) {
-    return { status: 401, body: { error: 'token expired' }, headers: { 'www-authenticate': 'Bearer error="invalid_token"' } };
+    return {
+      status: 401,
+      body: { error: 'token expired' },
+      headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+    };
   }
-  if (request.headers.authorization !== `Bearer ${API_TOKEN}`) return { status: 401, body: { error: 'missing or wrong token' } };
+  if (request.headers.authorization !== `Bearer ${API_TOKEN}`)
+    return { status: 401, body: { error: 'missing or wrong token' } };
   const match = /^\/items\/(\d+)$/.exec(request.path);
   if (!match) return 404;
   const id = Number(match[1]);
@@ -130,7 +145,10 @@ function decide(s: ItemsApiSchedule, request: FlakyRequest, attempts: Map<number
     if (id % s.unavailableEvery === 3) return 503;
   }
   if (id % s.invalidEvery === 0) return { status: 200, body: { id } };
-  return { status: 200, body: { id, title: `Item ${id}`, url: `https://example.org/items/${id}` } satisfies ItemRecord };
+  return {
+    status: 200,
+    body: { id, title: `Item ${id}`, url: `https://example.org/items/${id}` } satisfies ItemRecord,
+  };
 }
 
 function rateLimited(s: ItemsApiSchedule): FlakyStep {
@@ -143,7 +161,11 @@ function rateLimited(s: ItemsApiSchedule): FlakyStep {
     case 'reset': {
       // The window opens at a whole epoch second at least retryAfterSeconds from now.
       const reset = Math.ceil(Date.now() / 1000) + s.retryAfterSeconds;
-      return { status: 429, headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) }, body };
+      return {
+        status: 429,
+        headers: { 'x-rate-limit-remaining': '0', 'x-rate-limit-reset': String(reset) },
+        body,
+      };
     }
   }
 }

@@ -130,19 +130,31 @@ export function crawlerPlan(options: CrawlerPlanOptions = {}): RecoveryPlan {
   const network = {
     action: 'retry',
     maxAttempts: maxRetries + 1,
-    backoff: exponentialBackoff({ initialMs: options.initialBackoffMs ?? 1_000, factor: 2, maxDelayMs: Number.MAX_SAFE_INTEGER, jitter: 'none' }),
+    backoff: exponentialBackoff({
+      initialMs: options.initialBackoffMs ?? 1_000,
+      factor: 2,
+      maxDelayMs: Number.MAX_SAFE_INTEGER,
+      jitter: 'none',
+    }),
     // The 16 s wait is the fifth retry's, whatever the scale: the plan's cap must not cut it.
     maxWaitMs: Number.POSITIVE_INFINITY,
     whenExhausted: 'abort',
   } as const;
   const scale = options.timeScale ?? 1;
-  const delayMultipliers = Object.fromEntries(FAULT_CATEGORIES.map((c) => [c, scale])) as Record<FaultCategory, number>;
+  const delayMultipliers = Object.fromEntries(FAULT_CATEGORIES.map((c) => [c, scale])) as Record<
+    FaultCategory,
+    number
+  >;
   return recoveryPlan({
     rules: {
       network,
       timeout: network,
       unavailable: { ...network, whenExhausted: 'give_up' },
-      rate_limit: { action: 'pause', backoff: constantBackoff(RATE_LIMIT_PAUSE_MS), maxWaitMs: 2 * RATE_LIMIT_PAUSE_MS },
+      rate_limit: {
+        action: 'pause',
+        backoff: constantBackoff(RATE_LIMIT_PAUSE_MS),
+        maxWaitMs: 2 * RATE_LIMIT_PAUSE_MS,
+      },
     },
     delayMultipliers,
   });
@@ -166,10 +178,20 @@ export class Crawler {
   constructor(private readonly options: CrawlerOptions) {
     this.clock = options.clock ?? systemClock;
     const scale = options.timeScale ?? 1;
-    this.queue = new Queue<CrawlItem>(options.store, options.queue ?? 'crawl', { clock: this.clock });
+    this.queue = new Queue<CrawlItem>(options.store, options.queue ?? 'crawl', {
+      clock: this.clock,
+    });
     this.checkpointKey = `crawl:${this.queue.name}`;
-    this.checkpoints = new Checkpointer<CrawlCheckpoint>(options.store, this.checkpointKey, { everyItems: 10, everyMs: 1_000, clock: this.clock });
-    this.plan = crawlerPlan({ timeScale: scale, maxRetries: options.maxRetries, initialBackoffMs: options.initialBackoffMs });
+    this.checkpoints = new Checkpointer<CrawlCheckpoint>(options.store, this.checkpointKey, {
+      everyItems: 10,
+      everyMs: 1_000,
+      clock: this.clock,
+    });
+    this.plan = crawlerPlan({
+      timeScale: scale,
+      maxRetries: options.maxRetries,
+      initialBackoffMs: options.initialBackoffMs,
+    });
     this.circuitPollMs = Math.max(5, Math.round(1_000 * scale));
     this.breaker = circuitBreaker({
       name: 'items-api',
@@ -180,18 +202,25 @@ export class Crawler {
       halfOpenAfter: Math.max(50, Math.round(10_000 * scale)),
       clock: this.clock,
     });
-    this.calls = pipeline(this.breaker, timeout({ timeoutMs: options.requestTimeoutMs ?? 2_000, clock: this.clock }));
-    this.worker = new Worker<CrawlItem>(this.queue, (item, context) => this.crawl(item, context.signal, context.attempt), {
-      concurrency: options.concurrency ?? 16,
-      plan: this.plan,
-      clock: this.clock,
-      pollMs: 100,
-      ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
-      onAbort: (decision) => {
-        this.abortDecision = decision;
-        for (const wake of this.abortListeners.splice(0)) wake();
+    this.calls = pipeline(
+      this.breaker,
+      timeout({ timeoutMs: options.requestTimeoutMs ?? 2_000, clock: this.clock }),
+    );
+    this.worker = new Worker<CrawlItem>(
+      this.queue,
+      (item, context) => this.crawl(item, context.signal, context.attempt),
+      {
+        concurrency: options.concurrency ?? 16,
+        plan: this.plan,
+        clock: this.clock,
+        pollMs: 100,
+        ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+        onAbort: (decision) => {
+          this.abortDecision = decision;
+          for (const wake of this.abortListeners.splice(0)) wake();
+        },
       },
-    });
+    );
   }
 
   /**
@@ -202,10 +231,13 @@ export class Crawler {
   private async crawl(item: CrawlItem, signal: AbortSignal, attempt: number): Promise<ItemRecord> {
     for (;;) {
       try {
-        return await this.calls.execute(({ signal: callSignal }) => this.fetchItem(item.id, callSignal, attempt), {
-          signal,
-          operation: { name: 'fetch_item', attributes: { item: item.id } },
-        });
+        return await this.calls.execute(
+          ({ signal: callSignal }) => this.fetchItem(item.id, callSignal, attempt),
+          {
+            signal,
+            operation: { name: 'fetch_item', attributes: { item: item.id } },
+          },
+        );
       } catch (error) {
         if (!(error instanceof BrokenCircuitError) || error.isolated || signal.aborted) throw error;
         await this.clock.sleep(Math.max(error.retryAfterMs ?? 0, this.circuitPollMs), signal);
@@ -218,19 +250,28 @@ export class Crawler {
     const response = await fetch(`${this.options.apiUrl}${path}`, {
       signal,
       // The demo API fails some items on their first attempt only; it reads which one this is here.
-      headers: { authorization: `Bearer ${this.options.token ?? API_TOKEN}`, [ATTEMPT_HEADER]: String(attempt) },
+      headers: {
+        authorization: `Bearer ${this.options.token ?? API_TOKEN}`,
+        [ATTEMPT_HEADER]: String(attempt),
+      },
     });
     if (!response.ok) {
       await response.body?.cancel().catch(() => undefined);
       // The classifier reads `status` and the Retry-After header from this shape.
-      throw Object.assign(new Error(`GET ${path} answered ${response.status} ${response.statusText}`), {
-        status: response.status,
-        headers: response.headers,
-      });
+      throw Object.assign(
+        new Error(`GET ${path} answered ${response.status} ${response.statusText}`),
+        {
+          status: response.status,
+          headers: response.headers,
+        },
+      );
     }
     const body = (await response.json()) as Partial<ItemRecord>;
     if (typeof body.title !== 'string' || typeof body.url !== 'string') {
-      throw new InvalidRecordError(id, `missing ${typeof body.title !== 'string' ? 'title' : 'url'}`);
+      throw new InvalidRecordError(
+        id,
+        `missing ${typeof body.title !== 'string' ? 'title' : 'url'}`,
+      );
     }
     return body as ItemRecord;
   }
@@ -262,13 +303,25 @@ export class Crawler {
     const now = this.clock.wallTime();
     let checkpoint: CrawlCheckpoint = resumed
       ? { ...previous, updatedAt: now }
-      : { crawlId: now.toString(36), items: this.options.items, completedBefore, enqueued: 0, runs: 0, done: 0, finished: false, startedAt: now, updatedAt: now };
+      : {
+          crawlId: now.toString(36),
+          items: this.options.items,
+          completedBefore,
+          enqueued: 0,
+          runs: 0,
+          done: 0,
+          finished: false,
+          startedAt: now,
+          updatedAt: now,
+        };
     await this.saveCheckpoint(checkpoint);
     // Every finished item moves the checkpoint; the checkpointer writes it when due.
     let done = checkpoint.done;
     const progress = () => {
       done++;
-      this.checkpoints.record({ ...checkpoint, done, updatedAt: this.clock.wallTime() }).catch(() => undefined);
+      this.checkpoints
+        .record({ ...checkpoint, done, updatedAt: this.clock.wallTime() })
+        .catch(() => undefined);
     };
     const offProgress = [
       this.worker.events.on('completed', progress),
@@ -290,7 +343,8 @@ export class Crawler {
       const from = checkpoint.enqueued + 1;
       const to = Math.min(checkpoint.items, checkpoint.enqueued + ENQUEUE_BATCH);
       const batch = [];
-      for (let id = from; id <= to; id++) batch.push({ payload: { id }, idempotencyKey: `${checkpoint.crawlId}:item-${id}` });
+      for (let id = from; id <= to; id++)
+        batch.push({ payload: { id }, idempotencyKey: `${checkpoint.crawlId}:item-${id}` });
       await this.queue.enqueueMany(batch);
       checkpoint = { ...checkpoint, enqueued: to, done, updatedAt: this.clock.wallTime() };
       await this.saveCheckpoint(checkpoint);
@@ -300,8 +354,16 @@ export class Crawler {
     const summary = await this.worker.stop({ deadlineMs: stopDeadlineMs });
     for (const off of offProgress) off();
     const counts = await this.queue.stats();
-    const finished = checkpoint.enqueued === checkpoint.items && counts.waiting + counts.delayed + counts.running === 0;
-    checkpoint = { ...checkpoint, runs: checkpoint.runs + 1, done, finished, updatedAt: this.clock.wallTime() };
+    const finished =
+      checkpoint.enqueued === checkpoint.items &&
+      counts.waiting + counts.delayed + counts.running === 0;
+    checkpoint = {
+      ...checkpoint,
+      runs: checkpoint.runs + 1,
+      done,
+      finished,
+      updatedAt: this.clock.wallTime(),
+    };
     await this.saveCheckpoint(checkpoint);
     return {
       items: checkpoint.items,

@@ -10,7 +10,11 @@ export interface CrawlReport {
   readonly finished: boolean;
   readonly interrupted: boolean;
   /** Why the plan stopped the crawl (bad credentials), if it did. */
-  readonly aborted: { readonly category: FaultCategory; readonly reason: string; readonly suggestions: readonly string[] } | null;
+  readonly aborted: {
+    readonly category: FaultCategory;
+    readonly reason: string;
+    readonly suggestions: readonly string[];
+  } | null;
   readonly runs: number;
   readonly durationMs: number;
   /** What this run did. */
@@ -33,7 +37,12 @@ export interface CrawlReport {
     readonly notEnqueued: number;
   };
   /** One row per category seen: the plan's action, failed runs this run, dead letters in all. */
-  readonly byCategory: readonly { readonly category: FaultCategory; readonly action: string; readonly failures: number; readonly deadLetters: number }[];
+  readonly byCategory: readonly {
+    readonly category: FaultCategory;
+    readonly action: string;
+    readonly failures: number;
+    readonly deadLetters: number;
+  }[];
   /** Dead letters grouped by category, with one example and the suggestions. */
   readonly deadLetters: readonly {
     readonly category: FaultCategory;
@@ -54,7 +63,10 @@ export async function buildReport(crawler: Crawler, outcome: CrawlOutcome): Prom
     deadByCategory.set(letter.fault.category, list);
   }
   const failures = outcome.summary.failuresByCategory;
-  const categories = new Set<FaultCategory>([...(Object.keys(failures) as FaultCategory[]), ...deadByCategory.keys()]);
+  const categories = new Set<FaultCategory>([
+    ...(Object.keys(failures) as FaultCategory[]),
+    ...deadByCategory.keys(),
+  ]);
   const byCategory = [...categories]
     .map((category) => ({
       category,
@@ -82,10 +94,20 @@ export async function buildReport(crawler: Crawler, outcome: CrawlOutcome): Prom
     resumed: outcome.resumed,
     finished: outcome.finished,
     interrupted: outcome.interrupted,
-    aborted: abort === undefined ? null : { category: abort.fault.category, reason: abort.reason, suggestions: abort.suggestions },
+    aborted:
+      abort === undefined
+        ? null
+        : { category: abort.fault.category, reason: abort.reason, suggestions: abort.suggestions },
     runs: outcome.checkpoint.runs,
     durationMs: Math.round(outcome.durationMs),
-    thisRun: { completed: s.processed, retried: s.retried, deadLettered: s.deadLettered, released: s.released, pauses: s.pauses, pausedMs: Math.round(s.pausedMs) },
+    thisRun: {
+      completed: s.processed,
+      retried: s.retried,
+      deadLettered: s.deadLettered,
+      released: s.released,
+      pauses: s.pauses,
+      pausedMs: Math.round(s.pausedMs),
+    },
     totals: {
       completed: counts.completed - outcome.checkpoint.completedBefore,
       dead: counts.dead,

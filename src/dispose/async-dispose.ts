@@ -4,4 +4,5 @@
  * `await using store = new SqliteStore(file)` works wherever the runtime supports it. Everything
  * that holds resources has `close()` and this key, which calls it.
  */
-export const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ?? Symbol.for('nodejs.asyncDispose')) as typeof Symbol.asyncDispose;
+export const asyncDispose: typeof Symbol.asyncDispose = (Symbol.asyncDispose ??
+  Symbol.for('nodejs.asyncDispose')) as typeof Symbol.asyncDispose;

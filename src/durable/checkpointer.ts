@@ -63,7 +63,8 @@ export class Checkpointer<S = unknown> {
     if (typeof store !== 'object' || store === null || typeof store.putCheckpoint !== 'function') {
       throw new ConfigError('store', store, 'a DurableStore');
     }
-    if (typeof key !== 'string' || key.length === 0) throw new ConfigError('key', key, 'a non-empty string');
+    if (typeof key !== 'string' || key.length === 0)
+      throw new ConfigError('key', key, 'a non-empty string');
     const opts = check.plainObject('options', options);
     check.knownKeys('checkpointer', opts, ['everyItems', 'everyMs', 'clock']);
     this.key = key;
@@ -86,7 +87,11 @@ export class Checkpointer<S = unknown> {
       await this.save('due');
     } else if (this.cancelTimer === undefined && this.everyMs !== Number.POSITIVE_INFINITY) {
       const due = Math.max(0, this.lastSaveMono + this.everyMs - this.clock.now());
-      this.cancelTimer = this.clock.schedule(due, () => void this.save('due').catch(() => undefined), { unref: true });
+      this.cancelTimer = this.clock.schedule(
+        due,
+        () => void this.save('due').catch(() => undefined),
+        { unref: true },
+      );
     }
   }
 
@@ -110,16 +115,27 @@ export class Checkpointer<S = unknown> {
     return this.writing;
   }
 
-  private async write(text: string, items: number, trigger: CheckpointSavedEvent['trigger']): Promise<void> {
+  private async write(
+    text: string,
+    items: number,
+    trigger: CheckpointSavedEvent['trigger'],
+  ): Promise<void> {
     const started = this.clock.now();
     try {
       await this.store.putCheckpoint(this.key, text, this.clock.wallTime());
     } catch (error) {
-      if (this.events.has('checkpointFailed')) this.events.emit('checkpointFailed', { key: this.key, error });
+      if (this.events.has('checkpointFailed'))
+        this.events.emit('checkpointFailed', { key: this.key, error });
       throw error;
     }
     if (this.events.has('checkpointSaved')) {
-      this.events.emit('checkpointSaved', { key: this.key, items, bytes: Buffer.byteLength(text), durationMs: this.clock.now() - started, trigger });
+      this.events.emit('checkpointSaved', {
+        key: this.key,
+        items,
+        bytes: Buffer.byteLength(text),
+        durationMs: this.clock.now() - started,
+        trigger,
+      });
     }
   }
 
@@ -141,6 +157,10 @@ export class Checkpointer<S = unknown> {
 }
 
 /** `checkpointer(store, key, { everyItems, everyMs })`. */
-export function checkpointer<S = unknown>(store: DurableStore, key: string, options?: CheckpointerOptions): Checkpointer<S> {
+export function checkpointer<S = unknown>(
+  store: DurableStore,
+  key: string,
+  options?: CheckpointerOptions,
+): Checkpointer<S> {
   return new Checkpointer<S>(store, key, options);
 }

@@ -23,7 +23,10 @@ export function sortedCategoryCounts(counts: ReadonlyMap<FaultCategory, number>)
   return [...counts]
     .filter(([, count]) => count > 0)
     .map(([category, count]) => ({ category, count }))
-    .sort((a, b) => b.count - a.count || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0));
+    .sort(
+      (a, b) =>
+        b.count - a.count || (a.category < b.category ? -1 : a.category > b.category ? 1 : 0),
+    );
 }
 
 /** The most buckets one throughput request may ask for (a day of minutes). */
@@ -32,11 +35,14 @@ export const MAX_BUCKETS = 1_440;
 /** Checks a throughput request where it enters a store (ConfigError naming the field). */
 export function checkThroughputRequest(request: ThroughputRequest): ThroughputRequest {
   check.plainObject('request', request);
-  if (typeof request.since !== 'number' || !Number.isSafeInteger(request.since)) throw new ConfigError('since', request.since, 'epoch ms (an integer)');
+  if (typeof request.since !== 'number' || !Number.isSafeInteger(request.since))
+    throw new ConfigError('since', request.since, 'epoch ms (an integer)');
   check.positiveInteger('bucketMs', request.bucketMs);
   check.positiveInteger('buckets', request.buckets);
-  if (request.buckets > MAX_BUCKETS) throw new ConfigError('buckets', request.buckets, `at most ${MAX_BUCKETS}`);
-  if (request.queue !== undefined && typeof request.queue !== 'string') throw new ConfigError('queue', request.queue, 'a queue name');
+  if (request.buckets > MAX_BUCKETS)
+    throw new ConfigError('buckets', request.buckets, `at most ${MAX_BUCKETS}`);
+  if (request.queue !== undefined && typeof request.queue !== 'string')
+    throw new ConfigError('queue', request.queue, 'a queue name');
   return request;
 }
 

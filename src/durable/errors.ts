@@ -33,7 +33,9 @@ export class SchemaVersionError extends FaultlineError {
     readonly found: number,
     readonly supported: number,
   ) {
-    super(`${location} has schema version ${found}; this faultline supports up to ${supported}. Upgrade faultline to open it.`);
+    super(
+      `${location} has schema version ${found}; this faultline supports up to ${supported}. Upgrade faultline to open it.`,
+    );
   }
 }
 

@@ -25,16 +25,32 @@ export function headersText(option: string, headers: unknown): string | undefine
     throw new ConfigError(option, headers, 'an object of header names to string values');
   }
   const proto = Object.getPrototypeOf(headers);
-  if (proto !== Object.prototype && proto !== null) throw new ConfigError(option, headers, 'a plain object of header names to string values');
+  if (proto !== Object.prototype && proto !== null)
+    throw new ConfigError(option, headers, 'a plain object of header names to string values');
   const entries = Object.entries(headers);
   if (entries.length === 0) return undefined;
-  if (entries.length > MAX_HEADER_ENTRIES) throw new ConfigError(option, `${entries.length} entries`, `at most ${MAX_HEADER_ENTRIES} headers`);
+  if (entries.length > MAX_HEADER_ENTRIES)
+    throw new ConfigError(
+      option,
+      `${entries.length} entries`,
+      `at most ${MAX_HEADER_ENTRIES} headers`,
+    );
   for (const [name, value] of entries) {
-    if (!NAME.test(name)) throw new ConfigError(`${option} name`, name, 'printable ASCII without spaces, 1 to 256 characters');
+    if (!NAME.test(name))
+      throw new ConfigError(
+        `${option} name`,
+        name,
+        'printable ASCII without spaces, 1 to 256 characters',
+      );
     if (typeof value !== 'string') throw new ConfigError(`${option}.${name}`, value, 'a string');
   }
   const text = JSON.stringify(headers);
-  if (text.length > MAX_HEADERS_LENGTH) throw new ConfigError(option, `${text.length} characters`, `headers of at most ${MAX_HEADERS_LENGTH} characters as JSON`);
+  if (text.length > MAX_HEADERS_LENGTH)
+    throw new ConfigError(
+      option,
+      `${text.length} characters`,
+      `headers of at most ${MAX_HEADERS_LENGTH} characters as JSON`,
+    );
   return text;
 }
 
@@ -46,7 +62,11 @@ export function parseHeaders(text: string | undefined): JobHeaders {
     if (typeof value !== 'object' || value === null || Array.isArray(value)) return EMPTY;
     // Stored data is untrusted: keep only string values; fromEntries defines own properties, so a
     // `__proto__` name stays a plain entry and never sets a prototype.
-    return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'));
+    return Object.fromEntries(
+      Object.entries(value).filter(
+        (entry): entry is [string, string] => typeof entry[1] === 'string',
+      ),
+    );
   } catch {
     return EMPTY;
   }

@@ -17,7 +17,8 @@ export class InterceptorChain<S, R> {
 
   /** Adds an interceptor; returns a function that removes it. */
   add(interceptor: Interceptor<S, R>): () => void {
-    if (typeof interceptor !== 'function') throw new ConfigError('interceptor', interceptor, 'a function (subject, proceed) => Promise');
+    if (typeof interceptor !== 'function')
+      throw new ConfigError('interceptor', interceptor, 'a function (subject, proceed) => Promise');
     // Copy on write: a run in progress keeps the chain it started with.
     this.list = [...this.list, interceptor];
     return () => {
@@ -28,7 +29,8 @@ export class InterceptorChain<S, R> {
   /** Runs `work` inside every interceptor, outermost first. */
   run(subject: S, work: () => Promise<R>): Promise<R> {
     const list = this.list;
-    const at = (index: number): Promise<R> => (index === list.length ? work() : list[index]!(subject, () => at(index + 1)));
+    const at = (index: number): Promise<R> =>
+      index === list.length ? work() : list[index]!(subject, () => at(index + 1));
     return at(0);
   }
 }

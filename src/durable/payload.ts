@@ -11,7 +11,13 @@
  */
 export const MAX_JSON_DEPTH = 1_000;
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
 
 /** Serialises `value` to JSON text, or throws a TypeError naming the path of the first bad value. */
 export function toJsonText(value: unknown, root = 'payload'): string {
@@ -35,15 +41,20 @@ function checkJson(value: unknown, path: string, parents: Set<object>, depth: nu
     case 'object':
       break;
     default:
-      fail(path, `${typeof value === 'function' ? 'a function' : typeof value} is not representable in JSON`);
+      fail(
+        path,
+        `${typeof value === 'function' ? 'a function' : typeof value} is not representable in JSON`,
+      );
   }
   if (value === null) return;
-  if (depth >= MAX_JSON_DEPTH) fail(shortPath(path), `nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (depth >= MAX_JSON_DEPTH)
+    fail(shortPath(path), `nested more than ${MAX_JSON_DEPTH} levels deep`);
   const object = value as object;
   if (parents.has(object)) fail(path, 'a circular reference');
   parents.add(object);
   if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++) checkJson(object[i], `${path}[${i}]`, parents, depth + 1);
+    for (let i = 0; i < object.length; i++)
+      checkJson(object[i], `${path}[${i}]`, parents, depth + 1);
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
@@ -51,7 +62,12 @@ function checkJson(value: unknown, path: string, parents: Set<object>, depth: nu
       fail(path, `a ${name} is not plain JSON (convert it first, e.g. a Date to an ISO string)`);
     }
     for (const key of Object.keys(object)) {
-      checkJson((object as Record<string, unknown>)[key], `${path}${propertyPath(key)}`, parents, depth + 1);
+      checkJson(
+        (object as Record<string, unknown>)[key],
+        `${path}${propertyPath(key)}`,
+        parents,
+        depth + 1,
+      );
     }
   }
   parents.delete(object);

@@ -83,7 +83,12 @@ export interface QueueStats extends QueueCounts {
 
 export type QueueHealth =
   | ({ readonly status: 'healthy'; readonly store: string } & QueueStats)
-  | { readonly status: 'unhealthy'; readonly store: string; readonly queue: string; readonly error: unknown };
+  | {
+      readonly status: 'unhealthy';
+      readonly store: string;
+      readonly queue: string;
+      readonly error: unknown;
+    };
 
 /** A dead letter with its payload and checkpoint parsed back from JSON. */
 export interface DeadLetterView<P = unknown> {
@@ -137,9 +142,14 @@ export class Queue<P = unknown> {
 
   constructor(store: DurableStore, name = 'default', options: QueueOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
-      throw new ConfigError('store', store, 'a DurableStore (MemoryStore, SqliteStore, RedisStore)');
+      throw new ConfigError(
+        'store',
+        store,
+        'a DurableStore (MemoryStore, SqliteStore, RedisStore)',
+      );
     }
-    if (typeof name !== 'string' || name.length === 0) throw new ConfigError('name', name, 'a non-empty queue name');
+    if (typeof name !== 'string' || name.length === 0)
+      throw new ConfigError('name', name, 'a non-empty queue name');
     const opts = check.plainObject('options', options);
     check.knownKeys('queue', opts, ['clock', 'retention']);
     this.store = store;
@@ -156,20 +166,37 @@ export class Queue<P = unknown> {
   }
 
   /** Adds many jobs in one atomic write: all are stored or none (with `tx`: as the caller's transaction ends). */
-  async enqueueMany(items: readonly (Omit<EnqueueOptions, 'tx'> & { readonly payload: P })[], options: TransactionOptions = {}): Promise<EnqueueResult[]> {
-    if (!Array.isArray(items)) throw new ConfigError('items', items, 'an array of { payload, ...options }');
+  async enqueueMany(
+    items: readonly (Omit<EnqueueOptions, 'tx'> & { readonly payload: P })[],
+    options: TransactionOptions = {},
+  ): Promise<EnqueueResult[]> {
+    if (!Array.isArray(items))
+      throw new ConfigError('items', items, 'an array of { payload, ...options }');
     check.knownKeys('enqueueMany options', check.plainObject('options', options), ['tx']);
     const { tx } = options;
-    if (tx !== undefined && (typeof tx !== 'object' || tx === null || typeof (tx as { query?: unknown }).query !== 'function')) {
-      throw new ConfigError('tx', tx, 'a node-postgres client inside BEGIN, or an object with query(text, values)');
+    if (
+      tx !== undefined &&
+      (typeof tx !== 'object' ||
+        tx === null ||
+        typeof (tx as { query?: unknown }).query !== 'function')
+    ) {
+      throw new ConfigError(
+        'tx',
+        tx,
+        'a node-postgres client inside BEGIN, or an object with query(text, values)',
+      );
     }
     const now = this.clock.wallTime();
     const jobs = items.map((item, index) => this.toNewJob(item, index, items.length, now));
     if (jobs.length === 0) return [];
     const storeOptions = tx === undefined ? undefined : { tx };
-    const results = this.interceptors.size === 0 ? await this.store.enqueue(jobs, now, storeOptions) : await this.interceptedEnqueue(jobs, now, storeOptions);
+    const results =
+      this.interceptors.size === 0
+        ? await this.store.enqueue(jobs, now, storeOptions)
+        : await this.interceptedEnqueue(jobs, now, storeOptions);
     // A job written in the caller's transaction may still roll back: workers hear of it from the store on commit.
-    if (tx === undefined && this.events.has('enqueued')) this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
+    if (tx === undefined && this.events.has('enqueued'))
+      this.events.emit('enqueued', { queue: this.name, ids: results.map((r) => r.id) });
     return results;
   }
 
@@ -182,11 +209,21 @@ export class Queue<P = unknown> {
     return this.interceptors.add(interceptor);
   }
 
-  private interceptedEnqueue(jobs: NewJob[], now: number, storeOptions: StoreEnqueueOptions | undefined): Promise<EnqueueResult[]> {
-    const call: EnqueueCall = { queue: this.name, headers: jobs.map((job) => ({ ...parseHeaders(job.headers) })) };
+  private interceptedEnqueue(
+    jobs: NewJob[],
+    now: number,
+    storeOptions: StoreEnqueueOptions | undefined,
+  ): Promise<EnqueueResult[]> {
+    const call: EnqueueCall = {
+      queue: this.name,
+      headers: jobs.map((job) => ({ ...parseHeaders(job.headers) })),
+    };
     return this.interceptors.run(call, () => {
       const withHeaders = jobs.map((job, i) => {
-        const text = headersText(jobs.length === 1 ? 'headers' : `items[${i}].headers`, call.headers[i]);
+        const text = headersText(
+          jobs.length === 1 ? 'headers' : `items[${i}].headers`,
+          call.headers[i],
+        );
         const { headers: _old, ...rest } = job;
         return text === undefined ? rest : { ...rest, headers: text };
       });
@@ -200,7 +237,8 @@ export class Queue<P = unknown> {
     return {
       queue: this.name,
       ...counts,
-      oldestWaitingAgeMs: counts.oldestWaitingSince === null ? null : Math.max(0, now - counts.oldestWaitingSince),
+      oldestWaitingAgeMs:
+        counts.oldestWaitingSince === null ? null : Math.max(0, now - counts.oldestWaitingSince),
     };
   }
 
@@ -215,7 +253,9 @@ export class Queue<P = unknown> {
   }
 
   /** Stops every worker of this queue from claiming, until `resume()` or the given time. */
-  async pause(options: { readonly forMs?: number; readonly until?: number | Date } = {}): Promise<void> {
+  async pause(
+    options: { readonly forMs?: number; readonly until?: number | Date } = {},
+  ): Promise<void> {
     const opts = check.plainObject('pause', options);
     check.knownKeys('pause', opts, ['forMs', 'until']);
     const now = this.clock.wallTime();
@@ -247,26 +287,42 @@ export class Queue<P = unknown> {
    * Puts dead letters back to waiting, by id (an unknown id throws JobNotFoundError and nothing
    * is requeued) or by filter. With `dryRun`, returns what would be requeued and changes nothing.
    */
-  async requeue(selector: string | readonly string[] | DeadLetterFilter, options: { readonly dryRun?: boolean } = {}): Promise<string[]> {
+  async requeue(
+    selector: string | readonly string[] | DeadLetterFilter,
+    options: { readonly dryRun?: boolean } = {},
+  ): Promise<string[]> {
     const now = this.clock.wallTime();
     const dryRun = options.dryRun ?? false;
     if (typeof selector === 'string' || Array.isArray(selector)) {
       const ids = typeof selector === 'string' ? [selector] : (selector as readonly string[]);
       return this.store.requeueDead({ ids }, { now, dryRun });
     }
-    return this.store.requeueDead({ query: this.deadQuery(selector as DeadLetterFilter) }, { now, dryRun });
+    return this.store.requeueDead(
+      { query: this.deadQuery(selector as DeadLetterFilter) },
+      { now, dryRun },
+    );
   }
 
   /** Deletes dead letters older than `olderThanMs`, and/or all but the newest `keepNewest`. */
-  async purgeDead(options: { readonly olderThanMs?: number; readonly keepNewest?: number; readonly category?: FaultCategory }): Promise<number> {
+  async purgeDead(options: {
+    readonly olderThanMs?: number;
+    readonly keepNewest?: number;
+    readonly category?: FaultCategory;
+  }): Promise<number> {
     const opts = check.plainObject('purge', options);
     check.knownKeys('purge', opts, ['olderThanMs', 'keepNewest', 'category']);
     const now = this.clock.wallTime();
     return this.store.purgeDead({
       queue: this.name,
-      ...(options.category === undefined ? {} : { category: check.category('category', options.category) }),
-      ...(options.olderThanMs === undefined ? {} : { olderThan: now - check.nonNegativeNumber('olderThanMs', options.olderThanMs) }),
-      ...(options.keepNewest === undefined ? {} : { keepNewest: check.nonNegativeInteger('keepNewest', options.keepNewest) }),
+      ...(options.category === undefined
+        ? {}
+        : { category: check.category('category', options.category) }),
+      ...(options.olderThanMs === undefined
+        ? {}
+        : { olderThan: now - check.nonNegativeNumber('olderThanMs', options.olderThanMs) }),
+      ...(options.keepNewest === undefined
+        ? {}
+        : { keepNewest: check.nonNegativeInteger('keepNewest', options.keepNewest) }),
     });
   }
 
@@ -281,14 +337,27 @@ export class Queue<P = unknown> {
     const now = this.clock.wallTime();
     return {
       queue: this.name,
-      ...(filter.category === undefined ? {} : { category: check.category('category', filter.category) }),
-      ...(filter.olderThanMs === undefined ? {} : { olderThan: now - check.nonNegativeNumber('olderThanMs', filter.olderThanMs) }),
-      ...(filter.newerThanMs === undefined ? {} : { newerThan: now - check.nonNegativeNumber('newerThanMs', filter.newerThanMs) }),
-      ...(filter.limit === undefined ? {} : { limit: check.nonNegativeInteger('limit', filter.limit) }),
+      ...(filter.category === undefined
+        ? {}
+        : { category: check.category('category', filter.category) }),
+      ...(filter.olderThanMs === undefined
+        ? {}
+        : { olderThan: now - check.nonNegativeNumber('olderThanMs', filter.olderThanMs) }),
+      ...(filter.newerThanMs === undefined
+        ? {}
+        : { newerThan: now - check.nonNegativeNumber('newerThanMs', filter.newerThanMs) }),
+      ...(filter.limit === undefined
+        ? {}
+        : { limit: check.nonNegativeInteger('limit', filter.limit) }),
     };
   }
 
-  private toNewJob(item: EnqueueOptions & { readonly payload: P }, index: number, count: number, now: number): NewJob {
+  private toNewJob(
+    item: EnqueueOptions & { readonly payload: P },
+    index: number,
+    count: number,
+    now: number,
+  ): NewJob {
     const at = count === 1 ? '' : `[${index}]`;
     const opts = check.plainObject(`items${at}`, item);
     check.knownKeys(`enqueue${at}`, opts, ['payload', ...ENQUEUE_KEYS]);
@@ -297,18 +366,27 @@ export class Queue<P = unknown> {
       throw new ConfigError(`enqueue${at}.runAt`, item.runAt, 'either delayMs or runAt, not both');
     }
     let runAt = now;
-    if (item.delayMs !== undefined) runAt = now + check.nonNegativeNumber(`enqueue${at}.delayMs`, item.delayMs);
+    if (item.delayMs !== undefined)
+      runAt = now + check.nonNegativeNumber(`enqueue${at}.delayMs`, item.delayMs);
     if (item.runAt !== undefined) runAt = toEpoch(`enqueue${at}.runAt`, item.runAt);
-    const priority = item.priority === undefined ? 0 : integer(`enqueue${at}.priority`, item.priority);
+    const priority =
+      item.priority === undefined ? 0 : integer(`enqueue${at}.priority`, item.priority);
     const job: NewJob = { queue: this.name, payload, priority, runAt };
     if (item.idempotencyKey !== undefined) {
       if (typeof item.idempotencyKey !== 'string' || item.idempotencyKey.length === 0) {
-        throw new ConfigError(`enqueue${at}.idempotencyKey`, item.idempotencyKey, 'a non-empty string');
+        throw new ConfigError(
+          `enqueue${at}.idempotencyKey`,
+          item.idempotencyKey,
+          'a non-empty string',
+        );
       }
       (job as { idempotencyKey?: string }).idempotencyKey = item.idempotencyKey;
     }
     if (item.maxAttempts !== undefined) {
-      (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(`enqueue${at}.maxAttempts`, item.maxAttempts);
+      (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(
+        `enqueue${at}.maxAttempts`,
+        item.maxAttempts,
+      );
     }
     if (item.headers !== undefined) {
       const headers = headersText(`enqueue${at}.headers`, item.headers);
@@ -333,10 +411,19 @@ function resolveRetention(input: QueueOptions['retention']): RetentionPolicy {
   check.knownKeys('retention', opts, ['completed', 'dead']);
   const bound = (name: 'completed' | 'dead'): RetentionBound => {
     const given = input[name] ?? {};
-    check.knownKeys(`retention.${name}`, check.plainObject(`retention.${name}`, given), ['maxAgeMs', 'maxCount']);
+    check.knownKeys(`retention.${name}`, check.plainObject(`retention.${name}`, given), [
+      'maxAgeMs',
+      'maxCount',
+    ]);
     return {
-      maxAgeMs: check.limit(`retention.${name}.maxAgeMs`, given.maxAgeMs ?? DEFAULT_RETENTION[name].maxAgeMs),
-      maxCount: check.limit(`retention.${name}.maxCount`, given.maxCount ?? DEFAULT_RETENTION[name].maxCount),
+      maxAgeMs: check.limit(
+        `retention.${name}.maxAgeMs`,
+        given.maxAgeMs ?? DEFAULT_RETENTION[name].maxAgeMs,
+      ),
+      maxCount: check.limit(
+        `retention.${name}.maxCount`,
+        given.maxCount ?? DEFAULT_RETENTION[name].maxCount,
+      ),
     };
   };
   return { completed: bound('completed'), dead: bound('dead') };
@@ -352,6 +439,7 @@ function toEpoch(option: string, value: number | Date): number {
 }
 
 function integer(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new ConfigError(option, value, 'a whole number');
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new ConfigError(option, value, 'a whole number');
   return value;
 }

@@ -23,7 +23,12 @@ export class StoreError extends FaultlineError {
   readonly code?: string;
   constructor(
     message: string,
-    options: { readonly category: FaultCategory; readonly retryable: boolean; readonly code?: string; readonly cause?: SanitizedCause },
+    options: {
+      readonly category: FaultCategory;
+      readonly retryable: boolean;
+      readonly code?: string;
+      readonly cause?: SanitizedCause;
+    },
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.category = options.category;
@@ -40,7 +45,12 @@ export class StoreConnectionError extends StoreError {
   constructor(
     readonly target: string,
     message: string,
-    options: { readonly category: FaultCategory; readonly retryable: boolean; readonly code?: string; readonly cause?: SanitizedCause },
+    options: {
+      readonly category: FaultCategory;
+      readonly retryable: boolean;
+      readonly code?: string;
+      readonly cause?: SanitizedCause;
+    },
   ) {
     super(message, options);
   }

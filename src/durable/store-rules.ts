@@ -22,7 +22,12 @@ export function crashLoopFault(strikes: number): FaultSummary {
  * The pause in force after `pause(queue, until, now, replace)`. `until` null means "until
  * resumed" (Infinity). An earlier end does not shorten a pause still in force unless `replace`.
  */
-export function mergePause(current: number | null | undefined, until: number | null, now: number, replace: boolean): number {
+export function mergePause(
+  current: number | null | undefined,
+  until: number | null,
+  now: number,
+  replace: boolean,
+): number {
   const next = until === null ? Number.POSITIVE_INFINITY : until;
   if (replace || current == null || current <= now) return next;
   return Math.max(current, next);
@@ -62,6 +67,10 @@ export function boundHistory(history: AttemptRecord[]): void {
 /** Stores that cannot write through a caller's SQL transaction refuse `tx` where it enters. */
 export function refuseTransaction(kind: string, options: StoreEnqueueOptions | undefined): void {
   if (options?.tx !== undefined) {
-    throw new ConfigError('tx', '(a transaction)', `no transaction: the ${kind} store cannot enqueue inside a SQL transaction (only the PostgreSQL store can)`);
+    throw new ConfigError(
+      'tx',
+      '(a transaction)',
+      `no transaction: the ${kind} store cannot enqueue inside a SQL transaction (only the PostgreSQL store can)`,
+    );
   }
 }

@@ -35,7 +35,11 @@ export interface DurableStore {
    * `options.tx` (SQL stores only) writes the jobs through the caller's own transaction, so they
    * exist exactly when the caller commits; a store that cannot do that throws `ConfigError`.
    */
-  enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]>;
+  enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    options?: StoreEnqueueOptions,
+  ): Promise<EnqueueResult[]>;
 
   /**
    * Takes up to `limit` jobs of `queue` in one atomic step.
@@ -137,7 +141,10 @@ export interface DurableStore {
    * a dead letter, and then nothing is written. By `query`: every match. With `dryRun`, only
    * returns the ids it would requeue. Returns the ids requeued, in the order given / listed.
    */
-  requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]>;
+  requeueDead(
+    selector: DeadLetterSelector,
+    options: { readonly now: number; readonly dryRun?: boolean },
+  ): Promise<string[]>;
 
   /**
    * Deletes dead letters: those matching the query (`queue`, `category`, `olderThan`, `newerThan`, `text`), then,
@@ -281,7 +288,11 @@ export interface FaultSummary {
 export type Outcome =
   | (LeaseRef & { readonly kind: 'complete' })
   | (LeaseRef & { readonly kind: 'retry'; readonly runAt: number; readonly record: AttemptRecord })
-  | (LeaseRef & { readonly kind: 'dead'; readonly fault: FaultSummary; readonly record: AttemptRecord })
+  | (LeaseRef & {
+      readonly kind: 'dead';
+      readonly fault: FaultSummary;
+      readonly record: AttemptRecord;
+    })
   | (LeaseRef & {
       readonly kind: 'release';
       readonly refund: boolean;
@@ -402,7 +413,9 @@ export interface Throughput {
   readonly dead: number[];
 }
 
-export type DeadLetterSelector = { readonly ids: readonly string[] } | { readonly query: DeadLetterQuery };
+export type DeadLetterSelector =
+  | { readonly ids: readonly string[] }
+  | { readonly query: DeadLetterQuery };
 
 export interface PurgeQuery {
   readonly queue?: string;

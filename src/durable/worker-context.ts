@@ -50,7 +50,11 @@ export class RunContext implements JobContext {
     const text = toJsonText(state, 'checkpoint');
     const { run } = this;
     if (run.lost || run.abandoned) throw new LeaseLostError(run.job.id);
-    const saved = await this.store.saveJobCheckpoint({ id: run.job.id, token: run.job.token }, text, this.clock.wallTime());
+    const saved = await this.store.saveJobCheckpoint(
+      { id: run.job.id, token: run.job.token },
+      text,
+      this.clock.wallTime(),
+    );
     if (!saved) {
       this.onLost();
       throw new LeaseLostError(run.job.id);

@@ -33,12 +33,25 @@ export interface FailureInput {
 export function decideFailure(input: FailureInput): FailureResult {
   const { run, fault, options, now } = input;
   const job = run.job;
-  let decision = options.plan.decide(fault, { attempt: job.attempt, elapsedMs: now - job.enqueuedAt });
-  if (decision.action === 'retry' && job.maxAttempts !== undefined && job.attempt >= job.maxAttempts) {
-    decision = giveUp(decision, `${decision.fault.category}: gave up after ${job.attempt} attempt(s) (the job allows ${job.maxAttempts})`);
+  let decision = options.plan.decide(fault, {
+    attempt: job.attempt,
+    elapsedMs: now - job.enqueuedAt,
+  });
+  if (
+    decision.action === 'retry' &&
+    job.maxAttempts !== undefined &&
+    job.attempt >= job.maxAttempts
+  ) {
+    decision = giveUp(
+      decision,
+      `${decision.fault.category}: gave up after ${job.attempt} attempt(s) (the job allows ${job.maxAttempts})`,
+    );
   }
   if (decision.action === 'pause' && decision.delayMs > input.pauseBudgetLeftMs) {
-    decision = giveUp(decision, `${decision.fault.category}: a pause of ${decision.delayMs} ms would exceed the worker's pause budget`);
+    decision = giveUp(
+      decision,
+      `${decision.fault.category}: a pause of ${decision.delayMs} ms would exceed the worker's pause budget`,
+    );
   }
   const record = (outcome: AttemptRecord['outcome']): AttemptRecord => ({
     attempt: job.attempt,
@@ -50,28 +63,62 @@ export function decideFailure(input: FailureInput): FailureResult {
     message: cutText(fault.message, options.maxMessageChars),
   });
   const lease = { id: job.id, token: job.token };
-  if (refusedLocally(fault) && (decision.action === 'retry' || (decision.action === 'give_up' && fault.retryAfterMs !== undefined))) {
+  if (
+    refusedLocally(fault) &&
+    (decision.action === 'retry' ||
+      (decision.action === 'give_up' && fault.retryAfterMs !== undefined))
+  ) {
     // An open breaker, a full bulkhead or a spent rate limit refused the call: nothing ran, so the
     // job goes back without being charged an attempt (it must not be dead-lettered for an outage
     // it never reached), and waits as long as the refusing policy said.
     const waitMs = fault.retryAfterMs ?? (decision.action === 'retry' ? decision.delayMs : 0);
     return {
       kind: 'retry',
-      decision: { ...decision, action: 'retry', delayMs: waitMs, reason: `${fault.category}: refused locally, not charged as an attempt` },
-      outcome: { ...lease, kind: 'release', refund: true, runAt: now + waitMs, record: record('released') },
+      decision: {
+        ...decision,
+        action: 'retry',
+        delayMs: waitMs,
+        reason: `${fault.category}: refused locally, not charged as an attempt`,
+      },
+      outcome: {
+        ...lease,
+        kind: 'release',
+        refund: true,
+        runAt: now + waitMs,
+        record: record('released'),
+      },
     };
   }
   switch (decision.action) {
     case 'retry':
-      return { kind: 'retry', decision, outcome: { ...lease, kind: 'retry', runAt: now + decision.delayMs, record: record('retry') } };
+      return {
+        kind: 'retry',
+        decision,
+        outcome: {
+          ...lease,
+          kind: 'retry',
+          runAt: now + decision.delayMs,
+          record: record('retry'),
+        },
+      };
     case 'pause':
       return {
         kind: 'pause',
         decision,
-        outcome: { ...lease, kind: 'release', refund: true, runAt: now + decision.delayMs, record: record('released') },
+        outcome: {
+          ...lease,
+          kind: 'release',
+          refund: true,
+          runAt: now + decision.delayMs,
+          record: record('released'),
+        },
       };
     case 'abort':
-      return { kind: 'abort', decision, outcome: { ...lease, kind: 'release', refund: true, record: record('released') } };
+      return {
+        kind: 'abort',
+        decision,
+        outcome: { ...lease, kind: 'release', refund: true, record: record('released') },
+      };
     case 'skip':
     case 'fallback':
     case 'give_up': {

@@ -74,7 +74,12 @@ export class LeaseKeeper {
 
   /** `sentMono`: the monotonic time read before the claim request was sent. */
   add(job: ClaimedJob, sentMono: number): ActiveRun {
-    const run = new ActiveRun(job, this.clock.wallTime(), this.clock.now(), sentMono + this.leaseMs);
+    const run = new ActiveRun(
+      job,
+      this.clock.wallTime(),
+      this.clock.now(),
+      sentMono + this.leaseMs,
+    );
     this.runs.set(job.id, run);
     if (isStruck(job)) this.struckRunning++;
     return run;
@@ -127,7 +132,8 @@ export class LeaseKeeper {
       );
       for (const run of runs) {
         if (lost.has(run.job.id)) this.lose(run);
-        else if (!run.expired) run.leaseUntilMono = Math.max(run.leaseUntilMono, sentMono + this.leaseMs);
+        else if (!run.expired)
+          run.leaseUntilMono = Math.max(run.leaseUntilMono, sentMono + this.leaseMs);
       }
     } catch (error) {
       this.onError(error);

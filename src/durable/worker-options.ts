@@ -9,7 +9,10 @@ import type { Clock } from '../time/clock.js';
 
 /** Anything with a policy's `execute`: a single policy or a `pipeline(...)`. */
 export interface PipelineLike {
-  execute<T>(fn: (context: ExecuteContext) => PromiseLike<T> | T, options?: ExecuteOptions): Promise<T>;
+  execute<T>(
+    fn: (context: ExecuteContext) => PromiseLike<T> | T,
+    options?: ExecuteOptions,
+  ): Promise<T>;
 }
 
 export interface WorkerOptions {
@@ -100,16 +103,26 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   const concurrency = check.positiveInteger('concurrency', options.concurrency ?? 10);
   const leaseMs = check.positiveNumber('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS);
   const heartbeatMs = check.positiveNumber('heartbeatMs', options.heartbeatMs ?? leaseMs / 4);
-  if (heartbeatMs >= leaseMs) throw new ConfigError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
+  if (heartbeatMs >= leaseMs)
+    throw new ConfigError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
   const plan = options.plan ?? defaultPlan;
   if (typeof plan !== 'object' || plan === null || typeof plan.decide !== 'function') {
     throw new ConfigError('plan', plan, 'a RecoveryPlan');
   }
-  if (options.pipeline !== undefined && (typeof options.pipeline !== 'object' || typeof options.pipeline?.execute !== 'function')) {
-    throw new ConfigError('pipeline', options.pipeline, 'a policy or pipeline with execute(fn, options)');
+  if (
+    options.pipeline !== undefined &&
+    (typeof options.pipeline !== 'object' || typeof options.pipeline?.execute !== 'function')
+  ) {
+    throw new ConfigError(
+      'pipeline',
+      options.pipeline,
+      'a policy or pipeline with execute(fn, options)',
+    );
   }
-  const workerId = options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
-  if (typeof workerId !== 'string' || workerId.length === 0) throw new ConfigError('workerId', workerId, 'a non-empty string');
+  const workerId =
+    options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
+  if (typeof workerId !== 'string' || workerId.length === 0)
+    throw new ConfigError('workerId', workerId, 'a non-empty string');
   return {
     concurrency,
     leaseMs,
@@ -121,13 +134,27 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     maxStrikes: check.positiveInteger('maxStrikes', options.maxStrikes ?? 3),
     plan,
     pipeline: options.pipeline,
-    classify: options.classify === undefined ? createClassifier({ wallTime: () => clock.wallTime() }) : check.fn('classify', options.classify),
+    classify:
+      options.classify === undefined
+        ? createClassifier({ wallTime: () => clock.wallTime() })
+        : check.fn('classify', options.classify),
     pauseBudgetMs: check.limit('pauseBudgetMs', options.pauseBudgetMs ?? 3_600_000),
-    onAbort: options.onAbort === undefined ? undefined : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
+    onAbort:
+      options.onAbort === undefined
+        ? undefined
+        : check.fn<(decision: Decision) => void>('onAbort', options.onAbort),
     // A sweep at most once a second: 0 would prune thousands of times a second.
-    pruneEveryMs: check.intervalOrNever('worker.pruneEveryMs', options.pruneEveryMs ?? 60_000, MIN_PRUNE_EVERY_MS),
-    maxMessageChars: check.positiveInteger('maxMessageChars', options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS),
+    pruneEveryMs: check.intervalOrNever(
+      'worker.pruneEveryMs',
+      options.pruneEveryMs ?? 60_000,
+      MIN_PRUNE_EVERY_MS,
+    ),
+    maxMessageChars: check.positiveInteger(
+      'maxMessageChars',
+      options.maxMessageChars ?? DEFAULT_MAX_MESSAGE_CHARS,
+    ),
     workerId,
-    keepAlive: options.keepAlive === undefined ? true : check.boolean('worker.keepAlive', options.keepAlive),
+    keepAlive:
+      options.keepAlive === undefined ? true : check.boolean('worker.keepAlive', options.keepAlive),
   };
 }

@@ -23,7 +23,8 @@ export class Wakeup {
     return new Promise<void>((resolve) => {
       const waiter = { resolve, cancel: undefined as CancelTimer | undefined };
       this.waiter = waiter;
-      if (ms !== Number.POSITIVE_INFINITY) waiter.cancel = this.clock.schedule(ms, () => this.release(waiter), { unref: this.unref });
+      if (ms !== Number.POSITIVE_INFINITY)
+        waiter.cancel = this.clock.schedule(ms, () => this.release(waiter), { unref: this.unref });
     });
   }
 
@@ -47,7 +48,11 @@ export class Wakeup {
 }
 
 /** Waits for `promise`, but no longer than `ms`; never rejects. */
-export async function withDeadline(clock: Clock, promise: Promise<unknown>, ms: number): Promise<void> {
+export async function withDeadline(
+  clock: Clock,
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<void> {
   let cancel: CancelTimer | undefined;
   const timeout = new Promise<void>((resolve) => {
     cancel = clock.schedule(ms, resolve, { unref: true });

@@ -13,7 +13,11 @@ import type { ClaimedJob, Outcome } from './store.js';
 import { AckBatcher } from './worker-acks.js';
 import { decideFailure } from './worker-decide.js';
 import { type ActiveRun, LeaseKeeper } from './worker-leases.js';
-import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
+import {
+  type ResolvedWorkerOptions,
+  resolveWorkerOptions,
+  type WorkerOptions,
+} from './worker-options.js';
 import { SummaryCounter, type WorkerSummary } from './worker-summary.js';
 import { Wakeup, withDeadline } from './worker-wait.js';
 
@@ -24,7 +28,13 @@ export interface JobContext {
   /** 1 for the first run; runs handed back without charge (pause, shutdown) do not count. */
   readonly attempt: number;
   /** `token` is this claim's fencing token: pass it to downstream systems that can reject stale writers. */
-  readonly job: { readonly id: string; readonly token: string; readonly queue: string; readonly priority: number; readonly enqueuedAt: number };
+  readonly job: {
+    readonly id: string;
+    readonly token: string;
+    readonly queue: string;
+    readonly priority: number;
+    readonly enqueuedAt: number;
+  };
   /** The headers given at enqueue (trace context, correlation ids); empty when none. */
   readonly headers: JobHeaders;
   /** The last checkpoint saved for this job by an earlier run, if any. */
@@ -40,8 +50,19 @@ export type RunInterceptor = Interceptor<ClaimedJob, void>;
 
 export interface WorkerEvents {
   claimed: { readonly jobId: string; readonly queue: string; readonly attempt: number };
-  completed: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly durationMs: number };
-  retried: { readonly jobId: string; readonly queue: string; readonly attempt: number; readonly delayMs: number; readonly fault: Fault };
+  completed: {
+    readonly jobId: string;
+    readonly queue: string;
+    readonly attempt: number;
+    readonly durationMs: number;
+  };
+  retried: {
+    readonly jobId: string;
+    readonly queue: string;
+    readonly attempt: number;
+    readonly delayMs: number;
+    readonly fault: Fault;
+  };
   deadLettered: {
     readonly jobId: string;
     readonly queue: string;
@@ -51,11 +72,23 @@ export interface WorkerEvents {
     /** `skip`: the plan does not retry this fault; `give_up`: attempts, time or pause budget ran out. */
     readonly action: 'skip' | 'give_up';
   };
-  paused: { readonly queue: string; readonly untilMs: number; readonly delayMs: number; readonly fault: Fault };
-  released: { readonly jobId: string; readonly queue: string; readonly reason: 'pause' | 'abort' | 'shutdown' };
+  paused: {
+    readonly queue: string;
+    readonly untilMs: number;
+    readonly delayMs: number;
+    readonly fault: Fault;
+  };
+  released: {
+    readonly jobId: string;
+    readonly queue: string;
+    readonly reason: 'pause' | 'abort' | 'shutdown';
+  };
   leaseLost: { readonly jobId: string; readonly queue: string };
   aborted: { readonly decision: Decision };
-  error: { readonly error: unknown; readonly during: 'claim' | 'settle' | 'renew' | 'checkpoint' | 'prune' | 'pause' | 'drain' };
+  error: {
+    readonly error: unknown;
+    readonly during: 'claim' | 'settle' | 'renew' | 'checkpoint' | 'prune' | 'pause' | 'drain';
+  };
   idle: { readonly queue: string };
   stopped: { readonly summary: WorkerSummary };
 }
@@ -104,15 +137,30 @@ export class Worker<P = unknown> {
     private readonly handler: JobHandler<P>,
     options: WorkerOptions = {},
   ) {
-    if (typeof queue !== 'object' || queue === null || typeof queue.enqueue !== 'function') throw new ConfigError('queue', queue, 'a Queue');
-    if (typeof handler !== 'function') throw new ConfigError('handler', handler, 'a function (payload, context) => ...');
+    if (typeof queue !== 'object' || queue === null || typeof queue.enqueue !== 'function')
+      throw new ConfigError('queue', queue, 'a Queue');
+    if (typeof handler !== 'function')
+      throw new ConfigError('handler', handler, 'a function (payload, context) => ...');
     this.clock = options.clock ?? queue.clock;
     this.options = resolveWorkerOptions(options, this.clock);
     this.workerId = this.options.workerId;
     this.wakeup = new Wakeup(this.clock, !this.options.keepAlive);
-    const onError = (during: WorkerEvents['error']['during']) => (error: unknown) => this.events.emit('error', { error, during });
-    this.leases = new LeaseKeeper(queue.store, this.clock, this.options.leaseMs, this.options.heartbeatMs, (run) => this.onLeaseLost(run), onError('renew'));
-    this.acks = new AckBatcher(queue.store, this.clock, onError('settle'), Math.min(this.options.pollMs, 1_000));
+    const onError = (during: WorkerEvents['error']['during']) => (error: unknown) =>
+      this.events.emit('error', { error, during });
+    this.leases = new LeaseKeeper(
+      queue.store,
+      this.clock,
+      this.options.leaseMs,
+      this.options.heartbeatMs,
+      (run) => this.onLeaseLost(run),
+      onError('renew'),
+    );
+    this.acks = new AckBatcher(
+      queue.store,
+      this.clock,
+      onError('settle'),
+      Math.min(this.options.pollMs, 1_000),
+    );
   }
 
   /** Starts claiming and running jobs. Returns the worker, for chaining. */
@@ -217,7 +265,11 @@ export class Worker<P = unknown> {
         // Checked per job, right before its start: a handler that blocks before its first await
         // delays the starts of the rest of the batch.
         if (this.clock.now() <= startBy) {
-          this.track(this.interceptors.size === 0 ? this.runJob(job, sentMono) : this.interceptors.run(job, () => this.runJob(job, sentMono)));
+          this.track(
+            this.interceptors.size === 0
+              ? this.runJob(job, sentMono)
+              : this.interceptors.run(job, () => this.runJob(job, sentMono)),
+          );
           continue;
         }
         this.counter.staleClaims++;
@@ -243,7 +295,13 @@ export class Worker<P = unknown> {
 
   /** Fenced: if another worker has taken the job meanwhile, this writes nothing. */
   private handBackUnstarted(job: ClaimedJob): void {
-    void this.acks.push({ id: job.id, token: job.token, kind: 'release', refund: true, unstarted: true });
+    void this.acks.push({
+      id: job.id,
+      token: job.token,
+      kind: 'release',
+      refund: true,
+      unstarted: true,
+    });
   }
 
   /**
@@ -283,7 +341,8 @@ export class Worker<P = unknown> {
 
   private async runJob(job: ClaimedJob, sentMono: number): Promise<void> {
     const run = this.leases.add(job, sentMono);
-    if (this.events.has('claimed')) this.events.emit('claimed', { jobId: job.id, queue: job.queue, attempt: job.attempt });
+    if (this.events.has('claimed'))
+      this.events.emit('claimed', { jobId: job.id, queue: job.queue, attempt: job.attempt });
     let outcome: Outcome | undefined;
     let failure: ReturnType<typeof decideFailure> | undefined;
     try {
@@ -291,7 +350,10 @@ export class Worker<P = unknown> {
       const context = this.contextFor(run);
       const pipeline = this.options.pipeline;
       if (pipeline === undefined) await this.handler(payload, context);
-      else await pipeline.execute((ctx) => this.handler(payload, context.withSignal(ctx.signal)), { signal: run.signal });
+      else
+        await pipeline.execute((ctx) => this.handler(payload, context.withSignal(ctx.signal)), {
+          signal: run.signal,
+        });
       outcome = { id: job.id, token: job.token, kind: 'complete' };
     } catch (error) {
       if (run.expired && !run.lost && !run.abandoned) {
@@ -319,7 +381,13 @@ export class Worker<P = unknown> {
           }
           if (failure === undefined) {
             // The plan itself failed: try again later, the attempt counted.
-            outcome = { id: job.id, token: job.token, kind: 'release', refund: false, runAt: this.clock.wallTime() + this.options.pollMs };
+            outcome = {
+              id: job.id,
+              token: job.token,
+              kind: 'release',
+              refund: false,
+              runAt: this.clock.wallTime() + this.options.pollMs,
+            };
           } else {
             outcome = failure.outcome;
             if (failure.kind === 'pause') this.pauseQueue(failure.decision);
@@ -336,29 +404,49 @@ export class Worker<P = unknown> {
     if (!applied) {
       if (run.expired) return; // already counted and reported when the lease ran out
       this.counter.leasesLost++;
-      if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: job.id, queue: job.queue });
+      if (this.events.has('leaseLost'))
+        this.events.emit('leaseLost', { jobId: job.id, queue: job.queue });
       return;
     }
     this.report(run, outcome, failure);
   }
 
-  private report(run: ActiveRun, outcome: Outcome, failure: ReturnType<typeof decideFailure> | undefined): void {
+  private report(
+    run: ActiveRun,
+    outcome: Outcome,
+    failure: ReturnType<typeof decideFailure> | undefined,
+  ): void {
     const { job } = run;
     const base = { jobId: job.id, queue: job.queue, attempt: job.attempt };
     if (outcome.kind === 'complete') {
       this.counter.processed++;
-      if (this.events.has('completed')) this.events.emit('completed', { ...base, durationMs: this.clock.now() - run.startedMono });
+      if (this.events.has('completed'))
+        this.events.emit('completed', { ...base, durationMs: this.clock.now() - run.startedMono });
     } else if (failure?.kind === 'retry') {
       this.counter.retried++;
-      this.events.emit('retried', { ...base, delayMs: failure.decision.delayMs, fault: failure.decision.fault });
+      this.events.emit('retried', {
+        ...base,
+        delayMs: failure.decision.delayMs,
+        fault: failure.decision.fault,
+      });
     } else if (failure?.kind === 'skip' || failure?.kind === 'exhausted') {
       if (failure.kind === 'skip') this.counter.skipped++;
       else this.counter.exhausted++;
       const action = failure.kind === 'skip' ? 'skip' : 'give_up';
-      this.events.emit('deadLettered', { ...base, reason: failure.decision.reason, fault: failure.decision.fault, action });
+      this.events.emit('deadLettered', {
+        ...base,
+        reason: failure.decision.reason,
+        fault: failure.decision.fault,
+        action,
+      });
     } else {
       this.counter.released++;
-      const reason = failure?.kind === 'pause' ? 'pause' : failure?.kind === 'abort' || this.counter.aborted ? 'abort' : 'shutdown';
+      const reason =
+        failure?.kind === 'pause'
+          ? 'pause'
+          : failure?.kind === 'abort' || this.counter.aborted
+            ? 'abort'
+            : 'shutdown';
       this.events.emit('released', { jobId: job.id, queue: job.queue, reason });
     }
   }
@@ -369,7 +457,8 @@ export class Worker<P = unknown> {
 
   private onLeaseLost(run: ActiveRun): void {
     this.counter.leasesLost++;
-    if (this.events.has('leaseLost')) this.events.emit('leaseLost', { jobId: run.job.id, queue: run.job.queue });
+    if (this.events.has('leaseLost'))
+      this.events.emit('leaseLost', { jobId: run.job.id, queue: run.job.queue });
     run.abort(new LeaseLostError(run.job.id));
   }
 
@@ -396,7 +485,12 @@ export class Worker<P = unknown> {
     this.pauseWrite = this.queue.store
       .pause(this.queue.name, untilMs, this.clock.wallTime())
       .catch((error) => this.events.emit('error', { error, during: 'pause' }));
-    this.events.emit('paused', { queue: this.queue.name, untilMs, delayMs: decision.delayMs, fault: decision.fault });
+    this.events.emit('paused', {
+      queue: this.queue.name,
+      untilMs,
+      delayMs: decision.delayMs,
+      fault: decision.fault,
+    });
   }
 
   /** A fault said stop: no more claims, running jobs are released, the owner is told. */
@@ -462,13 +556,22 @@ export class Worker<P = unknown> {
         run.releasing = true;
         run.abort(new Error(SHUTDOWN));
       }
-      await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), Math.max(left(), Math.min(1_000, deadlineMs / 10)));
+      await withDeadline(
+        this.clock,
+        Promise.allSettled([...this.inFlight]),
+        Math.max(left(), Math.min(1_000, deadlineMs / 10)),
+      );
       for (const run of [...this.leases.runs.values()]) {
         // The handler ignores its signal: release the job anyway and ignore what it does later.
         run.abandoned = true;
         this.leases.delete(run);
         this.counter.released++;
-        void this.acks.push({ id: run.job.id, token: run.job.token, kind: 'release', refund: true });
+        void this.acks.push({
+          id: run.job.id,
+          token: run.job.token,
+          kind: 'release',
+          refund: true,
+        });
       }
     }
     await withDeadline(this.clock, this.acks.flush(), Math.max(left(), 1_000));

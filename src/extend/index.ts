@@ -18,7 +18,14 @@ export { StatsCounter } from '../policies/stats.js';
 export { contextFrom, toOperation, withOperation } from '../policies/policy.js';
 export { BreakerStateMachine } from '../policies/breaker-state.js';
 export type { BreakerTiming, CircuitState } from '../policies/breaker-state.js';
-export { crashLoopFault, decodeUntil, encodeUntil, FOREVER_MS, mergePause, pauseInForce } from '../durable/store-rules.js';
+export {
+  crashLoopFault,
+  decodeUntil,
+  encodeUntil,
+  FOREVER_MS,
+  mergePause,
+  pauseInForce,
+} from '../durable/store-rules.js';
 export * as validate from '../validate/validate.js';
 export { loadPeer, OPTIONAL_PEERS } from '../peers/optional-peer.js';
 export type { OptionalPeer } from '../peers/optional-peer.js';

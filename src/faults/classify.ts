@@ -8,7 +8,14 @@ import { postgresClassifier } from './classifiers/postgres.js';
 import { redisClassifier } from './classifiers/redis.js';
 import { sqliteClassifier } from './classifiers/sqlite.js';
 import { ConfigError } from './errors.js';
-import { type Classifier, type ClassifyContext, type Fault, type FaultHint, isFaultCategory, isRetryableByDefault } from './fault.js';
+import {
+  type Classifier,
+  type ClassifyContext,
+  type Fault,
+  type FaultHint,
+  isFaultCategory,
+  isRetryableByDefault,
+} from './fault.js';
 import { type FaultJson, faultToJson } from './fault-json.js';
 import { isObject, messageOf } from './read.js';
 import { suggestionsFor } from './suggestions.js';
@@ -63,7 +70,11 @@ export function createClassifier(options: ClassifierOptions = {}): ClassifyFunct
   if (!isObject(raw) || Array.isArray(raw)) throw new ConfigError('options', raw, 'an object');
   for (const key of Object.keys(options)) {
     if (key !== 'classifiers' && key !== 'wallTime' && key !== 'messages') {
-      throw new ConfigError(key, options[key as keyof ClassifierOptions], 'no such option; known: classifiers, wallTime, messages');
+      throw new ConfigError(
+        key,
+        options[key as keyof ClassifierOptions],
+        'no such option; known: classifiers, wallTime, messages',
+      );
     }
   }
   // Checked as unknown too: Array.isArray on a readonly array type would widen it to any[].
@@ -78,9 +89,14 @@ export function createClassifier(options: ClassifierOptions = {}): ClassifyFunct
   const user = (options.classifiers ?? []).map((c, i): Classifier => {
     if (typeof c === 'function') return { name: c.name || `classifier[${i}]`, classify: c };
     if (isObject(c) && typeof c.classify === 'function') return c;
-    throw new ConfigError(`classifiers[${i}]`, c, 'a function or an object with a classify(error) method');
+    throw new ConfigError(
+      `classifiers[${i}]`,
+      c,
+      'a function or an object with a classify(error) method',
+    );
   });
-  const chain = user.length === 0 ? builtinClassifiers : Object.freeze([...user, ...builtinClassifiers]);
+  const chain =
+    user.length === 0 ? builtinClassifiers : Object.freeze([...user, ...builtinClassifiers]);
   if (options.messages !== undefined && typeof options.messages !== 'boolean') {
     throw new ConfigError('messages', options.messages, 'true or false');
   }
@@ -101,7 +117,12 @@ export function classify(error: unknown): Fault {
   return classifyValue(builtinClassifiers, lastResortClassifiers, error, systemContext);
 }
 
-function classifyWith(chain: readonly Classifier[], lastResort: readonly Classifier[], error: unknown, wallTime: () => number): Fault {
+function classifyWith(
+  chain: readonly Classifier[],
+  lastResort: readonly Classifier[],
+  error: unknown,
+  wallTime: () => number,
+): Fault {
   return classifyValue(chain, lastResort, error, {
     get wallTime() {
       return wallTime();
@@ -114,7 +135,11 @@ function classifyWith(chain: readonly Classifier[], lastResort: readonly Classif
  * that is not a usable hint (null, a hostile object, a category that does not exist), simply
  * does not match: classify must never throw, whatever it is given and whoever wrote the classifier.
  */
-function ask(classifier: Classifier, value: unknown, context: ClassifyContext): FaultHint | undefined {
+function ask(
+  classifier: Classifier,
+  value: unknown,
+  context: ClassifyContext,
+): FaultHint | undefined {
   try {
     const hint = classifier.classify(value, context);
     if (!isObject(hint)) return undefined;
@@ -141,7 +166,12 @@ function isStringArray(value: unknown): value is readonly string[] {
   return Array.isArray(value) && value.length > 0 && value.every((s) => typeof s === 'string');
 }
 
-function classifyValue(chain: readonly Classifier[], lastResort: readonly Classifier[], error: unknown, context: ClassifyContext): Fault {
+function classifyValue(
+  chain: readonly Classifier[],
+  lastResort: readonly Classifier[],
+  error: unknown,
+  context: ClassifyContext,
+): Fault {
   // Already a fault (classified once, passed along): keep it.
   if (isFault(error)) return error;
   let current: unknown = error;
@@ -188,7 +218,10 @@ function nextCauses(value: unknown): unknown[] | undefined {
   try {
     const cause = value.cause;
     const errors = value.errors;
-    if (Array.isArray(errors)) return cause === undefined ? errors.slice(0, MAX_VISITS) : [cause, ...errors.slice(0, MAX_VISITS)];
+    if (Array.isArray(errors))
+      return cause === undefined
+        ? errors.slice(0, MAX_VISITS)
+        : [cause, ...errors.slice(0, MAX_VISITS)];
     return cause === undefined ? undefined : [cause];
   } catch {
     return undefined;
@@ -204,7 +237,9 @@ function toFault(hint: FaultHint, error: unknown, matched: unknown, source: stri
     if (inner !== top) message = `${top}: ${inner}`;
   }
   const retryAfterMs =
-    typeof hint.retryAfterMs === 'number' && hint.retryAfterMs >= 0 && Number.isFinite(hint.retryAfterMs)
+    typeof hint.retryAfterMs === 'number' &&
+    hint.retryAfterMs >= 0 &&
+    Number.isFinite(hint.retryAfterMs)
       ? Math.ceil(hint.retryAfterMs)
       : undefined;
   return new ClassifiedFault(

@@ -36,7 +36,10 @@ export class MissingPeerError extends FaultlineError {
     readonly installCommand: string,
     options?: { cause?: unknown },
   ) {
-    super(`The optional dependency ${packageName} is not installed; install it with: ${installCommand}`, options);
+    super(
+      `The optional dependency ${packageName} is not installed; install it with: ${installCommand}`,
+      options,
+    );
   }
 }
 
@@ -65,7 +68,9 @@ export class BulkheadRejectedError extends FaultlineError {
     readonly maxConcurrent: number,
     readonly maxQueued: number,
   ) {
-    super(`The bulkhead is full (${maxConcurrent} running, ${maxQueued} queued): the call was rejected`);
+    super(
+      `The bulkhead is full (${maxConcurrent} running, ${maxQueued} queued): the call was rejected`,
+    );
   }
 }
 
@@ -75,7 +80,9 @@ export class RateLimitedError extends FaultlineError {
   readonly category = 'rate_limit' as const;
   readonly retryable = true;
   constructor(retryAfterMs: number) {
-    super(`The rate limit is reached: next token in ${Math.ceil(retryAfterMs)} ms`, { retryAfterMs });
+    super(`The rate limit is reached: next token in ${Math.ceil(retryAfterMs)} ms`, {
+      retryAfterMs,
+    });
   }
 }
 
@@ -139,11 +146,15 @@ export const MAX_DESCRIBED_LENGTH = 200;
 /** A short, never-throwing rendering of any value for error messages. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(cutText(value, MAX_DESCRIBED_LENGTH));
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null)
+    return String(value);
   if (typeof value === 'bigint') return `${value}n`;
   if (typeof value === 'function') return 'a function';
   try {
-    return cutText(JSON.stringify(value) ?? Object.prototype.toString.call(value), MAX_DESCRIBED_LENGTH);
+    return cutText(
+      JSON.stringify(value) ?? Object.prototype.toString.call(value),
+      MAX_DESCRIBED_LENGTH,
+    );
   } catch {
     try {
       return Object.prototype.toString.call(value);
@@ -155,5 +166,7 @@ export function describeValue(value: unknown): string {
 
 /** `text` up to `max` characters, with a marker saying how much was cut. */
 export function cutText(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
+  return text.length <= max
+    ? text
+    : `${text.slice(0, max)}… (${text.length - max} more characters cut)`;
 }

@@ -20,7 +20,15 @@ export interface FaultJson {
 }
 
 /** What a cause looks like in JSON: an error's readable fields, or a short text for anything else. */
-export type CauseJson = string | { readonly name?: string; readonly message?: string; readonly code?: string; readonly status?: number; readonly cause?: CauseJson };
+export type CauseJson =
+  | string
+  | {
+      readonly name?: string;
+      readonly message?: string;
+      readonly code?: string;
+      readonly status?: number;
+      readonly cause?: CauseJson;
+    };
 
 /** How many `cause` links are described; deeper ones are cut. */
 const MAX_CAUSE_DEPTH = 4;
@@ -46,14 +54,24 @@ export function faultToJson(fault: Fault): FaultJson {
 }
 
 /** Describes any thrown value for JSON; never throws. */
-export function describeCause(value: unknown, depth: number, seen: Set<unknown>): CauseJson | undefined {
+export function describeCause(
+  value: unknown,
+  depth: number,
+  seen: Set<unknown>,
+): CauseJson | undefined {
   try {
     if (value === undefined) return undefined;
     if (!isObject(value)) return cut(typeof value === 'bigint' ? `${value}n` : String(value));
     if (seen.has(value)) return '(circular)';
     if (depth >= MAX_CAUSE_DEPTH) return '(deeper causes omitted)';
     seen.add(value);
-    const out: { name?: string; message?: string; code?: string; status?: number; cause?: CauseJson } = {};
+    const out: {
+      name?: string;
+      message?: string;
+      code?: string;
+      status?: number;
+      cause?: CauseJson;
+    } = {};
     const name = read(value, 'name');
     const message = read(value, 'message');
     const code = read(value, 'code');
@@ -65,7 +83,8 @@ export function describeCause(value: unknown, depth: number, seen: Set<unknown>)
     if (typeof status === 'number' && Number.isInteger(status)) out.status = status;
     const inner = describeCause(read(value, 'cause'), depth + 1, seen);
     if (inner !== undefined) out.cause = inner;
-    if (out.name === undefined && out.message === undefined) return Object.prototype.toString.call(value);
+    if (out.name === undefined && out.message === undefined)
+      return Object.prototype.toString.call(value);
     return out;
   } catch {
     return '(unreadable value)';
@@ -81,5 +100,7 @@ function read(value: object, key: string): unknown {
 }
 
 function cut(text: string): string {
-  return text.length <= MAX_TEXT ? text : `${text.slice(0, MAX_TEXT)}… (${text.length - MAX_TEXT} more characters cut)`;
+  return text.length <= MAX_TEXT
+    ? text
+    : `${text.slice(0, MAX_TEXT)}… (${text.length - MAX_TEXT} more characters cut)`;
 }

@@ -1,6 +1,12 @@
 export type { Classifier, ClassifyContext, Fault, FaultCategory, FaultHint } from './fault.js';
 export { FAULT_CATEGORIES, isFaultCategory, isRetryableByDefault } from './fault.js';
-export { builtinClassifiers, classify, createClassifier, isFault, lastResortClassifiers } from './classify.js';
+export {
+  builtinClassifiers,
+  classify,
+  createClassifier,
+  isFault,
+  lastResortClassifiers,
+} from './classify.js';
 export { categoryOfMessage, MESSAGE_PHRASES, messageClassifier } from './classifiers/message.js';
 export type { ClassifierOptions, ClassifyFunction } from './classify.js';
 export type { CauseJson, FaultJson } from './fault-json.js';

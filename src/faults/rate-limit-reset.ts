@@ -23,7 +23,10 @@ const PLAIN_NUMBER = /^\d+(?:\.\d+)?$/;
 /** Headers longer than this are not parsed (a hostile server must not cost us time). */
 const MAX_HEADER_LENGTH = 1_024;
 
-export function rateLimitResetFromHeaders(headers: unknown, wallTime: WallTime): number | undefined {
+export function rateLimitResetFromHeaders(
+  headers: unknown,
+  wallTime: WallTime,
+): number | undefined {
   if (headers === undefined || headers === null) return undefined;
   try {
     let wait: number | undefined;

@@ -75,7 +75,10 @@ const canonicalNames = new Map<string, string>();
 function canonicalName(lowerName: string): string {
   let name = canonicalNames.get(lowerName);
   if (name === undefined) {
-    name = lowerName.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    name = lowerName.replace(
+      /(^|-)([a-z])/g,
+      (_m, dash: string, c: string) => dash + c.toUpperCase(),
+    );
     if (canonicalNames.size < 64) canonicalNames.set(lowerName, name);
   }
   return name;

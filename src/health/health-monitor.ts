@@ -3,7 +3,12 @@ import { ConfigError } from '../faults/errors.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { type Backoff, constantBackoff, exponentialBackoff, isBackoff } from '../recovery/backoff.js';
+import {
+  type Backoff,
+  constantBackoff,
+  exponentialBackoff,
+  isBackoff,
+} from '../recovery/backoff.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 
@@ -99,10 +104,24 @@ export interface HealthMonitorStats {
 export const DEFAULT_HEALTH_INTERVAL_MS = 10_000;
 /** The first (and smallest) wait while failing. */
 const FAILING_MIN_MS = 10_000;
-const DEFAULT_FAILING_BACKOFF = exponentialBackoff({ initialMs: FAILING_MIN_MS, factor: 2, maxDelayMs: 300_000, jitter: 'none' });
+const DEFAULT_FAILING_BACKOFF = exponentialBackoff({
+  initialMs: FAILING_MIN_MS,
+  factor: 2,
+  maxDelayMs: 300_000,
+  jitter: 'none',
+});
 /** `failingBackoff: false`: no growth, the minimum every time. */
 const NO_FAILING_GROWTH = constantBackoff(FAILING_MIN_MS);
-const OPTION_KEYS = ['name', 'failureThreshold', 'stabilityThreshold', 'intervalMs', 'failingBackoff', 'flapping', 'classify', 'clock'];
+const OPTION_KEYS = [
+  'name',
+  'failureThreshold',
+  'stabilityThreshold',
+  'intervalMs',
+  'failingBackoff',
+  'flapping',
+  'classify',
+  'clock',
+];
 
 /**
  * Tracks the health of one long-running dependency (a status API, a database) from the outcomes
@@ -142,12 +161,25 @@ export class HealthMonitor {
     check.plainObject('options', options);
     check.knownKeys('healthMonitor', options, OPTION_KEYS);
     this.name = options.name === undefined ? 'dependency' : nameOption(options.name);
-    this.failureThreshold = check.positiveInteger('failureThreshold', options.failureThreshold ?? 3);
-    this.stabilityThreshold = check.positiveInteger('stabilityThreshold', options.stabilityThreshold ?? 5);
-    this.intervalMs = check.positiveNumber('intervalMs', options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS);
+    this.failureThreshold = check.positiveInteger(
+      'failureThreshold',
+      options.failureThreshold ?? 3,
+    );
+    this.stabilityThreshold = check.positiveInteger(
+      'stabilityThreshold',
+      options.stabilityThreshold ?? 5,
+    );
+    this.intervalMs = check.positiveNumber(
+      'intervalMs',
+      options.intervalMs ?? DEFAULT_HEALTH_INTERVAL_MS,
+    );
     const backoff = options.failingBackoff ?? DEFAULT_FAILING_BACKOFF;
     if (backoff !== false && !isBackoff(backoff)) {
-      throw new ConfigError('failingBackoff', backoff, 'a Backoff (e.g. exponentialBackoff(...)) or false');
+      throw new ConfigError(
+        'failingBackoff',
+        backoff,
+        'a Backoff (e.g. exponentialBackoff(...)) or false',
+      );
     }
     this.failingBackoff = backoff === false ? NO_FAILING_GROWTH : backoff;
     if (options.flapping === false) {
@@ -157,10 +189,15 @@ export class HealthMonitor {
       const flapping = check.plainObject('flapping', options.flapping ?? {});
       check.knownKeys('flapping', flapping, ['maxModeChanges', 'windowMs']);
       this.flapMax = check.positiveInteger('flapping.maxModeChanges', flapping.maxModeChanges ?? 4);
-      if (this.flapMax < 2) throw new ConfigError('flapping.maxModeChanges', this.flapMax, 'a whole number >= 2');
-      this.flapWindowMs = check.positiveNumber('flapping.windowMs', flapping.windowMs ?? 15 * 60_000);
+      if (this.flapMax < 2)
+        throw new ConfigError('flapping.maxModeChanges', this.flapMax, 'a whole number >= 2');
+      this.flapWindowMs = check.positiveNumber(
+        'flapping.windowMs',
+        flapping.windowMs ?? 15 * 60_000,
+      );
     }
-    this.classifyError = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    this.classifyError =
+      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
     this.clock = options.clock === undefined ? systemClock : check.clock('clock', options.clock);
     this.lastDelayMs = this.intervalMs;
   }
@@ -193,7 +230,12 @@ export class HealthMonitor {
     this.consecutiveSuccesses++;
     if (this.currentMode === 'failing' && this.consecutiveSuccesses >= this.stabilityThreshold) {
       this.failingAttempt = 0;
-      this.changeMode('healthy', `${this.consecutiveSuccesses} consecutive successes`, undefined, now);
+      this.changeMode(
+        'healthy',
+        `${this.consecutiveSuccesses} consecutive successes`,
+        undefined,
+        now,
+      );
     }
     // While failing, a success is probed again at the normal pace so recovery is confirmed quickly.
     this.lastDelayMs = this.intervalMs;
@@ -215,7 +257,12 @@ export class HealthMonitor {
     this.consecutiveFailures++;
     if (this.currentMode === 'healthy' && this.consecutiveFailures >= this.failureThreshold) {
       const plural = this.consecutiveFailures === 1 ? 'failure' : 'consecutive failures';
-      this.changeMode('failing', `${this.consecutiveFailures} ${plural} (last: ${fault.category})`, fault, now);
+      this.changeMode(
+        'failing',
+        `${this.consecutiveFailures} ${plural} (last: ${fault.category})`,
+        fault,
+        now,
+      );
     }
     if (this.currentMode === 'failing') {
       this.failingAttempt++;
@@ -260,7 +307,9 @@ export class HealthMonitor {
 
   describe(): string {
     const backoff =
-      this.failingBackoff === NO_FAILING_GROWTH ? `every ${FAILING_MIN_MS} ms while failing` : `backoff up to ${this.failingBackoff.maxDelayMs} ms`;
+      this.failingBackoff === NO_FAILING_GROWTH
+        ? `every ${FAILING_MIN_MS} ms while failing`
+        : `backoff up to ${this.failingBackoff.maxDelayMs} ms`;
     return `healthMonitor(${this.name}: fail after ${this.failureThreshold}, recover after ${this.stabilityThreshold}, every ${this.intervalMs} ms, ${backoff})`;
   }
 
@@ -269,7 +318,8 @@ export class HealthMonitor {
     this.currentMode = to;
     this.modeChanges++;
     if (this.flapWindowMs > 0) this.changeTimes.push(now);
-    if (this.events.has('modeChange')) this.events.emit('modeChange', { name: this.name, from, to, reason, fault, at: now });
+    if (this.events.has('modeChange'))
+      this.events.emit('modeChange', { name: this.name, from, to, reason, fault, at: now });
   }
 
   private updateFlapping(now: number): void {
@@ -282,7 +332,12 @@ export class HealthMonitor {
     if (unstable === this.isUnstable) return;
     this.isUnstable = unstable;
     if (this.events.has('flapping')) {
-      this.events.emit('flapping', { name: this.name, unstable, modeChanges: count, windowMs: this.flapWindowMs });
+      this.events.emit('flapping', {
+        name: this.name,
+        unstable,
+        modeChanges: count,
+        windowMs: this.flapWindowMs,
+      });
     }
   }
 
@@ -301,7 +356,8 @@ export class HealthMonitor {
 }
 
 function nameOption(value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError('name', value, 'a non-empty string');
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError('name', value, 'a non-empty string');
   return value;
 }
 

@@ -63,7 +63,15 @@ export interface Poller<T> extends AsyncIterable<PollResult<T>> {
 
 /** Results a slow `for await` consumer may fall behind by; older ones are dropped. */
 const MAX_BUFFERED = 100;
-const OPTION_KEYS = ['intervalMs', 'monitor', 'signal', 'immediate', 'onResult', 'keepAlive', 'clock'];
+const OPTION_KEYS = [
+  'intervalMs',
+  'monitor',
+  'signal',
+  'immediate',
+  'onResult',
+  'keepAlive',
+  'clock',
+];
 
 /**
  * Runs `check` on a schedule: every `intervalMs`, or, with a monitor, at the monitor's pace
@@ -75,15 +83,25 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
   check.plainObject('options', options);
   check.knownKeys('poll', options, OPTION_KEYS);
   const monitor = options.monitor;
-  if (monitor !== undefined && !(monitor instanceof HealthMonitor)) throw new ConfigError('monitor', monitor, 'a HealthMonitor');
-  if (monitor === undefined && options.intervalMs === undefined) throw new ConfigError('intervalMs', undefined, 'a finite number > 0 (or a monitor)');
-  const intervalMs = options.intervalMs === undefined ? monitor!.intervalMs : check.positiveNumber('intervalMs', options.intervalMs);
-  const onResult = options.onResult === undefined ? undefined : check.fn<(r: PollResult<T>) => void>('onResult', options.onResult);
+  if (monitor !== undefined && !(monitor instanceof HealthMonitor))
+    throw new ConfigError('monitor', monitor, 'a HealthMonitor');
+  if (monitor === undefined && options.intervalMs === undefined)
+    throw new ConfigError('intervalMs', undefined, 'a finite number > 0 (or a monitor)');
+  const intervalMs =
+    options.intervalMs === undefined
+      ? monitor!.intervalMs
+      : check.positiveNumber('intervalMs', options.intervalMs);
+  const onResult =
+    options.onResult === undefined
+      ? undefined
+      : check.fn<(r: PollResult<T>) => void>('onResult', options.onResult);
   const signal = options.signal;
-  if (signal !== undefined && !(signal instanceof AbortSignal)) throw new ConfigError('signal', signal, 'an AbortSignal');
+  if (signal !== undefined && !(signal instanceof AbortSignal))
+    throw new ConfigError('signal', signal, 'an AbortSignal');
   const clock = options.clock ?? systemClock;
   const immediate = options.immediate ?? true;
-  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean') throw new ConfigError('keepAlive', options.keepAlive, 'true or false');
+  if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean')
+    throw new ConfigError('keepAlive', options.keepAlive, 'true or false');
   const keepAlive = options.keepAlive ?? false;
 
   const controller = new AbortController();
@@ -131,12 +149,26 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
       const at = clock.now();
       if (outcome.ok) {
         delayMs = monitor ? monitor.recordSuccess() : intervalMs;
-        deliver({ ok: true, value: outcome.value, attempt, at, mode: monitor?.mode ?? 'healthy', nextDelayMs: delayMs });
+        deliver({
+          ok: true,
+          value: outcome.value,
+          attempt,
+          at,
+          mode: monitor?.mode ?? 'healthy',
+          nextDelayMs: delayMs,
+        });
       } else {
         const fault = monitor ? monitor.recordFailure(outcome.error) : classify(outcome.error);
         // Without a monitor, a server's Retry-After still wins over a shorter interval.
         delayMs = monitor ? monitor.nextDelayMs() : Math.max(intervalMs, fault.retryAfterMs ?? 0);
-        deliver({ ok: false, fault, attempt, at, mode: monitor?.mode ?? 'healthy', nextDelayMs: delayMs });
+        deliver({
+          ok: false,
+          fault,
+          attempt,
+          at,
+          mode: monitor?.mode ?? 'healthy',
+          nextDelayMs: delayMs,
+        });
       }
     }
   };

@@ -16,7 +16,10 @@ export interface RefreshableMapLoadContext<V> {
   readonly reason: LoadReason;
 }
 
-export type RefreshableMapLoad<K, V> = (key: K, context: RefreshableMapLoadContext<V>) => PromiseLike<V> | V;
+export type RefreshableMapLoad<K, V> = (
+  key: K,
+  context: RefreshableMapLoadContext<V>,
+) => PromiseLike<V> | V;
 
 export interface RefreshableMapOptions<V> extends RefreshableOptions<V> {
   /** Most keys kept; the least recently used is dropped beyond it (default 1000). */
@@ -102,7 +105,12 @@ export class RefreshableMap<K, V> {
       totals.hits += s.hits;
       totals.staleServed += s.staleServed;
     }
-    return { size: this.entries.size, maxEntries: this.maxEntries, evictions: this.evictions, ...totals };
+    return {
+      size: this.entries.size,
+      maxEntries: this.maxEntries,
+      evictions: this.evictions,
+      ...totals,
+    };
   }
 
   private entryFor(key: K): Refreshable<V> {
@@ -148,6 +156,9 @@ export class RefreshableMap<K, V> {
 }
 
 /** Creates a RefreshableMap (see the class). */
-export function refreshableMap<K, V>(load: RefreshableMapLoad<K, V>, options: RefreshableMapOptions<V>): RefreshableMap<K, V> {
+export function refreshableMap<K, V>(
+  load: RefreshableMapLoad<K, V>,
+  options: RefreshableMapOptions<V>,
+): RefreshableMap<K, V> {
   return new RefreshableMap(load, options);
 }

@@ -78,7 +78,15 @@ interface Entry<T> {
   invalidated: boolean;
 }
 
-const OPTION_KEYS = ['ttlMs', 'expiresAt', 'refreshAheadMs', 'staleIfErrorMs', 'failureCooldownMs', 'classify', 'clock'];
+const OPTION_KEYS = [
+  'ttlMs',
+  'expiresAt',
+  'refreshAheadMs',
+  'staleIfErrorMs',
+  'failureCooldownMs',
+  'classify',
+  'clock',
+];
 
 /** Options shared with the keyed variant, validated once. */
 export interface ValidRefreshableOptions<T> {
@@ -91,7 +99,10 @@ export interface ValidRefreshableOptions<T> {
   readonly clock: Clock;
 }
 
-function validateRefreshableOptions<T>(options: RefreshableOptions<T>, extraKeys: readonly string[] = []): ValidRefreshableOptions<T> {
+function validateRefreshableOptions<T>(
+  options: RefreshableOptions<T>,
+  extraKeys: readonly string[] = [],
+): ValidRefreshableOptions<T> {
   check.plainObject('options', options);
   check.knownKeys('refreshable', options, [...OPTION_KEYS, ...extraKeys]);
   if ((options.ttlMs === undefined) === (options.expiresAt === undefined)) {
@@ -99,11 +110,15 @@ function validateRefreshableOptions<T>(options: RefreshableOptions<T>, extraKeys
   }
   return {
     ttlMs: options.ttlMs === undefined ? undefined : check.positiveNumber('ttlMs', options.ttlMs),
-    expiresAt: options.expiresAt === undefined ? undefined : check.fn<(value: T) => number>('expiresAt', options.expiresAt),
+    expiresAt:
+      options.expiresAt === undefined
+        ? undefined
+        : check.fn<(value: T) => number>('expiresAt', options.expiresAt),
     refreshAheadMs: check.nonNegativeNumber('refreshAheadMs', options.refreshAheadMs ?? 0),
     staleIfErrorMs: check.limit('staleIfErrorMs', options.staleIfErrorMs ?? 0),
     failureCooldownMs: check.nonNegativeNumber('failureCooldownMs', options.failureCooldownMs ?? 0),
-    classify: options.classify === undefined ? defaultClassify : check.fn('classify', options.classify),
+    classify:
+      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify),
     clock: options.clock ?? systemClock,
   };
 }
@@ -144,19 +159,29 @@ export class Refreshable<T> {
     const now = this.options.clock.now();
     if (entry !== undefined && now < entry.expiresAt) {
       this.hits++;
-      if (this.inflight === undefined && now >= entry.expiresAt - this.options.refreshAheadMs && now >= this.coolUntil) {
+      if (
+        this.inflight === undefined &&
+        now >= entry.expiresAt - this.options.refreshAheadMs &&
+        now >= this.coolUntil
+      ) {
         // Refresh ahead: callers keep the current value; a failure is reported, not thrown.
         this.startLoad('ahead').catch(() => {});
       }
       return Promise.resolve(entry.value);
     }
     if (this.inflight !== undefined) return this.inflight;
-    if (entry !== undefined && now < this.coolUntil && now < entry.expiresAt + this.options.staleIfErrorMs) {
+    if (
+      entry !== undefined &&
+      now < this.coolUntil &&
+      now < entry.expiresAt + this.options.staleIfErrorMs
+    ) {
       // Cooling down after a failed refresh: the stale value, without asking the source again yet.
       this.staleServed++;
       return Promise.resolve(entry.value);
     }
-    return this.startLoad(entry === undefined ? 'initial' : entry.invalidated ? 'invalidated' : 'expired');
+    return this.startLoad(
+      entry === undefined ? 'initial' : entry.invalidated ? 'invalidated' : 'expired',
+    );
   }
 
   /** The current value without loading, fresh or not (undefined before the first load). */
@@ -206,19 +231,22 @@ export class Refreshable<T> {
         const expiresAt = this.expiryOf(value);
         this.entry = { value, expiresAt, invalidated: false };
         this.coolUntil = Number.NEGATIVE_INFINITY;
-        if (this.events.has('loaded')) this.events.emit('loaded', { reason, durationMs: clock.now() - started, expiresAt });
+        if (this.events.has('loaded'))
+          this.events.emit('loaded', { reason, durationMs: clock.now() - started, expiresAt });
         return value;
       } catch (error) {
         this.loadFailures++;
         const fault = this.options.classify(error);
         this.lastFault = fault;
         const stale = this.usableStale();
-        if (this.events.has('refreshFailed')) this.events.emit('refreshFailed', { reason, fault, servingStale: stale !== undefined });
+        if (this.events.has('refreshFailed'))
+          this.events.emit('refreshFailed', { reason, fault, servingStale: stale !== undefined });
         if (stale === undefined) throw error;
         this.coolUntil = clock.now() + this.options.failureCooldownMs;
         if (reason !== 'ahead') {
           this.staleServed++;
-          if (this.events.has('stale')) this.events.emit('stale', { fault, staleForMs: clock.now() - stale.expiresAt });
+          if (this.events.has('stale'))
+            this.events.emit('stale', { fault, staleForMs: clock.now() - stale.expiresAt });
         }
         return stale.value;
       } finally {
@@ -235,7 +263,9 @@ export class Refreshable<T> {
   private usableStale(): Entry<T> | undefined {
     const entry = this.entry;
     if (entry === undefined) return undefined;
-    return this.options.clock.now() < entry.expiresAt + this.options.staleIfErrorMs ? entry : undefined;
+    return this.options.clock.now() < entry.expiresAt + this.options.staleIfErrorMs
+      ? entry
+      : undefined;
   }
 
   private expiryOf(value: T): number {
@@ -250,20 +280,28 @@ export class Refreshable<T> {
   }
 }
 
-function isValid<T>(options: RefreshableOptions<T> | ValidRefreshableOptions<T>): options is ValidRefreshableOptions<T> {
+function isValid<T>(
+  options: RefreshableOptions<T> | ValidRefreshableOptions<T>,
+): options is ValidRefreshableOptions<T> {
   return validated.has(options as object);
 }
 
 const validated = new WeakSet<object>();
 
 /** Validates options once for many refreshables (the keyed variant). */
-export function sharedRefreshableOptions<T>(options: RefreshableOptions<T>, extraKeys: readonly string[] = []): ValidRefreshableOptions<T> {
+export function sharedRefreshableOptions<T>(
+  options: RefreshableOptions<T>,
+  extraKeys: readonly string[] = [],
+): ValidRefreshableOptions<T> {
   const valid = validateRefreshableOptions(options, extraKeys);
   validated.add(valid);
   return valid;
 }
 
 /** Creates a Refreshable (see the class). */
-export function refreshable<T>(load: RefreshableLoad<T>, options: RefreshableOptions<T>): Refreshable<T> {
+export function refreshable<T>(
+  load: RefreshableLoad<T>,
+  options: RefreshableOptions<T>,
+): Refreshable<T> {
   return new Refreshable(load, options);
 }

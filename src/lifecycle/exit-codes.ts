@@ -15,10 +15,15 @@ export function exitCodeForSignal(signal: NodeJS.Signals): number {
 const NOT_CATCHABLE: ReadonlySet<string> = new Set(['SIGKILL', 'SIGSTOP']);
 
 export function signalsOption(value: unknown): readonly NodeJS.Signals[] {
-  if (!Array.isArray(value)) throw new ConfigError('signals', value, 'an array of signal names, e.g. ["SIGINT", "SIGTERM"]');
+  if (!Array.isArray(value))
+    throw new ConfigError('signals', value, 'an array of signal names, e.g. ["SIGINT", "SIGTERM"]');
   for (const [i, name] of value.entries()) {
     if (typeof name !== 'string' || !(name in constants.signals) || NOT_CATCHABLE.has(name)) {
-      throw new ConfigError(`signals[${i}]`, name, 'a catchable signal name such as "SIGINT" or "SIGTERM"');
+      throw new ConfigError(
+        `signals[${i}]`,
+        name,
+        'a catchable signal name such as "SIGINT" or "SIGTERM"',
+      );
     }
   }
   return [...new Set(value as NodeJS.Signals[])];

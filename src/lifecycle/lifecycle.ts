@@ -48,7 +48,11 @@ export interface ShutdownReport {
 }
 
 export interface LifecycleEvents {
-  shutdown: { readonly reason: string; readonly signal?: NodeJS.Signals; readonly running: readonly string[] };
+  shutdown: {
+    readonly reason: string;
+    readonly signal?: NodeJS.Signals;
+    readonly running: readonly string[];
+  };
   graceExpired: { readonly running: readonly string[] };
   cleanup: CleanupReport;
   exit: ShutdownReport;
@@ -77,7 +81,16 @@ interface Hook {
 /** Longest wait for stdout/stderr to drain before exiting. */
 const FLUSH_LIMIT_MS = 2_000;
 
-const OPTION_KEYS = ['signals', 'graceMs', 'deadlineMs', 'cleanupTimeoutMs', 'exit', 'handleUncaught', 'log', 'clock'];
+const OPTION_KEYS = [
+  'signals',
+  'graceMs',
+  'deadlineMs',
+  'cleanupTimeoutMs',
+  'exit',
+  'handleUncaught',
+  'log',
+  'clock',
+];
 
 /**
  * Coordinates a graceful shutdown. First signal (or `shutdown()`): `stopping` aborts so intake
@@ -94,7 +107,9 @@ export class Lifecycle {
   /** Settles with the report when shutdown is over (in library mode; with `exit: true` the process ends). */
   readonly done: Promise<ShutdownReport>;
 
-  private readonly options: Required<Omit<LifecycleOptions, 'signals'>> & { signals: readonly NodeJS.Signals[] };
+  private readonly options: Required<Omit<LifecycleOptions, 'signals'>> & {
+    signals: readonly NodeJS.Signals[];
+  };
   private readonly workController = new AbortController();
   private readonly stoppingController = new AbortController();
   private readonly tracked = new Map<number, string>();
@@ -112,8 +127,12 @@ export class Lifecycle {
     check.plainObject('options', options);
     check.knownKeys('lifecycle', options, OPTION_KEYS);
     const graceMs = check.nonNegativeNumber('graceMs', options.graceMs ?? 10_000);
-    const deadlineMs = check.positiveNumber('deadlineMs', options.deadlineMs ?? Math.max(30_000, graceMs + 20_000));
-    if (deadlineMs < graceMs) throw new ConfigError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);
+    const deadlineMs = check.positiveNumber(
+      'deadlineMs',
+      options.deadlineMs ?? Math.max(30_000, graceMs + 20_000),
+    );
+    if (deadlineMs < graceMs)
+      throw new ConfigError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);
     this.options = {
       signals: signalsOption(options.signals ?? ['SIGINT', 'SIGTERM']),
       graceMs,
@@ -131,8 +150,12 @@ export class Lifecycle {
     });
     for (const name of this.options.signals) this.listen(name, () => this.onSignal(name));
     if (this.options.handleUncaught) {
-      this.listen('uncaughtException', (error: unknown) => this.onCrash('uncaught exception', error));
-      this.listen('unhandledRejection', (error: unknown) => this.onCrash('unhandled rejection', error));
+      this.listen('uncaughtException', (error: unknown) =>
+        this.onCrash('uncaught exception', error),
+      );
+      this.listen('unhandledRejection', (error: unknown) =>
+        this.onCrash('unhandled rejection', error),
+      );
     }
   }
 
@@ -149,11 +172,16 @@ export class Lifecycle {
    * Tracks running work so shutdown waits for it. Pass a promise, or a function that receives
    * the lifecycle's `signal` (refused with ShutdownInProgressError once shutdown has started).
    */
-  track<T>(work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T> | T), name?: string): Promise<T> {
-    if (name !== undefined && typeof name !== 'string') throw new ConfigError('name', name, 'a string');
+  track<T>(
+    work: PromiseLike<T> | ((signal: AbortSignal) => PromiseLike<T> | T),
+    name?: string,
+  ): Promise<T> {
+    if (name !== undefined && typeof name !== 'string')
+      throw new ConfigError('name', name, 'a string');
     let promise: Promise<T>;
     if (typeof work === 'function') {
-      if (this.stopping.aborted) return Promise.reject(new ShutdownInProgressError(String(this.stopping.reason)));
+      if (this.stopping.aborted)
+        return Promise.reject(new ShutdownInProgressError(String(this.stopping.reason)));
       try {
         promise = Promise.resolve(work(this.signal));
       } catch (error) {
@@ -179,10 +207,18 @@ export class Lifecycle {
    * reverse order of registration, each bounded by its timeout; the signal aborts when it runs out.
    * Returns a function that unregisters it.
    */
-  onCleanup(name: string, run: (signal: AbortSignal) => unknown, options: CleanupOptions = {}): () => void {
-    if (typeof name !== 'string' || name === '') throw new ConfigError('name', name, 'a non-empty string');
+  onCleanup(
+    name: string,
+    run: (signal: AbortSignal) => unknown,
+    options: CleanupOptions = {},
+  ): () => void {
+    if (typeof name !== 'string' || name === '')
+      throw new ConfigError('name', name, 'a non-empty string');
     check.fn('cleanup', run);
-    const timeoutMs = check.positiveNumber('timeoutMs', options.timeoutMs ?? this.options.cleanupTimeoutMs);
+    const timeoutMs = check.positiveNumber(
+      'timeoutMs',
+      options.timeoutMs ?? this.options.cleanupTimeoutMs,
+    );
     const hook: Hook = { name, run, timeoutMs };
     this.hooks.push(hook);
     return () => {
@@ -200,7 +236,8 @@ export class Lifecycle {
 
   /** Removes the process listeners this lifecycle added (library mode, tests). */
   dispose(): void {
-    for (const [event, listener] of this.listeners) process.removeListener(event as 'uncaughtException', listener);
+    for (const [event, listener] of this.listeners)
+      process.removeListener(event as 'uncaughtException', listener);
     this.listeners.length = 0;
   }
 
@@ -220,18 +257,31 @@ export class Lifecycle {
   private onCrash(kind: string, error: unknown): void {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
     this.options.log(`faultline: ${kind}: ${detail}`);
-    if (this.shutdownPromise === undefined) this.shutdownPromise = this.runShutdown(kind, undefined, EXIT_FAILURE);
+    if (this.shutdownPromise === undefined)
+      this.shutdownPromise = this.runShutdown(kind, undefined, EXIT_FAILURE);
   }
 
-  private async runShutdown(reason: string, signal: NodeJS.Signals | undefined, baseExitCode: number): Promise<ShutdownReport> {
+  private async runShutdown(
+    reason: string,
+    signal: NodeJS.Signals | undefined,
+    baseExitCode: number,
+  ): Promise<ShutdownReport> {
     const { clock, log } = this.options;
     const started = clock.now();
-    const cancelDeadline = clock.schedule(this.options.deadlineMs, () => this.force(`deadline of ${this.options.deadlineMs} ms passed`, EXIT_FAILURE));
+    const cancelDeadline = clock.schedule(this.options.deadlineMs, () =>
+      this.force(`deadline of ${this.options.deadlineMs} ms passed`, EXIT_FAILURE),
+    );
     this.currentState = 'draining';
     this.stoppingController.abort(reason);
     const runningAtStart = this.running();
-    log(`faultline: shutting down (${reason}); waiting up to ${this.options.graceMs} ms for ${describeTasks(runningAtStart)}`);
-    if (this.events.has('shutdown')) this.events.emit('shutdown', signal ? { reason, signal, running: runningAtStart } : { reason, running: runningAtStart });
+    log(
+      `faultline: shutting down (${reason}); waiting up to ${this.options.graceMs} ms for ${describeTasks(runningAtStart)}`,
+    );
+    if (this.events.has('shutdown'))
+      this.events.emit(
+        'shutdown',
+        signal ? { reason, signal, running: runningAtStart } : { reason, running: runningAtStart },
+      );
 
     let aborted: string[] = [];
     if (!(await this.waitForTracked(this.options.graceMs))) {
@@ -252,13 +302,23 @@ export class Lifecycle {
       const report = await this.runHook(hook);
       if (this.finalReport) return this.finalReport;
       cleanups.push(report);
-      if (!report.ok) log(`faultline: cleanup "${hook.name}" ${report.timedOut ? `timed out after ${hook.timeoutMs} ms` : `failed: ${errorText(report.error)}`}`);
+      if (!report.ok)
+        log(
+          `faultline: cleanup "${hook.name}" ${report.timedOut ? `timed out after ${hook.timeoutMs} ms` : `failed: ${errorText(report.error)}`}`,
+        );
       if (this.events.has('cleanup')) this.events.emit('cleanup', report);
     }
     cancelDeadline();
 
     const exitCode = cleanups.every((c) => c.ok) ? baseExitCode : EXIT_FAILURE;
-    const base = { reason, exitCode, forced: false, aborted, cleanups, durationMs: clock.now() - started };
+    const base = {
+      reason,
+      exitCode,
+      forced: false,
+      aborted,
+      cleanups,
+      durationMs: clock.now() - started,
+    };
     const report: ShutdownReport = signal ? { ...base, signal } : base;
     return this.finish(report);
   }
@@ -274,7 +334,9 @@ export class Lifecycle {
     this.settledWaiters.add(wake);
     try {
       // Not unref'd: this wait is the work that keeps a shutting-down process alive.
-      const expired = Number.isFinite(ms) ? this.options.clock.sleep(ms, timer.signal).then(() => false) : new Promise<boolean>(() => {});
+      const expired = Number.isFinite(ms)
+        ? this.options.clock.sleep(ms, timer.signal).then(() => false)
+        : new Promise<boolean>(() => {});
       return await Promise.race([settled.then(() => true), expired]);
     } finally {
       this.settledWaiters.delete(wake);
@@ -303,7 +365,9 @@ export class Lifecycle {
         controller.abort(new Error(`cleanup "${hook.name}" timed out`));
         return { name: hook.name, ok: false, timedOut: true, durationMs };
       }
-      return outcome.ok ? { name: hook.name, ok: true, timedOut: false, durationMs } : { name: hook.name, ok: false, timedOut: false, durationMs, error: outcome.error };
+      return outcome.ok
+        ? { name: hook.name, ok: true, timedOut: false, durationMs }
+        : { name: hook.name, ok: false, timedOut: false, durationMs, error: outcome.error };
     } finally {
       timer.abort();
       this.runningHook = undefined;
@@ -314,18 +378,29 @@ export class Lifecycle {
   private force(why: string, exitCode: number): void {
     if (this.finalReport) return;
     const running = this.running();
-    const parts = [running.length > 0 ? `work: ${running.join(', ')}` : '', this.runningHook ? `cleanup: ${this.runningHook}` : ''].filter(Boolean);
-    this.options.log(`faultline: forced exit (${why}); still running: ${parts.length > 0 ? parts.join('; ') : 'nothing'}`);
+    const parts = [
+      running.length > 0 ? `work: ${running.join(', ')}` : '',
+      this.runningHook ? `cleanup: ${this.runningHook}` : '',
+    ].filter(Boolean);
+    this.options.log(
+      `faultline: forced exit (${why}); still running: ${parts.length > 0 ? parts.join('; ') : 'nothing'}`,
+    );
     if (!this.signal.aborted) this.workController.abort(new ShutdownInProgressError(why));
     const reason = typeof this.stopping.reason === 'string' ? this.stopping.reason : why;
-    this.finish({ reason, exitCode, forced: true, aborted: running, cleanups: [], durationMs: 0 }, true);
+    this.finish(
+      { reason, exitCode, forced: true, aborted: running, cleanups: [], durationMs: 0 },
+      true,
+    );
   }
 
   private finish(report: ShutdownReport, immediately = false): ShutdownReport {
     if (this.finalReport) return this.finalReport;
     this.finalReport = report;
     this.currentState = 'stopped';
-    if (!report.forced) this.options.log(`faultline: shutdown complete (${report.reason}), exit code ${report.exitCode}`);
+    if (!report.forced)
+      this.options.log(
+        `faultline: shutdown complete (${report.reason}), exit code ${report.exitCode}`,
+      );
     if (this.events.has('exit')) this.events.emit('exit', report);
     this.resolveDone(report);
     if (!this.options.exit) {
@@ -343,7 +418,10 @@ export class Lifecycle {
 }
 
 function flushStdio(): Promise<void> {
-  const flush = (stream: NodeJS.WriteStream) => new Promise<void>((resolve) => (stream.writableLength === 0 ? resolve() : stream.write('', () => resolve())));
+  const flush = (stream: NodeJS.WriteStream) =>
+    new Promise<void>((resolve) =>
+      stream.writableLength === 0 ? resolve() : stream.write('', () => resolve()),
+    );
   return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined);
 }
 

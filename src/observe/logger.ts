@@ -28,7 +28,9 @@ export interface EventSource {
  * The events that are decisions, with their level and the decision's name in the log line.
  * Events of other emitters with the same names carry the same fields, so one table serves all.
  */
-const DECISION_EVENTS: Readonly<Record<string, { readonly level: Level; readonly decision: string }>> = {
+const DECISION_EVENTS: Readonly<
+  Record<string, { readonly level: Level; readonly decision: string }>
+> = {
   // policies
   retry: { level: 'info', decision: 'retry' },
   giveUp: { level: 'warn', decision: 'give_up' },
@@ -61,7 +63,11 @@ export interface LogDecisionsOptions {
 }
 
 /** Subscribes `logger` to the decision events of `source`; returns a function that unsubscribes. */
-export function logDecisions(source: EventSource, logger: LoggerLike, options: LogDecisionsOptions = {}): () => void {
+export function logDecisions(
+  source: EventSource,
+  logger: LoggerLike,
+  options: LogDecisionsOptions = {},
+): () => void {
   const hub = source.events as unknown as Events<Record<string, unknown>>;
   const offs: (() => void)[] = [];
   for (const [type, spec] of Object.entries(DECISION_EVENTS)) {
@@ -81,16 +87,36 @@ export function logDecisions(source: EventSource, logger: LoggerLike, options: L
 }
 
 /** The fields of one log line: the decision, the fault's category and what identifies the work. */
-export function decisionLine(decision: string, event: unknown): { fields: Record<string, unknown>; message: string } {
+export function decisionLine(
+  decision: string,
+  event: unknown,
+): { fields: Record<string, unknown>; message: string } {
   const e = (typeof event === 'object' && event !== null ? event : {}) as Record<string, unknown>;
-  const fault = (isRecord(e.fault) ? e.fault : isRecord(e.decision) && isRecord(e.decision.fault) ? e.decision.fault : undefined) as
-    | Record<string, unknown>
-    | undefined;
+  const fault = (
+    isRecord(e.fault)
+      ? e.fault
+      : isRecord(e.decision) && isRecord(e.decision.fault)
+        ? e.decision.fault
+        : undefined
+  ) as Record<string, unknown> | undefined;
   const fields: Record<string, unknown> = { decision };
   const category = fault?.category ?? e.category;
   if (category !== undefined) fields.category = category;
   copy(fields, fault, ['status', 'code']);
-  copy(fields, e, ['attempt', 'attempts', 'delayMs', 'jobId', 'queue', 'from', 'to', 'until', 'untilMs', 'breaker', 'state', 'retryAfterMs']);
+  copy(fields, e, [
+    'attempt',
+    'attempts',
+    'delayMs',
+    'jobId',
+    'queue',
+    'from',
+    'to',
+    'until',
+    'untilMs',
+    'breaker',
+    'state',
+    'retryAfterMs',
+  ]);
   copy(fields, e, ['key', 'items', 'bytes', 'durationMs', 'trigger']);
   if (isRecord(e.decision)) copy(fields, e.decision, ['action', 'delayMs', 'attempt']);
   if (isRecord(e.operation)) {
@@ -99,13 +125,23 @@ export function decisionLine(decision: string, event: unknown): { fields: Record
   }
   // `reason` is a sentence on most events but a code on some (giveUp: 'exhausted'); prefer sentences.
   const sentence = (v: unknown) => (typeof v === 'string' && v.includes(' ') ? v : undefined);
-  const reason = pickString(sentence(e.reason), isRecord(e.decision) ? e.decision.reason : undefined, e.message, e.reason, fault?.message);
+  const reason = pickString(
+    sentence(e.reason),
+    isRecord(e.decision) ? e.decision.reason : undefined,
+    e.message,
+    e.reason,
+    fault?.message,
+  );
   if (typeof e.reason === 'string' && e.reason !== reason) fields.reason = e.reason;
   if (fault?.message !== undefined && fault.message !== reason) fields.error = fault.message;
   return { fields, message: reason ?? decision };
 }
 
-function copy(to: Record<string, unknown>, from: Record<string, unknown> | undefined, keys: readonly string[]): void {
+function copy(
+  to: Record<string, unknown>,
+  from: Record<string, unknown> | undefined,
+  keys: readonly string[],
+): void {
   if (from === undefined) return;
   for (const key of keys) if (from[key] !== undefined && to[key] === undefined) to[key] = from[key];
 }

@@ -30,12 +30,17 @@ export function loadPeer<T>(name: OptionalPeer): T {
   try {
     return requireFromHere(name) as T;
   } catch (error) {
-    if (isNotFound(error, name)) throw new MissingPeerError(name, OPTIONAL_PEERS[name], { cause: error });
+    if (isNotFound(error, name))
+      throw new MissingPeerError(name, OPTIONAL_PEERS[name], { cause: error });
     throw error;
   }
 }
 
 function isNotFound(error: unknown, name: string): boolean {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') && typeof message === 'string' && message.includes(`'${name}'`);
+  return (
+    (code === 'MODULE_NOT_FOUND' || code === 'ERR_MODULE_NOT_FOUND') &&
+    typeof message === 'string' &&
+    message.includes(`'${name}'`)
+  );
 }

@@ -8,7 +8,14 @@ import type { Clock } from '../time/clock.js';
 import { CoarseNow } from '../time/coarse-now.js';
 import { systemClock } from '../time/system-clock.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
-import { type ExecuteOptions, withOperation, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import {
+  type ExecuteOptions,
+  withOperation,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
@@ -46,7 +53,9 @@ export class ThrottledError extends FaultlineError {
   readonly category = 'unavailable' as const;
   readonly retryable = true;
   constructor(readonly rejectProbability: number) {
-    super(`Throttled locally: the backend refused most recent requests (rejecting ${Math.round(rejectProbability * 100)}% of calls)`);
+    super(
+      `Throttled locally: the backend refused most recent requests (rejecting ${Math.round(rejectProbability * 100)}% of calls)`,
+    );
   }
 }
 
@@ -75,7 +84,12 @@ export interface AdaptiveStats extends PolicyStats {
   readonly delayFactor: number;
 }
 
-const DEFAULT_REFUSED: readonly FaultCategory[] = ['rate_limit', 'unavailable', 'timeout', 'network'];
+const DEFAULT_REFUSED: readonly FaultCategory[] = [
+  'rate_limit',
+  'unavailable',
+  'timeout',
+  'network',
+];
 
 /**
  * Slows down when the backend does. Client-side adaptive throttling (Google SRE book): over a
@@ -105,23 +119,47 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
 
   constructor(options: AdaptiveOptions = {}) {
     const o = check.plainObject('options', options);
-    check.knownKeys('adaptive', o, ['k', 'windowMs', 'buckets', 'refusedCategories', 'maxDelayFactor', 'clock', 'resolutionMs', 'random', 'classify', 'name']);
+    check.knownKeys('adaptive', o, [
+      'k',
+      'windowMs',
+      'buckets',
+      'refusedCategories',
+      'maxDelayFactor',
+      'clock',
+      'resolutionMs',
+      'random',
+      'classify',
+      'name',
+    ]);
     this.k = check.positiveNumber('k', o.k ?? 2);
     const windowMs = check.positiveNumber('windowMs', o.windowMs ?? 120_000);
     const buckets = check.positiveInteger('buckets', o.buckets ?? 12);
-    if (buckets > 10_000) throw new ConfigError('buckets', buckets, 'a whole number from 1 to 10,000');
+    if (buckets > 10_000)
+      throw new ConfigError('buckets', buckets, 'a whole number from 1 to 10,000');
     this.window = new TimeBuckets(windowMs, buckets);
     const refused = o.refusedCategories ?? DEFAULT_REFUSED;
-    if (!Array.isArray(refused)) throw new ConfigError('refusedCategories', refused, 'an array of fault categories');
+    if (!Array.isArray(refused))
+      throw new ConfigError('refusedCategories', refused, 'an array of fault categories');
     this.refused = new Set(refused.map((c, i) => check.category(`refusedCategories[${i}]`, c)));
     this.maxDelayFactor = check.positiveNumber('maxDelayFactor', o.maxDelayFactor ?? 10);
-    if (this.maxDelayFactor < 1) throw new ConfigError('maxDelayFactor', this.maxDelayFactor, 'a number >= 1');
+    if (this.maxDelayFactor < 1)
+      throw new ConfigError('maxDelayFactor', this.maxDelayFactor, 'a number >= 1');
     const clock = (o.clock ?? systemClock) as Clock;
-    if (typeof clock.now !== 'function' || typeof clock.schedule !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
+    if (typeof clock.now !== 'function' || typeof clock.schedule !== 'function')
+      throw new ConfigError('clock', o.clock, 'a Clock');
     const preferredMs = Math.min(100, windowMs / buckets / 10);
-    this.time = new CoarseNow(clock, check.nonNegativeNumber('resolutionMs', o.resolutionMs ?? CoarseNow.defaultResolution(clock, preferredMs)));
+    this.time = new CoarseNow(
+      clock,
+      check.nonNegativeNumber(
+        'resolutionMs',
+        o.resolutionMs ?? CoarseNow.defaultResolution(clock, preferredMs),
+      ),
+    );
     this.random = o.random === undefined ? Math.random : check.fn<RandomSource>('random', o.random);
-    this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
+    this.classify =
+      o.classify === undefined
+        ? defaultClassify
+        : check.fn<ClassifyFunction>('classify', o.classify);
     this.name = o.name === undefined ? undefined : String(o.name);
   }
 
@@ -157,7 +195,12 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
   private throttled(p: number, operation: OperationContext | undefined): ThrottledError {
     this.counter.rejections++;
     if (this.events.has('throttled')) {
-      const event: AdaptiveThrottled = { throttle: this.name, rejectProbability: p, requests: this.window.a, accepts: this.window.b };
+      const event: AdaptiveThrottled = {
+        throttle: this.name,
+        rejectProbability: p,
+        requests: this.window.a,
+        accepts: this.window.b,
+      };
       this.events.emit('throttled', operation === undefined ? event : { ...event, operation });
     }
     return withOperation(new ThrottledError(p), operation);

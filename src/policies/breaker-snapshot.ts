@@ -27,7 +27,10 @@ export function validateSnapshot(value: unknown): CircuitBreakerSnapshot {
   if (s.version !== 1) throw new ConfigError('snapshot.version', s.version, '1');
   const state = check.oneOf('snapshot.state', s.state, STATES);
   const opens = check.nonNegativeInteger('snapshot.opens', s.opens ?? 0);
-  const consecutiveFailures = check.nonNegativeInteger('snapshot.consecutiveFailures', s.consecutiveFailures ?? 0);
+  const consecutiveFailures = check.nonNegativeInteger(
+    'snapshot.consecutiveFailures',
+    s.consecutiveFailures ?? 0,
+  );
   if (state !== 'open') return { version: 1, state, opens, consecutiveFailures };
   const openUntil = check.nonNegativeNumber('snapshot.openUntil', s.openUntil);
   return { version: 1, state, openUntil, opens, consecutiveFailures };

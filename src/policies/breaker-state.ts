@@ -51,11 +51,17 @@ export abstract class BreakerStateMachine {
   ) {}
 
   /** Called after every change of state, with the operation of the call that caused it (if any). */
-  protected abstract transitioned(from: CircuitState, to: CircuitState, reason: string, operation: unknown): void;
+  protected abstract transitioned(
+    from: CircuitState,
+    to: CircuitState,
+    reason: string,
+    operation: unknown,
+  ): void;
 
   /** The state as a caller would find it now (an open circuit whose time is up reads as half-open). */
   get state(): CircuitState {
-    if (this.currentState === 'open' && this.timing.clock.now() >= this.openUntil) return 'halfOpen';
+    if (this.currentState === 'open' && this.timing.clock.now() >= this.openUntil)
+      return 'halfOpen';
     return this.currentState;
   }
 
@@ -101,7 +107,13 @@ export abstract class BreakerStateMachine {
   }
 
   /** A call admitted in `epoch` failed; `counted` says whether this fault counts against the circuit. */
-  protected failed(epoch: number, counted: boolean, slow: boolean, now: number, operation: unknown): void {
+  protected failed(
+    epoch: number,
+    counted: boolean,
+    slow: boolean,
+    now: number,
+    operation: unknown,
+  ): void {
     if (epoch !== this.epoch) return;
     if (this.currentState === 'closed') {
       if (!counted && !slow) return;
@@ -120,7 +132,8 @@ export abstract class BreakerStateMachine {
   protected open(reason: string, operation: unknown): void {
     this.opens++;
     const after = this.timing.halfOpenAfter;
-    const ms = typeof after === 'number' ? after : after.delay(this.opens, this.openMs, this.timing.random);
+    const ms =
+      typeof after === 'number' ? after : after.delay(this.opens, this.openMs, this.timing.random);
     this.openFor(ms, this.timing.clock.now(), reason, operation);
   }
 

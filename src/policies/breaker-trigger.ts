@@ -12,7 +12,11 @@ export type BreakerTrigger =
   /** Open when the failure (or slow-call) rate over the last `size` calls reaches its threshold. */
   | ({ readonly kind: 'countWindow'; readonly size: number } & RateThresholds)
   /** Open when the failure (or slow-call) rate over the last `durationMs` reaches its threshold. */
-  | ({ readonly kind: 'timeWindow'; readonly durationMs: number; readonly buckets?: number } & RateThresholds);
+  | ({
+      readonly kind: 'timeWindow';
+      readonly durationMs: number;
+      readonly buckets?: number;
+    } & RateThresholds);
 
 export interface RateThresholds {
   /** Failure ratio (0 < r ≤ 1) that opens the circuit. Default 0.5. */
@@ -72,10 +76,18 @@ class ConsecutiveFailures implements TriggerStrategy {
 }
 
 /** Compares window sums with the thresholds. */
-function rateReason(total: number, failures: number, slow: number, t: Required<RateThresholds>, over: string): string | undefined {
+function rateReason(
+  total: number,
+  failures: number,
+  slow: number,
+  t: Required<RateThresholds>,
+  over: string,
+): string | undefined {
   if (total < t.minimumThroughput) return undefined;
-  if (failures / total >= t.failureRate) return `failure rate ${percent(failures / total)} >= ${percent(t.failureRate)} over ${total} calls in ${over}`;
-  if (slow / total >= t.slowCallRate) return `slow-call rate ${percent(slow / total)} >= ${percent(t.slowCallRate)} over ${total} calls in ${over}`;
+  if (failures / total >= t.failureRate)
+    return `failure rate ${percent(failures / total)} >= ${percent(t.failureRate)} over ${total} calls in ${over}`;
+  if (slow / total >= t.slowCallRate)
+    return `slow-call rate ${percent(slow / total)} >= ${percent(t.slowCallRate)} over ${total} calls in ${over}`;
   return undefined;
 }
 
@@ -115,7 +127,13 @@ class CountWindow implements TriggerStrategy {
     if (failed) this.failures++;
     if (slow) this.slow++;
     if (++this.next === this.size) this.next = 0;
-    return rateReason(this.total, this.failures, this.slow, this.thresholds, `the last ${this.size}`);
+    return rateReason(
+      this.total,
+      this.failures,
+      this.slow,
+      this.thresholds,
+      `the last ${this.size}`,
+    );
   }
 
   resume(): void {}
@@ -175,20 +193,29 @@ export function createTrigger(value: unknown): TriggerStrategy {
   if (kind === 'countWindow') {
     check.knownKeys('trigger', t, ['kind', 'size', ...rates]);
     const size = check.positiveInteger('trigger.size', t.size);
-    if (size > 1_000_000) throw new ConfigError('trigger.size', size, 'a whole number from 1 to 1,000,000');
+    if (size > 1_000_000)
+      throw new ConfigError('trigger.size', size, 'a whole number from 1 to 1,000,000');
     return new CountWindow(size, thresholds(t, size));
   }
   check.knownKeys('trigger', t, ['kind', 'durationMs', 'buckets', ...rates]);
   const durationMs = check.positiveNumber('trigger.durationMs', t.durationMs);
   const buckets = check.positiveInteger('trigger.buckets', t.buckets ?? 10);
-  if (buckets > 10_000) throw new ConfigError('trigger.buckets', buckets, 'a whole number from 1 to 10,000');
+  if (buckets > 10_000)
+    throw new ConfigError('trigger.buckets', buckets, 'a whole number from 1 to 10,000');
   return new TimeWindow(durationMs, buckets, thresholds(t, Number.POSITIVE_INFINITY));
 }
 
 function thresholds(t: Record<string, unknown>, maxThroughput: number): Required<RateThresholds> {
-  const minimumThroughput = check.positiveInteger('trigger.minimumThroughput', t.minimumThroughput ?? Math.min(10, maxThroughput));
+  const minimumThroughput = check.positiveInteger(
+    'trigger.minimumThroughput',
+    t.minimumThroughput ?? Math.min(10, maxThroughput),
+  );
   if (minimumThroughput > maxThroughput) {
-    throw new ConfigError('trigger.minimumThroughput', minimumThroughput, `a whole number <= the window size (${maxThroughput})`);
+    throw new ConfigError(
+      'trigger.minimumThroughput',
+      minimumThroughput,
+      `a whole number <= the window size (${maxThroughput})`,
+    );
   }
   return {
     failureRate: rate('trigger.failureRate', t.failureRate ?? 0.5),
@@ -199,7 +226,12 @@ function thresholds(t: Record<string, unknown>, maxThroughput: number): Required
 
 function rate(option: string, value: unknown): number {
   const r = check.ratio(option, value);
-  if (r === 0) throw new ConfigError(option, value, 'a number above 0 and at most 1 (0 would open on any call)');
+  if (r === 0)
+    throw new ConfigError(
+      option,
+      value,
+      'a number above 0 and at most 1 (0 would open on any call)',
+    );
   return r;
 }
 

@@ -2,7 +2,15 @@ import * as check from '../validate/validate.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BulkheadRejectedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
-import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import {
+  type ExecuteContext,
+  withOperation,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
@@ -58,7 +66,10 @@ export class Bulkhead implements Policy<BulkheadEvents> {
     check.knownKeys('bulkhead', o, ['maxConcurrent', 'maxQueued', 'classify', 'name']);
     this.maxConcurrent = check.positiveInteger('maxConcurrent', o.maxConcurrent);
     this.maxQueued = check.nonNegativeInteger('maxQueued', o.maxQueued ?? 0);
-    this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
+    this.classify =
+      o.classify === undefined
+        ? defaultClassify
+        : check.fn<ClassifyFunction>('classify', o.classify);
     this.name = o.name === undefined ? undefined : String(o.name);
   }
 
@@ -93,10 +104,16 @@ export class Bulkhead implements Policy<BulkheadEvents> {
     if (this.queue.length >= this.maxQueued) {
       this.counter.rejections++;
       if (this.events.has('rejected')) {
-        const event: BulkheadRejection = { bulkhead: this.name, active: this.active, queued: this.queue.length };
+        const event: BulkheadRejection = {
+          bulkhead: this.name,
+          active: this.active,
+          queued: this.queue.length,
+        };
         this.events.emit('rejected', operation === undefined ? event : { ...event, operation });
       }
-      return Promise.reject(withOperation(new BulkheadRejectedError(this.maxConcurrent, this.maxQueued), operation));
+      return Promise.reject(
+        withOperation(new BulkheadRejectedError(this.maxConcurrent, this.maxQueued), operation),
+      );
     }
     return this.queue.wait(signal);
   }

@@ -1,5 +1,12 @@
 import { ConfigError } from '../faults/errors.js';
-import { contextFrom, type ExecuteContext, type ExecuteOptions, NEVER_ABORTED, PASSED_CONTEXT, ROOT_CONTEXT } from './policy.js';
+import {
+  contextFrom,
+  type ExecuteContext,
+  type ExecuteOptions,
+  NEVER_ABORTED,
+  PASSED_CONTEXT,
+  ROOT_CONTEXT,
+} from './policy.js';
 import { isThenable } from './settle-call.js';
 
 /** The brand `isRefused` reads: cheaper than `instanceof` on the hot path. */
@@ -37,13 +44,19 @@ export function isRefused(entry: ExecuteContext | RefusedCall): entry is Refused
  * `typeof` (options cost a little more when given); a context handed down by an outer faultline layer
  * (under the package-private PASSED_CONTEXT key) is passed on as it is.
  */
-export function enterCall(fn: unknown, options: ExecuteOptions | undefined): ExecuteContext | RefusedCall {
+export function enterCall(
+  fn: unknown,
+  options: ExecuteOptions | undefined,
+): ExecuteContext | RefusedCall {
   if (options === undefined && typeof fn === 'function') return ROOT_CONTEXT;
   return enterWithOptions(fn, options);
 }
 
 /** Options given, or `fn` is not a function (the fast path above took everything else). */
-function enterWithOptions(fn: unknown, options: ExecuteOptions | undefined): ExecuteContext | RefusedCall {
+function enterWithOptions(
+  fn: unknown,
+  options: ExecuteOptions | undefined,
+): ExecuteContext | RefusedCall {
   if (typeof fn !== 'function') {
     // The likely slip, `execute(fetch(url))`, gets its own hint: the work had already started.
     const expected = isThenable(fn)
@@ -72,12 +85,20 @@ function invalidOptions(options: unknown): ConfigError | undefined {
   }
   for (const key in options) {
     if (key !== 'signal' && key !== 'operation' && key !== 'context') {
-      return new ConfigError(`options.${key}`, (options as Record<string, unknown>)[key], `no such option; known: ${OPTION_KEYS}`);
+      return new ConfigError(
+        `options.${key}`,
+        (options as Record<string, unknown>)[key],
+        `no such option; known: ${OPTION_KEYS}`,
+      );
     }
   }
   const { signal, operation, context } = options as ExecuteOptions;
   if (context !== undefined && !isContext(context)) {
-    return new ConfigError('options.context', context, 'the context an outer policy passed to its function ({ signal, attempt, operation? })');
+    return new ConfigError(
+      'options.context',
+      context,
+      'the context an outer policy passed to its function ({ signal, attempt, operation? })',
+    );
   }
   if (signal !== undefined && !isAbortSignal(signal)) {
     return new ConfigError('options.signal', signal, 'an AbortSignal');
@@ -104,12 +125,22 @@ function isAbortSignal(value: unknown): value is AbortSignal {
 function isContext(value: unknown): value is ExecuteContext {
   if (typeof value !== 'object' || value === null) return false;
   const { signal, attempt, operation } = value as Partial<ExecuteContext>;
-  return isAbortSignal(signal) && typeof attempt === 'number' && Number.isSafeInteger(attempt) && attempt >= 1 && (operation === undefined || isOperation(operation));
+  return (
+    isAbortSignal(signal) &&
+    typeof attempt === 'number' &&
+    Number.isSafeInteger(attempt) &&
+    attempt >= 1 &&
+    (operation === undefined || isOperation(operation))
+  );
 }
 
 function isOperation(value: unknown): boolean {
   if (typeof value === 'string') return value.length > 0;
   if (typeof value !== 'object' || value === null) return false;
   const { name, attributes } = value as { name?: unknown; attributes?: unknown };
-  return typeof name === 'string' && name.length > 0 && (attributes === undefined || (typeof attributes === 'object' && attributes !== null));
+  return (
+    typeof name === 'string' &&
+    name.length > 0 &&
+    (attributes === undefined || (typeof attributes === 'object' && attributes !== null))
+  );
 }

@@ -9,9 +9,22 @@ import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapshot.js';
 import { settleCall } from './settle-call.js';
-import { type BreakerTiming, BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
+import {
+  type BreakerTiming,
+  BreakerStateMachine,
+  type CircuitState,
+  REJECTED,
+} from './breaker-state.js';
 import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
-import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import {
+  type ExecuteContext,
+  withOperation,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
 import { enterCall, isRefused } from './call-entry.js';
 
 export interface CircuitBreakerOptions {
@@ -72,7 +85,11 @@ export interface CircuitBreakerStats extends PolicyStats {
 }
 
 /** Validation, permanent and cancelled faults say nothing about the dependency's health. */
-export const DEFAULT_IGNORED_CATEGORIES: readonly FaultCategory[] = Object.freeze(['validation', 'permanent', 'cancelled']);
+export const DEFAULT_IGNORED_CATEGORIES: readonly FaultCategory[] = Object.freeze([
+  'validation',
+  'permanent',
+  'cancelled',
+]);
 const DEFAULT_IGNORED_SET: ReadonlySet<FaultCategory> = new Set(DEFAULT_IGNORED_CATEGORIES);
 const countsByDefault = (fault: Fault): boolean => !DEFAULT_IGNORED_SET.has(fault.category);
 const OPTION_KEYS = [
@@ -121,16 +138,27 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     const o = check.plainObject('options', options);
     check.knownKeys('circuitBreaker', o, OPTION_KEYS);
     const trigger = createTrigger(o.trigger ?? DEFAULT_TRIGGER);
-    const halfOpenAfter = o.halfOpenAfter === undefined ? 30_000 : isBackoff(o.halfOpenAfter) ? o.halfOpenAfter : check.nonNegativeNumber('halfOpenAfter', o.halfOpenAfter);
+    const halfOpenAfter =
+      o.halfOpenAfter === undefined
+        ? 30_000
+        : isBackoff(o.halfOpenAfter)
+          ? o.halfOpenAfter
+          : check.nonNegativeNumber('halfOpenAfter', o.halfOpenAfter);
     const maxProbes = check.positiveInteger('maxProbes', o.maxProbes ?? 1);
     const probesToClose = check.positiveInteger('probesToClose', o.probesToClose ?? 1);
     const clock = (o.clock ?? systemClock) as Clock;
     if (typeof clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
-    const random = o.random === undefined ? Math.random : check.fn<RandomSource>('random', o.random);
+    const random =
+      o.random === undefined ? Math.random : check.fn<RandomSource>('random', o.random);
 
     let countsAsFailure: (fault: Fault) => boolean;
     if (o.countsAsFailure !== undefined) {
-      if (o.ignoredCategories !== undefined) throw new ConfigError('ignoredCategories', o.ignoredCategories, 'not both ignoredCategories and countsAsFailure');
+      if (o.ignoredCategories !== undefined)
+        throw new ConfigError(
+          'ignoredCategories',
+          o.ignoredCategories,
+          'not both ignoredCategories and countsAsFailure',
+        );
       countsAsFailure = check.fn('countsAsFailure', o.countsAsFailure);
     } else if (o.ignoredCategories === undefined) {
       countsAsFailure = countsByDefault;
@@ -145,10 +173,14 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
       maxProbes,
       probesToClose,
       random,
-      classify: o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify),
+      classify:
+        o.classify === undefined
+          ? defaultClassify
+          : check.fn<ClassifyFunction>('classify', o.classify),
       countsAsFailure,
       // -1: no slow-call tracking (a small integer, not Infinity, which would cost a boxed number per breaker).
-      slowCallMs: o.slowCallMs === undefined ? -1 : check.nonNegativeNumber('slowCallMs', o.slowCallMs),
+      slowCallMs:
+        o.slowCallMs === undefined ? -1 : check.nonNegativeNumber('slowCallMs', o.slowCallMs),
       name,
     };
     super(settings, trigger);
@@ -170,7 +202,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.executions++;
     // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
     // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
-    if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange')) return this.executeTracked(fn, context);
+    if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange'))
+      return this.executeTracked(fn, context);
     // The clock is read only when something needs the time: a closed breaker only at the end of
     // a call, and only for a time window.
     const now = this.currentState !== 'closed' ? this.timing.clock.now() : 0;
@@ -196,7 +229,13 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
       result = await fn(context);
     } catch (error) {
       const end = needsNow ? this.timing.clock.now() : 0;
-      this.recordFailure(epoch, error, timed && end - start >= settings.slowCallMs, end, context.operation);
+      this.recordFailure(
+        epoch,
+        error,
+        timed && end - start >= settings.slowCallMs,
+        end,
+        context.operation,
+      );
       throw error;
     }
     const end = needsNow ? this.timing.clock.now() : 0;
@@ -205,13 +244,24 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   }
 
   /** @internal Counts a success and feeds the state machine. */
-  recordSuccess(epoch: number, slow: boolean, now: number, operation: OperationContext | undefined): void {
+  recordSuccess(
+    epoch: number,
+    slow: boolean,
+    now: number,
+    operation: OperationContext | undefined,
+  ): void {
     this.successes++;
     this.succeeded(epoch, slow, now, operation);
   }
 
   /** @internal Classifies a failure, counts it and feeds the state machine. */
-  recordFailure(epoch: number, error: unknown, slow: boolean, now: number, operation: OperationContext | undefined): void {
+  recordFailure(
+    epoch: number,
+    error: unknown,
+    slow: boolean,
+    now: number,
+    operation: OperationContext | undefined,
+  ): void {
     const settings = this.settings;
     const fault = settings.classify(error);
     this.countFailure(fault.category);
@@ -227,15 +277,29 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.rejections++;
     const isolated = this.currentState === 'isolated';
     // Open: exactly the time left. Half-open with every probe slot taken: no figure to give.
-    const retryAfterMs = this.currentState === 'open' ? Math.ceil(this.remainingOpenMs(now)) : undefined;
+    const retryAfterMs =
+      this.currentState === 'open' ? Math.ceil(this.remainingOpenMs(now)) : undefined;
     const hub = this.eventHub;
-    if (hub?.has('rejected')) hub.emit('rejected', withEventOperation({ breaker: this.settings.name, state: this.currentState, retryAfterMs }, operation));
+    if (hub?.has('rejected'))
+      hub.emit(
+        'rejected',
+        withEventOperation(
+          { breaker: this.settings.name, state: this.currentState, retryAfterMs },
+          operation,
+        ),
+      );
     const message = isolated
       ? 'The circuit breaker is isolated: the call was not made'
       : retryAfterMs === undefined
         ? 'The circuit breaker is half-open and its probes are busy: the call was not made'
         : `The circuit breaker is open for ${retryAfterMs} ms more: the call was not made`;
-    return withOperation(new BrokenCircuitError(message, retryAfterMs === undefined ? { isolated } : { isolated, retryAfterMs }), operation);
+    return withOperation(
+      new BrokenCircuitError(
+        message,
+        retryAfterMs === undefined ? { isolated } : { isolated, retryAfterMs },
+      ),
+      operation,
+    );
   }
 
   private countFailure(category: FaultCategory): void {
@@ -245,7 +309,12 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     byCategory[category] = (byCategory[category] ?? 0) + 1;
   }
 
-  protected transitioned(from: CircuitState, to: CircuitState, reason: string, operation: unknown): void {
+  protected transitioned(
+    from: CircuitState,
+    to: CircuitState,
+    reason: string,
+    operation: unknown,
+  ): void {
     if (to === 'open') this.opened++;
     const hub = this.eventHub;
     if (hub === undefined || !hub.has('stateChange')) return;
@@ -277,7 +346,11 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   /** The state as JSON (see `CircuitBreakerSnapshot`); `JSON.stringify(breaker)` uses it. */
   toJSON(): CircuitBreakerSnapshot {
     const clock = this.timing.clock;
-    const base = { version: 1 as const, opens: this.opens, consecutiveFailures: this.trigger.consecutiveFailures };
+    const base = {
+      version: 1 as const,
+      opens: this.opens,
+      consecutiveFailures: this.trigger.consecutiveFailures,
+    };
     if (this.currentState !== 'open') return { ...base, state: this.currentState };
     return { ...base, state: 'open', openUntil: clock.wallTime() + this.remainingOpenMs() };
   }
@@ -324,16 +397,21 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
 }
 
 function ignoredSet(value: unknown): ReadonlySet<FaultCategory> {
-  if (!Array.isArray(value)) throw new ConfigError('ignoredCategories', value, 'an array of fault categories');
+  if (!Array.isArray(value))
+    throw new ConfigError('ignoredCategories', value, 'an array of fault categories');
   return new Set(value.map((c, i) => check.category(`ignoredCategories[${i}]`, c)));
 }
 
 function nonEmptyString(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '') throw new ConfigError(option, value, 'a non-empty string');
+  if (typeof value !== 'string' || value === '')
+    throw new ConfigError(option, value, 'a non-empty string');
   return value;
 }
 
-function withEventOperation<E extends object>(event: E, operation: OperationContext | undefined): E {
+function withEventOperation<E extends object>(
+  event: E,
+  operation: OperationContext | undefined,
+): E {
   if (operation !== undefined) (event as { operation?: OperationContext }).operation = operation;
   return event;
 }

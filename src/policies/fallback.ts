@@ -3,7 +3,14 @@ import { classify as defaultClassify, type ClassifyFunction } from '../faults/cl
 import { ConfigError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { type ExecuteContext, type ExecuteOptions, type Operation, type OperationContext, type PolicyStats, ROOT_CONTEXT } from './policy.js';
+import {
+  type ExecuteContext,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type PolicyStats,
+  ROOT_CONTEXT,
+} from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
@@ -61,10 +68,14 @@ export class FallbackPolicy<R> {
       this.handler = () => value;
     }
     if (options.categories !== undefined) {
-      if (!Array.isArray(options.categories)) throw new ConfigError('categories', options.categories, 'an array of fault categories');
-      this.categories = new Set(options.categories.map((c, i) => check.category(`categories[${i}]`, c)));
+      if (!Array.isArray(options.categories))
+        throw new ConfigError('categories', options.categories, 'an array of fault categories');
+      this.categories = new Set(
+        options.categories.map((c, i) => check.category(`categories[${i}]`, c)),
+      );
     }
-    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    this.classify =
+      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T | R> {
@@ -72,7 +83,10 @@ export class FallbackPolicy<R> {
     if (isRefused(context)) return context.promise();
     this.counter.executions++;
     // No async frame: shared handlers, and a per-call one only when the context is the caller's own.
-    const onFailure = context === ROOT_CONTEXT ? this.failedAtRoot : (error: unknown) => this.failed(error, context);
+    const onFailure =
+      context === ROOT_CONTEXT
+        ? this.failedAtRoot
+        : (error: unknown) => this.failed(error, context);
     return settleCall<T | R>(fn, context, this.succeeded as (value: T | R) => T | R, onFailure);
   }
 
@@ -81,7 +95,8 @@ export class FallbackPolicy<R> {
     return value;
   };
 
-  private readonly failedAtRoot = (error: unknown): R | PromiseLike<R> => this.failed(error, ROOT_CONTEXT);
+  private readonly failedAtRoot = (error: unknown): R | PromiseLike<R> =>
+    this.failed(error, ROOT_CONTEXT);
 
   /** Substitutes the result for a fault this policy handles; rethrows anything else. */
   private failed(error: unknown, context: ExecuteContext): R | PromiseLike<R> {
@@ -89,7 +104,8 @@ export class FallbackPolicy<R> {
     this.counter.failure(fault.category);
     if (context.signal.aborted || !this.handles(fault)) throw error;
     this.fallbacks++;
-    if (this.events.has('fallback')) this.events.emit('fallback', { fault, operation: context.operation });
+    if (this.events.has('fallback'))
+      this.events.emit('fallback', { fault, operation: context.operation });
     return this.handler(fault, context);
   }
 
@@ -102,7 +118,9 @@ export class FallbackPolicy<R> {
   }
 
   private handles(fault: Fault): boolean {
-    return this.categories === undefined ? fault.category !== 'cancelled' : this.categories.has(fault.category);
+    return this.categories === undefined
+      ? fault.category !== 'cancelled'
+      : this.categories.has(fault.category);
   }
 }
 

@@ -218,7 +218,8 @@ export class HedgePolicy implements Policy<HedgeEvents> {
       throw new ConfigError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
-    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    this.classify =
+      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
     if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
       throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
     }
@@ -252,7 +253,8 @@ export class HedgePolicy implements Policy<HedgeEvents> {
   /** @internal Counts and reports a hedge about to start. */
   hedged(parent: ExecuteContext, hedge: number, trigger: 'delay' | 'failure'): void {
     this.counter.retries++;
-    if (this.events.has('hedge')) this.events.emit('hedge', { hedge, trigger, operation: parent.operation });
+    if (this.events.has('hedge'))
+      this.events.emit('hedge', { hedge, trigger, operation: parent.operation });
   }
 }
 

@@ -2,7 +2,14 @@ import { ConfigError } from '../faults/errors.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { FallbackPolicy } from './fallback.js';
-import { type ExecuteContext, type ExecuteOptions, type Operation, passContext, type Policy, type PolicyStats } from './policy.js';
+import {
+  type ExecuteContext,
+  type ExecuteOptions,
+  type Operation,
+  passContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
 import { enterCall, isRefused } from './call-entry.js';
 
 /** Anything a pipeline can hold: a policy, a fallback (which widens the result), a pipeline. */
@@ -11,7 +18,11 @@ export type Stage = Policy<any> | FallbackPolicy<any> | Pipeline<any>;
 
 /** The substitute types the fallbacks among `S` may return. */
 export type FallbackResults<S extends readonly Stage[]> = {
-  [K in keyof S]: S[K] extends FallbackPolicy<infer R> ? R : S[K] extends Pipeline<infer R> ? R : never;
+  [K in keyof S]: S[K] extends FallbackPolicy<infer R>
+    ? R
+    : S[K] extends Pipeline<infer R>
+      ? R
+      : never;
 }[number];
 
 /** A known bad order: `outer` placed outside `inner`. */
@@ -54,8 +65,19 @@ export class Pipeline<Extra = never> {
     const flat: Stage[] = [];
     stages.forEach((stage, i) => {
       if (stage instanceof Pipeline) flat.push(...stage.stages);
-      else if (typeof stage === 'object' && stage !== null && typeof stage.execute === 'function' && typeof stage.kind === 'string') flat.push(stage);
-      else throw new ConfigError(`pipeline[${i}]`, stage, 'a policy (retry(), timeout(), circuitBreaker(), ...)');
+      else if (
+        typeof stage === 'object' &&
+        stage !== null &&
+        typeof stage.execute === 'function' &&
+        typeof stage.kind === 'string'
+      )
+        flat.push(stage);
+      else
+        throw new ConfigError(
+          `pipeline[${i}]`,
+          stage,
+          'a policy (retry(), timeout(), circuitBreaker(), ...)',
+        );
     });
     this.stages = Object.freeze(flat);
     this.warnings = Object.freeze(findMisorderings(flat));
@@ -71,7 +93,11 @@ export class Pipeline<Extra = never> {
     const entry = enterCall(fn, options);
     if (isRefused(entry)) return entry.promise();
     // Checked options travel on as the context they made, so no stage checks them again.
-    return this.run(0, fn as Operation<T | Extra>, options === undefined ? undefined : passContext(entry));
+    return this.run(
+      0,
+      fn as Operation<T | Extra>,
+      options === undefined ? undefined : passContext(entry),
+    );
   }
 
   /** One line per stage, outermost first. */
@@ -83,7 +109,9 @@ export class Pipeline<Extra = never> {
   stats(): PipelineStats {
     const stages = this.stages.map((stage) => ({ kind: stage.kind, stats: stage.stats() }));
     const outer = stages[0]!.stats;
-    const failuresByCategory: Partial<Record<FaultCategory, number>> = { ...outer.failuresByCategory };
+    const failuresByCategory: Partial<Record<FaultCategory, number>> = {
+      ...outer.failuresByCategory,
+    };
     let rejections = 0;
     let retries = 0;
     for (const { stats } of stages) {
@@ -96,7 +124,10 @@ export class Pipeline<Extra = never> {
   private run<T>(index: number, fn: Operation<T>, options: ExecuteOptions | undefined): Promise<T> {
     const stage = this.stages[index]!;
     if (index === this.stages.length - 1) return stage.execute(fn, options) as Promise<T>;
-    return stage.execute((context: ExecuteContext) => this.run(index + 1, fn, passContext(context)), options) as Promise<T>;
+    return stage.execute(
+      (context: ExecuteContext) => this.run(index + 1, fn, passContext(context)),
+      options,
+    ) as Promise<T>;
   }
 }
 
@@ -113,6 +144,8 @@ function findMisorderings(stages: readonly Stage[]): string[] {
 }
 
 /** Composes policies, outermost first. The result type widens with any fallback's substitute. */
-export function pipeline<const S extends readonly Stage[]>(...stages: S): Pipeline<FallbackResults<S>> {
+export function pipeline<const S extends readonly Stage[]>(
+  ...stages: S
+): Pipeline<FallbackResults<S>> {
   return new Pipeline<FallbackResults<S>>(stages);
 }

@@ -114,8 +114,18 @@ export function toOperation(operation: ExecuteOptions['operation']): OperationCo
  * ...), so a failure report says who failed doing what. Errors already carrying one keep it.
  */
 export function withOperation<E>(error: E, operation: OperationContext | undefined): E {
-  if (operation !== undefined && typeof error === 'object' && error !== null && !('operation' in error)) {
-    Object.defineProperty(error, 'operation', { value: operation, enumerable: true, configurable: true, writable: true });
+  if (
+    operation !== undefined &&
+    typeof error === 'object' &&
+    error !== null &&
+    !('operation' in error)
+  ) {
+    Object.defineProperty(error, 'operation', {
+      value: operation,
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
   }
   return error;
 }

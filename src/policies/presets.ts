@@ -3,7 +3,11 @@ import { ConfigError } from '../faults/errors.js';
 import { constantBackoff, exponentialBackoff } from '../recovery/backoff.js';
 import { recoveryPlan } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
-import { type CircuitBreaker, circuitBreaker, type CircuitBreakerOptions } from './circuit-breaker.js';
+import {
+  type CircuitBreaker,
+  circuitBreaker,
+  type CircuitBreakerOptions,
+} from './circuit-breaker.js';
 import { type Pipeline, pipeline } from './pipeline.js';
 import { retry, type RetryOptions, type RetryPolicy } from './retry.js';
 import { type RetryBudget, retryBudget, type RetryBudgetOptions } from './retry-budget.js';
@@ -53,7 +57,10 @@ const production: PolicyPreset = Object.freeze({
     backoff: exponentialBackoff({ initialMs: 2_000, maxDelayMs: 5 * 60_000, jitter: 'full' }),
   }),
   // Stop calling a dependency that failed 5 times in a row; probe again after 2 minutes.
-  breaker: Object.freeze({ trigger: Object.freeze({ kind: 'consecutive' as const, failures: 5 }), halfOpenAfter: 120_000 }),
+  breaker: Object.freeze({
+    trigger: Object.freeze({ kind: 'consecutive' as const, failures: 5 }),
+    halfOpenAfter: 120_000,
+  }),
   retryBudget: Object.freeze({ ratio: 0.1, minRetriesPerSecond: 5, windowMs: 10_000 }),
   timeout: Object.freeze({ timeoutMs: 30_000, strategy: 'cooperative' as const }),
   verbose: false,
@@ -67,14 +74,21 @@ const test: PolicyPreset = Object.freeze({
     maxAttempts: 3,
     maxRetryAfterMs: 1_000,
     backoff: tiny,
-    plan: recoveryPlan({ backoff: tiny, rules: { rate_limit: { action: 'pause', backoff: constantBackoff(10), maxAttempts: 3 } } }),
+    plan: recoveryPlan({
+      backoff: tiny,
+      rules: { rate_limit: { action: 'pause', backoff: constantBackoff(10), maxAttempts: 3 } },
+    }),
   }),
   retryBudget: Object.freeze({ ratio: 1, minRetriesPerSecond: 1_000 }),
   timeout: Object.freeze({ timeoutMs: 1_000, strategy: 'aggressive' as const }),
   verbose: false,
 });
 
-export const presets: Readonly<Record<PresetName, PolicyPreset>> = Object.freeze({ development, production, test });
+export const presets: Readonly<Record<PresetName, PolicyPreset>> = Object.freeze({
+  development,
+  production,
+  test,
+});
 
 export interface FromPresetOptions {
   readonly clock?: Clock;
@@ -97,20 +111,39 @@ export function fromPreset(name: PresetName, options: FromPresetOptions = {}): P
   const preset = presets[check.oneOf('preset', name, Object.keys(presets) as PresetName[])];
   check.knownKeys('fromPreset', check.plainObject('fromPreset', options), ['clock', 'log']);
   if (options.log !== undefined) check.fn('log', options.log);
-  if (options.clock !== undefined && typeof options.clock?.now !== 'function') throw new ConfigError('clock', options.clock, 'a Clock');
+  if (options.clock !== undefined && typeof options.clock?.now !== 'function')
+    throw new ConfigError('clock', options.clock, 'a Clock');
   const clock = options.clock === undefined ? {} : { clock: options.clock };
   const budget = retryBudget({ ...preset.retryBudget, ...clock });
   const retryPolicy = retry({ ...preset.retry, budget, ...clock });
   const timeoutPolicy = timeout({ ...preset.timeout, ...clock });
-  const breaker = preset.breaker === undefined ? undefined : circuitBreaker({ ...preset.breaker, name: `${preset.name} preset`, ...clock });
+  const breaker =
+    preset.breaker === undefined
+      ? undefined
+      : circuitBreaker({ ...preset.breaker, name: `${preset.name} preset`, ...clock });
   if (preset.verbose) {
     const log = options.log ?? ((message: string) => console.warn(message));
     const who = (op: { name: string } | undefined) => (op === undefined ? '' : ` [${op.name}]`);
     retryPolicy.events.on('retry', (e) => log(`faultline retry${who(e.operation)}: ${e.reason}`));
-    retryPolicy.events.on('giveUp', (e) => log(`faultline gave up${who(e.operation)} (${e.reason}): ${e.message}`));
-    timeoutPolicy.events.on('timeout', (e) => log(`faultline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`));
-    budget.events.on('exhausted', (e) => log(`faultline retry budget spent: ${e.retries} retries for ${e.requests} requests`));
+    retryPolicy.events.on('giveUp', (e) =>
+      log(`faultline gave up${who(e.operation)} (${e.reason}): ${e.message}`),
+    );
+    timeoutPolicy.events.on('timeout', (e) =>
+      log(`faultline timeout${who(e.operation)}: no result after ${e.timeoutMs} ms`),
+    );
+    budget.events.on('exhausted', (e) =>
+      log(`faultline retry budget spent: ${e.retries} retries for ${e.requests} requests`),
+    );
   }
-  const calls = breaker === undefined ? pipeline(retryPolicy, timeoutPolicy) : pipeline(retryPolicy, breaker, timeoutPolicy);
-  return { retry: retryPolicy, retryBudget: budget, timeout: timeoutPolicy, breaker, pipeline: calls };
+  const calls =
+    breaker === undefined
+      ? pipeline(retryPolicy, timeoutPolicy)
+      : pipeline(retryPolicy, breaker, timeoutPolicy);
+  return {
+    retry: retryPolicy,
+    retryBudget: budget,
+    timeout: timeoutPolicy,
+    breaker,
+    pipeline: calls,
+  };
 }

@@ -4,7 +4,15 @@ import { ConfigError, RateLimitedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
-import { type ExecuteContext, withOperation, type ExecuteOptions, type Operation, type OperationContext, type Policy, type PolicyStats } from './policy.js';
+import {
+  type ExecuteContext,
+  withOperation,
+  type ExecuteOptions,
+  type Operation,
+  type OperationContext,
+  type Policy,
+  type PolicyStats,
+} from './policy.js';
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
@@ -92,17 +100,38 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
 
   constructor(options: RateLimiterOptions) {
     const o = check.plainObject('options', options);
-    check.knownKeys('rateLimiter', o, ['rate', 'burst', 'mode', 'maxWaitMs', 'resolutionTokens', 'clock', 'classify', 'name']);
+    check.knownKeys('rateLimiter', o, [
+      'rate',
+      'burst',
+      'mode',
+      'maxWaitMs',
+      'resolutionTokens',
+      'clock',
+      'classify',
+      'name',
+    ]);
     this.rate = check.positiveNumber('rate', o.rate);
-    this.burst = o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
-    if (this.burst < 1) throw new ConfigError('burst', this.burst, 'a number >= 1 (a bucket must hold one whole token)');
-    this.mode = o.mode === undefined ? 'wait' : check.oneOf('mode', o.mode, ['wait', 'reject'] as const);
+    this.burst =
+      o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
+    if (this.burst < 1)
+      throw new ConfigError(
+        'burst',
+        this.burst,
+        'a number >= 1 (a bucket must hold one whole token)',
+      );
+    this.mode =
+      o.mode === undefined ? 'wait' : check.oneOf('mode', o.mode, ['wait', 'reject'] as const);
     this.maxWaitMs = check.limit('maxWaitMs', o.maxWaitMs ?? Number.POSITIVE_INFINITY);
     this.resolutionTokens =
-      o.resolutionTokens === undefined ? Math.floor(this.burst / 100) : check.nonNegativeInteger('resolutionTokens', o.resolutionTokens);
+      o.resolutionTokens === undefined
+        ? Math.floor(this.burst / 100)
+        : check.nonNegativeInteger('resolutionTokens', o.resolutionTokens);
     this.clock = (o.clock ?? systemClock) as Clock;
     if (typeof this.clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
-    this.classify = o.classify === undefined ? defaultClassify : check.fn<ClassifyFunction>('classify', o.classify);
+    this.classify =
+      o.classify === undefined
+        ? defaultClassify
+        : check.fn<ClassifyFunction>('classify', o.classify);
     this.name = o.name === undefined ? undefined : String(o.name);
     this.perMs = this.rate / 1000;
     this.tokens = this.burst;
@@ -119,7 +148,8 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     } else {
       this.refill();
       // Take a token only when nobody is queued ahead: waiting callers are served in order.
-      if (this.queue.length > 0 || this.tokens < 1 - EPSILON) return this.executeQueued(fn, context);
+      if (this.queue.length > 0 || this.tokens < 1 - EPSILON)
+        return this.executeQueued(fn, context);
     }
     this.tokens--;
     return settleCall(fn, context, this.succeeded as (value: T) => T, this.failed);
@@ -140,10 +170,14 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     throw error;
   };
 
-  private waitForToken(signal: AbortSignal, operation: OperationContext | undefined): Promise<void> {
+  private waitForToken(
+    signal: AbortSignal,
+    operation: OperationContext | undefined,
+  ): Promise<void> {
     // This caller's token comes after those of everyone already waiting.
     const waitMs = this.msUntilTokens(this.queue.length + 1);
-    if (this.mode === 'reject' || waitMs > this.maxWaitMs) return Promise.reject(this.reject(waitMs, operation));
+    if (this.mode === 'reject' || waitMs > this.maxWaitMs)
+      return Promise.reject(this.reject(waitMs, operation));
     const turn = this.queue.wait(signal);
     if (this.cancelTimer === undefined) this.arm();
     return turn;
@@ -167,7 +201,8 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     const now = this.clock.now();
     if (now > this.refilledAt) {
       const taken = this.takenUnread;
-      this.tokens = Math.min(this.burst, this.tokens + taken + (now - this.refilledAt) * this.perMs) - taken;
+      this.tokens =
+        Math.min(this.burst, this.tokens + taken + (now - this.refilledAt) * this.perMs) - taken;
       this.refilledAt = now;
     }
     this.takenUnread = 0;

@@ -26,7 +26,11 @@ export interface RetryBudgetOptions {
 
 export interface RetryBudgetEvents {
   /** A retry was refused because the budget was spent. */
-  readonly exhausted: { readonly requests: number; readonly retries: number; readonly allowed: number };
+  readonly exhausted: {
+    readonly requests: number;
+    readonly retries: number;
+    readonly allowed: number;
+  };
 }
 
 export interface RetryBudgetStats {
@@ -60,7 +64,10 @@ export class RetryBudget {
   constructor(options: RetryBudgetOptions = {}) {
     check.knownKeys('retryBudget', check.plainObject('retryBudget', options), KEYS);
     this.ratio = check.ratio('ratio', options.ratio ?? 0.1);
-    this.minRetriesPerSecond = check.nonNegativeNumber('minRetriesPerSecond', options.minRetriesPerSecond ?? 1);
+    this.minRetriesPerSecond = check.nonNegativeNumber(
+      'minRetriesPerSecond',
+      options.minRetriesPerSecond ?? 1,
+    );
     this.windowMs = check.positiveNumber('windowMs', options.windowMs ?? 10_000);
     const buckets = check.positiveInteger('buckets', options.buckets ?? 10);
     if (buckets > 1000) throw new ConfigError('buckets', buckets, 'a whole number from 1 to 1000');
@@ -90,7 +97,11 @@ export class RetryBudget {
     if (this.retriesInWindow + 1 > allowed) {
       this.refused++;
       if (this.events.has('exhausted')) {
-        this.events.emit('exhausted', { requests: this.requestsInWindow, retries: this.retriesInWindow, allowed });
+        this.events.emit('exhausted', {
+          requests: this.requestsInWindow,
+          retries: this.retriesInWindow,
+          allowed,
+        });
       }
       return false;
     }
@@ -101,7 +112,12 @@ export class RetryBudget {
 
   stats(): RetryBudgetStats {
     this.advance();
-    return { requests: this.requestsInWindow, retries: this.retriesInWindow, allowed: this.allowed(), refused: this.refused };
+    return {
+      requests: this.requestsInWindow,
+      retries: this.retriesInWindow,
+      allowed: this.allowed(),
+      refused: this.refused,
+    };
   }
 
   describe(): string {
@@ -159,7 +175,10 @@ export function budgetOf(context: ExecuteContext): RetryBudget | undefined {
 }
 
 /** Marks a context (a fresh object the caller owns) as running under `budget`. */
-export function markBudget<C extends ExecuteContext>(context: C, budget: RetryBudget | undefined): C {
+export function markBudget<C extends ExecuteContext>(
+  context: C,
+  budget: RetryBudget | undefined,
+): C {
   if (budget !== undefined) (context as { [BUDGET_SCOPE]?: RetryBudget })[BUDGET_SCOPE] = budget;
   return context;
 }

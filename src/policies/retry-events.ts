@@ -7,7 +7,13 @@ import type { OperationContext } from './policy.js';
  * retrying does not help; the original error), `budget_spent` (the shared retry budget
  * refused; the original error), `cancelled` (the caller aborted).
  */
-export type RetryStopReason = 'exhausted' | 'skip' | 'abort' | 'fallback' | 'budget_spent' | 'cancelled';
+export type RetryStopReason =
+  | 'exhausted'
+  | 'skip'
+  | 'abort'
+  | 'fallback'
+  | 'budget_spent'
+  | 'cancelled';
 
 export interface RetryEvents {
   /** An attempt failed and another one follows after `delayMs`. */

@@ -55,7 +55,18 @@ export interface RetryOptions {
 /** Where a retry reads its delay factor from: `{ delayFactor() }` (an adaptive throttle) or a function. */
 export type DelayFactorSource = { delayFactor(): number } | (() => number);
 
-const KEYS = ['maxAttempts', 'maxElapsedMs', 'backoff', 'plan', 'classify', 'maxRetryAfterMs', 'budget', 'delayFactor', 'clock', 'random'];
+const KEYS = [
+  'maxAttempts',
+  'maxElapsedMs',
+  'backoff',
+  'plan',
+  'classify',
+  'maxRetryAfterMs',
+  'budget',
+  'delayFactor',
+  'clock',
+  'random',
+];
 
 /**
  * Runs a function again when it fails, as the recovery plan decides.
@@ -90,29 +101,52 @@ export class RetryPolicy implements Policy<RetryEvents> {
   private readonly options: RetryOptions;
 
   /** `shared` is for `with()`: a derived policy keeps its parent's events and stats. */
-  constructor(options: RetryOptions = {}, shared?: { readonly events: Events<RetryEvents>; readonly counter: StatsCounter }) {
+  constructor(
+    options: RetryOptions = {},
+    shared?: { readonly events: Events<RetryEvents>; readonly counter: StatsCounter },
+  ) {
     check.knownKeys('retry', check.plainObject('retry', options), KEYS);
     this.options = options;
     this.events = shared?.events ?? new Events<RetryEvents>();
     this.counter = shared?.counter ?? new StatsCounter();
-    this.maxAttempts = check.countLimit('maxAttempts', options.maxAttempts ?? Number.POSITIVE_INFINITY);
-    this.maxElapsedMs = check.limit('maxElapsedMs', options.maxElapsedMs ?? Number.POSITIVE_INFINITY);
-    this.maxRetryAfterMs = check.limit('maxRetryAfterMs', options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY);
+    this.maxAttempts = check.countLimit(
+      'maxAttempts',
+      options.maxAttempts ?? Number.POSITIVE_INFINITY,
+    );
+    this.maxElapsedMs = check.limit(
+      'maxElapsedMs',
+      options.maxElapsedMs ?? Number.POSITIVE_INFINITY,
+    );
+    this.maxRetryAfterMs = check.limit(
+      'maxRetryAfterMs',
+      options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY,
+    );
     if (options.backoff !== undefined && !isBackoff(options.backoff)) {
-      throw new ConfigError('backoff', options.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');
+      throw new ConfigError(
+        'backoff',
+        options.backoff,
+        'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
+      );
     }
     this.backoff = options.backoff;
     if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
       throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
     }
     this.plan = options.plan ?? defaultPlan;
-    this.classify = options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
-    if (options.budget !== undefined && (typeof options.budget !== 'object' || typeof options.budget.tryRetry !== 'function')) {
+    this.classify =
+      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
+    if (
+      options.budget !== undefined &&
+      (typeof options.budget !== 'object' || typeof options.budget.tryRetry !== 'function')
+    ) {
       throw new ConfigError('budget', options.budget, 'a RetryBudget made by retryBudget()');
     }
     this.budget = options.budget;
     this.delayFactor = delayFactorFrom(options.delayFactor);
-    if (options.clock !== undefined && (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')) {
+    if (
+      options.clock !== undefined &&
+      (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')
+    ) {
       throw new ConfigError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
@@ -120,7 +154,9 @@ export class RetryPolicy implements Policy<RetryEvents> {
     const plan = this.plan;
     this.timed =
       this.maxElapsedMs !== Number.POSITIVE_INFINITY ||
-      FAULT_CATEGORIES.some((category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY);
+      FAULT_CATEGORIES.some(
+        (category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY,
+      );
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
@@ -140,8 +176,12 @@ export class RetryPolicy implements Policy<RetryEvents> {
     const startedAt = this.timed ? this.clock.now() : Number.NaN;
     // The first attempt without an async frame: a success costs one `then` and a shared handler.
     // Everything after a first failure is in `recover`.
-    const onSuccess = this.events.has('success') ? (value: T) => this.succeeded(value, 1, 0, outer) : (this.firstSucceeded as (value: T) => T);
-    return settleCall(fn, first, onSuccess, (error) => this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt));
+    const onSuccess = this.events.has('success')
+      ? (value: T) => this.succeeded(value, 1, 0, outer)
+      : (this.firstSucceeded as (value: T) => T);
+    return settleCall(fn, first, onSuccess, (error) =>
+      this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt),
+    );
   }
 
   /** Counts a first-attempt success when nobody listens for `success` (shared by every call). */
@@ -152,7 +192,8 @@ export class RetryPolicy implements Policy<RetryEvents> {
 
   private succeeded<T>(value: T, attempts: number, totalDelayMs: number, outer: ExecuteContext): T {
     this.counter.successes++;
-    if (this.events.has('success')) this.events.emit('success', { attempts, totalDelayMs, operation: outer.operation });
+    if (this.events.has('success'))
+      this.events.emit('success', { attempts, totalDelayMs, operation: outer.operation });
     return value;
   }
 
@@ -169,20 +210,31 @@ export class RetryPolicy implements Policy<RetryEvents> {
    */
   with(overrides: RetryOptions): RetryPolicy {
     check.knownKeys('retry.with', check.plainObject('retry.with', overrides), KEYS);
-    return new RetryPolicy({ ...this.options, ...overrides }, { events: this.events, counter: this.counter });
+    return new RetryPolicy(
+      { ...this.options, ...overrides },
+      { events: this.events, counter: this.counter },
+    );
   }
 
   describe(): string {
     const parts = [
-      this.maxAttempts === Number.POSITIVE_INFINITY ? 'attempts per plan' : `${this.maxAttempts} attempts`,
+      this.maxAttempts === Number.POSITIVE_INFINITY
+        ? 'attempts per plan'
+        : `${this.maxAttempts} attempts`,
       this.backoff === undefined ? 'plan backoff' : `${this.backoff.kind} backoff`,
     ];
-    if (this.maxElapsedMs !== Number.POSITIVE_INFINITY) parts.push(`${formatMs(this.maxElapsedMs)} max`);
+    if (this.maxElapsedMs !== Number.POSITIVE_INFINITY)
+      parts.push(`${formatMs(this.maxElapsedMs)} max`);
     if (this.budget !== undefined) parts.push(this.budget.describe());
     return `retry(${parts.join(', ')})`;
   }
 
-  private async recover<T>(fn: Operation<T>, outer: ExecuteContext, firstError: unknown, startedAt: number): Promise<T> {
+  private async recover<T>(
+    fn: Operation<T>,
+    outer: ExecuteContext,
+    firstError: unknown,
+    startedAt: number,
+  ): Promise<T> {
     const signal = outer.signal;
     let error = firstError;
     let attempt = 1;
@@ -197,39 +249,84 @@ export class RetryPolicy implements Policy<RetryEvents> {
         throw signal.reason;
       }
       const factor = this.delayFactor === undefined ? 1 : usableDelayFactor(this.delayFactor());
-      const decision = this.plan.decide(fault, { attempt, elapsedMs, previousDelayMs, delayFactor: factor });
+      const decision = this.plan.decide(fault, {
+        attempt,
+        elapsedMs,
+        previousDelayMs,
+        delayFactor: factor,
+      });
       const action = decision.action;
       if (action === 'skip' || action === 'abort' || action === 'fallback') {
         throw this.stop(outer, action, error, fault, attempt, totalDelayMs, decision.reason);
       }
-      if (action === 'give_up') throw this.exhausted(outer, fault, attempt, totalDelayMs, decision.reason);
+      if (action === 'give_up')
+        throw this.exhausted(outer, fault, attempt, totalDelayMs, decision.reason);
       let delayMs = decision.delayMs;
       if (this.backoff !== undefined && action === 'retry') {
-        delayMs = Math.ceil(Math.max(fault.retryAfterMs ?? 0, this.backoff.delay(attempt, previousDelayMs, this.random) * factor));
+        delayMs = Math.ceil(
+          Math.max(
+            fault.retryAfterMs ?? 0,
+            this.backoff.delay(attempt, previousDelayMs, this.random) * factor,
+          ),
+        );
       }
       if (fault.retryAfterMs !== undefined && fault.retryAfterMs > this.maxRetryAfterMs) {
         const reason = `the server asked to wait ${formatMs(fault.retryAfterMs)}, more than maxRetryAfterMs (${formatMs(this.maxRetryAfterMs)})`;
         throw this.exhausted(outer, fault, attempt, totalDelayMs, reason);
       }
       if (attempt >= this.maxAttempts) {
-        throw this.exhausted(outer, fault, attempt, totalDelayMs, `maxAttempts (${this.maxAttempts}) reached`);
+        throw this.exhausted(
+          outer,
+          fault,
+          attempt,
+          totalDelayMs,
+          `maxAttempts (${this.maxAttempts}) reached`,
+        );
       }
       if (elapsedMs + delayMs > this.maxElapsedMs) {
-        throw this.exhausted(outer, fault, attempt, totalDelayMs, `out of time (maxElapsedMs ${formatMs(this.maxElapsedMs)})`);
+        throw this.exhausted(
+          outer,
+          fault,
+          attempt,
+          totalDelayMs,
+          `out of time (maxElapsedMs ${formatMs(this.maxElapsedMs)})`,
+        );
       }
       if (this.budget !== undefined && !this.budget.tryRetry()) {
         this.counter.rejections++;
-        throw this.stop(outer, 'budget_spent', error, fault, attempt, totalDelayMs, 'the retry budget is spent');
+        throw this.stop(
+          outer,
+          'budget_spent',
+          error,
+          fault,
+          attempt,
+          totalDelayMs,
+          'the retry budget is spent',
+        );
       }
       this.counter.retries++;
       if (this.events.has('retry')) {
-        this.events.emit('retry', { attempt, delayMs, fault, reason: decision.reason, operation: outer.operation });
+        this.events.emit('retry', {
+          attempt,
+          delayMs,
+          fault,
+          reason: decision.reason,
+          operation: outer.operation,
+        });
       }
       if (delayMs > 0) {
         try {
           await this.wait(delayMs, signal);
         } catch (abortReason) {
-          this.stop(outer, 'cancelled', error, fault, attempt, totalDelayMs, 'the caller aborted during the wait');
+          this.stop(
+            outer,
+            'cancelled',
+            error,
+            fault,
+            attempt,
+            totalDelayMs,
+            'the caller aborted during the wait',
+          );
           throw abortReason;
         }
       }
@@ -270,13 +367,30 @@ export class RetryPolicy implements Policy<RetryEvents> {
   ): unknown {
     this.counter.failure(fault.category);
     if (this.events.has('giveUp')) {
-      this.events.emit('giveUp', { reason, attempts, totalDelayMs, fault, error, message, operation: outer.operation });
+      this.events.emit('giveUp', {
+        reason,
+        attempts,
+        totalDelayMs,
+        fault,
+        error,
+        message,
+        operation: outer.operation,
+      });
     }
     return error;
   }
 
-  private exhausted(outer: ExecuteContext, fault: Fault, attempts: number, totalDelayMs: number, message: string): RetriesExhaustedError {
-    const error = withOperation(new RetriesExhaustedError(attempts, totalDelayMs, fault, message), outer.operation);
+  private exhausted(
+    outer: ExecuteContext,
+    fault: Fault,
+    attempts: number,
+    totalDelayMs: number,
+    message: string,
+  ): RetriesExhaustedError {
+    const error = withOperation(
+      new RetriesExhaustedError(attempts, totalDelayMs, fault, message),
+      outer.operation,
+    );
     this.stop(outer, 'exhausted', error, fault, attempts, totalDelayMs, message);
     return error;
   }
@@ -285,11 +399,20 @@ export class RetryPolicy implements Policy<RetryEvents> {
 function delayFactorFrom(source: DelayFactorSource | undefined): (() => number) | undefined {
   if (source === undefined) return undefined;
   if (typeof source === 'function') return source;
-  if (typeof source === 'object' && source !== null && typeof source.delayFactor === 'function') return () => source.delayFactor();
-  throw new ConfigError('delayFactor', source, 'an adaptive throttle (adaptive()) or a function returning a factor');
+  if (typeof source === 'object' && source !== null && typeof source.delayFactor === 'function')
+    return () => source.delayFactor();
+  throw new ConfigError(
+    'delayFactor',
+    source,
+    'an adaptive throttle (adaptive()) or a function returning a factor',
+  );
 }
 
-function attemptContext(outer: ExecuteContext, attempt: number, previousFault: Fault | undefined): ExecuteContext {
+function attemptContext(
+  outer: ExecuteContext,
+  attempt: number,
+  previousFault: Fault | undefined,
+): ExecuteContext {
   return { signal: outer.signal, attempt, previousFault, operation: outer.operation };
 }
 

@@ -31,7 +31,10 @@ export function settleCall<T>(
   }
 }
 
-function settleFailure<T>(onFailure: (error: unknown) => T | PromiseLike<T>, error: unknown): Promise<T> {
+function settleFailure<T>(
+  onFailure: (error: unknown) => T | PromiseLike<T>,
+  error: unknown,
+): Promise<T> {
   try {
     return Promise.resolve(onFailure(error));
   } catch (passedOn) {
@@ -41,5 +44,9 @@ function settleFailure<T>(onFailure: (error: unknown) => T | PromiseLike<T>, err
 
 /** Whether `value` is a promise or promise-like (has a callable `then`). */
 export function isThenable<T>(value: PromiseLike<T> | T): value is PromiseLike<T> {
-  return typeof value === 'object' && value !== null && typeof (value as { then?: unknown }).then === 'function';
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }

@@ -99,7 +99,8 @@ export class DeadlineQueue {
   }
 
   private arm(deadline: number): void {
-    const delay = this.resolutionMs > 0 ? this.resolutionMs : Math.max(0, deadline - this.clock.now());
+    const delay =
+      this.resolutionMs > 0 ? this.resolutionMs : Math.max(0, deadline - this.clock.now());
     this.cancelTimer = this.clock.schedule(delay, this.onTimer, { unref: true });
   }
 
@@ -107,7 +108,11 @@ export class DeadlineQueue {
     this.cancelTimer = undefined;
     const now = this.clock.now();
     this.tickNow = now;
-    for (let head = this.head; head !== undefined && (head.settled || head.deadline <= now); head = this.head) {
+    for (
+      let head = this.head;
+      head !== undefined && (head.settled || head.deadline <= now);
+      head = this.head
+    ) {
       this.shift(head);
       if (!head.settled) {
         head.settled = true;

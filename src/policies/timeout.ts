@@ -147,12 +147,18 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     const opts = check.plainObject('timeout', options);
     check.knownKeys('timeout', opts, KEYS);
     this.timeoutMs = check.nonNegativeNumber('timeoutMs', options.timeoutMs);
-    this.strategy = options.strategy === undefined ? 'cooperative' : check.oneOf('strategy', options.strategy, STRATEGIES);
+    this.strategy =
+      options.strategy === undefined
+        ? 'cooperative'
+        : check.oneOf('strategy', options.strategy, STRATEGIES);
     if (options.clock !== undefined && typeof options.clock?.schedule !== 'function') {
       throw new ConfigError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
-    const resolutionMs = check.nonNegativeNumber('resolutionMs', options.resolutionMs ?? DeadlineQueue.resolutionFor(this.timeoutMs));
+    const resolutionMs = check.nonNegativeNumber(
+      'resolutionMs',
+      options.resolutionMs ?? DeadlineQueue.resolutionFor(this.timeoutMs),
+    );
     this.queue = new DeadlineQueue(this.clock, resolutionMs);
   }
 
@@ -189,7 +195,12 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     this.timeouts++;
     const error = withOperation(new TimeoutError(this.timeoutMs), run.context.operation);
     if (this.events.has('timeout')) {
-      this.events.emit('timeout', { timeoutMs: this.timeoutMs, strategy: this.strategy, signalRead: run.context.signalRead, operation: run.context.operation });
+      this.events.emit('timeout', {
+        timeoutMs: this.timeoutMs,
+        strategy: this.strategy,
+        signalRead: run.context.signalRead,
+        operation: run.context.operation,
+      });
     }
     run.context.abort(error);
     const reject = run.rejectCaller;
@@ -207,7 +218,12 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
    * small handlers bound to this run.
    */
   private cooperative<T>(run: TimeoutRun, fn: Operation<T>): Promise<T> {
-    return settleCall(fn, run.context, run.onValue as (value: T) => T, run.onError as (error: unknown) => never);
+    return settleCall(
+      fn,
+      run.context,
+      run.onValue as (value: T) => T,
+      run.onError as (error: unknown) => never,
+    );
   }
 
   /** @internal A cooperative call that completes after its deadline still returns its result: the work is done. */
@@ -266,7 +282,8 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   private finish(run: TimeoutRun): void {
     run.context.release();
     run.finished = true;
-    if (run.queued) this.queue.settle(run); // it is recycled by `dequeued` when it leaves the queue
+    if (run.queued)
+      this.queue.settle(run); // it is recycled by `dequeued` when it leaves the queue
     else this.recycle(run); // it expired, and left the queue then
   }
 
@@ -275,7 +292,10 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     if (run.timedOut) {
       this.counter.failure('timeout');
       if (error instanceof TimeoutError) return error;
-      return withOperation(new TimeoutError(this.timeoutMs, { cause: error }), run.context.operation);
+      return withOperation(
+        new TimeoutError(this.timeoutMs, { cause: error }),
+        run.context.operation,
+      );
     }
     this.counter.failure(classify(error).category);
     return error;
@@ -286,6 +306,11 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
 export function timeout(options: TimeoutOptions | number): TimeoutPolicy {
   if (typeof options === 'number') return new TimeoutPolicy({ timeoutMs: options });
   // Either form is fine; anything else is told both.
-  if (typeof options !== 'object' || options === null) throw new ConfigError('timeout', options, 'milliseconds, as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })');
+  if (typeof options !== 'object' || options === null)
+    throw new ConfigError(
+      'timeout',
+      options,
+      'milliseconds, as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })',
+    );
   return new TimeoutPolicy(options);
 }

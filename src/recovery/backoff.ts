@@ -79,7 +79,10 @@ class Schedule implements Backoff {
       case 'decorrelated': {
         // Grows from the previous delay: uniform in [initial, 3 × previous], capped.
         const low = Math.min(this.initialMs, this.maxDelayMs);
-        const high = Math.min(this.maxDelayMs, Math.max(low, (previousMs > 0 ? previousMs : low) * 3));
+        const high = Math.min(
+          this.maxDelayMs,
+          Math.max(low, (previousMs > 0 ? previousMs : low) * 3),
+        );
         return Math.min(high, low + random() * (high - low));
       }
     }
@@ -103,7 +106,13 @@ class Schedule implements Backoff {
     check.nonNegativeNumber('factor', factor);
     if (factor === 1) return this;
     const maxDelayMs = this.maxDelayMs * factor;
-    return new Schedule(this.kind, (n) => this.base(n) * factor, this.initialMs * factor, maxDelayMs, this.jitter);
+    return new Schedule(
+      this.kind,
+      (n) => this.base(n) * factor,
+      this.initialMs * factor,
+      maxDelayMs,
+      this.jitter,
+    );
   }
 }
 
@@ -112,7 +121,11 @@ function jitterOption(value: unknown, fallback: Jitter): Jitter {
 }
 
 /** Options must be an object without unknown keys: a typo like `maxDelay` must not be silently ignored. */
-function optionsObject(name: string, value: unknown, keys: readonly string[]): Record<string, unknown> {
+function optionsObject(
+  name: string,
+  value: unknown,
+  keys: readonly string[],
+): Record<string, unknown> {
   const opts = check.plainObject(name, value);
   check.knownKeys(name, opts, keys);
   return opts;
@@ -120,7 +133,10 @@ function optionsObject(name: string, value: unknown, keys: readonly string[]): R
 
 /** The same delay before every retry (`constantBackoff(250)`), optionally jittered. */
 export function constantBackoff(options: ConstantBackoffOptions | number): Backoff {
-  const opts = typeof options === 'number' ? { delayMs: options } : optionsObject('constantBackoff', options, ['delayMs', 'jitter']);
+  const opts =
+    typeof options === 'number'
+      ? { delayMs: options }
+      : optionsObject('constantBackoff', options, ['delayMs', 'jitter']);
   const delayMs = check.nonNegativeNumber('delayMs', opts.delayMs);
   const jitter = jitterOption(opts.jitter, 'none');
   return new Schedule('constant', () => delayMs, delayMs, delayMs, jitter);
@@ -144,12 +160,24 @@ export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Bac
   optionsObject('exponentialBackoff', options, ['initialMs', 'factor', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs ?? 1000);
   const factor = check.nonNegativeNumber('factor', options.factor ?? 2);
-  if (factor < 1) throw new ConfigError('factor', factor, 'a number >= 1 (a backoff that shrinks is not a backoff)');
+  if (factor < 1)
+    throw new ConfigError(
+      'factor',
+      factor,
+      'a number >= 1 (a backoff that shrinks is not a backoff)',
+    );
   const maxDelayMs = check.nonNegativeNumber('maxDelayMs', options.maxDelayMs ?? 30_000);
-  if (maxDelayMs < initialMs) throw new ConfigError('maxDelayMs', maxDelayMs, `a number >= initialMs (${initialMs})`);
+  if (maxDelayMs < initialMs)
+    throw new ConfigError('maxDelayMs', maxDelayMs, `a number >= initialMs (${initialMs})`);
   const jitter = jitterOption(options.jitter, 'full');
   // Past ~1000 doublings the base is Infinity; min() with the (finite) cap keeps delays finite.
-  return new Schedule('exponential', (n) => initialMs * factor ** (n - 1), initialMs, maxDelayMs, jitter);
+  return new Schedule(
+    'exponential',
+    (n) => initialMs * factor ** (n - 1),
+    initialMs,
+    maxDelayMs,
+    jitter,
+  );
 }
 
 /** True for a schedule made by one of the backoff constructors. */

@@ -1,9 +1,21 @@
 import * as check from '../validate/validate.js';
 import { BrokenCircuitError, ConfigError, FaultlineError } from '../faults/errors.js';
-import { FAULT_CATEGORIES, type Fault, type FaultCategory, isFaultCategory } from '../faults/fault.js';
+import {
+  FAULT_CATEGORIES,
+  type Fault,
+  type FaultCategory,
+  isFaultCategory,
+} from '../faults/fault.js';
 import { type Backoff, exponentialBackoff, isBackoff } from './backoff.js';
 import type { RandomSource } from './random.js';
-import { type PauseRule, type RecoveryRule, type RecoveryRuleInput, type RetryRule, categoryRecord, normaliseRule } from './rules.js';
+import {
+  type PauseRule,
+  type RecoveryRule,
+  type RecoveryRuleInput,
+  type RetryRule,
+  categoryRecord,
+  normaliseRule,
+} from './rules.js';
 
 /** What to do now. `give_up` is a retry or pause rule that ran out of attempts, time or patience. */
 export type DecisionAction = 'retry' | 'pause' | 'skip' | 'abort' | 'fallback' | 'give_up';
@@ -50,7 +62,11 @@ export interface RecoveryPlanOptions {
 const DEFAULT_RETRY_ATTEMPTS = 5;
 const DEFAULT_MAX_WAIT_MS = 5 * 60_000;
 const DEFAULT_MAX_PAUSE_MS = 60 * 60_000;
-const DEFAULT_PAUSE_BACKOFF = exponentialBackoff({ initialMs: 5_000, maxDelayMs: 5 * 60_000, jitter: 'equal' });
+const DEFAULT_PAUSE_BACKOFF = exponentialBackoff({
+  initialMs: 5_000,
+  maxDelayMs: 5 * 60_000,
+  jitter: 'equal',
+});
 
 /** The plan services converge on; see docs/architecture.md for the reasoning. */
 export const DEFAULT_RULES: Readonly<Record<FaultCategory, RecoveryRule>> = Object.freeze({
@@ -87,28 +103,47 @@ export class RecoveryPlan {
 
   constructor(options: RecoveryPlanOptions = {}) {
     const opts = check.plainObject('plan', options);
-    check.knownKeys('plan', opts, ['rules', 'delayMultipliers', 'maxAttempts', 'backoff', 'random']);
+    check.knownKeys('plan', opts, [
+      'rules',
+      'delayMultipliers',
+      'maxAttempts',
+      'backoff',
+      'random',
+    ]);
     const rules = categoryRecord('rules', options.rules, normaliseRule);
-    const multipliers = categoryRecord('delayMultipliers', options.delayMultipliers, check.nonNegativeNumber);
+    const multipliers = categoryRecord(
+      'delayMultipliers',
+      options.delayMultipliers,
+      check.nonNegativeNumber,
+    );
     const attempts = categoryRecord('maxAttempts', options.maxAttempts, check.countLimit);
     if (options.backoff !== undefined && !isBackoff(options.backoff)) {
-      throw new ConfigError('backoff', options.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');
+      throw new ConfigError(
+        'backoff',
+        options.backoff,
+        'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
+      );
     }
     const backoff = options.backoff ?? exponentialBackoff();
     this.random = options.random === undefined ? Math.random : check.fn('random', options.random);
     const resolved = {} as Record<FaultCategory, ResolvedRule>;
     for (const category of FAULT_CATEGORIES) {
       const rule = rules[category] ?? DEFAULT_RULES[category];
-      const waiting = rule.action === 'retry' || rule.action === 'pause' ? (rule as RetryRule | PauseRule) : undefined;
+      const waiting =
+        rule.action === 'retry' || rule.action === 'pause'
+          ? (rule as RetryRule | PauseRule)
+          : undefined;
       const pause = rule.action === 'pause';
       resolved[category] = Object.freeze({
         action: rule.action,
-        maxAttempts: attempts[category] ?? waiting?.maxAttempts ?? (pause ? 10 : DEFAULT_RETRY_ATTEMPTS),
+        maxAttempts:
+          attempts[category] ?? waiting?.maxAttempts ?? (pause ? 10 : DEFAULT_RETRY_ATTEMPTS),
         backoff: waiting?.backoff ?? (pause ? DEFAULT_PAUSE_BACKOFF : backoff),
         maxWaitMs: waiting?.maxWaitMs ?? (pause ? DEFAULT_MAX_PAUSE_MS : DEFAULT_MAX_WAIT_MS),
         maxElapsedMs: waiting?.maxElapsedMs ?? Number.POSITIVE_INFINITY,
         multiplier: multipliers[category] ?? 1,
-        whenExhausted: (rule.action === 'retry' ? (rule as RetryRule).whenExhausted : undefined) ?? 'give_up',
+        whenExhausted:
+          (rule.action === 'retry' ? (rule as RetryRule).whenExhausted : undefined) ?? 'give_up',
       });
     }
     this.resolved = Object.freeze(resolved);
@@ -126,7 +161,11 @@ export class RecoveryPlan {
     }
     const attempt = input?.attempt;
     if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
-      throw new ConfigError('attempt', attempt, 'a whole number >= 1 (the attempt that just failed)');
+      throw new ConfigError(
+        'attempt',
+        attempt,
+        'a whole number >= 1 (the attempt that just failed)',
+      );
     }
     // Elapsed time is measured by callers (possibly across clocks); nonsense counts as none.
     const elapsedMs = positiveOrZero(input.elapsedMs);
@@ -134,25 +173,59 @@ export class RecoveryPlan {
     const base = { fault, attempt, suggestions: fault.suggestions };
     switch (rule.action) {
       case 'skip':
-        return { ...base, action: 'skip', delayMs: 0, reason: `${label(fault)}: not retried (${fault.category} errors are skipped)` };
+        return {
+          ...base,
+          action: 'skip',
+          delayMs: 0,
+          reason: `${label(fault)}: not retried (${fault.category} errors are skipped)`,
+        };
       case 'abort':
-        return { ...base, action: 'abort', delayMs: 0, reason: `${label(fault)}: stopping (${fault.category} errors abort the work)` };
+        return {
+          ...base,
+          action: 'abort',
+          delayMs: 0,
+          reason: `${label(fault)}: stopping (${fault.category} errors abort the work)`,
+        };
       case 'fallback':
-        return { ...base, action: 'fallback', delayMs: 0, reason: `${label(fault)}: using the fallback` };
+        return {
+          ...base,
+          action: 'fallback',
+          delayMs: 0,
+          reason: `${label(fault)}: using the fallback`,
+        };
     }
     if (!fault.retryable) {
-      return { ...base, action: 'skip', delayMs: 0, reason: `${label(fault)}: marked not retryable` };
+      return {
+        ...base,
+        action: 'skip',
+        delayMs: 0,
+        reason: `${label(fault)}: marked not retryable`,
+      };
     }
     if (attempt >= rule.maxAttempts) {
-      return exhausted(rule, base, `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`);
+      return exhausted(
+        rule,
+        base,
+        `${label(fault)}: gave up after ${attempt} attempt${attempt === 1 ? '' : 's'} (limit ${rule.maxAttempts})`,
+      );
     }
     const delayFactor = usableDelayFactor(input.delayFactor);
-    const delayMs = Math.ceil(this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs), delayFactor));
+    const delayMs = Math.ceil(
+      this.delayFor(rule, fault, attempt, positiveOrZero(input.previousDelayMs), delayFactor),
+    );
     if (delayMs > rule.maxWaitMs) {
-      return exhausted(rule, base, `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`);
+      return exhausted(
+        rule,
+        base,
+        `${label(fault)}: would have to wait ${formatMs(delayMs)}, more than the ${formatMs(rule.maxWaitMs)} allowed`,
+      );
     }
     if (elapsedMs + delayMs > rule.maxElapsedMs) {
-      return exhausted(rule, base, `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`);
+      return exhausted(
+        rule,
+        base,
+        `${label(fault)}: out of time (${formatMs(rule.maxElapsedMs)} allowed in all)`,
+      );
     }
     const asked = waitSource(fault, delayMs);
     return {
@@ -171,15 +244,28 @@ export class RecoveryPlan {
    * only lengthens it) and for the backoff otherwise. A retry waits for the scaled backoff, but
    * never less than a Retry-After: we never come back earlier than the server asked.
    */
-  private delayFor(rule: ResolvedRule, fault: Fault, attempt: number, previousDelayMs: number, delayFactor: number): number {
+  private delayFor(
+    rule: ResolvedRule,
+    fault: Fault,
+    attempt: number,
+    previousDelayMs: number,
+    delayFactor: number,
+  ): number {
     const retryAfterMs = fault.retryAfterMs;
-    if (rule.action === 'pause' && retryAfterMs !== undefined) return retryAfterMs * Math.max(1, rule.multiplier);
-    const backoffMs = rule.backoff.delay(attempt, previousDelayMs, this.random) * rule.multiplier * delayFactor;
+    if (rule.action === 'pause' && retryAfterMs !== undefined)
+      return retryAfterMs * Math.max(1, rule.multiplier);
+    const backoffMs =
+      rule.backoff.delay(attempt, previousDelayMs, this.random) * rule.multiplier * delayFactor;
     return retryAfterMs === undefined ? backoffMs : Math.max(retryAfterMs, backoffMs);
   }
 
   /** One row per category, for docs, logs and the CLI. */
-  describe(): { category: FaultCategory; action: string; maxAttempts: number; multiplier: number }[] {
+  describe(): {
+    category: FaultCategory;
+    action: string;
+    maxAttempts: number;
+    multiplier: number;
+  }[] {
     return FAULT_CATEGORIES.map((category) => {
       const r = this.resolved[category];
       return { category, action: r.action, maxAttempts: r.maxAttempts, multiplier: r.multiplier };
@@ -196,15 +282,28 @@ function waitSource(fault: Fault, delayMs: number): string {
   if (askedMs === undefined) return '';
   const cause = fault.cause;
   if (cause instanceof FaultlineError && cause.refusedLocally) {
-    return cause instanceof BrokenCircuitError ? ', when the circuit breaker lets calls through again' : `, when the local ${cause.name} allows`;
+    return cause instanceof BrokenCircuitError
+      ? ', when the circuit breaker lets calls through again'
+      : `, when the local ${cause.name} allows`;
   }
-  return delayMs <= askedMs ? ' as the server asked' : ` (the server asked for ${formatMs(askedMs)})`;
+  return delayMs <= askedMs
+    ? ' as the server asked'
+    : ` (the server asked for ${formatMs(askedMs)})`;
 }
 
 /** Give up on this piece of work, or, for a rule that says so, stop all of it. */
-function exhausted(rule: ResolvedRule, base: Pick<Decision, 'fault' | 'attempt' | 'suggestions'>, reason: string): Decision {
+function exhausted(
+  rule: ResolvedRule,
+  base: Pick<Decision, 'fault' | 'attempt' | 'suggestions'>,
+  reason: string,
+): Decision {
   if (rule.whenExhausted === 'abort') {
-    return { ...base, action: 'abort', delayMs: 0, reason: `${reason}; stopping (exhausted ${base.fault.category} retries abort the work)` };
+    return {
+      ...base,
+      action: 'abort',
+      delayMs: 0,
+      reason: `${reason}; stopping (exhausted ${base.fault.category} retries abort the work)`,
+    };
   }
   return { ...base, action: 'give_up', delayMs: 0, reason };
 }

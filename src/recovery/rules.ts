@@ -62,10 +62,15 @@ export function normaliseRule(option: string, input: unknown): RecoveryRule {
     return { action };
   }
   check.knownKeys(option, rule, action === 'retry' ? RETRY_KEYS : WAITING_KEYS);
-  if (rule.whenExhausted !== undefined) check.oneOf(`${option}.whenExhausted`, rule.whenExhausted, ['give_up', 'abort']);
+  if (rule.whenExhausted !== undefined)
+    check.oneOf(`${option}.whenExhausted`, rule.whenExhausted, ['give_up', 'abort']);
   if (rule.maxAttempts !== undefined) check.countLimit(`${option}.maxAttempts`, rule.maxAttempts);
   if (rule.backoff !== undefined && !isBackoff(rule.backoff)) {
-    throw new ConfigError(`${option}.backoff`, rule.backoff, 'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()');
+    throw new ConfigError(
+      `${option}.backoff`,
+      rule.backoff,
+      'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
+    );
   }
   if (rule.maxWaitMs !== undefined) check.limit(`${option}.maxWaitMs`, rule.maxWaitMs);
   if (rule.maxElapsedMs !== undefined) check.limit(`${option}.maxElapsedMs`, rule.maxElapsedMs);
@@ -83,7 +88,11 @@ export function categoryRecord<T>(
   const out: Partial<Record<FaultCategory, T>> = {};
   for (const key of Object.keys(record)) {
     if (!(FAULT_CATEGORIES as readonly string[]).includes(key)) {
-      throw new ConfigError(`${option}.${key}`, record[key], `a fault category key (one of ${FAULT_CATEGORIES.join(', ')})`);
+      throw new ConfigError(
+        `${option}.${key}`,
+        record[key],
+        `a fault category key (one of ${FAULT_CATEGORIES.join(', ')})`,
+      );
     }
     out[key as FaultCategory] = value(`${option}.${key}`, record[key]);
   }

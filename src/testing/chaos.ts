@@ -4,7 +4,14 @@ import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import { settleCall } from '../policies/settle-call.js';
 import { StatsCounter } from '../policies/stats.js';
-import type { ExecuteContext, ExecuteOptions, Operation, OperationContext, Policy, PolicyStats } from '../policies/policy.js';
+import type {
+  ExecuteContext,
+  ExecuteOptions,
+  Operation,
+  OperationContext,
+  Policy,
+  PolicyStats,
+} from '../policies/policy.js';
 import { type RandomSource, seededRandom } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
@@ -53,7 +60,8 @@ export class ChaosHttpError extends Error {
   ) {
     super(`chaos: injected HTTP ${status}`);
     this.name = 'ChaosHttpError';
-    this.headers = retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
+    this.headers =
+      retryAfterSeconds === undefined ? {} : { 'retry-after': String(retryAfterSeconds) };
   }
 }
 
@@ -105,19 +113,41 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
 
   constructor(options: ChaosOptions = {}) {
     const o = check.plainObject('options', options);
-    check.knownKeys('chaos', o, ['errorRate', 'error', 'statusRate', 'statuses', 'retryAfterSeconds', 'latencyRate', 'latencyMs', 'seed', 'random', 'clock']);
+    check.knownKeys('chaos', o, [
+      'errorRate',
+      'error',
+      'statusRate',
+      'statuses',
+      'retryAfterSeconds',
+      'latencyRate',
+      'latencyMs',
+      'seed',
+      'random',
+      'clock',
+    ]);
     this.errorRate = check.ratio('errorRate', o.errorRate ?? 0);
     this.statusRate = check.ratio('statusRate', o.statusRate ?? 0);
     if (this.errorRate + this.statusRate > 1) {
-      throw new ConfigError('statusRate', this.statusRate, `a number <= 1 - errorRate (${1 - this.errorRate}): one call fails one way`);
+      throw new ConfigError(
+        'statusRate',
+        this.statusRate,
+        `a number <= 1 - errorRate (${1 - this.errorRate}): one call fails one way`,
+      );
     }
     this.latencyRate = check.ratio('latencyRate', o.latencyRate ?? 0);
     this.error = o.error;
     this.statuses = statusList(o.statuses ?? DEFAULT_STATUSES);
-    this.retryAfterSeconds = o.retryAfterSeconds === undefined ? undefined : check.nonNegativeInteger('retryAfterSeconds', o.retryAfterSeconds);
+    this.retryAfterSeconds =
+      o.retryAfterSeconds === undefined
+        ? undefined
+        : check.nonNegativeInteger('retryAfterSeconds', o.retryAfterSeconds);
     this.latency = latencyRange(o.latencyMs ?? 1_000);
-    if (o.random !== undefined && o.seed !== undefined) throw new ConfigError('seed', o.seed, 'not both seed and random');
-    this.random = o.random === undefined ? seededRandom(check.nonNegativeInteger('seed', o.seed ?? 1)) : check.fn<RandomSource>('random', o.random);
+    if (o.random !== undefined && o.seed !== undefined)
+      throw new ConfigError('seed', o.seed, 'not both seed and random');
+    this.random =
+      o.random === undefined
+        ? seededRandom(check.nonNegativeInteger('seed', o.seed ?? 1))
+        : check.fn<RandomSource>('random', o.random);
     this.clock = (o.clock ?? systemClock) as Clock;
     if (typeof this.clock.sleep !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
   }
@@ -127,7 +157,8 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
     if (isRefused(context)) return context.promise();
     this.counter.executions++;
     if (this.enabled) {
-      if (this.latencyRate > 0 && this.random() < this.latencyRate) return this.executeDelayed(fn, context);
+      if (this.latencyRate > 0 && this.random() < this.latencyRate)
+        return this.executeDelayed(fn, context);
       const injected = this.drawFault(context);
       if (injected !== NOTHING) return Promise.reject(injected);
     }
@@ -147,7 +178,8 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
     if (faultRate === 0) return NOTHING;
     const draw = this.random();
     if (draw >= faultRate) return NOTHING;
-    const injected = draw < this.errorRate ? this.injectError(context) : this.injectStatus(context.operation);
+    const injected =
+      draw < this.errorRate ? this.injectError(context) : this.injectStatus(context.operation);
     this.counter.failure(classify(injected).category);
     return injected;
   }
@@ -175,19 +207,26 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
     this.emit({ kind: 'error' }, context.operation);
     const error = this.error;
     if (error === undefined) return new ChaosError();
-    return typeof error === 'function' ? (error as (context: ExecuteContext) => unknown)(context) : error;
+    return typeof error === 'function'
+      ? (error as (context: ExecuteContext) => unknown)(context)
+      : error;
   }
 
   private injectStatus(operation: OperationContext | undefined): ChaosHttpError {
     const statuses = this.statuses;
-    const status = statuses[Math.min(statuses.length - 1, Math.floor(this.random() * statuses.length))]!;
+    const status =
+      statuses[Math.min(statuses.length - 1, Math.floor(this.random() * statuses.length))]!;
     this.injectedStatuses++;
     this.emit({ kind: 'status', status }, operation);
-    return new ChaosHttpError(status, status === 429 || status === 503 ? this.retryAfterSeconds : undefined);
+    return new ChaosHttpError(
+      status,
+      status === 429 || status === 503 ? this.retryAfterSeconds : undefined,
+    );
   }
 
   private emit(event: ChaosInjection, operation: OperationContext | undefined): void {
-    if (this.events.has('injected')) this.events.emit('injected', operation === undefined ? event : { ...event, operation });
+    if (this.events.has('injected'))
+      this.events.emit('injected', operation === undefined ? event : { ...event, operation });
   }
 
   stats(): ChaosStats {
@@ -202,8 +241,10 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
   describe(): string {
     const parts: string[] = [];
     if (this.errorRate > 0) parts.push(`${this.errorRate * 100}% errors`);
-    if (this.statusRate > 0) parts.push(`${this.statusRate * 100}% HTTP ${this.statuses.join('/')}`);
-    if (this.latencyRate > 0) parts.push(`${this.latencyRate * 100}% +${this.latency[0]}–${this.latency[1]} ms`);
+    if (this.statusRate > 0)
+      parts.push(`${this.statusRate * 100}% HTTP ${this.statuses.join('/')}`);
+    if (this.latencyRate > 0)
+      parts.push(`${this.latencyRate * 100}% +${this.latency[0]}–${this.latency[1]} ms`);
     return `chaos: ${parts.length === 0 ? 'nothing injected' : parts.join(', ')}`;
   }
 }
@@ -214,9 +255,11 @@ export function chaos(options?: ChaosOptions): ChaosPolicy {
 }
 
 function statusList(value: unknown): readonly number[] {
-  if (!Array.isArray(value) || value.length === 0) throw new ConfigError('statuses', value, 'a non-empty array of HTTP statuses');
+  if (!Array.isArray(value) || value.length === 0)
+    throw new ConfigError('statuses', value, 'a non-empty array of HTTP statuses');
   return value.map((s, i) => {
-    if (typeof s !== 'number' || !Number.isInteger(s) || s < 400 || s > 599) throw new ConfigError(`statuses[${i}]`, s, 'an HTTP error status (400–599)');
+    if (typeof s !== 'number' || !Number.isInteger(s) || s < 400 || s > 599)
+      throw new ConfigError(`statuses[${i}]`, s, 'an HTTP error status (400–599)');
     return s;
   });
 }
@@ -226,7 +269,8 @@ function latencyRange(value: unknown): readonly [number, number] {
     const ms = check.nonNegativeNumber('latencyMs', value);
     return [ms, ms];
   }
-  if (!Array.isArray(value) || value.length !== 2) throw new ConfigError('latencyMs', value, 'ms, or [min, max] in ms');
+  if (!Array.isArray(value) || value.length !== 2)
+    throw new ConfigError('latencyMs', value, 'ms, or [min, max] in ms');
   const min = check.nonNegativeNumber('latencyMs[0]', value[0]);
   const max = check.nonNegativeNumber('latencyMs[1]', value[1]);
   if (max < min) throw new ConfigError('latencyMs[1]', max, `a number >= latencyMs[0] (${min})`);

@@ -97,7 +97,8 @@ export class FlakyServer {
 
   private constructor(options: FlakyServerOptions) {
     this.clock = options.clock ?? systemClock;
-    this.fallback = options.fallback === undefined ? 200 : validFallback('fallback', options.fallback);
+    this.fallback =
+      options.fallback === undefined ? 200 : validFallback('fallback', options.fallback);
     for (const [path, steps] of Object.entries(options.routes ?? {})) this.script(path, ...steps);
     this.server = createServer((req, res) => this.answer(req, res));
     this.server.on('connection', (socket) => {
@@ -120,7 +121,8 @@ export class FlakyServer {
       });
     });
     const address = server.server.address();
-    if (address === null || typeof address === 'string') throw new Error('flaky server: no TCP address');
+    if (address === null || typeof address === 'string')
+      throw new Error('flaky server: no TCP address');
     server.address = `http://127.0.0.1:${address.port}`;
     return server;
   }
@@ -206,7 +208,12 @@ export class FlakyServer {
     if (exact !== undefined) return [path, exact];
     let best: [string, Route] | undefined;
     for (const [key, route] of this.routes) {
-      if (key.endsWith('*') && path.startsWith(key.slice(0, -1)) && (best === undefined || key.length > best[0].length)) best = [key, route];
+      if (
+        key.endsWith('*') &&
+        path.startsWith(key.slice(0, -1)) &&
+        (best === undefined || key.length > best[0].length)
+      )
+        best = [key, route];
     }
     return best;
   }
@@ -224,8 +231,14 @@ export class FlakyServer {
     };
     let step: FlakyStep | ((r: FlakyRequest) => FlakyStep) | undefined = matched?.[1].steps.shift();
     step ??= matched?.[1].whenEmpty ?? this.fallback;
-    const resolved = typeof step === 'function' ? validStep('fallback(request)', step(request)) : step;
-    const response: FlakyResponse = typeof resolved === 'number' ? { status: resolved } : typeof resolved === 'string' ? { fault: resolved } : resolved;
+    const resolved =
+      typeof step === 'function' ? validStep('fallback(request)', step(request)) : step;
+    const response: FlakyResponse =
+      typeof resolved === 'number'
+        ? { status: resolved }
+        : typeof resolved === 'string'
+          ? { fault: resolved }
+          : resolved;
     const record: FlakyRequestRecord = { ...request, answer: describe(response) };
     this.requests.push(record);
     // Drain the request body so a keep-alive connection stays usable.
@@ -250,7 +263,11 @@ export class FlakyServer {
     if (response.fault === 'hang') return;
     const status = response.status ?? 200;
     const { body, type } = encodeBody(response, status);
-    const headers: Record<string, string> = { 'content-type': type, 'content-length': String(body.length), ...response.headers };
+    const headers: Record<string, string> = {
+      'content-type': type,
+      'content-length': String(body.length),
+      ...response.headers,
+    };
     if (response.retryAfter !== undefined) headers['retry-after'] = String(response.retryAfter);
     res.writeHead(status, headers);
     if (response.fault === 'truncate') {
@@ -264,8 +281,10 @@ export class FlakyServer {
 function encodeBody(response: FlakyResponse, status: number): { body: Buffer; type: string } {
   const value = response.body;
   if (Buffer.isBuffer(value)) return { body: value, type: 'application/octet-stream' };
-  if (typeof value === 'string') return { body: Buffer.from(value), type: 'text/plain; charset=utf-8' };
-  const json = value === undefined ? (status < 400 ? { ok: true } : { error: `HTTP ${status}` }) : value;
+  if (typeof value === 'string')
+    return { body: Buffer.from(value), type: 'text/plain; charset=utf-8' };
+  const json =
+    value === undefined ? (status < 400 ? { ok: true } : { error: `HTTP ${status}` }) : value;
   return { body: Buffer.from(JSON.stringify(json)), type: 'application/json' };
 }
 
@@ -275,23 +294,38 @@ function describe(response: FlakyResponse): string {
 }
 
 function routeKey(path: unknown): void {
-  if (typeof path !== 'string' || !path.startsWith('/')) throw new ConfigError('path', path, 'a path starting with "/" (optionally ending in "*")');
+  if (typeof path !== 'string' || !path.startsWith('/'))
+    throw new ConfigError('path', path, 'a path starting with "/" (optionally ending in "*")');
 }
 
-function validFallback(option: string, step: unknown): FlakyStep | ((request: FlakyRequest) => FlakyStep) {
-  return typeof step === 'function' ? (step as (request: FlakyRequest) => FlakyStep) : validStep(option, step);
+function validFallback(
+  option: string,
+  step: unknown,
+): FlakyStep | ((request: FlakyRequest) => FlakyStep) {
+  return typeof step === 'function'
+    ? (step as (request: FlakyRequest) => FlakyStep)
+    : validStep(option, step);
 }
 
 function validStep(option: string, step: unknown): FlakyStep {
   if (typeof step === 'number') {
-    if (!Number.isInteger(step) || step < 100 || step > 599) throw new ConfigError(option, step, 'an HTTP status from 100 to 599');
+    if (!Number.isInteger(step) || step < 100 || step > 599)
+      throw new ConfigError(option, step, 'an HTTP status from 100 to 599');
     return step;
   }
   if (typeof step === 'string') return check.oneOf(option, step, FAULTS);
   const response = check.plainObject(option, step);
-  check.knownKeys(option, response, ['status', 'headers', 'body', 'retryAfter', 'delayMs', 'fault']);
+  check.knownKeys(option, response, [
+    'status',
+    'headers',
+    'body',
+    'retryAfter',
+    'delayMs',
+    'fault',
+  ]);
   if (response.status !== undefined) validStep(`${option}.status`, response.status);
-  if (response.delayMs !== undefined) check.nonNegativeNumber(`${option}.delayMs`, response.delayMs);
+  if (response.delayMs !== undefined)
+    check.nonNegativeNumber(`${option}.delayMs`, response.delayMs);
   if (response.fault !== undefined) check.oneOf(`${option}.fault`, response.fault, FAULTS);
   return step as FlakyResponse;
 }

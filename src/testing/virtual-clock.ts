@@ -49,7 +49,11 @@ export class VirtualClock implements Clock {
   }
 
   schedule(ms: number, callback: () => void, _options?: TimerOptions): CancelTimer {
-    const timer: PendingTimer = { id: this.nextId++, at: this.current + (ms > 0 ? ms : 0), callback }; // NaN or negative: now
+    const timer: PendingTimer = {
+      id: this.nextId++,
+      at: this.current + (ms > 0 ? ms : 0),
+      callback,
+    }; // NaN or negative: now
     // Keep timers sorted by time, then by creation, so equal deadlines fire in FIFO order.
     let index = this.timers.length;
     while (index > 0 && this.timers[index - 1]!.at > timer.at) index--;
@@ -61,7 +65,12 @@ export class VirtualClock implements Clock {
   }
 
   sleep(ms: number, signal?: AbortSignal, options?: TimerOptions): Promise<void> {
-    return sleepOn((delay, callback, opts) => this.schedule(delay, callback, opts), ms, signal, options);
+    return sleepOn(
+      (delay, callback, opts) => this.schedule(delay, callback, opts),
+      ms,
+      signal,
+      options,
+    );
   }
 
   /** Moves time forward by `ms`, firing every timer due on the way, each at its own time. */
@@ -90,7 +99,9 @@ export class VirtualClock implements Clock {
     await flushMicrotasks();
     while (this.timers.length > 0) {
       if (fired >= maxTimers) {
-        throw new Error(`VirtualClock.runAll: still ${this.timers.length} timer(s) after firing ${fired}; is something rescheduling forever?`);
+        throw new Error(
+          `VirtualClock.runAll: still ${this.timers.length} timer(s) after firing ${fired}; is something rescheduling forever?`,
+        );
       }
       const next = this.timers.shift()!;
       this.current = Math.max(this.current, next.at);

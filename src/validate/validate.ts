@@ -57,7 +57,11 @@ export function ratio(option: string, value: unknown): number {
 
 export function oneOf<T extends string>(option: string, value: unknown, allowed: readonly T[]): T {
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new ConfigError(option, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    throw new ConfigError(
+      option,
+      value,
+      `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
+    );
   }
   return value as T;
 }
@@ -80,7 +84,12 @@ export function knownKeys(option: string, value: object, allowed: readonly strin
   for (const key of Object.keys(value)) {
     if (!allowed.includes(key)) {
       const near = closest(key, allowed);
-      throw new ConfigError(`${option}.${key}`, (value as Record<string, unknown>)[key], `${near ? `did you mean ${option}.${near}? ` : ''}known: ${allowed.join(', ')}`, 'unknown option');
+      throw new ConfigError(
+        `${option}.${key}`,
+        (value as Record<string, unknown>)[key],
+        `${near ? `did you mean ${option}.${near}? ` : ''}known: ${allowed.join(', ')}`,
+        'unknown option',
+      );
     }
   }
 }
@@ -95,9 +104,15 @@ export function plainObject(option: string, value: unknown): Record<string, unkn
 /** A Clock: `now`, `wallTime`, `sleep` and `schedule`, all functions (a `{}` would fail much later). */
 export function clock(option: string, value: unknown): Clock {
   const candidate = value as Partial<Record<keyof Clock, unknown>> | null;
-  if (typeof candidate !== 'object' || candidate === null) throw new ConfigError(option, value, 'a Clock (now, wallTime, sleep, schedule)');
+  if (typeof candidate !== 'object' || candidate === null)
+    throw new ConfigError(option, value, 'a Clock (now, wallTime, sleep, schedule)');
   for (const method of ['now', 'wallTime', 'sleep', 'schedule'] as const) {
-    if (typeof candidate[method] !== 'function') throw new ConfigError(option, value, `a Clock (now, wallTime, sleep, schedule); ${method} is missing`);
+    if (typeof candidate[method] !== 'function')
+      throw new ConfigError(
+        option,
+        value,
+        `a Clock (now, wallTime, sleep, schedule); ${method} is missing`,
+      );
   }
   return value as Clock;
 }
@@ -109,7 +124,11 @@ export const MAX_TIMER_MS = 2_147_483_647;
 export function intervalOrNever(option: string, value: unknown, min: number): number {
   if (value === Number.POSITIVE_INFINITY) return value;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > MAX_TIMER_MS) {
-    throw new ConfigError(option, value, `a number of ms from ${min.toLocaleString('en-US')} to ${MAX_TIMER_MS.toLocaleString('en-US')}, or Infinity (never)`);
+    throw new ConfigError(
+      option,
+      value,
+      `a number of ms from ${min.toLocaleString('en-US')} to ${MAX_TIMER_MS.toLocaleString('en-US')}, or Infinity (never)`,
+    );
   }
   return value;
 }

@@ -5,7 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DurableStore } from '../../src/durable/store.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 import { json, runCli } from './run-cli.js';
 import { type Seeded, seedStore } from './seed.js';
 
@@ -19,7 +24,12 @@ export interface Backend {
 export function sqliteBackend(): Backend {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-cli-'));
   const path = join(dir, 'store.db');
-  return { name: 'sqlite', args: ['--store', `sqlite:${path}`], open: () => new SqliteStore(path), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    name: 'sqlite',
+    args: ['--store', `sqlite:${path}`],
+    open: () => new SqliteStore(path),
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function redisBackend(): Promise<Backend> {
@@ -60,13 +70,25 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
     });
 
     it('stats: a table, and --json with every queue', async () => {
-      const [text, asJson, one] = await Promise.all([cli('stats'), cli('stats', '--json'), cli('stats', '--queue', 'emails', '--json')]);
+      const [text, asJson, one] = await Promise.all([
+        cli('stats'),
+        cli('stats', '--json'),
+        cli('stats', '--queue', 'emails', '--json'),
+      ]);
       expect(text.code, text.stderr).toBe(0);
       expect(text.stdout).toMatch(/│ crawl\s+│ 1\s+│ 0\s+│ 0\s+│ 1\s+│ 2\s+│/);
       expect(asJson.code).toBe(0);
       const data = json<{ queues: Record<string, unknown>[] }>(asJson);
       expect(data.queues).toEqual([
-        expect.objectContaining({ queue: 'crawl', waiting: 1, delayed: 0, running: 0, completed: 1, dead: 2, pausedUntil: null }),
+        expect.objectContaining({
+          queue: 'crawl',
+          waiting: 1,
+          delayed: 0,
+          running: 0,
+          completed: 1,
+          dead: 2,
+          pausedUntil: null,
+        }),
         expect.objectContaining({ queue: 'emails', waiting: 1, dead: 0 }),
       ]);
       expect(data.queues[0]?.oldestWaitingAgeMs).toBeGreaterThanOrEqual(1000);
@@ -74,7 +96,11 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
     });
 
     it('dead list: newest first, filters, --json', async () => {
-      const [all, validation, text] = await Promise.all([cli('dead', 'list', '--json'), cli('dead', 'list', '--category', 'validation', '--json'), cli('dead', 'list')]);
+      const [all, validation, text] = await Promise.all([
+        cli('dead', 'list', '--json'),
+        cli('dead', 'list', '--category', 'validation', '--json'),
+        cli('dead', 'list'),
+      ]);
       const letters = json<{ count: number; deadLetters: Record<string, unknown>[] }>(all);
       expect(letters.count).toBe(2);
       expect(letters.deadLetters.map((d) => d.category).sort()).toEqual(['network', 'validation']);
@@ -84,7 +110,9 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
         suggestions: ['Fix the payload and requeue it.'],
         payload: { id: 2 },
       });
-      expect(json<{ deadLetters: { id: string }[] }>(validation).deadLetters.map((d) => d.id)).toEqual([seeded.deadValidation]);
+      expect(
+        json<{ deadLetters: { id: string }[] }>(validation).deadLetters.map((d) => d.id),
+      ).toEqual([seeded.deadValidation]);
       expect(text.stdout).toContain('invalid record');
       expect(text.stdout).toContain('faultline dead show <id>');
     });
@@ -102,7 +130,13 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
         category: 'validation',
         checkpoint: { page: 7 },
         payload: { id: 2 },
-        history: [expect.objectContaining({ outcome: 'dead', category: 'validation', workerId: 'seed-worker' })],
+        history: [
+          expect.objectContaining({
+            outcome: 'dead',
+            category: 'validation',
+            workerId: 'seed-worker',
+          }),
+        ],
       });
       expect(text.stdout).toContain('Check network connectivity.');
       expect(text.stdout).toContain(`faultline dead requeue ${seeded.deadNetwork}`);
@@ -117,7 +151,10 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
         cli('checkpoints', 'show', 'upload:video-1', '--json'),
         cli('checkpoints', 'show', 'nope'),
       ]);
-      expect(json<{ checkpoints: { key: string }[] }>(list).checkpoints.map((c) => c.key)).toEqual(['crawl:crawl', 'upload:video-1']);
+      expect(json<{ checkpoints: { key: string }[] }>(list).checkpoints.map((c) => c.key)).toEqual([
+        'crawl:crawl',
+        'upload:video-1',
+      ]);
       expect(json(show)).toMatchObject({ key: 'upload:video-1', value: { parts: [1, 2] } });
       expect(missing.code).toBe(4);
       const dry = await cli('checkpoints', 'clear', '--prefix', 'upload:', '--dry-run', '--json');
@@ -135,10 +172,16 @@ export function describeCliSuite(name: string, makeBackend: () => Promise<Backen
       const unknown = await cli('dead', 'requeue', seeded.deadNetwork, 'no-such-id');
       expect(unknown.code).toBe(4);
       expect(unknown.stderr).toContain('nothing was requeued');
-      expect(await withStore((s) => s.stats('crawl', Date.now()))).toMatchObject({ waiting: 1, dead: 2 });
+      expect(await withStore((s) => s.stats('crawl', Date.now()))).toMatchObject({
+        waiting: 1,
+        dead: 2,
+      });
       const done = await cli('dead', 'requeue', seeded.deadNetwork, '--json');
       expect(json(done)).toMatchObject({ dryRun: false, ids: [seeded.deadNetwork] });
-      expect(await withStore((s) => s.stats('crawl', Date.now()))).toMatchObject({ waiting: 2, dead: 1 });
+      expect(await withStore((s) => s.stats('crawl', Date.now()))).toMatchObject({
+        waiting: 2,
+        dead: 1,
+      });
     });
 
     it('dead purge: needs a selection; --dry-run lists; then deletes', async () => {

@@ -11,7 +11,12 @@ const RAW = {
   test: (text: string): boolean =>
     [...text].some((c) => {
       const code = c.charCodeAt(0);
-      return (code < 0x20 && code !== 0x0a) || (code >= 0x7f && code <= 0x9f) || (code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069);
+      return (
+        (code < 0x20 && code !== 0x0a) ||
+        (code >= 0x7f && code <= 0x9f) ||
+        (code >= 0x202a && code <= 0x202e) ||
+        (code >= 0x2066 && code <= 0x2069)
+      );
     }),
 };
 
@@ -28,8 +33,18 @@ describe('the CLI escapes control characters from stored text', () => {
     const store = new SqliteStore(file);
     const now = Date.now();
     const queue = `q${CLEAR}`;
-    await store.enqueue([{ queue, payload: JSON.stringify({ note: HOSTILE }), priority: 0, runAt: now - 10 }], now - 10);
-    const [job] = await store.claim({ queue, workerId: `w${CLEAR}`, limit: 1, leaseMs: 60_000, now, maxStrikes: 3 });
+    await store.enqueue(
+      [{ queue, payload: JSON.stringify({ note: HOSTILE }), priority: 0, runAt: now - 10 }],
+      now - 10,
+    );
+    const [job] = await store.claim({
+      queue,
+      workerId: `w${CLEAR}`,
+      limit: 1,
+      leaseMs: 60_000,
+      now,
+      maxStrikes: 3,
+    });
     await store.settle(
       [
         {
@@ -37,7 +52,15 @@ describe('the CLI escapes control characters from stored text', () => {
           token: job!.token,
           kind: 'dead',
           fault: { category: 'validation', message: HOSTILE, suggestions: [`do ${CLEAR} this`] },
-          record: { attempt: 1, workerId: `w${CLEAR}`, startedAt: now - 5, durationMs: 1, outcome: 'dead', category: 'validation', message: HOSTILE },
+          record: {
+            attempt: 1,
+            workerId: `w${CLEAR}`,
+            startedAt: now - 5,
+            durationMs: 1,
+            outcome: 'dead',
+            category: 'validation',
+            message: HOSTILE,
+          },
         },
       ],
       now,
@@ -59,9 +82,17 @@ describe('the CLI escapes control characters from stored text', () => {
   for (const json of [false, true]) {
     it(`prints no raw control character${json ? ' with --json' : ''}, and shows them escaped`, async () => {
       for (const args of commands()) {
-        const result = await runCli(['--store', `sqlite:${file}`, ...(json ? ['--json'] : []), ...args]);
+        const result = await runCli([
+          '--store',
+          `sqlite:${file}`,
+          ...(json ? ['--json'] : []),
+          ...args,
+        ]);
         expect(result.code, `${args.join(' ')}: ${result.stderr}`).toBe(0);
-        expect(RAW.test(result.stdout), `${args.join(' ')} printed a raw control character:\n${JSON.stringify(result.stdout)}`).toBe(false);
+        expect(
+          RAW.test(result.stdout),
+          `${args.join(' ')} printed a raw control character:\n${JSON.stringify(result.stdout)}`,
+        ).toBe(false);
         expect(RAW.test(result.stderr)).toBe(false);
         expect(result.stdout, args.join(' ')).toContain('\\u001b');
       }

@@ -8,7 +8,8 @@ export class DemoProcess {
   stderr = '';
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private partial = '';
-  private readonly waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] = [];
+  private readonly waiters: { test: (line: string) => boolean; resolve: (line: string) => void }[] =
+    [];
 
   constructor(args: readonly string[], cwd: string) {
     this.child = spawn(process.execPath, ['--import', TSX, CLI, 'demo', ...args], {
@@ -26,14 +27,18 @@ export class DemoProcess {
       this.partial = lines.pop() ?? '';
       for (const line of lines) this.onLine(line);
     });
-    this.exited = new Promise((resolve) => this.child.on('close', (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.on('close', (code, signal) => resolve({ code, signal })),
+    );
   }
 
   /** Resolves with the first stderr line (from now on) that passes `test`; rejects if the process exits first. */
   nextLine(test: (line: string) => boolean): Promise<string> {
     return new Promise((resolve, reject) => {
       this.waiters.push({ test, resolve });
-      void this.exited.then(() => reject(new Error(`the demo exited before the awaited line; stderr:\n${this.stderr}`)));
+      void this.exited.then(() =>
+        reject(new Error(`the demo exited before the awaited line; stderr:\n${this.stderr}`)),
+      );
     });
   }
 

@@ -19,14 +19,31 @@ describe('the demo summary of a real crawl (in process, memory store, local flak
   it('renders counts, a table by category with the plan action, and dead letters with suggestions', async () => {
     api = await startItemsApi({ burstEvery: 0, rateLimitEvery: 0 });
     store = new MemoryStore();
-    const crawler = new Crawler({ store, apiUrl: api.url, items: 200, timeScale: 0.001, requestTimeoutMs: 2_000, concurrency: 8 });
+    const crawler = new Crawler({
+      store,
+      apiUrl: api.url,
+      items: 200,
+      timeScale: 0.001,
+      requestTimeoutMs: 2_000,
+      concurrency: 8,
+    });
     const report = await buildReport(crawler, await crawler.run());
     expect(report.totals.completed + report.totals.dead).toBe(200);
 
-    const text = renderSummary(report, '--store sqlite:./x.db', '', { cli: 'faultline', demo: 'faultline demo' });
-    expect(text).toContain(`Crawl finished: 200 of 200 items done (${report.totals.completed} completed, ${report.totals.dead} dead-lettered) in 1 run.`);
+    const text = renderSummary(report, '--store sqlite:./x.db', '', {
+      cli: 'faultline',
+      demo: 'faultline demo',
+    });
+    expect(text).toContain(
+      `Crawl finished: 200 of 200 items done (${report.totals.completed} completed, ${report.totals.dead} dead-lettered) in 1 run.`,
+    );
     expect(text).toMatch(/│ category\s+│ plan\s+│ failed runs\s+│ dead letters\s+│/);
-    for (const row of report.byCategory) expect(text).toMatch(new RegExp(`│ ${row.category}\\s+│ ${row.action}\\s+│ ${row.failures}\\s+│ ${row.deadLetters}\\s+│`));
+    for (const row of report.byCategory)
+      expect(text).toMatch(
+        new RegExp(
+          `│ ${row.category}\\s+│ ${row.action}\\s+│ ${row.failures}\\s+│ ${row.deadLetters}\\s+│`,
+        ),
+      );
     for (const group of report.deadLetters) {
       expect(text).toContain(`${group.category} × ${group.count}`);
       for (const suggestion of group.suggestions) expect(text).toContain(`- ${suggestion}`);
@@ -36,8 +53,14 @@ describe('the demo summary of a real crawl (in process, memory store, local flak
   });
 
   it('names the command as it was started', () => {
-    expect(invocation({ npm_lifecycle_event: 'demo' })).toEqual({ cli: 'node dist/cli.js', demo: 'npm run demo --' });
-    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({ cli: 'npx faultline', demo: 'npx faultline demo' });
+    expect(invocation({ npm_lifecycle_event: 'demo' })).toEqual({
+      cli: 'node dist/cli.js',
+      demo: 'npm run demo --',
+    });
+    expect(invocation({ npm_lifecycle_event: 'test' })).toEqual({
+      cli: 'npx faultline',
+      demo: 'npx faultline demo',
+    });
     expect(invocation({})).toEqual({ cli: 'npx faultline', demo: 'npx faultline demo' });
   });
 });

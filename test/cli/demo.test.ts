@@ -3,7 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 import { DemoProcess } from './demo-process.js';
 
 interface DemoSummary {
@@ -13,14 +18,32 @@ interface DemoSummary {
   interrupted: boolean;
   runs: number;
   thisRun: { completed: number; deadLettered: number; retried: number; released: number };
-  totals: { completed: number; dead: number; waiting: number; delayed: number; running: number; notEnqueued: number };
+  totals: {
+    completed: number;
+    dead: number;
+    waiting: number;
+    delayed: number;
+    running: number;
+    notEnqueued: number;
+  };
   byCategory: { category: string; action: string; failures: number; deadLetters: number }[];
   deadLetters: { category: string; count: number; suggestions: string[] }[];
 }
 
 const ITEMS = 400;
 // Small and slowed down a little (API latency), so Ctrl-C lands midway on any machine.
-const ARGS = ['--items', String(ITEMS), '--concurrency', '4', '--latency-ms', '20', '--timeout-ms', '1000', '--json', '--no-log'];
+const ARGS = [
+  '--items',
+  String(ITEMS),
+  '--concurrency',
+  '4',
+  '--latency-ms',
+  '20',
+  '--timeout-ms',
+  '1000',
+  '--json',
+  '--no-log',
+];
 
 describe('faultline demo as a real child process', () => {
   const dirs: string[] = [];
@@ -49,7 +72,13 @@ describe('faultline demo as a real child process', () => {
     const firstExit = await first.exited;
     expect(firstExit.code, first.stderr).toBe(130);
     const run1 = JSON.parse(first.stdout) as DemoSummary;
-    expect(run1).toMatchObject({ items: ITEMS, resumed: false, finished: false, interrupted: true, runs: 1 });
+    expect(run1).toMatchObject({
+      items: ITEMS,
+      resumed: false,
+      finished: false,
+      interrupted: true,
+      runs: 1,
+    });
     expect(run1.thisRun.completed).toBeGreaterThan(0);
     expect(first.stderr).toContain('Progress is saved');
     expect(first.stderr).toContain(`Resume with: npx faultline demo --store sqlite:${db}`);
@@ -57,7 +86,12 @@ describe('faultline demo as a real child process', () => {
     // Between the runs: the checkpoint is in the store, nothing is left running.
     const between = new SqliteStore(db);
     try {
-      const checkpoint = JSON.parse((await between.getCheckpoint('crawl:crawl'))!.value) as { runs: number; finished: boolean; items: number; done: number };
+      const checkpoint = JSON.parse((await between.getCheckpoint('crawl:crawl'))!.value) as {
+        runs: number;
+        finished: boolean;
+        items: number;
+        done: number;
+      };
       expect(checkpoint).toMatchObject({ runs: 1, finished: false, items: ITEMS });
       const counts = await between.stats('crawl', Date.now());
       expect(counts.running).toBe(0);
@@ -99,8 +133,13 @@ describe('faultline demo as a real child process', () => {
         seen.set(item, job.state);
       }
       expect(seen.size).toBe(ITEMS);
-      expect([...seen.values()].every((state) => state === 'completed' || state === 'dead')).toBe(true);
-      const checkpoint = JSON.parse((await store.getCheckpoint('crawl:crawl'))!.value) as { runs: number; finished: boolean };
+      expect([...seen.values()].every((state) => state === 'completed' || state === 'dead')).toBe(
+        true,
+      );
+      const checkpoint = JSON.parse((await store.getCheckpoint('crawl:crawl'))!.value) as {
+        runs: number;
+        finished: boolean;
+      };
       expect(checkpoint).toMatchObject({ runs: 2, finished: true });
     } finally {
       await store.close();
@@ -112,16 +151,33 @@ describe('faultline demo as a real child process', () => {
     const prefix = uniquePrefix('demo');
     const redis = await connectShared();
     try {
-      const args = ['--store', SHARED_REDIS_URL, '--redis-prefix', prefix, '--items', '150', '--concurrency', '4', '--timeout-ms', '1000', '--json', '--no-log'];
+      const args = [
+        '--store',
+        SHARED_REDIS_URL,
+        '--redis-prefix',
+        prefix,
+        '--items',
+        '150',
+        '--concurrency',
+        '4',
+        '--timeout-ms',
+        '1000',
+        '--json',
+        '--no-log',
+      ];
       const first = start([...args, '--credential-expiry'], dir);
       const firstExit = await first.exited;
       expect(firstExit.code, first.stderr).toBe(1);
-      const run1 = JSON.parse(first.stdout) as DemoSummary & { aborted: { category: string; suggestions: string[] } | null };
+      const run1 = JSON.parse(first.stdout) as DemoSummary & {
+        aborted: { category: string; suggestions: string[] } | null;
+      };
       expect(run1.aborted?.category).toBe('auth');
       expect(run1.aborted?.suggestions.length).toBeGreaterThan(0);
       expect(run1.finished).toBe(false);
       expect(run1.totals.running).toBe(0);
-      expect(first.stderr).toContain(`Resume with: npx faultline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`);
+      expect(first.stderr).toContain(
+        `Resume with: npx faultline demo --store ${SHARED_REDIS_URL} --redis-prefix ${prefix}`,
+      );
 
       const second = start(args, dir);
       const secondExit = await second.exited;

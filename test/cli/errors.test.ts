@@ -28,17 +28,28 @@ describe('faultline CLI: stores that are not there', () => {
   });
 
   it('an unreachable Redis exits 3 and never prints its password', async () => {
-    const result = await runCli(['stats', '--store', 'redis://admin:hunter2-secret@127.0.0.1:1/0', '--json']);
+    const result = await runCli([
+      'stats',
+      '--store',
+      'redis://admin:hunter2-secret@127.0.0.1:1/0',
+      '--json',
+    ]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toContain('Cannot reach the Redis store at redis://***@127.0.0.1:1/0: Redis connection refused by 127.0.0.1:1');
+    expect(result.stderr).toContain(
+      'Cannot reach the Redis store at redis://***@127.0.0.1:1/0: Redis connection refused by 127.0.0.1:1',
+    );
     expect(result.stderr + result.stdout).not.toContain('hunter2-secret');
   });
 
   it('a malformed --store is a usage error; FAULTLINE_STORE is read', async () => {
     const bad = await runCli(['stats', '--store', 'mysql://x']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toContain('expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory');
-    const fromEnv = await runCli(['stats'], { env: { FAULTLINE_STORE: `sqlite:${join(dir, 'env.db')}` } });
+    expect(bad.stderr).toContain(
+      'expected sqlite:PATH, redis://host:port, postgres://host:port/database or memory',
+    );
+    const fromEnv = await runCli(['stats'], {
+      env: { FAULTLINE_STORE: `sqlite:${join(dir, 'env.db')}` },
+    });
     expect(fromEnv.code).toBe(3);
     expect(fromEnv.stderr).toContain(join(dir, 'env.db'));
   });
@@ -46,7 +57,8 @@ describe('faultline CLI: stores that are not there', () => {
   it('--help lists the commands and the exit codes', async () => {
     const result = await runCli(['--help']);
     expect(result.code).toBe(0);
-    for (const word of ['demo', 'stats', 'dead', 'checkpoints', 'Exit codes']) expect(result.stdout).toContain(word);
+    for (const word of ['demo', 'stats', 'dead', 'checkpoints', 'Exit codes'])
+      expect(result.stdout).toContain(word);
   });
 }, 90_000);
 
@@ -63,9 +75,13 @@ describe('faultline CLI: hints name the store the user gave, in a form that runs
     await new SqliteStore(path).close();
     const dead = await runCli(['dead', 'show', 'nope', '--store', `sqlite:${path}`]);
     expect(dead.code).toBe(4);
-    expect(dead.stderr).toContain(`List dead letters with: npx faultline dead list --store sqlite:${path}`);
+    expect(dead.stderr).toContain(
+      `List dead letters with: npx faultline dead list --store sqlite:${path}`,
+    );
     const checkpoint = await runCli(['checkpoints', 'show', 'nope', '--store', `sqlite:${path}`]);
     expect(checkpoint.code).toBe(4);
-    expect(checkpoint.stderr).toContain(`List checkpoints with: npx faultline checkpoints list --store sqlite:${path}`);
+    expect(checkpoint.stderr).toContain(
+      `List checkpoints with: npx faultline checkpoints list --store sqlite:${path}`,
+    );
   });
 }, 90_000);

@@ -15,7 +15,10 @@ export interface CliResult {
 }
 
 /** Runs `faultline <args>` from source (through tsx) as a real child process. */
-export function runCli(args: readonly string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export function runCli(
+  args: readonly string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, CLI, ...args], {
       cwd: options.cwd ?? REPO,
@@ -40,6 +43,8 @@ export function json<T = Record<string, unknown>>(result: CliResult): T {
   try {
     return JSON.parse(result.stdout) as T;
   } catch {
-    throw new Error(`not JSON (exit ${result.code}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+    throw new Error(
+      `not JSON (exit ${result.code}):\nstdout: ${result.stdout}\nstderr: ${result.stderr}`,
+    );
   }
 }

@@ -13,10 +13,28 @@ export interface Seeded {
 
 export async function seedStore(store: DurableStore): Promise<Seeded> {
   const now = Date.now();
-  const job = (queue: string, id: number) => ({ queue, payload: JSON.stringify({ id }), priority: 0, runAt: now - 1000 });
-  const [a, b, c] = await store.enqueue([job('crawl', 1), job('crawl', 2), job('crawl', 3), job('crawl', 4), job('emails', 5)], now - 1000);
-  const claimed = await store.claim({ queue: 'crawl', workerId: 'seed-worker', limit: 3, leaseMs: 60_000, now, maxStrikes: 3 });
-  expectIds(claimed.map((j) => j.id), [a!.id, b!.id, c!.id]);
+  const job = (queue: string, id: number) => ({
+    queue,
+    payload: JSON.stringify({ id }),
+    priority: 0,
+    runAt: now - 1000,
+  });
+  const [a, b, c] = await store.enqueue(
+    [job('crawl', 1), job('crawl', 2), job('crawl', 3), job('crawl', 4), job('emails', 5)],
+    now - 1000,
+  );
+  const claimed = await store.claim({
+    queue: 'crawl',
+    workerId: 'seed-worker',
+    limit: 3,
+    leaseMs: 60_000,
+    now,
+    maxStrikes: 3,
+  });
+  expectIds(
+    claimed.map((j) => j.id),
+    [a!.id, b!.id, c!.id],
+  );
   const [first, second, third] = claimed;
   await store.saveJobCheckpoint(second!, JSON.stringify({ page: 7 }), now);
   const record = (category: 'validation' | 'network', message: string) => ({
@@ -35,14 +53,22 @@ export async function seedStore(store: DurableStore): Promise<Seeded> {
         id: second!.id,
         token: second!.token,
         kind: 'dead',
-        fault: { category: 'validation', message: 'Item 2: invalid record (missing title)', suggestions: ['Fix the payload and requeue it.'] },
+        fault: {
+          category: 'validation',
+          message: 'Item 2: invalid record (missing title)',
+          suggestions: ['Fix the payload and requeue it.'],
+        },
         record: record('validation', 'Item 2: invalid record (missing title)'),
       },
       {
         id: third!.id,
         token: third!.token,
         kind: 'dead',
-        fault: { category: 'network', message: 'fetch failed: read ECONNRESET', suggestions: ['Check network connectivity.'] },
+        fault: {
+          category: 'network',
+          message: 'fetch failed: read ECONNRESET',
+          suggestions: ['Check network connectivity.'],
+        },
         record: record('network', 'fetch failed: read ECONNRESET'),
       },
     ],
@@ -54,5 +80,6 @@ export async function seedStore(store: DurableStore): Promise<Seeded> {
 }
 
 function expectIds(actual: string[], expected: string[]): void {
-  if (actual.join() !== expected.join()) throw new Error(`seed: claimed ${actual.join()} instead of ${expected.join()}`);
+  if (actual.join() !== expected.join())
+    throw new Error(`seed: claimed ${actual.join()} instead of ${expected.join()}`);
 }

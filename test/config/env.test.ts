@@ -2,7 +2,19 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, ENV_VARIABLES, EnvConfigError, fromEnv, HealthMonitor, MemoryStore, Queue, parseStoreLocation, redactUrl, retry, Worker } from '../../src/index.js';
+import {
+  ConfigError,
+  ENV_VARIABLES,
+  EnvConfigError,
+  fromEnv,
+  HealthMonitor,
+  MemoryStore,
+  Queue,
+  parseStoreLocation,
+  redactUrl,
+  retry,
+  Worker,
+} from '../../src/index.js';
 import { circuitBreaker } from '../../src/policies/circuit-breaker.js';
 import { VirtualClock } from '../../src/testing/index.js';
 
@@ -24,11 +36,17 @@ describe('fromEnv', () => {
     expect(config.retry.backoff.bounds(1)).toEqual({ min: 0, max: 1000 });
     expect(config.retry.maxElapsedMs).toBe(Number.POSITIVE_INFINITY);
     expect(config.retry.maxRetryAfterMs).toBe(300_000);
-    expect(config.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 5 }, halfOpenAfter: 30_000, maxProbes: 1 });
+    expect(config.breaker).toEqual({
+      trigger: { kind: 'consecutive', failures: 5 },
+      halfOpenAfter: 30_000,
+      maxProbes: 1,
+    });
     expect(config.health.failureThreshold).toBe(3);
     expect(config.health.stabilityThreshold).toBe(5);
     expect(config.health.intervalMs).toBe(10_000);
-    expect([1, 2, 3, 6, 10].map((n) => config.health.failingBackoff.delay(n))).toEqual([10_000, 20_000, 40_000, 300_000, 300_000]);
+    expect([1, 2, 3, 6, 10].map((n) => config.health.failingBackoff.delay(n))).toEqual([
+      10_000, 20_000, 40_000, 300_000, 300_000,
+    ]);
     expect(config.worker).toMatchObject({ concurrency: 10, leaseMs: 4000 });
     expect(config.stop).toEqual({ deadlineMs: 10_000 });
     expect(config.store).toEqual({ kind: 'sqlite', path: './faultline.db' });
@@ -63,7 +81,11 @@ describe('fromEnv', () => {
     expect([1, 2, 3, 10].map((n) => config.retry.backoff.delay(n))).toEqual([200, 400, 800, 5000]);
     expect(config.retry.maxElapsedMs).toBe(60_000);
     expect(config.retry.maxRetryAfterMs).toBe(0);
-    expect(config.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 3 }, halfOpenAfter: 1500, maxProbes: 2 });
+    expect(config.breaker).toEqual({
+      trigger: { kind: 'consecutive', failures: 3 },
+      halfOpenAfter: 1500,
+      maxProbes: 2,
+    });
     expect(config.health.failureThreshold).toBe(4);
     expect(config.health.stabilityThreshold).toBe(6);
     expect(config.health.intervalMs).toBe(2000);
@@ -76,7 +98,11 @@ describe('fromEnv', () => {
   });
 
   it('treats empty and blank values as unset and trims spaces', () => {
-    const config = fromEnv({ FAULTLINE_WORKER_CONCURRENCY: '', FAULTLINE_RETRY_MAX_ATTEMPTS: ' 3 ', FAULTLINE_QUEUE: '   ' });
+    const config = fromEnv({
+      FAULTLINE_WORKER_CONCURRENCY: '',
+      FAULTLINE_RETRY_MAX_ATTEMPTS: ' 3 ',
+      FAULTLINE_QUEUE: '   ',
+    });
     expect(config.worker.concurrency).toBe(10);
     expect(config.retry.maxAttempts).toBe(3);
     expect(config.queue).toBe('default');
@@ -108,41 +134,76 @@ describe('fromEnv', () => {
       ].sort(),
     );
     const byName = new Map(error.problems.map((p) => [p.variable, p]));
-    expect(byName.get('FAULTLINE_RETRY_MAX_ATTEMPTS')?.message).toBe('expected a whole number >= 1');
-    expect(byName.get('FAULTLINE_BREAKER_OPEN_MS')?.message).toBe('expected a whole number >= 1 (milliseconds)');
-    expect(byName.get('FAULTLINE_RETRY_JITTER')?.message).toBe('expected one of none, full, equal, decorrelated');
+    expect(byName.get('FAULTLINE_RETRY_MAX_ATTEMPTS')?.message).toBe(
+      'expected a whole number >= 1',
+    );
+    expect(byName.get('FAULTLINE_BREAKER_OPEN_MS')?.message).toBe(
+      'expected a whole number >= 1 (milliseconds)',
+    );
+    expect(byName.get('FAULTLINE_RETRY_JITTER')?.message).toBe(
+      'expected one of none, full, equal, decorrelated',
+    );
     expect(byName.get('FAULTLINE_HEALTH_INTERVAL_MS')?.message).toMatch(/too large/);
     expect(error.message.split('\n')).toHaveLength(9);
     expect(error.message).toMatch(/^8 invalid FAULTLINE_\* environment variables:/);
-    expect(error.message).toContain('FAULTLINE_WORKER_LEASE_MS="1.5": expected a whole number >= 1 (milliseconds)');
+    expect(error.message).toContain(
+      'FAULTLINE_WORKER_LEASE_MS="1.5": expected a whole number >= 1 (milliseconds)',
+    );
   });
 
   it('checks that a maximum is not below its base', () => {
-    const error = catchEnvError({ FAULTLINE_RETRY_BASE_DELAY_MS: '5000', FAULTLINE_RETRY_MAX_DELAY_MS: '100' });
+    const error = catchEnvError({
+      FAULTLINE_RETRY_BASE_DELAY_MS: '5000',
+      FAULTLINE_RETRY_MAX_DELAY_MS: '100',
+    });
     expect(error.problems).toEqual([
-      { variable: 'FAULTLINE_RETRY_MAX_DELAY_MS', value: '100', message: 'must be >= FAULTLINE_RETRY_BASE_DELAY_MS (5000)' },
+      {
+        variable: 'FAULTLINE_RETRY_MAX_DELAY_MS',
+        value: '100',
+        message: 'must be >= FAULTLINE_RETRY_BASE_DELAY_MS (5000)',
+      },
     ]);
   });
 
   it('rejects unknown FAULTLINE_* variables and suggests the near name; other variables are ignored', () => {
-    const error = catchEnvError({ FAULTLINE_RETRY_MAX_ATEMPTS: '3', FAULTLINE_NONSENSE: '1', PATH: '/bin' });
+    const error = catchEnvError({
+      FAULTLINE_RETRY_MAX_ATEMPTS: '3',
+      FAULTLINE_NONSENSE: '1',
+      PATH: '/bin',
+    });
     expect(error.problems).toEqual([
-      { variable: 'FAULTLINE_RETRY_MAX_ATEMPTS', value: '3', message: 'unknown variable; did you mean FAULTLINE_RETRY_MAX_ATTEMPTS?' },
+      {
+        variable: 'FAULTLINE_RETRY_MAX_ATEMPTS',
+        value: '3',
+        message: 'unknown variable; did you mean FAULTLINE_RETRY_MAX_ATTEMPTS?',
+      },
       { variable: 'FAULTLINE_NONSENSE', value: '1', message: 'unknown variable' },
     ]);
     expect(fromEnv({ FAULTLINE_NONSENSE: '1' }, { strict: false }).retry.maxAttempts).toBe(5);
   });
 
   it('never echoes a password from the store URL', () => {
-    const error = catchEnvError({ FAULTLINE_STORE: 'redis://admin:s3cret@', FAULTLINE_WORKER_CONCURRENCY: 'x' });
+    const error = catchEnvError({
+      FAULTLINE_STORE: 'redis://admin:s3cret@',
+      FAULTLINE_WORKER_CONCURRENCY: 'x',
+    });
     expect(error.message).not.toContain('s3cret');
-    expect(error.problems.find((p) => p.variable === 'FAULTLINE_STORE')?.value).toBe('redis://admin:***@');
+    expect(error.problems.find((p) => p.variable === 'FAULTLINE_STORE')?.value).toBe(
+      'redis://admin:***@',
+    );
   });
 
   it('rejects any non-numeric count with a message naming the variable (property)', () => {
     fc.assert(
       fc.property(
-        fc.constantFrom(...ENV_VARIABLES.filter((v) => v.name.endsWith('_MS') || v.name.endsWith('_ATTEMPTS') || v.name.endsWith('_CONCURRENCY'))),
+        fc.constantFrom(
+          ...ENV_VARIABLES.filter(
+            (v) =>
+              v.name.endsWith('_MS') ||
+              v.name.endsWith('_ATTEMPTS') ||
+              v.name.endsWith('_CONCURRENCY'),
+          ),
+        ),
         fc.string().filter((s) => s.trim() !== '' && !/^\d+$/.test(s.trim())),
         (variable, value) => {
           const error = catchEnvError({ [variable.name]: value });
@@ -194,7 +255,8 @@ describe('.env.example', () => {
       if (match) documented.set(match[1]!, match[2]!);
     }
     expect([...documented.keys()]).toEqual(ENV_VARIABLES.map((v) => v.name));
-    for (const variable of ENV_VARIABLES) expect(documented.get(variable.name)).toBe(variable.default ?? '');
+    for (const variable of ENV_VARIABLES)
+      expect(documented.get(variable.name)).toBe(variable.default ?? '');
   });
 
   it('parses to the same options as an empty environment', () => {
@@ -205,7 +267,13 @@ describe('.env.example', () => {
     }
     const fromFile = fromEnv(env);
     const defaults = fromEnv({});
-    expect({ ...fromFile, plan: fromFile.plan.describe(), retry: { ...fromFile.retry, backoff: undefined, plan: undefined }, worker: { ...fromFile.worker, plan: undefined }, health: { ...fromFile.health, failingBackoff: undefined } }).toEqual({
+    expect({
+      ...fromFile,
+      plan: fromFile.plan.describe(),
+      retry: { ...fromFile.retry, backoff: undefined, plan: undefined },
+      worker: { ...fromFile.worker, plan: undefined },
+      health: { ...fromFile.health, failingBackoff: undefined },
+    }).toEqual({
       ...defaults,
       plan: defaults.plan.describe(),
       retry: { ...defaults.retry, backoff: undefined, plan: undefined },
@@ -218,13 +286,19 @@ describe('.env.example', () => {
 
 describe('fromEnv options fit the constructors', () => {
   it('retry, circuit breaker, health monitor and worker accept them as they are', async () => {
-    const config = fromEnv({ FAULTLINE_RETRY_MAX_ELAPSED_MS: '60000', FAULTLINE_WORKER_CONCURRENCY: '3' });
+    const config = fromEnv({
+      FAULTLINE_RETRY_MAX_ELAPSED_MS: '60000',
+      FAULTLINE_WORKER_CONCURRENCY: '3',
+    });
     const clock = new VirtualClock();
     expect(retry({ ...config.retry, clock }).maxAttempts).toBe(5);
     expect(circuitBreaker({ ...config.breaker, clock }).describe()).toMatch(/5 consecutive/);
     expect(new HealthMonitor({ ...config.health, clock }).failureThreshold).toBe(3);
     const store = new MemoryStore();
-    const worker = new Worker(new Queue(store, 'q', { clock }), () => undefined, { ...config.worker, clock });
+    const worker = new Worker(new Queue(store, 'q', { clock }), () => undefined, {
+      ...config.worker,
+      clock,
+    });
     expect(worker.workerId).toBeTypeOf('string');
     await store.close();
   });

@@ -47,7 +47,16 @@ const CORE_NAMES = [
   'systemClock',
 ];
 const TESTING_NAMES = ['VirtualClock'];
-const REQUIRED_FILES = ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts', 'testing.js', 'testing.cjs', 'testing.d.ts', 'testing.d.cts'];
+const REQUIRED_FILES = [
+  'index.js',
+  'index.cjs',
+  'index.d.ts',
+  'index.d.cts',
+  'testing.js',
+  'testing.cjs',
+  'testing.d.ts',
+  'testing.d.cts',
+];
 
 interface RunResult {
   code: number | null;
@@ -57,17 +66,25 @@ interface RunResult {
 
 function run(command: string, args: readonly string[], cwd: string): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      { cwd, timeout: 120_000, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
 /** Runs a script in a fresh Node with cwd = repo; it prints one JSON line, which is returned parsed. */
 async function node(args: readonly string[]): Promise<Record<string, unknown>> {
   const result = await run(process.execPath, args, root);
-  if (result.code !== 0) throw new Error(`node ${args.slice(0, 2).join(' ')} failed (${result.code}):\n${result.stderr}`);
+  if (result.code !== 0)
+    throw new Error(
+      `node ${args.slice(0, 2).join(' ')} failed (${result.code}):\n${result.stderr}`,
+    );
   const lines = result.stdout.trim().split('\n');
   return JSON.parse(lines[lines.length - 1] ?? '') as Record<string, unknown>;
 }
@@ -132,9 +149,20 @@ describe('the built package', () => {
 
   it('works the same in both formats', () => {
     for (const result of [esm, cjs]) {
-      expect(result.fault).toMatchObject({ category: 'network', code: 'ECONNRESET', retryable: true });
-      expect(result.status).toMatchObject({ category: 'rate_limit', status: 429, retryAfterMs: 2000 });
-      expect(result.configError).toMatchObject({ isConfigError: true, option: 'maxAttempts.network' });
+      expect(result.fault).toMatchObject({
+        category: 'network',
+        code: 'ECONNRESET',
+        retryable: true,
+      });
+      expect(result.status).toMatchObject({
+        category: 'rate_limit',
+        status: 429,
+        retryAfterMs: 2000,
+      });
+      expect(result.configError).toMatchObject({
+        isConfigError: true,
+        option: 'maxAttempts.network',
+      });
       expect(result.decision).toBe('abort');
       expect(result.virtualClock).toBe(0);
     }
@@ -150,14 +178,22 @@ describe('types of the built package (TypeScript, moduleResolution NodeNext)', (
   let dir: string;
 
   beforeAll(() => {
-    if (!fs.existsSync(path.join(dist, 'index.d.ts')) || !fs.existsSync(path.join(dist, 'index.d.cts'))) {
-      throw new Error('dist/index.d.ts or dist/index.d.cts is missing: build the package first (npm run build).');
+    if (
+      !fs.existsSync(path.join(dist, 'index.d.ts')) ||
+      !fs.existsSync(path.join(dist, 'index.d.cts'))
+    ) {
+      throw new Error(
+        'dist/index.d.ts or dist/index.d.cts is missing: build the package first (npm run build).',
+      );
     }
     // A consumer project outside the repository that depends on faultline through node_modules.
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-consumer-'));
     fs.mkdirSync(path.join(dir, 'node_modules'));
     fs.symlinkSync(root, path.join(dir, 'node_modules', 'faultline'), 'dir');
-    fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
+    fs.writeFileSync(
+      path.join(dir, 'package.json'),
+      JSON.stringify({ name: 'consumer', type: 'module', private: true }),
+    );
     fs.writeFileSync(
       path.join(dir, 'tsconfig.json'),
       JSON.stringify({

@@ -21,7 +21,13 @@ const repoPackage = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 
 };
 const RUNTIME_DEPS = Object.keys(repoPackage.dependencies);
 /** Peers the full project gets, with the type packages the TypeScript consumer needs. */
-const PEERS_FOR_FULL = ['better-sqlite3', 'ioredis', 'prom-client', 'pino', '@types/better-sqlite3'];
+const PEERS_FOR_FULL = [
+  'better-sqlite3',
+  'ioredis',
+  'prom-client',
+  'pino',
+  '@types/better-sqlite3',
+];
 
 interface RunResult {
   code: number | null;
@@ -29,12 +35,27 @@ interface RunResult {
   stderr: string;
 }
 
-function run(command: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<RunResult> {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Promise<RunResult> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd, timeout: 120_000, maxBuffer: 10 * 1024 * 1024, env: { ...process.env, NO_COLOR: '1', FAULTLINE_STORE: undefined, ...env } }, (error, stdout, stderr) => {
-      const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
-      resolve({ code, stdout, stderr });
-    });
+    execFile(
+      command,
+      args,
+      {
+        cwd,
+        timeout: 120_000,
+        maxBuffer: 10 * 1024 * 1024,
+        env: { ...process.env, NO_COLOR: '1', FAULTLINE_STORE: undefined, ...env },
+      },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : 1;
+        resolve({ code, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -51,8 +72,13 @@ let entries: string[];
 let installLog: string;
 
 beforeAll(async () => {
-  if (!fs.existsSync(path.join(root, 'dist', 'index.js')) || !fs.existsSync(path.join(root, 'dist', 'cli.js'))) {
-    throw new Error('dist/ is missing: build the package first (npm run build; npm test does it before vitest).');
+  if (
+    !fs.existsSync(path.join(root, 'dist', 'index.js')) ||
+    !fs.existsSync(path.join(root, 'dist', 'cli.js'))
+  ) {
+    throw new Error(
+      'dist/ is missing: build the package first (npm run build; npm test does it before vitest).',
+    );
   }
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-tarball-'));
   const pack = await run('npm', ['pack', '--json', '--pack-destination', work], root);
@@ -61,13 +87,26 @@ beforeAll(async () => {
   project = path.join(work, 'consumer');
   fs.mkdirSync(project);
   // The CLI's own dependencies come from the repository (offline); nothing else is installed.
-  const dependencies: Record<string, string> = { faultline: `file:${path.join(work, packed.filename)}` };
+  const dependencies: Record<string, string> = {
+    faultline: `file:${path.join(work, packed.filename)}`,
+  };
   for (const name of RUNTIME_DEPS) dependencies[name] = `file:${path.join(repoModules, name)}`;
-  fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', private: true, type: 'module', dependencies }));
+  fs.writeFileSync(
+    path.join(project, 'package.json'),
+    JSON.stringify({
+      name: 'consumer',
+      version: '1.0.0',
+      private: true,
+      type: 'module',
+      dependencies,
+    }),
+  );
   const install = await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], project);
   if (install.code !== 0) throw new Error(`npm install of the tarball failed:\n${install.stderr}`);
   installLog = install.stdout + install.stderr;
-  const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
+  const manifest = JSON.parse(
+    fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'package.json'), 'utf8'),
+  ) as { exports: Record<string, unknown> };
   entries = Object.keys(manifest.exports)
     .filter((key) => key !== './package.json')
     .map((key) => (key === '.' ? 'faultline' : `faultline/${key.slice(2)}`));
@@ -80,12 +119,29 @@ afterAll(() => {
 describe('the tarball', () => {
   it('ships the license, .env.example, README, docs and dist, and no source maps', () => {
     const files = packed.files.map((f) => f.path);
-    for (const name of ['LICENSE', '.env.example', 'README.md', 'package.json', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/cli.js']) {
+    for (const name of [
+      'LICENSE',
+      '.env.example',
+      'README.md',
+      'package.json',
+      'dist/index.js',
+      'dist/index.cjs',
+      'dist/index.d.ts',
+      'dist/cli.js',
+    ]) {
       expect(files).toContain(name);
     }
     expect(files.filter((f) => f.endsWith('.map'))).toEqual([]);
-    expect(files.filter((f) => !/^(dist|docs)\//.test(f) && !['LICENSE', '.env.example', 'README.md', 'package.json'].includes(f))).toEqual([]);
-    expect(fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'LICENSE'), 'utf8')).toContain('Copyright (c) 2026 the faultline authors');
+    expect(
+      files.filter(
+        (f) =>
+          !/^(dist|docs)\//.test(f) &&
+          !['LICENSE', '.env.example', 'README.md', 'package.json'].includes(f),
+      ),
+    ).toEqual([]);
+    expect(
+      fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'LICENSE'), 'utf8'),
+    ).toContain('Copyright (c) 2026 the faultline authors');
   });
 
   it('every file a shipped document links to is in the tarball', () => {
@@ -95,17 +151,31 @@ describe('the tarball', () => {
       const text = fs.readFileSync(path.join(root, doc), 'utf8');
       for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
         if (/^[a-z]+:/i.test(target!) || target!.startsWith('#')) continue;
-        const file = path.posix.normalize(path.posix.join(path.posix.dirname(doc), target!.split('#')[0]!));
-        if (!files.has(file) && ![...files].some((f) => f.startsWith(`${file}/`))) missing.push(`${doc} → ${target}`);
+        const file = path.posix.normalize(
+          path.posix.join(path.posix.dirname(doc), target!.split('#')[0]!),
+        );
+        if (!files.has(file) && ![...files].some((f) => f.startsWith(`${file}/`)))
+          missing.push(`${doc} → ${target}`);
       }
     }
     expect(missing).toEqual([]);
   });
 
   it('installs without running any script of ours', () => {
-    const manifest = JSON.parse(fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
-    const installScripts = ['preinstall', 'install', 'postinstall', 'prepare', 'preprepare', 'postprepare'];
-    expect(Object.keys(manifest.scripts ?? {}).filter((name) => installScripts.includes(name))).toEqual([]);
+    const manifest = JSON.parse(
+      fs.readFileSync(path.join(project, 'node_modules', 'faultline', 'package.json'), 'utf8'),
+    ) as { scripts?: Record<string, string> };
+    const installScripts = [
+      'preinstall',
+      'install',
+      'postinstall',
+      'prepare',
+      'preprepare',
+      'postprepare',
+    ];
+    expect(
+      Object.keys(manifest.scripts ?? {}).filter((name) => installScripts.includes(name)),
+    ).toEqual([]);
     expect(installLog).not.toMatch(/install-scripts|prepare/);
   });
 });
@@ -126,7 +196,11 @@ async function probe(kind: 'esm' | 'cjs', list: string[]): Promise<Record<string
     kind === 'esm'
       ? `import { createRequire } from 'node:module'; const req = createRequire(import.meta.url); ${PROBE(list, 'await import(entry)')}`
       : `const req = require; ${PROBE(list, 'require(entry)')}`;
-  const result = await run(process.execPath, kind === 'esm' ? ['--input-type=module', '-e', script] : ['-e', script], project);
+  const result = await run(
+    process.execPath,
+    kind === 'esm' ? ['--input-type=module', '-e', script] : ['-e', script],
+    project,
+  );
   if (result.code !== 0) throw new Error(`${kind} consumer failed:\n${result.stderr}`);
   return JSON.parse(result.stdout.trim().split('\n').pop()!) as Record<string, string[]>;
 }
@@ -134,7 +208,15 @@ async function probe(kind: 'esm' | 'cjs', list: string[]): Promise<Record<string
 describe('without any optional peer installed', () => {
   it('every entry point loads with import and with require, with the same names', async () => {
     const [esm, cjs] = await Promise.all([probe('esm', entries), probe('cjs', entries)]);
-    expect(entries).toEqual(expect.arrayContaining(['faultline', 'faultline/testing', 'faultline/sqlite', 'faultline/redis', 'faultline/prometheus']));
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        'faultline',
+        'faultline/testing',
+        'faultline/sqlite',
+        'faultline/redis',
+        'faultline/prometheus',
+      ]),
+    );
     for (const entry of entries) {
       expect(esm[entry]!.length, entry).toBeGreaterThan(0);
       expect(cjs[entry], entry).toEqual(esm[entry]);
@@ -164,16 +246,26 @@ describe('without any optional peer installed', () => {
       console.log(JSON.stringify(out));`;
     const result = await run(process.execPath, ['-e', script], project);
     expect(result.stderr).toBe('');
-    const out = JSON.parse(result.stdout) as Record<string, { typed: boolean; packageName: string; message: string }>;
+    const out = JSON.parse(result.stdout) as Record<
+      string,
+      { typed: boolean; packageName: string; message: string }
+    >;
     for (const name of ['better-sqlite3', 'ioredis', 'prom-client']) {
-      expect(out[name]).toEqual({ typed: true, packageName: name, message: `The optional dependency ${name} is not installed; install it with: npm install ${name}` });
+      expect(out[name]).toEqual({
+        typed: true,
+        packageName: name,
+        message: `The optional dependency ${name} is not installed; install it with: npm install ${name}`,
+      });
     }
     expect(fs.existsSync(path.join(project, 'x.db'))).toBe(false);
   }, 60_000);
 
   it('the CLI says which package to install and exits 5, for every peer it needs', async () => {
     const store = path.join(work, 'store.db');
-    fs.copyFileSync(path.join(root, 'test', 'fixtures', 'legacy-744aecd', 'lifeline-744aecd.sqlite'), store);
+    fs.copyFileSync(
+      path.join(root, 'test', 'fixtures', 'legacy-744aecd', 'lifeline-744aecd.sqlite'),
+      store,
+    );
     const cases: [string[], string][] = [
       [['stats', '--store', `sqlite:${store}`], 'better-sqlite3'],
       [['stats', '--store', 'redis://127.0.0.1:1'], 'ioredis'],
@@ -181,7 +273,9 @@ describe('without any optional peer installed', () => {
     ];
     for (const [args, name] of cases) {
       const result = await run('npx', ['--offline', 'faultline', ...args], project);
-      expect(result.stderr, args.join(' ')).toContain(`The optional dependency ${name} is not installed; install it with: npm install ${name}`);
+      expect(result.stderr, args.join(' ')).toContain(
+        `The optional dependency ${name} is not installed; install it with: npm install ${name}`,
+      );
       expect(result.code, args.join(' ')).toBe(5);
     }
   }, 90_000);
@@ -215,21 +309,42 @@ export const store: SqliteStore | undefined = undefined;
     fs.writeFileSync(
       path.join(project, 'tsconfig.json'),
       JSON.stringify({
-        compilerOptions: { target: 'ES2022', module: 'NodeNext', moduleResolution: 'NodeNext', strict: true, noEmit: true, skipLibCheck: true, types: ['node'], typeRoots: [path.join(repoModules, '@types')] },
+        compilerOptions: {
+          target: 'ES2022',
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          strict: true,
+          noEmit: true,
+          skipLibCheck: true,
+          types: ['node'],
+          typeRoots: [path.join(repoModules, '@types')],
+        },
         files: ['esm.ts', 'cjs.cts'],
       }),
     );
-    const result = await run(process.execPath, [path.join(repoModules, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
+    const result = await run(
+      process.execPath,
+      [path.join(repoModules, 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
+      project,
+    );
     expect(result.stdout + result.stderr).toBe('');
     expect(result.code).toBe(0);
   }, 120_000);
 
   it('npx faultline demo crawls, then stats reads the same store', async () => {
-    const demo = await run('npx', ['--offline', 'faultline', 'demo', '--items', '40', '--json'], project);
+    const demo = await run(
+      'npx',
+      ['--offline', 'faultline', 'demo', '--items', '40', '--json'],
+      project,
+    );
     expect(demo.stderr).not.toMatch(/Error|not installed/);
     expect(demo.code).toBe(0);
     expect(JSON.parse(demo.stdout)).toMatchObject({ items: 40 });
-    const stats = await run('npx', ['--offline', 'faultline', 'stats', '--store', 'sqlite:./faultline-demo.db', '--json'], project);
+    const stats = await run(
+      'npx',
+      ['--offline', 'faultline', 'stats', '--store', 'sqlite:./faultline-demo.db', '--json'],
+      project,
+    );
     expect(stats.code).toBe(0);
   }, 120_000);
 });

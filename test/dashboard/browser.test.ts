@@ -22,7 +22,9 @@ let base: string;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  const demo = await runCli(['demo', '--items', '300', '--no-log', '--store', `sqlite:${DB}`], { cwd: dir });
+  const demo = await runCli(['demo', '--items', '300', '--no-log', '--store', `sqlite:${DB}`], {
+    cwd: dir,
+  });
   expect(demo.code, demo.stderr).toBe(0);
   store = new SqliteStore(DB);
   const served = await serve(createDashboard({ store, refreshMs: 300 }));
@@ -65,12 +67,18 @@ describe('dashboard in Chromium', () => {
   it('filters dead letters by category and opens one with its attempt history', async () => {
     const page = await open('/dead');
     await page.selectOption('select[name="category"]', 'validation');
-    await Promise.all([page.waitForURL(/category=validation/), page.click('form.filters button[type="submit"]')]);
+    await Promise.all([
+      page.waitForURL(/category=validation/),
+      page.click('form.filters button[type="submit"]'),
+    ]);
     const categories = await cellTexts(page, 'table.dead tbody td:nth-child(3)');
     const expected = (await store.listDead({ category: 'validation' })).length;
     expect(categories).toHaveLength(expected);
     expect(new Set(categories)).toEqual(new Set(['validation']));
-    await Promise.all([page.waitForURL(/\/dead\/\d+$/), page.locator('table.dead tbody a').first().click()]);
+    await Promise.all([
+      page.waitForURL(/\/dead\/\d+$/),
+      page.locator('table.dead tbody a').first().click(),
+    ]);
     expect(await page.locator('ol.timeline li').count()).toBeGreaterThan(0);
     expect(await page.locator('ol.timeline li').last().innerText()).toContain('dead');
     expect(await page.locator('pre.payload').innerText()).toMatch(/"item"|"id"|\{/);
@@ -85,10 +93,17 @@ describe('dashboard in Chromium', () => {
     await Promise.all([page.waitForURL(/preview/), page.click('text=Requeue these…')]);
     expect(await page.locator('p.notice strong').innerText()).toBe(String(permanent));
     expect(await store.countDeadByCategory()).toEqual(before);
-    await Promise.all([page.waitForURL(/done=requeued/), page.click('form.confirm button[type="submit"]')]);
-    expect(await page.locator('p.notice').innerText()).toBe(`Requeued ${permanent} dead letter${permanent === 1 ? '' : 's'}.`);
+    await Promise.all([
+      page.waitForURL(/done=requeued/),
+      page.click('form.confirm button[type="submit"]'),
+    ]);
+    expect(await page.locator('p.notice').innerText()).toBe(
+      `Requeued ${permanent} dead letter${permanent === 1 ? '' : 's'}.`,
+    );
     expect(await page.locator('.group[data-category="permanent"]').count()).toBe(0);
-    expect(await store.countDeadByCategory()).toEqual(before.filter((g) => g.category !== 'permanent'));
+    expect(await store.countDeadByCategory()).toEqual(
+      before.filter((g) => g.category !== 'permanent'),
+    );
     expect((await store.stats('crawl', Date.now())).waiting).toBe(permanent);
     await page.close();
   });
@@ -112,13 +127,27 @@ describe('dashboard in Chromium', () => {
     const controls = 'bell\u0007 escape\u001b[31m rtl\u202eevil';
     const message = `${script} ${img} ${url} ${controls}`;
     const payload = JSON.stringify({ html: img, link: url, script, controls });
-    const [id] = await addDeadLetters(hostile, now, [{ category: 'validation', message, payload, queue: `q${img}`, checkpoint: JSON.stringify({ next: script }) }]);
+    const [id] = await addDeadLetters(hostile, now, [
+      {
+        category: 'validation',
+        message,
+        payload,
+        queue: `q${img}`,
+        checkpoint: JSON.stringify({ next: script }),
+      },
+    ]);
     await hostile.putCheckpoint(`key${script}`, JSON.stringify({ img }), now);
     const served = await serve(createDashboard({ store: hostile }));
     closers.push(served.close);
     const dialogs: string[] = [];
     const violations: string[] = [];
-    for (const path of ['/', '/dead', `/dead/${encodeURIComponent(id!)}`, `/dead/preview?action=requeue&text=${encodeURIComponent('<script>')}`, '/checkpoints']) {
+    for (const path of [
+      '/',
+      '/dead',
+      `/dead/${encodeURIComponent(id!)}`,
+      `/dead/preview?action=requeue&text=${encodeURIComponent('<script>')}`,
+      '/checkpoints',
+    ]) {
       const page = await browser.context.newPage();
       page.on('dialog', (dialog) => {
         dialogs.push(dialog.message());
@@ -129,7 +158,9 @@ describe('dashboard in Chromium', () => {
       });
       expect((await page.goto(`${served.url}${path}`))?.status()).toBe(200);
       expect(await page.evaluate(() => (globalThis as { __xss?: string }).__xss)).toBeUndefined();
-      expect(await page.locator('main img, main script, main a[href^="javascript:"]').count()).toBe(0);
+      expect(await page.locator('main img, main script, main a[href^="javascript:"]').count()).toBe(
+        0,
+      );
       const text = await page.locator('main').innerText();
       if (path.startsWith('/dead/')) {
         expect(text).toContain('<script>window.__xss = "script"</script>');
@@ -153,7 +184,9 @@ describe('dashboard in Chromium', () => {
     const page = await open('/dead', served.url);
     expect(await page.locator('text=read-only').count()).toBeGreaterThan(0);
     expect(await page.locator('a[href*="/dead/preview"], form[method="post"]').count()).toBe(0);
-    const refused = await page.request.post(`${served.url}/dead/requeue`, { form: { queue: 'crawl', until: String(Date.now()) } });
+    const refused = await page.request.post(`${served.url}/dead/requeue`, {
+      form: { queue: 'crawl', until: String(Date.now()) },
+    });
     expect(refused.status()).toBe(403);
     expect((await page.request.get(`${served.url}/dead/preview?action=purge`)).status()).toBe(403);
     await page.close();
@@ -168,17 +201,36 @@ describe('faultline dashboard on a non-loopback address', () => {
   });
 
   it('refuses to start on 0.0.0.0 without a token', async () => {
-    const result = await runCli(['dashboard', '--store', `sqlite:${DB}`, '--host', '0.0.0.0', '--port', '0'], { env: { FAULTLINE_DASHBOARD_TOKEN: undefined } });
+    const result = await runCli(
+      ['dashboard', '--store', `sqlite:${DB}`, '--host', '0.0.0.0', '--port', '0'],
+      { env: { FAULTLINE_DASHBOARD_TOKEN: undefined } },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('Refusing to serve the dashboard on 0.0.0.0 without a token');
   });
 
   it('bound to 0.0.0.0 with a token: a request without it is refused, the token opens a session', async () => {
-    child = spawn(process.execPath, ['--import', TSX, CLI, 'dashboard', '--store', `sqlite:${DB}`, '--host', '0.0.0.0', '--port', '0', '--json'], {
-      cwd: dir,
-      env: { ...process.env, FAULTLINE_DASHBOARD_TOKEN: token, FAULTLINE_STORE: undefined },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    child = spawn(
+      process.execPath,
+      [
+        '--import',
+        TSX,
+        CLI,
+        'dashboard',
+        '--store',
+        `sqlite:${DB}`,
+        '--host',
+        '0.0.0.0',
+        '--port',
+        '0',
+        '--json',
+      ],
+      {
+        cwd: dir,
+        env: { ...process.env, FAULTLINE_DASHBOARD_TOKEN: token, FAULTLINE_STORE: undefined },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -201,7 +253,9 @@ describe('faultline dashboard on a non-loopback address', () => {
     await page.goto(`${local}/dead?token=${token}`);
     expect(page.url()).toBe(`${local}/dead`);
     expect(await page.locator('h1').innerText()).toBe('Dead letters');
-    expect((await fetch(`${local}/`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+    expect(
+      (await fetch(`${local}/`, { headers: { authorization: `Bearer ${token}` } })).status,
+    ).toBe(200);
     await page.close();
   });
 });

@@ -43,7 +43,11 @@ describe('dashboard handler in node:http', () => {
     expect(overview.text).toContain('data-queue="crawl"');
     expect(overview.text).toContain('href="/ops/queues/dead?queue=crawl"');
     const list = await client.get('/ops/queues/dead?category=rate_limit');
-    expect([...list.text.matchAll(/<tr data-id="([^"]+)"/g)].map((m) => m[1])).toEqual([ids[3], ids[1], ids[0]]);
+    expect([...list.text.matchAll(/<tr data-id="([^"]+)"/g)].map((m) => m[1])).toEqual([
+      ids[3],
+      ids[1],
+      ids[0],
+    ]);
     expect(list.text).toContain('Lower the request rate or concurrency');
     const one = await client.get(`/ops/queues/dead/${encodeURIComponent(ids[2]!)}`);
     expect(one.text).toContain('bad item 7');
@@ -62,7 +66,9 @@ describe('dashboard handler in node:http', () => {
     const next = /<a rel="next" href="([^"]+)"/.exec(first.text)![1]!.replace(/&amp;/g, '&');
     expect(next).toContain('beforeId=');
     const second = await client.get(next);
-    const seen = [first.text, second.text].flatMap((t) => [...t.matchAll(/<tr data-id="([^"]+)"/g)].map((m) => m[1]));
+    const seen = [first.text, second.text].flatMap((t) =>
+      [...t.matchAll(/<tr data-id="([^"]+)"/g)].map((m) => m[1]),
+    );
     expect(seen).toEqual([...ids].reverse());
     expect(second.text).not.toContain('rel="next"');
   });
@@ -83,7 +89,9 @@ describe('dashboard handler in node:http', () => {
     expect(done.status).toBe(303);
     expect(done.headers.get('location')).toBe('/dead?category=rate_limit&done=requeued&n=3&of=3');
     expect(await store.countDeadByCategory()).toEqual([{ category: 'validation', count: 1 }]);
-    expect((await client.get(done.headers.get('location')!)).text).toContain('Requeued 3 dead letters.');
+    expect((await client.get(done.headers.get('location')!)).text).toContain(
+      'Requeued 3 dead letters.',
+    );
     expect((await client.get('/dead/requeue')).status).toBe(404);
   });
 
@@ -92,24 +100,33 @@ describe('dashboard handler in node:http', () => {
     const client = await mount({ store, clock });
     const preview = await client.get('/dead/preview?action=purge&text=429');
     const { action, fields } = Client.formOf(preview.text);
-    await addDeadLetters(store, WALL + 60_000, [{ category: 'rate_limit', message: 'HTTP 429 after the preview' }]);
+    await addDeadLetters(store, WALL + 60_000, [
+      { category: 'rate_limit', message: 'HTTP 429 after the preview' },
+    ]);
     await clock.advance(60_000);
     const done = await client.post(action, fields);
     expect(done.headers.get('location')).toContain('done=purged&n=3');
-    expect((await store.listDead()).map((d) => d.fault.message)).toEqual(['HTTP 429 after the preview', 'bad item 7']);
+    expect((await store.listDead()).map((d) => d.fault.message)).toEqual([
+      'HTTP 429 after the preview',
+      'bad item 7',
+    ]);
   });
 
   it('requeues one dead letter and clears a checkpoint after confirmation', async () => {
     const { store, ids, clock } = await filled();
     const client = await mount({ store, clock });
-    const preview = await client.get(`/dead/preview?action=requeue&id=${encodeURIComponent(ids[2]!)}`);
+    const preview = await client.get(
+      `/dead/preview?action=requeue&id=${encodeURIComponent(ids[2]!)}`,
+    );
     const { action, fields } = Client.formOf(preview.text);
     expect((await client.post(action, fields)).status).toBe(303);
     expect((await store.getJob(ids[2]!))!.state).toBe('waiting');
     expect((await client.post(action, fields)).status).toBe(409);
     const confirm = await client.get('/checkpoints/view?key=crawl%3Acursor&confirm=clear');
     const clear = Client.formOf(confirm.text);
-    expect((await client.post(clear.action, clear.fields)).headers.get('location')).toBe('/checkpoints?done=cleared&n=1');
+    expect((await client.post(clear.action, clear.fields)).headers.get('location')).toBe(
+      '/checkpoints?done=cleared&n=1',
+    );
     expect(await store.getCheckpoint('crawl:cursor')).toBeUndefined();
   });
 
@@ -144,7 +161,11 @@ describe('dashboard handler in node:http', () => {
 
   it('asks the auth hook about every request', async () => {
     const { store, clock } = await filled();
-    const client = await mount({ store, clock, auth: (req) => req.headers['x-operator'] === 'ana' });
+    const client = await mount({
+      store,
+      clock,
+      auth: (req) => req.headers['x-operator'] === 'ana',
+    });
     expect((await client.get('/')).status).toBe(403);
     expect((await new Client(client.base, { 'x-operator': 'ana' }).get('/')).status).toBe(200);
   });
@@ -177,7 +198,9 @@ describe('dashboard handler in node:http', () => {
     const client = await mount({ store, clock });
     const page = await client.get('/dead');
     const etag = page.headers.get('etag')!;
-    expect((await client.get('/dead', { 'if-none-match': etag, 'x-faultline-live': '1' })).status).toBe(304);
+    expect(
+      (await client.get('/dead', { 'if-none-match': etag, 'x-faultline-live': '1' })).status,
+    ).toBe(304);
     const css = /href="(\/assets\/app\.css\?v=[^"]+)"/.exec(page.text)![1]!;
     expect((await client.get(css)).headers.get('content-type')).toContain('text/css');
     expect((await client.get('/assets/app.js')).text).toContain('data-live');
@@ -187,9 +210,13 @@ describe('dashboard handler in node:http', () => {
     const store = new MemoryStore();
     expect(() => createDashboard({})).toThrow(ConfigError);
     expect(() => createDashboard({ store, basePath: 'ops/' })).toThrow(/basePath/);
-    expect(() => createDashboard({ store, token: 'short-secret' })).toThrow(/token: "\(hidden\)"|token/);
+    expect(() => createDashboard({ store, token: 'short-secret' })).toThrow(
+      /token: "\(hidden\)"|token/,
+    );
     expect(() => createDashboard({ store, token: 'short-secret' })).not.toThrow(/short-secret/);
-    expect(() => createDashboard({ store, readOnly: 'yes' as unknown as boolean })).toThrow(/readOnly/);
+    expect(() => createDashboard({ store, readOnly: 'yes' as unknown as boolean })).toThrow(
+      /readOnly/,
+    );
     expect(() => createDashboard({ store: {} as DurableStore })).toThrow(/store/);
   });
 });
@@ -208,12 +235,16 @@ describe('dashboard handler in Express', () => {
     expect((await client.get('/health')).text).toBe('ok');
     const list = await client.get('/admin/faultline/dead?queue=upload');
     expect(list.status).toBe(200);
-    expect(list.text).toContain('href="/admin/faultline/dead/preview?action=requeue&amp;queue=upload"');
+    expect(list.text).toContain(
+      'href="/admin/faultline/dead/preview?action=requeue&amp;queue=upload"',
+    );
     const preview = await client.get('/admin/faultline/dead/preview?action=requeue&queue=upload');
     const { action, fields } = Client.formOf(preview.text);
     expect(action).toBe('/admin/faultline/dead/requeue');
     const done = await client.post(action, fields);
-    expect(done.headers.get('location')).toBe('/admin/faultline/dead?queue=upload&done=requeued&n=1&of=1');
+    expect(done.headers.get('location')).toBe(
+      '/admin/faultline/dead?queue=upload&done=requeued&n=1&of=1',
+    );
     expect((await store.stats('upload', WALL)).waiting).toBe(1);
   });
 });

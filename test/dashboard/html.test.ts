@@ -7,7 +7,9 @@ import { ConfigError } from '../../src/faults/errors.js';
 /** Undoes the escaping (and the visible control-character markers) to compare with the input. */
 function readBack(text: string): string {
   return text
-    .replace(/<span class="ctl">\\u\{([0-9a-f]+)\}<\/span>/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)))
+    .replace(/<span class="ctl">\\u\{([0-9a-f]+)\}<\/span>/g, (_m, hex: string) =>
+      String.fromCharCode(Number.parseInt(hex, 16)),
+    )
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&quot;/g, '"')
@@ -21,8 +23,12 @@ describe('html template', () => {
     expect(html`<p title="${hostile}">${hostile}</p>`.text).toBe(
       '<p title="&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;">&lt;img src=x onerror=alert(1)&gt;&quot;&#39;&amp;</p>',
     );
-    expect(html`<a class="cat cat-${'x" onclick="y'}">${[html`<b>${'<i>'}</b>`, '<u>']}</a>`.text).toBe('<a class="cat cat-x&quot; onclick=&quot;y">\x3cb>&lt;i&gt;</b>&lt;u&gt;</a>');
-    expect(html`${trustedHtml('<em>ok</em>')}${null}${undefined}${false}${0}`.text).toBe('<em>ok</em>0');
+    expect(
+      html`<a class="cat cat-${'x" onclick="y'}">${[html`<b>${'<i>'}</b>`, '<u>']}</a>`.text,
+    ).toBe('<a class="cat cat-x&quot; onclick=&quot;y">\x3cb>&lt;i&gt;</b>&lt;u&gt;</a>');
+    expect(html`${trustedHtml('<em>ok</em>')}${null}${undefined}${false}${0}`.text).toBe(
+      '<em>ok</em>0',
+    );
   });
 
   it('shows control and bidi characters as visible markers (as text inside attributes)', () => {
@@ -37,7 +43,9 @@ describe('html template', () => {
       fc.property(fc.string({ unit: 'binary', maxLength: 200 }), (text) => {
         const out = html`<td>${text}</td>`.text;
         const inner = out.slice(4, -5);
-        expect(inner.replace(/<span class="ctl">\\u\{[0-9a-f]+\}<\/span>/g, '')).not.toMatch(/[<>"']/);
+        expect(inner.replace(/<span class="ctl">\\u\{[0-9a-f]+\}<\/span>/g, '')).not.toMatch(
+          /[<>"']/,
+        );
         expect(readBack(inner)).toBe(text);
         const attribute = html`<i title="${text}"></i>`.text.slice(10, -6);
         expect(attribute).not.toMatch(/[<>"']/);
@@ -49,8 +57,10 @@ describe('html template', () => {
 
 describe('bind address', () => {
   it('knows the loopback addresses', () => {
-    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost']) expect(isLoopback(host)).toBe(true);
-    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '128.0.0.1']) expect(isLoopback(host)).toBe(false);
+    for (const host of ['127.0.0.1', '127.8.9.10', '::1', '[::1]', 'localhost'])
+      expect(isLoopback(host)).toBe(true);
+    for (const host of ['0.0.0.0', '::', '10.0.0.5', 'example.com', '128.0.0.1'])
+      expect(isLoopback(host)).toBe(false);
   });
 
   it('refuses another address without a token or an auth hook', () => {

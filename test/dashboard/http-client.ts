@@ -7,11 +7,18 @@ export class Client {
     private readonly headers: Record<string, string> = {},
   ) {}
 
-  async get(path: string, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  async get(
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     return this.send(path, { method: 'GET', headers });
   }
 
-  async post(path: string, form: Record<string, string>, headers: Record<string, string> = {}): Promise<{ status: number; text: string; headers: Headers }> {
+  async post(
+    path: string,
+    form: Record<string, string>,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     return this.send(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
@@ -31,16 +38,24 @@ export class Client {
     const form = /<form method="post" action="([^"]+)"[^>]*>([\s\S]*?)<\/form>/.exec(page);
     if (!form) throw new Error('no POST form on the page');
     const fields: Record<string, string> = {};
-    for (const input of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[input[1]!] = decode(input[2]!);
+    for (const input of form[2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g))
+      fields[input[1]!] = decode(input[2]!);
     return { action: decode(form[1]!), fields };
   }
 
-  private async send(path: string, init: RequestInit): Promise<{ status: number; text: string; headers: Headers }> {
+  private async send(
+    path: string,
+    init: RequestInit,
+  ): Promise<{ status: number; text: string; headers: Headers }> {
     const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     const response = await fetch(`${this.base}${path}`, {
       ...init,
       redirect: 'manual',
-      headers: { ...this.headers, ...(init.headers as Record<string, string>), ...(cookie ? { cookie } : {}) },
+      headers: {
+        ...this.headers,
+        ...(init.headers as Record<string, string>),
+        ...(cookie ? { cookie } : {}),
+      },
     });
     for (const line of response.headers.getSetCookie()) {
       const [pair] = line.split(';');
@@ -52,5 +67,10 @@ export class Client {
 }
 
 function decode(text: string): string {
-  return text.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  return text
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
 }

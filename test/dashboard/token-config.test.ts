@@ -18,10 +18,16 @@ describe('FAULTLINE_DASHBOARD_TOKEN', () => {
 
   it('faultline config shows it as ***', async () => {
     const token = 'a-dashboard-token-0123456789';
-    const result = await runCli(['config', '--json'], { env: { FAULTLINE_DASHBOARD_TOKEN: token } });
+    const result = await runCli(['config', '--json'], {
+      env: { FAULTLINE_DASHBOARD_TOKEN: token },
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).not.toContain(token);
-    const row = (JSON.parse(result.stdout) as { variables: { variable: string; value: string; source: string }[] }).variables.find((v) => v.variable === 'FAULTLINE_DASHBOARD_TOKEN');
+    const row = (
+      JSON.parse(result.stdout) as {
+        variables: { variable: string; value: string; source: string }[];
+      }
+    ).variables.find((v) => v.variable === 'FAULTLINE_DASHBOARD_TOKEN');
     expect(row).toMatchObject({ value: '***', source: 'environment' });
   });
 });

@@ -27,7 +27,16 @@ async function failFiveTimes(store: DurableStore, options: { maxMessageChars?: n
     () => {
       throw Object.assign(new Error(`${'x'.repeat(FIVE_MB)}END`), { category: 'network' });
     },
-    { clock, plan: recoveryPlan({ backoff: constantBackoff({ delayMs: 10 }), maxAttempts: { network: 5 } }), pollMs: 10, keepAlive: false, ...options },
+    {
+      clock,
+      plan: recoveryPlan({
+        backoff: constantBackoff({ delayMs: 10 }),
+        maxAttempts: { network: 5 },
+      }),
+      pollMs: 10,
+      keepAlive: false,
+      ...options,
+    },
   );
   let dead = false;
   worker.events.on('deadLettered', () => (dead = true));
@@ -71,6 +80,8 @@ describe('bounded records', () => {
     expect(job.history[0]!.message).toBe(`${'x'.repeat(100)}…[cut ${FIVE_MB + 3 - 100} chars]`);
     const queue = new Queue(new MemoryStore(), 'q');
     expect(() => new Worker(queue, () => {}, { maxMessageChars: 0 })).toThrow(ConfigError);
-    expect(() => new Worker(queue, () => {}, { maxMessageChars: 'x' as unknown as number })).toThrow(/maxMessageChars/);
+    expect(
+      () => new Worker(queue, () => {}, { maxMessageChars: 'x' as unknown as number }),
+    ).toThrow(/maxMessageChars/);
   });
 });

@@ -9,7 +9,11 @@ describe('Checkpointer', () => {
     const store = new MemoryStore();
     const put = vi.spyOn(store, 'putCheckpoint');
     const clock = new VirtualClock();
-    const cp = checkpointer<{ cursor: number }>(store, 'crawl', { everyItems: 10, everyMs: 60_000, clock });
+    const cp = checkpointer<{ cursor: number }>(store, 'crawl', {
+      everyItems: 10,
+      everyMs: 60_000,
+      clock,
+    });
     for (let i = 1; i <= 25; i++) await cp.record({ cursor: i });
     expect(put).toHaveBeenCalledTimes(2);
     expect(await cp.load()).toEqual({ cursor: 20 });

@@ -65,7 +65,15 @@ class Enqueue implements Cmd {
   check = () => true;
   async run(m: Model, r: Real) {
     const [result] = await r.store.enqueue(
-      [{ queue: r.queue, payload: '{}', priority: this.priority, runAt: m.now + this.delay, ...(this.key ? { idempotencyKey: this.key } : {}) }],
+      [
+        {
+          queue: r.queue,
+          payload: '{}',
+          priority: this.priority,
+          runAt: m.now + this.delay,
+          ...(this.key ? { idempotencyKey: this.key } : {}),
+        },
+      ],
       m.now,
     );
     const existing = this.key === undefined ? undefined : m.keys.get(this.key);
@@ -73,7 +81,16 @@ class Enqueue implements Cmd {
       expect(result).toEqual({ id: existing, created: false });
     } else {
       expect(result!.created).toBe(true);
-      m.jobs.push({ id: result!.id, seq: m.seq++, priority: this.priority, runAt: m.now + this.delay, state: 'waiting', attempts: 0, strikes: 0, oldTokens: [] });
+      m.jobs.push({
+        id: result!.id,
+        seq: m.seq++,
+        priority: this.priority,
+        runAt: m.now + this.delay,
+        state: 'waiting',
+        attempts: 0,
+        strikes: 0,
+        oldTokens: [],
+      });
       if (this.key) m.keys.set(this.key, result!.id);
     }
     await checkCounts(m, r);
@@ -128,7 +145,8 @@ class Claim implements Cmd {
     }
     await checkCounts(m, r);
   }
-  toString = () => `claim(${this.limit}, lease ${this.leaseMs}${this.maxStruck === undefined ? '' : `, maxStruck ${this.maxStruck}`})`;
+  toString = () =>
+    `claim(${this.limit}, lease ${this.leaseMs}${this.maxStruck === undefined ? '' : `, maxStruck ${this.maxStruck}`})`;
 }
 
 class Settle implements Cmd {
@@ -137,28 +155,51 @@ class Settle implements Cmd {
     readonly kind: 'complete' | 'retry' | 'dead' | 'release' | 'refund' | 'unstarted',
     readonly stale: boolean,
   ) {}
-  check = (m: Readonly<Model>) => m.jobs.some((j) => j.token !== undefined || j.oldTokens.length > 0);
+  check = (m: Readonly<Model>) =>
+    m.jobs.some((j) => j.token !== undefined || j.oldTokens.length > 0);
   async run(m: Model, r: Real) {
     const candidates = m.jobs.filter((j) => j.token !== undefined || j.oldTokens.length > 0);
     const job = candidates[this.pick % candidates.length]!;
     const useStale = (this.stale && job.oldTokens.length > 0) || job.token === undefined;
     const token = useStale ? job.oldTokens[job.oldTokens.length - 1]! : job.token!;
     const lease = { id: job.id, token };
-    const record = { attempt: job.attempts, workerId: 'w', startedAt: m.now, durationMs: 1, outcome: 'retry' as const };
+    const record = {
+      attempt: job.attempts,
+      workerId: 'w',
+      startedAt: m.now,
+      durationMs: 1,
+      outcome: 'retry' as const,
+    };
     const outcome =
       this.kind === 'complete'
         ? ({ ...lease, kind: 'complete' } as const)
         : this.kind === 'retry'
           ? ({ ...lease, kind: 'retry', runAt: m.now + 100, record } as const)
           : this.kind === 'dead'
-            ? ({ ...lease, kind: 'dead', fault: { category: 'permanent', message: 'x', suggestions: [] }, record } as const)
+            ? ({
+                ...lease,
+                kind: 'dead',
+                fault: { category: 'permanent', message: 'x', suggestions: [] },
+                record,
+              } as const)
             : this.kind === 'unstarted'
-              ? ({ ...lease, kind: 'release', refund: false, unstarted: true, record: { ...record, outcome: 'released' } } as const)
+              ? ({
+                  ...lease,
+                  kind: 'release',
+                  refund: false,
+                  unstarted: true,
+                  record: { ...record, outcome: 'released' },
+                } as const)
               : ({ ...lease, kind: 'release', refund: this.kind === 'refund' } as const);
     const { lost } = await r.store.settle([outcome], m.now);
     const applies = job.state === 'running' && job.token === token;
     expect(lost).toEqual(applies ? [] : [job.id]);
-    if (!applies && this.kind === 'unstarted' && job.lostToken === token && (job.state === 'waiting' || job.state === 'running')) {
+    if (
+      !applies &&
+      this.kind === 'unstarted' &&
+      job.lostToken === token &&
+      (job.state === 'waiting' || job.state === 'running')
+    ) {
       // The claim the last recovery took away is handed back late: its strike is taken back.
       job.strikes = Math.max(0, job.strikes - 1);
       job.lostToken = undefined;
@@ -173,7 +214,8 @@ class Settle implements Cmd {
       else {
         job.state = 'waiting';
         job.runAt = this.kind === 'retry' ? m.now + 100 : m.now;
-        if (this.kind === 'refund' || this.kind === 'unstarted') job.attempts = Math.max(0, job.attempts - 1);
+        if (this.kind === 'refund' || this.kind === 'unstarted')
+          job.attempts = Math.max(0, job.attempts - 1);
       }
     }
     await checkCounts(m, r);
@@ -229,18 +271,35 @@ class RequeueAll implements Cmd {
     const ids = await r.store.requeueDead({ query: { queue: r.queue } }, { now: m.now });
     const dead = m.jobs.filter((j) => j.state === 'dead');
     expect([...ids].sort()).toEqual(dead.map((j) => j.id).sort());
-    for (const j of dead) Object.assign(j, { state: 'waiting', attempts: 0, strikes: 0, runAt: m.now });
+    for (const j of dead)
+      Object.assign(j, { state: 'waiting', attempts: 0, strikes: 0, runAt: m.now });
     await checkCounts(m, r);
   }
   toString = () => 'requeueDead(all)';
 }
 
 const commands = [
-  fc.tuple(fc.integer({ min: -1, max: 2 }), fc.constantFrom(0, 0, 100, 1_000), fc.option(fc.constantFrom('a', 'b'), { freq: 3 })).map(([p, d, k]) => new Enqueue(p, d, k ?? undefined)),
   fc
-    .tuple(fc.integer({ min: 1, max: 4 }), fc.constantFrom(500, 2_000), fc.constantFrom(undefined, 0, 1))
+    .tuple(
+      fc.integer({ min: -1, max: 2 }),
+      fc.constantFrom(0, 0, 100, 1_000),
+      fc.option(fc.constantFrom('a', 'b'), { freq: 3 }),
+    )
+    .map(([p, d, k]) => new Enqueue(p, d, k ?? undefined)),
+  fc
+    .tuple(
+      fc.integer({ min: 1, max: 4 }),
+      fc.constantFrom(500, 2_000),
+      fc.constantFrom(undefined, 0, 1),
+    )
     .map(([n, l, s]) => new Claim(n, l, s)),
-  fc.tuple(fc.nat(), fc.constantFrom('complete', 'retry', 'dead', 'release', 'refund', 'unstarted'), fc.boolean()).map(([i, k, s]) => new Settle(i, k as Settle['kind'], s)),
+  fc
+    .tuple(
+      fc.nat(),
+      fc.constantFrom('complete', 'retry', 'dead', 'release', 'refund', 'unstarted'),
+      fc.boolean(),
+    )
+    .map(([i, k, s]) => new Settle(i, k as Settle['kind'], s)),
   fc.constant(new Renew()),
   fc.constantFrom(50, 600, 1_500).map((ms) => new Advance(ms)),
   fc.option(fc.constantFrom(300, 2_000), { freq: 2 }).map((ms) => new Pause(ms)),
@@ -253,7 +312,10 @@ export function describeStateMachine(getStore: () => DurableStore): void {
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40 }), async (cmds) => {
         const queue = `model-${run++}`;
-        const setup = () => ({ model: { now: T0, seq: 0, jobs: [], keys: new Map(), pausedUntil: null } as Model, real: { store: getStore(), queue } });
+        const setup = () => ({
+          model: { now: T0, seq: 0, jobs: [], keys: new Map(), pausedUntil: null } as Model,
+          real: { store: getStore(), queue },
+        });
         await fc.asyncModelRun(setup, cmds);
       }),
       { numRuns: 100 },

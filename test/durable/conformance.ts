@@ -22,9 +22,23 @@ export function describeStoreConformance(
   describe(`DurableStore conformance: ${name}`, () => {
     let store: DurableStore;
     const T = Date.UTC(2030, 0, 1);
-    const job = (over: Partial<NewJob> = {}): NewJob => ({ queue: 'q', payload: '{"n":1}', priority: 0, runAt: T, ...over });
+    const job = (over: Partial<NewJob> = {}): NewJob => ({
+      queue: 'q',
+      payload: '{"n":1}',
+      priority: 0,
+      runAt: T,
+      ...over,
+    });
     const claim = (over: Partial<Parameters<DurableStore['claim']>[0]> = {}) =>
-      store.claim({ queue: 'q', workerId: 'w1', limit: 10, leaseMs: 1_000, now: T, maxStrikes: 3, ...over });
+      store.claim({
+        queue: 'q',
+        workerId: 'w1',
+        limit: 10,
+        leaseMs: 1_000,
+        now: T,
+        maxStrikes: 3,
+        ...over,
+      });
     const record = (over: Partial<AttemptRecord> = {}): AttemptRecord => ({
       attempt: 1,
       workerId: 'w1',
@@ -47,20 +61,51 @@ export function describeStoreConformance(
     });
 
     it('enqueues in order, reports waiting and delayed, and a fresh queue reads as zeros', async () => {
-      expect(await store.stats('q', T)).toEqual({ waiting: 0, delayed: 0, running: 0, completed: 0, dead: 0, pausedUntil: null, oldestWaitingSince: null });
-      const results = await store.enqueue([job({ runAt: T - 50 }), job(), job({ runAt: T + 1_000 })], T - 100);
+      expect(await store.stats('q', T)).toEqual({
+        waiting: 0,
+        delayed: 0,
+        running: 0,
+        completed: 0,
+        dead: 0,
+        pausedUntil: null,
+        oldestWaitingSince: null,
+      });
+      const results = await store.enqueue(
+        [job({ runAt: T - 50 }), job(), job({ runAt: T + 1_000 })],
+        T - 100,
+      );
       expect(results.map((r) => r.created)).toEqual([true, true, true]);
       expect(new Set(results.map((r) => r.id)).size).toBe(3);
       const stats = await store.stats('q', T);
-      expect(stats).toMatchObject({ waiting: 2, delayed: 1, running: 0, oldestWaitingSince: T - 50 });
+      expect(stats).toMatchObject({
+        waiting: 2,
+        delayed: 1,
+        running: 0,
+        oldestWaitingSince: T - 50,
+      });
       const stored = await store.getJob(results[2]!.id);
-      expect(stored).toMatchObject({ queue: 'q', state: 'waiting', payload: '{"n":1}', runAt: T + 1_000, enqueuedAt: T - 100, attempts: 0, history: [] });
+      expect(stored).toMatchObject({
+        queue: 'q',
+        state: 'waiting',
+        payload: '{"n":1}',
+        runAt: T + 1_000,
+        enqueuedAt: T - 100,
+        attempts: 0,
+        history: [],
+      });
       expect(await store.getJob('999999')).toBeUndefined();
       expect(await store.queues()).toEqual(['q']);
     });
 
     it('stores one job per idempotency key and queue, also within one call', async () => {
-      const [a, b, c] = await store.enqueue([job({ idempotencyKey: 'k' }), job({ idempotencyKey: 'k' }), job({ idempotencyKey: 'k', queue: 'other' })], T);
+      const [a, b, c] = await store.enqueue(
+        [
+          job({ idempotencyKey: 'k' }),
+          job({ idempotencyKey: 'k' }),
+          job({ idempotencyKey: 'k', queue: 'other' }),
+        ],
+        T,
+      );
       expect(b).toEqual({ id: a!.id, created: false });
       expect(c!.created).toBe(true);
       const [again] = await store.enqueue([job({ idempotencyKey: 'k', payload: '{"n":2}' })], T);
@@ -72,13 +117,25 @@ export function describeStoreConformance(
     it('claims by priority, then runAt, then enqueue order, up to the limit, never delayed jobs', async () => {
       const ids = (
         await store.enqueue(
-          [job({ priority: 0 }), job({ priority: 5 }), job({ priority: 0, runAt: T - 10 }), job({ priority: 9, runAt: T + 10 }), job({ priority: 5 })],
+          [
+            job({ priority: 0 }),
+            job({ priority: 5 }),
+            job({ priority: 0, runAt: T - 10 }),
+            job({ priority: 9, runAt: T + 10 }),
+            job({ priority: 5 }),
+          ],
           T - 20,
         )
       ).map((r) => r.id);
       const first = await claim({ limit: 3 });
       expect(first.map((j) => j.id)).toEqual([ids[1], ids[4], ids[2]]);
-      expect(first[0]).toMatchObject({ attempt: 1, leaseUntil: T + 1_000, queue: 'q', payload: '{"n":1}', priority: 5 });
+      expect(first[0]).toMatchObject({
+        attempt: 1,
+        leaseUntil: T + 1_000,
+        queue: 'q',
+        payload: '{"n":1}',
+        priority: 5,
+      });
       const second = await claim({ workerId: 'w2' });
       expect(second.map((j) => j.id)).toEqual([ids[0]]);
       expect(new Set([...first, ...second].map((j) => j.token)).size).toBeGreaterThanOrEqual(2);
@@ -91,23 +148,47 @@ export function describeStoreConformance(
     it('fences every write by token: a stale holder can neither settle, renew nor checkpoint', async () => {
       const id = await enqueueOne();
       const [a] = await claim();
-      expect((await store.settle([{ id, token: `${a!.token}x`, kind: 'complete' }], T)).lost).toEqual([id]);
+      expect(
+        (await store.settle([{ id, token: `${a!.token}x`, kind: 'complete' }], T)).lost,
+      ).toEqual([id]);
       // The lease expires; another worker recovers and claims the job.
       const [b] = await claim({ workerId: 'w2', now: T + 1_000 });
       expect(b!.id).toBe(id);
       // The lost lease cost a strike, not an attempt.
       expect(b).toMatchObject({ attempt: 1, strikes: 1 });
       expect(await store.renew([{ id, token: a!.token }], 1_000, T + 1_001)).toEqual([id]);
-      expect(await store.saveJobCheckpoint({ id, token: a!.token }, '{"at":1}', T + 1_001)).toBe(false);
-      expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 1_001)).lost).toEqual([id]);
+      expect(await store.saveJobCheckpoint({ id, token: a!.token }, '{"at":1}', T + 1_001)).toBe(
+        false,
+      );
+      expect(
+        (await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 1_001)).lost,
+      ).toEqual([id]);
       expect(await store.renew([{ id, token: b!.token }], 5_000, T + 1_002)).toEqual([]);
       expect((await store.getJob(id))!.leaseUntil).toBe(T + 6_002);
-      expect(await store.saveJobCheckpoint({ id, token: b!.token }, '{"at":2}', T + 1_002)).toBe(true);
-      expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_003)).lost).toEqual([]);
+      expect(await store.saveJobCheckpoint({ id, token: b!.token }, '{"at":2}', T + 1_002)).toBe(
+        true,
+      );
+      expect(
+        (await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_003)).lost,
+      ).toEqual([]);
       const done = await store.getJob(id);
-      expect(done).toMatchObject({ state: 'completed', finishedAt: T + 1_003, checkpoint: '{"at":2}', attempts: 1 });
-      expect(done!.history).toEqual([expect.objectContaining({ outcome: 'lease_lost', attempt: 1, workerId: 'w1', startedAt: T })]);
-      expect((await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_004)).lost).toEqual([id]);
+      expect(done).toMatchObject({
+        state: 'completed',
+        finishedAt: T + 1_003,
+        checkpoint: '{"at":2}',
+        attempts: 1,
+      });
+      expect(done!.history).toEqual([
+        expect.objectContaining({
+          outcome: 'lease_lost',
+          attempt: 1,
+          workerId: 'w1',
+          startedAt: T,
+        }),
+      ]);
+      expect(
+        (await store.settle([{ id, token: b!.token, kind: 'complete' }], T + 1_004)).lost,
+      ).toEqual([id]);
     });
 
     it('renewing keeps a lease from expiring; an expired but untaken lease can still be settled', async () => {
@@ -115,7 +196,9 @@ export function describeStoreConformance(
       const [a] = await claim();
       expect(await store.renew([{ id, token: a!.token }], 1_000, T + 900)).toEqual([]);
       expect(await claim({ workerId: 'w2', now: T + 1_500 })).toEqual([]);
-      expect((await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 2_500)).lost).toEqual([]);
+      expect(
+        (await store.settle([{ id, token: a!.token, kind: 'complete' }], T + 2_500)).lost,
+      ).toEqual([]);
     });
 
     it('dead-letters a job that keeps killing its worker (crash-loop limit)', async () => {
@@ -129,7 +212,13 @@ export function describeStoreConformance(
       }
       expect(await claim({ now, maxStrikes: 2 })).toEqual([]);
       const [letter] = await store.listDead();
-      expect(letter).toMatchObject({ id, queue: 'q', attempts: 0, deadAt: now, fault: { category: 'resource' } });
+      expect(letter).toMatchObject({
+        id,
+        queue: 'q',
+        attempts: 0,
+        deadAt: now,
+        fault: { category: 'resource' },
+      });
       expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost']);
       expect(await store.stats('q', now)).toMatchObject({ running: 0, dead: 1 });
     });
@@ -151,7 +240,14 @@ export function describeStoreConformance(
       const [b] = await claim({ now: T + 1_000, maxStrikes: 2 });
       expect(b).toMatchObject({ attempt: 1, strikes: 1 });
       // This claim's reply came too late: handed back unstarted, with a record that must be ignored.
-      const released = { id, token: b!.token, kind: 'release', refund: false, unstarted: true, record: record({ outcome: 'released' }) } as const;
+      const released = {
+        id,
+        token: b!.token,
+        kind: 'release',
+        refund: false,
+        unstarted: true,
+        record: record({ outcome: 'released' }),
+      } as const;
       expect((await store.settle([released], T + 1_500)).lost).toEqual([]);
       const [c] = await claim({ now: T + 1_500, maxStrikes: 2 });
       expect(c).toMatchObject({ id, attempt: 1, strikes: 1 });
@@ -167,12 +263,22 @@ export function describeStoreConformance(
       const [b] = await claim({ workerId: 'b', now: T + 1_000, maxStrikes: 2 });
       expect(b).toMatchObject({ id, strikes: 1 });
       // A hands its claim back unstarted: lost (B holds the job), but the strike A's claim cost is forgiven.
-      expect((await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 1_100)).lost).toEqual([id]);
+      expect(
+        (
+          await store.settle(
+            [{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }],
+            T + 1_100,
+          )
+        ).lost,
+      ).toEqual([id]);
       // B dies: the job has one strike (B's), not two, so with maxStrikes 2 it is not dead-lettered.
       const [c] = await claim({ workerId: 'c', now: T + 2_000, maxStrikes: 2 });
       expect(c).toMatchObject({ id, strikes: 1, attempt: 1 });
       // Only once: the same hand-back again, or one for an older claim, changes nothing.
-      await store.settle([{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }], T + 2_100);
+      await store.settle(
+        [{ id, token: a!.token, kind: 'release', refund: false, unstarted: true }],
+        T + 2_100,
+      );
       const [d] = await claim({ workerId: 'd', now: T + 3_000, maxStrikes: 3 });
       expect(d).toMatchObject({ id, strikes: 2 });
     });
@@ -203,7 +309,18 @@ export function describeStoreConformance(
           now += 1_000;
           continue;
         }
-        await store.settle([{ id, token: j!.token, kind: 'retry', runAt: now, record: record({ attempt: n, message: `run ${n}` }) }], now);
+        await store.settle(
+          [
+            {
+              id,
+              token: j!.token,
+              kind: 'retry',
+              runAt: now,
+              record: record({ attempt: n, message: `run ${n}` }),
+            },
+          ],
+          now,
+        );
       }
       const history = (await store.getJob(id))!.history;
       expect(history).toHaveLength(HISTORY_LIMIT);
@@ -214,18 +331,38 @@ export function describeStoreConformance(
     it('retries at runAt with the attempt recorded; release with refund does not charge the attempt', async () => {
       const id = await enqueueOne();
       const [a] = await claim();
-      await store.settle([{ id, token: a!.token, kind: 'retry', runAt: T + 500, record: record() }], T + 10);
+      await store.settle(
+        [{ id, token: a!.token, kind: 'retry', runAt: T + 500, record: record() }],
+        T + 10,
+      );
       expect(await store.stats('q', T + 10)).toMatchObject({ waiting: 0, delayed: 1, running: 0 });
       expect(await claim({ now: T + 499 })).toEqual([]);
       const [b] = await claim({ now: T + 500 });
       expect(b!.attempt).toBe(2);
-      await store.settle([{ id, token: b!.token, kind: 'release', refund: true, record: record({ attempt: 2, outcome: 'released' }) }], T + 600);
+      await store.settle(
+        [
+          {
+            id,
+            token: b!.token,
+            kind: 'release',
+            refund: true,
+            record: record({ attempt: 2, outcome: 'released' }),
+          },
+        ],
+        T + 600,
+      );
       const [c] = await claim({ now: T + 600 });
       expect(c!.attempt).toBe(2);
-      await store.settle([{ id, token: c!.token, kind: 'release', refund: false, runAt: T + 700 }], T + 650);
+      await store.settle(
+        [{ id, token: c!.token, kind: 'release', refund: false, runAt: T + 700 }],
+        T + 650,
+      );
       const [d] = await claim({ now: T + 700 });
       expect(d!.attempt).toBe(3);
-      expect((await store.getJob(id))!.history.map((h) => h.outcome)).toEqual(['retry', 'released']);
+      expect((await store.getJob(id))!.history.map((h) => h.outcome)).toEqual([
+        'retry',
+        'released',
+      ]);
     });
 
     it('settles a mixed batch atomically and reports only the lost ones', async () => {
@@ -235,81 +372,174 @@ export function describeStoreConformance(
       const { lost } = await store.settle(
         [
           { id: ids[0]!, token: token(ids[0]!), kind: 'complete' },
-          { id: ids[1]!, token: token(ids[1]!), kind: 'dead', fault, record: record({ outcome: 'dead', category: 'validation' }) },
+          {
+            id: ids[1]!,
+            token: token(ids[1]!),
+            kind: 'dead',
+            fault,
+            record: record({ outcome: 'dead', category: 'validation' }),
+          },
           { id: ids[2]!, token: 'nope', kind: 'complete' },
           { id: ids[3]!, token: token(ids[3]!), kind: 'retry', runAt: T, record: record() },
         ],
         T + 5,
       );
       expect(lost).toEqual([ids[2]]);
-      expect(await store.stats('q', T + 5)).toMatchObject({ waiting: 1, running: 1, completed: 1, dead: 1 });
+      expect(await store.stats('q', T + 5)).toMatchObject({
+        waiting: 1,
+        running: 1,
+        completed: 1,
+        dead: 1,
+      });
     });
 
     it('keeps dead letters as records: fault, history, checkpoint; filters and orders them newest first', async () => {
       const ids = (await store.enqueue([job(), job({ queue: 'r' }), job()], T)).map((r) => r.id);
       const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
       const byId = new Map(claimed.map((j) => [j.id, j]));
-      await store.saveJobCheckpoint({ id: ids[0]!, token: byId.get(ids[0]!)!.token }, '{"cursor":7}', T);
+      await store.saveJobCheckpoint(
+        { id: ids[0]!, token: byId.get(ids[0]!)!.token },
+        '{"cursor":7}',
+        T,
+      );
       const kill = (id: string, at: number, category: 'validation' | 'auth') =>
-        store.settle([{ id, token: byId.get(id)!.token, kind: 'dead', fault: { ...fault, category }, record: record({ outcome: 'dead', category }) }], at);
+        store.settle(
+          [
+            {
+              id,
+              token: byId.get(id)!.token,
+              kind: 'dead',
+              fault: { ...fault, category },
+              record: record({ outcome: 'dead', category }),
+            },
+          ],
+          at,
+        );
       await kill(ids[0]!, T + 100, 'validation');
       await kill(ids[1]!, T + 200, 'validation');
       await kill(ids[2]!, T + 300, 'auth');
       const all = await store.listDead();
       expect(all.map((d) => d.id)).toEqual([ids[2], ids[1], ids[0]]);
-      expect(all[2]).toMatchObject({ queue: 'q', payload: '{"n":1}', attempts: 1, deadAt: T + 100, checkpoint: '{"cursor":7}', fault });
+      expect(all[2]).toMatchObject({
+        queue: 'q',
+        payload: '{"n":1}',
+        attempts: 1,
+        deadAt: T + 100,
+        checkpoint: '{"cursor":7}',
+        fault,
+      });
       expect(all[2]!.history).toEqual([record({ outcome: 'dead', category: 'validation' })]);
       expect((await store.listDead({ queue: 'q' })).map((d) => d.id)).toEqual([ids[2], ids[0]]);
-      expect((await store.listDead({ category: 'validation' })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
-      expect((await store.listDead({ olderThan: T + 200 })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
-      expect((await store.listDead({ newerThan: T + 200 })).map((d) => d.id)).toEqual([ids[2], ids[1]]);
+      expect((await store.listDead({ category: 'validation' })).map((d) => d.id)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
+      expect((await store.listDead({ olderThan: T + 200 })).map((d) => d.id)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
+      expect((await store.listDead({ newerThan: T + 200 })).map((d) => d.id)).toEqual([
+        ids[2],
+        ids[1],
+      ]);
       expect((await store.listDead({ limit: 1 })).map((d) => d.id)).toEqual([ids[2]]);
     });
 
     it('keeps job headers untouched from enqueue through claim, retries and requeue to the dead letter', async () => {
-      const headers = JSON.stringify({ traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'a=1,b=2', 'x-tenant': 'ü' });
-      const [withHeaders, without] = (await store.enqueue([job({ headers }), job({ priority: -1 })], T)).map((r) => r.id);
+      const headers = JSON.stringify({
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+        tracestate: 'a=1,b=2',
+        'x-tenant': 'ü',
+      });
+      const [withHeaders, without] = (
+        await store.enqueue([job({ headers }), job({ priority: -1 })], T)
+      ).map((r) => r.id);
       expect((await store.getJob(withHeaders!))!.headers).toBe(headers);
       expect((await store.getJob(without!))!.headers).toBeUndefined();
       const [first, plain] = await claim();
       expect(first).toMatchObject({ id: withHeaders, headers });
       expect(plain!.headers).toBeUndefined();
-      await store.settle([{ id: withHeaders!, token: first!.token, kind: 'retry', runAt: T, record: record() }], T);
+      await store.settle(
+        [{ id: withHeaders!, token: first!.token, kind: 'retry', runAt: T, record: record() }],
+        T,
+      );
       const [second] = await claim({ limit: 1 });
       expect(second).toMatchObject({ id: withHeaders, attempt: 2, headers });
-      await store.settle([{ id: withHeaders!, token: second!.token, kind: 'dead', fault, record: record({ attempt: 2, outcome: 'dead' }) }], T + 1);
+      await store.settle(
+        [
+          {
+            id: withHeaders!,
+            token: second!.token,
+            kind: 'dead',
+            fault,
+            record: record({ attempt: 2, outcome: 'dead' }),
+          },
+        ],
+        T + 1,
+      );
       expect((await store.getJob(withHeaders!))!).toMatchObject({ state: 'dead', headers });
-      expect((await store.listDead({ queue: 'q' })).find((d) => d.id === withHeaders)).toMatchObject({ headers });
+      expect(
+        (await store.listDead({ queue: 'q' })).find((d) => d.id === withHeaders),
+      ).toMatchObject({ headers });
       await store.requeueDead({ ids: [withHeaders!] }, { now: T + 2 });
-      expect((await claim({ now: T + 2 })).find((j) => j.id === withHeaders)).toMatchObject({ attempt: 1, headers });
+      expect((await claim({ now: T + 2 })).find((j) => j.id === withHeaders)).toMatchObject({
+        attempt: 1,
+        headers,
+      });
     });
 
     it('requeues dead letters by id or query, with a dry run, and refuses unknown ids writing nothing', async () => {
       const ids = (await store.enqueue([job(), job(), job()], T)).map((r) => r.id);
       for (const j of await claim()) {
-        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], T + Number(j.id === ids[2]) * 100);
+        await store.settle(
+          [{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }],
+          T + Number(j.id === ids[2]) * 100,
+        );
       }
-      await expect(store.requeueDead({ ids: [ids[0]!, 'no-such-id'] }, { now: T })).rejects.toBeInstanceOf(JobNotFoundError);
-      await expect(store.requeueDead({ ids: [ids[0]!, '424242'] }, { now: T })).rejects.toThrow(/424242/);
+      await expect(
+        store.requeueDead({ ids: [ids[0]!, 'no-such-id'] }, { now: T }),
+      ).rejects.toBeInstanceOf(JobNotFoundError);
+      await expect(store.requeueDead({ ids: [ids[0]!, '424242'] }, { now: T })).rejects.toThrow(
+        /424242/,
+      );
       expect((await store.stats('q', T)).dead).toBe(3);
-      expect(await store.requeueDead({ ids: [ids[0]!] }, { now: T, dryRun: true })).toEqual([ids[0]]);
+      expect(await store.requeueDead({ ids: [ids[0]!] }, { now: T, dryRun: true })).toEqual([
+        ids[0],
+      ]);
       expect((await store.stats('q', T)).dead).toBe(3);
       expect(await store.requeueDead({ ids: [ids[0]!] }, { now: T + 1 })).toEqual([ids[0]]);
       const back = await store.getJob(ids[0]!);
       expect(back).toMatchObject({ state: 'waiting', attempts: 0, runAt: T + 1 });
       expect(back!.history).toHaveLength(1);
-      expect(await store.requeueDead({ query: { olderThan: T + 50 } }, { now: T + 2, dryRun: true })).toEqual([ids[1]]);
-      expect(await store.requeueDead({ query: { queue: 'q' } }, { now: T + 2 })).toEqual([ids[2], ids[1]]);
+      expect(
+        await store.requeueDead({ query: { olderThan: T + 50 } }, { now: T + 2, dryRun: true }),
+      ).toEqual([ids[1]]);
+      expect(await store.requeueDead({ query: { queue: 'q' } }, { now: T + 2 })).toEqual([
+        ids[2],
+        ids[1],
+      ]);
       expect(await store.stats('q', T + 2)).toMatchObject({ waiting: 3, dead: 0 });
-      await expect(store.requeueDead({ ids: [ids[0]!] }, { now: T })).rejects.toBeInstanceOf(JobNotFoundError);
+      await expect(store.requeueDead({ ids: [ids[0]!] }, { now: T })).rejects.toBeInstanceOf(
+        JobNotFoundError,
+      );
     });
 
     it('pages dead letters by keyset cursor, ties on deadAt and queues included, each exactly once', async () => {
-      const ids = (await store.enqueue([job(), job(), job(), job({ queue: 'r' }), job({ queue: 'r' }), job()], T)).map((r) => r.id);
+      const ids = (
+        await store.enqueue(
+          [job(), job(), job(), job({ queue: 'r' }), job({ queue: 'r' }), job()],
+          T,
+        )
+      ).map((r) => r.id);
       const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
       // Two settle times shared by several letters of both queues: the order among ties must be stable.
-      const at = (id: string) => (id === ids[5] ? T + 300 : T + 100 * (ids.indexOf(id) % 2 === 0 ? 1 : 2));
-      for (const j of claimed) await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], at(j.id));
+      const at = (id: string) =>
+        id === ids[5] ? T + 300 : T + 100 * (ids.indexOf(id) % 2 === 0 ? 1 : 2);
+      for (const j of claimed)
+        await store.settle(
+          [{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }],
+          at(j.id),
+        );
       const all = await store.listDead();
       expect(all).toHaveLength(6);
       expect(all[0]!.id).toBe(ids[5]);
@@ -326,13 +556,24 @@ export function describeStoreConformance(
         expect(seen).toEqual(all.map((d) => d.id));
       }
       const cursor = { deadAt: all[1]!.deadAt, id: all[1]!.id };
-      expect((await store.listDead({ before: cursor, queue: 'q' })).map((d) => d.id)).toEqual(all.slice(2).filter((d) => d.queue === 'q').map((d) => d.id));
-      expect((await store.listDead({ before: cursor, olderThan: T + 100 })).map((d) => d.id)).toEqual(all.filter((d) => d.deadAt <= T + 100).map((d) => d.id));
-      expect(await store.requeueDead({ query: { before: cursor, limit: 2 } }, { now: T, dryRun: true })).toEqual(all.slice(2, 4).map((d) => d.id));
+      expect((await store.listDead({ before: cursor, queue: 'q' })).map((d) => d.id)).toEqual(
+        all
+          .slice(2)
+          .filter((d) => d.queue === 'q')
+          .map((d) => d.id),
+      );
+      expect(
+        (await store.listDead({ before: cursor, olderThan: T + 100 })).map((d) => d.id),
+      ).toEqual(all.filter((d) => d.deadAt <= T + 100).map((d) => d.id));
+      expect(
+        await store.requeueDead({ query: { before: cursor, limit: 2 } }, { now: T, dryRun: true }),
+      ).toEqual(all.slice(2, 4).map((d) => d.id));
     });
 
     it('finds dead letters by text in their message (ASCII case ignored), counts them by category, requeues and purges by text', async () => {
-      const ids = (await store.enqueue([job(), job(), job(), job({ queue: 'r' })], T)).map((r) => r.id);
+      const ids = (await store.enqueue([job(), job(), job(), job({ queue: 'r' })], T)).map(
+        (r) => r.id,
+      );
       const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
       const faults = [
         { category: 'rate_limit' as const, message: 'HTTP 429 Too Many Requests', suggestions: [] },
@@ -342,13 +583,29 @@ export function describeStoreConformance(
       ];
       for (const j of claimed) {
         const i = ids.indexOf(j.id);
-        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault: faults[i]!, record: record({ outcome: 'dead' }) }], T + i);
+        await store.settle(
+          [
+            {
+              id: j.id,
+              token: j.token,
+              kind: 'dead',
+              fault: faults[i]!,
+              record: record({ outcome: 'dead' }),
+            },
+          ],
+          T + i,
+        );
       }
-      expect((await store.listDead({ text: 'MANY requests' })).map((d) => d.id)).toEqual([ids[1], ids[0]]);
+      expect((await store.listDead({ text: 'MANY requests' })).map((d) => d.id)).toEqual([
+        ids[1],
+        ids[0],
+      ]);
       expect((await store.listDead({ text: '%_' })).map((d) => d.id)).toEqual([ids[2]]);
       expect((await store.listDead({ text: '<script>' })).map((d) => d.id)).toEqual([ids[2]]);
       expect((await store.listDead({ text: 'été' })).map((d) => d.id)).toEqual([]);
-      expect((await store.listDead({ text: 'ÉTÉ', category: 'validation' })).map((d) => d.id)).toEqual([ids[2]]);
+      expect(
+        (await store.listDead({ text: 'ÉTÉ', category: 'validation' })).map((d) => d.id),
+      ).toEqual([ids[2]]);
       expect((await store.listDead({ text: 'many', queue: 'r' })).map((d) => d.id)).toEqual([]);
       expect(await store.countDeadByCategory()).toEqual([
         { category: 'rate_limit', count: 3 },
@@ -358,12 +615,17 @@ export function describeStoreConformance(
         { category: 'rate_limit', count: 2 },
         { category: 'validation', count: 1 },
       ]);
-      expect(await store.countDeadByCategory({ text: 'many', limit: 1 })).toEqual([{ category: 'rate_limit', count: 2 }]);
+      expect(await store.countDeadByCategory({ text: 'many', limit: 1 })).toEqual([
+        { category: 'rate_limit', count: 2 },
+      ]);
       expect(await store.countDeadByCategory({ newerThan: T + 2, olderThan: T + 3 })).toEqual([
         { category: 'rate_limit', count: 1 },
         { category: 'validation', count: 1 },
       ]);
-      expect(await store.requeueDead({ query: { text: 'too many' } }, { now: T + 10 })).toEqual([ids[1], ids[0]]);
+      expect(await store.requeueDead({ query: { text: 'too many' } }, { now: T + 10 })).toEqual([
+        ids[1],
+        ids[0],
+      ]);
       expect(await store.countDeadByCategory()).toEqual([
         { category: 'rate_limit', count: 1 },
         { category: 'validation', count: 1 },
@@ -378,14 +640,28 @@ export function describeStoreConformance(
       const claimed = [...(await claim()), ...(await claim({ queue: 'r' }))];
       const times = [T + 5, T + 999, T + 1_000, T + 2_500, T + 1_500];
       for (const [i, j] of claimed.entries()) {
-        const outcome = i === 3 ? ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const) : ({ kind: 'complete' } as const);
+        const outcome =
+          i === 3
+            ? ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const)
+            : ({ kind: 'complete' } as const);
         await store.settle([{ id: j.id, token: j.token, ...outcome }], times[i]!);
       }
-      expect(await store.finishedPerBucket({ since: T, bucketMs: 1_000, buckets: 3 })).toEqual({ completed: [2, 2, 0], dead: [0, 0, 1] });
-      expect(await store.finishedPerBucket({ queue: 'q', since: T, bucketMs: 1_000, buckets: 2 })).toEqual({ completed: [2, 1], dead: [0, 0] });
-      expect(await store.finishedPerBucket({ queue: 'none', since: T, bucketMs: 500, buckets: 1 })).toEqual({ completed: [0], dead: [0] });
-      await expect(store.finishedPerBucket({ since: T, bucketMs: 0, buckets: 3 })).rejects.toThrow(/bucketMs/);
-      await expect(store.finishedPerBucket({ since: T, bucketMs: 1, buckets: 100_000 })).rejects.toThrow(/buckets/);
+      expect(await store.finishedPerBucket({ since: T, bucketMs: 1_000, buckets: 3 })).toEqual({
+        completed: [2, 2, 0],
+        dead: [0, 0, 1],
+      });
+      expect(
+        await store.finishedPerBucket({ queue: 'q', since: T, bucketMs: 1_000, buckets: 2 }),
+      ).toEqual({ completed: [2, 1], dead: [0, 0] });
+      expect(
+        await store.finishedPerBucket({ queue: 'none', since: T, bucketMs: 500, buckets: 1 }),
+      ).toEqual({ completed: [0], dead: [0] });
+      await expect(store.finishedPerBucket({ since: T, bucketMs: 0, buckets: 3 })).rejects.toThrow(
+        /bucketMs/,
+      );
+      await expect(
+        store.finishedPerBucket({ since: T, bucketMs: 1, buckets: 100_000 }),
+      ).rejects.toThrow(/buckets/);
     });
 
     it('purges dead letters by age and keeps the newest N', async () => {
@@ -393,7 +669,10 @@ export function describeStoreConformance(
       let at = T;
       for (const j of await claim()) {
         at += 100;
-        await store.settle([{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }], at);
+        await store.settle(
+          [{ id: j.id, token: j.token, kind: 'dead', fault, record: record({ outcome: 'dead' }) }],
+          at,
+        );
       }
       expect(await store.purgeDead({ olderThan: T + 100 })).toBe(1);
       expect(await store.purgeDead({ queue: 'q', keepNewest: 2 })).toBe(1);
@@ -404,10 +683,19 @@ export function describeStoreConformance(
       await store.enqueue([job(), job(), job(), job(), job()], T);
       const claimed = await claim();
       for (const [i, j] of claimed.entries()) {
-        const outcome = i < 3 ? ({ kind: 'complete' } as const) : ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const);
+        const outcome =
+          i < 3
+            ? ({ kind: 'complete' } as const)
+            : ({ kind: 'dead', fault, record: record({ outcome: 'dead' }) } as const);
         await store.settle([{ id: j.id, token: j.token, ...outcome }], T + i * 1_000);
       }
-      const removed = await store.prune({ completed: { maxAgeMs: 1_500, maxCount: Number.POSITIVE_INFINITY }, dead: { maxAgeMs: Number.POSITIVE_INFINITY, maxCount: 1 } }, T + 2_000);
+      const removed = await store.prune(
+        {
+          completed: { maxAgeMs: 1_500, maxCount: Number.POSITIVE_INFINITY },
+          dead: { maxAgeMs: Number.POSITIVE_INFINITY, maxCount: 1 },
+        },
+        T + 2_000,
+      );
       expect(removed).toEqual({ completed: 1, dead: 1 });
       expect(await store.stats('q', T + 2_000)).toMatchObject({ completed: 2, dead: 1 });
       expect(await store.getJob(claimed[0]!.id)).toBeUndefined();
@@ -440,8 +728,15 @@ export function describeStoreConformance(
       await store.putCheckpoint('crawl:a', '{"page":1}', T);
       await store.putCheckpoint('upload:x', '[1,2]', T);
       await store.putCheckpoint('crawl:b', '{"page":2}', T + 5);
-      expect(await store.getCheckpoint('crawl:b')).toEqual({ key: 'crawl:b', value: '{"page":2}', updatedAt: T + 5 });
-      expect((await store.listCheckpoints('crawl:')).map((c) => c.key)).toEqual(['crawl:a', 'crawl:b']);
+      expect(await store.getCheckpoint('crawl:b')).toEqual({
+        key: 'crawl:b',
+        value: '{"page":2}',
+        updatedAt: T + 5,
+      });
+      expect((await store.listCheckpoints('crawl:')).map((c) => c.key)).toEqual([
+        'crawl:a',
+        'crawl:b',
+      ]);
       expect(await store.listCheckpoints()).toHaveLength(3);
       expect(await store.deleteCheckpoint('crawl:a')).toBe(true);
       expect(await store.deleteCheckpoint('crawl:a')).toBe(false);

@@ -32,7 +32,10 @@ if (mode === 'queue') {
       appendFileSync(log!, `E ${ctx.job.id} ${ctx.job.token} ${process.pid} ${Date.now()}\n`);
     },
     // LEASE_MS shortens the lease for tests that wait for many expiries; the default otherwise.
-    { concurrency: Number(a), ...(process.env.LEASE_MS ? { leaseMs: Number(process.env.LEASE_MS) } : {}) },
+    {
+      concurrency: Number(a),
+      ...(process.env.LEASE_MS ? { leaseMs: Number(process.env.LEASE_MS) } : {}),
+    },
   );
   worker.events.on('completed', (e) => say(`C ${e.jobId}`));
   // Lets the parent notice the end even when a completion line died with its process.
@@ -48,7 +51,10 @@ if (mode === 'queue') {
 } else if (mode === 'checkpoint') {
   const store = new SqliteStore(db!);
   const items = Number(a);
-  const progress = checkpointer<{ next: number }>(store, 'walk', { everyItems: Number(b), everyMs: 60_000 });
+  const progress = checkpointer<{ next: number }>(store, 'walk', {
+    everyItems: Number(b),
+    everyMs: 60_000,
+  });
   const start = (await progress.load())?.next ?? 0;
   say(`ready ${start}`);
   for (let i = start; i < items; i++) {

@@ -34,8 +34,15 @@ export interface CrashReport {
 }
 
 /** Spawns a child running one of crash-child.ts's modes; calls `onLine` for each stdout line. */
-export function spawnChild(args: string[], onLine: (line: string) => void, env: NodeJS.ProcessEnv = {}): ChildProcess {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+export function spawnChild(
+  args: string[],
+  onLine: (line: string) => void,
+  env: NodeJS.ProcessEnv = {},
+): ChildProcess {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let buffer = '';
   child.stdout!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
@@ -52,12 +59,21 @@ export function spawnChild(args: string[], onLine: (line: string) => void, env: 
     stderr += String(chunk);
   });
   child.on('exit', (code, signal) => {
-    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM') process.stderr.write(`crash child exited ${code} ${signal}: ${stderr}\n`);
+    if (code !== 0 && signal !== 'SIGKILL' && signal !== 'SIGTERM')
+      process.stderr.write(`crash child exited ${code} ${signal}: ${stderr}\n`);
   });
   return child;
 }
 
-export async function runCrashHarness(options: { jobs?: number; workers?: number; kills?: number; concurrency?: number; deadlineMs?: number } = {}): Promise<CrashReport> {
+export async function runCrashHarness(
+  options: {
+    jobs?: number;
+    workers?: number;
+    kills?: number;
+    concurrency?: number;
+    deadlineMs?: number;
+  } = {},
+): Promise<CrashReport> {
   const jobs = options.jobs ?? 5_000;
   const workers = options.workers ?? 3;
   const targetKills = options.kills ?? 25;
@@ -69,7 +85,9 @@ export async function runCrashHarness(options: { jobs?: number; workers?: number
   try {
     const store = new SqliteStore(db);
     const queue = new Queue<{ n: number }>(store, 'crash');
-    await queue.enqueueMany(Array.from({ length: jobs }, (_, n) => ({ payload: { n }, idempotencyKey: `job-${n}` })));
+    await queue.enqueueMany(
+      Array.from({ length: jobs }, (_, n) => ({ payload: { n }, idempotencyKey: `job-${n}` })),
+    );
 
     const completions = new Map<string, number>();
     const killTimes = new Map<number, number>();
@@ -136,7 +154,9 @@ export async function runCrashHarness(options: { jobs?: number; workers?: number
     const deadline = setTimeout(() => {
       finished = true;
       for (const child of live) child.kill('SIGKILL');
-      failed = new Error(`crash harness: not done after ${options.deadlineMs ?? 150_000} ms (${completions.size}/${jobs} completions seen)`);
+      failed = new Error(
+        `crash harness: not done after ${options.deadlineMs ?? 150_000} ms (${completions.size}/${jobs} completions seen)`,
+      );
       resolveDone();
     }, options.deadlineMs ?? 150_000);
     await done;
@@ -160,7 +180,8 @@ export async function runCrashHarness(options: { jobs?: number; workers?: number
       jobs,
       kills,
       completedInStore: finalStats.completed,
-      otherStatesInStore: finalStats.waiting + finalStats.delayed + finalStats.running + finalStats.dead,
+      otherStatesInStore:
+        finalStats.waiting + finalStats.delayed + finalStats.running + finalStats.dead,
       completionsReported: completions.size,
       duplicateCompletions: [...completions].filter(([, n]) => n > 1).map(([id]) => id),
       ...analysis,
@@ -186,12 +207,15 @@ export function analyseLog(text: string, killTimes: ReadonlyMap<number, number>)
     if (kind === 'K') {
       const pid = Number(a);
       killed.add(pid);
-      for (const [job, tokens] of open) for (const owner of tokens.values()) if (owner === pid) pendingRedelivery.set(job, pid);
+      for (const [job, tokens] of open)
+        for (const owner of tokens.values()) if (owner === pid) pendingRedelivery.set(job, pid);
     } else if (kind === 'S') {
       const [job, token, pid, at] = [a!, b!, Number(c), Number(d)];
       totalRuns++;
       const tokens = open.get(job) ?? new Map<string, number>();
-      for (const owner of tokens.values()) if (owner !== pid && !killed.has(owner)) overlaps.push(`${job}: pid ${pid} started while pid ${owner} was running it`);
+      for (const owner of tokens.values())
+        if (owner !== pid && !killed.has(owner))
+          overlaps.push(`${job}: pid ${pid} started while pid ${owner} was running it`);
       tokens.set(token, pid);
       open.set(job, tokens);
       const r = runs.get(job) ?? { starts: 0, pids: new Set<number>() };
@@ -217,7 +241,24 @@ export function analyseLog(text: string, killTimes: ReadonlyMap<number, number>)
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const [jobs, workers, kills] = process.argv.slice(2).map(Number);
-  const report = await runCrashHarness({ jobs: jobs || undefined, workers: workers || undefined, kills: kills || undefined });
+  const report = await runCrashHarness({
+    jobs: jobs || undefined,
+    workers: workers || undefined,
+    kills: kills || undefined,
+  });
   const sorted = [...report.redeliveryMs].sort((x, y) => x - y);
-  console.log(JSON.stringify({ ...report, redeliveryMs: { count: sorted.length, median: sorted[Math.floor(sorted.length / 2)], max: sorted.at(-1) } }, null, 2));
+  console.log(
+    JSON.stringify(
+      {
+        ...report,
+        redeliveryMs: {
+          count: sorted.length,
+          median: sorted[Math.floor(sorted.length / 2)],
+          max: sorted.at(-1),
+        },
+      },
+      null,
+      2,
+    ),
+  );
 }

@@ -10,7 +10,8 @@ import { tempDir } from './temp-dir.js';
 const tmp = tempDir('faultline-crash-test-');
 const children = new Set<ChildProcess>();
 afterEach(() => {
-  for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  for (const child of children)
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   children.clear();
 });
 afterAll(() => tmp.cleanup());
@@ -24,7 +25,12 @@ const exited = (child: ChildProcess) =>
 
 describe('crash safety on SQLite (real processes, SIGKILL)', () => {
   it('3 workers, 5,000 jobs, 25 SIGKILLs: every job completed exactly once, never in two live workers at once', async () => {
-    const report = await runCrashHarness({ jobs: 5_000, workers: 3, kills: 25, deadlineMs: 150_000 });
+    const report = await runCrashHarness({
+      jobs: 5_000,
+      workers: 3,
+      kills: 25,
+      deadlineMs: 150_000,
+    });
     const sorted = [...report.redeliveryMs].sort((a, b) => a - b);
     console.log(
       `crash harness: ${report.kills} kills, ${report.totalRuns} runs for ${report.jobs} jobs, redelivery median ${sorted[Math.floor(sorted.length / 2)]} ms, ` +
@@ -51,7 +57,10 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
     const firstStart = new Promise<void>((resolve) => {
       started = resolve;
     });
-    const victim = spawnChild(['queue', db, log, '1', '600000'], (line) => line === 'S' && started());
+    const victim = spawnChild(
+      ['queue', db, log, '1', '600000'],
+      (line) => line === 'S' && started(),
+    );
     children.add(victim);
     await firstStart;
     victim.kill('SIGKILL');
@@ -98,9 +107,12 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
     await wasKilled;
     await exited(first);
     let resumedFrom = -1;
-    const second = spawnChild(['checkpoint', db, log, String(items), String(everyItems)], (line) => {
-      if (line.startsWith('ready ')) resumedFrom = Number(line.slice(6));
-    });
+    const second = spawnChild(
+      ['checkpoint', db, log, String(items), String(everyItems)],
+      (line) => {
+        if (line.startsWith('ready ')) resumedFrom = Number(line.slice(6));
+      },
+    );
     children.add(second);
     await exited(second);
     expect(second.exitCode).toBe(0);
@@ -138,7 +150,11 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
       finish = resolve;
     });
     const start = (): void => {
-      const child = spawnChild(['queue', db, log, '1'], (line) => line === `C ${healthy}` && finish(), { LEASE_MS: '300' });
+      const child = spawnChild(
+        ['queue', db, log, '1'],
+        (line) => line === `C ${healthy}` && finish(),
+        { LEASE_MS: '300' },
+      );
       children.add(child);
       last = child;
       child.once('exit', (_code, signal) => {
@@ -153,7 +169,11 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
     const letter = (await queue.deadLetters())[0];
     expect(letter).toMatchObject({ id: poison, fault: { category: 'resource' } });
     expect(letter!.fault.message).toMatch(/crash-loop/);
-    expect(letter!.history.map((h) => h.outcome)).toEqual(['lease_lost', 'lease_lost', 'lease_lost']);
+    expect(letter!.history.map((h) => h.outcome)).toEqual([
+      'lease_lost',
+      'lease_lost',
+      'lease_lost',
+    ]);
     expect(deaths).toBe(3);
     expect((await store.getJob(healthy))!.state).toBe('completed');
     await store.close();

@@ -10,7 +10,12 @@ import { MemoryStore } from '../../src/stores/memory/index.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 import { tempDir } from './temp-dir.js';
 
 /**
@@ -28,9 +33,24 @@ const hostile: Record<string, () => unknown> = {
   'Proxy whose every trap throws': () =>
     new Proxy(
       {},
-      { get: boom, has: boom, ownKeys: boom, getPrototypeOf: boom, getOwnPropertyDescriptor: boom, set: boom, defineProperty: boom },
+      {
+        get: boom,
+        has: boom,
+        ownKeys: boom,
+        getPrototypeOf: boom,
+        getOwnPropertyDescriptor: boom,
+        set: boom,
+        defineProperty: boom,
+      },
     ),
-  'Proxy of an Error whose every trap throws': () => new Proxy(new Error('x'), { get: boom, has: boom, ownKeys: boom, getPrototypeOf: boom, getOwnPropertyDescriptor: boom }),
+  'Proxy of an Error whose every trap throws': () =>
+    new Proxy(new Error('x'), {
+      get: boom,
+      has: boom,
+      ownKeys: boom,
+      getPrototypeOf: boom,
+      getOwnPropertyDescriptor: boom,
+    }),
   'revoked proxy': () => {
     const { proxy, revoke } = Proxy.revocable({}, {});
     revoke();
@@ -46,14 +66,19 @@ const hostile: Record<string, () => unknown> = {
       status: { get: boom },
     }),
   'cross-realm error': () => vm.runInNewContext('new TypeError("from another realm")'),
-  'cross-realm proxy': () => vm.runInNewContext('new Proxy({}, { getPrototypeOf() { throw new Error("trap") } })'),
+  'cross-realm proxy': () =>
+    vm.runInNewContext('new Proxy({}, { getPrototypeOf() { throw new Error("trap") } })'),
   'cyclic cause': () => {
     const a = new Error('a') as Error & { cause?: unknown };
     const b = new Error('b', { cause: a });
     a.cause = b;
     return a;
   },
-  'toString and Symbol.toPrimitive throw': () => ({ toString: boom, valueOf: boom, [Symbol.toPrimitive]: boom }),
+  'toString and Symbol.toPrimitive throw': () => ({
+    toString: boom,
+    valueOf: boom,
+    [Symbol.toPrimitive]: boom,
+  }),
   'thenable whose then getter throws': () => Object.defineProperty({}, 'then', { get: boom }),
   // A thenable on purpose: awaiting it calls then, which throws.
   // biome-ignore lint/suspicious/noThenProperty: the hostile value under test
@@ -62,14 +87,28 @@ const hostile: Record<string, () => unknown> = {
   bigint: () => 10n ** 30n,
   symbol: () => Symbol('s'),
   'huge message': () => new Error('x'.repeat(1_000_000)),
-  'frozen error with a Symbol message': () => Object.freeze(Object.assign(Object.create(Error.prototype), { message: Symbol('m') })),
+  'frozen error with a Symbol message': () =>
+    Object.freeze(Object.assign(Object.create(Error.prototype), { message: Symbol('m') })),
 };
 
 type Mode = 'throw' | 'reject' | 'return';
 
 const valueArb = fc.oneof(
-  { weight: 1, arbitrary: fc.anything({ withBigInt: true, withBoxedValues: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true }) },
-  { weight: 1, arbitrary: fc.constantFrom(...Object.keys(hostile)).map((name) => ({ hostileName: name })) },
+  {
+    weight: 1,
+    arbitrary: fc.anything({
+      withBigInt: true,
+      withBoxedValues: true,
+      withMap: true,
+      withSet: true,
+      withTypedArray: true,
+      withSparseArray: true,
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(...Object.keys(hostile)).map((name) => ({ hostileName: name })),
+  },
 );
 
 const tmp = tempDir('faultline-hostile-');
@@ -80,11 +119,20 @@ type Tick = () => Promise<void>;
 const realTick: Tick = () => new Promise((resolve) => setTimeout(resolve, 2));
 const noTick: Tick = async () => {};
 
-async function runOne(store: DurableStore, queueName: string, value: unknown, mode: Mode, tick: Tick): Promise<void> {
+async function runOne(
+  store: DurableStore,
+  queueName: string,
+  value: unknown,
+  mode: Mode,
+  tick: Tick,
+): Promise<void> {
   const clock = new VirtualClock();
   const queue = new Queue<{ n: number }>(store, queueName, { clock });
   const { id } = await queue.enqueue({ n: 1 });
-  const make = (v: unknown) => (typeof v === 'object' && v !== null && 'hostileName' in v ? hostile[(v as { hostileName: string }).hostileName]!() : v);
+  const make = (v: unknown) =>
+    typeof v === 'object' && v !== null && 'hostileName' in v
+      ? hostile[(v as { hostileName: string }).hostileName]!()
+      : v;
   const worker = new Worker(
     queue,
     () => {
@@ -93,7 +141,12 @@ async function runOne(store: DurableStore, queueName: string, value: unknown, mo
       if (mode === 'reject') return Promise.reject(v);
       return v;
     },
-    { clock, plan: recoveryPlan({ backoff: constantBackoff({ delayMs: 10 }) }), pollMs: 10, keepAlive: false },
+    {
+      clock,
+      plan: recoveryPlan({ backoff: constantBackoff({ delayMs: 10 }) }),
+      pollMs: 10,
+      keepAlive: false,
+    },
   );
   let settled = false;
   worker.events.on('completed', () => (settled = true));
@@ -118,21 +171,37 @@ async function runOne(store: DurableStore, queueName: string, value: unknown, mo
   expect(settled || job!.state === 'waiting').toBe(true);
 }
 
-function suite(name: string, open: () => Promise<{ store: DurableStore; close: () => Promise<void> }>, numRuns: number, tick: Tick = noTick) {
+function suite(
+  name: string,
+  open: () => Promise<{ store: DurableStore; close: () => Promise<void> }>,
+  numRuns: number,
+  tick: Tick = noTick,
+) {
   describe(`hostile handler values on ${name}`, () => {
-    it.each(['throw', 'reject', 'return'] as const)('survives every hand-made hostile value (%s)', async (mode) => {
-      const { store, close } = await open();
-      const crashes: unknown[] = [];
-      const onCrash = (error: unknown) => crashes.push(error);
-      process.on('unhandledRejection', onCrash);
-      try {
-        for (const hostileName of Object.keys(hostile)) await runOne(store, `q-${mode}-${hostileName.replace(/\W+/g, '-')}`, { hostileName }, mode, tick);
-      } finally {
-        process.off('unhandledRejection', onCrash);
-        await close();
-      }
-      expect(crashes).toEqual([]);
-    }, 60_000);
+    it.each(['throw', 'reject', 'return'] as const)(
+      'survives every hand-made hostile value (%s)',
+      async (mode) => {
+        const { store, close } = await open();
+        const crashes: unknown[] = [];
+        const onCrash = (error: unknown) => crashes.push(error);
+        process.on('unhandledRejection', onCrash);
+        try {
+          for (const hostileName of Object.keys(hostile))
+            await runOne(
+              store,
+              `q-${mode}-${hostileName.replace(/\W+/g, '-')}`,
+              { hostileName },
+              mode,
+              tick,
+            );
+        } finally {
+          process.off('unhandledRejection', onCrash);
+          await close();
+        }
+        expect(crashes).toEqual([]);
+      },
+      60_000,
+    );
 
     it('survives fast-check arbitrary values, thrown, rejected or returned', async () => {
       const { store, close } = await open();
@@ -142,9 +211,13 @@ function suite(name: string, open: () => Promise<{ store: DurableStore; close: (
       let n = 0;
       try {
         await fc.assert(
-          fc.asyncProperty(valueArb, fc.constantFrom<Mode>('throw', 'reject', 'return'), async (value, mode) => {
-            await runOne(store, `fc-${n++}`, value, mode, tick);
-          }),
+          fc.asyncProperty(
+            valueArb,
+            fc.constantFrom<Mode>('throw', 'reject', 'return'),
+            async (value, mode) => {
+              await runOne(store, `fc-${n++}`, value, mode, tick);
+            },
+          ),
           { numRuns },
         );
       } finally {
@@ -156,23 +229,15 @@ function suite(name: string, open: () => Promise<{ store: DurableStore; close: (
   });
 }
 
-suite(
-  'memory',
-  async () => {
-    const store = new MemoryStore();
-    return { store, close: () => store.close() };
-  },
-  200,
-);
+suite('memory', async () => {
+  const store = new MemoryStore();
+  return { store, close: () => store.close() };
+}, 200);
 
-suite(
-  'SQLite',
-  async () => {
-    const store = new SqliteStore(tmp.path(`hostile-${Math.random().toString(36).slice(2)}.db`));
-    return { store, close: () => store.close() };
-  },
-  60,
-);
+suite('SQLite', async () => {
+  const store = new SqliteStore(tmp.path(`hostile-${Math.random().toString(36).slice(2)}.db`));
+  return { store, close: () => store.close() };
+}, 60);
 
 suite(
   'Redis',

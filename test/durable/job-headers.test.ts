@@ -26,9 +26,13 @@ describe('job headers', () => {
     await queue.enqueue({ n: 1 }, { headers: { 'x-tenant': 'acme' } });
     await queue.enqueue({ n: 2 });
     const seen: Record<number, JobContext['headers']> = {};
-    const worker = new Worker(queue, (p, ctx) => {
-      seen[p.n] = ctx.headers;
-    }, { clock, keepAlive: false }).start();
+    const worker = new Worker(
+      queue,
+      (p, ctx) => {
+        seen[p.n] = ctx.headers;
+      },
+      { clock, keepAlive: false },
+    ).start();
     await until(clock, () => worker.summary().processed === 2);
     await worker.stop();
     expect(seen).toEqual({ 1: { 'x-tenant': 'acme' }, 2: {} });
@@ -36,13 +40,23 @@ describe('job headers', () => {
 
   it('are refused with a ConfigError naming the option when not strings, too many or too large', async () => {
     const queue = new Queue(new MemoryStore(), 'jobs');
-    const tooMany = Object.fromEntries(Array.from({ length: MAX_HEADER_ENTRIES + 1 }, (_, i) => [`h${i}`, 'v']));
-    await expect(queue.enqueue(1, { headers: { a: 1 as unknown as string } })).rejects.toThrow(ConfigError);
-    await expect(queue.enqueue(1, { headers: { a: 1 as unknown as string } })).rejects.toThrow(/enqueue\.headers\.a/);
+    const tooMany = Object.fromEntries(
+      Array.from({ length: MAX_HEADER_ENTRIES + 1 }, (_, i) => [`h${i}`, 'v']),
+    );
+    await expect(queue.enqueue(1, { headers: { a: 1 as unknown as string } })).rejects.toThrow(
+      ConfigError,
+    );
+    await expect(queue.enqueue(1, { headers: { a: 1 as unknown as string } })).rejects.toThrow(
+      /enqueue\.headers\.a/,
+    );
     await expect(queue.enqueue(1, { headers: tooMany })).rejects.toThrow(/at most 16 headers/);
-    await expect(queue.enqueue(1, { headers: { big: 'x'.repeat(MAX_HEADERS_LENGTH) } })).rejects.toThrow(/4096 characters/);
+    await expect(
+      queue.enqueue(1, { headers: { big: 'x'.repeat(MAX_HEADERS_LENGTH) } }),
+    ).rejects.toThrow(/4096 characters/);
     await expect(queue.enqueue(1, { headers: { 'has space': 'v' } })).rejects.toThrow(/name/);
-    await expect(queue.enqueue(1, { headers: 'traceparent' as unknown as Record<string, string> })).rejects.toThrow(ConfigError);
+    await expect(
+      queue.enqueue(1, { headers: 'traceparent' as unknown as Record<string, string> }),
+    ).rejects.toThrow(ConfigError);
     expect((await queue.stats()).waiting).toBe(0);
   });
 
@@ -54,7 +68,9 @@ describe('job headers', () => {
       }),
     );
     expect(parseHeaders('{"a":"1","b":2,"__proto__":"x"}')).toEqual({ a: '1', ['__proto__']: 'x' });
-    expect(Object.getPrototypeOf(parseHeaders('{"__proto__":{"polluted":"yes"}}'))).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(parseHeaders('{"__proto__":{"polluted":"yes"}}'))).toBe(
+      Object.prototype,
+    );
     expect(parseHeaders('[1]')).toEqual({});
   });
 
@@ -73,8 +89,15 @@ describe('job headers', () => {
       order.push(`inner:${JSON.stringify(call.headers)}`);
       return proceed();
     });
-    const [a, b] = await queue.enqueueMany([{ payload: 1, headers: { user: 'u' } }, { payload: 2 }]);
-    expect(order).toEqual(['outer:jobs:2', 'inner:[{"user":"u","traceparent":"tp"},{"traceparent":"tp"}]', 'outer done:2']);
+    const [a, b] = await queue.enqueueMany([
+      { payload: 1, headers: { user: 'u' } },
+      { payload: 2 },
+    ]);
+    expect(order).toEqual([
+      'outer:jobs:2',
+      'inner:[{"user":"u","traceparent":"tp"},{"traceparent":"tp"}]',
+      'outer done:2',
+    ]);
     expect((await store.getJob(a!.id))!.headers).toBe('{"user":"u","traceparent":"tp"}');
     expect((await store.getJob(b!.id))!.headers).toBe('{"traceparent":"tp"}');
     offOuter();
@@ -102,7 +125,10 @@ describe('job headers', () => {
     const queue = new Queue<number>(new MemoryStore(), 'jobs', { clock });
     await queue.enqueue(7, { headers: { k: 'v' } });
     const log: string[] = [];
-    const worker = new Worker(queue, (n) => void log.push(`handler ${n}`), { clock, keepAlive: false });
+    const worker = new Worker(queue, (n) => void log.push(`handler ${n}`), {
+      clock,
+      keepAlive: false,
+    });
     worker.events.on('completed', () => log.push('completed'));
     worker.intercept(async (job, proceed) => {
       log.push(`before ${job.payload} ${job.headers}`);
@@ -135,7 +161,10 @@ describe('job headers', () => {
       const old = await store.getJob('1');
       expect(old).toMatchObject({ payload: '1' });
       expect(old!.headers).toBeUndefined();
-      const [fresh] = await store.enqueue([{ queue: 'q', payload: '2', priority: 0, runAt: 0, headers: '{"a":"b"}' }], 0);
+      const [fresh] = await store.enqueue(
+        [{ queue: 'q', payload: '2', priority: 0, runAt: 0, headers: '{"a":"b"}' }],
+        0,
+      );
       expect((await store.getJob(fresh!.id))!.headers).toBe('{"a":"b"}');
     } finally {
       await store.close();

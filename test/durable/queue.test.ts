@@ -17,14 +17,18 @@ afterAll(() => tmp.cleanup());
 
 function makeQueue<P = unknown>(name = 'q') {
   const clock = new VirtualClock();
-  const store = new SqliteStore(tmp.path(`${name}-${stores.length}-${Math.random().toString(36).slice(2)}.db`));
+  const store = new SqliteStore(
+    tmp.path(`${name}-${stores.length}-${Math.random().toString(36).slice(2)}.db`),
+  );
   stores.push(store);
   return { clock, store, queue: new Queue<P>(store, name, { clock }) };
 }
 
 describe('payload validation', () => {
   it('names the path of the first value that is not JSON', () => {
-    expect(() => toJsonText({ a: [1, { b: undefined }] })).toThrow(/payload\.a\[1\]\.b cannot be stored: undefined/);
+    expect(() => toJsonText({ a: [1, { b: undefined }] })).toThrow(
+      /payload\.a\[1\]\.b cannot be stored: undefined/,
+    );
     expect(() => toJsonText({ when: new Date(0) })).toThrow(/payload\.when .*Date/);
     expect(() => toJsonText({ n: Number.NaN })).toThrow(/payload\.n .*NaN/);
     expect(() => toJsonText({ 'odd key': () => 1 })).toThrow(/payload\["odd key"\] .*function/);
@@ -33,7 +37,9 @@ describe('payload validation', () => {
     cyclic.self = cyclic;
     expect(() => toJsonText(cyclic)).toThrow(/payload\.self .*circular/);
     expect(() => toJsonText(new Map())).toThrow(TypeError);
-    expect(toJsonText({ a: [1, 'x', null, true, { b: 2.5 }] })).toBe('{"a":[1,"x",null,true,{"b":2.5}]}');
+    expect(toJsonText({ a: [1, 'x', null, true, { b: 2.5 }] })).toBe(
+      '{"a":[1,"x",null,true,{"b":2.5}]}',
+    );
     // A shared (not circular) object is fine.
     const shared = { x: 1 };
     expect(toJsonText([shared, shared])).toBe('[{"x":1},{"x":1}]');
@@ -43,8 +49,12 @@ describe('payload validation', () => {
 describe('Queue', () => {
   it('rejects a bad payload with a TypeError naming the path, and stores nothing of the batch', async () => {
     const { queue } = makeQueue();
-    await expect(queue.enqueueMany([{ payload: { ok: 1 } }, { payload: { ok: () => 2 } }])).rejects.toThrow(/items\[1\]\.payload\.ok/);
-    await expect(queue.enqueue({ deep: { list: [1, undefined] } })).rejects.toBeInstanceOf(TypeError);
+    await expect(
+      queue.enqueueMany([{ payload: { ok: 1 } }, { payload: { ok: () => 2 } }]),
+    ).rejects.toThrow(/items\[1\]\.payload\.ok/);
+    await expect(queue.enqueue({ deep: { list: [1, undefined] } })).rejects.toBeInstanceOf(
+      TypeError,
+    );
     expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0 });
   });
 
@@ -69,8 +79,21 @@ describe('Queue', () => {
     await queue.enqueue({ n: 4 }, { priority: 7 });
     await clock.advance(2_000);
     const stats = await queue.stats();
-    expect(stats).toMatchObject({ queue: 'q', waiting: 2, delayed: 2, oldestWaitingAgeMs: 2_000, pausedUntil: null });
-    const [top] = await store.claim({ queue: 'q', workerId: 'w', limit: 1, leaseMs: 1_000, now: clock.wallTime(), maxStrikes: 3 });
+    expect(stats).toMatchObject({
+      queue: 'q',
+      waiting: 2,
+      delayed: 2,
+      oldestWaitingAgeMs: 2_000,
+      pausedUntil: null,
+    });
+    const [top] = await store.claim({
+      queue: 'q',
+      workerId: 'w',
+      limit: 1,
+      leaseMs: 1_000,
+      now: clock.wallTime(),
+      maxStrikes: 3,
+    });
     expect(JSON.parse(top!.payload)).toEqual({ n: 4 });
     await queue.pause({ forMs: 60_000 });
     expect((await queue.stats()).pausedUntil).toBe(clock.wallTime() + 60_000);
@@ -93,17 +116,45 @@ describe('Queue', () => {
   it('lists, requeues (dry run, by id, by filter) and purges dead letters; unknown ids are refused', async () => {
     const { queue, clock, store } = makeQueue<{ n: number }>();
     await queue.enqueueMany([1, 2, 3].map((n) => ({ payload: { n } })));
-    const claimed = await store.claim({ queue: 'q', workerId: 'w', limit: 3, leaseMs: 1_000, now: clock.wallTime(), maxStrikes: 3 });
+    const claimed = await store.claim({
+      queue: 'q',
+      workerId: 'w',
+      limit: 3,
+      leaseMs: 1_000,
+      now: clock.wallTime(),
+      maxStrikes: 3,
+    });
     for (const [i, job] of claimed.entries()) {
       const category = i === 0 ? ('auth' as const) : ('validation' as const);
-      const record = { attempt: 1, workerId: 'w', startedAt: clock.wallTime(), durationMs: 3, outcome: 'dead' as const, category, message: 'no' };
-      await store.settle([{ id: job.id, token: job.token, kind: 'dead', fault: { category, message: 'no', suggestions: [] }, record }], clock.wallTime());
+      const record = {
+        attempt: 1,
+        workerId: 'w',
+        startedAt: clock.wallTime(),
+        durationMs: 3,
+        outcome: 'dead' as const,
+        category,
+        message: 'no',
+      };
+      await store.settle(
+        [
+          {
+            id: job.id,
+            token: job.token,
+            kind: 'dead',
+            fault: { category, message: 'no', suggestions: [] },
+            record,
+          },
+        ],
+        clock.wallTime(),
+      );
       await clock.advance(60_000);
     }
     const letters = await queue.deadLetters();
     expect(letters.map((l) => l.payload.n)).toEqual([3, 2, 1]);
     expect((await queue.deadLetters({ category: 'auth' })).map((l) => l.payload.n)).toEqual([1]);
-    expect((await queue.deadLetters({ olderThanMs: 90_000 })).map((l) => l.payload.n)).toEqual([2, 1]);
+    expect((await queue.deadLetters({ olderThanMs: 90_000 })).map((l) => l.payload.n)).toEqual([
+      2, 1,
+    ]);
     await expect(queue.requeue(['1', 'missing'])).rejects.toBeInstanceOf(JobNotFoundError);
     expect((await queue.stats()).dead).toBe(3);
     expect(await queue.requeue({ category: 'validation' }, { dryRun: true })).toEqual(['3', '2']);
@@ -119,14 +170,19 @@ describe('Queue', () => {
     expect(queue.retention.completed.maxCount).toBeLessThan(Number.POSITIVE_INFINITY);
     expect(queue.retention.dead.maxAgeMs).toBeLessThan(Number.POSITIVE_INFINITY);
     const custom = new Queue(new MemoryStore(), 'r', { retention: { completed: { maxCount: 5 } } });
-    expect(custom.retention.completed).toEqual({ maxAgeMs: queue.retention.completed.maxAgeMs, maxCount: 5 });
+    expect(custom.retention.completed).toEqual({
+      maxAgeMs: queue.retention.completed.maxAgeMs,
+      maxCount: 5,
+    });
   });
 
   it('refuses bad options where they enter', () => {
     const store = new MemoryStore();
     expect(() => new Queue(store, '')).toThrow(ConfigError);
     expect(() => new Queue({} as never)).toThrow(ConfigError);
-    expect(() => new Queue(store, 'q', { retention: { completed: { maxAgeMs: -1 } } })).toThrow(/retention\.completed\.maxAgeMs/);
+    expect(() => new Queue(store, 'q', { retention: { completed: { maxAgeMs: -1 } } })).toThrow(
+      /retention\.completed\.maxAgeMs/,
+    );
     const queue = new Queue(store, 'q');
     return Promise.all([
       expect(queue.enqueue({}, { delayMs: 1, runAt: 5 })).rejects.toThrow(ConfigError),

@@ -1,10 +1,25 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  openSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NotAFaultlineStoreError, Queue, StoreFileGoneError, Worker } from '../../src/durable/index.js';
+import {
+  NotAFaultlineStoreError,
+  Queue,
+  StoreFileGoneError,
+  Worker,
+} from '../../src/durable/index.js';
 import { classify } from '../../src/faults/classify.js';
 import { ConfigError } from '../../src/faults/errors.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
@@ -16,8 +31,21 @@ afterAll(() => temp.cleanup());
 
 let files = 0;
 const fresh = (name = 'store') => temp.path(`${name}-${++files}.db`);
-const job = (n: number, payload = '{}') => ({ queue: 'q', payload, priority: 0, runAt: 0, idempotencyKey: `k${n}` });
-const claimRequest = { queue: 'q', workerId: 'w', limit: 10, leaseMs: 60_000, now: 1, maxStrikes: 3 };
+const job = (n: number, payload = '{}') => ({
+  queue: 'q',
+  payload,
+  priority: 0,
+  runAt: 0,
+  idempotencyKey: `k${n}`,
+});
+const claimRequest = {
+  queue: 'q',
+  workerId: 'w',
+  limit: 10,
+  leaseMs: 60_000,
+  now: 1,
+  maxStrikes: 3,
+};
 
 /** The store's own connection, to set pragmas a test needs (disk full). */
 function connectionOf(store: SqliteStore): Database.Database {
@@ -35,7 +63,11 @@ describe('a SQLite store whose file is deleted or replaced fails loudly', () => 
     expect(error).toBeInstanceOf(StoreFileGoneError);
     expect((error as StoreFileGoneError).what).toBe('deleted');
     expect((error as Error).message).toContain(path);
-    expect(classify(error)).toMatchObject({ category: 'resource', retryable: false, code: 'STORE_FILE_GONE' });
+    expect(classify(error)).toMatchObject({
+      category: 'resource',
+      retryable: false,
+      code: 'STORE_FILE_GONE',
+    });
     await expect(store.claim(claimRequest)).rejects.toBeInstanceOf(StoreFileGoneError);
     const health = await queue.health();
     expect(health.status).toBe('unhealthy');
@@ -79,7 +111,8 @@ describe('a SQLite store whose file is deleted or replaced fails loudly', () => 
     const worker = new Worker(queue, async () => {}, { pollMs: 20, keepAlive: false });
     worker.events.on('error', (event) => errors.push(event.error));
     worker.start();
-    for (let i = 0; i < 200 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    for (let i = 0; i < 200 && errors.length === 0; i++)
+      await new Promise((resolve) => setTimeout(resolve, 10));
     await worker.stop({ deadlineMs: 100 });
     expect(errors[0]).toBeInstanceOf(StoreFileGoneError);
     expect(classify(errors[0])).toMatchObject({ category: 'resource', retryable: false });
@@ -92,7 +125,12 @@ describe('store faults that cannot heal are resource faults; transient ones are 
     const path = fresh();
     const setup = new SqliteStore(path);
     for (let i = 0; i < 20; i++) {
-      await setup.enqueue(Array.from({ length: 50 }, (_, j) => job(i * 50 + j, JSON.stringify({ text: 'x'.repeat(200), i, j }))), 0);
+      await setup.enqueue(
+        Array.from({ length: 50 }, (_, j) =>
+          job(i * 50 + j, JSON.stringify({ text: 'x'.repeat(200), i, j })),
+        ),
+        0,
+      );
     }
     expect(setup.integrityCheck()).toEqual({ ok: true, problems: [] });
     await setup.close();
@@ -169,11 +207,30 @@ describe('store paths that lie', () => {
   });
 
   /** Runs the open-and-enqueue child as `nobody`: root would ignore the permissions. */
-  function openAsNobody(path: string): { ok: boolean; name?: string; message?: string; category?: string; retryable?: boolean } {
-    const out = execFileSync('runuser', ['-u', 'nobody', '--', process.execPath, '--import', TSX, fileURLToPath(new URL('./sqlite-open-child.ts', import.meta.url)), path], {
-      encoding: 'utf8',
-      env: { ...process.env, HOME: '/tmp' },
-    });
+  function openAsNobody(path: string): {
+    ok: boolean;
+    name?: string;
+    message?: string;
+    category?: string;
+    retryable?: boolean;
+  } {
+    const out = execFileSync(
+      'runuser',
+      [
+        '-u',
+        'nobody',
+        '--',
+        process.execPath,
+        '--import',
+        TSX,
+        fileURLToPath(new URL('./sqlite-open-child.ts', import.meta.url)),
+        path,
+      ],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: '/tmp' },
+      },
+    );
     return JSON.parse(out.trim().split('\n').pop()!);
   }
 

@@ -11,11 +11,15 @@ try {
     process.stdout.write(`${JSON.stringify({ ok: true })}\n`);
   } catch (error) {
     const fault = classify(error);
-    process.stdout.write(`${JSON.stringify({ ok: false, at: 'enqueue', name: (error as Error).name, message: (error as Error).message, category: fault.category, retryable: fault.retryable })}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ ok: false, at: 'enqueue', name: (error as Error).name, message: (error as Error).message, category: fault.category, retryable: fault.retryable })}\n`,
+    );
   } finally {
     await store.close();
   }
 } catch (error) {
   const fault = classify(error);
-  process.stdout.write(`${JSON.stringify({ ok: false, at: 'open', name: (error as Error).name, message: (error as Error).message, category: fault.category, retryable: fault.retryable })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ok: false, at: 'open', name: (error as Error).name, message: (error as Error).message, category: fault.category, retryable: fault.retryable })}\n`,
+  );
 }

@@ -20,7 +20,9 @@ describe('SqliteStore files', () => {
     await again.close();
     const db = new Database(file, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT max(version) AS v FROM faultline_schema_version').get()).toEqual({ v: SCHEMA_VERSION });
+    expect(db.prepare('SELECT max(version) AS v FROM faultline_schema_version').get()).toEqual({
+      v: SCHEMA_VERSION,
+    });
     db.close();
   });
 
@@ -47,7 +49,9 @@ describe('SqliteStore files', () => {
     const file = tmp.path('newer.db');
     await new SqliteStore(file).close();
     const db = new Database(file);
-    db.prepare('INSERT INTO faultline_schema_version (version, applied_at) VALUES (?, 0)').run(SCHEMA_VERSION + 1);
+    db.prepare('INSERT INTO faultline_schema_version (version, applied_at) VALUES (?, 0)').run(
+      SCHEMA_VERSION + 1,
+    );
     db.pragma('wal_checkpoint(TRUNCATE)');
     db.close();
     const before = readFileSync(file);
@@ -67,7 +71,16 @@ describe('SqliteStore files', () => {
       0,
     );
     const claims = await Promise.all(
-      Array.from({ length: 10 }, (_, i) => (i % 2 ? a : b).claim({ queue: 'q', workerId: `w${i}`, limit: 7, leaseMs: 1_000, now: 1, maxStrikes: 3 })),
+      Array.from({ length: 10 }, (_, i) =>
+        (i % 2 ? a : b).claim({
+          queue: 'q',
+          workerId: `w${i}`,
+          limit: 7,
+          leaseMs: 1_000,
+          now: 1,
+          maxStrikes: 3,
+        }),
+      ),
     );
     const ids = claims.flat().map((j) => j.id);
     expect(ids).toHaveLength(50);

@@ -23,7 +23,9 @@ describe('store faults seen by the worker', () => {
     const store = new MemoryStore();
     const queue = new Queue<{ n: number }>(store, 'q', { clock });
     await queue.enqueue({ n: 1 });
-    const claim = vi.spyOn(store, 'claim').mockRejectedValue(sqliteError('SQLITE_CORRUPT', 'database disk image is malformed'));
+    const claim = vi
+      .spyOn(store, 'claim')
+      .mockRejectedValue(sqliteError('SQLITE_CORRUPT', 'database disk image is malformed'));
     const onAbort = vi.fn<(decision: Decision) => void>();
     const errors = vi.fn();
     const worker = new Worker(queue, () => {}, { clock, onAbort, pollMs: 50 });
@@ -32,7 +34,10 @@ describe('store faults seen by the worker', () => {
     await advanceUntil(clock, () => onAbort.mock.calls.length > 0);
     await clock.advance(2_000);
     expect(onAbort).toHaveBeenCalledTimes(1);
-    expect(onAbort.mock.calls[0]![0]).toMatchObject({ action: 'abort', fault: { category: 'resource', retryable: false } });
+    expect(onAbort.mock.calls[0]![0]).toMatchObject({
+      action: 'abort',
+      fault: { category: 'resource', retryable: false },
+    });
     expect(onAbort.mock.calls[0]![0].reason).toMatch(/does not heal/);
     expect(claim).toHaveBeenCalledTimes(1);
     expect(errors).toHaveBeenCalledTimes(1);

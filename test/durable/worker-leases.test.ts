@@ -60,7 +60,14 @@ function setup() {
     const worker = new Worker(
       queue,
       async (_payload, ctx: JobContext) => {
-        const run: Run = { job: ctx.job.id, token: ctx.job.token, worker: name, attempt: ctx.attempt, start: clock.wallTime(), end: undefined };
+        const run: Run = {
+          job: ctx.job.id,
+          token: ctx.job.token,
+          worker: name,
+          attempt: ctx.attempt,
+          start: clock.wallTime(),
+          end: undefined,
+        };
         runs.push(run);
         await clock.sleep(workMs, ctx.signal).catch(() => undefined);
         run.end = clock.wallTime();
@@ -78,7 +85,8 @@ function overlaps(runs: readonly Run[]): string[] {
   for (const a of runs) {
     for (const b of runs) {
       if (a === b || a.job !== b.job || a.worker === b.worker) continue;
-      if (a.start <= b.start && b.start < (a.end ?? Number.POSITIVE_INFINITY)) found.push(`job ${a.job}: ${b.worker} started while ${a.worker} ran it`);
+      if (a.start <= b.start && b.start < (a.end ?? Number.POSITIVE_INFINITY))
+        found.push(`job ${a.job}: ${b.worker} started while ${a.worker} ran it`);
     }
   }
   return found;
@@ -149,7 +157,11 @@ describe('leases across a frozen store', () => {
     // outcome (written fenced, only now that it has returned) applies: no strike, no retry.
     await until(() => worker.summary().processed === 1);
     expect(attempts).toEqual([1]);
-    expect((await queue.store.getJob('1'))!).toMatchObject({ state: 'completed', attempts: 1, history: [] });
+    expect((await queue.store.getJob('1'))!).toMatchObject({
+      state: 'completed',
+      attempts: 1,
+      history: [],
+    });
   });
 
   it('a renewal that comes back after the lease it would extend has ended does not revive the run', async () => {
@@ -193,13 +205,24 @@ describe('clock jumps on a worker (virtual clock)', () => {
     await queue.enqueueMany(Array.from({ length: 300 }, (_, n) => ({ payload: { n } })));
     // Worker b's wall clock steps ahead and back by up to 200 ms (the margin is 250 ms).
     let skew = 0;
-    const skewed = { now: () => clock.now(), wallTime: () => clock.wallTime() + skew, sleep: clock.sleep.bind(clock), schedule: clock.schedule.bind(clock) };
+    const skewed = {
+      now: () => clock.now(),
+      wallTime: () => clock.wallTime() + skew,
+      sleep: clock.sleep.bind(clock),
+      schedule: clock.schedule.bind(clock),
+    };
     const runs: { job: string; worker: string; start: number; end: number; attempt: number }[] = [];
     const make = (name: string, workerClock: typeof skewed | VirtualClock) => {
       const worker = new Worker(
         new Queue<{ n: number }>(memory, 'jobs', { clock: workerClock }),
         async (_p, ctx) => {
-          const run = { job: ctx.job.id, worker: name, start: clock.now(), end: Number.POSITIVE_INFINITY, attempt: ctx.attempt };
+          const run = {
+            job: ctx.job.id,
+            worker: name,
+            start: clock.now(),
+            end: Number.POSITIVE_INFINITY,
+            attempt: ctx.attempt,
+          };
           runs.push(run);
           await clock.sleep(50 + Math.random() * 400, ctx.signal).catch(() => undefined);
           run.end = clock.now();
@@ -216,7 +239,9 @@ describe('clock jumps on a worker (virtual clock)', () => {
       await clock.advance(10);
     }
     expect(await queue.stats()).toMatchObject({ completed: 300, running: 0, dead: 0 });
-    const overlaps = runs.filter((a) => runs.some((b) => b !== a && b.job === a.job && b.start <= a.start && a.start < b.end));
+    const overlaps = runs.filter((a) =>
+      runs.some((b) => b !== a && b.job === a.job && b.start <= a.start && a.start < b.end),
+    );
     expect(overlaps).toEqual([]);
     expect(runs.filter((r) => r.attempt !== 1)).toEqual([]);
   });

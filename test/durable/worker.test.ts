@@ -9,7 +9,8 @@ import { recoveryPlan } from '../../src/recovery/plan.js';
 import { MemoryStore } from '../../src/stores/memory/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
-const fail = (category: string, extra: object = {}) => Object.assign(new Error(`${category} failure`), { category, ...extra });
+const fail = (category: string, extra: object = {}) =>
+  Object.assign(new Error(`${category} failure`), { category, ...extra });
 const plan = recoveryPlan({ backoff: constantBackoff({ delayMs: 1_000 }) });
 
 let clock: VirtualClock;
@@ -20,8 +21,16 @@ function setup<P = { n: number }>(storeOverride?: DurableStore) {
   clock = new VirtualClock();
   store = new MemoryStore();
   const queue = new Queue<P>(storeOverride ?? store, 'jobs', { clock });
-  const make = (handler: (payload: P, ctx: JobContext) => unknown, options: ConstructorParameters<typeof Worker>[2] = {}) => {
-    const worker = new Worker<P>(queue, handler, { plan, clock, workerId: `w${workers.length}`, ...options });
+  const make = (
+    handler: (payload: P, ctx: JobContext) => unknown,
+    options: ConstructorParameters<typeof Worker>[2] = {},
+  ) => {
+    const worker = new Worker<P>(queue, handler, {
+      plan,
+      clock,
+      workerId: `w${workers.length}`,
+      ...options,
+    });
     workers.push(worker as Worker<unknown>);
     return worker;
   };
@@ -29,7 +38,11 @@ function setup<P = { n: number }>(storeOverride?: DurableStore) {
 }
 
 /** Moves virtual time in steps until `done()` holds; fails after `maxMs` of virtual time. */
-async function until(done: () => boolean | Promise<boolean>, maxMs = 120_000, stepMs = 50): Promise<void> {
+async function until(
+  done: () => boolean | Promise<boolean>,
+  maxMs = 120_000,
+  stepMs = 50,
+): Promise<void> {
   for (let t = 0; t <= maxMs; t += stepMs) {
     if (await done()) return;
     await clock.advance(stepMs);
@@ -95,8 +108,16 @@ describe('Worker', () => {
     await until(() => worker.summary().processed === 1);
     expect(attempts).toEqual([1, 2, 3]);
     expect(retried).toHaveBeenCalledTimes(2);
-    expect(retried.mock.calls[0]![0]).toMatchObject({ delayMs: 1_000, attempt: 1, fault: { category: 'network' } });
-    expect(worker.summary()).toMatchObject({ processed: 1, retried: 2, failuresByCategory: { network: 2 } });
+    expect(retried.mock.calls[0]![0]).toMatchObject({
+      delayMs: 1_000,
+      attempt: 1,
+      fault: { category: 'network' },
+    });
+    expect(worker.summary()).toMatchObject({
+      processed: 1,
+      retried: 2,
+      failuresByCategory: { network: 2 },
+    });
   });
 
   it('dead-letters a skipped fault with its history, suggestions and last checkpoint', async () => {
@@ -108,9 +129,22 @@ describe('Worker', () => {
     }).start();
     await until(() => worker.summary().deadLettered === 1);
     const [letter] = await queue.deadLetters();
-    expect(letter).toMatchObject({ id, payload: { n: 7 }, attempts: 1, checkpoint: { cursor: 3 }, fault: { category: 'validation' } });
+    expect(letter).toMatchObject({
+      id,
+      payload: { n: 7 },
+      attempts: 1,
+      checkpoint: { cursor: 3 },
+      fault: { category: 'validation' },
+    });
     expect(letter!.fault.suggestions.length).toBeGreaterThan(0);
-    expect(letter!.history).toEqual([expect.objectContaining({ attempt: 1, workerId: 'w0', outcome: 'dead', category: 'validation' })]);
+    expect(letter!.history).toEqual([
+      expect.objectContaining({
+        attempt: 1,
+        workerId: 'w0',
+        outcome: 'dead',
+        category: 'validation',
+      }),
+    ]);
     expect(worker.summary()).toMatchObject({ skipped: 1, exhausted: 0 });
   });
 
@@ -169,21 +203,31 @@ describe('Worker', () => {
       { concurrency: 1 },
     ).start();
     await until(() => worker.summary().pauses === 1);
-    expect((await queue.stats()).pausedUntil).toBe(clock.wallTime() + 30_000 - (clock.now() - Number(attempts[0]!.split('@')[2])));
+    expect((await queue.stats()).pausedUntil).toBe(
+      clock.wallTime() + 30_000 - (clock.now() - Number(attempts[0]!.split('@')[2])),
+    );
     await until(() => worker.summary().processed === 2);
     expect(attempts[0]).toMatch(/^1@1@/);
     expect(attempts[1]).toMatch(/^2@1@/);
     expect(Number(attempts[1]!.split('@')[2])).toBeGreaterThanOrEqual(30_000);
     expect(attempts[2]).toMatch(/^1@1@/);
-    expect(worker.summary()).toMatchObject({ pauses: 1, pausedMs: 30_000, released: 1, processed: 2 });
+    expect(worker.summary()).toMatchObject({
+      pauses: 1,
+      pausedMs: 30_000,
+      released: 1,
+      processed: 2,
+    });
   });
 
   it('dead-letters a pausing job once the pause budget is spent', async () => {
     const { queue, make } = setup();
     await queue.enqueue({ n: 1 });
-    const worker = make(async () => {
-      throw fail('rate_limit', { retryAfterMs: 40_000 });
-    }, { pauseBudgetMs: 60_000 }).start();
+    const worker = make(
+      async () => {
+        throw fail('rate_limit', { retryAfterMs: 40_000 });
+      },
+      { pauseBudgetMs: 60_000 },
+    ).start();
     await until(() => worker.summary().exhausted === 1, 200_000);
     expect(worker.summary()).toMatchObject({ pauses: 1, pausedMs: 40_000 });
     expect((await queue.deadLetters())[0]!.fault.message).toMatch(/pause budget/);
@@ -198,13 +242,18 @@ describe('Worker', () => {
       async ({ n }, ctx) => {
         signals.push(ctx.signal);
         if (n === 2) throw fail('auth');
-        await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)));
+        await new Promise((_, reject) =>
+          ctx.signal.addEventListener('abort', () => reject(ctx.signal.reason)),
+        );
       },
       { concurrency: 2, onAbort },
     ).start();
     await until(() => worker.summary().released === 2);
     expect(onAbort).toHaveBeenCalledTimes(1);
-    expect(onAbort.mock.calls[0]![0]).toMatchObject({ action: 'abort', fault: { category: 'auth' } });
+    expect(onAbort.mock.calls[0]![0]).toMatchObject({
+      action: 'abort',
+      fault: { category: 'auth' },
+    });
     expect(signals[0]!.aborted).toBe(true);
     expect(worker.summary().aborted).toBe(true);
     const stats = await queue.stats();
@@ -255,7 +304,9 @@ describe('Worker', () => {
     const calls: string[] = [];
     const controller = new AbortController();
     const pipeline = {
-      async execute<T>(fn: (ctx: { signal: AbortSignal; attempt: number }) => PromiseLike<T> | T): Promise<T> {
+      async execute<T>(
+        fn: (ctx: { signal: AbortSignal; attempt: number }) => PromiseLike<T> | T,
+      ): Promise<T> {
         calls.push('before');
         const result = await fn({ signal: controller.signal, attempt: 1 });
         calls.push('after');
@@ -290,7 +341,16 @@ describe('Worker', () => {
     expect(summary).toMatchObject({ processed: 1, released: 1 });
     const job2 = await store.getJob('2');
     expect(job2).toMatchObject({ state: 'waiting', attempts: 0 });
-    expect(await store.claim({ queue: 'jobs', workerId: 'x', limit: 5, leaseMs: 1_000, now: clock.wallTime(), maxStrikes: 3 })).toHaveLength(1);
+    expect(
+      await store.claim({
+        queue: 'jobs',
+        workerId: 'x',
+        limit: 5,
+        leaseMs: 1_000,
+        now: clock.wallTime(),
+        maxStrikes: 3,
+      }),
+    ).toHaveLength(1);
   });
 
   it('lets a handler save its checkpoint when stop() aborts it, and releases the job with it', async () => {
@@ -335,7 +395,9 @@ describe('Worker', () => {
   it('validates its options with typed errors', () => {
     const { queue } = setup();
     expect(() => new Worker(queue, () => {}, { concurrency: 0 })).toThrow(ConfigError);
-    expect(() => new Worker(queue, () => {}, { leaseMs: 1_000, heartbeatMs: 1_000 })).toThrow(/heartbeatMs/);
+    expect(() => new Worker(queue, () => {}, { leaseMs: 1_000, heartbeatMs: 1_000 })).toThrow(
+      /heartbeatMs/,
+    );
     expect(() => new Worker(queue, () => {}, { concurency: 3 } as never)).toThrow(/concurency/);
     expect(() => new Worker(queue, 'nope' as never)).toThrow(ConfigError);
   });

@@ -1,5 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { type ArchiveItem, type DownloadReport, startDownload } from '../../examples/archive-downloader/downloader.js';
+import {
+  type ArchiveItem,
+  type DownloadReport,
+  startDownload,
+} from '../../examples/archive-downloader/downloader.js';
 import { formatReport } from '../../examples/archive-downloader/report.js';
 import { seededRandom } from '../../src/recovery/random.js';
 import { type FlakyServer, flakyServer } from '../../src/testing/flaky-server.js';
@@ -24,7 +28,10 @@ function countingFetch() {
     try {
       const res = await fetch(input, init);
       const body = await res.arrayBuffer();
-      return new Response(res.status === 204 ? null : body, { status: res.status, headers: res.headers });
+      return new Response(res.status === 204 ? null : body, {
+        status: res.status,
+        headers: res.headers,
+      });
     } finally {
       inFlight--;
       wake?.();
@@ -42,7 +49,11 @@ function countingFetch() {
 }
 
 /** Runs a download to the end: wait for the network to go quiet, then jump to the next timer. */
-async function drive(clock: VirtualClock, idle: () => Promise<void>, done: Promise<DownloadReport>): Promise<DownloadReport> {
+async function drive(
+  clock: VirtualClock,
+  idle: () => Promise<void>,
+  done: Promise<DownloadReport>,
+): Promise<DownloadReport> {
   let finished = false;
   const result = done.finally(() => {
     finished = true;
@@ -80,8 +91,16 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     servers.push(bad);
 
     const items: ArchiveItem[] = [
-      ...['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id) => ({ id, upstream: 'good', path: `/files/${id}` })),
-      ...['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => ({ id, upstream: 'bad', path: `/files/${id}` })),
+      ...['a1', 'a2', 'a3', 'a4', 'a5', 'a6'].map((id) => ({
+        id,
+        upstream: 'good',
+        path: `/files/${id}`,
+      })),
+      ...['b1', 'b2', 'b3', 'b4', 'b5'].map((id) => ({
+        id,
+        upstream: 'bad',
+        path: `/files/${id}`,
+      })),
     ];
     const clock = new VirtualClock();
     const net = countingFetch();
@@ -111,7 +130,12 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
       ['a4', 'alpha-4'],
       ['a6', 'alpha-6'],
     ]);
-    expect(report.upstreams.good).toMatchObject({ downloaded: 4, failed: 2, breakerOpened: 0, breakerState: 'closed' });
+    expect(report.upstreams.good).toMatchObject({
+      downloaded: 4,
+      failed: 2,
+      breakerOpened: 0,
+      breakerState: 'closed',
+    });
     expect(report.upstreams.bad).toMatchObject({ downloaded: 0, failed: 5 });
     expect(report.upstreams.bad!.breakerOpened).toBeGreaterThanOrEqual(1);
     expect(badOpens.length).toBe(report.upstreams.bad!.breakerOpened);
@@ -130,13 +154,27 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     // Quota waits 3× the server's Retry-After (2 s) — the first item, so the success rate is still 1.
     expect(logs).toContain('0 a1: rate_limit (429): pausing for 6 s (the server asked for 2 s)');
     // Waits that come from the open breaker are not the server's.
-    expect(logs.some((l) => l.includes('when the circuit breaker lets calls through again'))).toBe(true);
-    expect(logs.filter((l) => l.includes('circuit breaker')).every((l) => !l.includes('server asked'))).toBe(true);
+    expect(logs.some((l) => l.includes('when the circuit breaker lets calls through again'))).toBe(
+      true,
+    );
+    expect(
+      logs.filter((l) => l.includes('circuit breaker')).every((l) => !l.includes('server asked')),
+    ).toBe(true);
 
     const failures = new Map(report.failures.map((f) => [f.item, f]));
     expect(report.failures.map((f) => f.item)).toEqual(['a3', 'a5', 'b1', 'b2', 'b3', 'b4', 'b5']);
-    expect(failures.get('a3')).toMatchObject({ upstream: 'good', category: 'permanent', status: 404, requests: 1 });
-    expect(failures.get('a5')).toMatchObject({ upstream: 'good', category: 'permanent', status: 410, requests: 1 });
+    expect(failures.get('a3')).toMatchObject({
+      upstream: 'good',
+      category: 'permanent',
+      status: 404,
+      requests: 1,
+    });
+    expect(failures.get('a5')).toMatchObject({
+      upstream: 'good',
+      category: 'permanent',
+      status: 410,
+      requests: 1,
+    });
     for (const f of report.failures) {
       expect(f.message.length).toBeGreaterThan(0);
       expect(f.suggestions.length).toBeGreaterThan(0);
@@ -169,7 +207,12 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
   it('retry delays stretch with the upstream delay factor', async () => {
     // Every item fails once with a 503, then succeeds; items 1-3 are 404s that lower the success rate.
     const server = await flakyServer({
-      routes: { '/x/1': [404], '/x/2': [404], '/x/3': [404], '/x/4': [{ status: 503, retryAfter: 1 }, { body: 'four' }] },
+      routes: {
+        '/x/1': [404],
+        '/x/2': [404],
+        '/x/3': [404],
+        '/x/4': [{ status: 503, retryAfter: 1 }, { body: 'four' }],
+      },
     });
     servers.push(server);
     const clock = new VirtualClock();
@@ -193,7 +236,10 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
   it('an SDK that throws plain Errors: "Quota exceeded" pauses and is retried, "Unauthorized" is not; a per-call override tries twice', async () => {
     const server = await flakyServer({
       routes: {
-        '/q': [{ status: 403, body: { message: 'Quota exceeded for quota metric "Downloads"' } }, { body: 'quota-ok' }],
+        '/q': [
+          { status: 403, body: { message: 'Quota exceeded for quota metric "Downloads"' } },
+          { body: 'quota-ok' },
+        ],
         '/u': [{ status: 401, body: { message: 'Unauthorized: API key not valid' } }],
         '/o': [503, 503, 503, { body: 'late' }],
       },
@@ -216,7 +262,9 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
       log: (line) => logs.push(line),
     });
     const retries: string[] = [];
-    run.guards.get('u')!.retry.events.on('retry', (e) => retries.push(String(e.operation?.attributes?.item)));
+    run.guards
+      .get('u')!
+      .retry.events.on('retry', (e) => retries.push(String(e.operation?.attributes?.item)));
     const report = await drive(clock, net.idle, run.done);
     // The message classifier: quota → rate_limit → a pause (no Retry-After: the plan's pause backoff, × 3), then success.
     expect(server.requestsTo('/q')).toHaveLength(2);
@@ -224,7 +272,11 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
     // Unauthorized → auth → not retried.
     expect(server.requestsTo('/u')).toHaveLength(1);
     const failures = new Map(report.failures.map((f) => [f.item, f]));
-    expect(failures.get('auth')).toMatchObject({ category: 'auth', requests: 1, message: 'Unauthorized: API key not valid' });
+    expect(failures.get('auth')).toMatchObject({
+      category: 'auth',
+      requests: 1,
+      message: 'Unauthorized: API key not valid',
+    });
     // The override: 2 attempts for this call, though the plan allows 5; the upstream's events still saw its retry.
     expect(server.requestsTo('/o')).toHaveLength(2);
     expect(failures.get('once')).toMatchObject({ category: 'unavailable', requests: 2 });
@@ -232,8 +284,11 @@ describe('examples/archive-downloader (e2e: real HTTP, virtual clock)', () => {
   });
 
   it('an item naming an unknown upstream is refused at the start with a ConfigError', () => {
-    expect(() => startDownload({ upstreams: { a: 'http://127.0.0.1:1' }, items: [{ id: 'x', upstream: 'b', path: '/x' }] })).toThrow(
-      /Invalid option items\[0\]\.upstream: "b" \(expected one of a\)/,
-    );
+    expect(() =>
+      startDownload({
+        upstreams: { a: 'http://127.0.0.1:1' },
+        items: [{ id: 'x', upstream: 'b', path: '/x' }],
+      }),
+    ).toThrow(/Invalid option items\[0\]\.upstream: "b" \(expected one of a\)/);
   });
 });

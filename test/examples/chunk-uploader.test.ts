@@ -8,7 +8,11 @@ import { GetObjectCommand, type S3Client, UploadPartCommand } from '@aws-sdk/cli
 import { afterEach, describe, expect, it } from 'vitest';
 import { type LocalS3, startLocalS3 } from '../../examples/chunk-uploader/local-s3.js';
 import { localS3Client } from '../../examples/chunk-uploader/s3-client.js';
-import { failedUploads, type UploadCheckpoint, uploadFile } from '../../examples/chunk-uploader/uploader.js';
+import {
+  failedUploads,
+  type UploadCheckpoint,
+  uploadFile,
+} from '../../examples/chunk-uploader/uploader.js';
 import { Checkpointer } from '../../src/durable/checkpointer.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TSX } from '../cli/run-cli.js';
@@ -44,9 +48,14 @@ interface Run {
 }
 
 /** Runs the example; once stdout shows `trigger`, sends `send` to it (once). */
-function runExample(args: string[], trigger?: { text: string; send: NodeJS.Signals }): Promise<Run> {
+function runExample(
+  args: string[],
+  trigger?: { text: string; send: NodeJS.Signals },
+): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     children.add(child);
     let stdout = '';
     let stderr = '';
@@ -103,7 +112,8 @@ async function storedObject(endpoint: string): Promise<Buffer> {
   }
 }
 
-const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoint)', () => {
   it('SIGKILL after some parts; the rerun resumes the same upload, sends only the missing parts, and the object equals the file', async () => {
@@ -117,7 +127,23 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
       const match = /[?&]partNumber=(\d+)/.exec(req.url ?? '');
       if (req.method === 'PUT' && match) partRequests.push(Number(match[1]));
     });
-    const args = ['--local', '--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--endpoint', s3.endpoint, '--part-size', String(PART), '--part-delay-ms', '200'];
+    const args = [
+      '--local',
+      '--file',
+      source.path,
+      '--key',
+      KEY,
+      '--work',
+      dir,
+      '--db',
+      db,
+      '--endpoint',
+      s3.endpoint,
+      '--part-size',
+      String(PART),
+      '--part-delay-ms',
+      '200',
+    ];
 
     const crashed = await runExample(args, { text: 'part 4/12 uploaded', send: 'SIGKILL' });
     expect(crashed.signal, crashed.stdout + crashed.stderr).toBe('SIGKILL');
@@ -135,7 +161,9 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     partRequests = [];
     const resumed = await runExample(args);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain(`resuming upload ${uploadId}: ${savedParts.length} of 12 parts already uploaded`);
+    expect(resumed.stdout).toContain(
+      `resuming upload ${uploadId}: ${savedParts.length} of 12 parts already uploaded`,
+    );
     // Only the parts the checkpoint did not hold were sent, once each (no faults were injected).
     const missing = range(savedParts.length + 1, PARTS);
     expect(partRequests).toEqual(missing);
@@ -153,7 +181,21 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
     // The example starts s3rver itself, its data under --work; the rerun starts it again on the same data.
-    const args = ['--local', '--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '200'];
+    const args = [
+      '--local',
+      '--file',
+      source.path,
+      '--key',
+      KEY,
+      '--work',
+      dir,
+      '--db',
+      db,
+      '--part-size',
+      String(PART),
+      '--part-delay-ms',
+      '200',
+    ];
 
     const stopped = await runExample(args, { text: 'part 3/12 uploaded', send: 'SIGTERM' });
     expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143);
@@ -161,7 +203,9 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     // The part running when the signal came was finished, not dropped: more than 3 parts are done.
     expect(firstRun.length).toBeGreaterThanOrEqual(4);
     expect(firstRun.length).toBeLessThan(PARTS);
-    expect(stopped.stdout).toContain(`stopped: ${firstRun.length} of 12 parts uploaded, checkpoint saved; run again to resume`);
+    expect(stopped.stdout).toContain(
+      `stopped: ${firstRun.length} of 12 parts uploaded, checkpoint saved; run again to resume`,
+    );
     expect(stopped.stdout).not.toContain('interrupted');
     const saved = await readCheckpoint(db);
     expect(saved.parts.map((p) => p.n)).toEqual(firstRun);
@@ -169,7 +213,9 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
 
     const resumed = await runExample(args);
     expect(resumed.code, resumed.stdout + resumed.stderr).toBe(0);
-    expect(resumed.stdout).toContain(`resuming upload ${saved.uploadId}: ${firstRun.length} of 12 parts already uploaded`);
+    expect(resumed.stdout).toContain(
+      `resuming upload ${saved.uploadId}: ${firstRun.length} of 12 parts already uploaded`,
+    );
     expect(uploadedParts(resumed.stdout)).toEqual(range(firstRun.length + 1, PARTS));
     expect(resumed.stdout).toContain('verified: the stored object equals the file');
 
@@ -182,7 +228,23 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     dir = mkdtempSync(join(tmpdir(), 'faultline-uploader-'));
     const source = sourceFile();
     const db = join(dir, 'uploader.db');
-    const args = ['--local', '--file', source.path, '--key', KEY, '--work', dir, '--db', db, '--part-size', String(PART), '--part-delay-ms', '150', '--grace-ms', '0'];
+    const args = [
+      '--local',
+      '--file',
+      source.path,
+      '--key',
+      KEY,
+      '--work',
+      dir,
+      '--db',
+      db,
+      '--part-size',
+      String(PART),
+      '--part-delay-ms',
+      '150',
+      '--grace-ms',
+      '0',
+    ];
 
     const stopped = await runExample(args, { text: 'part 2/12 uploaded', send: 'SIGTERM' });
     expect(stopped.code, stopped.stdout + stopped.stderr).toBe(143);
@@ -209,10 +271,24 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const client = localS3Client(s3.endpoint);
     const store = new SqliteStore(join(dir, 'uploader.db'));
     try {
-      const common = { s3: client, bucket: 'archive', key: KEY, file, partSize: 1000, minPartSize: 1, store, retryInitialMs: 1 };
+      const common = {
+        s3: client,
+        bucket: 'archive',
+        key: KEY,
+        file,
+        partSize: 1000,
+        minPartSize: 1,
+        store,
+        retryInitialMs: 1,
+      };
       // Every attempt fails (an injected connection reset): each part is tried 3 times (the system's), then recorded.
       const logs: string[] = [];
-      const failedRun = await uploadFile({ ...common, chaosRate: 1, chaosSeed: 1, log: (l) => logs.push(l) });
+      const failedRun = await uploadFile({
+        ...common,
+        chaosRate: 1,
+        chaosSeed: 1,
+        log: (l) => logs.push(l),
+      });
       expect(failedRun.status).toBe('failed');
       expect(failedRun.sentParts).toEqual([]);
       expect(failedRun.failed.map((f) => [f.n, f.category, f.attempts])).toEqual([
@@ -228,13 +304,30 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
 
       // Half the attempts fail: retries carry every part through; the same upload is resumed.
       const retryLogs: string[] = [];
-      const retried = await uploadFile({ ...common, chaosRate: 0.5, chaosSeed: 42, log: (l) => retryLogs.push(l) });
-      expect(retryLogs.filter((l) => l.includes('network (ECONNRESET): retry')).length).toBeGreaterThan(0);
-      expect(retryLogs).toContain(`resuming upload ${failedRun.uploadId}: 0 of 4 parts already uploaded`);
-      expect(retried).toMatchObject({ status: 'completed', uploadId: failedRun.uploadId, sentParts: [1, 2, 3, 4], failed: [] });
+      const retried = await uploadFile({
+        ...common,
+        chaosRate: 0.5,
+        chaosSeed: 42,
+        log: (l) => retryLogs.push(l),
+      });
+      expect(
+        retryLogs.filter((l) => l.includes('network (ECONNRESET): retry')).length,
+      ).toBeGreaterThan(0);
+      expect(retryLogs).toContain(
+        `resuming upload ${failedRun.uploadId}: 0 of 4 parts already uploaded`,
+      );
+      expect(retried).toMatchObject({
+        status: 'completed',
+        uploadId: failedRun.uploadId,
+        sentParts: [1, 2, 3, 4],
+        failed: [],
+      });
       expect((await storedObject(s3.endpoint)).equals(bytes)).toBe(true);
       // A third run finds it done and sends nothing.
-      expect(await uploadFile(common)).toMatchObject({ status: 'already_completed', sentParts: [] });
+      expect(await uploadFile(common)).toMatchObject({
+        status: 'already_completed',
+        sentParts: [],
+      });
     } finally {
       client.destroy();
       await store.close();
@@ -249,8 +342,12 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     try {
       const client = localS3Client('http://127.0.0.1:1');
       const options = { s3: client, bucket: 'b', key: 'k', file, store };
-      await expect(uploadFile({ ...options, partSize: 5 * 1024 * 1024 - 1 })).rejects.toThrow(/partSize.*at least 5242880 bytes/);
-      await expect(uploadFile({ ...options, partSize: 1, minPartSize: 1 })).rejects.toThrow(/at most 10000 parts/);
+      await expect(uploadFile({ ...options, partSize: 5 * 1024 * 1024 - 1 })).rejects.toThrow(
+        /partSize.*at least 5242880 bytes/,
+      );
+      await expect(uploadFile({ ...options, partSize: 1, minPartSize: 1 })).rejects.toThrow(
+        /at most 10000 parts/,
+      );
       client.destroy();
     } finally {
       await store.close();
@@ -269,15 +366,34 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     // so this client answers it as S3 does — after a 503 the first time.
     let abortedUploadId: string | undefined;
     const client = {
-      send: (command: { constructor: { name: string }; input: { PartNumber?: number } }, options?: unknown) => {
+      send: (
+        command: { constructor: { name: string }; input: { PartNumber?: number } },
+        options?: unknown,
+      ) => {
         const name = command.constructor.name;
-        sent.push(name === 'UploadPartCommand' ? `UploadPart ${command.input.PartNumber}` : name.replace('Command', ''));
+        sent.push(
+          name === 'UploadPartCommand'
+            ? `UploadPart ${command.input.PartNumber}`
+            : name.replace('Command', ''),
+        );
         if (name === 'UploadPartCommand' && command.input.PartNumber === 3) {
-          return Promise.reject(Object.assign(new Error('Access Denied'), { name: 'AccessDenied', $fault: 'client', $metadata: { httpStatusCode: 403 } }));
+          return Promise.reject(
+            Object.assign(new Error('Access Denied'), {
+              name: 'AccessDenied',
+              $fault: 'client',
+              $metadata: { httpStatusCode: 403 },
+            }),
+          );
         }
         if (name === 'AbortMultipartUploadCommand') {
           if (++abortCalls === 1) {
-            return Promise.reject(Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable', $fault: 'server', $metadata: { httpStatusCode: 503 } }));
+            return Promise.reject(
+              Object.assign(new Error('Service Unavailable'), {
+                name: 'ServiceUnavailable',
+                $fault: 'server',
+                $metadata: { httpStatusCode: 503 },
+              }),
+            );
           }
           abortedUploadId = (command.input as { UploadId?: string }).UploadId;
           return Promise.resolve({});
@@ -288,17 +404,39 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const store = new SqliteStore(join(dir, 'uploader.db'));
     try {
       const logs: string[] = [];
-      const result = await uploadFile({ s3: client, bucket: 'archive', key: KEY, file, partSize: 1000, minPartSize: 1, store, retryInitialMs: 1, log: (l) => logs.push(l) });
+      const result = await uploadFile({
+        s3: client,
+        bucket: 'archive',
+        key: KEY,
+        file,
+        partSize: 1000,
+        minPartSize: 1,
+        store,
+        retryInitialMs: 1,
+        log: (l) => logs.push(l),
+      });
       expect(result.status).toBe('aborted');
       // Not retried: the refused part was sent once; the abort was retried after its 503.
       expect(sent.filter((c) => c === 'UploadPart 3')).toHaveLength(1);
       expect(sent.filter((c) => c === 'AbortMultipartUpload')).toHaveLength(2);
-      expect(logs.filter((l) => l.includes("abort"))).toEqual([`aborted upload ${result.uploadId} (permanent: Access Denied); its stored parts are deleted`]);
+      expect(logs.filter((l) => l.includes('abort'))).toEqual([
+        `aborted upload ${result.uploadId} (permanent: Access Denied); its stored parts are deleted`,
+      ]);
       const failed = await failedUploads(store);
-      expect(failed).toMatchObject([{ bucket: 'archive', key: KEY, uploadId: result.uploadId, category: 'permanent', aborted: true }]);
+      expect(failed).toMatchObject([
+        {
+          bucket: 'archive',
+          key: KEY,
+          uploadId: result.uploadId,
+          category: 'permanent',
+          aborted: true,
+        },
+      ]);
       expect(abortedUploadId).toBe(result.uploadId);
       // The checkpoint is gone: a rerun starts a new upload.
-      expect(await new Checkpointer<UploadCheckpoint>(store, `upload:archive/${KEY}`).load()).toBeUndefined();
+      expect(
+        await new Checkpointer<UploadCheckpoint>(store, `upload:archive/${KEY}`).load(),
+      ).toBeUndefined();
     } finally {
       real.destroy();
       await store.close();
@@ -316,13 +454,23 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const stored = new Map<number, { ETag: string; Size: number }>();
     const sentParts: number[] = [];
     const client = {
-      send: async (command: { constructor: { name: string }; input: { PartNumber?: number; Body?: Buffer } }, options?: unknown) => {
+      send: async (
+        command: { constructor: { name: string }; input: { PartNumber?: number; Body?: Buffer } },
+        options?: unknown,
+      ) => {
         const name = command.constructor.name;
-        if (name === 'ListPartsCommand') return { Parts: [...stored].map(([n, p]) => ({ PartNumber: n, ...p })), IsTruncated: false };
+        if (name === 'ListPartsCommand')
+          return {
+            Parts: [...stored].map(([n, p]) => ({ PartNumber: n, ...p })),
+            IsTruncated: false,
+          };
         const res = (await real.send(command as never, options as never)) as { ETag?: string };
         if (name === 'UploadPartCommand') {
           sentParts.push(command.input.PartNumber!);
-          stored.set(command.input.PartNumber!, { ETag: res.ETag!, Size: command.input.Body!.length });
+          stored.set(command.input.PartNumber!, {
+            ETag: res.ETag!,
+            Size: command.input.Body!.length,
+          });
         }
         return res;
       },
@@ -330,18 +478,41 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     const store = new SqliteStore(join(dir, 'uploader.db'));
     try {
       const stopping = new AbortController();
-      const common = { s3: client, bucket: 'archive', key: KEY, file, partSize: 1000, minPartSize: 1, store, retryInitialMs: 1 };
-      const first = await uploadFile({ ...common, stopping: stopping.signal, log: (l) => l.startsWith('part 2/') && stopping.abort() });
+      const common = {
+        s3: client,
+        bucket: 'archive',
+        key: KEY,
+        file,
+        partSize: 1000,
+        minPartSize: 1,
+        store,
+        retryInitialMs: 1,
+      };
+      const first = await uploadFile({
+        ...common,
+        stopping: stopping.signal,
+        log: (l) => l.startsWith('part 2/') && stopping.abort(),
+      });
       expect(first).toMatchObject({ status: 'stopped', sentParts: [1, 2] });
       // A crash between UploadPart 3 and its checkpoint: S3 has part 3, the checkpoint does not.
-      const res = (await real.send(new UploadPartCommand({ Bucket: 'archive', Key: KEY, UploadId: first.uploadId, PartNumber: 3, Body: bytes.subarray(2_000, 3_000) }))) as { ETag?: string };
+      const res = (await real.send(
+        new UploadPartCommand({
+          Bucket: 'archive',
+          Key: KEY,
+          UploadId: first.uploadId,
+          PartNumber: 3,
+          Body: bytes.subarray(2_000, 3_000),
+        }),
+      )) as { ETag?: string };
       stored.set(3, { ETag: res.ETag!, Size: 1_000 });
       sentParts.length = 0;
       const logs: string[] = [];
       const second = await uploadFile({ ...common, log: (l) => logs.push(l) });
       expect(second).toMatchObject({ status: 'completed', uploadId: first.uploadId });
       expect(sentParts).toEqual([4]);
-      expect(logs).toContain('ListParts: S3 holds 3 part(s); not sending again 3 (uploaded, not yet checkpointed)');
+      expect(logs).toContain(
+        'ListParts: S3 holds 3 part(s); not sending again 3 (uploaded, not yet checkpointed)',
+      );
       expect((await storedObject(s3.endpoint)).equals(bytes)).toBe(true);
     } finally {
       real.destroy();
@@ -355,7 +526,10 @@ describe('examples/chunk-uploader (e2e: child processes, s3rver, SQLite checkpoi
     try {
       expect(client.config.forcePathStyle).toBe(true);
       // Credentials come from the provider chain (environment, profiles, roles), never S3RVER's.
-      const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+      const saved = {
+        id: process.env.AWS_ACCESS_KEY_ID,
+        secret: process.env.AWS_SECRET_ACCESS_KEY,
+      };
       process.env.AWS_ACCESS_KEY_ID = 'AKIAFROMENVIRONMENT';
       process.env.AWS_SECRET_ACCESS_KEY = 'from-the-environment';
       try {

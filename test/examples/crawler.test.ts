@@ -8,7 +8,12 @@ import type { CrawlCheckpoint } from '../../src/demo/crawler.js';
 import type { CrawlReport } from '../../src/demo/report.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';
 import { TSX } from '../cli/run-cli.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 
 const MAIN = fileURLToPath(new URL('../../examples/crawler/main.ts', import.meta.url));
 
@@ -20,7 +25,10 @@ interface Run {
 }
 
 /** Runs the example as its README says (through tsx); `killAfter` SIGKILLs it once stdout shows that text. */
-function runExample(args: string[], options: { killAfter?: string; env?: Record<string, string> } = {}): Promise<Run> {
+function runExample(
+  args: string[],
+  options: { killAfter?: string; env?: Record<string, string> } = {},
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', TSX, MAIN, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -30,7 +38,8 @@ function runExample(args: string[], options: { killAfter?: string; env?: Record<
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      if (options.killAfter !== undefined && stdout.includes(options.killAfter)) child.kill('SIGKILL');
+      if (options.killAfter !== undefined && stdout.includes(options.killAfter))
+        child.kill('SIGKILL');
     });
     child.stderr.on('data', (chunk: Buffer) => {
       stderr += chunk.toString();
@@ -103,9 +112,20 @@ describe('examples/crawler end to end', () => {
     expect(dead.get('permanent')).toBe(Math.floor(500 / 97));
     expect(dead.get('validation')).toBe(Math.floor(500 / 89));
     // The human-readable lines show the paths too.
-    const human = await runExample(['--db', join(dir!, 'second.db'), '--items', '250', '--rate-limit-header', 'none', '--time-scale', '0.001']);
+    const human = await runExample([
+      '--db',
+      join(dir!, 'second.db'),
+      '--items',
+      '250',
+      '--rate-limit-header',
+      'none',
+      '--time-scale',
+      '0.001',
+    ]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toContain('rate limited without a reset time: pausing the queue 900 ms (15 min × time scale; checkpoint saved)');
+    expect(human.stdout).toContain(
+      'rate limited without a reset time: pausing the queue 900 ms (15 min × time scale; checkpoint saved)',
+    );
     expect(human.stdout).toContain('Exit code 0: the crawl finished.');
   }, 180_000);
 
@@ -122,7 +142,9 @@ describe('examples/crawler end to end', () => {
     const abort = log.find((l) => l.decision === 'abort')!;
     expect(abort).toMatchObject({ category: 'network', attempt: 6 });
     // The abort line names no job; the job that ran out is the one whose fifth retry was logged.
-    const jobId = log.find((l) => l.decision === 'retry' && l.category === 'network' && l.attempt === 5)!.jobId;
+    const jobId = log.find(
+      (l) => l.decision === 'retry' && l.category === 'network' && l.attempt === 5,
+    )!.jobId;
     const retries = log.filter((l) => l.decision === 'retry' && l.jobId === jobId);
     expect(retries.map((l) => [l.attempt, l.delayMs])).toEqual([
       [1, 10],
@@ -140,7 +162,15 @@ describe('examples/crawler end to end', () => {
 
     // Jobs retried during the outage keep the attempts they spent (the queue is durable), so a slow
     // first answer of a fresh process must not cost them their last one: a generous deadline.
-    const second = await runExample(['--db', db, '--items', '300', '--timeout-ms', '5000', '--json']);
+    const second = await runExample([
+      '--db',
+      db,
+      '--items',
+      '300',
+      '--timeout-ms',
+      '5000',
+      '--json',
+    ]);
     expect(second.code, second.stderr).toBe(0);
     const resumed = reportOf(second);
     expect(resumed).toMatchObject({ resumed: true, finished: true, runs: 2 });
@@ -158,7 +188,15 @@ describe('examples/crawler end to end', () => {
 
   it('bad credentials abort at once (exit 1); unlike the system, the checkpoint is saved at the abort (progress was made before the token expired)', async () => {
     const db = join(temp(), 'crawler.db');
-    const run = await runExample(['--db', db, '--items', '300', '--credentials-expire-at', '120', '--json']);
+    const run = await runExample([
+      '--db',
+      db,
+      '--items',
+      '300',
+      '--credentials-expire-at',
+      '120',
+      '--json',
+    ]);
     expect(run.code, run.stderr).toBe(1);
     const report = reportOf(run);
     expect(report.aborted?.category).toBe('auth');
@@ -173,7 +211,9 @@ describe('examples/crawler end to end', () => {
 
   it('crashes (SIGKILL) midway, resumes from its checkpoint and finishes: every item once', async () => {
     const db = join(temp(), 'crawler.db');
-    const crashed = await runExample(['--db', db, '--items', '300', '--json'], { killAfter: 'crawled 100 items' });
+    const crashed = await runExample(['--db', db, '--items', '300', '--json'], {
+      killAfter: 'crawled 100 items',
+    });
     expect(crashed.signal).toBe('SIGKILL');
     const resumed = await runExample(['--db', db, '--items', '300', '--json']);
     expect(resumed.code, resumed.stderr).toBe(0);
@@ -201,15 +241,27 @@ describe('examples/crawler end to end', () => {
     const prefix = uniquePrefix('crawler');
     const redis = await connectShared();
     try {
-      const run = await runExample(['--items', '200', '--outage-at', '60', '--prefix', prefix, '--json'], {
-        env: { VALKEY_URL: SHARED_REDIS_URL, VALKEY_MAX_CONNECTIONS: '2', MAX_RETRIES: '2', INITIAL_BACKOFF: '0.5' },
-      });
+      const run = await runExample(
+        ['--items', '200', '--outage-at', '60', '--prefix', prefix, '--json'],
+        {
+          env: {
+            VALKEY_URL: SHARED_REDIS_URL,
+            VALKEY_MAX_CONNECTIONS: '2',
+            MAX_RETRIES: '2',
+            INITIAL_BACKOFF: '0.5',
+          },
+        },
+      );
       expect(run.code, run.stderr).toBe(1);
       const log = logOf(run);
       const abort = log.find((l) => l.decision === 'abort')!;
       expect(abort).toMatchObject({ category: 'network', attempt: 3 });
-      const jobId = log.find((l) => l.decision === 'retry' && l.category === 'network' && l.attempt === 2)!.jobId;
-      const waits = log.filter((l) => l.decision === 'retry' && l.jobId === jobId).map((l) => l.delayMs);
+      const jobId = log.find(
+        (l) => l.decision === 'retry' && l.category === 'network' && l.attempt === 2,
+      )!.jobId;
+      const waits = log
+        .filter((l) => l.decision === 'retry' && l.jobId === jobId)
+        .map((l) => l.delayMs);
       expect(waits).toEqual([5, 10]);
       expect((await redis.keys(`*${prefix}*`)).length).toBeGreaterThan(0);
     } finally {

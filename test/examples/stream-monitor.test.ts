@@ -1,7 +1,16 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStreamMonitor, type StreamMonitor } from '../../examples/stream-monitor/monitor.js';
-import type { CheckResultEvent, FlappingEvent, ModeChangeEvent } from '../../src/health/health-monitor.js';
-import { type FlakyServer, type FlakyStep, flakyServer, times } from '../../src/testing/flaky-server.js';
+import type {
+  CheckResultEvent,
+  FlappingEvent,
+  ModeChangeEvent,
+} from '../../src/health/health-monitor.js';
+import {
+  type FlakyServer,
+  type FlakyStep,
+  flakyServer,
+  times,
+} from '../../src/testing/flaky-server.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
 let server: FlakyServer | undefined;
@@ -24,7 +33,13 @@ async function setUp(script: FlakyStep[]) {
   const modeChanges: ModeChangeEvent[] = [];
   const flapping: FlappingEvent[] = [];
   let wake: (() => void) | undefined;
-  app = startStreamMonitor({ statusUrl: `${server.url}/status`, clock, intervalMs: 30_000, requestTimeoutMs: 10_000, render: (l) => lines.push(l) });
+  app = startStreamMonitor({
+    statusUrl: `${server.url}/status`,
+    clock,
+    intervalMs: 30_000,
+    requestTimeoutMs: 10_000,
+    render: (l) => lines.push(l),
+  });
   const started = app;
   started.monitor.events.on('result', (e) => {
     // The display is updated right after the monitor records the result.
@@ -53,7 +68,17 @@ async function setUp(script: FlakyStep[]) {
       await checkDone(n);
     }
   };
-  return { clock, lines, checks, modeChanges, flapping, runChecks, checkDone, app: started, server };
+  return {
+    clock,
+    lines,
+    checks,
+    modeChanges,
+    flapping,
+    runChecks,
+    checkDone,
+    app: started,
+    server,
+  };
 }
 
 describe('examples/stream-monitor (e2e: real HTTP, virtual clock)', () => {
@@ -80,34 +105,58 @@ describe('examples/stream-monitor (e2e: real HTTP, virtual clock)', () => {
     const realStart = performance.now();
     await t.runChecks(script.length);
     const realMs = performance.now() - realStart;
-    console.log(`stream-monitor e2e: ${script.length} checks over ${t.clock.now() / 1000} virtual s in ${realMs.toFixed(0)} ms real time`);
+    console.log(
+      `stream-monitor e2e: ${script.length} checks over ${t.clock.now() / 1000} virtual s in ${realMs.toFixed(0)} ms real time`,
+    );
 
     const gaps = t.checks.slice(1).map((c, i) => (c.at - t.checks[i]!.at) / 1000);
-    expect(gaps).toEqual([30, 30, 30, 10, 20, 40, 80, 160, 300, 300, 30, 30, 30, 30, 30, 60, 30, 30, 30, 10, 30, 30, 30, 30, 30, 30, 30]);
+    expect(gaps).toEqual([
+      30, 30, 30, 10, 20, 40, 80, 160, 300, 300, 30, 30, 30, 30, 30, 60, 30, 30, 30, 10, 30, 30, 30,
+      30, 30, 30, 30,
+    ]);
     expect(t.server.requests).toHaveLength(script.length);
 
     // Mode: failing from the 3rd consecutive failure, back after the 5th consecutive success.
     const modes = t.checks.map((c) => c.mode[0]).join('');
     expect(modes).toBe(`hhh${'f'.repeat(11)}hhhhhfffffhhhf`);
-    expect(t.modeChanges.map((c) => `${c.from}→${c.to}`)).toEqual(['healthy→failing', 'failing→healthy', 'healthy→failing', 'failing→healthy', 'healthy→failing']);
+    expect(t.modeChanges.map((c) => `${c.from}→${c.to}`)).toEqual([
+      'healthy→failing',
+      'failing→healthy',
+      'healthy→failing',
+      'failing→healthy',
+      'healthy→failing',
+    ]);
     expect(t.modeChanges[0]!.fault?.category).toBe('auth');
 
     // The screen: live, fallback from the third failure, live again after five successes.
     expect(t.checks[0]!.screen).toBe('LIVE on air "Launch", 100 viewers');
     expect(t.checks[2]!.screen).toMatch(/^LIVE .* check failed: server error \(HTTP 503\)/);
-    expect(t.checks[3]!.screen).toMatch(/^FALLBACK \(last known: on air "Launch", 100 viewers\) — auth error \(HTTP 401\).*next check in 10 s$/);
-    expect(t.checks[13]!.screen).toBe('FALLBACK (now: on air "Launch", 203 viewers) — recovering: 4/5 successes');
+    expect(t.checks[3]!.screen).toMatch(
+      /^FALLBACK \(last known: on air "Launch", 100 viewers\) — auth error \(HTTP 401\).*next check in 10 s$/,
+    );
+    expect(t.checks[13]!.screen).toBe(
+      'FALLBACK (now: on air "Launch", 203 viewers) — recovering: 4/5 successes',
+    );
     expect(t.checks[14]!.screen).toBe('LIVE on air "Launch", 204 viewers');
 
     // Each kind of failure is reported in its own words.
-    expect(t.checks[1]!.screen).toContain('network error: cannot reach the status API (ECONNRESET)');
+    expect(t.checks[1]!.screen).toContain(
+      'network error: cannot reach the status API (ECONNRESET)',
+    );
     expect(t.checks[2]!.screen).toContain('server error (HTTP 503)');
     expect(t.checks[3]!.screen).toContain('auth error (HTTP 401)');
     expect(t.checks[15]!.screen).toContain('rate limited (HTTP 429): asked to wait 60 s');
-    expect(t.app.monitor.stats().failuresByCategory).toEqual({ network: 5, unavailable: 9, auth: 1, rate_limit: 1 });
+    expect(t.app.monitor.stats().failuresByCategory).toEqual({
+      network: 5,
+      unavailable: 9,
+      auth: 1,
+      rate_limit: 1,
+    });
 
     // Flapping: the fourth mode change within 15 minutes.
-    expect(t.flapping).toEqual([{ name: 'status-api', unstable: true, modeChanges: 4, windowMs: 900_000 }]);
+    expect(t.flapping).toEqual([
+      { name: 'status-api', unstable: true, modeChanges: 4, windowMs: 900_000 },
+    ]);
     expect(t.lines).toContain('! status API is flapping: 4 mode changes in 15 min');
 
     await t.app.stop();
@@ -136,6 +185,8 @@ describe('examples/stream-monitor (e2e: real HTTP, virtual clock)', () => {
     app = startStreamMonitor({ statusUrl: closedUrl, clock });
     await new Promise<void>((resolve) => app!.monitor.events.once('result', () => resolve()));
     expect(app.monitor.lastFault?.category).toBe('network');
-    expect(app.display()).toMatch(/network error: cannot reach the status API \((ECONNREFUSED|UND_ERR_SOCKET|ECONNRESET)\)/);
+    expect(app.display()).toMatch(
+      /network error: cannot reach the status API \((ECONNREFUSED|UND_ERR_SOCKET|ECONNRESET)\)/,
+    );
   });
 });

@@ -47,8 +47,17 @@ export const redisAdapter: AdapterFactory = async () => {
   const store = openStore({ kind: 'redis', url: server.url, prefix, commandTimeoutMs: 5_000 });
   return {
     name: 'redis',
-    spec: { kind: 'redis', url: `redis://127.0.0.1:${proxy.port}`, prefix, commandTimeoutMs: 5_000 },
-    server: { freeze: () => server.freeze(), thaw: () => server.thaw(), restart: () => server.restart('SIGKILL') },
+    spec: {
+      kind: 'redis',
+      url: `redis://127.0.0.1:${proxy.port}`,
+      prefix,
+      commandTimeoutMs: 5_000,
+    },
+    server: {
+      freeze: () => server.freeze(),
+      thaw: () => server.thaw(),
+      restart: () => server.restart('SIGKILL'),
+    },
     proxy,
     store,
     close: async () => {
@@ -59,4 +68,7 @@ export const redisAdapter: AdapterFactory = async () => {
   };
 };
 
-export const ADAPTERS: Record<string, AdapterFactory> = { sqlite: sqliteAdapter, redis: redisAdapter };
+export const ADAPTERS: Record<string, AdapterFactory> = {
+  sqlite: sqliteAdapter,
+  redis: redisAdapter,
+};

@@ -41,7 +41,9 @@ const worker = new Worker(
     }
     const { id, token } = ctx.job;
     const key = `${id} ${token}`;
-    ledger.write(`S ${id} ${name} ${token} ${ctx.attempt} ${leaseEnds.get(key) ?? 0} ${Date.now()}`);
+    ledger.write(
+      `S ${id} ${name} ${token} ${ctx.attempt} ${leaseEnds.get(key) ?? 0} ${Date.now()}`,
+    );
     leaseEnds.delete(key);
     // Work that honours its signal, as the guarantee asks of handlers.
     await systemClock.sleep(workMs * (0.5 + Math.random()), ctx.signal).catch(() => undefined);
@@ -58,7 +60,10 @@ const worker = new Worker(
 worker.events.on('completed', (e) => say(`C ${e.jobId}`));
 // Store errors are expected under faults; FAULTLINE_FAULTS_DEBUG shows them.
 worker.events.on('error', (e) => {
-  if (process.env.FAULTLINE_FAULTS_DEBUG) process.stderr.write(`${name} ${e.during}: ${String((e.error as Error)?.message ?? e.error)}\n`);
+  if (process.env.FAULTLINE_FAULTS_DEBUG)
+    process.stderr.write(
+      `${name} ${e.during}: ${String((e.error as Error)?.message ?? e.error)}\n`,
+    );
 });
 process.on('SIGTERM', () => {
   void worker

@@ -23,25 +23,39 @@ for (const entry of MATRIX) {
     if (!LONG && !entry.short.includes(store)) continue;
     describe(`${entry.scenario.name} on ${store}`, () => {
       for (let round = 1; round <= ROUNDS; round++) {
-        it(`round ${round}: nothing lost, no start on an ended lease, no overlap, only the doomed dead, resumes in time`, async () => {
-          const adapter = await ADAPTERS[store]!();
-          try {
-            const report = await runScenario(adapter, entry.scenario);
-            reports.push(report);
-            console.log(JSON.stringify(report, (_k, v) => (Array.isArray(v) && v.length > 5 ? [...v.slice(0, 5), `… ${v.length} in all`] : v)));
-            expect(report.lost).toBe(0);
-            expect(report.unfinished).toBe(0);
-            expect(report.lateStarts).toEqual([]);
-            expect(report.overlaps).toEqual([]);
-            expect(report.wrongDead).toEqual([]);
-            expect(report.inflatedAttempts).toEqual([]);
-            if (report.resumeMs !== undefined) expect(report.resumeMs).toBeLessThanOrEqual(RESUME_BOUND_MS);
-            if (entry.scenario.name.startsWith('sigkill')) expect(report.kills).toBeGreaterThanOrEqual(20);
-          } finally {
-            await adapter.close();
-            if (process.env.FAULTLINE_FAULTS_REPORT) writeFileSync(process.env.FAULTLINE_FAULTS_REPORT, JSON.stringify(reports, null, 2));
-          }
-        }, entry.scenario.deadlineMs + 30_000);
+        it(
+          `round ${round}: nothing lost, no start on an ended lease, no overlap, only the doomed dead, resumes in time`,
+          async () => {
+            const adapter = await ADAPTERS[store]!();
+            try {
+              const report = await runScenario(adapter, entry.scenario);
+              reports.push(report);
+              console.log(
+                JSON.stringify(report, (_k, v) =>
+                  Array.isArray(v) && v.length > 5 ? [...v.slice(0, 5), `… ${v.length} in all`] : v,
+                ),
+              );
+              expect(report.lost).toBe(0);
+              expect(report.unfinished).toBe(0);
+              expect(report.lateStarts).toEqual([]);
+              expect(report.overlaps).toEqual([]);
+              expect(report.wrongDead).toEqual([]);
+              expect(report.inflatedAttempts).toEqual([]);
+              if (report.resumeMs !== undefined)
+                expect(report.resumeMs).toBeLessThanOrEqual(RESUME_BOUND_MS);
+              if (entry.scenario.name.startsWith('sigkill'))
+                expect(report.kills).toBeGreaterThanOrEqual(20);
+            } finally {
+              await adapter.close();
+              if (process.env.FAULTLINE_FAULTS_REPORT)
+                writeFileSync(
+                  process.env.FAULTLINE_FAULTS_REPORT,
+                  JSON.stringify(reports, null, 2),
+                );
+            }
+          },
+          entry.scenario.deadlineMs + 30_000,
+        );
       }
     });
   }

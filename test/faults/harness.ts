@@ -55,7 +55,10 @@ export interface ScenarioReport extends Verdict {
 /** The longest the workers may take to start a handler again once a fault has healed. */
 export const RESUME_BOUND_MS = 5_000;
 
-export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Promise<ScenarioReport> {
+export async function runScenario(
+  adapter: StoreAdapter,
+  scenario: Scenario,
+): Promise<ScenarioReport> {
   const dir = mkdtempSync(join(tmpdir(), 'faultline-ledger-'));
   const ledgerPath = join(dir, 'ledger');
   writeFileSync(ledgerPath, '');
@@ -63,7 +66,9 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
   const queue = new Queue<{ n: number; poison?: boolean }>(adapter.store, QUEUE);
   const poison = scenario.poison ?? 0;
   const results = await queue.enqueueMany(
-    Array.from({ length: scenario.jobs }, (_, n) => ({ payload: n < poison ? { n, poison: true } : { n } })),
+    Array.from({ length: scenario.jobs }, (_, n) => ({
+      payload: n < poison ? { n, poison: true } : { n },
+    })),
   );
   const ids = results.map((r) => r.id);
   const meantToDie = new Set(ids.slice(0, poison));
@@ -87,7 +92,9 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
         FAULT_CONCURRENCY: String(scenario.concurrency),
         FAULT_WORK_MS: String(scenario.workMs),
         ...(scenario.leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(scenario.leaseMs) }),
-        ...(scenario.maxStrikes === undefined ? {} : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
+        ...(scenario.maxStrikes === undefined
+          ? {}
+          : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
       },
     });
     live.set(name, child);
@@ -141,10 +148,11 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
 
   try {
     for (let i = 0; i < scenario.workers; i++) spawnWorker();
-    if (process.env.FAULTLINE_FAULTS_KEEP) ctx.healed = () => {
-      healedAt = Date.now();
-      appendFileSync(ledgerPath, `H ${healedAt}\n`);
-    };
+    if (process.env.FAULTLINE_FAULTS_KEEP)
+      ctx.healed = () => {
+        healedAt = Date.now();
+        appendFileSync(ledgerPath, `H ${healedAt}\n`);
+      };
     await Promise.race([workersReady, ctx.wait(scenario.deadlineMs / 2)]);
     const fault = scenario.inject(ctx);
     const deadline = started + scenario.deadlineMs;
@@ -180,8 +188,17 @@ export async function runScenario(adapter: StoreAdapter, scenario: Scenario): Pr
       else if (job !== undefined) pending.add(id);
     }
     const ledger = readLedger(ledgerPath);
-    if (process.env.FAULTLINE_FAULTS_KEEP) writeFileSync(process.env.FAULTLINE_FAULTS_KEEP, readFileSync(ledgerPath));
-    const verdict = judge({ ledger, jobs: ids, completed, dead, pending, meantToDie, ...(healedAt === undefined ? {} : { healedAt }) });
+    if (process.env.FAULTLINE_FAULTS_KEEP)
+      writeFileSync(process.env.FAULTLINE_FAULTS_KEEP, readFileSync(ledgerPath));
+    const verdict = judge({
+      ledger,
+      jobs: ids,
+      completed,
+      dead,
+      pending,
+      meantToDie,
+      ...(healedAt === undefined ? {} : { healedAt }),
+    });
     return {
       scenario: scenario.name,
       store: adapter.name,

@@ -30,8 +30,14 @@ export function judge(input: {
 }): Verdict {
   const { ledger, jobs, completed, dead, meantToDie } = input;
   const unfinished = input.pending.size;
-  const lost = jobs.filter((id) => !completed.has(id) && !dead.has(id) && !input.pending.has(id)).length;
-  const lateStarts = ledger.runs.filter((r) => !(r.start < r.leaseEnd)).map((r) => `${r.job} by ${r.worker}: started ${r.start - r.leaseEnd} ms after its lease ended`);
+  const lost = jobs.filter(
+    (id) => !completed.has(id) && !dead.has(id) && !input.pending.has(id),
+  ).length;
+  const lateStarts = ledger.runs
+    .filter((r) => !(r.start < r.leaseEnd))
+    .map(
+      (r) => `${r.job} by ${r.worker}: started ${r.start - r.leaseEnd} ms after its lease ended`,
+    );
   const byJob = new Map<string, RunEntry[]>();
   for (const run of ledger.runs) byJob.set(run.job, [...(byJob.get(run.job) ?? []), run]);
   const overlaps: string[] = [];
@@ -40,18 +46,27 @@ export function judge(input: {
       // A killed worker's run ends when it was killed.
       const end = a.end ?? ledger.kills.get(a.worker) ?? Number.POSITIVE_INFINITY;
       for (const b of runs) {
-        if (a !== b && a.worker !== b.worker && a.start <= b.start && b.start < end) overlaps.push(`${job}: ${b.worker} started while ${a.worker} ran it`);
+        if (a !== b && a.worker !== b.worker && a.start <= b.start && b.start < end)
+          overlaps.push(`${job}: ${b.worker} started while ${a.worker} ran it`);
       }
     }
   }
   const wrongDead = [
-    ...[...dead].filter((id) => !meantToDie.has(id)).map((id) => `${id} dead-lettered although healthy`),
-    ...[...meantToDie].filter((id) => !dead.has(id)).map((id) => `${id} should have been dead-lettered`),
+    ...[...dead]
+      .filter((id) => !meantToDie.has(id))
+      .map((id) => `${id} dead-lettered although healthy`),
+    ...[...meantToDie]
+      .filter((id) => !dead.has(id))
+      .map((id) => `${id} should have been dead-lettered`),
   ];
-  const inflatedAttempts = ledger.runs.filter((r) => r.attempt !== 1).map((r) => `${r.job}: ctx.attempt ${r.attempt}`);
+  const inflatedAttempts = ledger.runs
+    .filter((r) => r.attempt !== 1)
+    .map((r) => `${r.job}: ctx.attempt ${r.attempt}`);
   let resumeMs: number | undefined;
   if (input.healedAt !== undefined) {
-    const next = ledger.runs.filter((r) => r.start >= input.healedAt!).reduce((min, r) => Math.min(min, r.start), Number.POSITIVE_INFINITY);
+    const next = ledger.runs
+      .filter((r) => r.start >= input.healedAt!)
+      .reduce((min, r) => Math.min(min, r.start), Number.POSITIVE_INFINITY);
     resumeMs = next === Number.POSITIVE_INFINITY ? Number.POSITIVE_INFINITY : next - input.healedAt;
   }
   return { lost, unfinished, lateStarts, overlaps, wrongDead, inflatedAttempts, resumeMs };

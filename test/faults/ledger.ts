@@ -45,7 +45,15 @@ export function readLedger(path: string): Ledger {
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     const f = line.split(' ');
     if (f[0] === 'S' && f.length === 7) {
-      const run: RunEntry = { job: f[1]!, worker: f[2]!, token: f[3]!, attempt: Number(f[4]), leaseEnd: Number(f[5]), start: Number(f[6]), end: undefined };
+      const run: RunEntry = {
+        job: f[1]!,
+        worker: f[2]!,
+        token: f[3]!,
+        attempt: Number(f[4]),
+        leaseEnd: Number(f[5]),
+        start: Number(f[6]),
+        end: undefined,
+      };
       runs.push(run);
       open.set(`${run.job} ${run.token}`, run);
     } else if (f[0] === 'E' && f.length === 5) {

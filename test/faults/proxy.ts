@@ -15,7 +15,10 @@ export interface FaultProxy {
   close(): Promise<void>;
 }
 
-export async function startProxy(targetPort: number, targetHost = '127.0.0.1'): Promise<FaultProxy> {
+export async function startProxy(
+  targetPort: number,
+  targetHost = '127.0.0.1',
+): Promise<FaultProxy> {
   let delayMs = 0;
   let dropping = false;
   const sockets = new Set<net.Socket>();

@@ -10,7 +10,9 @@ const [store, name] = process.argv.slice(2);
 const entry = MATRIX.find((e) => e.scenario.name === name);
 const factory = store === undefined ? undefined : ADAPTERS[store];
 if (!entry || !factory) {
-  console.error(`usage: run.ts <${Object.keys(ADAPTERS).join('|')}> "<${MATRIX.map((e) => e.scenario.name).join('|')}>"`);
+  console.error(
+    `usage: run.ts <${Object.keys(ADAPTERS).join('|')}> "<${MATRIX.map((e) => e.scenario.name).join('|')}>"`,
+  );
   process.exit(2);
 }
 const adapter = await factory();

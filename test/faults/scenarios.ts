@@ -41,7 +41,17 @@ export const MATRIX: readonly MatrixEntry[] = [
   },
   {
     // One job kills its worker every time it runs; it shares its first batch with 29 others.
-    scenario: { name: 'poison job', jobs: 30, workers: 1, concurrency: 10, leaseMs: LEASE_MS, workMs: 20, poison: 1, deadlineMs: 60_000, inject: async () => {} },
+    scenario: {
+      name: 'poison job',
+      jobs: 30,
+      workers: 1,
+      concurrency: 10,
+      leaseMs: LEASE_MS,
+      workMs: 20,
+      poison: 1,
+      deadlineMs: 60_000,
+      inject: async () => {},
+    },
     stores: ['sqlite', 'redis'],
     short: ['sqlite', 'redis'],
   },

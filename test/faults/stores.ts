@@ -10,13 +10,22 @@ import { SqliteStore } from '../../src/stores/sqlite/index.js';
  */
 export type StoreSpec =
   | { readonly kind: 'sqlite'; readonly file: string }
-  | { readonly kind: 'redis'; readonly url: string; readonly prefix: string; readonly commandTimeoutMs: number };
+  | {
+      readonly kind: 'redis';
+      readonly url: string;
+      readonly prefix: string;
+      readonly commandTimeoutMs: number;
+    };
 
 export function openStore(spec: StoreSpec): DurableStore {
   switch (spec.kind) {
     case 'sqlite':
       return new SqliteStore(spec.file);
     case 'redis':
-      return new RedisStore({ url: spec.url, prefix: spec.prefix, connection: { commandTimeoutMs: spec.commandTimeoutMs } });
+      return new RedisStore({
+        url: spec.url,
+        prefix: spec.prefix,
+        connection: { commandTimeoutMs: spec.commandTimeoutMs },
+      });
   }
 }

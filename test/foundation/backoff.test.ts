@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/index.js';
-import { constantBackoff, exponentialBackoff, isBackoff, linearBackoff, seededRandom } from '../../src/recovery/index.js';
+import {
+  constantBackoff,
+  exponentialBackoff,
+  isBackoff,
+  linearBackoff,
+  seededRandom,
+} from '../../src/recovery/index.js';
 
 const top = () => 0.999_999_999;
 const bottom = () => 0;
@@ -11,7 +17,9 @@ describe('backoff schedules', () => {
     const b = exponentialBackoff();
     expect(b.kind).toBe('exponential');
     expect(b.maxDelayMs).toBe(30_000);
-    expect([1, 2, 3, 4, 5, 6, 7].map((n) => b.bounds(n).max)).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
+    expect([1, 2, 3, 4, 5, 6, 7].map((n) => b.bounds(n).max)).toEqual([
+      1000, 2000, 4000, 8000, 16_000, 30_000, 30_000,
+    ]);
     expect(b.bounds(3).min).toBe(0);
     expect(b.delay(3, 0, bottom)).toBe(0);
     expect(b.delay(3, 0, middle)).toBe(2000);
@@ -19,7 +27,12 @@ describe('backoff schedules', () => {
   });
 
   it('no jitter gives the exact schedule 1, 2, 4, 8, 16 s', () => {
-    const b = exponentialBackoff({ initialMs: 1000, factor: 2, maxDelayMs: 60_000, jitter: 'none' });
+    const b = exponentialBackoff({
+      initialMs: 1000,
+      factor: 2,
+      maxDelayMs: 60_000,
+      jitter: 'none',
+    });
     expect([1, 2, 3, 4, 5].map((n) => b.delay(n))).toEqual([1000, 2000, 4000, 8000, 16_000]);
   });
 
@@ -90,14 +103,34 @@ describe('bad backoff options throw ConfigError naming the option and the value'
     ['NaN initialMs', () => exponentialBackoff({ initialMs: Number.NaN }), 'initialMs', Number.NaN],
     ['factor below 1', () => exponentialBackoff({ factor: 0.5 }), 'factor', 0.5],
     ['negative maxDelayMs', () => exponentialBackoff({ maxDelayMs: -10 }), 'maxDelayMs', -10],
-    ['cap below the initial delay', () => exponentialBackoff({ initialMs: 5000, maxDelayMs: 1000 }), 'maxDelayMs', 1000],
+    [
+      'cap below the initial delay',
+      () => exponentialBackoff({ initialMs: 5000, maxDelayMs: 1000 }),
+      'maxDelayMs',
+      1000,
+    ],
     ['unknown jitter', () => exponentialBackoff({ jitter: 'some' as never }), 'jitter', 'some'],
-    ['a typo in an option name', () => exponentialBackoff({ maxDelay: 5 } as never), 'exponentialBackoff.maxDelay', 5],
-    ['options that are not an object', () => exponentialBackoff(null as never), 'exponentialBackoff', null],
+    [
+      'a typo in an option name',
+      () => exponentialBackoff({ maxDelay: 5 } as never),
+      'exponentialBackoff.maxDelay',
+      5,
+    ],
+    [
+      'options that are not an object',
+      () => exponentialBackoff(null as never),
+      'exponentialBackoff',
+      null,
+    ],
     ['NaN constant delay', () => constantBackoff(Number.NaN), 'delayMs', Number.NaN],
     ['negative constant delay', () => constantBackoff({ delayMs: -1 }), 'delayMs', -1],
     ['negative linear step', () => linearBackoff({ initialMs: 10, stepMs: -1 }), 'stepMs', -1],
-    ['Infinity linear initial', () => linearBackoff({ initialMs: Number.POSITIVE_INFINITY }), 'initialMs', Number.POSITIVE_INFINITY],
+    [
+      'Infinity linear initial',
+      () => linearBackoff({ initialMs: Number.POSITIVE_INFINITY }),
+      'initialMs',
+      Number.POSITIVE_INFINITY,
+    ],
   ];
 
   it.each(cases)('%s', (_label, build, option, value) => {

@@ -30,10 +30,16 @@ describe('message classifier', () => {
   });
 
   it('never overrides a status, a code or a cause that is recognised', () => {
-    expect(classify(Object.assign(new Error('Unauthorized? no: timed out'), { status: 503 })).category).toBe('unavailable');
-    expect(classify(Object.assign(new Error('rate limit'), { code: 'ECONNRESET' })).category).toBe('network');
+    expect(
+      classify(Object.assign(new Error('Unauthorized? no: timed out'), { status: 503 })).category,
+    ).toBe('unavailable');
+    expect(classify(Object.assign(new Error('rate limit'), { code: 'ECONNRESET' })).category).toBe(
+      'network',
+    );
     // The cause has a status: the cause decides, not the wrapper's words.
-    const wrapped = new Error('upload timed out', { cause: Object.assign(new Error('x'), { status: 429 }) });
+    const wrapped = new Error('upload timed out', {
+      cause: Object.assign(new Error('x'), { status: 429 }),
+    });
     expect(classify(wrapped).category).toBe('rate_limit');
     expect(classify(wrapped).source).toBe('http');
   });
@@ -45,7 +51,9 @@ describe('message classifier', () => {
 
   it('reads thrown strings and causes', () => {
     expect(classify('connection refused').category).toBe('network');
-    expect(classify(new Error('wrapper', { cause: new Error('Operation timed out') })).category).toBe('timeout');
+    expect(
+      classify(new Error('wrapper', { cause: new Error('Operation timed out') })).category,
+    ).toBe('timeout');
   });
 
   it('can be turned off', () => {

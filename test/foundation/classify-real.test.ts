@@ -154,32 +154,49 @@ describe('fetch against real local servers', () => {
     const error = await thrown(fetchOrThrow(`${base}/status?code=429&retry-after=7`));
     expect(error).toBeInstanceOf(Response);
     const fault = classify(error);
-    expect(fault).toMatchObject({ category: 'rate_limit', status: 429, retryAfterMs: 7000, retryable: true });
+    expect(fault).toMatchObject({
+      category: 'rate_limit',
+      status: 429,
+      retryAfterMs: 7000,
+      retryable: true,
+    });
     expect(fault.message).toBe('HTTP 429 Too Many Requests');
   });
 
   it('429 with Retry-After as an HTTP-date → the delay until that date', async () => {
     const now = Date.UTC(2030, 5, 1, 12, 0, 0);
     const at = new Date(now + 120_000).toUTCString();
-    const error = await thrown(fetchOrThrow(`${base}/status?code=429&retry-after=${encodeURIComponent(at)}`));
+    const error = await thrown(
+      fetchOrThrow(`${base}/status?code=429&retry-after=${encodeURIComponent(at)}`),
+    );
     const fault = createClassifier({ wallTime: () => now })(error);
     expect(fault).toMatchObject({ category: 'rate_limit', retryAfterMs: 120_000 });
     // With the real wall clock: a date one minute ahead (HTTP-dates have whole seconds).
     const later = new Date(Date.now() + 60_000).toUTCString();
-    const real = classify(await thrown(fetchOrThrow(`${base}/status?code=429&retry-after=${encodeURIComponent(later)}`)));
+    const real = classify(
+      await thrown(
+        fetchOrThrow(`${base}/status?code=429&retry-after=${encodeURIComponent(later)}`),
+      ),
+    );
     expect(real.retryAfterMs).toBeGreaterThan(30_000);
     expect(real.retryAfterMs).toBeLessThanOrEqual(60_000);
   });
 
   it('503 with retry-after-ms and x-amz-retry-after headers from the server', async () => {
-    const ms = classify(await thrown(fetchOrThrow(`${base}/status?code=503&retry-after-ms=1500&retry-after=9`)));
+    const ms = classify(
+      await thrown(fetchOrThrow(`${base}/status?code=503&retry-after-ms=1500&retry-after=9`)),
+    );
     expect(ms).toMatchObject({ category: 'unavailable', status: 503, retryAfterMs: 1500 });
-    const amz = classify(await thrown(fetchOrThrow(`${base}/status?code=503&x-amz-retry-after=2500`)));
+    const amz = classify(
+      await thrown(fetchOrThrow(`${base}/status?code=503&x-amz-retry-after=2500`)),
+    );
     expect(amz).toMatchObject({ category: 'unavailable', retryAfterMs: 2500 });
   });
 
   it('a malformed Retry-After from the server is ignored, not thrown', async () => {
-    const fault = classify(await thrown(fetchOrThrow(`${base}/status?code=429&retry-after=soon-ish`)));
+    const fault = classify(
+      await thrown(fetchOrThrow(`${base}/status?code=429&retry-after=soon-ish`)),
+    );
     expect(fault.category).toBe('rate_limit');
     expect(fault.retryAfterMs).toBeUndefined();
   });
@@ -212,9 +229,17 @@ describe('node:fs', () => {
   });
 
   it.each([
-    ['ENOENT: reading a missing file', () => fs.readFileSync(path.join(dir, 'missing.txt')), 'ENOENT'],
+    [
+      'ENOENT: reading a missing file',
+      () => fs.readFileSync(path.join(dir, 'missing.txt')),
+      'ENOENT',
+    ],
     ['EISDIR: reading a directory', () => fs.readFileSync(dir), 'EISDIR'],
-    ['ENOTDIR: a file used as a directory', () => fs.readFileSync(path.join(dir, 'file.txt', 'inner')), 'ENOTDIR'],
+    [
+      'ENOTDIR: a file used as a directory',
+      () => fs.readFileSync(path.join(dir, 'file.txt', 'inner')),
+      'ENOTDIR',
+    ],
     ['EEXIST: creating a directory that exists', () => fs.mkdirSync(dir), 'EEXIST'],
   ] as const)('%s → permanent', (_label, fail, code) => {
     const fault = classify(thrownSync(fail));
@@ -253,9 +278,16 @@ describe('better-sqlite3', () => {
     db.exec('CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT NOT NULL UNIQUE)');
     db.prepare('INSERT INTO t (v) VALUES (?)').run('a');
     const unique = thrownSync(() => db.prepare('INSERT INTO t (v) VALUES (?)').run('a'));
-    expect(classify(unique)).toMatchObject({ category: 'validation', code: 'SQLITE_CONSTRAINT_UNIQUE', retryable: false });
+    expect(classify(unique)).toMatchObject({
+      category: 'validation',
+      code: 'SQLITE_CONSTRAINT_UNIQUE',
+      retryable: false,
+    });
     const notNull = thrownSync(() => db.prepare('INSERT INTO t (v) VALUES (?)').run(null));
-    expect(classify(notNull)).toMatchObject({ category: 'validation', code: 'SQLITE_CONSTRAINT_NOTNULL' });
+    expect(classify(notNull)).toMatchObject({
+      category: 'validation',
+      code: 'SQLITE_CONSTRAINT_NOTNULL',
+    });
   });
 
   it('SQLITE_BUSY from a second connection while the first holds BEGIN IMMEDIATE → conflict, retryable', () => {
@@ -277,7 +309,11 @@ describe('better-sqlite3', () => {
     fs.writeFileSync(file, 'not a database '.repeat(200));
     const db = database('junk.db');
     const error = thrownSync(() => db.prepare('SELECT * FROM sqlite_master').all());
-    expect(classify(error)).toMatchObject({ category: 'resource', code: 'SQLITE_NOTADB', retryable: false });
+    expect(classify(error)).toMatchObject({
+      category: 'resource',
+      code: 'SQLITE_NOTADB',
+      retryable: false,
+    });
   });
 
   it('writing through a read-only connection → SQLITE_READONLY → resource, not retryable', () => {
@@ -285,7 +321,11 @@ describe('better-sqlite3', () => {
     rw.exec('CREATE TABLE t (x)');
     const ro = database('ro.db', { readonly: true });
     const error = thrownSync(() => ro.exec('INSERT INTO t VALUES (1)'));
-    expect(classify(error)).toMatchObject({ category: 'resource', code: 'SQLITE_READONLY', retryable: false });
+    expect(classify(error)).toMatchObject({
+      category: 'resource',
+      code: 'SQLITE_READONLY',
+      retryable: false,
+    });
   });
 });
 
@@ -304,7 +344,13 @@ describe('ioredis', () => {
 
   it('connect() to a closed port without retries → network', async () => {
     const port = await closedPort();
-    const redis = client({ host: '127.0.0.1', port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const redis = client({
+      host: '127.0.0.1',
+      port,
+      lazyConnect: true,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => null,
+    });
     const error = await thrown(redis.connect());
     expect(classify(error)).toMatchObject({ category: 'network', retryable: true });
     const command = await thrown(redis.get('k'));
@@ -313,10 +359,18 @@ describe('ioredis', () => {
 
   it('a command that runs out of maxRetriesPerRequest while reconnecting → network', async () => {
     const port = await closedPort();
-    const redis = client({ host: '127.0.0.1', port, maxRetriesPerRequest: 0, retryStrategy: () => 5 });
+    const redis = client({
+      host: '127.0.0.1',
+      port,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 5,
+    });
     const error = await thrown(redis.get('k'));
     expect((error as Error).name).toBe('MaxRetriesPerRequestError');
-    expect(classify(error)).toMatchObject({ category: 'network', code: 'MaxRetriesPerRequestError' });
+    expect(classify(error)).toMatchObject({
+      category: 'network',
+      code: 'MaxRetriesPerRequestError',
+    });
   });
 
   it('offline queue disabled and not connected → network', async () => {
@@ -327,11 +381,20 @@ describe('ioredis', () => {
   });
 
   it('the real Redis at 127.0.0.1:6379: WRONGPASS → auth, WRONGTYPE → permanent', async () => {
-    const redis = client({ host: '127.0.0.1', port: 6379, maxRetriesPerRequest: 1, connectTimeout: 10_000 });
+    const redis = client({
+      host: '127.0.0.1',
+      port: 6379,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 10_000,
+    });
     // Fails loudly (no skip) when the shared Redis is absent.
     expect(await redis.ping()).toBe('PONG');
     const wrongPass = await thrown(redis.auth(`faultline-no-such-user-${process.pid}`, 'wrong'));
-    expect(classify(wrongPass)).toMatchObject({ category: 'auth', code: 'WRONGPASS', retryable: false });
+    expect(classify(wrongPass)).toMatchObject({
+      category: 'auth',
+      code: 'WRONGPASS',
+      retryable: false,
+    });
     const key = `faultline:test:foundation:${process.pid}:${Date.now()}:wrongtype`;
     try {
       await redis.set(key, '1');
@@ -375,18 +438,33 @@ describe('AWS SDK v3 S3 client against a local S3 server', () => {
 
   it('NoSuchBucket and NoSuchKey → permanent with the HTTP status', async () => {
     const client = s3();
-    const noBucket = await thrown(client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'k' })));
-    expect(classify(noBucket)).toMatchObject({ category: 'permanent', code: 'NoSuchBucket', status: 404, source: 'aws' });
+    const noBucket = await thrown(
+      client.send(new GetObjectCommand({ Bucket: 'no-such-bucket', Key: 'k' })),
+    );
+    expect(classify(noBucket)).toMatchObject({
+      category: 'permanent',
+      code: 'NoSuchBucket',
+      status: 404,
+      source: 'aws',
+    });
     await client.send(new CreateBucketCommand({ Bucket: 'bucket-one' }));
-    const noKey = await thrown(client.send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'missing' })));
+    const noKey = await thrown(
+      client.send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'missing' })),
+    );
     const fault = classify(noKey);
     expect(fault).toMatchObject({ category: 'permanent', code: 'NoSuchKey', status: 404 });
     expect(fault.suggestions[0]).toMatch(/object does not exist/);
   });
 
   it('an unknown access key (HTTP 403) → auth, by name rather than status', async () => {
-    const error = await thrown(s3('NO-SUCH-KEY-ID', 'x').send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'k' })));
-    expect(classify(error)).toMatchObject({ category: 'auth', code: 'InvalidAccessKeyId', status: 403 });
+    const error = await thrown(
+      s3('NO-SUCH-KEY-ID', 'x').send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'k' })),
+    );
+    expect(classify(error)).toMatchObject({
+      category: 'auth',
+      code: 'InvalidAccessKeyId',
+      status: 403,
+    });
   });
 
   it('a closed endpoint port → network (errno under the SDK metadata)', async () => {
@@ -399,7 +477,9 @@ describe('AWS SDK v3 S3 client against a local S3 server', () => {
       maxAttempts: 1,
     });
     clients.push(client);
-    const error = await thrown(client.send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'k' })));
+    const error = await thrown(
+      client.send(new GetObjectCommand({ Bucket: 'bucket-one', Key: 'k' })),
+    );
     expect(classify(error)).toMatchObject({ category: 'network', code: 'ECONNREFUSED' });
   });
 });

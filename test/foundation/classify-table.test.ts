@@ -28,7 +28,8 @@ import {
 const NOW = Date.UTC(2030, 0, 15, 10, 0, 0);
 const classifyAt = createClassifier({ wallTime: () => NOW });
 
-const errnoError = (code: string, message = `${code} happened`) => Object.assign(new Error(message), { code, errno: -1, syscall: 'connect' });
+const errnoError = (code: string, message = `${code} happened`) =>
+  Object.assign(new Error(message), { code, errno: -1, syscall: 'connect' });
 
 describe('HTTP statuses, in every shape', () => {
   const statuses: [number, FaultCategory][] = [
@@ -54,10 +55,36 @@ describe('HTTP statuses, in every shape', () => {
   const shapes: [string, (status: number) => unknown][] = [
     ['thrown fetch Response', (status) => new Response(null, { status })],
     ['{ status }', (status) => ({ status })],
-    ['{ statusCode } (http-errors, node http)', (status) => Object.assign(new Error('http error'), { statusCode: status })],
-    ['axios { response: { status } }', (status) => Object.assign(new Error(`Request failed with status code ${status}`), { name: 'AxiosError', code: 'ERR_BAD_RESPONSE', response: { status, headers: {} } })],
-    ['got { response: { statusCode } }', (status) => Object.assign(new Error(`Response code ${status}`), { name: 'HTTPError', code: 'ERR_NON_2XX_3XX_RESPONSE', response: { statusCode: status, headers: {} } })],
-    ['ky HTTPError { response: Response }', (status) => Object.assign(new Error('Request failed'), { name: 'HTTPError', response: new Response(null, { status }) })],
+    [
+      '{ statusCode } (http-errors, node http)',
+      (status) => Object.assign(new Error('http error'), { statusCode: status }),
+    ],
+    [
+      'axios { response: { status } }',
+      (status) =>
+        Object.assign(new Error(`Request failed with status code ${status}`), {
+          name: 'AxiosError',
+          code: 'ERR_BAD_RESPONSE',
+          response: { status, headers: {} },
+        }),
+    ],
+    [
+      'got { response: { statusCode } }',
+      (status) =>
+        Object.assign(new Error(`Response code ${status}`), {
+          name: 'HTTPError',
+          code: 'ERR_NON_2XX_3XX_RESPONSE',
+          response: { statusCode: status, headers: {} },
+        }),
+    ],
+    [
+      'ky HTTPError { response: Response }',
+      (status) =>
+        Object.assign(new Error('Request failed'), {
+          name: 'HTTPError',
+          response: new Response(null, { status }),
+        }),
+    ],
     [
       'undici ResponseStatusCodeError',
       (status) =>
@@ -96,7 +123,9 @@ describe('HTTP statuses, in every shape', () => {
   });
 
   it('a message is made from status and statusText when the error has none', () => {
-    expect(classify(new Response(null, { status: 503, statusText: 'Service Unavailable' })).message).toBe('HTTP 503 Service Unavailable');
+    expect(
+      classify(new Response(null, { status: 503, statusText: 'Service Unavailable' })).message,
+    ).toBe('HTTP 503 Service Unavailable');
     expect(classify({ status: 502 }).message).toBe('HTTP 502');
   });
 });
@@ -126,9 +155,17 @@ describe('Retry-After', () => {
     ['malformed: words V8 would read as a date', { 'retry-after': 'soon 2' }, undefined],
     ['malformed: a bare day and month', { 'retry-after': '1 Jan' }, undefined],
     ['RFC 850 date', { 'retry-after': 'Tuesday, 15-Jan-30 10:01:00 GMT' }, 60_000],
-    ['asctime date (GMT whatever the local zone)', { 'retry-after': 'Tue Jan 15 10:02:00 2030' }, 120_000],
+    [
+      'asctime date (GMT whatever the local zone)',
+      { 'retry-after': 'Tue Jan 15 10:02:00 2030' },
+      120_000,
+    ],
     ['ISO 8601 date', { 'retry-after': '2030-01-15T10:00:30Z' }, 30_000],
-    ['malformed retry-after-ms falls back to retry-after', { 'retry-after-ms': 'x', 'retry-after': '2' }, 2000],
+    [
+      'malformed retry-after-ms falls back to retry-after',
+      { 'retry-after-ms': 'x', 'retry-after': '2' },
+      2000,
+    ],
     ['malformed x-amz-retry-after ignored', { 'x-amz-retry-after': '-1' }, undefined],
   ];
 
@@ -137,8 +174,11 @@ describe('Retry-After', () => {
     expect(classifyAt({ status: 429, headers }).retryAfterMs).toBe(expected);
     expect(classifyAt({ response: { status: 503, headers } }).retryAfterMs).toBe(expected);
     const fetchHeaders = new Headers();
-    for (const [k, v] of Object.entries(headers)) fetchHeaders.set(k, Array.isArray(v) ? v.join(', ') : String(v));
-    expect(classifyAt(new Response(null, { status: 429, headers: fetchHeaders })).retryAfterMs).toBe(expected);
+    for (const [k, v] of Object.entries(headers))
+      fetchHeaders.set(k, Array.isArray(v) ? v.join(', ') : String(v));
+    expect(
+      classifyAt(new Response(null, { status: 429, headers: fetchHeaders })).retryAfterMs,
+    ).toBe(expected);
   });
 
   it('parseRetryAfter and retryAfterFromHeaders never throw on hostile input', () => {
@@ -153,38 +193,73 @@ describe('Retry-After', () => {
     expect(() => retryAfterFromHeaders(null, NOW)).not.toThrow();
     expect(classify({ status: 429, headers: hostile }).category).toBe('rate_limit');
     expect(parseRetryAfter('   ', NOW)).toBeUndefined();
-    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 27, 0))).toBe(60_000);
+    expect(parseRetryAfter('Wed, 21 Oct 2015 07:28:00 GMT', Date.UTC(2015, 9, 21, 7, 27, 0))).toBe(
+      60_000,
+    );
   });
 });
 
 describe('Node errno codes', () => {
   const table: [string, FaultCategory][] = [
-    ...(['ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'] as const).map(
-      (c) => [c, 'network'] as [string, FaultCategory],
+    ...(
+      [
+        'ECONNRESET',
+        'ECONNREFUSED',
+        'ECONNABORTED',
+        'EPIPE',
+        'EHOSTUNREACH',
+        'ENETUNREACH',
+        'ENOTFOUND',
+        'EAI_AGAIN',
+      ] as const
+    ).map((c) => [c, 'network'] as [string, FaultCategory]),
+    ...(
+      [
+        'ETIMEDOUT',
+        'UND_ERR_CONNECT_TIMEOUT',
+        'UND_ERR_HEADERS_TIMEOUT',
+        'UND_ERR_BODY_TIMEOUT',
+      ] as const
+    ).map((c) => [c, 'timeout'] as [string, FaultCategory]),
+    ...(['ENOSPC', 'ENOMEM', 'EMFILE', 'ENFILE', 'EDQUOT'] as const).map(
+      (c) => [c, 'resource'] as [string, FaultCategory],
     ),
-    ...(['ETIMEDOUT', 'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'] as const).map(
-      (c) => [c, 'timeout'] as [string, FaultCategory],
+    ...(['EACCES', 'EPERM', 'ENOENT', 'EISDIR'] as const).map(
+      (c) => [c, 'permanent'] as [string, FaultCategory],
     ),
-    ...(['ENOSPC', 'ENOMEM', 'EMFILE', 'ENFILE', 'EDQUOT'] as const).map((c) => [c, 'resource'] as [string, FaultCategory]),
-    ...(['EACCES', 'EPERM', 'ENOENT', 'EISDIR'] as const).map((c) => [c, 'permanent'] as [string, FaultCategory]),
   ];
 
-  it.each(table)('%s → %s, directly, as the cause of fetch failed, and inside an AggregateError', (code, category) => {
-    const direct = errnoError(code);
-    expect(classify(direct)).toMatchObject({ category, code, source: 'errno' });
-    const viaFetch = new TypeError('fetch failed', { cause: direct });
-    const fault = classify(viaFetch);
-    expect(fault).toMatchObject({ category, code });
-    expect(fault.cause).toBe(viaFetch);
-    expect(fault.message).toBe(`fetch failed: ${code} happened`);
-    const aggregate = new AggregateError([new Error('first address failed'), direct], 'all addresses failed');
-    expect(classify(aggregate)).toMatchObject({ category, code });
-  });
+  it.each(table)(
+    '%s → %s, directly, as the cause of fetch failed, and inside an AggregateError',
+    (code, category) => {
+      const direct = errnoError(code);
+      expect(classify(direct)).toMatchObject({ category, code, source: 'errno' });
+      const viaFetch = new TypeError('fetch failed', { cause: direct });
+      const fault = classify(viaFetch);
+      expect(fault).toMatchObject({ category, code });
+      expect(fault.cause).toBe(viaFetch);
+      expect(fault.message).toBe(`fetch failed: ${code} happened`);
+      const aggregate = new AggregateError(
+        [new Error('first address failed'), direct],
+        'all addresses failed',
+      );
+      expect(classify(aggregate)).toMatchObject({ category, code });
+    },
+  );
 
   it('undici timeout error classes (by code)', () => {
-    const headers = Object.assign(new Error('Headers Timeout Error'), { name: 'HeadersTimeoutError', code: 'UND_ERR_HEADERS_TIMEOUT' });
-    const connect = Object.assign(new Error('Connect Timeout Error'), { name: 'ConnectTimeoutError', code: 'UND_ERR_CONNECT_TIMEOUT' });
-    const body = Object.assign(new Error('Body Timeout Error'), { name: 'BodyTimeoutError', code: 'UND_ERR_BODY_TIMEOUT' });
+    const headers = Object.assign(new Error('Headers Timeout Error'), {
+      name: 'HeadersTimeoutError',
+      code: 'UND_ERR_HEADERS_TIMEOUT',
+    });
+    const connect = Object.assign(new Error('Connect Timeout Error'), {
+      name: 'ConnectTimeoutError',
+      code: 'UND_ERR_CONNECT_TIMEOUT',
+    });
+    const body = Object.assign(new Error('Body Timeout Error'), {
+      name: 'BodyTimeoutError',
+      code: 'UND_ERR_BODY_TIMEOUT',
+    });
     for (const e of [headers, connect, body]) {
       expect(classify(new TypeError('fetch failed', { cause: e })).category).toBe('timeout');
     }
@@ -209,8 +284,16 @@ describe('abort and timeout', () => {
   it.each([
     ['DOMException AbortError', new DOMException('aborted', 'AbortError'), 'cancelled'],
     ['AbortSignal.abort() reason', AbortSignal.abort().reason, 'cancelled'],
-    ['DOMException TimeoutError (AbortSignal.timeout)', new DOMException('timed out', 'TimeoutError'), 'timeout'],
-    ['an Error named AbortError', Object.assign(new Error('x'), { name: 'AbortError' }), 'cancelled'],
+    [
+      'DOMException TimeoutError (AbortSignal.timeout)',
+      new DOMException('timed out', 'TimeoutError'),
+      'timeout',
+    ],
+    [
+      'an Error named AbortError',
+      Object.assign(new Error('x'), { name: 'AbortError' }),
+      'cancelled',
+    ],
     ['faultline TimeoutError', new TimeoutError(500), 'timeout'],
   ] as const)('%s → %s', (_label, error, category) => {
     expect(classify(error).category).toBe(category);
@@ -231,10 +314,18 @@ describe('Redis (ioredis ReplyError, node-redis ErrorReply)', () => {
 
   const replies: [string, FaultCategory, string][] = [
     ['LOADING Redis is loading the dataset in memory', 'unavailable', 'LOADING'],
-    ['BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.', 'unavailable', 'BUSY'],
+    [
+      'BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.',
+      'unavailable',
+      'BUSY',
+    ],
     ['TRYAGAIN Multiple keys request during rehashing of slot', 'unavailable', 'TRYAGAIN'],
     ['CLUSTERDOWN The cluster is down', 'unavailable', 'CLUSTERDOWN'],
-    ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no.', 'unavailable', 'MASTERDOWN'],
+    [
+      'MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to no.',
+      'unavailable',
+      'MASTERDOWN',
+    ],
     ["READONLY You can't write against a read only replica.", 'unavailable', 'READONLY'],
     ["OOM command not allowed when used memory > 'maxmemory'.", 'resource', 'OOM'],
     ['NOAUTH Authentication required.', 'auth', 'NOAUTH'],
@@ -247,7 +338,9 @@ describe('Redis (ioredis ReplyError, node-redis ErrorReply)', () => {
   });
 
   it('connection errors → network (ioredis and node-redis)', () => {
-    const maxRetries = Object.assign(new Error('Reached the max retries per request limit'), { name: 'MaxRetriesPerRequestError' });
+    const maxRetries = Object.assign(new Error('Reached the max retries per request limit'), {
+      name: 'MaxRetriesPerRequestError',
+    });
     for (const error of [
       maxRetries,
       new Error('Connection is closed.'),
@@ -266,7 +359,9 @@ describe('Redis (ioredis ReplyError, node-redis ErrorReply)', () => {
 
   it('specific suggestions for OOM, NOAUTH and READONLY', () => {
     expect(classify(new ReplyError('OOM command not allowed')).suggestions[0]).toMatch(/maxmemory/);
-    expect(classify(new ReplyError('NOAUTH Authentication required.')).suggestions[0]).toMatch(/password/);
+    expect(classify(new ReplyError('NOAUTH Authentication required.')).suggestions[0]).toMatch(
+      /password/,
+    );
     expect(classify(new ReplyError("READONLY You can't write")).suggestions[0]).toMatch(/primary/);
   });
 });
@@ -274,9 +369,21 @@ describe('Redis (ioredis ReplyError, node-redis ErrorReply)', () => {
 describe('PostgreSQL SQLSTATE', () => {
   /** node-postgres' DatabaseError: name 'error', severity, a five-character code. */
   const pg = (code: string) =>
-    Object.assign(new Error(`pg error ${code}`), { name: 'error', length: 100, severity: 'ERROR', code, file: 'postgres.c', routine: 'x' });
+    Object.assign(new Error(`pg error ${code}`), {
+      name: 'error',
+      length: 100,
+      severity: 'ERROR',
+      code,
+      file: 'postgres.c',
+      routine: 'x',
+    });
   /** postgres.js' PostgresError. */
-  const postgresJs = (code: string) => Object.assign(new Error(`pg error ${code}`), { name: 'PostgresError', severity_local: 'ERROR', code });
+  const postgresJs = (code: string) =>
+    Object.assign(new Error(`pg error ${code}`), {
+      name: 'PostgresError',
+      severity_local: 'ERROR',
+      code,
+    });
 
   const table: [string, FaultCategory][] = [
     ['08000', 'network'],
@@ -341,19 +448,33 @@ describe('SQLite (better-sqlite3 SqliteError)', () => {
   ];
 
   it.each(table)('%s → %s', (code, category) => {
-    expect(classify(new Database.SqliteError(`sqlite says ${code}`, code))).toMatchObject({ category, code, source: 'sqlite' });
+    expect(classify(new Database.SqliteError(`sqlite says ${code}`, code))).toMatchObject({
+      category,
+      code,
+      source: 'sqlite',
+    });
   });
 
   it('FULL and CORRUPT carry specific advice', () => {
-    expect(classify(new Database.SqliteError('database or disk is full', 'SQLITE_FULL')).suggestions[0]).toMatch(/disk space/);
-    expect(classify(new Database.SqliteError('database disk image is malformed', 'SQLITE_CORRUPT')).suggestions[0]).toMatch(/backup/);
+    expect(
+      classify(new Database.SqliteError('database or disk is full', 'SQLITE_FULL')).suggestions[0],
+    ).toMatch(/disk space/);
+    expect(
+      classify(new Database.SqliteError('database disk image is malformed', 'SQLITE_CORRUPT'))
+        .suggestions[0],
+    ).toMatch(/backup/);
   });
 });
 
 describe('AWS SDK v3', () => {
   const aws = (name: string, httpStatusCode: number, extra: Record<string, unknown> = {}) =>
     Object.assign(
-      new S3ServiceException({ name, $fault: httpStatusCode >= 500 ? 'server' : 'client', $metadata: { httpStatusCode }, message: `${name} happened` }),
+      new S3ServiceException({
+        name,
+        $fault: httpStatusCode >= 500 ? 'server' : 'client',
+        $metadata: { httpStatusCode },
+        message: `${name} happened`,
+      }),
       extra,
     );
 
@@ -378,47 +499,79 @@ describe('AWS SDK v3', () => {
   ];
 
   it.each(names)('%s (HTTP %i) → %s, by name over status', (name, status, category) => {
-    expect(classify(aws(name, status))).toMatchObject({ category, code: name, status, source: 'aws' });
+    expect(classify(aws(name, status))).toMatchObject({
+      category,
+      code: name,
+      status,
+      source: 'aws',
+    });
   });
 
   it('the SDK exception classes NoSuchKey and NoSuchBucket → permanent', () => {
-    expect(classify(new NoSuchKey({ $metadata: { httpStatusCode: 404 }, message: 'The specified key does not exist.' }))).toMatchObject({
+    expect(
+      classify(
+        new NoSuchKey({
+          $metadata: { httpStatusCode: 404 },
+          message: 'The specified key does not exist.',
+        }),
+      ),
+    ).toMatchObject({
       category: 'permanent',
       code: 'NoSuchKey',
     });
-    expect(classify(new NoSuchBucket({ $metadata: { httpStatusCode: 404 }, message: 'no bucket' })).category).toBe('permanent');
+    expect(
+      classify(new NoSuchBucket({ $metadata: { httpStatusCode: 404 }, message: 'no bucket' }))
+        .category,
+    ).toBe('permanent');
   });
 
   it('$retryable: throttling → rate_limit; otherwise retryable unavailable', () => {
-    expect(classify(aws('SomeNewThrottle', 400, { $retryable: { throttling: true } }))).toMatchObject({ category: 'rate_limit', retryable: true });
-    expect(classify(aws('SomeNewTransient', 400, { $retryable: {} }))).toMatchObject({ category: 'unavailable', retryable: true });
+    expect(
+      classify(aws('SomeNewThrottle', 400, { $retryable: { throttling: true } })),
+    ).toMatchObject({ category: 'rate_limit', retryable: true });
+    expect(classify(aws('SomeNewTransient', 400, { $retryable: {} }))).toMatchObject({
+      category: 'unavailable',
+      retryable: true,
+    });
   });
 
   it('an unknown name falls back to $metadata.httpStatusCode, then $fault', () => {
     expect(classify(aws('WeirdError', 429)).category).toBe('rate_limit');
     expect(classify(aws('WeirdError', 503)).category).toBe('unavailable');
     expect(classify(aws('WeirdError', 401)).category).toBe('auth');
-    const serverFault = Object.assign(new Error('x'), { name: 'WeirdError', $fault: 'server', $metadata: {} });
+    const serverFault = Object.assign(new Error('x'), {
+      name: 'WeirdError',
+      $fault: 'server',
+      $metadata: {},
+    });
     expect(classify(serverFault).category).toBe('unavailable');
   });
 
   it('x-amz-retry-after and Retry-After on $response', () => {
-    const throttled = aws('ThrottlingException', 400, { $response: { statusCode: 400, headers: { 'x-amz-retry-after': '1200' } } });
+    const throttled = aws('ThrottlingException', 400, {
+      $response: { statusCode: 400, headers: { 'x-amz-retry-after': '1200' } },
+    });
     expect(classify(throttled).retryAfterMs).toBe(1200);
-    const slow = aws('SlowDown', 503, { $response: { statusCode: 503, headers: { 'retry-after': '3' } } });
+    const slow = aws('SlowDown', 503, {
+      $response: { statusCode: 503, headers: { 'retry-after': '3' } },
+    });
     expect(classify(slow).retryAfterMs).toBe(3000);
   });
 
   it('a nonsense $metadata.httpStatusCode is not reported as a status', () => {
     for (const httpStatusCode of [-5e-324, 503.5, 99_999, Number.NaN]) {
-      const fault = classify(Object.assign(new Error('x'), { name: 'SlowDown', $metadata: { httpStatusCode } }));
+      const fault = classify(
+        Object.assign(new Error('x'), { name: 'SlowDown', $metadata: { httpStatusCode } }),
+      );
       expect(fault.category).toBe('rate_limit');
       expect(fault.status).toBeUndefined();
     }
   });
 
   it('a network error the SDK decorated with $metadata is still classified by its errno', () => {
-    const error = Object.assign(errnoError('ECONNRESET'), { $metadata: { attempts: 3, totalRetryDelay: 600 } });
+    const error = Object.assign(errnoError('ECONNRESET'), {
+      $metadata: { attempts: 3, totalRetryDelay: 600 },
+    });
     expect(classify(error)).toMatchObject({ category: 'network', code: 'ECONNRESET' });
   });
 });
@@ -426,7 +579,9 @@ describe('AWS SDK v3', () => {
 describe('user classifiers and declared categories', () => {
   it('user classifiers run first, as functions or objects', () => {
     const quota = (e: unknown) =>
-      typeof e === 'object' && e !== null && (e as { status?: unknown }).status === 503 ? { category: 'rate_limit' as const, retryAfterMs: 60_000 } : undefined;
+      typeof e === 'object' && e !== null && (e as { status?: unknown }).status === 503
+        ? { category: 'rate_limit' as const, retryAfterMs: 60_000 }
+        : undefined;
     const byObject = { name: 'quota', classify: quota };
     for (const classifier of [quota, byObject]) {
       const fault = createClassifier({ classifiers: [classifier] })({ status: 503 });
@@ -434,7 +589,9 @@ describe('user classifiers and declared categories', () => {
     }
     expect(createClassifier({ classifiers: [byObject] })({ status: 503 }).source).toBe('quota');
     // Values the user's classifier does not recognise go to the built-ins.
-    expect(createClassifier({ classifiers: [quota] })({ status: 502 }).category).toBe('unavailable');
+    expect(createClassifier({ classifiers: [quota] })({ status: 502 }).category).toBe(
+      'unavailable',
+    );
   });
 
   it('a user classifier that throws or answers nonsense is passed over', () => {
@@ -443,14 +600,20 @@ describe('user classifiers and declared categories', () => {
     };
     const nonsense = () => ({ category: 'not-a-category' });
     const nothing = () => null;
-    const classify2 = createClassifier({ classifiers: [throws, nonsense as never, nothing as never] });
+    const classify2 = createClassifier({
+      classifiers: [throws, nonsense as never, nothing as never],
+    });
     expect(classify2(errnoError('ECONNRESET')).category).toBe('network');
   });
 
   it('user suggestions replace the defaults; invalid ones are ignored', () => {
-    const own = createClassifier({ classifiers: [() => ({ category: 'auth', suggestions: ['Rotate the key in vault.'] })] });
+    const own = createClassifier({
+      classifiers: [() => ({ category: 'auth', suggestions: ['Rotate the key in vault.'] })],
+    });
     expect(own('x').suggestions).toEqual(['Rotate the key in vault.']);
-    const bad = createClassifier({ classifiers: [() => ({ category: 'auth', suggestions: [1, 2] as never })] });
+    const bad = createClassifier({
+      classifiers: [() => ({ category: 'auth', suggestions: [1, 2] as never })],
+    });
     expect(bad('x').suggestions).toEqual(suggestionsFor('auth'));
   });
 
@@ -466,8 +629,16 @@ describe('user classifiers and declared categories', () => {
 
   it.each([
     ['options that are not an object', () => createClassifier(null as never), 'options'],
-    ['classifiers that is not an array', () => createClassifier({ classifiers: (() => undefined) as never }), 'classifiers'],
-    ['wallTime that is not a function', () => createClassifier({ wallTime: 5 as never }), 'wallTime'],
+    [
+      'classifiers that is not an array',
+      () => createClassifier({ classifiers: (() => undefined) as never }),
+      'classifiers',
+    ],
+    [
+      'wallTime that is not a function',
+      () => createClassifier({ wallTime: 5 as never }),
+      'wallTime',
+    ],
     ['an unknown option', () => createClassifier({ clasifiers: [] } as never), 'clasifiers'],
   ])('createClassifier: %s is a ConfigError naming %s', (_label, build, option) => {
     expect(build).toThrow(ConfigError);
@@ -475,18 +646,33 @@ describe('user classifiers and declared categories', () => {
   });
 
   it('an error that declares its own category is taken at its word', () => {
-    const declared = Object.assign(new Error('quota used up'), { category: 'rate_limit', retryAfterMs: 60_000, status: 503 });
-    expect(classify(declared)).toMatchObject({ category: 'rate_limit', retryAfterMs: 60_000, status: 503, source: 'declared' });
+    const declared = Object.assign(new Error('quota used up'), {
+      category: 'rate_limit',
+      retryAfterMs: 60_000,
+      status: 503,
+    });
+    expect(classify(declared)).toMatchObject({
+      category: 'rate_limit',
+      retryAfterMs: 60_000,
+      status: 503,
+      source: 'declared',
+    });
     const notRetryable = Object.assign(new Error('x'), { category: 'network', retryable: false });
     expect(classify(notRetryable)).toMatchObject({ category: 'network', retryable: false });
     // An invalid declaration is ignored, and the rest of the chain decides.
-    expect(classify(Object.assign(errnoError('ENOSPC'), { category: 'nope' })).category).toBe('resource');
+    expect(classify(Object.assign(errnoError('ENOSPC'), { category: 'nope' })).category).toBe(
+      'resource',
+    );
   });
 });
 
 describe('typed library errors', () => {
   it('BrokenCircuitError → unavailable, retryable, with its retry-after', () => {
-    expect(classify(new BrokenCircuitError(undefined, { retryAfterMs: 5000 }))).toMatchObject({ category: 'unavailable', retryable: true, retryAfterMs: 5000 });
+    expect(classify(new BrokenCircuitError(undefined, { retryAfterMs: 5000 }))).toMatchObject({
+      category: 'unavailable',
+      retryable: true,
+      retryAfterMs: 5000,
+    });
   });
 
   it('BulkheadRejectedError → unavailable, retryable', () => {
@@ -496,7 +682,10 @@ describe('typed library errors', () => {
   });
 
   it('RateLimitedError → rate_limit with retryAfterMs', () => {
-    expect(classify(new RateLimitedError(250))).toMatchObject({ category: 'rate_limit', retryAfterMs: 250 });
+    expect(classify(new RateLimitedError(250))).toMatchObject({
+      category: 'rate_limit',
+      retryAfterMs: 250,
+    });
   });
 
   it('TimeoutError → timeout, and names its deadline', () => {
@@ -509,7 +698,12 @@ describe('typed library errors', () => {
   it('RetriesExhaustedError keeps attempts, last fault and cause; same category, not retryable', () => {
     const last = classify(errnoError('ECONNRESET'));
     const error = new RetriesExhaustedError(5, 15_000, last);
-    expect(error).toMatchObject({ attempts: 5, lastFault: last, cause: last.cause, name: 'RetriesExhaustedError' });
+    expect(error).toMatchObject({
+      attempts: 5,
+      lastFault: last,
+      cause: last.cause,
+      name: 'RetriesExhaustedError',
+    });
     expect(error.message).toMatch(/5 attempts.*ECONNRESET/);
     expect(classify(error)).toMatchObject({ category: 'network', retryable: false });
   });
@@ -541,7 +735,18 @@ describe('any thrown value', () => {
     const getters = Object.defineProperties(
       {},
       Object.fromEntries(
-        ['name', 'message', 'code', 'status', 'cause', 'errors', 'category', 'response', '$metadata', 'constructor'].map((k) => [
+        [
+          'name',
+          'message',
+          'code',
+          'status',
+          'cause',
+          'errors',
+          'category',
+          'response',
+          '$metadata',
+          'constructor',
+        ].map((k) => [
           k,
           {
             get() {
@@ -583,13 +788,21 @@ describe('any thrown value', () => {
 
   it('a fault serialises to JSON without undefined fields', () => {
     const json = JSON.parse(JSON.stringify(classify('plain')));
-    expect(Object.keys(json).sort()).toEqual(['category', 'cause', 'message', 'retryable', 'source', 'suggestions']);
+    expect(Object.keys(json).sort()).toEqual([
+      'category',
+      'cause',
+      'message',
+      'retryable',
+      'source',
+      'suggestions',
+    ]);
   });
 });
 
 describe('suggestions', () => {
   it('every category has at least one', () => {
-    for (const category of FAULT_CATEGORIES) expect(suggestionsFor(category).length).toBeGreaterThan(0);
+    for (const category of FAULT_CATEGORIES)
+      expect(suggestionsFor(category).length).toBeGreaterThan(0);
   });
 
   it.each([
@@ -617,10 +830,28 @@ describe('advice per code and per status', () => {
   it.each([
     [errnoError('ETIMEDOUT'), /timed out/],
     [errnoError('EHOSTUNREACH'), /route/],
-    [new Database.SqliteError('UNIQUE constraint failed: t.v', 'SQLITE_CONSTRAINT_UNIQUE'), /idempotency key/],
+    [
+      new Database.SqliteError('UNIQUE constraint failed: t.v', 'SQLITE_CONSTRAINT_UNIQUE'),
+      /idempotency key/,
+    ],
     [new ReplyError('BUSY Redis is busy running a script'), /SLOWLOG/],
-    [Object.assign(new Error('too many clients'), { name: 'error', severity: 'FATAL', code: '53300' }), /max_connections/],
-    [new S3ServiceException({ name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 }, message: 'Rate exceeded' }), /service quota/],
+    [
+      Object.assign(new Error('too many clients'), {
+        name: 'error',
+        severity: 'FATAL',
+        code: '53300',
+      }),
+      /max_connections/,
+    ],
+    [
+      new S3ServiceException({
+        name: 'ThrottlingException',
+        $fault: 'client',
+        $metadata: { httpStatusCode: 400 },
+        message: 'Rate exceeded',
+      }),
+      /service quota/,
+    ],
     [{ status: 401 }, /token or API key/],
     [{ status: 429 }, /lower the request rate/],
     [{ status: 503 }, /overloaded/],

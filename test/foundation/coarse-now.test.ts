@@ -13,7 +13,12 @@ describe('CoarseNow', () => {
       reads++;
       return clock.now();
     };
-    const counted: Clock = { now, wallTime: () => clock.wallTime(), sleep: clock.sleep.bind(clock), schedule: clock.schedule.bind(clock) };
+    const counted: Clock = {
+      now,
+      wallTime: () => clock.wallTime(),
+      sleep: clock.sleep.bind(clock),
+      schedule: clock.schedule.bind(clock),
+    };
     const time = new CoarseNow(counted, 10);
     await clock.advance(5);
     expect(time.now()).toBe(5);

@@ -35,8 +35,12 @@ describe('fromEnv rejects what is not an environment', () => {
   });
 
   it('an unknown option and a non-boolean strict are ConfigErrors', () => {
-    expect(configError(() => fromEnv({}, { bogus: 1 } as never)).option).toBe('fromEnv options.bogus');
-    expect(configError(() => fromEnv({}, { strict: 'no' } as never)).option).toBe('fromEnv options.strict');
+    expect(configError(() => fromEnv({}, { bogus: 1 } as never)).option).toBe(
+      'fromEnv options.bogus',
+    );
+    expect(configError(() => fromEnv({}, { strict: 'no' } as never)).option).toBe(
+      'fromEnv options.strict',
+    );
     expect(configError(() => fromEnv({}, null as never)).option).toBe('fromEnv options');
   });
 
@@ -57,31 +61,44 @@ describe('worker options', () => {
   const queue = () => new Queue(new MemoryStore(), 'q', { clock: new VirtualClock() });
   const handler = async () => {};
 
-  it.each([0, 999, -1, Number.NaN, 2 ** 31, '60000'])('pruneEveryMs %s is rejected naming worker.pruneEveryMs and the range', (value) => {
-    const error = configError(() => new Worker(queue(), handler, { pruneEveryMs: value as number }));
-    expect(error.option).toBe('worker.pruneEveryMs');
-    expect(error.message).toContain('from 1,000 to 2,147,483,647');
-  });
+  it.each([0, 999, -1, Number.NaN, 2 ** 31, '60000'])(
+    'pruneEveryMs %s is rejected naming worker.pruneEveryMs and the range',
+    (value) => {
+      const error = configError(
+        () => new Worker(queue(), handler, { pruneEveryMs: value as number }),
+      );
+      expect(error.option).toBe('worker.pruneEveryMs');
+      expect(error.message).toContain('from 1,000 to 2,147,483,647');
+    },
+  );
 
   it('accepts 1,000 ms and Infinity', () => {
     expect(() => new Worker(queue(), handler, { pruneEveryMs: 1_000 })).not.toThrow();
-    expect(() => new Worker(queue(), handler, { pruneEveryMs: Number.POSITIVE_INFINITY })).not.toThrow();
+    expect(
+      () => new Worker(queue(), handler, { pruneEveryMs: Number.POSITIVE_INFINITY }),
+    ).not.toThrow();
   });
 
   it('keepAlive must be a boolean', () => {
-    expect(configError(() => new Worker(queue(), handler, { keepAlive: 'x' as never })).option).toBe('worker.keepAlive');
+    expect(
+      configError(() => new Worker(queue(), handler, { keepAlive: 'x' as never })).option,
+    ).toBe('worker.keepAlive');
     expect(() => new Worker(queue(), handler, { keepAlive: false })).not.toThrow();
   });
 
   it('a clock must be a Clock', () => {
-    expect(configError(() => new Worker(queue(), handler, { clock: {} as never })).option).toBe('worker.clock');
+    expect(configError(() => new Worker(queue(), handler, { clock: {} as never })).option).toBe(
+      'worker.clock',
+    );
   });
 });
 
 describe('HealthMonitor options', () => {
   it('rejects a clock that is not a Clock', () => {
     expect(configError(() => new HealthMonitor({ clock: {} as never })).option).toBe('clock');
-    expect(configError(() => new HealthMonitor({ clock: { now: () => 0 } as never })).message).toContain('wallTime is missing');
+    expect(
+      configError(() => new HealthMonitor({ clock: { now: () => 0 } as never })).message,
+    ).toContain('wallTime is missing');
     expect(() => new HealthMonitor({ clock: new VirtualClock() })).not.toThrow();
   });
 });
@@ -105,7 +122,9 @@ describe('payload checks', () => {
     const queue = new Queue(new MemoryStore(), 'q', { clock: new VirtualClock() });
     const error = await queue.enqueue(deep).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);
-    expect((error as Error).message).toMatch(/^payload\.a\.a\.a.*nested more than 1000 levels deep/);
+    expect((error as Error).message).toMatch(
+      /^payload\.a\.a\.a.*nested more than 1000 levels deep/,
+    );
     expect((error as Error).message.length).toBeLessThan(400);
     const arrays: unknown[] = [];
     let cursor = arrays;

@@ -8,10 +8,28 @@ function hostileCauses(): [string, unknown][] {
   cyclic.cause = cyclic;
   const withBigInt = Object.assign(new Error('big'), { amount: 10n });
   const getterThrows = new Error('getter');
-  Object.defineProperty(getterThrows, 'detail', { enumerable: true, get: () => { throw new Error('no'); } });
+  Object.defineProperty(getterThrows, 'detail', {
+    enumerable: true,
+    get: () => {
+      throw new Error('no');
+    },
+  });
   const revoked = Proxy.revocable({}, {});
   revoked.revoke();
-  const trap = new Proxy({}, { getPrototypeOf() { throw new Error('trap'); }, get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } });
+  const trap = new Proxy(
+    {},
+    {
+      getPrototypeOf() {
+        throw new Error('trap');
+      },
+      get() {
+        throw new Error('trap');
+      },
+      ownKeys() {
+        throw new Error('trap');
+      },
+    },
+  );
   const cycleInObject: Record<string, unknown> = { message: 'obj' };
   cycleInObject.self = cycleInObject;
   return [
@@ -37,19 +55,29 @@ describe('JSON.stringify(fault)', () => {
   });
 
   it('keeps the readable parts of a cause chain and marks a cycle', () => {
-    const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+    const inner = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'ECONNREFUSED',
+    });
     const outer = new Error('fetch failed', { cause: inner }) as Error & { cause: unknown };
     (inner as Error & { cause?: unknown }).cause = outer;
     const json = JSON.parse(JSON.stringify(classify(outer)));
     expect(json.cause).toEqual({
       name: 'Error',
       message: 'fetch failed',
-      cause: { name: 'Error', message: 'connect ECONNREFUSED 127.0.0.1:9', code: 'ECONNREFUSED', cause: '(circular)' },
+      cause: {
+        name: 'Error',
+        message: 'connect ECONNREFUSED 127.0.0.1:9',
+        code: 'ECONNREFUSED',
+        cause: '(circular)',
+      },
     });
   });
 
   it('leaves a driver error’s enumerable fields (command arguments) out', () => {
-    const error = Object.assign(new Error('WRONGPASS invalid username-password pair'), { name: 'ReplyError', command: { name: 'auth', args: ['user', 'hunter2-secret'] } });
+    const error = Object.assign(new Error('WRONGPASS invalid username-password pair'), {
+      name: 'ReplyError',
+      command: { name: 'auth', args: ['user', 'hunter2-secret'] },
+    });
     const text = JSON.stringify(classify(error));
     expect(text).not.toContain('hunter2-secret');
     expect(text).toContain('WRONGPASS');
@@ -57,11 +85,21 @@ describe('JSON.stringify(fault)', () => {
 
   it('never throws for any value fast-check can make, nested as a cause', () => {
     fc.assert(
-      fc.property(fc.anything({ withBigInt: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withBoxedValues: true }), (value) => {
-        const wrapped = new Error('wrapper', { cause: value });
-        expect(() => JSON.stringify(classify(value))).not.toThrow();
-        expect(() => JSON.stringify(classify(wrapped))).not.toThrow();
-      }),
+      fc.property(
+        fc.anything({
+          withBigInt: true,
+          withMap: true,
+          withSet: true,
+          withTypedArray: true,
+          withSparseArray: true,
+          withBoxedValues: true,
+        }),
+        (value) => {
+          const wrapped = new Error('wrapper', { cause: value });
+          expect(() => JSON.stringify(classify(value))).not.toThrow();
+          expect(() => JSON.stringify(classify(wrapped))).not.toThrow();
+        },
+      ),
       { numRuns: 300 },
     );
   });

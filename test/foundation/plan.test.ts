@@ -1,9 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, classify, type Fault, type FaultCategory } from '../../src/faults/index.js';
-import { constantBackoff, DEFAULT_RULES, defaultPlan, exponentialBackoff, formatMs, recoveryPlan, seededRandom } from '../../src/recovery/index.js';
+import {
+  constantBackoff,
+  DEFAULT_RULES,
+  defaultPlan,
+  exponentialBackoff,
+  formatMs,
+  recoveryPlan,
+  seededRandom,
+} from '../../src/recovery/index.js';
 
 /** A fault of a given category, as classify would produce it from an error declaring it. */
-function fault(category: FaultCategory, extra: { retryAfterMs?: number; retryable?: boolean; code?: string } = {}): Fault {
+function fault(
+  category: FaultCategory,
+  extra: { retryAfterMs?: number; retryable?: boolean; code?: string } = {},
+): Fault {
   return classify(Object.assign(new Error(`a ${category} error`), { category, ...extra }));
 }
 
@@ -11,7 +22,9 @@ const top = () => 0.999_999_999;
 
 describe('the default plan', () => {
   it('maps every category as issue 2 states', () => {
-    const rows = Object.fromEntries(defaultPlan.describe().map((r) => [r.category, [r.action, r.maxAttempts]]));
+    const rows = Object.fromEntries(
+      defaultPlan.describe().map((r) => [r.category, [r.action, r.maxAttempts]]),
+    );
     expect(rows).toMatchObject({
       auth: ['abort', expect.any(Number)],
       rate_limit: ['pause', 10],
@@ -48,7 +61,10 @@ describe('the default plan', () => {
       expect(delays.map((d) => d.action)).toEqual(['retry', 'retry', 'retry', 'retry']);
       expect(delays.map((d) => d.delayMs)).toEqual([1000, 2000, 4000, 8000]);
       expect(delays[0]!.reason).toMatch(/retry 2\/5 in 1 s/);
-      expect(plan.decide(fault(category), { attempt: 5 })).toMatchObject({ action: 'give_up', delayMs: 0 });
+      expect(plan.decide(fault(category), { attempt: 5 })).toMatchObject({
+        action: 'give_up',
+        delayMs: 0,
+      });
     }
   });
 
@@ -72,7 +88,10 @@ describe('the default plan', () => {
 
   it('rate_limit without Retry-After pauses for a backoff (5 s → 5 min, equal jitter)', () => {
     const plan = recoveryPlan({ random: () => 0 });
-    expect(plan.decide(fault('rate_limit'), { attempt: 1 })).toMatchObject({ action: 'pause', delayMs: 2500 });
+    expect(plan.decide(fault('rate_limit'), { attempt: 1 })).toMatchObject({
+      action: 'pause',
+      delayMs: 2500,
+    });
     expect(plan.decide(fault('rate_limit'), { attempt: 2 }).delayMs).toBe(5000);
   });
 
@@ -84,11 +103,15 @@ describe('the default plan', () => {
   });
 
   it('a fault marked not retryable is skipped even under a retry rule', () => {
-    expect(defaultPlan.decide(fault('network', { retryable: false }), { attempt: 1 })).toMatchObject({ action: 'skip' });
+    expect(
+      defaultPlan.decide(fault('network', { retryable: false }), { attempt: 1 }),
+    ).toMatchObject({ action: 'skip' });
   });
 
   it('gives up rather than wait longer than maxWaitMs (default 5 min for retries)', () => {
-    const decision = defaultPlan.decide(fault('unavailable', { retryAfterMs: 10 * 60_000 }), { attempt: 1 });
+    const decision = defaultPlan.decide(fault('unavailable', { retryAfterMs: 10 * 60_000 }), {
+      attempt: 1,
+    });
     expect(decision.action).toBe('give_up');
     expect(decision.reason).toMatch(/more than the 5.0 min allowed/);
   });
@@ -116,10 +139,20 @@ describe('overrides, multipliers and attempt limits in one place', () => {
   });
 
   it('per-category rules replace the defaults', () => {
-    expect(plan.decide(fault('validation', { retryable: true }), { attempt: 1 }).action).toBe('retry');
-    expect(plan.decide(fault('permanent', { retryable: true }), { attempt: 1 })).toMatchObject({ action: 'retry', delayMs: 100 });
-    expect(plan.decide(fault('permanent', { retryable: true }), { attempt: 2 }).action).toBe('give_up');
-    expect(plan.decide(fault('unknown'), { attempt: 1 })).toMatchObject({ action: 'fallback', delayMs: 0 });
+    expect(plan.decide(fault('validation', { retryable: true }), { attempt: 1 }).action).toBe(
+      'retry',
+    );
+    expect(plan.decide(fault('permanent', { retryable: true }), { attempt: 1 })).toMatchObject({
+      action: 'retry',
+      delayMs: 100,
+    });
+    expect(plan.decide(fault('permanent', { retryable: true }), { attempt: 2 }).action).toBe(
+      'give_up',
+    );
+    expect(plan.decide(fault('unknown'), { attempt: 1 })).toMatchObject({
+      action: 'fallback',
+      delayMs: 0,
+    });
     // Categories not overridden keep the default.
     expect(plan.decide(fault('auth'), { attempt: 1 }).action).toBe('abort');
   });
@@ -130,9 +163,13 @@ describe('overrides, multipliers and attempt limits in one place', () => {
     // A pause without Retry-After: the 5 s pause backoff, ×3.
     expect(plan.decide(fault('rate_limit'), { attempt: 1 }).delayMs).toBe(15_000);
     // With Retry-After: three times what the server asked (a multiplier never shortens it).
-    expect(plan.decide(fault('rate_limit', { retryAfterMs: 2000 }), { attempt: 1 }).delayMs).toBe(6000);
+    expect(plan.decide(fault('rate_limit', { retryAfterMs: 2000 }), { attempt: 1 }).delayMs).toBe(
+      6000,
+    );
     const halved = recoveryPlan({ delayMultipliers: { rate_limit: 0.5 } });
-    expect(halved.decide(fault('rate_limit', { retryAfterMs: 2000 }), { attempt: 1 }).delayMs).toBe(2000);
+    expect(halved.decide(fault('rate_limit', { retryAfterMs: 2000 }), { attempt: 1 }).delayMs).toBe(
+      2000,
+    );
   });
 
   it('quota errors retried only twice; conflicts up to 8 attempts', () => {
@@ -150,64 +187,170 @@ describe('overrides, multipliers and attempt limits in one place', () => {
   });
 
   it('rule() and describe() show the resolved rules', () => {
-    expect(plan.rule('network')).toMatchObject({ action: 'retry', maxAttempts: 5, multiplier: 0.5 });
-    expect(plan.describe().find((r) => r.category === 'rate_limit')).toEqual({ category: 'rate_limit', action: 'pause', maxAttempts: 2, multiplier: 3 });
+    expect(plan.rule('network')).toMatchObject({
+      action: 'retry',
+      maxAttempts: 5,
+      multiplier: 0.5,
+    });
+    expect(plan.describe().find((r) => r.category === 'rate_limit')).toEqual({
+      category: 'rate_limit',
+      action: 'pause',
+      maxAttempts: 2,
+      multiplier: 3,
+    });
   });
 
   it('a seeded random source makes decisions reproducible', () => {
     const a = recoveryPlan({ random: seededRandom(7) });
     const b = recoveryPlan({ random: seededRandom(7) });
-    const run = (p: typeof a) => [1, 2, 3, 4].map((attempt) => p.decide(fault('network'), { attempt }).delayMs);
+    const run = (p: typeof a) =>
+      [1, 2, 3, 4].map((attempt) => p.decide(fault('network'), { attempt }).delayMs);
     expect(run(a)).toEqual(run(b));
   });
 
   it('a custom default backoff applies to retry rules that name none', () => {
-    const p = recoveryPlan({ backoff: exponentialBackoff({ initialMs: 10, maxDelayMs: 40, jitter: 'none' }) });
-    expect([1, 2, 3, 4].map((attempt) => p.decide(fault('network'), { attempt }).delayMs)).toEqual([10, 20, 40, 40]);
+    const p = recoveryPlan({
+      backoff: exponentialBackoff({ initialMs: 10, maxDelayMs: 40, jitter: 'none' }),
+    });
+    expect([1, 2, 3, 4].map((attempt) => p.decide(fault('network'), { attempt }).delayMs)).toEqual([
+      10, 20, 40, 40,
+    ]);
   });
 });
 
 describe('decide() input', () => {
-  it.each([0, -1, 1.5, Number.NaN, '2'])('attempt %s is a ConfigError naming attempt', (attempt) => {
-    expect(() => defaultPlan.decide(fault('network'), { attempt: attempt as number })).toThrow(ConfigError);
-    try {
-      defaultPlan.decide(fault('network'), { attempt: attempt as number });
-    } catch (error) {
-      expect((error as ConfigError).option).toBe('attempt');
-    }
-  });
+  it.each([0, -1, 1.5, Number.NaN, '2'])(
+    'attempt %s is a ConfigError naming attempt',
+    (attempt) => {
+      expect(() => defaultPlan.decide(fault('network'), { attempt: attempt as number })).toThrow(
+        ConfigError,
+      );
+      try {
+        defaultPlan.decide(fault('network'), { attempt: attempt as number });
+      } catch (error) {
+        expect((error as ConfigError).option).toBe('attempt');
+      }
+    },
+  );
 
   it('a value that is not a Fault is a ConfigError naming fault', () => {
     for (const value of [new Error('raw'), null, { category: 'quota' }]) {
-      expect(() => defaultPlan.decide(value as never, { attempt: 1 })).toThrow(/Invalid option fault:/);
+      expect(() => defaultPlan.decide(value as never, { attempt: 1 })).toThrow(
+        /Invalid option fault:/,
+      );
     }
   });
 
   it('a negative or NaN elapsedMs (clock skew between processes) counts as none', () => {
-    const plan = recoveryPlan({ rules: { network: { action: 'retry', maxElapsedMs: 5000 } }, random: () => 0 });
+    const plan = recoveryPlan({
+      rules: { network: { action: 'retry', maxElapsedMs: 5000 } },
+      random: () => 0,
+    });
     expect(plan.decide(fault('network'), { attempt: 1, elapsedMs: -10_000 }).action).toBe('retry');
-    expect(plan.decide(fault('network'), { attempt: 1, elapsedMs: Number.NaN }).action).toBe('retry');
+    expect(plan.decide(fault('network'), { attempt: 1, elapsedMs: Number.NaN }).action).toBe(
+      'retry',
+    );
   });
 });
 
 describe('bad plan options throw ConfigError naming the option and the value, at construction', () => {
   const cases: [string, () => unknown, string, unknown][] = [
-    ['negative attempts', () => recoveryPlan({ maxAttempts: { network: -1 } }), 'maxAttempts.network', -1],
-    ['zero attempts', () => recoveryPlan({ maxAttempts: { network: 0 } }), 'maxAttempts.network', 0],
-    ['fractional attempts', () => recoveryPlan({ maxAttempts: { network: 1.5 } }), 'maxAttempts.network', 1.5],
-    ['NaN multiplier', () => recoveryPlan({ delayMultipliers: { network: Number.NaN } }), 'delayMultipliers.network', Number.NaN],
-    ['negative multiplier', () => recoveryPlan({ delayMultipliers: { network: -2 } }), 'delayMultipliers.network', -2],
-    ['unknown category in maxAttempts', () => recoveryPlan({ maxAttempts: { netwrk: 3 } as never }), 'maxAttempts.netwrk', 3],
-    ['unknown category in multipliers', () => recoveryPlan({ delayMultipliers: { quota: 3 } as never }), 'delayMultipliers.quota', 3],
-    ['unknown category in rules', () => recoveryPlan({ rules: { throttled: 'retry' } as never }), 'rules.throttled', 'retry'],
-    ['unknown action', () => recoveryPlan({ rules: { network: 'explode' as never } }), 'rules.network.action', 'explode'],
-    ['fractional rule attempts', () => recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2.5 } } }), 'rules.network.maxAttempts', 2.5],
-    ['negative rule maxWaitMs', () => recoveryPlan({ rules: { network: { action: 'retry', maxWaitMs: -1 } } }), 'rules.network.maxWaitMs', -1],
-    ['NaN rule maxElapsedMs', () => recoveryPlan({ rules: { network: { action: 'pause', maxElapsedMs: Number.NaN } } }), 'rules.network.maxElapsedMs', Number.NaN],
-    ['typo in a rule', () => recoveryPlan({ rules: { network: { action: 'retry', maxAtempts: 3 } as never } }), 'rules.network.maxAtempts', 3],
-    ['option on a terminal rule', () => recoveryPlan({ rules: { auth: { action: 'abort', maxAttempts: 3 } as never } }), 'rules.auth.maxAttempts', 3],
-    ['backoff that is not a backoff', () => recoveryPlan({ backoff: { delay: () => 1 } as never }), 'backoff', undefined],
-    ['rule backoff that is not a backoff', () => recoveryPlan({ rules: { network: { action: 'retry', backoff: 5 as never } } }), 'rules.network.backoff', 5],
+    [
+      'negative attempts',
+      () => recoveryPlan({ maxAttempts: { network: -1 } }),
+      'maxAttempts.network',
+      -1,
+    ],
+    [
+      'zero attempts',
+      () => recoveryPlan({ maxAttempts: { network: 0 } }),
+      'maxAttempts.network',
+      0,
+    ],
+    [
+      'fractional attempts',
+      () => recoveryPlan({ maxAttempts: { network: 1.5 } }),
+      'maxAttempts.network',
+      1.5,
+    ],
+    [
+      'NaN multiplier',
+      () => recoveryPlan({ delayMultipliers: { network: Number.NaN } }),
+      'delayMultipliers.network',
+      Number.NaN,
+    ],
+    [
+      'negative multiplier',
+      () => recoveryPlan({ delayMultipliers: { network: -2 } }),
+      'delayMultipliers.network',
+      -2,
+    ],
+    [
+      'unknown category in maxAttempts',
+      () => recoveryPlan({ maxAttempts: { netwrk: 3 } as never }),
+      'maxAttempts.netwrk',
+      3,
+    ],
+    [
+      'unknown category in multipliers',
+      () => recoveryPlan({ delayMultipliers: { quota: 3 } as never }),
+      'delayMultipliers.quota',
+      3,
+    ],
+    [
+      'unknown category in rules',
+      () => recoveryPlan({ rules: { throttled: 'retry' } as never }),
+      'rules.throttled',
+      'retry',
+    ],
+    [
+      'unknown action',
+      () => recoveryPlan({ rules: { network: 'explode' as never } }),
+      'rules.network.action',
+      'explode',
+    ],
+    [
+      'fractional rule attempts',
+      () => recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2.5 } } }),
+      'rules.network.maxAttempts',
+      2.5,
+    ],
+    [
+      'negative rule maxWaitMs',
+      () => recoveryPlan({ rules: { network: { action: 'retry', maxWaitMs: -1 } } }),
+      'rules.network.maxWaitMs',
+      -1,
+    ],
+    [
+      'NaN rule maxElapsedMs',
+      () => recoveryPlan({ rules: { network: { action: 'pause', maxElapsedMs: Number.NaN } } }),
+      'rules.network.maxElapsedMs',
+      Number.NaN,
+    ],
+    [
+      'typo in a rule',
+      () => recoveryPlan({ rules: { network: { action: 'retry', maxAtempts: 3 } as never } }),
+      'rules.network.maxAtempts',
+      3,
+    ],
+    [
+      'option on a terminal rule',
+      () => recoveryPlan({ rules: { auth: { action: 'abort', maxAttempts: 3 } as never } }),
+      'rules.auth.maxAttempts',
+      3,
+    ],
+    [
+      'backoff that is not a backoff',
+      () => recoveryPlan({ backoff: { delay: () => 1 } as never }),
+      'backoff',
+      undefined,
+    ],
+    [
+      'rule backoff that is not a backoff',
+      () => recoveryPlan({ rules: { network: { action: 'retry', backoff: 5 as never } } }),
+      'rules.network.backoff',
+      5,
+    ],
     ['random that is not a function', () => recoveryPlan({ random: 0.5 as never }), 'random', 0.5],
     ['unknown plan option', () => recoveryPlan({ retries: 3 } as never), 'plan.retries', 3],
     ['options that are not an object', () => recoveryPlan('fast' as never), 'plan', 'fast'],
@@ -226,7 +369,9 @@ describe('bad plan options throw ConfigError naming the option and the value, at
     expect(error.message).toContain(option);
     if (value !== undefined) {
       expect(Object.is(error.value, value)).toBe(true);
-      expect(error.message).toContain(typeof value === 'string' ? JSON.stringify(value) : String(value));
+      expect(error.message).toContain(
+        typeof value === 'string' ? JSON.stringify(value) : String(value),
+      );
     }
   });
 });

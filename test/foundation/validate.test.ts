@@ -17,10 +17,18 @@ describe('option checks accept what they promise', () => {
     ['nonNegativeNumber', () => check.nonNegativeNumber('o', 0), 0],
     ['nonNegativeNumber', () => check.nonNegativeNumber('o', 2.5), 2.5],
     ['positiveNumber', () => check.positiveNumber('o', 0.1), 0.1],
-    ['limit (Infinity)', () => check.limit('o', Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY],
+    [
+      'limit (Infinity)',
+      () => check.limit('o', Number.POSITIVE_INFINITY),
+      Number.POSITIVE_INFINITY,
+    ],
     ['nonNegativeInteger', () => check.nonNegativeInteger('o', 0), 0],
     ['positiveInteger', () => check.positiveInteger('o', 3), 3],
-    ['countLimit (Infinity)', () => check.countLimit('o', Number.POSITIVE_INFINITY), Number.POSITIVE_INFINITY],
+    [
+      'countLimit (Infinity)',
+      () => check.countLimit('o', Number.POSITIVE_INFINITY),
+      Number.POSITIVE_INFINITY,
+    ],
     ['ratio', () => check.ratio('o', 1), 1],
     ['oneOf', () => check.oneOf('o', 'b', ['a', 'b']), 'b'],
     ['category', () => check.category('o', 'rate_limit'), 'rate_limit'],
@@ -40,14 +48,34 @@ describe('option checks accept what they promise', () => {
 describe('option checks reject bad values with a ConfigError naming the option and the value', () => {
   it.each([
     ['nonNegativeNumber', () => check.nonNegativeNumber('delayMs', -1), 'delayMs', -1],
-    ['nonNegativeNumber NaN', () => check.nonNegativeNumber('delayMs', Number.NaN), 'delayMs', Number.NaN],
-    ['nonNegativeNumber Infinity', () => check.nonNegativeNumber('delayMs', Number.POSITIVE_INFINITY), 'delayMs', Number.POSITIVE_INFINITY],
+    [
+      'nonNegativeNumber NaN',
+      () => check.nonNegativeNumber('delayMs', Number.NaN),
+      'delayMs',
+      Number.NaN,
+    ],
+    [
+      'nonNegativeNumber Infinity',
+      () => check.nonNegativeNumber('delayMs', Number.POSITIVE_INFINITY),
+      'delayMs',
+      Number.POSITIVE_INFINITY,
+    ],
     ['nonNegativeNumber string', () => check.nonNegativeNumber('delayMs', '5'), 'delayMs', '5'],
     ['positiveNumber 0', () => check.positiveNumber('rate', 0), 'rate', 0],
-    ['limit -Infinity', () => check.limit('maxWaitMs', Number.NEGATIVE_INFINITY), 'maxWaitMs', Number.NEGATIVE_INFINITY],
+    [
+      'limit -Infinity',
+      () => check.limit('maxWaitMs', Number.NEGATIVE_INFINITY),
+      'maxWaitMs',
+      Number.NEGATIVE_INFINITY,
+    ],
     ['nonNegativeInteger fraction', () => check.nonNegativeInteger('n', 1.5), 'n', 1.5],
     ['positiveInteger 0', () => check.positiveInteger('maxAttempts', 0), 'maxAttempts', 0],
-    ['positiveInteger unsafe', () => check.positiveInteger('maxAttempts', 2 ** 60), 'maxAttempts', 2 ** 60],
+    [
+      'positiveInteger unsafe',
+      () => check.positiveInteger('maxAttempts', 2 ** 60),
+      'maxAttempts',
+      2 ** 60,
+    ],
     ['countLimit fraction', () => check.countLimit('maxAttempts', 2.5), 'maxAttempts', 2.5],
     ['ratio above 1', () => check.ratio('threshold', 1.1), 'threshold', 1.1],
     ['ratio NaN', () => check.ratio('threshold', Number.NaN), 'threshold', Number.NaN],
@@ -56,7 +84,12 @@ describe('option checks reject bad values with a ConfigError naming the option a
     ['fn', () => check.fn('random', 3), 'random', 3],
     ['plainObject null', () => check.plainObject('options', null), 'options', null],
     ['plainObject array', () => check.plainObject('options', []), 'options', []],
-    ['knownKeys typo', () => check.knownKeys('retry', { maxAtempts: 3 }, ['maxAttempts']), 'retry.maxAtempts', 3],
+    [
+      'knownKeys typo',
+      () => check.knownKeys('retry', { maxAtempts: 3 }, ['maxAttempts']),
+      'retry.maxAtempts',
+      3,
+    ],
   ] as const)('%s', (_name, run, option, value) => {
     const error = rejection(run);
     expect(error.option).toBe(option);
@@ -66,7 +99,9 @@ describe('option checks reject bad values with a ConfigError naming the option a
   });
 
   it('the message shows the value readably', () => {
-    expect(rejection(() => check.oneOf('jitter', 'some', ['none'])).message).toBe('Invalid option jitter: "some" (expected one of "none")');
+    expect(rejection(() => check.oneOf('jitter', 'some', ['none'])).message).toBe(
+      'Invalid option jitter: "some" (expected one of "none")',
+    );
     expect(rejection(() => check.fn('random', { a: 1 })).message).toContain('{"a":1}');
     expect(rejection(() => check.fn('random', 10n)).message).toContain('10n');
     const circular: Record<string, unknown> = {};
@@ -77,13 +112,19 @@ describe('option checks reject bad values with a ConfigError naming the option a
 
 describe('an unknown option', () => {
   it('is called an unknown option, named from the factory, with the nearest known name', () => {
-    const error = rejection(() => check.knownKeys('retry', { maxAtempts: 3 }, ['maxAttempts', 'backoff']));
+    const error = rejection(() =>
+      check.knownKeys('retry', { maxAtempts: 3 }, ['maxAttempts', 'backoff']),
+    );
     expect(error.option).toBe('retry.maxAtempts');
-    expect(error.message).toBe('Unknown option retry.maxAtempts: 3 (did you mean retry.maxAttempts? known: maxAttempts, backoff)');
+    expect(error.message).toBe(
+      'Unknown option retry.maxAtempts: 3 (did you mean retry.maxAttempts? known: maxAttempts, backoff)',
+    );
   });
 
   it('lists the known names when none is near', () => {
-    const error = rejection(() => check.knownKeys('bulkhead', { size: 3 }, ['maxConcurrent', 'maxQueued']));
+    const error = rejection(() =>
+      check.knownKeys('bulkhead', { size: 3 }, ['maxConcurrent', 'maxQueued']),
+    );
     expect(error.message).toBe('Unknown option bulkhead.size: 3 (known: maxConcurrent, maxQueued)');
   });
 });

@@ -2,7 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
 import { fromEnv } from '../../src/config/env.js';
-import { DEFAULT_HEALTH_INTERVAL_MS, HealthMonitor, type ModeChangeEvent } from '../../src/health/health-monitor.js';
+import {
+  DEFAULT_HEALTH_INTERVAL_MS,
+  HealthMonitor,
+  type ModeChangeEvent,
+} from '../../src/health/health-monitor.js';
 import { constantBackoff } from '../../src/recovery/backoff.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
@@ -53,7 +57,9 @@ describe('HealthMonitor', () => {
       monitor.recordFailure(reset());
       delays.push(monitor.nextDelayMs());
     }
-    expect(delays).toEqual([5_000, 5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000]);
+    expect(delays).toEqual([
+      5_000, 5_000, 10_000, 20_000, 40_000, 80_000, 160_000, 300_000, 300_000,
+    ]);
     // A success while failing is probed again at the normal pace.
     expect(monitor.recordSuccess()).toBe(5_000);
     monitor.recordFailure(reset());
@@ -74,7 +80,11 @@ describe('HealthMonitor', () => {
     expect(off.mode).toBe('failing');
     expect(waits).toEqual([1_000, 1_000, 10_000, 10_000, 10_000, 10_000]);
     expect(off.describe()).toContain('every 10000 ms while failing');
-    const custom = new HealthMonitor({ intervalMs: 1_000, failingBackoff: constantBackoff(7_000), failureThreshold: 1 });
+    const custom = new HealthMonitor({
+      intervalMs: 1_000,
+      failingBackoff: constantBackoff(7_000),
+      failureThreshold: 1,
+    });
     custom.recordFailure(reset());
     expect(custom.nextDelayMs()).toBe(7_000);
   });
@@ -100,16 +110,28 @@ describe('HealthMonitor', () => {
     monitor.recordFailure(http(401));
     monitor.recordFailure(http(429));
     const stats = monitor.stats();
-    expect(stats.failuresByCategory).toEqual({ network: 1, unavailable: 2, auth: 1, rate_limit: 1 });
+    expect(stats.failuresByCategory).toEqual({
+      network: 1,
+      unavailable: 2,
+      auth: 1,
+      rate_limit: 1,
+    });
     expect(monitor.lastFault?.category).toBe('rate_limit');
     expect(stats.lastFault?.status).toBe(429);
   });
 
   it('detects flapping within the window and calms down after it', async () => {
     const clock = new VirtualClock();
-    const monitor = new HealthMonitor({ clock, failureThreshold: 1, stabilityThreshold: 1, flapping: { maxModeChanges: 4, windowMs: 60_000 } });
+    const monitor = new HealthMonitor({
+      clock,
+      failureThreshold: 1,
+      stabilityThreshold: 1,
+      flapping: { maxModeChanges: 4, windowMs: 60_000 },
+    });
     const flaps: { unstable: boolean; modeChanges: number }[] = [];
-    monitor.events.on('flapping', (e) => flaps.push({ unstable: e.unstable, modeChanges: e.modeChanges }));
+    monitor.events.on('flapping', (e) =>
+      flaps.push({ unstable: e.unstable, modeChanges: e.modeChanges }),
+    );
     monitor.recordFailure(reset());
     monitor.recordSuccess();
     monitor.recordFailure(reset());
@@ -136,31 +158,40 @@ describe('HealthMonitor', () => {
 
   it('property: the mode always matches a simple model of the thresholds', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.array(fc.boolean(), { maxLength: 200 }), (failAfter, recoverAfter, outcomes) => {
-        const monitor = new HealthMonitor({ failureThreshold: failAfter, stabilityThreshold: recoverAfter, flapping: false });
-        let mode = 'healthy';
-        let run = 0;
-        let last: boolean | undefined;
-        let changes = 0;
-        for (const ok of outcomes) {
-          run = ok === last ? run + 1 : 1;
-          last = ok;
-          if (ok) monitor.recordSuccess();
-          else monitor.recordFailure(reset());
-          if (mode === 'healthy' && !ok && run >= failAfter) {
-            mode = 'failing';
-            changes++;
-          } else if (mode === 'failing' && ok && run >= recoverAfter) {
-            mode = 'healthy';
-            changes++;
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.boolean(), { maxLength: 200 }),
+        (failAfter, recoverAfter, outcomes) => {
+          const monitor = new HealthMonitor({
+            failureThreshold: failAfter,
+            stabilityThreshold: recoverAfter,
+            flapping: false,
+          });
+          let mode = 'healthy';
+          let run = 0;
+          let last: boolean | undefined;
+          let changes = 0;
+          for (const ok of outcomes) {
+            run = ok === last ? run + 1 : 1;
+            last = ok;
+            if (ok) monitor.recordSuccess();
+            else monitor.recordFailure(reset());
+            if (mode === 'healthy' && !ok && run >= failAfter) {
+              mode = 'failing';
+              changes++;
+            } else if (mode === 'failing' && ok && run >= recoverAfter) {
+              mode = 'healthy';
+              changes++;
+            }
+            expect(monitor.mode).toBe(mode);
+            const delay = monitor.nextDelayMs();
+            expect(delay).toBeGreaterThan(0);
+            expect(delay).toBeLessThanOrEqual(300_000);
           }
-          expect(monitor.mode).toBe(mode);
-          const delay = monitor.nextDelayMs();
-          expect(delay).toBeGreaterThan(0);
-          expect(delay).toBeLessThanOrEqual(300_000);
-        }
-        expect(monitor.stats().modeChanges).toBe(changes);
-      }),
+          expect(monitor.stats().modeChanges).toBe(changes);
+        },
+      ),
     );
   });
 });

@@ -54,7 +54,12 @@ describe('poll', () => {
     await poller.done;
     const gaps = results.slice(1).map((r, i) => r.at - results[i]!.at);
     expect(gaps).toEqual([1_000, 1_000, 10_000, 20_000, 40_000, 1_000, 1_000, 1_000, 1_000, 1_000]);
-    expect(results.map((r) => r.mode)).toEqual([...Array(2).fill('healthy'), ...Array(7).fill('failing'), 'healthy', 'healthy']);
+    expect(results.map((r) => r.mode)).toEqual([
+      ...Array(2).fill('healthy'),
+      ...Array(7).fill('failing'),
+      'healthy',
+      'healthy',
+    ]);
     const failed = results.find((r) => !r.ok);
     expect(failed?.ok === false && failed.fault.category).toBe('network');
     expect(clock.pendingTimers).toBe(0);
@@ -106,7 +111,11 @@ describe('poll', () => {
     const poller = poll(
       ({ attempt }) => {
         at.push(clock.now());
-        if (attempt === 1) throw Object.assign(new Error('HTTP 429'), { status: 429, headers: { 'retry-after': '90' } });
+        if (attempt === 1)
+          throw Object.assign(new Error('HTTP 429'), {
+            status: 429,
+            headers: { 'retry-after': '90' },
+          });
         return attempt;
       },
       { intervalMs: 10_000, clock },
@@ -136,27 +145,32 @@ describe('poll', () => {
 
   it('property: whatever the outcomes and the stop time, checks follow the monitor and no timer is left', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }), fc.integer({ min: 0, max: 3_000_000 }), async (outcomes, stopAt) => {
-        const clock = new VirtualClock();
-        const monitor = new HealthMonitor({ clock, intervalMs: 30_000 });
-        const times: number[] = [];
-        const expectedGaps: number[] = [];
-        const poller = poll(
-          ({ attempt }) => {
-            times.push(clock.now());
-            if (outcomes[(attempt - 1) % outcomes.length] === false) throw reset();
-            return attempt;
-          },
-          { monitor, clock, onResult: (r) => expectedGaps.push(r.nextDelayMs) },
-        );
-        await clock.advance(stopAt);
-        poller.stop();
-        await poller.done;
-        expect(clock.pendingTimers).toBe(0);
-        // Each check ran exactly the announced delay after the previous one.
-        for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBe(expectedGaps[i - 1]);
-        expect(times.at(-1)!).toBeLessThanOrEqual(stopAt);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 3_000_000 }),
+        async (outcomes, stopAt) => {
+          const clock = new VirtualClock();
+          const monitor = new HealthMonitor({ clock, intervalMs: 30_000 });
+          const times: number[] = [];
+          const expectedGaps: number[] = [];
+          const poller = poll(
+            ({ attempt }) => {
+              times.push(clock.now());
+              if (outcomes[(attempt - 1) % outcomes.length] === false) throw reset();
+              return attempt;
+            },
+            { monitor, clock, onResult: (r) => expectedGaps.push(r.nextDelayMs) },
+          );
+          await clock.advance(stopAt);
+          poller.stop();
+          await poller.done;
+          expect(clock.pendingTimers).toBe(0);
+          // Each check ran exactly the announced delay after the previous one.
+          for (let i = 1; i < times.length; i++)
+            expect(times[i]! - times[i - 1]!).toBe(expectedGaps[i - 1]);
+          expect(times.at(-1)!).toBeLessThanOrEqual(stopAt);
+        },
+      ),
       { numRuns: 40 },
     );
   });
@@ -176,7 +190,12 @@ describe('poll keepAlive', () => {
       process.on('exit', () => console.log('checks=' + checks));
       ${keepAlive ? 'setTimeout(() => poller.stop(), 300).unref();' : ''}
     `;
-    const run = (keepAlive: boolean) => spawnSync(process.execPath, ['--import', TSX, '--input-type=module', '-e', script(keepAlive)], { encoding: 'utf8', timeout: 30_000 });
+    const run = (keepAlive: boolean) =>
+      spawnSync(
+        process.execPath,
+        ['--import', TSX, '--input-type=module', '-e', script(keepAlive)],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
     const alive = run(true);
     expect(alive.status, alive.stderr).toBe(0);
     expect(Number(/checks=(\d+)/.exec(alive.stdout)?.[1])).toBeGreaterThan(2);

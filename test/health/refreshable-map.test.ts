@@ -7,12 +7,20 @@ describe('refreshableMap', () => {
   it('one value per key, loaded once per key', async () => {
     const clock = new VirtualClock();
     const loads: string[] = [];
-    const urls = new RefreshableMap((track: string) => {
-      loads.push(track);
-      return `https://cdn/${track}?sig=${loads.length}`;
-    }, { ttlMs: 60_000, clock });
+    const urls = new RefreshableMap(
+      (track: string) => {
+        loads.push(track);
+        return `https://cdn/${track}?sig=${loads.length}`;
+      },
+      { ttlMs: 60_000, clock },
+    );
     const got = await Promise.all([urls.get('a'), urls.get('b'), urls.get('a'), urls.get('b')]);
-    expect(got).toEqual(['https://cdn/a?sig=1', 'https://cdn/b?sig=2', 'https://cdn/a?sig=1', 'https://cdn/b?sig=2']);
+    expect(got).toEqual([
+      'https://cdn/a?sig=1',
+      'https://cdn/b?sig=2',
+      'https://cdn/a?sig=1',
+      'https://cdn/b?sig=2',
+    ]);
     expect(loads).toEqual(['a', 'b']);
   });
 
@@ -20,7 +28,11 @@ describe('refreshableMap', () => {
     const clock = new VirtualClock();
     let loads = 0;
     const evicted: string[] = [];
-    const map = new RefreshableMap((key: string) => `${key}${++loads}`, { ttlMs: 60_000, maxEntries: 2, clock });
+    const map = new RefreshableMap((key: string) => `${key}${++loads}`, {
+      ttlMs: 60_000,
+      maxEntries: 2,
+      clock,
+    });
     map.events.on('evicted', (e) => evicted.push(e.key));
     await map.get('a');
     await map.get('b');
@@ -38,10 +50,13 @@ describe('refreshableMap', () => {
     const clock = new VirtualClock();
     let n = 0;
     let fail = false;
-    const map = new RefreshableMap((key: string) => {
-      if (fail) throw new Error('down');
-      return `${key}${++n}`;
-    }, { ttlMs: 60_000, staleIfErrorMs: 60_000, clock });
+    const map = new RefreshableMap(
+      (key: string) => {
+        if (fail) throw new Error('down');
+        return `${key}${++n}`;
+      },
+      { ttlMs: 60_000, staleIfErrorMs: 60_000, clock },
+    );
     const stale: string[] = [];
     map.events.on('stale', (e) => stale.push(e.key));
     expect(await map.get('x')).toBe('x1');

@@ -1,7 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/faults/errors.js';
-import { type RefreshFailedEvent, Refreshable, type StaleServedEvent } from '../../src/health/refreshable.js';
+import {
+  type RefreshFailedEvent,
+  Refreshable,
+  type StaleServedEvent,
+} from '../../src/health/refreshable.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
 function deferred<T>() {
@@ -19,10 +23,13 @@ describe('refreshable', () => {
     const clock = new VirtualClock();
     const gate = deferred<string>();
     let loads = 0;
-    const url = new Refreshable(() => {
-      loads++;
-      return gate.promise;
-    }, { ttlMs: 60_000, clock });
+    const url = new Refreshable(
+      () => {
+        loads++;
+        return gate.promise;
+      },
+      { ttlMs: 60_000, clock },
+    );
     const callers = Array.from({ length: 50 }, () => url.get());
     gate.resolve('https://cdn/v1');
     expect(await Promise.all(callers)).toEqual(Array(50).fill('https://cdn/v1'));
@@ -47,10 +54,13 @@ describe('refreshable', () => {
     let n = 0;
     const gate = deferred<number>();
     const reasons: string[] = [];
-    const value = new Refreshable(({ reason }) => {
-      reasons.push(reason);
-      return ++n === 1 ? 1 : gate.promise;
-    }, { ttlMs: 10_000, refreshAheadMs: 2_000, clock });
+    const value = new Refreshable(
+      ({ reason }) => {
+        reasons.push(reason);
+        return ++n === 1 ? 1 : gate.promise;
+      },
+      { ttlMs: 10_000, refreshAheadMs: 2_000, clock },
+    );
     expect(await value.get()).toBe(1);
     await clock.advance(8_500);
     expect(await value.get()).toBe(1);
@@ -65,7 +75,10 @@ describe('refreshable', () => {
   it('expiresAt(value) uses the wall clock (signed URL expiry)', async () => {
     const clock = new VirtualClock();
     let n = 0;
-    const value = new Refreshable(() => ({ url: `u${++n}`, expires: clock.wallTime() + 5_000 }), { expiresAt: (v) => v.expires, clock });
+    const value = new Refreshable(() => ({ url: `u${++n}`, expires: clock.wallTime() + 5_000 }), {
+      expiresAt: (v) => v.expires,
+      clock,
+    });
     expect((await value.get()).url).toBe('u1');
     await clock.advance(4_999);
     expect((await value.get()).url).toBe('u1');
@@ -77,10 +90,13 @@ describe('refreshable', () => {
     const clock = new VirtualClock();
     let fail = false;
     let n = 0;
-    const value = new Refreshable(() => {
-      if (fail) throw Object.assign(new Error('HTTP 503'), { status: 503 });
-      return ++n;
-    }, { ttlMs: 1_000, staleIfErrorMs: 5_000, clock });
+    const value = new Refreshable(
+      () => {
+        if (fail) throw Object.assign(new Error('HTTP 503'), { status: 503 });
+        return ++n;
+      },
+      { ttlMs: 1_000, staleIfErrorMs: 5_000, clock },
+    );
     const stale: StaleServedEvent[] = [];
     const failed: RefreshFailedEvent[] = [];
     value.events.on('stale', (e) => stale.push(e));
@@ -106,11 +122,14 @@ describe('refreshable', () => {
     let fail = false;
     let n = 0;
     const reasons: string[] = [];
-    const value = new Refreshable(({ reason }) => {
-      reasons.push(reason);
-      if (fail) throw new Error('resolver down');
-      return `v${++n}`;
-    }, { ttlMs: 60_000, staleIfErrorMs: 10_000, clock });
+    const value = new Refreshable(
+      ({ reason }) => {
+        reasons.push(reason);
+        if (fail) throw new Error('resolver down');
+        return `v${++n}`;
+      },
+      { ttlMs: 60_000, staleIfErrorMs: 10_000, clock },
+    );
     expect(await value.get()).toBe('v1');
     value.invalidate();
     expect(await value.get()).toBe('v2');
@@ -126,11 +145,14 @@ describe('refreshable', () => {
     const clock = new VirtualClock();
     let fail = false;
     let loads = 0;
-    const value = new Refreshable(() => {
-      loads++;
-      if (fail) throw new Error('source down');
-      return loads;
-    }, { ttlMs: 1_000, staleIfErrorMs: 60_000, failureCooldownMs: 5_000, clock });
+    const value = new Refreshable(
+      () => {
+        loads++;
+        if (fail) throw new Error('source down');
+        return loads;
+      },
+      { ttlMs: 1_000, staleIfErrorMs: 60_000, failureCooldownMs: 5_000, clock },
+    );
     expect(await value.get()).toBe(1);
     fail = true;
     await clock.advance(1_000);
@@ -148,10 +170,13 @@ describe('refreshable', () => {
 
   it('a failed first load rejects every waiting caller, and the next get() tries again', async () => {
     let n = 0;
-    const value = new Refreshable(async () => {
-      if (++n === 1) throw new Error('boom');
-      return n;
-    }, { ttlMs: 1_000, clock: new VirtualClock() });
+    const value = new Refreshable(
+      async () => {
+        if (++n === 1) throw new Error('boom');
+        return n;
+      },
+      { ttlMs: 1_000, clock: new VirtualClock() },
+    );
     const results = await Promise.allSettled([value.get(), value.get(), value.get()]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
     expect(await value.get()).toBe(2);
@@ -163,7 +188,9 @@ describe('refreshable', () => {
     expect(() => new Refreshable(load, { ttlMs: 1, expiresAt: () => 1 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttlMs: 0 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttlMs: 1, refreshAheadMs: -1 })).toThrow(ConfigError);
-    expect(() => new Refreshable(load, { ttlMs: 1, staleIfErrorMs: Number.NaN })).toThrow(ConfigError);
+    expect(() => new Refreshable(load, { ttlMs: 1, staleIfErrorMs: Number.NaN })).toThrow(
+      ConfigError,
+    );
     expect(() => new Refreshable(load, { ttlMs: 1, failureCooldownMs: -5 })).toThrow(ConfigError);
     expect(() => new Refreshable(load, { ttl: 1 } as never)).toThrow(ConfigError);
     expect(() => new Refreshable(null as never, { ttlMs: 1 })).toThrow(ConfigError);
@@ -171,21 +198,27 @@ describe('refreshable', () => {
 
   it('property: concurrent gets at random times never load more than once per expiry', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 1, maxLength: 30 }), async (steps) => {
-        const clock = new VirtualClock();
-        let loads = 0;
-        const value = new Refreshable(() => clock.sleep(100).then(() => ++loads), { ttlMs: 1_000, clock });
-        const pending: Promise<number>[] = [];
-        for (const step of steps) {
-          pending.push(value.get(), value.get());
-          await clock.advance(step);
-        }
-        await clock.runAll();
-        const got = await Promise.all(pending);
-        // Loads are at least 1 100 ms apart (100 ms load + 1 000 ms ttl), so their count is bounded by elapsed time.
-        expect(loads).toBeLessThanOrEqual(Math.floor(clock.now() / 1_100) + 1);
-        expect(new Set(got).size).toBeLessThanOrEqual(loads);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.integer({ min: 0, max: 3_000 }), { minLength: 1, maxLength: 30 }),
+        async (steps) => {
+          const clock = new VirtualClock();
+          let loads = 0;
+          const value = new Refreshable(() => clock.sleep(100).then(() => ++loads), {
+            ttlMs: 1_000,
+            clock,
+          });
+          const pending: Promise<number>[] = [];
+          for (const step of steps) {
+            pending.push(value.get(), value.get());
+            await clock.advance(step);
+          }
+          await clock.runAll();
+          const got = await Promise.all(pending);
+          // Loads are at least 1 100 ms apart (100 ms load + 1 000 ms ttl), so their count is bounded by elapsed time.
+          expect(loads).toBeLessThanOrEqual(Math.floor(clock.now() / 1_100) + 1);
+          expect(new Set(got).size).toBeLessThanOrEqual(loads);
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -3,9 +3,18 @@ import { ConfigError } from '../../src/faults/errors.js';
 import { Lifecycle, ShutdownInProgressError } from '../../src/lifecycle/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
-function libraryLifecycle(clock: VirtualClock, options: { graceMs?: number; deadlineMs?: number; cleanupTimeoutMs?: number } = {}) {
+function libraryLifecycle(
+  clock: VirtualClock,
+  options: { graceMs?: number; deadlineMs?: number; cleanupTimeoutMs?: number } = {},
+) {
   const lines: string[] = [];
-  const lc = new Lifecycle({ signals: [], exit: false, clock, log: (l) => lines.push(l), ...options });
+  const lc = new Lifecycle({
+    signals: [],
+    exit: false,
+    clock,
+    log: (l) => lines.push(l),
+    ...options,
+  });
   return { lc, lines };
 }
 
@@ -21,7 +30,10 @@ describe('lifecycle (library mode, virtual clock)', () => {
       await clock.sleep(100);
       order.push('second');
     });
-    lc.track(clock.sleep(2_000).then(() => order.push('work')), 'job');
+    lc.track(
+      clock.sleep(2_000).then(() => order.push('work')),
+      'job',
+    );
     const report = lc.shutdown('deploy');
     expect(lc.stopping.aborted).toBe(true);
     expect(lc.signal.aborted).toBe(false);
@@ -107,7 +119,9 @@ describe('lifecycle (library mode, virtual clock)', () => {
     await clock.runAll();
     expect(cleaned).toBe(false);
     expect(report).toMatchObject({ forced: true, exitCode: 1, aborted: ['deaf-task'] });
-    expect(lines.at(-1)).toContain('forced exit (deadline of 3000 ms passed); still running: work: deaf-task');
+    expect(lines.at(-1)).toContain(
+      'forced exit (deadline of 3000 ms passed); still running: work: deaf-task',
+    );
   });
 
   it('shutdown() twice returns the same shutdown; unregistered cleanups do not run', async () => {
@@ -158,7 +172,11 @@ describe('lifecycle (library mode, virtual clock)', () => {
 
   it('the deadline also cuts a slow cleanup short, and later hooks do not run', async () => {
     const clock = new VirtualClock();
-    const { lc, lines } = libraryLifecycle(clock, { graceMs: 0, deadlineMs: 1_000, cleanupTimeoutMs: 5_000 });
+    const { lc, lines } = libraryLifecycle(clock, {
+      graceMs: 0,
+      deadlineMs: 1_000,
+      cleanupTimeoutMs: 5_000,
+    });
     const ran: string[] = [];
     lc.onCleanup('never', () => {
       ran.push('never');

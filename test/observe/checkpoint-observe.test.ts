@@ -13,7 +13,11 @@ import { VirtualClock } from '../../src/testing/index.js';
 describe('checkpoint observability', () => {
   it('the checkpointer emits checkpointSaved for every save, with its trigger and size', async () => {
     const clock = new VirtualClock();
-    const cp = checkpointer<{ cursor: number }>(new MemoryStore(), 'crawl', { everyItems: 10, everyMs: 60_000, clock });
+    const cp = checkpointer<{ cursor: number }>(new MemoryStore(), 'crawl', {
+      everyItems: 10,
+      everyMs: 60_000,
+      clock,
+    });
     const saved: CheckpointSavedEvent[] = [];
     cp.events.on('checkpointSaved', (e) => saved.push(e));
     for (let i = 1; i <= 25; i++) await cp.record({ cursor: i });
@@ -39,12 +43,26 @@ describe('checkpoint observability', () => {
   it('the logger writes one info line per save', async () => {
     const cp = checkpointer(new MemoryStore(), 'upload:movie.mp4', { everyItems: 2 });
     const lines: { level: string; fields: Record<string, unknown>; message?: string }[] = [];
-    const log = (level: string) => (fields: Record<string, unknown>, message?: string) => lines.push({ level, fields, message });
-    logDecisions(cp, { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') }, { component: 'uploader' });
+    const log = (level: string) => (fields: Record<string, unknown>, message?: string) =>
+      lines.push({ level, fields, message });
+    logDecisions(
+      cp,
+      { debug: log('debug'), info: log('info'), warn: log('warn'), error: log('error') },
+      { component: 'uploader' },
+    );
     await cp.record({ parts: [1] });
     await cp.record({ parts: [1, 2] });
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatchObject({ level: 'info', fields: { decision: 'checkpoint_saved', key: 'upload:movie.mp4', items: 2, trigger: 'due', component: 'uploader' } });
+    expect(lines[0]).toMatchObject({
+      level: 'info',
+      fields: {
+        decision: 'checkpoint_saved',
+        key: 'upload:movie.mp4',
+        items: 2,
+        trigger: 'due',
+        component: 'uploader',
+      },
+    });
   });
 
   it('Prometheus counts saves by trigger and keeps the last save time', async () => {
@@ -57,8 +75,12 @@ describe('checkpoint observability', () => {
     await cp.flush();
     const text = await metrics.metrics();
     expect(text).toContain('faultline_checkpoint_saves_total{checkpoint="crawl",trigger="due"} 2');
-    expect(text).toContain('faultline_checkpoint_saves_total{checkpoint="crawl",trigger="flush"} 1');
-    expect(text).toMatch(/faultline_checkpoint_last_save_timestamp_seconds\{checkpoint="crawl"\} 1700000000/);
+    expect(text).toContain(
+      'faultline_checkpoint_saves_total{checkpoint="crawl",trigger="flush"} 1',
+    );
+    expect(text).toMatch(
+      /faultline_checkpoint_last_save_timestamp_seconds\{checkpoint="crawl"\} 1700000000/,
+    );
     metrics.close();
   });
 });

@@ -9,7 +9,9 @@ function series(text: string, name: string, labels: Record<string, string>): num
   for (const line of text.split('\n')) {
     const match = /^([a-z_]+)\{(.*)\} (.+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const found = Object.fromEntries(
+      [...match[2]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
   }
   return 0;
@@ -25,7 +27,20 @@ describe('Prometheus metrics of a running demo', () => {
 
   it('/metrics is served during the run and its series change as jobs complete', async () => {
     dir = mkdtempSync(join(tmpdir(), 'faultline-metrics-'));
-    const args = ['--store', `sqlite:${join(dir, 'demo.db')}`, '--items', '2000', '--concurrency', '4', '--latency-ms', '20', '--metrics-port', '0', '--no-log', '--json'];
+    const args = [
+      '--store',
+      `sqlite:${join(dir, 'demo.db')}`,
+      '--items',
+      '2000',
+      '--concurrency',
+      '4',
+      '--latency-ms',
+      '20',
+      '--metrics-port',
+      '0',
+      '--no-log',
+      '--json',
+    ];
     demo = new DemoProcess(args, dir);
     const line = await demo.nextLine((l) => l.startsWith('Metrics: '));
     const url = line.slice('Metrics: '.length).trim();
@@ -39,14 +54,26 @@ describe('Prometheus metrics of a running demo', () => {
       const response = await fetch(url);
       expect(response.status).toBe(200);
       text = await response.text();
-      completed.push(series(text, 'faultline_jobs_total', { queue: 'crawl', outcome: 'completed' }));
+      completed.push(
+        series(text, 'faultline_jobs_total', { queue: 'crawl', outcome: 'completed' }),
+      );
     }
     expect(new Set(completed).size).toBeGreaterThanOrEqual(3);
-    for (let i = 1; i < completed.length; i++) expect(completed[i]!).toBeGreaterThanOrEqual(completed[i - 1]!);
+    for (let i = 1; i < completed.length; i++)
+      expect(completed[i]!).toBeGreaterThanOrEqual(completed[i - 1]!);
     // Breaker state, queue gauges (cached) and the duration histogram are there too.
-    expect(series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'closed' }) + series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'open' }) + series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'halfOpen' })).toBe(1);
+    expect(
+      series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'closed' }) +
+        series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'open' }) +
+        series(text, 'faultline_circuit_state', { breaker: 'items-api', state: 'halfOpen' }),
+    ).toBe(1);
     expect(text).toMatch(/^faultline_queue_jobs\{queue="crawl",state="waiting"\} \d+/m);
-    expect(series(text, 'faultline_job_duration_seconds_count', { queue: 'crawl', outcome: 'completed' })).toBeGreaterThan(0);
+    expect(
+      series(text, 'faultline_job_duration_seconds_count', {
+        queue: 'crawl',
+        outcome: 'completed',
+      }),
+    ).toBeGreaterThan(0);
 
     demo.child.kill('SIGINT');
     expect((await demo.exited).code).toBe(130);

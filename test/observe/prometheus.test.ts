@@ -1,21 +1,36 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Events } from '../../src/index.js';
-import { FaultlineMetrics, type MetricsServer, serveMetrics } from '../../src/observe/prometheus/index.js';
+import {
+  FaultlineMetrics,
+  type MetricsServer,
+  serveMetrics,
+} from '../../src/observe/prometheus/index.js';
 import { VirtualClock } from '../../src/testing/index.js';
 
 /** The value of one series in exposition text, or undefined when absent. */
-function series(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
+function series(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   for (const line of text.split('\n')) {
     if (!line.startsWith(name)) continue;
     const match = /^([a-z_]+)(?:\{(.*)\})? (.+)$/.exec(line);
     if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    const found = Object.fromEntries(
+      [...(match[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]),
+    );
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(match[3]);
   }
   return undefined;
 }
 
-const fault = (category: string) => ({ category, message: category, retryable: true, suggestions: [] });
+const fault = (category: string) => ({
+  category,
+  message: category,
+  retryable: true,
+  suggestions: [],
+});
 
 describe('FaultlineMetrics', () => {
   let server: MetricsServer | undefined;
@@ -35,20 +50,39 @@ describe('FaultlineMetrics', () => {
     events.emit('success', { attempts: 3 });
     events.emit('giveUp', { reason: 'skip', attempts: 1, fault: fault('validation') });
     const text = await metrics.metrics();
-    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'network' })).toBe(1);
-    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'rate_limit' })).toBe(1);
-    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(3);
-    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(1);
-    expect(series(text, 'faultline_failures_total', { source: 'fetch', category: 'validation' })).toBe(1);
+    expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'network' })).toBe(
+      1,
+    );
+    expect(
+      series(text, 'faultline_retries_total', { source: 'fetch', category: 'rate_limit' }),
+    ).toBe(1);
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'failure' })).toBe(
+      3,
+    );
+    expect(series(text, 'faultline_attempts_total', { source: 'fetch', outcome: 'success' })).toBe(
+      1,
+    );
+    expect(
+      series(text, 'faultline_failures_total', { source: 'fetch', category: 'validation' }),
+    ).toBe(1);
   });
 
   it('tracks breaker state, bulkhead queue and worker outcomes', async () => {
     metrics = new FaultlineMetrics({ prefix: 'app_' });
-    const breaker = { events: new Events<Record<string, Record<string, unknown>>>(), state: 'closed' };
+    const breaker = {
+      events: new Events<Record<string, Record<string, unknown>>>(),
+      state: 'closed',
+    };
     const bulkheadStats = { active: 2, queued: 5 };
-    const bulkhead = { events: new Events<Record<string, Record<string, unknown>>>(), stats: () => bulkheadStats };
+    const bulkhead = {
+      events: new Events<Record<string, Record<string, unknown>>>(),
+      stats: () => bulkheadStats,
+    };
     const worker = { events: new Events<Record<string, Record<string, unknown>>>() };
-    metrics.observeBreaker(breaker, 'api').observeBulkhead(bulkhead, 'pool').observeWorker(worker, 'crawl');
+    metrics
+      .observeBreaker(breaker, 'api')
+      .observeBulkhead(bulkhead, 'pool')
+      .observeWorker(worker, 'crawl');
     let text = await metrics.metrics();
     expect(series(text, 'app_circuit_state', { breaker: 'api', state: 'closed' })).toBe(1);
     expect(series(text, 'app_bulkhead_queued', { bulkhead: 'pool' })).toBe(5);
@@ -68,22 +102,48 @@ describe('FaultlineMetrics', () => {
     expect(series(text, 'app_bulkhead_queued', { bulkhead: 'pool' })).toBe(1);
     expect(series(text, 'app_bulkhead_active', { bulkhead: 'pool' })).toBe(2);
     expect(series(text, 'app_jobs_total', { queue: 'crawl', outcome: 'completed' })).toBe(1);
-    expect(series(text, 'app_dead_letters_total', { queue: 'crawl', category: 'validation' })).toBe(1);
+    expect(series(text, 'app_dead_letters_total', { queue: 'crawl', category: 'validation' })).toBe(
+      1,
+    );
     expect(series(text, 'app_pauses_total', { queue: 'crawl' })).toBe(1);
     expect(series(text, 'app_lease_losses_total', { queue: 'crawl' })).toBe(1);
-    expect(series(text, 'app_job_duration_seconds_count', { queue: 'crawl', outcome: 'completed' })).toBe(1);
-    expect(series(text, 'app_job_duration_seconds_bucket', { queue: 'crawl', outcome: 'completed', le: '0.05' })).toBe(1);
-    expect(series(text, 'app_job_duration_seconds_bucket', { queue: 'crawl', outcome: 'completed', le: '0.025' })).toBe(0);
+    expect(
+      series(text, 'app_job_duration_seconds_count', { queue: 'crawl', outcome: 'completed' }),
+    ).toBe(1);
+    expect(
+      series(text, 'app_job_duration_seconds_bucket', {
+        queue: 'crawl',
+        outcome: 'completed',
+        le: '0.05',
+      }),
+    ).toBe(1);
+    expect(
+      series(text, 'app_job_duration_seconds_bucket', {
+        queue: 'crawl',
+        outcome: 'completed',
+        le: '0.025',
+      }),
+    ).toBe(0);
     metrics.close();
     worker.events.emit('completed', { jobId: 'e', durationMs: 1 });
-    expect(series(await metrics.metrics(), 'app_jobs_total', { queue: 'crawl', outcome: 'completed' })).toBe(1);
+    expect(
+      series(await metrics.metrics(), 'app_jobs_total', { queue: 'crawl', outcome: 'completed' }),
+    ).toBe(1);
   });
 
   it('caches queue sizes: a scrape reads the cache, the refresh runs on the clock', async () => {
     const clock = new VirtualClock({ wallStart: 1_000_000 });
     metrics = new FaultlineMetrics({ clock });
     let calls = 0;
-    const sizes = { waiting: 10, delayed: 1, running: 2, completed: 0, dead: 0, pausedUntil: null as number | null, oldestWaitingSince: 1_000_000 - 4000 as number | null };
+    const sizes = {
+      waiting: 10,
+      delayed: 1,
+      running: 2,
+      completed: 0,
+      dead: 0,
+      pausedUntil: null as number | null,
+      oldestWaitingSince: (1_000_000 - 4000) as number | null,
+    };
     const stats = async () => {
       calls++;
       return { ...sizes };
@@ -115,11 +175,18 @@ describe('FaultlineMetrics', () => {
     metrics.observeRetry({ events }, 'api');
     server = await serveMetrics(metrics, { port: 0 });
     const before = await (await fetch(server.url)).text();
-    expect(series(before, 'faultline_retries_total', { source: 'api', category: 'timeout' })).toBeUndefined();
+    expect(
+      series(before, 'faultline_retries_total', { source: 'api', category: 'timeout' }),
+    ).toBeUndefined();
     events.emit('retry', { attempt: 1, delayMs: 1, fault: fault('timeout') });
     const response = await fetch(server.url);
     expect(response.headers.get('content-type')).toContain('text/plain');
-    expect(series(await response.text(), 'faultline_retries_total', { source: 'api', category: 'timeout' })).toBe(1);
+    expect(
+      series(await response.text(), 'faultline_retries_total', {
+        source: 'api',
+        category: 'timeout',
+      }),
+    ).toBe(1);
     expect((await fetch(`http://127.0.0.1:${server.port}/other`)).status).toBe(404);
   });
 });

@@ -12,7 +12,12 @@ import { traceQueue } from '../../src/observe/otel/index.js';
 import { RedisStore } from '../../src/stores/redis/index.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { tempDir } from '../durable/temp-dir.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 import { memoryTracing, registerGlobals } from './otel-harness.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'otel-child.ts');
@@ -34,8 +39,13 @@ beforeAll(registerGlobals);
 afterAll(() => temp.cleanup());
 
 /** Runs the worker process to its end; returns the spans and metrics it wrote. */
-async function runChild(args: string[]): Promise<{ spans: ChildSpan[]; metrics: { attributes: Record<string, string>; value: number }[] }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+async function runChild(args: string[]): Promise<{
+  spans: ChildSpan[];
+  metrics: { attributes: Record<string, string>; value: number }[];
+}> {
+  const child = spawn(process.execPath, ['--import', 'tsx', CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
@@ -48,7 +58,9 @@ async function runChild(args: string[]): Promise<{ spans: ChildSpan[]; metrics: 
   expect(err === '' || code === 0 ? code : `${code}: ${err}`).toBe(0);
   const lines = out.split('\n');
   return {
-    spans: lines.filter((l) => l.startsWith('SPAN ')).map((l) => JSON.parse(l.slice(5)) as ChildSpan),
+    spans: lines
+      .filter((l) => l.startsWith('SPAN '))
+      .map((l) => JSON.parse(l.slice(5)) as ChildSpan),
     metrics: JSON.parse(lines.find((l) => l.startsWith('METRICS '))!.slice(8)),
   };
 }
@@ -78,13 +90,16 @@ async function enqueueThroughHttp(store: DurableStore) {
   const headers: Record<string, string> = {};
   propagation.inject(trace.setSpan(context.active(), client), headers);
   const body = await new Promise<string>((resolve, reject) => {
-    const req = httpRequest({ host: '127.0.0.1', port, path: '/orders', method: 'POST', headers }, (res) => {
-      let text = '';
-      res.setEncoding('utf8').on('data', (c: string) => {
-        text += c;
-      });
-      res.on('end', () => resolve(text));
-    });
+    const req = httpRequest(
+      { host: '127.0.0.1', port, path: '/orders', method: 'POST', headers },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8').on('data', (c: string) => {
+          text += c;
+        });
+        res.on('end', () => resolve(text));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -94,13 +109,17 @@ async function enqueueThroughHttp(store: DurableStore) {
   return { client, spans: spans() };
 }
 
-function checkTrace(parent: Awaited<ReturnType<typeof enqueueThroughHttp>>, child: Awaited<ReturnType<typeof runChild>>) {
+function checkTrace(
+  parent: Awaited<ReturnType<typeof enqueueThroughHttp>>,
+  child: Awaited<ReturnType<typeof runChild>>,
+) {
   const traceId = parent.client.spanContext().traceId;
   const server = parent.spans.find((s) => s.name === 'POST /orders')!;
   const sends = parent.spans.filter((s) => s.name === 'send orders');
   expect(server.spanContext().traceId).toBe(traceId);
   expect(sends).toHaveLength(3);
-  for (const send of sends) expect(send.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
+  for (const send of sends)
+    expect(send.parentSpanContext?.spanId).toBe(server.spanContext().spanId);
   const sendIds = new Set(sends.map((s) => s.spanContext().spanId));
 
   const processes = child.spans.filter((s) => s.name === 'process orders');
@@ -111,22 +130,46 @@ function checkTrace(parent: Awaited<ReturnType<typeof enqueueThroughHttp>>, chil
     expect(span.links).toHaveLength(1);
     expect(span.links[0]!.traceId).toBe(traceId);
     expect(sendIds.has(span.links[0]!.spanId)).toBe(true);
-    expect(span.attributes).toMatchObject({ 'messaging.system': 'faultline', 'messaging.operation.type': 'process', 'messaging.destination.name': 'orders' });
+    expect(span.attributes).toMatchObject({
+      'messaging.system': 'faultline',
+      'messaging.operation.type': 'process',
+      'messaging.destination.name': 'orders',
+    });
   }
   // The handler's own span nests in its run.
   const charges = child.spans.filter((s) => s.name === 'charge card');
   expect(charges.map((c) => c.parentSpanId).sort()).toEqual(processes.map((p) => p.spanId).sort());
 
-  const events = processes.flatMap((p) => p.events.filter((e) => e.name !== 'exception').map((e) => ({ ...e, span: p })));
-  const retry = events.find((e) => e.name === 'faultline.retry' && e.attributes?.['faultline.fault.category'] === 'network')!;
-  expect(retry.attributes).toMatchObject({ 'faultline.decision.action': 'retry', 'faultline.decision.delay_ms': 50, 'faultline.job.attempt': 1 });
+  const events = processes.flatMap((p) =>
+    p.events.filter((e) => e.name !== 'exception').map((e) => ({ ...e, span: p })),
+  );
+  const retry = events.find(
+    (e) => e.name === 'faultline.retry' && e.attributes?.['faultline.fault.category'] === 'network',
+  )!;
+  expect(retry.attributes).toMatchObject({
+    'faultline.decision.action': 'retry',
+    'faultline.decision.delay_ms': 50,
+    'faultline.job.attempt': 1,
+  });
   expect(retry.span.status.code).toBe(SpanStatusCode.ERROR);
   expect(retry.span.attributes['error.type']).toBe('network');
-  expect(retry.span.events.some((e) => e.name === 'exception' && e.attributes?.['exception.message'] === 'read ECONNRESET')).toBe(true);
+  expect(
+    retry.span.events.some(
+      (e) => e.name === 'exception' && e.attributes?.['exception.message'] === 'read ECONNRESET',
+    ),
+  ).toBe(true);
   const pause = events.find((e) => e.name === 'faultline.pause')!;
-  expect(pause.attributes).toMatchObject({ 'faultline.decision.action': 'pause', 'faultline.decision.delay_ms': 1_000, 'faultline.fault.category': 'rate_limit' });
+  expect(pause.attributes).toMatchObject({
+    'faultline.decision.action': 'pause',
+    'faultline.decision.delay_ms': 1_000,
+    'faultline.fault.category': 'rate_limit',
+  });
   const dead = events.find((e) => e.name === 'faultline.dead_letter')!;
-  expect(dead.attributes).toMatchObject({ 'faultline.decision.action': 'dead_letter', 'faultline.fault.category': 'unavailable', 'faultline.job.attempt': 2 });
+  expect(dead.attributes).toMatchObject({
+    'faultline.decision.action': 'dead_letter',
+    'faultline.fault.category': 'unavailable',
+    'faultline.job.attempt': 2,
+  });
   expect(dead.span.status.code).toBe(SpanStatusCode.ERROR);
 
   const jobs = Object.fromEntries(child.metrics.map((m) => [m.attributes.outcome, m.value]));

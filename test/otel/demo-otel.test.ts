@@ -9,9 +9,22 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('faultline demo --otel-console', () => {
   it('prints the process spans of runs with a decision, through the SDK console exporter', async () => {
-    const result = await runCli(['demo', '--items', '120', '--rate-limit-every', '50', '--no-log', '--otel-console', '--store', `sqlite:${join(dir, 'demo.db')}`], {
-      cwd: dir,
-    });
+    const result = await runCli(
+      [
+        'demo',
+        '--items',
+        '120',
+        '--rate-limit-every',
+        '50',
+        '--no-log',
+        '--otel-console',
+        '--store',
+        `sqlite:${join(dir, 'demo.db')}`,
+      ],
+      {
+        cwd: dir,
+      },
+    );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain('Tracing: the spans of runs');
     expect(result.stdout).toContain("name: 'process crawl'");
@@ -24,7 +37,19 @@ describe('faultline demo --otel-console', () => {
   });
 
   it('refuses --json, which needs stdout for the result', async () => {
-    const result = await runCli(['demo', '--items', '5', '--json', '--no-log', '--otel-console', '--store', `sqlite:${join(dir, 'refused.db')}`], { cwd: dir });
+    const result = await runCli(
+      [
+        'demo',
+        '--items',
+        '5',
+        '--json',
+        '--no-log',
+        '--otel-console',
+        '--store',
+        `sqlite:${join(dir, 'refused.db')}`,
+      ],
+      { cwd: dir },
+    );
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--otel-console');
   });

@@ -7,7 +7,12 @@
  *   node --import tsx test/otel/otel-child.ts sqlite <file> | redis <url> <prefix>
  */
 import type { ExportResult } from '@opentelemetry/core';
-import { BasicTracerProvider, type ReadableSpan, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import {
+  BasicTracerProvider,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace-base';
 import { Queue } from '../../src/durable/queue.js';
 import type { DurableStore } from '../../src/durable/store.js';
 import { Worker } from '../../src/durable/worker.js';
@@ -43,8 +48,13 @@ class StdoutExporter implements SpanExporter {
 async function main(): Promise<void> {
   const [kind, location, prefix] = process.argv.slice(2);
   registerGlobals();
-  const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(new StdoutExporter())] });
-  const store: DurableStore = kind === 'sqlite' ? new SqliteStore(location!) : new RedisStore({ url: location!, prefix: prefix! });
+  const provider = new BasicTracerProvider({
+    spanProcessors: [new SimpleSpanProcessor(new StdoutExporter())],
+  });
+  const store: DurableStore =
+    kind === 'sqlite'
+      ? new SqliteStore(location!)
+      : new RedisStore({ url: location!, prefix: prefix! });
   const queue = new Queue<{ kind: string }>(store, 'orders');
   const seen = new Set<string>();
   const worker = new Worker(
@@ -54,19 +64,33 @@ async function main(): Promise<void> {
       seen.add(ctx.job.id);
       const inner = provider.getTracer('child').startSpan('charge card');
       inner.end();
-      if (job === 'flaky' && first) throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
-      if (job === 'limited' && first) throw Object.assign(new Error('Too Many Requests'), { status: 429, headers: { 'retry-after': '1' } });
+      if (job === 'flaky' && first)
+        throw Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+      if (job === 'limited' && first)
+        throw Object.assign(new Error('Too Many Requests'), {
+          status: 429,
+          headers: { 'retry-after': '1' },
+        });
       if (job === 'doomed') throw Object.assign(new Error('Service Unavailable'), { status: 503 });
     },
-    { plan: recoveryPlan({ backoff: constantBackoff({ delayMs: 50 }) }), pollMs: 50, concurrency: 1 },
+    {
+      plan: recoveryPlan({ backoff: constantBackoff({ delayMs: 50 }) }),
+      pollMs: 50,
+      concurrency: 1,
+    },
   );
   traceWorker(worker, { tracerProvider: provider });
   const { provider: meterProvider, read } = memoryMetrics();
   const metrics = new FaultlineOtelMetrics({ meterProvider }).observeWorker(worker, 'orders');
   worker.start();
   // Bounded wait for the outcomes this test expects (real time: the parent is another process).
-  for (let waited = 0; !(worker.summary().processed >= 2 && worker.summary().deadLettered >= 1); waited += 20) {
-    if (waited > 30_000) throw new Error(`outcomes not reached: ${JSON.stringify(worker.summary())}`);
+  for (
+    let waited = 0;
+    !(worker.summary().processed >= 2 && worker.summary().deadLettered >= 1);
+    waited += 20
+  ) {
+    if (waited > 30_000)
+      throw new Error(`outcomes not reached: ${JSON.stringify(worker.summary())}`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   await worker.stop();

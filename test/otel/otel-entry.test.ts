@@ -30,9 +30,15 @@ function node(args: string[]): Promise<{ names: string[]; loaded: boolean }> {
 
 describe('faultline/otel, built', () => {
   it('loads by name with import and require, with the same names', async () => {
-    if (!fs.existsSync(path.join(root, 'dist', 'otel.cjs'))) throw new Error('dist/otel.cjs is missing: build the package first (npm run build)');
-    const [esm, cjs] = await Promise.all([node(['--input-type=module', '-e', ESM]), node(['-e', CJS])]);
-    expect(esm.names).toEqual(expect.arrayContaining(['FaultlineOtelMetrics', 'tracePolicy', 'traceQueue', 'traceWorker']));
+    if (!fs.existsSync(path.join(root, 'dist', 'otel.cjs')))
+      throw new Error('dist/otel.cjs is missing: build the package first (npm run build)');
+    const [esm, cjs] = await Promise.all([
+      node(['--input-type=module', '-e', ESM]),
+      node(['-e', CJS]),
+    ]);
+    expect(esm.names).toEqual(
+      expect.arrayContaining(['FaultlineOtelMetrics', 'tracePolicy', 'traceQueue', 'traceWorker']),
+    );
     expect(cjs.names).toEqual(esm.names);
     // CommonJS: the peer is in require's cache once the entry point loaded it.
     expect(cjs.loaded).toBe(true);

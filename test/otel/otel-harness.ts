@@ -1,8 +1,18 @@
 import { context, propagation } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { AggregationTemporality, MeterProvider, MetricReader, type MetricData } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AggregationTemporality,
+  MeterProvider,
+  MetricReader,
+  type MetricData,
+} from '@opentelemetry/sdk-metrics';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  type ReadableSpan,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
 
 /** What the Node SDK registers globally: a context manager (so spans nest across awaits) and W3C propagation. */
 export function registerGlobals(): void {
@@ -14,7 +24,12 @@ export function registerGlobals(): void {
 export function memoryTracing() {
   const exporter = new InMemorySpanExporter();
   const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
-  return { exporter, provider, tracer: provider.getTracer('test'), spans: (): ReadableSpan[] => exporter.getFinishedSpans() };
+  return {
+    exporter,
+    provider,
+    tracer: provider.getTracer('test'),
+    spans: (): ReadableSpan[] => exporter.getFinishedSpans(),
+  };
 }
 
 /** A reader that collects on demand, cumulative, for assertions. */
@@ -32,12 +47,19 @@ export function memoryMetrics() {
   /** Every data point of the metric `name` as { attributes, value } (histograms: the count and sum). */
   const read = async (name: string) => {
     const { resourceMetrics } = await reader.collect();
-    const metric: MetricData | undefined = resourceMetrics.scopeMetrics.flatMap((s) => s.metrics).find((m) => m.descriptor.name === name);
-    return (metric?.dataPoints ?? []).map((p) => ({ attributes: p.attributes, value: p.value as unknown }));
+    const metric: MetricData | undefined = resourceMetrics.scopeMetrics
+      .flatMap((s) => s.metrics)
+      .find((m) => m.descriptor.name === name);
+    return (metric?.dataPoints ?? []).map((p) => ({
+      attributes: p.attributes,
+      value: p.value as unknown,
+    }));
   };
   return { provider, read };
 }
 
 export function eventsOf(span: ReadableSpan) {
-  return span.events.filter((e) => e.name !== 'exception').map((e) => ({ name: e.name, attributes: e.attributes }));
+  return span.events
+    .filter((e) => e.name !== 'exception')
+    .map((e) => ({ name: e.name, attributes: e.attributes }));
 }

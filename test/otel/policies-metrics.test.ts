@@ -15,7 +15,8 @@ import { eventsOf, memoryMetrics, memoryTracing, registerGlobals } from './otel-
 
 beforeAll(registerGlobals);
 
-const fail = (category: string, extra: object = {}) => Object.assign(new Error(`${category} failure`), { category, ...extra });
+const fail = (category: string, extra: object = {}) =>
+  Object.assign(new Error(`${category} failure`), { category, ...extra });
 
 async function until(clock: VirtualClock, done: () => boolean, maxMs = 120_000): Promise<void> {
   for (let t = 0; t <= maxMs && !done(); t += 50) await clock.advance(50);
@@ -26,7 +27,12 @@ describe('tracePolicy', () => {
   function guardedCall() {
     const clock = new VirtualClock();
     const { tracer, spans } = memoryTracing();
-    const breaker = circuitBreaker({ name: 'items-api', trigger: { kind: 'consecutive', failures: 2 }, halfOpenAfter: 60_000, clock });
+    const breaker = circuitBreaker({
+      name: 'items-api',
+      trigger: { kind: 'consecutive', failures: 2 },
+      halfOpenAfter: 60_000,
+      clock,
+    });
     const retries = retry({ maxAttempts: 4, backoff: constantBackoff({ delayMs: 10 }), clock });
     const guarded = pipeline(retries, breaker);
     const call = async () => {
@@ -58,7 +64,12 @@ describe('tracePolicy', () => {
     const events = await call();
     off();
     const names = events.map((e) => e.name);
-    expect(names.slice(0, 4)).toEqual(['faultline.retry', 'faultline.circuit.state_change', 'faultline.retry', 'faultline.rejected']);
+    expect(names.slice(0, 4)).toEqual([
+      'faultline.retry',
+      'faultline.circuit.state_change',
+      'faultline.retry',
+      'faultline.rejected',
+    ]);
     expect(events[0]!.attributes).toMatchObject({
       'faultline.policy.kind': 'retry',
       'faultline.job.attempt': 1,
@@ -72,14 +83,21 @@ describe('tracePolicy', () => {
       'faultline.circuit.from': 'closed',
       'faultline.circuit.to': 'open',
     });
-    expect(events[3]!.attributes).toMatchObject({ 'faultline.policy.kind': 'circuitBreaker', 'faultline.retry_after_ms': expect.any(Number) });
+    expect(events[3]!.attributes).toMatchObject({
+      'faultline.policy.kind': 'circuitBreaker',
+      'faultline.retry_after_ms': expect.any(Number),
+    });
   });
 
   it('drops events when no span is recording', async () => {
     const clock = new VirtualClock();
     const retries = retry({ maxAttempts: 2, backoff: constantBackoff({ delayMs: 0 }), clock });
     const off = tracePolicy(retries);
-    await expect(context.with(context.active(), () => retries.execute(() => Promise.reject(fail('permanent'))))).rejects.toThrow();
+    await expect(
+      context.with(context.active(), () =>
+        retries.execute(() => Promise.reject(fail('permanent'))),
+      ),
+    ).rejects.toThrow();
     expect(trace.getActiveSpan()).toBeUndefined();
     off();
   });
@@ -104,7 +122,11 @@ describe('FaultlineOtelMetrics', () => {
       },
       { clock, plan, keepAlive: false, concurrency: 1 },
     );
-    const breaker = circuitBreaker({ name: 'api', trigger: { kind: 'consecutive', failures: 1 }, clock });
+    const breaker = circuitBreaker({
+      name: 'api',
+      trigger: { kind: 'consecutive', failures: 1 },
+      clock,
+    });
     const slots = bulkhead({ maxConcurrent: 1, maxQueued: 0 });
     const metrics = new FaultlineOtelMetrics({ meterProvider: provider, clock })
       .observeWorker(worker, 'crawl')
@@ -115,7 +137,10 @@ describe('FaultlineOtelMetrics', () => {
     expect(await read('faultline.jobs')).toEqual([]);
     await queue.enqueueMany([{ payload: { n: 1 } }, { payload: { n: 2 } }, { payload: { n: 3 } }]);
     worker.start();
-    await until(clock, () => worker.summary().processed === 2 && worker.summary().deadLettered === 1);
+    await until(
+      clock,
+      () => worker.summary().processed === 2 && worker.summary().deadLettered === 1,
+    );
     await worker.stop();
     await breaker.execute(() => Promise.reject(fail('network'))).catch(() => undefined);
     const holding = slots.execute(() => clock.sleep(1_000));
@@ -124,7 +149,8 @@ describe('FaultlineOtelMetrics', () => {
     await holding;
     await clock.advance(1_000);
 
-    const points = async (name: string) => (await read(name)).map((p) => ({ ...p.attributes, value: p.value }));
+    const points = async (name: string) =>
+      (await read(name)).map((p) => ({ ...p.attributes, value: p.value }));
     expect(await points('faultline.jobs')).toEqual(
       expect.arrayContaining([
         { queue: 'crawl', outcome: 'completed', value: 2 },
@@ -132,11 +158,17 @@ describe('FaultlineOtelMetrics', () => {
         { queue: 'crawl', outcome: 'dead', value: 1 },
       ]),
     );
-    expect(await points('faultline.retries')).toEqual([{ source: 'crawl', category: 'network', value: 1 }]);
-    expect(await points('faultline.dead_letters')).toEqual([{ queue: 'crawl', category: 'validation', value: 1 }]);
+    expect(await points('faultline.retries')).toEqual([
+      { source: 'crawl', category: 'network', value: 1 },
+    ]);
+    expect(await points('faultline.dead_letters')).toEqual([
+      { queue: 'crawl', category: 'validation', value: 1 },
+    ]);
     expect(await points('faultline.pauses')).toEqual([{ queue: 'crawl', value: 1 }]);
     expect(await points('faultline.rejections')).toEqual([{ source: 'downloads', value: 1 }]);
-    expect(await points('faultline.circuit.transitions')).toEqual([{ breaker: 'api', to: 'open', value: 1 }]);
+    expect(await points('faultline.circuit.transitions')).toEqual([
+      { breaker: 'api', to: 'open', value: 1 },
+    ]);
     expect(await points('faultline.circuit.state')).toEqual(
       expect.arrayContaining([
         { breaker: 'api', state: 'open', value: 1 },
@@ -150,8 +182,12 @@ describe('FaultlineOtelMetrics', () => {
         { queue: 'crawl', state: 'waiting', value: 0 },
       ]),
     );
-    expect(await points('faultline.bulkhead.active')).toEqual([{ bulkhead: 'downloads', value: 0 }]);
-    const [completedDurations] = (await read('faultline.job.duration')).filter((p) => p.attributes.outcome === 'completed');
+    expect(await points('faultline.bulkhead.active')).toEqual([
+      { bulkhead: 'downloads', value: 0 },
+    ]);
+    const [completedDurations] = (await read('faultline.job.duration')).filter(
+      (p) => p.attributes.outcome === 'completed',
+    );
     expect(completedDurations!.value).toMatchObject({ count: 2 });
     expect((completedDurations!.value as { sum: number }).sum).toBeCloseTo(0.4, 5);
     metrics.close();

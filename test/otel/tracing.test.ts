@@ -11,7 +11,8 @@ import { eventsOf, memoryTracing, registerGlobals } from './otel-harness.js';
 
 beforeAll(registerGlobals);
 
-const fail = (category: string, extra: object = {}) => Object.assign(new Error(`${category} failure`), { category, ...extra });
+const fail = (category: string, extra: object = {}) =>
+  Object.assign(new Error(`${category} failure`), { category, ...extra });
 const plan = recoveryPlan({ backoff: constantBackoff({ delayMs: 1_000 }) });
 
 async function until(clock: VirtualClock, done: () => boolean, maxMs = 120_000): Promise<void> {
@@ -24,7 +25,10 @@ function setup(parent: 'link' | 'child' = 'link') {
   const { tracer, provider, spans } = memoryTracing();
   const queue = new Queue<{ n: number }>(new MemoryStore(), 'mail', { clock });
   traceQueue(queue, { tracerProvider: provider });
-  const start = (handler: (p: { n: number }) => unknown, options: ConstructorParameters<typeof Worker>[2] = {}) => {
+  const start = (
+    handler: (p: { n: number }) => unknown,
+    options: ConstructorParameters<typeof Worker>[2] = {},
+  ) => {
     const worker = new Worker(queue, handler, { clock, plan, keepAlive: false, ...options });
     traceWorker(worker, { tracerProvider: provider, parent });
     return worker.start();
@@ -36,7 +40,9 @@ describe('faultline/otel tracing of jobs', () => {
   it('an enqueue is a PRODUCER span under the request; the run is a CONSUMER span linked to it, and the handler nests inside', async () => {
     const { clock, tracer, queue, start, spans } = setup();
     const request = tracer.startSpan('GET /orders');
-    const { id } = await context.with(trace.setSpan(context.active(), request), () => queue.enqueue({ n: 1 }));
+    const { id } = await context.with(trace.setSpan(context.active(), request), () =>
+      queue.enqueue({ n: 1 }),
+    );
     request.end();
     const worker = start(() => tracer.startActiveSpan('send email', (s) => s.end()));
     await until(clock, () => spans().some((s) => s.name === 'process mail'));
@@ -68,7 +74,9 @@ describe('faultline/otel tracing of jobs', () => {
     });
     expect(process.status.code).toBe(SpanStatusCode.UNSET);
     expect(inner.parentSpanContext?.spanId).toBe(process.spanContext().spanId);
-    expect((await queue.getJob(id))!.headers).toMatch(/"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-01"/);
+    expect((await queue.getJob(id))!.headers).toMatch(
+      /"traceparent":"00-[0-9a-f]{32}-[0-9a-f]{16}-01"/,
+    );
   });
 
   it("with parent: 'child' the run continues the producer's trace", async () => {
@@ -89,7 +97,12 @@ describe('faultline/otel tracing of jobs', () => {
 
   it('retries, a Retry-After pause, a skip and a dead letter are span events with the fault, and each failed run is an error', async () => {
     const { clock, queue, start, spans } = setup();
-    await queue.enqueueMany([{ payload: { n: 1 } }, { payload: { n: 2 } }, { payload: { n: 3 } }, { payload: { n: 4 }, maxAttempts: 1 }]);
+    await queue.enqueueMany([
+      { payload: { n: 1 } },
+      { payload: { n: 2 } },
+      { payload: { n: 3 } },
+      { payload: { n: 4 }, maxAttempts: 1 },
+    ]);
     const runs = new Map<number, number>();
     const worker = start(
       ({ n }) => {
@@ -97,43 +110,86 @@ describe('faultline/otel tracing of jobs', () => {
         runs.set(n, run);
         if (n === 1 && run <= 2) throw fail('network', { code: 'ECONNRESET' });
         if (n === 2 && run === 1) throw fail('rate_limit', { retryAfterMs: 900_000 });
-        if (n === 3) throw Object.assign(new TypeError('Unprocessable at https://user:hunter22@api.example/x'), { status: 422 });
+        if (n === 3)
+          throw Object.assign(
+            new TypeError('Unprocessable at https://user:hunter22@api.example/x'),
+            { status: 422 },
+          );
         if (n === 4) throw fail('unavailable');
       },
       { concurrency: 1 },
     );
-    await until(clock, () => worker.summary().processed === 2 && worker.summary().deadLettered === 2, 2_000_000);
+    await until(
+      clock,
+      () => worker.summary().processed === 2 && worker.summary().deadLettered === 2,
+      2_000_000,
+    );
     await worker.stop();
 
     const process = spans().filter((s) => s.name === 'process mail');
-    const byJob = (n: number) => process.filter((s) => s.attributes['messaging.message.id'] === String(n));
+    const byJob = (n: number) =>
+      process.filter((s) => s.attributes['messaging.message.id'] === String(n));
     const retried = byJob(1);
-    expect(retried.map((s) => s.attributes['faultline.decision.action'])).toEqual(['retry', 'retry', 'complete']);
+    expect(retried.map((s) => s.attributes['faultline.decision.action'])).toEqual([
+      'retry',
+      'retry',
+      'complete',
+    ]);
     expect(eventsOf(retried[0]!)).toEqual([
       {
         name: 'faultline.retry',
-        attributes: { 'faultline.decision.action': 'retry', 'faultline.decision.delay_ms': 1_000, 'faultline.fault.category': 'network', 'faultline.job.attempt': 1 },
+        attributes: {
+          'faultline.decision.action': 'retry',
+          'faultline.decision.delay_ms': 1_000,
+          'faultline.fault.category': 'network',
+          'faultline.job.attempt': 1,
+        },
       },
     ]);
-    expect(retried[1]!.attributes).toMatchObject({ 'faultline.job.attempt': 2, 'faultline.fault.category': 'network', 'faultline.fault.code': 'ECONNRESET' });
+    expect(retried[1]!.attributes).toMatchObject({
+      'faultline.job.attempt': 2,
+      'faultline.fault.category': 'network',
+      'faultline.fault.code': 'ECONNRESET',
+    });
     expect(retried[0]!.status).toEqual({ code: SpanStatusCode.ERROR, message: 'network failure' });
     const exception = retried[0]!.events.find((e) => e.name === 'exception')!;
-    expect(exception.attributes).toMatchObject({ 'exception.message': 'network failure', 'exception.type': 'ECONNRESET' });
+    expect(exception.attributes).toMatchObject({
+      'exception.message': 'network failure',
+      'exception.type': 'ECONNRESET',
+    });
     expect(retried[2]!.status.code).toBe(SpanStatusCode.UNSET);
 
     const [paused, resumed] = byJob(2);
     expect(eventsOf(paused!)).toEqual([
       {
         name: 'faultline.pause',
-        attributes: expect.objectContaining({ 'faultline.decision.action': 'pause', 'faultline.decision.delay_ms': 900_000, 'faultline.fault.category': 'rate_limit' }),
+        attributes: expect.objectContaining({
+          'faultline.decision.action': 'pause',
+          'faultline.decision.delay_ms': 900_000,
+          'faultline.fault.category': 'rate_limit',
+        }),
       },
     ]);
-    expect(paused!.attributes).toMatchObject({ 'error.type': 'rate_limit', 'faultline.decision.delay_ms': 900_000 });
+    expect(paused!.attributes).toMatchObject({
+      'error.type': 'rate_limit',
+      'faultline.decision.delay_ms': 900_000,
+    });
     // The pause refunded the attempt: the run after it is attempt 1 again.
-    expect(resumed!.attributes).toMatchObject({ 'faultline.job.attempt': 1, 'faultline.decision.action': 'complete' });
+    expect(resumed!.attributes).toMatchObject({
+      'faultline.job.attempt': 1,
+      'faultline.decision.action': 'complete',
+    });
 
     const [skipped] = byJob(3);
-    expect(eventsOf(skipped!)).toEqual([{ name: 'faultline.skip', attributes: expect.objectContaining({ 'faultline.decision.action': 'skip', 'faultline.fault.category': 'validation' }) }]);
+    expect(eventsOf(skipped!)).toEqual([
+      {
+        name: 'faultline.skip',
+        attributes: expect.objectContaining({
+          'faultline.decision.action': 'skip',
+          'faultline.fault.category': 'validation',
+        }),
+      },
+    ]);
     expect(skipped!.attributes['error.type']).toBe('TypeError');
     // No credential leaves in the exception, the status or the events.
     expect(JSON.stringify({ e: skipped!.events, s: skipped!.status })).not.toContain('hunter22');
@@ -142,7 +198,11 @@ describe('faultline/otel tracing of jobs', () => {
     expect(eventsOf(dead!)).toEqual([
       {
         name: 'faultline.dead_letter',
-        attributes: expect.objectContaining({ 'faultline.decision.action': 'dead_letter', 'faultline.fault.category': 'unavailable', 'faultline.job.attempt': 1 }),
+        attributes: expect.objectContaining({
+          'faultline.decision.action': 'dead_letter',
+          'faultline.fault.category': 'unavailable',
+          'faultline.job.attempt': 1,
+        }),
       },
     ]);
     expect(dead!.status.code).toBe(SpanStatusCode.ERROR);
@@ -161,14 +221,26 @@ describe('faultline/otel tracing of jobs', () => {
     await until(clock, () => spans().some((s) => s.name === 'process mail'));
     await stopping;
     const [released] = spans().filter((s) => s.name === 'process mail');
-    expect(eventsOf(released!)).toEqual([{ name: 'faultline.release', attributes: expect.objectContaining({ 'faultline.decision.action': 'release' }) }]);
+    expect(eventsOf(released!)).toEqual([
+      {
+        name: 'faultline.release',
+        attributes: expect.objectContaining({ 'faultline.decision.action': 'release' }),
+      },
+    ]);
 
     const lost = setup();
     await lost.queue.enqueue({ n: 1 });
     const store = lost.queue.store as MemoryStore;
     const stolen = lost.start(async () => {
       // Another worker takes the job as if its lease had run out: this run's outcome is refused.
-      await store.claim({ queue: 'mail', workerId: 'thief', limit: 1, leaseMs: 60_000, now: lost.clock.wallTime() + 60_000, maxStrikes: 9 });
+      await store.claim({
+        queue: 'mail',
+        workerId: 'thief',
+        limit: 1,
+        leaseMs: 60_000,
+        now: lost.clock.wallTime() + 60_000,
+        maxStrikes: 9,
+      });
     });
     await until(lost.clock, () => lost.spans().some((s) => s.name === 'process mail'));
     await stolen.stop();
@@ -181,7 +253,11 @@ describe('faultline/otel tracing of jobs', () => {
     const { queue } = setup();
     const full = Object.fromEntries(Array.from({ length: 16 }, (_, i) => [`h${i}`, 'v']));
     const big = { note: 'x'.repeat(4_040) };
-    const [a, b, c] = await queue.enqueueMany([{ payload: { n: 1 }, headers: full }, { payload: { n: 2 }, headers: big }, { payload: { n: 3 } }]);
+    const [a, b, c] = await queue.enqueueMany([
+      { payload: { n: 1 }, headers: full },
+      { payload: { n: 2 }, headers: big },
+      { payload: { n: 3 } },
+    ]);
     expect(JSON.parse((await queue.getJob(a!.id))!.headers!)).toEqual(full);
     expect(JSON.parse((await queue.getJob(b!.id))!.headers!)).toEqual(big);
     expect(JSON.parse((await queue.getJob(c!.id))!.headers!)).toHaveProperty('traceparent');

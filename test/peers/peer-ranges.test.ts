@@ -7,7 +7,12 @@ import { RedisStore } from '../../src/stores/redis/index.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 import { describeStoreConformance } from '../durable/conformance.js';
 import { tempDir } from '../durable/temp-dir.js';
-import { connectShared, deletePrefix, SHARED_REDIS_URL, uniquePrefix } from '../redis/shared-redis.js';
+import {
+  connectShared,
+  deletePrefix,
+  SHARED_REDIS_URL,
+  uniquePrefix,
+} from '../redis/shared-redis.js';
 
 /**
  * The other ends of the peer ranges in package.json: the default devDependencies are
@@ -20,9 +25,13 @@ const ioredis6 = require('ioredis6') as typeof Ioredis;
 
 describe('the aliased drivers are the versions they claim', () => {
   it('better-sqlite3 11 and ioredis 6', () => {
-    expect((require('better-sqlite3-11/package.json') as { version: string }).version).toMatch(/^11\./);
+    expect((require('better-sqlite3-11/package.json') as { version: string }).version).toMatch(
+      /^11\./,
+    );
     expect((require('ioredis6/package.json') as { version: string }).version).toMatch(/^6\./);
-    expect((require('better-sqlite3/package.json') as { version: string }).version).toMatch(/^12\./);
+    expect((require('better-sqlite3/package.json') as { version: string }).version).toMatch(
+      /^12\./,
+    );
     expect((require('ioredis/package.json') as { version: string }).version).toMatch(/^5\./);
   });
 });
@@ -30,7 +39,11 @@ describe('the aliased drivers are the versions they claim', () => {
 const tmp = tempDir('faultline-peers-');
 let n = 0;
 afterAll(() => tmp.cleanup());
-describeStoreConformance('sqlite on better-sqlite3 11', () => new SqliteStore(tmp.path(`v11-${n++}.db`), { driver: betterSqlite11 }), { stateMachine: false });
+describeStoreConformance(
+  'sqlite on better-sqlite3 11',
+  () => new SqliteStore(tmp.path(`v11-${n++}.db`), { driver: betterSqlite11 }),
+  { stateMachine: false },
+);
 
 let admin: Redis;
 beforeAll(async () => {

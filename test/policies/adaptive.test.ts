@@ -27,7 +27,13 @@ describe('adaptive throttling', () => {
     for (let i = 0; i < 5; i++) await throttle.execute(() => 'ok');
     for (let i = 0; i < 10; i++) await settle(throttle.execute(overloaded));
     expect(throttle.rejectProbability()).toBeCloseTo((15 - 2 * 5) / 16, 12);
-    expect(throttle.stats()).toMatchObject({ requests: 15, accepts: 5, successRate: 5 / 15, delayFactor: 3, rejections: 0 });
+    expect(throttle.stats()).toMatchObject({
+      requests: 15,
+      accepts: 5,
+      successRate: 5 / 15,
+      delayFactor: 3,
+      rejections: 0,
+    });
   });
 
   it('sheds most calls to a backend that refuses everything, and lets go when the window has passed', async () => {
@@ -65,12 +71,21 @@ describe('adaptive throttling', () => {
     const throttle = adaptive({ clock: new VirtualClock(), random: () => 0 });
     for (let i = 0; i < 50; i++) await expect(throttle.execute(missing)).rejects.toThrow('404');
     expect(throttle.rejectProbability()).toBe(0);
-    expect(throttle.stats()).toMatchObject({ accepts: 50, rejections: 0, failuresByCategory: { permanent: 50 } });
+    expect(throttle.stats()).toMatchObject({
+      accepts: 50,
+      rejections: 0,
+      failuresByCategory: { permanent: 50 },
+    });
   });
 
   it('delayFactor follows the recent success rate, capped', async () => {
     const clock = new VirtualClock();
-    const throttle = adaptive({ clock, random: () => 0.999_999, maxDelayFactor: 3, refusedCategories: ['unavailable'] });
+    const throttle = adaptive({
+      clock,
+      random: () => 0.999_999,
+      maxDelayFactor: 3,
+      refusedCategories: ['unavailable'],
+    });
     expect(throttle.delayFactor()).toBe(1);
     await throttle.execute(() => 1);
     await settle(throttle.execute(overloaded));
@@ -82,25 +97,35 @@ describe('adaptive throttling', () => {
   it('fast-check: the probability always matches the formula over the live window and stays in [0, 1)', async () => {
     const step = fc.record({ ok: fc.boolean(), gapMs: fc.integer({ min: 0, max: 5_000 }) });
     await fc.assert(
-      fc.asyncProperty(fc.double({ min: 1, max: 4, noNaN: true }), fc.array(step, { maxLength: 80 }), async (k, steps) => {
-        const clock = new VirtualClock();
-        const throttle = adaptive({ clock, k, windowMs: 10_000, buckets: 10, random: () => 0.999_999_9 });
-        const log: Array<{ at: number; accepted: boolean }> = [];
-        for (const s of steps) {
-          await clock.advance(s.gapMs);
-          log.push({ at: clock.now(), accepted: s.ok });
-          await settle(throttle.execute(s.ok ? () => 1 : overloaded));
-          // The live window: buckets of 1 s, the current one and the 9 before it.
-          const firstLive = (Math.floor(clock.now() / 1_000) - 9) * 1_000;
-          const live = log.filter((e) => e.at >= firstLive);
-          const requests = live.length;
-          const accepts = live.filter((e) => e.accepted).length;
-          const p = throttle.rejectProbability();
-          expect(p).toBeCloseTo(Math.max(0, (requests - k * accepts) / (requests + 1)), 9);
-          expect(p).toBeGreaterThanOrEqual(0);
-          expect(p).toBeLessThan(1);
-        }
-      }),
+      fc.asyncProperty(
+        fc.double({ min: 1, max: 4, noNaN: true }),
+        fc.array(step, { maxLength: 80 }),
+        async (k, steps) => {
+          const clock = new VirtualClock();
+          const throttle = adaptive({
+            clock,
+            k,
+            windowMs: 10_000,
+            buckets: 10,
+            random: () => 0.999_999_9,
+          });
+          const log: Array<{ at: number; accepted: boolean }> = [];
+          for (const s of steps) {
+            await clock.advance(s.gapMs);
+            log.push({ at: clock.now(), accepted: s.ok });
+            await settle(throttle.execute(s.ok ? () => 1 : overloaded));
+            // The live window: buckets of 1 s, the current one and the 9 before it.
+            const firstLive = (Math.floor(clock.now() / 1_000) - 9) * 1_000;
+            const live = log.filter((e) => e.at >= firstLive);
+            const requests = live.length;
+            const accepts = live.filter((e) => e.accepted).length;
+            const p = throttle.rejectProbability();
+            expect(p).toBeCloseTo(Math.max(0, (requests - k * accepts) / (requests + 1)), 9);
+            expect(p).toBeGreaterThanOrEqual(0);
+            expect(p).toBeLessThan(1);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });

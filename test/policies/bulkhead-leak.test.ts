@@ -18,7 +18,11 @@ describe('bulkhead, rate limiter, breaker, adaptive: no leaks', () => {
     const shared = new AbortController(); // the long-lived caller signal (a worker's, a server's)
     const b = bulkhead({ maxConcurrent: 4, maxQueued: 8 });
     const limiter = rateLimiter({ clock, rate: 50_000, burst: 50 });
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'countWindow', size: 50, failureRate: 0.9 }, halfOpenAfter: 5 });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'countWindow', size: 50, failureRate: 0.9 },
+      halfOpenAfter: 5,
+    });
     const throttle = adaptive({ clock, random: () => 0.5 });
     const failure = Object.assign(new Error('reset'), { code: 'ECONNRESET' });
     let settled = 0;
@@ -28,7 +32,8 @@ describe('bulkhead, rate limiter, breaker, adaptive: no leaks', () => {
       for (let i = start; i < start + batch; i++) {
         const kind = i % 4;
         // Every fourth call waits with its own deadline signal (a timeout) tied to the shared one.
-        const signal = kind === 3 ? AbortSignal.any([shared.signal, timeoutSignal(clock, 1)]) : shared.signal;
+        const signal =
+          kind === 3 ? AbortSignal.any([shared.signal, timeoutSignal(clock, 1)]) : shared.signal;
         const run = () =>
           b.execute(
             () =>
@@ -45,10 +50,12 @@ describe('bulkhead, rate limiter, breaker, adaptive: no leaks', () => {
               ),
             { signal },
           );
-        calls.push(run().then(
-          () => settled++,
-          () => settled++,
-        ));
+        calls.push(
+          run().then(
+            () => settled++,
+            () => settled++,
+          ),
+        );
       }
       await clock.runAll();
       await Promise.all(calls);

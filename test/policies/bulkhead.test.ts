@@ -28,11 +28,18 @@ describe('bulkhead', () => {
     const running = [1, 2, 3, 4].map((id) => b.execute(call(id)));
     const fifth = b.execute(call(5), { operation: 'stream' });
     await expect(fifth).rejects.toBeInstanceOf(BulkheadRejectedError);
-    await expect(fifth).rejects.toMatchObject({ maxConcurrent: 2, maxQueued: 2, category: 'unavailable', operation: { name: 'stream' } });
+    await expect(fifth).rejects.toMatchObject({
+      maxConcurrent: 2,
+      maxQueued: 2,
+      category: 'unavailable',
+      operation: { name: 'stream' },
+    });
     await settle();
     expect(started).toEqual([1, 2]);
     expect(b.stats()).toMatchObject({ active: 2, queued: 2, rejections: 1 });
-    expect(rejected).toEqual([{ bulkhead: 'streams', active: 2, queued: 2, operation: { name: 'stream' } }]);
+    expect(rejected).toEqual([
+      { bulkhead: 'streams', active: 2, queued: 2, operation: { name: 'stream' } },
+    ]);
 
     releases[1]!(); // 2 finishes: 3 (the oldest waiter) starts, not a newcomer
     await settle();
@@ -46,7 +53,13 @@ describe('bulkhead', () => {
     await settle();
     releases[4]!();
     await expect(Promise.all([...running, late])).resolves.toEqual([1, 2, 3, 4, 6]);
-    expect(b.stats()).toMatchObject({ active: 0, queued: 0, executions: 6, successes: 5, rejections: 1 });
+    expect(b.stats()).toMatchObject({
+      active: 0,
+      queued: 0,
+      executions: 6,
+      successes: 5,
+      rejections: 1,
+    });
   });
 
   it('a queued caller can abort: it leaves the queue with the signal reason and its listener is removed', async () => {
@@ -97,7 +110,10 @@ describe('bulkhead', () => {
     [{ maxConcurrent: 0 }, /maxConcurrent: 0/],
     [{ maxConcurrent: 2, maxQueued: -1 }, /maxQueued: -1/],
     [{}, /maxConcurrent: undefined/],
-    [{ maxConcurrent: 1, maxQueue: 3 }, /Unknown option bulkhead\.maxQueue: 3 \(did you mean bulkhead\.maxQueued\?/],
+    [
+      { maxConcurrent: 1, maxQueue: 3 },
+      /Unknown option bulkhead\.maxQueue: 3 \(did you mean bulkhead\.maxQueued\?/,
+    ],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => bulkhead(options as never)).toThrow(ConfigError);
     expect(() => bulkhead(options as never)).toThrow(message);
@@ -105,52 +121,62 @@ describe('bulkhead', () => {
 
   it('fast-check: never runs more than maxConcurrent nor queues more than maxQueued, whatever arrives, ends or aborts', async () => {
     const event = fc.oneof(
-      fc.record({ type: fc.constant('arrive' as const), duration: fc.integer({ min: 0, max: 50 }), abortAfter: fc.option(fc.integer({ min: 0, max: 60 })) }),
+      fc.record({
+        type: fc.constant('arrive' as const),
+        duration: fc.integer({ min: 0, max: 50 }),
+        abortAfter: fc.option(fc.integer({ min: 0, max: 60 })),
+      }),
       fc.record({ type: fc.constant('wait' as const), ms: fc.integer({ min: 0, max: 30 }) }),
     );
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 0, max: 4 }), fc.array(event, { maxLength: 60 }), async (maxConcurrent, maxQueued, events) => {
-        const clock = new VirtualClock();
-        const b = bulkhead({ maxConcurrent, maxQueued });
-        let running = 0;
-        let peak = 0;
-        let peakQueued = 0;
-        const calls: Promise<unknown>[] = [];
-        const signals: AbortSignal[] = [];
-        for (const e of events) {
-          if (e.type === 'wait') {
-            await clock.advance(e.ms);
-            continue;
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 0, max: 4 }),
+        fc.array(event, { maxLength: 60 }),
+        async (maxConcurrent, maxQueued, events) => {
+          const clock = new VirtualClock();
+          const b = bulkhead({ maxConcurrent, maxQueued });
+          let running = 0;
+          let peak = 0;
+          let peakQueued = 0;
+          const calls: Promise<unknown>[] = [];
+          const signals: AbortSignal[] = [];
+          for (const e of events) {
+            if (e.type === 'wait') {
+              await clock.advance(e.ms);
+              continue;
+            }
+            const controller = new AbortController();
+            if (e.abortAfter !== null)
+              clock.schedule(e.abortAfter, () => controller.abort(new Error('aborted')));
+            signals.push(controller.signal);
+            calls.push(
+              b
+                .execute(
+                  async ({ signal }) => {
+                    running++;
+                    peak = Math.max(peak, running);
+                    try {
+                      await clock.sleep(e.duration, signal);
+                    } finally {
+                      running--;
+                    }
+                  },
+                  { signal: controller.signal },
+                )
+                .catch((error) => error),
+            );
+            peakQueued = Math.max(peakQueued, b.stats().queued);
+            expect(b.stats().active).toBeLessThanOrEqual(maxConcurrent);
           }
-          const controller = new AbortController();
-          if (e.abortAfter !== null) clock.schedule(e.abortAfter, () => controller.abort(new Error('aborted')));
-          signals.push(controller.signal);
-          calls.push(
-            b
-              .execute(
-                async ({ signal }) => {
-                  running++;
-                  peak = Math.max(peak, running);
-                  try {
-                    await clock.sleep(e.duration, signal);
-                  } finally {
-                    running--;
-                  }
-                },
-                { signal: controller.signal },
-              )
-              .catch((error) => error),
-          );
-          peakQueued = Math.max(peakQueued, b.stats().queued);
-          expect(b.stats().active).toBeLessThanOrEqual(maxConcurrent);
-        }
-        await clock.runAll();
-        await Promise.all(calls);
-        expect(peak).toBeLessThanOrEqual(maxConcurrent);
-        expect(peakQueued).toBeLessThanOrEqual(maxQueued);
-        expect(b.stats()).toMatchObject({ active: 0, queued: 0 });
-        for (const signal of signals) expect(getEventListeners(signal, 'abort')).toHaveLength(0);
-      }),
+          await clock.runAll();
+          await Promise.all(calls);
+          expect(peak).toBeLessThanOrEqual(maxConcurrent);
+          expect(peakQueued).toBeLessThanOrEqual(maxQueued);
+          expect(b.stats()).toMatchObject({ active: 0, queued: 0 });
+          for (const signal of signals) expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+        },
+      ),
       { numRuns: 150 },
     );
   });

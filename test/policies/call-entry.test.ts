@@ -25,7 +25,8 @@ interface AnyPolicy {
 const POLICIES: Record<string, () => AnyPolicy> = {
   retry: () => retry({ clock: new VirtualClock() }),
   'timeout (cooperative)': () => timeout({ timeoutMs: 1000, clock: new VirtualClock() }),
-  'timeout (aggressive)': () => timeout({ timeoutMs: 1000, strategy: 'aggressive', clock: new VirtualClock() }),
+  'timeout (aggressive)': () =>
+    timeout({ timeoutMs: 1000, strategy: 'aggressive', clock: new VirtualClock() }),
   circuitBreaker: () => circuitBreaker({ clock: new VirtualClock() }),
   bulkhead: () => bulkhead({ maxConcurrent: 1 }),
   rateLimiter: () => rateLimiter({ rate: 1, burst: 10, clock: new VirtualClock() }),
@@ -33,7 +34,11 @@ const POLICIES: Record<string, () => AnyPolicy> = {
   hedge: () => hedge({ delayMs: 10, clock: new VirtualClock() }),
   adaptive: () => adaptive({ clock: new VirtualClock() }),
   chaos: () => chaos({ clock: new VirtualClock() }),
-  pipeline: () => pipeline(retry({ clock: new VirtualClock() }), timeout({ timeoutMs: 1000, clock: new VirtualClock() })),
+  pipeline: () =>
+    pipeline(
+      retry({ clock: new VirtualClock() }),
+      timeout({ timeoutMs: 1000, clock: new VirtualClock() }),
+    ),
 };
 
 /** Calls `execute` and returns what it rejected with; fails if it threw synchronously or resolved. */
@@ -94,17 +99,33 @@ describe.each(Object.entries(POLICIES))('%s: the door of execute', (_name, make)
     const policy = make();
     const reason = new Error('the caller gave up');
     let calls = 0;
-    expect(await refusal(() => policy.execute(async () => ++calls, { signal: AbortSignal.abort(reason) }))).toBe(reason);
+    expect(
+      await refusal(() =>
+        policy.execute(async () => ++calls, { signal: AbortSignal.abort(reason) }),
+      ),
+    ).toBe(reason);
     expect(calls).toBe(0);
     expect(policy.stats().executions).toBe(0);
   });
 
   it('runs calls with well-formed options, including a signal from another realm', async () => {
     const policy = make();
-    const foreignSignal = { aborted: false, reason: undefined, addEventListener() {}, removeEventListener() {} };
+    const foreignSignal = {
+      aborted: false,
+      reason: undefined,
+      addEventListener() {},
+      removeEventListener() {},
+    };
     const operation = { name: 'download', attributes: { id: 7 } };
-    await expect(policy.execute(async () => 'ok', { signal: foreignSignal as never, operation })).resolves.toBe('ok');
-    await expect(policy.execute(async () => 'ok', { signal: new AbortController().signal, operation: 'download' })).resolves.toBe('ok');
+    await expect(
+      policy.execute(async () => 'ok', { signal: foreignSignal as never, operation }),
+    ).resolves.toBe('ok');
+    await expect(
+      policy.execute(async () => 'ok', {
+        signal: new AbortController().signal,
+        operation: 'download',
+      }),
+    ).resolves.toBe('ok');
     await expect(policy.execute(async () => 'ok', {})).resolves.toBe('ok');
     await expect(policy.execute(async () => 'ok')).resolves.toBe('ok');
     expect(policy.stats().executions).toBe(4);
@@ -127,7 +148,9 @@ describe('the door and contexts handed down by outer layers', () => {
       adaptive({ clock }),
     );
     let release!: () => void;
-    const call = layers.execute(() => new Promise<string>((resolve) => (release = () => resolve('late'))));
+    const call = layers.execute(
+      () => new Promise<string>((resolve) => (release = () => resolve('late'))),
+    );
     await clock.advance(100);
     expect(seen).toEqual([false]);
     release();
@@ -135,34 +158,50 @@ describe('the door and contexts handed down by outer layers', () => {
   });
 });
 
-describe.each(Object.entries(POLICIES))('%s: a context passed by hand goes through the door too', (_name, make) => {
-  it('an already-aborted context signal refuses the call without running fn', async () => {
-    const policy = make();
-    const controller = new AbortController();
-    const reason = new Error('caller went away');
-    controller.abort(reason);
-    let ran = 0;
-    const error = await refusal(() => policy.execute(() => ran++, { context: { signal: controller.signal, attempt: 1 } }));
-    expect(error).toBe(reason);
-    expect(ran).toBe(0);
-    expect(policy.stats().executions).toBe(0);
-  });
+describe.each(Object.entries(POLICIES))(
+  '%s: a context passed by hand goes through the door too',
+  (_name, make) => {
+    it('an already-aborted context signal refuses the call without running fn', async () => {
+      const policy = make();
+      const controller = new AbortController();
+      const reason = new Error('caller went away');
+      controller.abort(reason);
+      let ran = 0;
+      const error = await refusal(() =>
+        policy.execute(() => ran++, { context: { signal: controller.signal, attempt: 1 } }),
+      );
+      expect(error).toBe(reason);
+      expect(ran).toBe(0);
+      expect(policy.stats().executions).toBe(0);
+    });
 
-  it('a malformed context is a ConfigError naming options.context', async () => {
-    const policy = make();
-    for (const bad of [{}, { signal: 'x', attempt: 1 }, { signal: new AbortController().signal, attempt: 0 }, null]) {
-      configErrorFor(await refusal(() => policy.execute(() => 1, { context: bad as never })), 'options.context');
-    }
-  });
+    it('a malformed context is a ConfigError naming options.context', async () => {
+      const policy = make();
+      for (const bad of [
+        {},
+        { signal: 'x', attempt: 1 },
+        { signal: new AbortController().signal, attempt: 0 },
+        null,
+      ]) {
+        configErrorFor(
+          await refusal(() => policy.execute(() => 1, { context: bad as never })),
+          'options.context',
+        );
+      }
+    });
 
-  it('a live context passes its attempt and operation through', async () => {
-    const policy = make();
-    const operation = { name: 'op' };
-    let seen: unknown;
-    await policy.execute((ctx) => {
-      seen = ctx.operation;
-      return 1;
-    }, { context: { signal: new AbortController().signal, attempt: 1, operation } });
-    expect(seen).toEqual(operation);
-  });
-});
+    it('a live context passes its attempt and operation through', async () => {
+      const policy = make();
+      const operation = { name: 'op' };
+      let seen: unknown;
+      await policy.execute(
+        (ctx) => {
+          seen = ctx.operation;
+          return 1;
+        },
+        { context: { signal: new AbortController().signal, attempt: 1, operation } },
+      );
+      expect(seen).toEqual(operation);
+    });
+  },
+);

@@ -24,7 +24,8 @@ describe('chaos policy', () => {
     const first = await run(chaos({ errorRate: 0.3, seed: 7 }), 2_000);
     const again = await run(chaos({ errorRate: 0.3, seed: 7 }), 2_000);
     const other = await run(chaos({ errorRate: 0.3, seed: 8 }), 2_000);
-    const pattern = (outcomes: unknown[]) => outcomes.map((o) => (o === 'real' ? '.' : 'x')).join('');
+    const pattern = (outcomes: unknown[]) =>
+      outcomes.map((o) => (o === 'real' ? '.' : 'x')).join('');
     expect(pattern(again)).toBe(pattern(first));
     expect(pattern(other)).not.toBe(pattern(first));
     const injected = first.filter((o) => o instanceof ChaosError).length;
@@ -39,19 +40,30 @@ describe('chaos policy', () => {
     const statuses = new Set(outcomes.map((o) => (o as ChaosHttpError).status));
     expect(statuses).toEqual(new Set([503, 404]));
     const unavailable = classify(outcomes.find((o) => (o as ChaosHttpError).status === 503));
-    expect(unavailable).toMatchObject({ category: 'unavailable', status: 503, retryAfterMs: 2_000 });
+    expect(unavailable).toMatchObject({
+      category: 'unavailable',
+      status: 503,
+      retryAfterMs: 2_000,
+    });
     const missing = classify(outcomes.find((o) => (o as ChaosHttpError).status === 404));
     expect(missing).toMatchObject({ category: 'permanent', status: 404 });
     expect(missing.retryAfterMs).toBeUndefined();
     const stats = policy.stats();
     expect(stats.injectedStatuses).toBe(200);
-    expect((stats.failuresByCategory.unavailable ?? 0) + (stats.failuresByCategory.permanent ?? 0)).toBe(200);
+    expect(
+      (stats.failuresByCategory.unavailable ?? 0) + (stats.failuresByCategory.permanent ?? 0),
+    ).toBe(200);
   });
 
   it('throws the error you give, or makes one per call', async () => {
     const fixed = new Error('disk full');
     await expect(chaos({ errorRate: 1, error: fixed }).execute(() => 1)).rejects.toBe(fixed);
-    const made = await settle(chaos({ errorRate: 1, error: ({ attempt }: { attempt: number }) => new Error(`attempt ${attempt}`) }).execute(() => 1));
+    const made = await settle(
+      chaos({
+        errorRate: 1,
+        error: ({ attempt }: { attempt: number }) => new Error(`attempt ${attempt}`),
+      }).execute(() => 1),
+    );
     expect((made as Error).message).toBe('attempt 1');
   });
 
@@ -78,23 +90,28 @@ describe('chaos policy', () => {
 
   it('fast-check: injected latency stays within [min, max] for any seed', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.integer({ min: 0, max: 1_000 }), fc.integer({ min: 0, max: 1_000 }), async (seed, a, b) => {
-        const [min, max] = a <= b ? [a, b] : [b, a];
-        const clock = new VirtualClock();
-        const policy = chaos({ clock, seed, latencyRate: 1, latencyMs: [min, max] });
-        const latencies: number[] = [];
-        policy.events.on('injected', (e) => latencies.push(e.latencyMs!));
-        for (let i = 0; i < 5; i++) {
-          const call = policy.execute(() => clock.now());
-          await clock.runAll();
-          await call;
-        }
-        expect(latencies).toHaveLength(5);
-        for (const ms of latencies) {
-          expect(ms).toBeGreaterThanOrEqual(min);
-          expect(ms).toBeLessThanOrEqual(max);
-        }
-      }),
+      fc.asyncProperty(
+        fc.nat(),
+        fc.integer({ min: 0, max: 1_000 }),
+        fc.integer({ min: 0, max: 1_000 }),
+        async (seed, a, b) => {
+          const [min, max] = a <= b ? [a, b] : [b, a];
+          const clock = new VirtualClock();
+          const policy = chaos({ clock, seed, latencyRate: 1, latencyMs: [min, max] });
+          const latencies: number[] = [];
+          policy.events.on('injected', (e) => latencies.push(e.latencyMs!));
+          for (let i = 0; i < 5; i++) {
+            const call = policy.execute(() => clock.now());
+            await clock.runAll();
+            await call;
+          }
+          expect(latencies).toHaveLength(5);
+          for (const ms of latencies) {
+            expect(ms).toBeGreaterThanOrEqual(min);
+            expect(ms).toBeLessThanOrEqual(max);
+          }
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -108,10 +125,14 @@ describe('chaos policy', () => {
 
   it('proves a breaker opens under injected 503s', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'countWindow', size: 20, failureRate: 0.5, minimumThroughput: 20 } });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'countWindow', size: 20, failureRate: 0.5, minimumThroughput: 20 },
+    });
     const upstream = chaos({ statusRate: 0.8, statuses: [503], seed: 11 });
     const outcomes: unknown[] = [];
-    for (let i = 0; i < 40; i++) outcomes.push(await settle(breaker.execute(() => upstream.execute(() => 'ok'))));
+    for (let i = 0; i < 40; i++)
+      outcomes.push(await settle(breaker.execute(() => upstream.execute(() => 'ok'))));
     expect(breaker.state).toBe('open');
     expect(outcomes.filter((o) => o instanceof BrokenCircuitError).length).toBe(20);
   });

@@ -9,8 +9,14 @@ const kept: unknown[] = new Array(count).fill(null);
 gc();
 gc();
 const before = process.memoryUsage().heapUsed;
-for (let i = 0; i < count; i++) kept[i] = circuitBreaker({ trigger: { kind: 'consecutive', failures: 5 }, halfOpenAfter: 30_000 });
+for (let i = 0; i < count; i++)
+  kept[i] = circuitBreaker({
+    trigger: { kind: 'consecutive', failures: 5 },
+    halfOpenAfter: 30_000,
+  });
 gc();
 gc();
 const after = process.memoryUsage().heapUsed;
-process.stdout.write(`${JSON.stringify({ bytesPerBreaker: (after - before) / count, kept: kept.length })}\n`);
+process.stdout.write(
+  `${JSON.stringify({ bytesPerBreaker: (after - before) / count, kept: kept.length })}\n`,
+);

@@ -22,8 +22,13 @@ async function outcome(promise: Promise<unknown>): Promise<unknown> {
 describe('circuitBreaker: consecutive failures', () => {
   it('opens after N counted failures, refuses with the time left, probes after the open time', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 3 }, halfOpenAfter: 10_000 });
-    for (let i = 0; i < 3; i++) await expect(breaker.execute(fail)).rejects.toMatchObject({ status: 503 });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 3 },
+      halfOpenAfter: 10_000,
+    });
+    for (let i = 0; i < 3; i++)
+      await expect(breaker.execute(fail)).rejects.toMatchObject({ status: 503 });
     expect(breaker.state).toBe('open');
 
     await clock.advance(4_000.4);
@@ -36,12 +41,22 @@ describe('circuitBreaker: consecutive failures', () => {
     expect(breaker.state).toBe('halfOpen');
     await expect(breaker.execute(ok)).resolves.toBe('ok');
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats()).toMatchObject({ executions: 5, successes: 1, failures: 3, rejections: 1, opened: 1, state: 'closed' });
+    expect(breaker.stats()).toMatchObject({
+      executions: 5,
+      successes: 1,
+      failures: 3,
+      rejections: 1,
+      opened: 1,
+      state: 'closed',
+    });
     expect(clock.pendingTimers).toBe(0); // no timer per breaker, ever
   });
 
   it('a success resets the count of failures in a row', async () => {
-    const breaker = circuitBreaker({ clock: new VirtualClock(), trigger: { kind: 'consecutive', failures: 2 } });
+    const breaker = circuitBreaker({
+      clock: new VirtualClock(),
+      trigger: { kind: 'consecutive', failures: 2 },
+    });
     await outcome(breaker.execute(fail));
     await breaker.execute(ok);
     await outcome(breaker.execute(fail));
@@ -67,9 +82,17 @@ describe('circuitBreaker: consecutive failures', () => {
     );
     await outcome(breaker.execute(() => aborted.signal.throwIfAborted()));
     expect(breaker.state).toBe('closed');
-    expect(breaker.stats().failuresByCategory).toEqual({ permanent: 1, validation: 1, cancelled: 1 });
+    expect(breaker.stats().failuresByCategory).toEqual({
+      permanent: 1,
+      validation: 1,
+      cancelled: 1,
+    });
 
-    const strict = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, ignoredCategories: [] });
+    const strict = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      ignoredCategories: [],
+    });
     await outcome(
       strict.execute(() => {
         throw notFound();
@@ -77,7 +100,11 @@ describe('circuitBreaker: consecutive failures', () => {
     );
     expect(strict.state).toBe('open');
 
-    const custom = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, countsAsFailure: (f) => f.status === 404 });
+    const custom = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      countsAsFailure: (f) => f.status === 404,
+    });
     await outcome(custom.execute(fail));
     expect(custom.state).toBe('closed');
     await outcome(
@@ -90,8 +117,17 @@ describe('circuitBreaker: consecutive failures', () => {
 
   it('a failed probe reopens for longer each time with a backoff, and a success resets the backoff', async () => {
     const clock = new VirtualClock();
-    const halfOpenAfter = exponentialBackoff({ initialMs: 1_000, factor: 2, maxDelayMs: 5_000, jitter: 'none' });
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter });
+    const halfOpenAfter = exponentialBackoff({
+      initialMs: 1_000,
+      factor: 2,
+      maxDelayMs: 5_000,
+      jitter: 'none',
+    });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter,
+    });
     const openings: number[] = [];
     breaker.events.on('stateChange', (e) => {
       if (e.to === 'open') openings.push(e.openForMs!);
@@ -114,7 +150,13 @@ describe('circuitBreaker: consecutive failures', () => {
 describe('circuitBreaker: half-open probes', () => {
   it('lets maxProbes probes through at once and refuses the rest without a retry time', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 100, maxProbes: 2, probesToClose: 2 });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter: 100,
+      maxProbes: 2,
+      probesToClose: 2,
+    });
     await outcome(breaker.execute(fail));
     await clock.advance(100);
     const gates: Array<() => void> = [];
@@ -136,7 +178,11 @@ describe('circuitBreaker: half-open probes', () => {
 
   it('a probe that ends with an ignored fault frees its slot and leaves the circuit half-open', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 100 });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter: 100,
+    });
     await outcome(breaker.execute(fail));
     await clock.advance(100);
     await outcome(
@@ -151,7 +197,11 @@ describe('circuitBreaker: half-open probes', () => {
 
   it('does not count a call that finishes after the circuit changed state', async () => {
     const clock = new VirtualClock();
-    const breaker = circuitBreaker({ clock, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 100 });
+    const breaker = circuitBreaker({
+      clock,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter: 100,
+    });
     let release!: () => void;
     const slow = breaker.execute(() => new Promise<void>((resolve) => (release = resolve)));
     await outcome(breaker.execute(fail)); // opens
@@ -184,7 +234,10 @@ describe('circuitBreaker: failure-rate windows', () => {
   });
 
   it('count window: old outcomes leave the ring', async () => {
-    const breaker = circuitBreaker({ clock: new VirtualClock(), trigger: { kind: 'countWindow', size: 4, failureRate: 0.75, minimumThroughput: 4 } });
+    const breaker = circuitBreaker({
+      clock: new VirtualClock(),
+      trigger: { kind: 'countWindow', size: 4, failureRate: 0.75, minimumThroughput: 4 },
+    });
     // Five of the first eight fail, but no four in a row hold three failures.
     const sequence = [fail, fail, ok, ok, ok, fail, ok, fail];
     for (const step of sequence) await outcome(breaker.execute(step));
@@ -199,7 +252,13 @@ describe('circuitBreaker: failure-rate windows', () => {
     const breaker = circuitBreaker({
       clock,
       name: 'archive',
-      trigger: { kind: 'timeWindow', durationMs: 10_000, buckets: 10, failureRate: 0.5, minimumThroughput: 4 },
+      trigger: {
+        kind: 'timeWindow',
+        durationMs: 10_000,
+        buckets: 10,
+        failureRate: 0.5,
+        minimumThroughput: 4,
+      },
     });
     breaker.events.on('stateChange', (e) => changes.push(e));
     await outcome(breaker.execute(fail));
@@ -216,7 +275,12 @@ describe('circuitBreaker: failure-rate windows', () => {
     await outcome(breaker.execute(fail, { operation: 'download' }));
     expect(breaker.state).toBe('open'); // 3 of 6
     expect(changes).toHaveLength(1);
-    expect(changes[0]).toMatchObject({ breaker: 'archive', from: 'closed', to: 'open', operation: { name: 'download' } });
+    expect(changes[0]).toMatchObject({
+      breaker: 'archive',
+      from: 'closed',
+      to: 'open',
+      operation: { name: 'download' },
+    });
     expect(changes[0]!.reason).toMatch(/failure rate 50% >= 50% over 6 calls/);
   });
 
@@ -262,19 +326,36 @@ describe('circuitBreaker: isolate, reset, events', () => {
   });
 
   it('stateChange carries the operation of the call that caused it; rejected events too', async () => {
-    const breaker = circuitBreaker({ clock: new VirtualClock(), trigger: { kind: 'consecutive', failures: 1 } });
+    const breaker = circuitBreaker({
+      clock: new VirtualClock(),
+      trigger: { kind: 'consecutive', failures: 1 },
+    });
     const seen: unknown[] = [];
     breaker.events.on('stateChange', (e) => seen.push(e));
     breaker.events.on('rejected', (e) => seen.push(e));
-    await outcome(breaker.execute(fail, { operation: { name: 'download_video', attributes: { videoId: 'v1' } } }));
+    await outcome(
+      breaker.execute(fail, {
+        operation: { name: 'download_video', attributes: { videoId: 'v1' } },
+      }),
+    );
     await outcome(breaker.execute(ok, { operation: 'download_video' }));
     expect(seen).toMatchObject([
-      { from: 'closed', to: 'open', reason: '1 consecutive failures', openForMs: 30_000, operation: { name: 'download_video', attributes: { videoId: 'v1' } } },
+      {
+        from: 'closed',
+        to: 'open',
+        reason: '1 consecutive failures',
+        openForMs: 30_000,
+        operation: { name: 'download_video', attributes: { videoId: 'v1' } },
+      },
       { state: 'open', retryAfterMs: 30_000, operation: { name: 'download_video' } },
     ]);
     // The refusal itself says who was refused doing what.
-    const refused = await outcome(breaker.execute(ok, { operation: { name: 'download_video', attributes: { videoId: 'v2' } } }));
-    expect(refused).toMatchObject({ operation: { name: 'download_video', attributes: { videoId: 'v2' } } });
+    const refused = await outcome(
+      breaker.execute(ok, { operation: { name: 'download_video', attributes: { videoId: 'v2' } } }),
+    );
+    expect(refused).toMatchObject({
+      operation: { name: 'download_video', attributes: { videoId: 'v2' } },
+    });
   });
 
   it('forceOpen applies an open-until decided elsewhere (the seam for a shared breaker)', async () => {
@@ -290,15 +371,29 @@ describe('circuitBreaker: isolate, reset, events', () => {
 describe('circuitBreaker: snapshot', () => {
   it('toJSON/restore carries an open circuit to another process by wall-clock time', async () => {
     const first = new VirtualClock({ start: 5_000, wallStart: Date.UTC(2026, 0, 1) });
-    const breaker = circuitBreaker({ clock: first, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 60_000 });
+    const breaker = circuitBreaker({
+      clock: first,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter: 60_000,
+    });
     await outcome(breaker.execute(fail));
     await first.advance(20_000);
     const json = JSON.parse(JSON.stringify(breaker));
-    expect(json).toEqual({ version: 1, state: 'open', openUntil: Date.UTC(2026, 0, 1) + 60_000, opens: 1, consecutiveFailures: 0 });
+    expect(json).toEqual({
+      version: 1,
+      state: 'open',
+      openUntil: Date.UTC(2026, 0, 1) + 60_000,
+      opens: 1,
+      consecutiveFailures: 0,
+    });
 
     // Another process: a different monotonic origin, its wall clock 10 s later.
     const second = new VirtualClock({ start: 0, wallStart: Date.UTC(2026, 0, 1) + 30_000 });
-    const restored = circuitBreaker({ clock: second, trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 60_000 });
+    const restored = circuitBreaker({
+      clock: second,
+      trigger: { kind: 'consecutive', failures: 1 },
+      halfOpenAfter: 60_000,
+    });
     restored.restore(json);
     expect(((await outcome(restored.execute(ok))) as BrokenCircuitError).retryAfterMs).toBe(30_000);
     await second.advance(30_000);
@@ -318,7 +413,9 @@ describe('circuitBreaker: snapshot', () => {
     b.restore(a.toJSON());
     expect(b.state).toBe('isolated');
     expect(() => b.restore({ version: 1, state: 'ajar' } as never)).toThrow(ConfigError);
-    expect(() => b.restore({ version: 1, state: 'open', opens: 1, consecutiveFailures: 0 } as never)).toThrow(/snapshot\.openUntil/);
+    expect(() =>
+      b.restore({ version: 1, state: 'open', opens: 1, consecutiveFailures: 0 } as never),
+    ).toThrow(/snapshot\.openUntil/);
   });
 });
 
@@ -326,7 +423,10 @@ describe('circuitBreaker: options', () => {
   it.each([
     [{ trigger: { kind: 'consecutive', failures: 0 } }, /trigger\.failures: 0/],
     [{ trigger: { kind: 'sometimes' } }, /trigger\.kind: "sometimes"/],
-    [{ trigger: { kind: 'countWindow', size: 5, minimumThroughput: 6 } }, /trigger\.minimumThroughput: 6/],
+    [
+      { trigger: { kind: 'countWindow', size: 5, minimumThroughput: 6 } },
+      /trigger\.minimumThroughput: 6/,
+    ],
     [{ trigger: { kind: 'timeWindow', durationMs: -1 } }, /trigger\.durationMs: -1/],
     [{ trigger: { kind: 'countWindow', size: 5, failureRate: 0 } }, /trigger\.failureRate: 0/],
     [{ trigger: { kind: 'consecutive', failures: 2, size: 3 } }, /trigger\.size/],
@@ -335,13 +435,18 @@ describe('circuitBreaker: options', () => {
     [{ ignoredCategories: ['nope'] }, /ignoredCategories\[0\]: "nope"/],
     [{ ignoredCategories: [], countsAsFailure: () => true }, /ignoredCategories/],
     [{ slowCallMs: Number.NaN }, /slowCallMs: NaN/],
-    [{ halfOpenAfer: 10 }, /Unknown option circuitBreaker\.halfOpenAfer: 10 \(did you mean circuitBreaker\.halfOpenAfter\?/],
+    [
+      { halfOpenAfer: 10 },
+      /Unknown option circuitBreaker\.halfOpenAfer: 10 \(did you mean circuitBreaker\.halfOpenAfter\?/,
+    ],
   ])('%j is refused with a ConfigError naming the option', (options, message) => {
     expect(() => circuitBreaker(options as never)).toThrow(ConfigError);
     expect(() => circuitBreaker(options as never)).toThrow(message);
   });
 
   it('describes itself', () => {
-    expect(circuitBreaker({ name: 'api', halfOpenAfter: 5_000 }).describe()).toBe('circuitBreaker "api": opens on 5 consecutive failures, probes after 5000 ms');
+    expect(circuitBreaker({ name: 'api', halfOpenAfter: 5_000 }).describe()).toBe(
+      'circuitBreaker "api": opens on 5 consecutive failures, probes after 5000 ms',
+    );
   });
 });

@@ -69,25 +69,36 @@ describe('hedge against a model of its attempts', () => {
       fc.asyncProperty(fc.array(callArb, { minLength: 1, maxLength: 12 }), async (calls) => {
         const clock = new VirtualClock();
         // One policy per maxHedges value, shared by the calls that use it (interleaved runs).
-        const policies = new Map([1, 2, 3].map((n) => [n, hedge({ delayMs: DELAY_MS, maxHedges: n, clock })]));
+        const policies = new Map(
+          [1, 2, 3].map((n) => [n, hedge({ delayMs: DELAY_MS, maxHedges: n, clock })]),
+        );
         const hedgeEvents = new Map<number, number>([...policies.keys()].map((n) => [n, 0]));
-        for (const [n, policy] of policies) policy.events.on('hedge', () => hedgeEvents.set(n, hedgeEvents.get(n)! + 1));
+        for (const [n, policy] of policies)
+          policy.events.on('hedge', () => hedgeEvents.set(n, hedgeEvents.get(n)! + 1));
         const logs: CallLog[] = calls.map(() => ({ attempts: [], outcomes: [] }));
-        const order = calls.map((call, index) => ({ call, index })).sort((a, b) => a.call.startAt - b.call.startAt);
+        const order = calls
+          .map((call, index) => ({ call, index }))
+          .sort((a, b) => a.call.startAt - b.call.startAt);
         let now = 0;
         for (const { call, index } of order) {
           await clock.advance(call.startAt - now);
           now = call.startAt;
           const log = logs[index]!;
           const controller = new AbortController();
-          if (call.abortAfterMs !== undefined) clock.schedule(call.abortAfterMs, () => controller.abort(new Error(`caller ${index} aborted`)));
+          if (call.abortAfterMs !== undefined)
+            clock.schedule(call.abortAfterMs, () =>
+              controller.abort(new Error(`caller ${index} aborted`)),
+            );
           const attempt = async (context: ExecuteContext) => {
             const n = log.attempts.length;
             const script = call.attempts[n % call.attempts.length]!;
             const entry: AttemptLog = { index: n, launchedAt: clock.now(), signal: context.signal };
             log.attempts.push(entry);
             try {
-              await clock.sleep(script.durationMs, script.honoursSignal ? context.signal : undefined);
+              await clock.sleep(
+                script.durationMs,
+                script.honoursSignal ? context.signal : undefined,
+              );
             } catch (reason) {
               entry.ended = { at: clock.now(), ending: 'aborted' };
               throw reason;
@@ -119,12 +130,19 @@ describe('hedge against a model of its attempts', () => {
           for (const a of attempts) expect(a.launchedAt).toBeLessThanOrEqual(outcome.at);
           // Losers are aborted: every attempt not finished when the call settled has an aborted signal.
           for (const a of attempts) {
-            const finishedFirst = a.ended !== undefined && a.ended.at <= outcome.at && a.ended.ending !== 'aborted';
+            const finishedFirst =
+              a.ended !== undefined && a.ended.at <= outcome.at && a.ended.ending !== 'aborted';
             if (!finishedFirst) expect(a.signal.aborted).toBe(true);
           }
           // No attempt launched after a fault the plan would not retry.
           const firstRefused = attempts
-            .filter((a) => a.ended !== undefined && a.ended.ending !== 'ok' && a.ended.ending !== 'aborted' && !RETRIED.has(a.ended.ending))
+            .filter(
+              (a) =>
+                a.ended !== undefined &&
+                a.ended.ending !== 'ok' &&
+                a.ended.ending !== 'aborted' &&
+                !RETRIED.has(a.ended.ending),
+            )
             .map((a) => a.ended!.at)
             .sort((x, y) => x - y)[0];
           if (firstRefused !== undefined) {
@@ -132,7 +150,9 @@ describe('hedge against a model of its attempts', () => {
           }
           if ('value' in outcome && outcome.error === undefined) {
             // The value is that of the first attempt to succeed.
-            const winners = attempts.filter((a) => a.ended?.ending === 'ok').sort((x, y) => x.ended!.at - y.ended!.at);
+            const winners = attempts
+              .filter((a) => a.ended?.ending === 'ok')
+              .sort((x, y) => x.ended!.at - y.ended!.at);
             expect(winners.length).toBeGreaterThan(0);
             expect(outcome.value).toMatch(new RegExp(`^call ${index} attempt \\d+$`));
             const winner = attempts[Number(String(outcome.value).split(' ').pop())]!;
@@ -141,22 +161,34 @@ describe('hedge against a model of its attempts', () => {
           } else {
             // A failure: the caller aborted, a fault the plan would not retry ended it, or every attempt failed.
             const error = outcome.error;
-            const aborted = call.abortAfterMs !== undefined && call.abortAfterMs <= outcome.at - call.startAt;
+            const aborted =
+              call.abortAfterMs !== undefined && call.abortAfterMs <= outcome.at - call.startAt;
             const category = classify(error).category;
             const refused = firstRefused !== undefined && firstRefused === outcome.at;
-            const allFailed = attempts.every((a) => a.ended !== undefined && a.ended.ending !== 'ok' && a.ended.at <= outcome.at);
-            expect(aborted || refused || allFailed, `call ${index} failed with ${String(error)} (${category})`).toBe(true);
+            const allFailed = attempts.every(
+              (a) => a.ended !== undefined && a.ended.ending !== 'ok' && a.ended.at <= outcome.at,
+            );
+            expect(
+              aborted || refused || allFailed,
+              `call ${index} failed with ${String(error)} (${category})`,
+            ).toBe(true);
           }
         });
 
         // Stats add up, per policy.
         for (const [n, policy] of policies) {
-          const mine = calls.map((call, index) => ({ call, log: logs[index]! })).filter(({ call }) => call.maxHedges === n);
+          const mine = calls
+            .map((call, index) => ({ call, log: logs[index]! }))
+            .filter(({ call }) => call.maxHedges === n);
           const stats = policy.stats();
           const launched = mine.reduce((sum, { log }) => sum + log.attempts.length, 0);
           expect(stats.executions).toBe(mine.length);
           expect(stats.successes + stats.failures).toBe(mine.length);
-          expect(stats.successes).toBe(mine.filter(({ log }) => log.outcomes[0]!.error === undefined && 'value' in log.outcomes[0]!).length);
+          expect(stats.successes).toBe(
+            mine.filter(
+              ({ log }) => log.outcomes[0]!.error === undefined && 'value' in log.outcomes[0]!,
+            ).length,
+          );
           expect(stats.retries).toBe(launched - mine.length);
           expect(hedgeEvents.get(n)).toBe(stats.retries);
         }

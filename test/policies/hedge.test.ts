@@ -67,7 +67,9 @@ describe('hedge', () => {
     const clock = new VirtualClock();
     const policy = hedge({ delayMs: 10, clock });
     const caller = new AbortController();
-    const call = policy.execute((ctx) => clock.sleep(1000, ctx.signal), { signal: caller.signal }).catch((e: unknown) => e);
+    const call = policy
+      .execute((ctx) => clock.sleep(1000, ctx.signal), { signal: caller.signal })
+      .catch((e: unknown) => e);
     await clock.advance(20);
     expect(getEventListeners(caller.signal, 'abort').length).toBeGreaterThan(0);
     const reason = new Error('cancelled by user');
@@ -78,35 +80,44 @@ describe('hedge', () => {
   });
 
   it('validates its options', () => {
-    for (const options of [{ delayMs: -1 }, {}, { delayMs: 1, maxHedges: 0 }, { delayMs: 1, clock: 'x' }, { delayMs: 1, after: 2 }]) {
+    for (const options of [
+      { delayMs: -1 },
+      {},
+      { delayMs: 1, maxHedges: 0 },
+      { delayMs: 1, clock: 'x' },
+      { delayMs: 1, after: 2 },
+    ]) {
       expect(() => hedge(options as never), JSON.stringify(options)).toThrow(ConfigError);
     }
     expect(hedge({ delayMs: 200 }).describe()).toBe('hedge(after 200 ms, up to 1 extra)');
   });
 
-  it.each([400, 401, 404, 429])('a %s ends the call at once: no other attempt starts, the running ones are aborted', async (status) => {
-    const clock = new VirtualClock();
-    const policy = hedge({ delayMs: 100, maxHedges: 2, clock });
-    const signals: AbortSignal[] = [];
-    const call = policy
-      .execute(async (ctx) => {
-        signals.push(ctx.signal);
-        if (signals.length === 1) {
-          await clock.sleep(150);
-          throw httpError(status);
-        }
-        await clock.sleep(1_000, ctx.signal);
-        return 'late';
-      })
-      .catch((e: unknown) => e);
-    await clock.advance(150);
-    expect((await call as { status?: number }).status).toBe(status);
-    expect(signals).toHaveLength(2); // the delay hedge at 100 ms; none after the failure
-    expect(signals[1]!.aborted).toBe(true);
-    await clock.advance(2_000);
-    expect(signals).toHaveLength(2);
-    expect(policy.stats()).toMatchObject({ executions: 1, failures: 1, retries: 1 });
-  });
+  it.each([400, 401, 404, 429])(
+    'a %s ends the call at once: no other attempt starts, the running ones are aborted',
+    async (status) => {
+      const clock = new VirtualClock();
+      const policy = hedge({ delayMs: 100, maxHedges: 2, clock });
+      const signals: AbortSignal[] = [];
+      const call = policy
+        .execute(async (ctx) => {
+          signals.push(ctx.signal);
+          if (signals.length === 1) {
+            await clock.sleep(150);
+            throw httpError(status);
+          }
+          await clock.sleep(1_000, ctx.signal);
+          return 'late';
+        })
+        .catch((e: unknown) => e);
+      await clock.advance(150);
+      expect(((await call) as { status?: number }).status).toBe(status);
+      expect(signals).toHaveLength(2); // the delay hedge at 100 ms; none after the failure
+      expect(signals[1]!.aborted).toBe(true);
+      await clock.advance(2_000);
+      expect(signals).toHaveLength(2);
+      expect(policy.stats()).toMatchObject({ executions: 1, failures: 1, retries: 1 });
+    },
+  );
 
   it('rejects a plan that is not a RecoveryPlan', () => {
     expect(() => hedge({ delayMs: 1, plan: {} as never })).toThrow(ConfigError);

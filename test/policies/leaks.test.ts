@@ -2,7 +2,15 @@ import { getEventListeners, setMaxListeners } from 'node:events';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { constantBackoff, fallback, hedge, type Operation, pipeline, retry, timeout } from '../../src/index.js';
+import {
+  constantBackoff,
+  fallback,
+  hedge,
+  type Operation,
+  pipeline,
+  retry,
+  timeout,
+} from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { networkError } from './helpers.js';
 
@@ -19,10 +27,17 @@ describe('leaks', () => {
     const longLived = new AbortController(); // e.g. a service's shutdown signal, passed to every call
     setMaxListeners(0, longLived.signal); // 1,000 calls in flight each listen while they run
     const policies = [
-      pipeline(retry({ clock, maxAttempts: 2, backoff: constantBackoff(0) }), timeout({ timeoutMs: 50, clock })),
+      pipeline(
+        retry({ clock, maxAttempts: 2, backoff: constantBackoff(0) }),
+        timeout({ timeoutMs: 50, clock }),
+      ),
       timeout({ timeoutMs: 50, strategy: 'aggressive', clock }),
       hedge({ delayMs: 20, clock }),
-      pipeline(fallback({ value: 'fallback' }), retry({ clock, maxAttempts: 2, backoff: constantBackoff(5) }), timeout({ timeoutMs: 50, clock })),
+      pipeline(
+        fallback({ value: 'fallback' }),
+        retry({ clock, maxAttempts: 2, backoff: constantBackoff(5) }),
+        timeout({ timeoutMs: 50, clock }),
+      ),
     ];
     const kinds: Operation<string>[] = [
       () => 'ok',

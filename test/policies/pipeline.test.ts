@@ -26,7 +26,14 @@ function probe(kind: string, log: string[]): Policy {
       log.push(kind);
       return Promise.resolve(fn(contextFrom(options)));
     },
-    stats: () => ({ executions: 0, successes: 0, failures: 0, failuresByCategory: {}, rejections: 0, retries: 0 }),
+    stats: () => ({
+      executions: 0,
+      successes: 0,
+      failures: 0,
+      failuresByCategory: {},
+      rejections: 0,
+      retries: 0,
+    }),
     describe: () => `${kind}()`,
   };
 }
@@ -71,7 +78,10 @@ describe('pipeline', () => {
 
   it('widens the result type with a fallback and returns its substitute', async () => {
     const clock = new VirtualClock();
-    const p = pipeline(fallback({ value: null }), retry({ clock, maxAttempts: 2, backoff: constantBackoff(1) }));
+    const p = pipeline(
+      fallback({ value: null }),
+      retry({ clock, maxAttempts: 2, backoff: constantBackoff(1) }),
+    );
     const call = p.execute((): number => {
       throw networkError();
     });
@@ -82,7 +92,10 @@ describe('pipeline', () => {
 
   it('lets errors through unchanged when nothing handles them', async () => {
     const clock = new VirtualClock();
-    const p = pipeline(retry({ clock, maxAttempts: 2, backoff: constantBackoff(1) }), timeout({ timeoutMs: 5, clock, strategy: 'aggressive' }));
+    const p = pipeline(
+      retry({ clock, maxAttempts: 2, backoff: constantBackoff(1) }),
+      timeout({ timeoutMs: 5, clock, strategy: 'aggressive' }),
+    );
     const caught = p.execute(() => new Promise(() => {})).catch((e: unknown) => e);
     await clock.runAll();
     const error = (await caught) as RetriesExhaustedError;

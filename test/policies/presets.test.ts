@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, fromPreset, presets, RetriesExhaustedError, retry, retryBudget, timeout } from '../../src/index.js';
+import {
+  ConfigError,
+  fromPreset,
+  presets,
+  RetriesExhaustedError,
+  retry,
+  retryBudget,
+  timeout,
+} from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { httpError, networkError } from './helpers.js';
 
@@ -16,7 +24,9 @@ describe('presets', () => {
   it('production is conservative: more attempts, longer caps than development', () => {
     const { development, production } = presets;
     expect(production.retry.maxAttempts!).toBeGreaterThan(development.retry.maxAttempts!);
-    expect(production.retry.backoff!.maxDelayMs).toBeGreaterThan(development.retry.backoff!.maxDelayMs);
+    expect(production.retry.backoff!.maxDelayMs).toBeGreaterThan(
+      development.retry.backoff!.maxDelayMs,
+    );
     expect(production.timeout.timeoutMs).toBeGreaterThan(development.timeout.timeoutMs);
     expect(production.retryBudget.ratio!).toBeLessThanOrEqual(development.retryBudget.ratio!);
   });
@@ -45,10 +55,21 @@ describe('presets', () => {
   it('match the archive downloader: development 3 / 0.5 s / 10 s, production 5 / 2 s / 300 s + breaker 5 / 120 s, test 3 / 0.01 s / 0.1 s', () => {
     const { development, production, test } = presets;
     expect(development.retry.maxAttempts).toBe(3);
-    expect(development.retry.backoff).toMatchObject({ initialMs: 500, maxDelayMs: 10_000, jitter: 'full' });
+    expect(development.retry.backoff).toMatchObject({
+      initialMs: 500,
+      maxDelayMs: 10_000,
+      jitter: 'full',
+    });
     expect(production.retry.maxAttempts).toBe(5);
-    expect(production.retry.backoff).toMatchObject({ initialMs: 2_000, maxDelayMs: 300_000, jitter: 'full' });
-    expect(production.breaker).toEqual({ trigger: { kind: 'consecutive', failures: 5 }, halfOpenAfter: 120_000 });
+    expect(production.retry.backoff).toMatchObject({
+      initialMs: 2_000,
+      maxDelayMs: 300_000,
+      jitter: 'full',
+    });
+    expect(production.breaker).toEqual({
+      trigger: { kind: 'consecutive', failures: 5 },
+      halfOpenAfter: 120_000,
+    });
     expect(test.retry.maxAttempts).toBe(3);
     expect(test.retry.backoff).toMatchObject({ initialMs: 10, maxDelayMs: 100, jitter: 'none' });
   });
@@ -62,7 +83,9 @@ describe('presets', () => {
     }
     expect(breaker!.state).toBe('open');
     await clock.advance(119_999);
-    await expect(breaker!.execute(() => 'probe')).rejects.toMatchObject({ name: 'BrokenCircuitError' });
+    await expect(breaker!.execute(() => 'probe')).rejects.toMatchObject({
+      name: 'BrokenCircuitError',
+    });
     await clock.advance(1);
     await expect(breaker!.execute(() => 'probe')).resolves.toBe('probe');
   });
@@ -71,7 +94,9 @@ describe('presets', () => {
     const clock = new VirtualClock();
     const lines: string[] = [];
     const { pipeline } = fromPreset('development', { clock, log: (line) => lines.push(line) });
-    const call = pipeline.execute((ctx) => clock.sleep(60_000, ctx.signal), { operation: 'load_profile' }).catch((e: unknown) => e);
+    const call = pipeline
+      .execute((ctx) => clock.sleep(60_000, ctx.signal), { operation: 'load_profile' })
+      .catch((e: unknown) => e);
     await clock.runAll();
     await call;
     expect(lines.some((l) => l.startsWith('faultline timeout [load_profile]'))).toBe(true);

@@ -34,7 +34,12 @@ describe('rateLimiter: reject mode', () => {
     await limiter.execute(() => 4);
     await limiter.execute(() => 5);
     expect(await outcome(limiter.execute(() => 6))).toBeInstanceOf(RateLimitedError);
-    expect(limiter.stats()).toMatchObject({ executions: 8, successes: 5, rejections: 3, queued: 0 });
+    expect(limiter.stats()).toMatchObject({
+      executions: 8,
+      successes: 5,
+      rejections: 3,
+      queued: 0,
+    });
     expect(clock.pendingTimers).toBe(0);
   });
 });
@@ -99,7 +104,10 @@ describe('rateLimiter: wait mode', () => {
     [{ rate: 5, burst: 0.5 }, /burst: 0.5/],
     [{ rate: 5, mode: 'queue' }, /mode: "queue"/],
     [{ rate: 5, maxWaitMs: -1 }, /maxWaitMs: -1/],
-    [{ rate: 5, brust: 3 }, /Unknown option rateLimiter\.brust: 3 \(did you mean rateLimiter\.burst\?/],
+    [
+      { rate: 5, brust: 3 },
+      /Unknown option rateLimiter\.brust: 3 \(did you mean rateLimiter\.burst\?/,
+    ],
   ])('%j is refused with a ConfigError', (options, message) => {
     expect(() => rateLimiter(options as never)).toThrow(ConfigError);
     expect(() => rateLimiter(options as never)).toThrow(message);
@@ -133,7 +141,8 @@ describe('rateLimiter: resolutionTokens', () => {
     const clock = new VirtualClock();
     const exact = rateLimiter({ clock, rate: 1, burst: 100, mode: 'reject', resolutionTokens: 0 });
     const coarse = rateLimiter({ clock, rate: 1, burst: 100, mode: 'reject', resolutionTokens: 3 });
-    for (const limiter of [exact, coarse]) for (let i = 0; i < 4; i++) await limiter.execute(() => i);
+    for (const limiter of [exact, coarse])
+      for (let i = 0; i < 4; i++) await limiter.execute(() => i);
     await clock.advance(60_000); // both buckets are full again
     expect(await drain(exact)).toBe(100);
     expect(await drain(coarse)).toBe(97); // the 3 unread tokens are counted as taken just now
@@ -170,7 +179,11 @@ describe('rateLimiter: fast-check', () => {
             await clock.advance(a.gapMs);
             const controller = new AbortController();
             if (a.abortAfter !== null) clock.schedule(a.abortAfter, () => controller.abort());
-            calls.push(limiter.execute(() => admitted.push(clock.now()), { signal: controller.signal }).catch(() => undefined));
+            calls.push(
+              limiter
+                .execute(() => admitted.push(clock.now()), { signal: controller.signal })
+                .catch(() => undefined),
+            );
           }
           await clock.runAll();
           await Promise.all(calls);

@@ -18,7 +18,13 @@ describe('retryBudget', () => {
 
   it('forgets traffic that fell out of the window, with no timer', async () => {
     const clock = new VirtualClock();
-    const budget = retryBudget({ ratio: 0.5, minRetriesPerSecond: 0, windowMs: 1000, buckets: 10, clock });
+    const budget = retryBudget({
+      ratio: 0.5,
+      minRetriesPerSecond: 0,
+      windowMs: 1000,
+      buckets: 10,
+      clock,
+    });
     for (let i = 0; i < 10; i++) budget.recordRequest();
     expect(budget.tryRetry()).toBe(true);
     expect(clock.pendingTimers).toBe(0);
@@ -35,15 +41,33 @@ describe('retryBudget', () => {
   it('property: retries granted in any window never exceed ratio × requests + floor', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 400 }), requests: fc.integer({ min: 0, max: 20 }), retries: fc.integer({ min: 0, max: 20 }) }), {
-          maxLength: 60,
-        }),
+        fc.array(
+          fc.record({
+            gap: fc.integer({ min: 0, max: 400 }),
+            requests: fc.integer({ min: 0, max: 20 }),
+            retries: fc.integer({ min: 0, max: 20 }),
+          }),
+          {
+            maxLength: 60,
+          },
+        ),
         fc.double({ min: 0, max: 1, noNaN: true }),
         (steps, ratio) => {
           let now = 0;
-          const clock = { now: () => now, wallTime: () => now, sleep: async () => {}, schedule: () => () => {} };
+          const clock = {
+            now: () => now,
+            wallTime: () => now,
+            sleep: async () => {},
+            schedule: () => () => {},
+          };
           const windowMs = 1000;
-          const budget = retryBudget({ ratio, minRetriesPerSecond: 2, windowMs, buckets: 10, clock });
+          const budget = retryBudget({
+            ratio,
+            minRetriesPerSecond: 2,
+            windowMs,
+            buckets: 10,
+            clock,
+          });
           const log: { at: number; kind: 'request' | 'retry' }[] = [];
           for (const step of steps) {
             now += step.gap;
@@ -57,8 +81,12 @@ describe('retryBudget', () => {
               // At the moment of a grant: the budget counts whole buckets, so its window is between
               // windowMs − bucket and windowMs + bucket long; retries over the shorter span can never
               // exceed what the requests over the longer span allow.
-              const retries = log.filter((e) => e.kind === 'retry' && e.at > now - (windowMs - 100)).length;
-              const requests = log.filter((e) => e.kind === 'request' && e.at > now - windowMs - 100).length;
+              const retries = log.filter(
+                (e) => e.kind === 'retry' && e.at > now - (windowMs - 100),
+              ).length;
+              const requests = log.filter(
+                (e) => e.kind === 'request' && e.at > now - windowMs - 100,
+              ).length;
               expect(retries).toBeLessThanOrEqual(ratio * requests + 2 + 1e-9);
             }
           }
@@ -87,7 +115,17 @@ describe('retryBudget', () => {
   });
 
   it('validates its options', () => {
-    for (const options of [{ ratio: 1.5 }, { ratio: -0.1 }, { minRetriesPerSecond: -1 }, { windowMs: 0 }, { buckets: 0 }, { buckets: 2.5 }, { buckets: 5000 }, { clock: 1 }, { rate: 0.1 }]) {
+    for (const options of [
+      { ratio: 1.5 },
+      { ratio: -0.1 },
+      { minRetriesPerSecond: -1 },
+      { windowMs: 0 },
+      { buckets: 0 },
+      { buckets: 2.5 },
+      { buckets: 5000 },
+      { clock: 1 },
+      { rate: 0.1 },
+    ]) {
       expect(() => retryBudget(options as never), JSON.stringify(options)).toThrow(ConfigError);
     }
     expect(retryBudget().describe()).toBe('retryBudget(10% of requests + 1/s over 10000 ms)');

@@ -31,9 +31,11 @@ describe('retry.with', () => {
     const retries: number[] = [];
     policy.events.on('retry', (e) => retries.push(e.attempt));
     const derived = policy.with({ maxAttempts: 3 });
-    const run = derived.execute(() => {
-      throw networkError();
-    }).catch(() => undefined);
+    const run = derived
+      .execute(() => {
+        throw networkError();
+      })
+      .catch(() => undefined);
     await clock.runAll();
     await run;
     await policy.execute(() => 'ok');
@@ -47,18 +49,22 @@ describe('retry.with', () => {
     const budget = retryBudget({ ratio: 0, minRetriesPerSecond: 0.3, windowMs: 10_000, clock });
     const policy = retry({ clock, maxAttempts: 5, backoff: constantBackoff(0), budget });
     const derived = policy.with({ maxAttempts: 4 });
-    const run = derived.execute(() => {
-      throw networkError();
-    }).catch((e: unknown) => e);
+    const run = derived
+      .execute(() => {
+        throw networkError();
+      })
+      .catch((e: unknown) => e);
     await clock.runAll();
     await run;
     // Three retries per 10 s window in all: the derived policy used them, so the parent gets none now.
     expect(budget.stats()).toMatchObject({ requests: 1, retries: 3 });
     let parentCalls = 0;
-    await policy.execute(() => {
-      parentCalls++;
-      throw networkError();
-    }).catch(() => undefined);
+    await policy
+      .execute(() => {
+        parentCalls++;
+        throw networkError();
+      })
+      .catch(() => undefined);
     expect(parentCalls).toBe(1);
     expect(budget.stats()).toMatchObject({ requests: 2, retries: 3, refused: 1 });
   });

@@ -27,7 +27,11 @@ describe('retry', () => {
 
   it('retries transient faults on the backoff schedule, counting attempts and passing the previous fault', async () => {
     const clock = new VirtualClock();
-    const policy = retry({ clock, maxAttempts: 4, backoff: exponentialBackoff({ initialMs: 100, jitter: 'none', maxDelayMs: 1000 }) });
+    const policy = retry({
+      clock,
+      maxAttempts: 4,
+      backoff: exponentialBackoff({ initialMs: 100, jitter: 'none', maxDelayMs: 1000 }),
+    });
     const seen: { attempt: number; at: number; previous?: string }[] = [];
     const retries: RetryEvents['retry'][] = [];
     policy.events.on('retry', (e) => retries.push(e));
@@ -79,7 +83,11 @@ describe('retry', () => {
     expect(error.retryable).toBe(false);
     expect(giveUps).toHaveLength(1);
     expect(giveUps[0]).toMatchObject({ reason: 'exhausted', attempts: 3, error });
-    expect(policy.stats()).toMatchObject({ failures: 1, failuresByCategory: { network: 1 }, retries: 2 });
+    expect(policy.stats()).toMatchObject({
+      failures: 1,
+      failuresByCategory: { network: 1 },
+      retries: 2,
+    });
   });
 
   it('rethrows the original error at once when the plan says abort (401) or skip (404, validation)', async () => {
@@ -102,7 +110,9 @@ describe('retry', () => {
 
   it('never retries earlier than Retry-After asks, rounding up', async () => {
     const clock = new VirtualClock();
-    const plan = recoveryPlan({ rules: { rate_limit: { action: 'pause', backoff: fixed(0), maxAttempts: 5 } } });
+    const plan = recoveryPlan({
+      rules: { rate_limit: { action: 'pause', backoff: fixed(0), maxAttempts: 5 } },
+    });
     const policy = retry({ clock, plan });
     const at: number[] = [];
     const call = policy.execute(() => {
@@ -214,7 +224,9 @@ describe('retry', () => {
         async ({ signal }) => {
           calls++;
           if (calls === 2) {
-            await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('attempt saw the abort'))));
+            await new Promise((_resolve, reject) =>
+              signal.addEventListener('abort', () => reject(new Error('attempt saw the abort'))),
+            );
           }
           throw networkError();
         },
@@ -224,7 +236,7 @@ describe('retry', () => {
     await clock.advance(10);
     controller.abort();
     expect(await outcome).toBe(controller.signal.reason);
-    expect((await outcome as Error).name).toBe('AbortError');
+    expect(((await outcome) as Error).name).toBe('AbortError');
     expect(calls).toBe(2);
   });
 
@@ -292,10 +304,13 @@ describe('retry', () => {
     let calls = 0;
     const caught = outer
       .execute((ctx) =>
-        inner.execute(() => {
-          calls++;
-          throw networkError();
-        }, { context: ctx }),
+        inner.execute(
+          () => {
+            calls++;
+            throw networkError();
+          },
+          { context: ctx },
+        ),
       )
       .catch((e: unknown) => e);
     await clock.runAll();
@@ -351,6 +366,8 @@ describe('retry', () => {
   });
 
   it('describes itself', () => {
-    expect(retry({ maxAttempts: 3, backoff: fixed(5) }).describe()).toBe('retry(3 attempts, constant backoff)');
+    expect(retry({ maxAttempts: 3, backoff: fixed(5) }).describe()).toBe(
+      'retry(3 attempts, constant backoff)',
+    );
   });
 });

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { constantBackoff, type ExecuteContext, hedge, pipeline, retry, type RetryBudget, retryBudget, timeout } from '../../src/index.js';
+import {
+  constantBackoff,
+  type ExecuteContext,
+  hedge,
+  pipeline,
+  retry,
+  type RetryBudget,
+  retryBudget,
+  timeout,
+} from '../../src/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 import { httpError } from './helpers.js';
 
@@ -9,7 +18,8 @@ import { httpError } from './helpers.js';
  * over HTTP, so each layer retries what the one below gave up on.
  */
 function chain(clock: VirtualClock, budget: RetryBudget | undefined) {
-  const layer = () => retry({ clock, maxAttempts: 3, backoff: constantBackoff(0), ...(budget ? { budget } : {}) });
+  const layer = () =>
+    retry({ clock, maxAttempts: 3, backoff: constantBackoff(0), ...(budget ? { budget } : {}) });
   const [outer, middle, inner] = [layer(), layer(), layer()];
   let dependencyCalls = 0;
   const dependency = () => {
@@ -21,7 +31,11 @@ function chain(clock: VirtualClock, budget: RetryBudget | undefined) {
   };
   const request = () =>
     outer.execute((c1: ExecuteContext) =>
-      middle.execute((c2: ExecuteContext) => inner.execute(dependency, { context: c2 }).catch(as503), { context: c1 }).catch(as503),
+      middle
+        .execute((c2: ExecuteContext) => inner.execute(dependency, { context: c2 }).catch(as503), {
+          context: c1,
+        })
+        .catch(as503),
     );
   return { request, calls: () => dependencyCalls };
 }
@@ -62,7 +76,11 @@ describe('retry storm', () => {
     expect(budget.stats().requests).toBe(20);
     // A different budget in the inner layer counts its own requests.
     const other = retryBudget({ clock });
-    await pipeline(retry({ clock, budget }), timeout({ timeoutMs: 1000, clock }), retry({ clock, budget: other })).execute(() => 1);
+    await pipeline(
+      retry({ clock, budget }),
+      timeout({ timeoutMs: 1000, clock }),
+      retry({ clock, budget: other }),
+    ).execute(() => 1);
     expect(budget.stats().requests).toBe(21);
     expect(other.stats().requests).toBe(1);
     await clock.advance(2000);

@@ -48,7 +48,9 @@ describe('timeout against a model of its outcomes (runs are recycled between cal
           const outcomes: (Outcome | undefined)[] = calls.map(() => undefined);
           const contexts = new Set<ExecuteContext>();
           const abortedAtSettle: boolean[] = [];
-          const order = calls.map((call, index) => ({ call, index })).sort((a, b) => a.call.startAt - b.call.startAt);
+          const order = calls
+            .map((call, index) => ({ call, index }))
+            .sort((a, b) => a.call.startAt - b.call.startAt);
           const pending: Promise<void>[] = [];
           let now = 0;
           for (const { call, index } of order) {
@@ -78,7 +80,8 @@ describe('timeout against a model of its outcomes (runs are recycled between cal
                   outcomes[index] = { value };
                 },
                 (error: unknown) => {
-                  outcomes[index] = error instanceof TimeoutError ? { timedOutWithCause: error.cause } : { error };
+                  outcomes[index] =
+                    error instanceof TimeoutError ? { timedOutWithCause: error.cause } : { error };
                 },
               ),
             );
@@ -97,7 +100,9 @@ describe('timeout against a model of its outcomes (runs are recycled between cal
             // The signal aborts at the deadline, and only for a call still running then.
             expect(abortedAtSettle[index]).toBe(call.durationMs > TIMEOUT_MS);
           });
-          expect(policy.stats().timeouts).toBe(calls.filter((c) => c.durationMs > TIMEOUT_MS).length);
+          expect(policy.stats().timeouts).toBe(
+            calls.filter((c) => c.durationMs > TIMEOUT_MS).length,
+          );
         }),
         { numRuns: 150 },
       );

@@ -36,7 +36,9 @@ describe('timeout', () => {
     const policy = timeout({ timeoutMs: 1000, clock });
     const events: unknown[] = [];
     policy.events.on('timeout', (e) => events.push(e));
-    const call = track(policy.execute((ctx) => untilAborted(ctx.signal), { operation: 'fetch_status' }));
+    const call = track(
+      policy.execute((ctx) => untilAborted(ctx.signal), { operation: 'fetch_status' }),
+    );
     await clock.advance(999);
     expect(call.settled()).toBe(false);
     await clock.advance(1);
@@ -44,8 +46,20 @@ describe('timeout', () => {
     expect(error).toBeInstanceOf(TimeoutError);
     expect((error as TimeoutError).timeoutMs).toBe(1000);
     expect((error as { operation?: unknown }).operation).toEqual({ name: 'fetch_status' });
-    expect(events).toEqual([{ timeoutMs: 1000, strategy: 'cooperative', signalRead: true, operation: { name: 'fetch_status' } }]);
-    expect(policy.stats()).toMatchObject({ executions: 1, failures: 1, timeouts: 1, failuresByCategory: { timeout: 1 } });
+    expect(events).toEqual([
+      {
+        timeoutMs: 1000,
+        strategy: 'cooperative',
+        signalRead: true,
+        operation: { name: 'fetch_status' },
+      },
+    ]);
+    expect(policy.stats()).toMatchObject({
+      executions: 1,
+      failures: 1,
+      timeouts: 1,
+      failuresByCategory: { timeout: 1 },
+    });
     expect(clock.pendingTimers).toBe(0);
   });
 
@@ -91,7 +105,9 @@ describe('timeout', () => {
     const clock = new VirtualClock();
     const policy = timeout({ timeoutMs: 50, strategy: 'aggressive', clock });
     await expect(policy.execute(() => 'fast')).resolves.toBe('fast');
-    await expect(policy.execute(() => Promise.reject(new Error('fast failure')))).rejects.toThrow('fast failure');
+    await expect(policy.execute(() => Promise.reject(new Error('fast failure')))).rejects.toThrow(
+      'fast failure',
+    );
     const slow = policy.execute(async () => {
       await clock.sleep(80);
       return 'too late';
@@ -137,7 +153,9 @@ describe('timeout', () => {
     const caller = new AbortController();
     await policy.execute((ctx) => ctx.signal.aborted, { signal: caller.signal });
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(0);
-    const call = policy.execute((ctx) => untilAborted(ctx.signal), { signal: caller.signal }).catch((e: unknown) => e);
+    const call = policy
+      .execute((ctx) => untilAborted(ctx.signal), { signal: caller.signal })
+      .catch((e: unknown) => e);
     await clock.advance(1);
     expect(getEventListeners(caller.signal, 'abort')).toHaveLength(1);
     const reason = new Error('stop');
@@ -183,9 +201,12 @@ describe('timeout', () => {
     expect(clock.pendingTimers).toBe(0);
   });
 
-  it('keeps nothing of a finished call alive, though it reuses the call\'s run', async () => {
+  it("keeps nothing of a finished call alive, though it reuses the call's run", async () => {
     const policy = timeout({ timeoutMs: 1000, clock: new VirtualClock() });
-    let operation: OperationContext | undefined = { name: 'upload', attributes: { body: new Array(1000).fill(0) } };
+    let operation: OperationContext | undefined = {
+      name: 'upload',
+      attributes: { body: new Array(1000).fill(0) },
+    };
     const kept = new WeakRef(operation);
     expect(await policy.execute((ctx) => ctx.operation?.name, { operation })).toBe('upload');
     operation = undefined;
@@ -196,7 +217,14 @@ describe('timeout', () => {
   });
 
   it('validates its options', () => {
-    for (const options of [{ timeoutMs: -1 }, { timeoutMs: Number.NaN }, { timeoutMs: 10, strategy: 'brutal' }, { timeoutMs: 1, clock: {} }, { timeoutMs: 1, extra: 1 }, { timeoutMs: 1, resolutionMs: -5 }]) {
+    for (const options of [
+      { timeoutMs: -1 },
+      { timeoutMs: Number.NaN },
+      { timeoutMs: 10, strategy: 'brutal' },
+      { timeoutMs: 1, clock: {} },
+      { timeoutMs: 1, extra: 1 },
+      { timeoutMs: 1, resolutionMs: -5 },
+    ]) {
       expect(() => timeout(options as never), JSON.stringify(options)).toThrow(ConfigError);
     }
     expect(() => timeout('5' as never)).toThrow(ConfigError);
@@ -209,6 +237,8 @@ describe('timeout: the two forms', () => {
     expect(timeout(2000).timeoutMs).toBe(2000);
     expect(timeout({ timeoutMs: 2000 }).timeoutMs).toBe(2000);
     expect(() => timeout('2000' as unknown as number)).toThrow(ConfigError);
-    expect(() => timeout('2000' as unknown as number)).toThrow('as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })');
+    expect(() => timeout('2000' as unknown as number)).toThrow(
+      'as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })',
+    );
   });
 });

@@ -16,9 +16,28 @@ import { keySlot } from './shared-redis.js';
 
 // Commands the scripts use, and where their keys are: 'first' argument, or 'all' arguments.
 const KEY_POSITIONS: Record<string, 'first' | 'all' | 'none'> = {
-  hset: 'first', hget: 'first', hmget: 'first', hdel: 'first', hincrby: 'first', hgetall: 'first', hexists: 'first', hlen: 'first',
-  zadd: 'first', zrem: 'first', zrange: 'first', zrangebyscore: 'first', zcard: 'first', zcount: 'first', zpopmin: 'first',
-  get: 'first', set: 'first', pexpire: 'first', pexpireat: 'first', del: 'all', time: 'none', publish: 'none',
+  hset: 'first',
+  hget: 'first',
+  hmget: 'first',
+  hdel: 'first',
+  hincrby: 'first',
+  hgetall: 'first',
+  hexists: 'first',
+  hlen: 'first',
+  zadd: 'first',
+  zrem: 'first',
+  zrange: 'first',
+  zrangebyscore: 'first',
+  zcard: 'first',
+  zcount: 'first',
+  zpopmin: 'first',
+  get: 'first',
+  set: 'first',
+  pexpire: 'first',
+  pexpireat: 'first',
+  del: 'all',
+  time: 'none',
+  publish: 'none',
 };
 
 describe('every script touches one cluster slot', () => {
@@ -63,7 +82,8 @@ describe('every script touches one cluster slot', () => {
         newline = buffer.indexOf('\r\n');
         if (line === '+OK') started();
         const parsed = parseMonitorLine(line);
-        if (parsed) for (const listener of [onLine, ...lineListeners]) listener(parsed.args, parsed.source);
+        if (parsed)
+          for (const listener of [onLine, ...lineListeners]) listener(parsed.args, parsed.source);
       }
     });
     monitor.write('MONITOR\r\n');
@@ -87,30 +107,65 @@ describe('every script touches one cluster slot', () => {
         ],
         now,
       );
-      const claimed = await store.claim({ queue, workerId: 'w', limit: 10, leaseMs: 5, now: now + 20, maxStrikes: 3 });
+      const claimed = await store.claim({
+        queue,
+        workerId: 'w',
+        limit: 10,
+        leaseMs: 5,
+        now: now + 20,
+        maxStrikes: 3,
+      });
       expect(claimed.map((j) => j.id)).toEqual([a!.id, c!.id, b!.id]);
       await store.renew([claimed[0]!], 5, now + 20);
       await store.saveJobCheckpoint(claimed[0]!, '{"at":1}', now + 20);
-      const record = { attempt: 1, workerId: 'w', startedAt: now, durationMs: 1, outcome: 'dead' as const };
+      const record = {
+        attempt: 1,
+        workerId: 'w',
+        startedAt: now,
+        durationMs: 1,
+        outcome: 'dead' as const,
+      };
       await store.settle(
         [
           { kind: 'complete', ...claimed[0]! },
-          { kind: 'dead', ...claimed[1]!, fault: { category: 'permanent', message: 'x', suggestions: [] }, record },
+          {
+            kind: 'dead',
+            ...claimed[1]!,
+            fault: { category: 'permanent', message: 'x', suggestions: [] },
+            record,
+          },
         ],
         now + 21,
       );
       // The third job's lease expires: the next claim takes it over (lease_lost path).
-      await store.claim({ queue, workerId: 'w2', limit: 10, leaseMs: 1000, now: now + 100, maxStrikes: 3 });
+      await store.claim({
+        queue,
+        workerId: 'w2',
+        limit: 10,
+        leaseMs: 1000,
+        now: now + 100,
+        maxStrikes: 3,
+      });
       await store.pause(queue, now + 1000, now + 100);
       await store.stats(queue, now + 100);
       await store.resume(queue);
       await store.requeueDead({ ids: [claimed[1]!.id] }, { now: now + 200 });
-      await store.prune({ completed: { maxAgeMs: 0, maxCount: 0 }, dead: { maxAgeMs: 0, maxCount: 0 } }, now + 300);
+      await store.prune(
+        { completed: { maxAgeMs: 0, maxCount: 0 }, dead: { maxAgeMs: 0, maxCount: 0 } },
+        now + 300,
+      );
       await store.purgeDead({});
     }
-    const breaker = new RedisCircuitBreaker({ redis: client, name: 'b{1}', prefix: 'app', breaker: { trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 0 } });
+    const breaker = new RedisCircuitBreaker({
+      redis: client,
+      name: 'b{1}',
+      prefix: 'app',
+      breaker: { trigger: { kind: 'consecutive', failures: 1 }, halfOpenAfter: 0 },
+    });
     await breaker.ready();
-    await breaker.execute(() => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' }))).catch(() => undefined);
+    await breaker
+      .execute(() => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' })))
+      .catch(() => undefined);
     await breaker.execute(() => 'probe');
     await breaker.close();
     const limiter = new RedisRateLimiter({ redis: client, name: 'r:1', prefix: 'app', rate: 10 });
@@ -120,17 +175,24 @@ describe('every script touches one cluster slot', () => {
     await budget.tryRetry();
 
     // MONITOR lines arrive asynchronously: a final marker command tells us all have been seen.
-    const marker = new Promise<void>((resolve) => lineListeners.add((args) => args[1] === 'slot-test-marker' && resolve()));
+    const marker = new Promise<void>((resolve) =>
+      lineListeners.add((args) => args[1] === 'slot-test-marker' && resolve()),
+    );
     await client.get('slot-test-marker');
     await marker;
     client.disconnect();
 
     expect(unknownCommands).toEqual(new Set());
-    console.log(`slot check: ${executions.length} script runs, ${executions.reduce((n, e) => n + e.keys.length, 0)} key accesses`);
+    console.log(
+      `slot check: ${executions.length} script runs, ${executions.reduce((n, e) => n + e.keys.length, 0)} key accesses`,
+    );
     expect(executions.length).toBeGreaterThan(60);
     for (const execution of executions) {
       const slots = new Set(execution.keys.map(keySlot));
-      if (slots.size > 1) throw new Error(`script ${execution.script} touched keys in ${slots.size} slots: ${execution.keys.join(', ')}`);
+      if (slots.size > 1)
+        throw new Error(
+          `script ${execution.script} touched keys in ${slots.size} slots: ${execution.keys.join(', ')}`,
+        );
     }
   });
 });
@@ -142,7 +204,8 @@ function parseMonitorLine(line: string): { args: string[]; source: string } | un
   const args: string[] = [];
   for (const quoted of match[2]!.matchAll(/"((?:[^"\\]|\\.)*)"/g)) {
     const latin1 = quoted[1]!.replace(/\\(x[0-9a-f]{2}|.)/g, (_m, esc: string) => {
-      if (esc.startsWith('x') && esc.length === 3) return String.fromCharCode(Number.parseInt(esc.slice(1), 16));
+      if (esc.startsWith('x') && esc.length === 3)
+        return String.fromCharCode(Number.parseInt(esc.slice(1), 16));
       return esc === 'n' ? '\n' : esc === 'r' ? '\r' : esc === 't' ? '\t' : esc;
     });
     args.push(Buffer.from(latin1, 'latin1').toString('utf8'));

@@ -38,7 +38,9 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
   let store: RedisStore | undefined;
   afterAll(async () => {
     await store?.close();
-    for (const instance of instances) if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill('SIGKILL');
+    for (const instance of instances)
+      if (instance.child.exitCode === null && instance.child.signalCode === null)
+        instance.child.kill('SIGKILL');
     await Promise.all(instances.map((i) => i.exited));
     const client = await connectShared();
     await deletePrefix(client, prefix);
@@ -50,7 +52,9 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
     const queue = new Queue<{ n: number }>(store, 'crash-jobs');
     let jobs = 0;
     const enqueueBatch = async () => {
-      await queue.enqueueMany(Array.from({ length: BATCH }, (_, i) => ({ payload: { n: jobs + i } })));
+      await queue.enqueueMany(
+        Array.from({ length: BATCH }, (_, i) => ({ payload: { n: jobs + i } })),
+      );
       jobs += BATCH;
     };
     await enqueueBatch();
@@ -63,10 +67,24 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
 
     const spawnWorker = (): Instance => {
       const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
-        env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix, QUEUE: 'crash-jobs', CONCURRENCY: '8', LEASE_MS: String(LEASE_MS), WORK_MS: '60', MAX_STRIKES: '1000' },
+        env: {
+          ...process.env,
+          REDIS_URL: SHARED_REDIS_URL,
+          PREFIX: prefix,
+          QUEUE: 'crash-jobs',
+          CONCURRENCY: '8',
+          LEASE_MS: String(LEASE_MS),
+          WORK_MS: '60',
+          MAX_STRIKES: '1000',
+        },
         stdio: ['ignore', 'pipe', 'inherit'],
       });
-      const instance: Instance = { id: nextId++, child, starts: 0, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+      const instance: Instance = {
+        id: nextId++,
+        child,
+        starts: 0,
+        exited: new Promise((resolve) => child.once('exit', () => resolve())),
+      };
       readline.createInterface({ input: child.stdout! }).on('line', (line) => {
         const [kind, jobId, at] = line.split(' ');
         if (kind === 'S') {
@@ -140,15 +158,20 @@ describe('crash harness on Redis (4 worker processes, SIGKILL)', () => {
       for (let i = 1; i < sorted.length; i++) {
         const previous = sorted[i - 1]!;
         const previousEnd = previous.end ?? deathOf.get(previous.instance)!;
-        if (sorted[i]!.start < previousEnd) throw new Error(`job ${id} ran in two workers at once: ${JSON.stringify(sorted)}`);
+        if (sorted[i]!.start < previousEnd)
+          throw new Error(`job ${id} ran in two workers at once: ${JSON.stringify(sorted)}`);
       }
       // A kill hit a run when its worker died before the completion was recorded (mid-handler,
       // or between the handler's end and the acknowledgement).
-      const interrupted = sorted.filter((r) => Number.isFinite(deathOf.get(r.instance)!) && completedBy.get(id) !== r.instance).length;
+      const interrupted = sorted.filter(
+        (r) => Number.isFinite(deathOf.get(r.instance)!) && completedBy.get(id) !== r.instance,
+      ).length;
       expect(sorted.length).toBeLessThanOrEqual(1 + interrupted);
       reruns += sorted.length - 1;
     }
     expect(reruns).toBeGreaterThan(0);
-    console.log(`crash harness: ${jobs} jobs, ${kills} SIGKILLs, ${reruns} re-runs after kills, 0 lost`);
+    console.log(
+      `crash harness: ${jobs} jobs, ${kills} SIGKILLs, ${reruns} re-runs after kills, 0 lost`,
+    );
   }, 180_000);
 });

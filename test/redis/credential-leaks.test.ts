@@ -15,24 +15,38 @@ import { runCli } from '../cli/run-cli.js';
 const USER = 'svc-user-q7';
 const SECRET = 'Xy9-very-secret-pw-41';
 /** Fail fast: the store must say what went wrong, not wait through long reconnects. */
-const FAST = { connectTimeoutMs: 400, commandTimeoutMs: 400, maxReconnectDelayMs: 100, ioredis: { maxRetriesPerRequest: 1 } };
+const FAST = {
+  connectTimeoutMs: 400,
+  commandTimeoutMs: 400,
+  maxReconnectDelayMs: 100,
+  ioredis: { maxRetriesPerRequest: 1 },
+};
 
 /** Every serialization a user's logs might apply to a value, including each link of its cause chain. */
 function serializations(value: unknown): string[] {
   const out: string[] = [];
   let log = '';
-  const logger = pino({ serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err } }, new Writable({
-    write(chunk, _encoding, done) {
-      log += chunk.toString();
-      done();
-    },
-  }));
+  const logger = pino(
+    { serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err } },
+    new Writable({
+      write(chunk, _encoding, done) {
+        log += chunk.toString();
+        done();
+      },
+    }),
+  );
   const seen = new Set<unknown>();
   let current: unknown = value;
-  for (let depth = 0; depth < 8 && current !== undefined && current !== null && !seen.has(current); depth++) {
+  for (
+    let depth = 0;
+    depth < 8 && current !== undefined && current !== null && !seen.has(current);
+    depth++
+  ) {
     seen.add(current);
     out.push(String(current));
-    out.push(inspect(current, { depth: Number.POSITIVE_INFINITY, showHidden: true, getters: true }));
+    out.push(
+      inspect(current, { depth: Number.POSITIVE_INFINITY, showHidden: true, getters: true }),
+    );
     out.push(JSON.stringify(current) ?? '');
     if (typeof current === 'object') {
       for (const key of Reflect.ownKeys(current)) {
@@ -51,8 +65,12 @@ function serializations(value: unknown): string[] {
 
 function expectClean(label: string, value: unknown): void {
   for (const text of serializations(value)) {
-    expect(text.includes(SECRET), `${label}: the password leaked in\n${text.slice(0, 2000)}`).toBe(false);
-    expect(text.includes(USER), `${label}: the user name leaked in\n${text.slice(0, 2000)}`).toBe(false);
+    expect(text.includes(SECRET), `${label}: the password leaked in\n${text.slice(0, 2000)}`).toBe(
+      false,
+    );
+    expect(text.includes(USER), `${label}: the user name leaked in\n${text.slice(0, 2000)}`).toBe(
+      false,
+    );
   }
 }
 
@@ -89,15 +107,20 @@ async function everythingFrom(store: RedisStore): Promise<{ label: string; value
   expect(health.status).toBe('unhealthy');
   found.push({ label: 'health()', value: health });
   found.push({ label: 'health().error', value: (health as { error: unknown }).error });
-  found.push({ label: 'stats rejection', value: await queue.stats().catch((error: unknown) => error) });
+  found.push({
+    label: 'stats rejection',
+    value: await queue.stats().catch((error: unknown) => error),
+  });
   const worker = new Worker(queue, async () => {}, { pollMs: 50, keepAlive: false });
   const events: unknown[] = [];
   worker.events.on('error', (event) => events.push(event));
   worker.start();
-  for (let i = 0; i < 200 && events.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 200 && events.length === 0; i++)
+    await new Promise((resolve) => setTimeout(resolve, 10));
   await worker.stop({ deadlineMs: 500 });
   expect(events.length, 'the worker should report the failure').toBeGreaterThan(0);
-  for (const [i, event] of events.entries()) found.push({ label: `worker error event ${i}`, value: event });
+  for (const [i, event] of events.entries())
+    found.push({ label: `worker error event ${i}`, value: event });
   return found;
 }
 
@@ -134,13 +157,19 @@ describe('no credential in anything faultline hands out, for every Redis failure
     const refused = await blackHole();
     const port = refused.port;
     await refused.close(); // nothing listens there any more
-    await check(`redis://${USER}:${SECRET}@127.0.0.1:${port}`, new RegExp(`connection refused by 127\\.0\\.0\\.1:${port}`));
+    await check(
+      `redis://${USER}:${SECRET}@127.0.0.1:${port}`,
+      new RegExp(`connection refused by 127\\.0\\.0\\.1:${port}`),
+    );
   });
 
   it('a host that drops traffic: "did not answer in time"', async () => {
     const hole = await blackHole();
     try {
-      await check(`redis://${USER}:${SECRET}@127.0.0.1:${hole.port}`, /did not answer in time|connection/);
+      await check(
+        `redis://${USER}:${SECRET}@127.0.0.1:${hole.port}`,
+        /did not answer in time|connection/,
+      );
     } finally {
       await hole.close();
     }
@@ -148,7 +177,10 @@ describe('no credential in anything faultline hands out, for every Redis failure
 
   it('server killed while in use', async () => {
     const own = await startRedisServer({ args: ['--requirepass', SECRET] });
-    const store = new RedisStore({ url: `redis://default:${SECRET}@127.0.0.1:${own.port}`, connection: FAST });
+    const store = new RedisStore({
+      url: `redis://default:${SECRET}@127.0.0.1:${own.port}`,
+      connection: FAST,
+    });
     try {
       const queue = new Queue(store, uniquePrefix('killed'));
       await queue.enqueue({ n: 1 });
@@ -216,11 +248,27 @@ describe('the CLI never prints a credential, and says what went wrong', () => {
   });
 
   it.each([
-    ['wrong password', (port: number) => `redis://${USER}:${SECRET}@127.0.0.1:${port}/0`, /Cannot use the Redis store .*authentication failed/],
+    [
+      'wrong password',
+      (port: number) => `redis://${USER}:${SECRET}@127.0.0.1:${port}/0`,
+      /Cannot use the Redis store .*authentication failed/,
+    ],
     ['no password', (port: number) => `redis://127.0.0.1:${port}`, /authentication failed.*NOAUTH/],
-    ['refused', () => `redis://${USER}:${SECRET}@127.0.0.1:1/0`, /Cannot reach the Redis store .*connection refused by 127\.0\.0\.1:1/],
-    ['bad port', () => `redis://${USER}:${SECRET}@127.0.0.1:99999/0`, /not a valid URL.*port from 1 to 65535/],
-    ['missing database', (port: number) => `redis://default:${SECRET}@127.0.0.1:${port}/99`, /database 99 does not exist/],
+    [
+      'refused',
+      () => `redis://${USER}:${SECRET}@127.0.0.1:1/0`,
+      /Cannot reach the Redis store .*connection refused by 127\.0\.0\.1:1/,
+    ],
+    [
+      'bad port',
+      () => `redis://${USER}:${SECRET}@127.0.0.1:99999/0`,
+      /not a valid URL.*port from 1 to 65535/,
+    ],
+    [
+      'missing database',
+      (port: number) => `redis://default:${SECRET}@127.0.0.1:${port}/99`,
+      /database 99 does not exist/,
+    ],
   ])('%s', async (_label, url, expected) => {
     for (const args of [['stats'], ['dead', 'list', '--json']]) {
       const result = await runCli([...args, '--store', url(server.port)]);

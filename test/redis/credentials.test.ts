@@ -11,11 +11,22 @@ describe('Redis credentials never leak', () => {
     const store = new RedisStore({
       url: `redis://admin:${SECRET}@127.0.0.1:1/0`,
       prefix: 'cred',
-      connection: { connectTimeoutMs: 500, commandTimeoutMs: 500, ioredis: { maxRetriesPerRequest: 0, retryStrategy: () => null } },
+      connection: {
+        connectTimeoutMs: 500,
+        commandTimeoutMs: 500,
+        ioredis: { maxRetriesPerRequest: 0, retryStrategy: () => null },
+      },
     });
     const error = (await store.ping().catch((e: unknown) => e)) as Error;
     expect(error).toBeInstanceOf(Error);
-    const texts = [error.message, String(error.stack), String(store), inspect(store), JSON.stringify(store), inspect(error)];
+    const texts = [
+      error.message,
+      String(error.stack),
+      String(store),
+      inspect(store),
+      JSON.stringify(store),
+      inspect(error),
+    ];
     for (const text of texts) {
       expect(text).not.toContain(SECRET);
       expect(text).not.toContain('admin');

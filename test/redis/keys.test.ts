@@ -1,6 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { escapeKeyPart, globalKey, objectTag, queueKeys, unescapeKeyPart } from '../../src/stores/redis/keys.js';
+import {
+  escapeKeyPart,
+  globalKey,
+  objectTag,
+  queueKeys,
+  unescapeKeyPart,
+} from '../../src/stores/redis/keys.js';
 import { keySlot } from './shared-redis.js';
 
 describe('redis key naming', () => {
@@ -23,7 +29,10 @@ describe('redis key naming', () => {
   });
 
   it('never gives two different queues (or a queue and another object) the same key', () => {
-    const part = fc.oneof(fc.string({ unit: 'binary', maxLength: 6 }), fc.constantFrom('a b', '{x}', 'q:1', 'é', '日本', '%7B', '}', ':'));
+    const part = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 6 }),
+      fc.constantFrom('a b', '{x}', 'q:1', 'é', '日本', '%7B', '}', ':'),
+    );
     fc.assert(
       fc.property(part, part, part, part, (p1, q1, p2, q2) => {
         fc.pre(p1.length > 0 && p2.length > 0);

@@ -29,7 +29,14 @@ describe('a frozen Redis (SIGSTOP 2 s, lease 1 s)', () => {
     const queue = new Queue<{ n: number }>(setup, 'freeze');
     await queue.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ payload: { n } })));
 
-    const runs: { job: string; worker: string; start: number; end: number; leaseEnd: number; attempt: number }[] = [];
+    const runs: {
+      job: string;
+      worker: string;
+      start: number;
+      end: number;
+      leaseEnd: number;
+      attempt: number;
+    }[] = [];
     const workers = ['a', 'b'].map((name) => {
       const store = new RedisStore({ url: server!.url, prefix: 'freeze' });
       const leaseEnds = new Map<string, number>();
@@ -42,7 +49,14 @@ describe('a frozen Redis (SIGSTOP 2 s, lease 1 s)', () => {
       const worker = new Worker(
         new Queue<{ n: number }>(store, 'freeze'),
         async (_p, ctx) => {
-          const run = { job: ctx.job.id, worker: name, start: Date.now(), end: Number.POSITIVE_INFINITY, leaseEnd: leaseEnds.get(`${ctx.job.id} ${ctx.job.token}`)!, attempt: ctx.attempt };
+          const run = {
+            job: ctx.job.id,
+            worker: name,
+            start: Date.now(),
+            end: Number.POSITIVE_INFINITY,
+            leaseEnd: leaseEnds.get(`${ctx.job.id} ${ctx.job.token}`)!,
+            attempt: ctx.attempt,
+          };
           runs.push(run);
           await systemClock.sleep(5 + Math.random() * 20, ctx.signal).catch(() => undefined);
           run.end = Date.now();
@@ -59,14 +73,26 @@ describe('a frozen Redis (SIGSTOP 2 s, lease 1 s)', () => {
     server.freeze();
     await systemClock.sleep(2_000);
     server.thaw();
-    for (let i = 0; i < 600 && (await queue.stats()).completed < 2_000; i++) await systemClock.sleep(100);
+    for (let i = 0; i < 600 && (await queue.stats()).completed < 2_000; i++)
+      await systemClock.sleep(100);
     expect((await queue.stats()).completed).toBe(2_000);
 
     expect(runs.filter((r) => !(r.start < r.leaseEnd))).toEqual([]);
-    const overlaps = runs.filter((a) => runs.some((b) => b !== a && b.job === a.job && b.worker !== a.worker && b.start <= a.start && a.start < b.end));
+    const overlaps = runs.filter((a) =>
+      runs.some(
+        (b) =>
+          b !== a &&
+          b.job === a.job &&
+          b.worker !== a.worker &&
+          b.start <= a.start &&
+          a.start < b.end,
+      ),
+    );
     expect(overlaps).toEqual([]);
     expect(runs.filter((r) => r.attempt !== 1)).toEqual([]);
     const summaries = workers.map((w) => w.summary());
-    console.log(`frozen Redis: ${runs.length} runs, stale claims handed back ${summaries.map((s) => s.staleClaims).join(' + ')}`);
+    console.log(
+      `frozen Redis: ${runs.length} runs, stale claims handed back ${summaries.map((s) => s.staleClaims).join(' + ')}`,
+    );
   }, 90_000);
 });

@@ -52,8 +52,10 @@ function pairs(withScores: string[]): string[] {
 
 async function expectFixtureContent(store: DurableStore): Promise<void> {
   expect(await store.queues()).toEqual(expected.queues);
-  for (const queue of expected.queues) expect(await store.stats(queue, expected.readAt)).toEqual(expected.stats[queue]);
-  for (const [id, job] of Object.entries(expected.jobs)) expect(await store.getJob(id)).toEqual(job);
+  for (const queue of expected.queues)
+    expect(await store.stats(queue, expected.readAt)).toEqual(expected.stats[queue]);
+  for (const [id, job] of Object.entries(expected.jobs))
+    expect(await store.getJob(id)).toEqual(job);
   expect(await store.listDead()).toEqual(expected.dead);
   expect(await store.listCheckpoints()).toEqual(expected.checkpoints);
 }
@@ -87,11 +89,19 @@ describe('RedisStore on a private server holding a store from before the rename'
     const store = new RedisStore({ url: server.url });
     await expectFixtureContent(store);
     expect(await keysOf(admin, '{lifeline:*')).toEqual([]);
-    expect(await keysOf(admin, '*')).toEqual(oldKeys.map((key) => key.replace('{lifeline:', '{faultline:')).sort());
+    expect(await keysOf(admin, '*')).toEqual(
+      oldKeys.map((key) => key.replace('{lifeline:', '{faultline:')).sort(),
+    );
     // The moved store keeps working: its idempotency keys and sequence counters came along.
-    const [again] = await store.enqueue([{ queue: 'crawl', payload: '{}', priority: 0, runAt: 0, idempotencyKey: 'page-4' }], expected.readAt);
+    const [again] = await store.enqueue(
+      [{ queue: 'crawl', payload: '{}', priority: 0, runAt: 0, idempotencyKey: 'page-4' }],
+      expected.readAt,
+    );
     expect(again).toEqual({ id: 'crawl:4', created: false });
-    const [fresh] = await store.enqueue([{ queue: 'crawl', payload: '{}', priority: 0, runAt: 0 }], expected.readAt);
+    const [fresh] = await store.enqueue(
+      [{ queue: 'crawl', payload: '{}', priority: 0, runAt: 0 }],
+      expected.readAt,
+    );
     expect(Object.keys(expected.jobs)).not.toContain(fresh!.id);
     await store.close();
   });
@@ -118,7 +128,9 @@ describe('migrateLegacyPrefix on the shared server (unique prefixes)', () => {
   it('moves every key once when several processes open the store at the same time', async () => {
     const [from, to] = pair();
     await restore(client, from);
-    const reports = await Promise.all([1, 2, 3].map(() => migrateLegacyPrefix(client, systemClock, from, to)));
+    const reports = await Promise.all(
+      [1, 2, 3].map(() => migrateLegacyPrefix(client, systemClock, from, to)),
+    );
     expect(reports.reduce((sum, r) => sum + r.renamed, 0)).toBe(dump.length);
     expect(reports.flatMap((r) => r.leftInPlace)).toEqual([]);
     expect(await keysOf(client, `{${from}*`)).toEqual([]);
@@ -126,7 +138,10 @@ describe('migrateLegacyPrefix on the shared server (unique prefixes)', () => {
     await expectFixtureContent(store);
     await store.close();
     // Nothing left to move: the next open costs one EXISTS.
-    expect(await migrateLegacyPrefix(client, systemClock, from, to)).toEqual({ renamed: 0, leftInPlace: [] });
+    expect(await migrateLegacyPrefix(client, systemClock, from, to)).toEqual({
+      renamed: 0,
+      leftInPlace: [],
+    });
   });
 
   it('never overwrites a key that already exists under the new prefix', async () => {
@@ -140,7 +155,9 @@ describe('migrateLegacyPrefix on the shared server (unique prefixes)', () => {
     expect(report.renamed).toBe(dump.length - 1);
     expect(await client.hget(taken, 'payload')).toBe('newer');
     expect(await client.hget(`{${to}:ckpt}`, 'crawl:crawl')).toBe('1\n{"newer":true}');
-    expect(await client.hget(`{${to}:ckpt}`, 'upload:video-1')).toBe('1790000000000\n{"parts":[1,2]}');
+    expect(await client.hget(`{${to}:ckpt}`, 'upload:video-1')).toBe(
+      '1790000000000\n{"parts":[1,2]}',
+    );
     expect(await client.exists(`{${from}:q:crawl}:j:000000000000001`)).toBe(1);
   });
 });

@@ -21,12 +21,19 @@ describe('Redis store under real server faults', () => {
   });
 
   const openStore = (commandTimeoutMs: number) => {
-    const store = new RedisStore({ url: server!.url, prefix: PREFIX, connection: { commandTimeoutMs } });
+    const store = new RedisStore({
+      url: server!.url,
+      prefix: PREFIX,
+      connection: { commandTimeoutMs },
+    });
     cleanups.push(() => store.close());
     return store;
   };
 
-  const whenCompleted = (workers: readonly { readonly events: Worker['events'] }[], count: number) =>
+  const whenCompleted = (
+    workers: readonly { readonly events: Worker['events'] }[],
+    count: number,
+  ) =>
     new Promise<void>((resolve) => {
       let seen = 0;
       for (const worker of workers) {
@@ -40,24 +47,31 @@ describe('Redis store under real server faults', () => {
     server = await startRedisServer();
     const setup = openStore(2_000);
     const queue = new Queue<{ n: number }>(setup, 'restart');
-    const ids = (await queue.enqueueMany(Array.from({ length: 3_000 }, (_, n) => ({ payload: { n } })))).map((r) => r.id);
+    const ids = (
+      await queue.enqueueMany(Array.from({ length: 3_000 }, (_, n) => ({ payload: { n } })))
+    ).map((r) => r.id);
 
     let reconnects = 0;
     const workers = [0, 1].map((w) => {
       const store = openStore(2_000);
       store.client.on('reconnecting', () => reconnects++);
-      const worker = new Worker(new Queue<{ n: number }>(store, 'restart'), () => new Promise<void>((resolve) => setImmediate(resolve)), {
-        concurrency: 10,
-        leaseMs: 1_500,
-        pollMs: 50,
-        workerId: `w${w}`,
-      });
+      const worker = new Worker(
+        new Queue<{ n: number }>(store, 'restart'),
+        () => new Promise<void>((resolve) => setImmediate(resolve)),
+        {
+          concurrency: 10,
+          leaseMs: 1_500,
+          pollMs: 50,
+          workerId: `w${w}`,
+        },
+      );
       cleanups.push(() => worker.stop({ deadlineMs: 1_000 }));
       return worker;
     });
     let completedAfterRestart = 0;
     let restarted = false;
-    for (const worker of workers) worker.events.on('completed', () => restarted && completedAfterRestart++);
+    for (const worker of workers)
+      worker.events.on('completed', () => restarted && completedAfterRestart++);
     const midRun = whenCompleted(workers, 500);
     for (const worker of workers) worker.start();
 
@@ -80,14 +94,20 @@ describe('Redis store under real server faults', () => {
     server = await startRedisServer();
     const setup = openStore(1_000);
     const queue = new Queue<{ n: number }>(setup, 'hang');
-    const ids = (await queue.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ payload: { n } })))).map((r) => r.id);
+    const ids = (
+      await queue.enqueueMany(Array.from({ length: 2_000 }, (_, n) => ({ payload: { n } })))
+    ).map((r) => r.id);
 
     const store = openStore(1_000);
-    const worker = new Worker(new Queue<{ n: number }>(store, 'hang'), () => new Promise<void>((resolve) => setTimeout(resolve, 2)), {
-      concurrency: 10,
-      leaseMs: 2_000,
-      pollMs: 50,
-    });
+    const worker = new Worker(
+      new Queue<{ n: number }>(store, 'hang'),
+      () => new Promise<void>((resolve) => setTimeout(resolve, 2)),
+      {
+        concurrency: 10,
+        leaseMs: 2_000,
+        pollMs: 50,
+      },
+    );
     const errors: unknown[] = [];
     const firstError = new Promise<void>((resolve) =>
       worker.events.on('error', (e) => {
@@ -126,11 +146,21 @@ describe('Redis store under real server faults', () => {
 
     await thawed;
     // A fresh worker after the hang finishes everything: leases of the stopped worker expire.
-    const after = new Worker(new Queue<{ n: number }>(openStore(1_000), 'hang'), () => undefined, { concurrency: 20, leaseMs: 2_000, pollMs: 50 });
+    const after = new Worker(new Queue<{ n: number }>(openStore(1_000), 'hang'), () => undefined, {
+      concurrency: 20,
+      leaseMs: 2_000,
+      pollMs: 50,
+    });
     cleanups.push(() => after.stop({ deadlineMs: 1_000 }));
     after.start();
     await after.drained();
-    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, running: 0, dead: 0, completed: 2_000 });
+    expect(await queue.stats()).toMatchObject({
+      waiting: 0,
+      delayed: 0,
+      running: 0,
+      dead: 0,
+      completed: 2_000,
+    });
     for (const id of ids) expect((await setup.getJob(id))?.state).toBe('completed');
     expect(errors.length).toBeGreaterThan(0);
   }, 60_000);

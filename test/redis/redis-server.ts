@@ -60,7 +60,8 @@ function ping(port: number, timeoutMs: number, noAuthIsFine = false): Promise<bo
     socket.on('connect', () => socket.write('PING\r\n'));
     socket.on('data', (chunk) => {
       reply += chunk.toString();
-      if (reply.includes('\r\n')) finish(reply.startsWith('+PONG') || (noAuthIsFine && reply.startsWith('-NOAUTH')));
+      if (reply.includes('\r\n'))
+        finish(reply.startsWith('+PONG') || (noAuthIsFine && reply.startsWith('-NOAUTH')));
     });
   });
 }
@@ -71,17 +72,41 @@ function waitForExit(child: ChildProcess): Promise<void> {
 }
 
 /** Spawns redis-server and resolves once it logs that it is ready and answers PING. */
-async function launch(port: number, dir: string, extraArgs: readonly string[] = []): Promise<ChildProcess> {
+async function launch(
+  port: number,
+  dir: string,
+  extraArgs: readonly string[] = [],
+): Promise<ChildProcess> {
   const child = spawn(
     'redis-server',
-    ['--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--appendfsync', 'always', '--dir', dir, '--save', '', '--protected-mode', 'no', ...extraArgs],
+    [
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--appendonly',
+      'yes',
+      '--appendfsync',
+      'always',
+      '--dir',
+      dir,
+      '--save',
+      '',
+      '--protected-mode',
+      'no',
+      ...extraArgs,
+    ],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let log = '';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`redis-server on port ${port} was not ready after ${START_DEADLINE_MS} ms:\n${log}`));
+      reject(
+        new Error(
+          `redis-server on port ${port} was not ready after ${START_DEADLINE_MS} ms:\n${log}`,
+        ),
+      );
     }, START_DEADLINE_MS);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
@@ -101,19 +126,26 @@ async function launch(port: number, dir: string, extraArgs: readonly string[] = 
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`redis-server exited before it was ready (code ${code}, signal ${signal}):\n${log}`));
+      reject(
+        new Error(
+          `redis-server exited before it was ready (code ${code}, signal ${signal}):\n${log}`,
+        ),
+      );
     });
   });
   // Keep draining output so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
   // A server with a password answers PING with NOAUTH: that still proves it is up.
-  if (!(await ping(port, 5_000, extraArgs.includes('--requirepass')))) throw new Error(`redis-server on port ${port} logged ready but did not answer PING`);
+  if (!(await ping(port, 5_000, extraArgs.includes('--requirepass'))))
+    throw new Error(`redis-server on port ${port} logged ready but did not answer PING`);
   return child;
 }
 
 /** `args` are passed to redis-server on every start (e.g. `['--requirepass', secret]`). */
-export async function startRedisServer(options: { readonly args?: readonly string[] } = {}): Promise<OwnRedisServer> {
+export async function startRedisServer(
+  options: { readonly args?: readonly string[] } = {},
+): Promise<OwnRedisServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'faultline-redis-'));
   const port = await freePort();
   const args = options.args ?? [];

@@ -23,16 +23,37 @@ describe('Redis store memory stays bounded', () => {
 
   it('retention deletes finished jobs with their keys and idempotency entries', async () => {
     const store = new RedisStore({ client, prefix });
-    const queue = new Queue<{ n: number }>(store, 'bounded', { retention: { completed: { maxCount: 50 }, dead: { maxCount: 10 } } });
+    const queue = new Queue<{ n: number }>(store, 'bounded', {
+      retention: { completed: { maxCount: 50 }, dead: { maxCount: 10 } },
+    });
     const now = Date.now();
-    await queue.enqueueMany(Array.from({ length: 3_000 }, (_, n) => ({ payload: { n }, idempotencyKey: `k${n}` })));
+    await queue.enqueueMany(
+      Array.from({ length: 3_000 }, (_, n) => ({ payload: { n }, idempotencyKey: `k${n}` })),
+    );
     for (;;) {
-      const jobs = await store.claim({ queue: 'bounded', workerId: 'w', limit: 500, leaseMs: 10_000, now, maxStrikes: 3 });
+      const jobs = await store.claim({
+        queue: 'bounded',
+        workerId: 'w',
+        limit: 500,
+        leaseMs: 10_000,
+        now,
+        maxStrikes: 3,
+      });
       if (jobs.length === 0) break;
       const fault = { category: 'validation' as const, message: 'bad', suggestions: [] };
-      const record = { attempt: 1, workerId: 'w', startedAt: now, durationMs: 1, outcome: 'dead' as const };
+      const record = {
+        attempt: 1,
+        workerId: 'w',
+        startedAt: now,
+        durationMs: 1,
+        outcome: 'dead' as const,
+      };
       await store.settle(
-        jobs.map((job, i) => (i % 10 === 0 ? { kind: 'dead' as const, ...job, fault, record } : { kind: 'complete' as const, ...job })),
+        jobs.map((job, i) =>
+          i % 10 === 0
+            ? { kind: 'dead' as const, ...job, fault, record }
+            : { kind: 'complete' as const, ...job },
+        ),
         now,
       );
     }

@@ -12,14 +12,30 @@ describe('RedisRetryBudget (shared by every process)', () => {
   });
 
   it('validates its options', () => {
-    expect(() => new RedisRetryBudget({ redis: client, name: 'b', ratio: -1 })).toThrow(ConfigError);
-    expect(() => new RedisRetryBudget({ redis: client, name: 'b', windowMs: 5 })).toThrow(ConfigError);
-    expect(() => new RedisRetryBudget({ redis: client, name: 'b', typo: 1 } as never)).toThrow(ConfigError);
+    expect(() => new RedisRetryBudget({ redis: client, name: 'b', ratio: -1 })).toThrow(
+      ConfigError,
+    );
+    expect(() => new RedisRetryBudget({ redis: client, name: 'b', windowMs: 5 })).toThrow(
+      ConfigError,
+    );
+    expect(() => new RedisRetryBudget({ redis: client, name: 'b', typo: 1 } as never)).toThrow(
+      ConfigError,
+    );
   });
 
   it('allows retries up to ratio x calls (plus the floor) across all instances, then refuses', async () => {
     const clock = new VirtualClock({ wallStart: Date.UTC(2030, 5, 1) });
-    const make = () => new RedisRetryBudget({ redis: client, prefix, name: 'api', ratio: 0.1, minRetriesPerSecond: 0.2, windowMs: 10_000, time: 'caller', clock });
+    const make = () =>
+      new RedisRetryBudget({
+        redis: client,
+        prefix,
+        name: 'api',
+        ratio: 0.1,
+        minRetriesPerSecond: 0.2,
+        windowMs: 10_000,
+        time: 'caller',
+        clock,
+      });
     const a = make();
     const b = make();
     for (let i = 0; i < 50; i++) await (i % 2 ? a : b).recordRequest();
@@ -37,7 +53,14 @@ describe('RedisRetryBudget (shared by every process)', () => {
   });
 
   it('keeps one retry storm bounded: 3 nested layers of 3 attempts stay near 1.1 calls per request', async () => {
-    const budget = new RedisRetryBudget({ redis: client, prefix, name: 'storm', ratio: 0.1, minRetriesPerSecond: 0, windowMs: 60_000 });
+    const budget = new RedisRetryBudget({
+      redis: client,
+      prefix,
+      name: 'storm',
+      ratio: 0.1,
+      minRetriesPerSecond: 0,
+      windowMs: 60_000,
+    });
     let calls = 0;
     const requests = 100;
     for (let r = 0; r < requests; r++) {

@@ -17,7 +17,10 @@ describe('Lua script loader', () => {
   });
 
   it('runs by SHA, loads once, and reloads after the server forgets it (NOSCRIPT)', async () => {
-    const script = defineScript('echo', `-- echo\nreturn redis.call('INCR', KEYS[1]) + tonumber(ARGV[1])`);
+    const script = defineScript(
+      'echo',
+      `-- echo\nreturn redis.call('INCR', KEYS[1]) + tonumber(ARGV[1])`,
+    );
     const before = scriptLoads(client);
     expect(await runScript(client, script, ['{t}:counter'], [10])).toBe(11);
     expect(await runScript(client, script, ['{t}:counter'], [10])).toBe(12);

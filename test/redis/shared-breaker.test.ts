@@ -21,7 +21,10 @@ interface Proc {
 }
 
 function start(prefix: string, name: string): Proc {
-  const child = fork(CHILD, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix, NAME: name } });
+  const child = fork(CHILD, [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, REDIS_URL: SHARED_REDIS_URL, PREFIX: prefix, NAME: name },
+  });
   const states: Proc['states'] = [];
   const waiting = new Map<string, (m: ChildMessage) => void>();
   const inbox: ChildMessage[] = [];
@@ -45,7 +48,11 @@ function start(prefix: string, name: string): Proc {
 }
 
 /** Waits for a state change in a child process (the event, not a sleep; the test timeout bounds it). */
-async function nextState(proc: Proc, to: string, after: number): Promise<{ at: number; remote: boolean }> {
+async function nextState(
+  proc: Proc,
+  to: string,
+  after: number,
+): Promise<{ at: number; remote: boolean }> {
   for (;;) {
     const found = proc.states.find((s) => s.to === to && s.at >= after);
     if (found) return found;
@@ -74,20 +81,29 @@ describe('RedisCircuitBreaker across processes', () => {
     procs[0]!.child.send({ cmd: 'fail', n: 3 });
     const opened = await nextState(procs[0]!, 'open', before);
     expect(opened.remote).toBe(false);
-    const others = await Promise.all([nextState(procs[1]!, 'open', before), nextState(procs[2]!, 'open', before)]);
+    const others = await Promise.all([
+      nextState(procs[1]!, 'open', before),
+      nextState(procs[2]!, 'open', before),
+    ]);
     for (const other of others) {
       expect(other.remote).toBe(true);
       expect(other.at - opened.at).toBeLessThan(100);
     }
-    console.log(`shared breaker: open seen by the other processes after ${others.map((o) => o.at - opened.at).join(' ms, ')} ms`);
+    console.log(
+      `shared breaker: open seen by the other processes after ${others.map((o) => o.at - opened.at).join(' ms, ')} ms`,
+    );
 
     // All three call in a loop; the dependency stays down for 1.2 s more, then recovers.
     const failUntil = Date.now() + 1_200;
     for (const p of procs) p.child.send({ cmd: 'hammer', ms: 3_000, failUntil });
-    const results = (await Promise.all(procs.map((p) => p.next('done')))) as Extract<ChildMessage, { type: 'done' }>[];
+    const results = (await Promise.all(procs.map((p) => p.next('done')))) as Extract<
+      ChildMessage,
+      { type: 'done' }
+    >[];
     const probes = results.flatMap((r) => r.probes).sort((a, b) => a.start - b.start);
     for (let i = 1; i < probes.length; i++) {
-      if (probes[i]!.start < probes[i - 1]!.end) throw new Error(`two probes at once: ${JSON.stringify(probes)}`);
+      if (probes[i]!.start < probes[i - 1]!.end)
+        throw new Error(`two probes at once: ${JSON.stringify(probes)}`);
     }
     // At least one probe failed (reopening everywhere) and one succeeded (closing everywhere).
     expect(probes.some((p) => !p.ok)).toBe(true);
@@ -98,8 +114,13 @@ describe('RedisCircuitBreaker across processes', () => {
 
   it('validates options', () => {
     expect(() => new RedisCircuitBreaker({ redis: client, name: '' })).toThrow(ConfigError);
-    expect(() => new RedisCircuitBreaker({ redis: client, name: 'x', whenUnreachable: 'open' as 'local' })).toThrow(ConfigError);
-    expect(() => new RedisCircuitBreaker({ redis: client, name: 'x', probeLockMs: 0 })).toThrow(ConfigError);
+    expect(
+      () =>
+        new RedisCircuitBreaker({ redis: client, name: 'x', whenUnreachable: 'open' as 'local' }),
+    ).toThrow(ConfigError);
+    expect(() => new RedisCircuitBreaker({ redis: client, name: 'x', probeLockMs: 0 })).toThrow(
+      ConfigError,
+    );
   });
 
   it('refuses a bad call at the door, before touching Redis', async () => {
@@ -107,7 +128,9 @@ describe('RedisCircuitBreaker across processes', () => {
     await expect(breaker.execute(undefined as never)).rejects.toBeInstanceOf(ConfigError);
     const reason = new Error('the caller gave up');
     let calls = 0;
-    await expect(breaker.execute(async () => ++calls, { signal: AbortSignal.abort(reason) })).rejects.toBe(reason);
+    await expect(
+      breaker.execute(async () => ++calls, { signal: AbortSignal.abort(reason) }),
+    ).rejects.toBe(reason);
     expect(calls).toBe(0);
     expect(await breaker.execute(async () => ++calls)).toBe(1);
     await breaker.close();
@@ -116,16 +139,31 @@ describe('RedisCircuitBreaker across processes', () => {
   it('when Redis is unreachable: falls back to the local breaker, or fails closed when told to', async () => {
     const { Redis: RedisClient } = await import('ioredis');
     const dead = () => {
-      const c = new RedisClient({ port: 1, lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      const c = new RedisClient({
+        port: 1,
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+      });
       c.on('error', () => {});
       return c;
     };
     const clock = new VirtualClock();
-    const localOnly = new RedisCircuitBreaker({ redis: dead(), subscriber: dead(), name: 'dead', prefix, breaker: { trigger: { kind: 'consecutive', failures: 2 }, halfOpenAfter: 1_000, clock } });
+    const localOnly = new RedisCircuitBreaker({
+      redis: dead(),
+      subscriber: dead(),
+      name: 'dead',
+      prefix,
+      breaker: { trigger: { kind: 'consecutive', failures: 2 }, halfOpenAfter: 1_000, clock },
+    });
     const unreachable: string[] = [];
     localOnly.events.on('unreachable', (e) => unreachable.push(e.during));
     expect(await localOnly.execute(() => 'ok')).toBe('ok');
-    for (let i = 0; i < 2; i++) await localOnly.execute(() => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' }))).catch(() => undefined);
+    for (let i = 0; i < 2; i++)
+      await localOnly
+        .execute(() => Promise.reject(Object.assign(new Error('down'), { code: 'ECONNRESET' })))
+        .catch(() => undefined);
     expect(localOnly.state).toBe('open');
     await expect(localOnly.execute(() => 'no')).rejects.toBeInstanceOf(BrokenCircuitError);
     await clock.advance(1_000);
@@ -135,7 +173,13 @@ describe('RedisCircuitBreaker across processes', () => {
     expect(unreachable).toContain('probe');
     await localOnly.close();
 
-    const failClosed = new RedisCircuitBreaker({ redis: dead(), subscriber: dead(), name: 'dead2', prefix, whenUnreachable: 'reject' });
+    const failClosed = new RedisCircuitBreaker({
+      redis: dead(),
+      subscriber: dead(),
+      name: 'dead2',
+      prefix,
+      whenUnreachable: 'reject',
+    });
     await expect(failClosed.execute(() => 'no')).rejects.toBeInstanceOf(BrokenCircuitError);
     expect(failClosed.stats().rejections).toBe(1);
     await failClosed.close();

@@ -12,14 +12,21 @@ export function uniquePrefix(label = 't'): string {
 }
 
 export async function connectShared(): Promise<Redis> {
-  const client = new Redis(SHARED_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, commandTimeout: 10_000, enableOfflineQueue: false });
+  const client = new Redis(SHARED_REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 1,
+    commandTimeout: 10_000,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
     await client.ping();
   } catch (error) {
     client.disconnect();
-    throw new Error(`These tests need Redis at ${SHARED_REDIS_URL} (it must be running): ${(error as Error).message}`);
+    throw new Error(
+      `These tests need Redis at ${SHARED_REDIS_URL} (it must be running): ${(error as Error).message}`,
+    );
   }
   return client;
 }
@@ -51,7 +58,8 @@ export function keySlot(key: string): number {
   let crc = 0;
   for (let i = start; i < end; i++) {
     crc ^= bytes[i]! << 8;
-    for (let bit = 0; bit < 8; bit++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+    for (let bit = 0; bit < 8; bit++)
+      crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
   }
   return crc % 16384;
 }

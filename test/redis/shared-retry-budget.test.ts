@@ -14,14 +14,27 @@ describe('SharedRetryBudget (a RetryBudget for retry policies, counted across pr
   });
 
   it('validates options like the in-process budget, plus its own', () => {
-    expect(() => new SharedRetryBudget({ redis: client, name: 'x', ratio: 2 })).toThrow(ConfigError);
+    expect(() => new SharedRetryBudget({ redis: client, name: 'x', ratio: 2 })).toThrow(
+      ConfigError,
+    );
     expect(() => new SharedRetryBudget({ redis: client, name: '' })).toThrow(ConfigError);
-    expect(() => new SharedRetryBudget({ redis: client, name: 'x', syncEveryMs: 0 })).toThrow(ConfigError);
+    expect(() => new SharedRetryBudget({ redis: client, name: 'x', syncEveryMs: 0 })).toThrow(
+      ConfigError,
+    );
   });
 
   it('decides from the fleet totals: one process cannot spend the retries another earned twice', async () => {
     const clock = new VirtualClock({ wallStart: Date.UTC(2030, 2, 1) });
-    const make = () => new SharedRetryBudget({ redis: client, prefix, name: 'api', ratio: 0.1, minRetriesPerSecond: 0, clock, syncEveryMs: 100 });
+    const make = () =>
+      new SharedRetryBudget({
+        redis: client,
+        prefix,
+        name: 'api',
+        ratio: 0.1,
+        minRetriesPerSecond: 0,
+        clock,
+        syncEveryMs: 100,
+      });
     const a = make();
     const b = make();
     for (let i = 0; i < 50; i++) a.recordRequest();
@@ -43,7 +56,13 @@ describe('SharedRetryBudget (a RetryBudget for retry policies, counted across pr
   });
 
   it('plugs into retry({ budget }) and stops a retry storm', async () => {
-    const budget = new SharedRetryBudget({ redis: client, prefix, name: 'storm', ratio: 0.1, minRetriesPerSecond: 0 });
+    const budget = new SharedRetryBudget({
+      redis: client,
+      prefix,
+      name: 'storm',
+      ratio: 0.1,
+      minRetriesPerSecond: 0,
+    });
     const policy = retry({ maxAttempts: 3, backoff: constantBackoff(0), budget });
     expect(policy.describe()).toContain('shared');
     let calls = 0;

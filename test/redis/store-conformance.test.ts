@@ -17,12 +17,16 @@ afterAll(async () => {
   client.disconnect();
 });
 
-describeStoreConformance('redis', () => {
-  const prefix = uniquePrefix('conf');
-  prefixes.push(prefix);
-  return new RedisStore({ client, prefix });
-}, {
-  cleanup: async (store: DurableStore) => {
-    await deletePrefix(client, (store as RedisStore).prefix);
+describeStoreConformance(
+  'redis',
+  () => {
+    const prefix = uniquePrefix('conf');
+    prefixes.push(prefix);
+    return new RedisStore({ client, prefix });
   },
-});
+  {
+    cleanup: async (store: DurableStore) => {
+      await deletePrefix(client, (store as RedisStore).prefix);
+    },
+  },
+);

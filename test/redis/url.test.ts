@@ -1,9 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { describeRedisTarget, passwordOf, redactCredentials, redactError, redactRedisUrl } from '../../src/stores/redis/url.js';
+import {
+  describeRedisTarget,
+  passwordOf,
+  redactCredentials,
+  redactError,
+  redactRedisUrl,
+} from '../../src/stores/redis/url.js';
 
 describe('redis URL redaction', () => {
   it('masks user and password in URLs', () => {
-    expect(redactRedisUrl('redis://user:s3cret@cache.internal:6379/2')).toBe('redis://***@cache.internal:6379/2');
+    expect(redactRedisUrl('redis://user:s3cret@cache.internal:6379/2')).toBe(
+      'redis://***@cache.internal:6379/2',
+    );
     expect(redactRedisUrl('rediss://:p%40ss@host:6380')).toBe('rediss://***@host:6380');
     expect(redactRedisUrl('redis://127.0.0.1:6379')).toBe('redis://127.0.0.1:6379');
     expect(redactRedisUrl('valkey://admin:hunter22@v:6379')).not.toContain('hunter22');

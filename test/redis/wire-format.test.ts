@@ -21,15 +21,38 @@ describe('Redis store wire formats', () => {
     const payload = JSON.stringify({ text: 'spaces and \n newlines, ünïcödé, "quotes" ' });
     const [a, b] = await store.enqueue(
       [
-        { queue: 'w', payload, priority: 1.5, runAt: T - 10, idempotencyKey: 'key with spaces', maxAttempts: 7 },
+        {
+          queue: 'w',
+          payload,
+          priority: 1.5,
+          runAt: T - 10,
+          idempotencyKey: 'key with spaces',
+          maxAttempts: 7,
+        },
         { queue: 'w', payload: '{}', priority: -2, runAt: T - 5 },
       ],
       T,
     );
-    const first = await store.claim({ queue: 'w', workerId: 'w 1', limit: 1, leaseMs: 1_000, now: T, maxStrikes: 3 });
-    expect(await store.saveJobCheckpoint({ id: a!.id, token: first[0]!.token }, '{"at":"x y"}', T)).toBe(true);
+    const first = await store.claim({
+      queue: 'w',
+      workerId: 'w 1',
+      limit: 1,
+      leaseMs: 1_000,
+      now: T,
+      maxStrikes: 3,
+    });
+    expect(
+      await store.saveJobCheckpoint({ id: a!.id, token: first[0]!.token }, '{"at":"x y"}', T),
+    ).toBe(true);
     await store.settle([{ id: a!.id, token: first[0]!.token, kind: 'release', refund: true }], T);
-    const jobs = await store.claim({ queue: 'w', workerId: 'w 1', limit: 10, leaseMs: 1_000, now: T + 1, maxStrikes: 3 });
+    const jobs = await store.claim({
+      queue: 'w',
+      workerId: 'w 1',
+      limit: 10,
+      leaseMs: 1_000,
+      now: T + 1,
+      maxStrikes: 3,
+    });
     expect(jobs).toEqual([
       {
         id: a!.id,
@@ -46,17 +69,48 @@ describe('Redis store wire formats', () => {
         checkpoint: '{"at":"x y"}',
         idempotencyKey: 'key with spaces',
       },
-      { id: b!.id, token: jobs[1]!.token, queue: 'w', payload: '{}', priority: -2, attempt: 1, strikes: 0, enqueuedAt: T, runAt: T - 5, leaseUntil: T + 1_001 },
+      {
+        id: b!.id,
+        token: jobs[1]!.token,
+        queue: 'w',
+        payload: '{}',
+        priority: -2,
+        attempt: 1,
+        strikes: 0,
+        enqueuedAt: T,
+        runAt: T - 5,
+        leaseUntil: T + 1_001,
+      },
     ]);
     await store.close();
   });
 
   it('a settle applies completions and other outcomes in the order given: the first outcome for a lease wins', async () => {
     const store = new RedisStore({ client, prefix });
-    const ids = (await store.enqueue([1, 2, 3, 4].map((n) => ({ queue: 's', payload: `{"n":${n}}`, priority: 0, runAt: T })), T)).map((r) => r.id);
-    const claimed = await store.claim({ queue: 's', workerId: 'w', limit: 4, leaseMs: 1_000, now: T, maxStrikes: 3 });
+    const ids = (
+      await store.enqueue(
+        [1, 2, 3, 4].map((n) => ({ queue: 's', payload: `{"n":${n}}`, priority: 0, runAt: T })),
+        T,
+      )
+    ).map((r) => r.id);
+    const claimed = await store.claim({
+      queue: 's',
+      workerId: 'w',
+      limit: 4,
+      leaseMs: 1_000,
+      now: T,
+      maxStrikes: 3,
+    });
     const lease = (i: number) => ({ id: ids[i]!, token: claimed[i]!.token });
-    const record: AttemptRecord = { attempt: 1, workerId: 'w', startedAt: T, durationMs: 1, outcome: 'retry', category: 'network', message: 'm' };
+    const record: AttemptRecord = {
+      attempt: 1,
+      workerId: 'w',
+      startedAt: T,
+      durationMs: 1,
+      outcome: 'retry',
+      category: 'network',
+      message: 'm',
+    };
     const { lost } = await store.settle(
       [
         { ...lease(0), kind: 'complete' },
@@ -71,7 +125,11 @@ describe('Redis store wire formats', () => {
     );
     expect(lost).toEqual([ids[0], ids[1], ids[3]]);
     expect((await store.getJob(ids[0]!))?.state).toBe('completed');
-    expect(await store.getJob(ids[1]!)).toMatchObject({ state: 'waiting', runAt: T + 50, history: [record] });
+    expect(await store.getJob(ids[1]!)).toMatchObject({
+      state: 'waiting',
+      runAt: T + 50,
+      history: [record],
+    });
     expect((await store.getJob(ids[2]!))?.state).toBe('completed');
     expect(await store.getJob(ids[3]!)).toMatchObject({ state: 'waiting', history: [] });
     await store.close();

@@ -16,7 +16,11 @@ const env = (name: string, fallback?: string): string => {
   return value;
 };
 
-const store = new RedisStore({ url: env('REDIS_URL'), prefix: env('PREFIX'), connection: { commandTimeoutMs: Number(env('COMMAND_TIMEOUT_MS', '5000')) } });
+const store = new RedisStore({
+  url: env('REDIS_URL'),
+  prefix: env('PREFIX'),
+  connection: { commandTimeoutMs: Number(env('COMMAND_TIMEOUT_MS', '5000')) },
+});
 const queue = new Queue<{ n: number }>(store, env('QUEUE'));
 const workMs = Number(env('WORK_MS', '10'));
 let lines: string[] = [];

@@ -21,7 +21,16 @@ async function fetchFault(url: string, init?: RequestInit) {
 
 describe('flakyServer', () => {
   it('answers a route script in order, then the fallback', async () => {
-    server = await flakyServer({ routes: { '/status': [503, { status: 429, retryAfter: 30 }, 401, { status: 200, body: { live: true } }] } });
+    server = await flakyServer({
+      routes: {
+        '/status': [
+          503,
+          { status: 429, retryAfter: 30 },
+          401,
+          { status: 200, body: { live: true } },
+        ],
+      },
+    });
     const got = [];
     for (let i = 0; i < 5; i++) got.push(await fetchFault(`${server.url}/status?i=${i}`));
     expect(got.map((g) => g.status)).toEqual([503, 429, 401, 200, 200]);
@@ -44,7 +53,9 @@ describe('flakyServer', () => {
   });
 
   it('truncate drops the connection mid-body', async () => {
-    server = await flakyServer({ routes: { '/file': [{ body: 'x'.repeat(10_000), fault: 'truncate' }] } });
+    server = await flakyServer({
+      routes: { '/file': [{ body: 'x'.repeat(10_000), fault: 'truncate' }] },
+    });
     const res = await fetch(`${server.url}/file`);
     expect(res.status).toBe(200);
     await expect(res.text()).rejects.toThrow();
@@ -55,7 +66,8 @@ describe('flakyServer', () => {
     server.script('/media/*', ...times(2, 503)).respond('/media/*', { body: 'video-bytes' });
     server.script('/media/special', 403);
     const statuses = [];
-    for (const path of ['/media/a', '/media/b', '/media/c', '/media/special', '/gone', '/nothing']) statuses.push((await fetchFault(server.url + path)).status);
+    for (const path of ['/media/a', '/media/b', '/media/c', '/media/special', '/gone', '/nothing'])
+      statuses.push((await fetchFault(server.url + path)).status);
     expect(statuses).toEqual([503, 503, 200, 403, 410, 404]);
     expect(server.requestsTo('/media/c')[0]!.route).toBe('/media/*');
     expect(server.remaining('/media/*')).toBe(0);
@@ -63,7 +75,10 @@ describe('flakyServer', () => {
 
   it('delays run on the given clock; close() ends delayed and hung requests', async () => {
     const clock = new VirtualClock();
-    server = await flakyServer({ clock, routes: { '/slow': [{ delayMs: 5_000, body: 'late' }, 'hang'] } });
+    server = await flakyServer({
+      clock,
+      routes: { '/slow': [{ delayMs: 5_000, body: 'late' }, 'hang'] },
+    });
     const slow = fetch(`${server.url}/slow`).then((r) => r.text());
     await server.waitForRequests(1);
     await clock.advance(5_000);
@@ -77,8 +92,12 @@ describe('flakyServer', () => {
 
   it('rejects bad scripts with ConfigError', async () => {
     await expect(flakyServer({ routes: { '/a': [999] } })).rejects.toBeInstanceOf(ConfigError);
-    await expect(flakyServer({ routes: { '/a': ['explode' as never] } })).rejects.toBeInstanceOf(ConfigError);
-    await expect(flakyServer({ routes: { '/a': [{ delayMs: -1 }] } })).rejects.toBeInstanceOf(ConfigError);
+    await expect(flakyServer({ routes: { '/a': ['explode' as never] } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
+    await expect(flakyServer({ routes: { '/a': [{ delayMs: -1 }] } })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
     await expect(flakyServer({ routes: { a: [200] } })).rejects.toBeInstanceOf(ConfigError);
     await expect(flakyServer({ rutes: {} } as never)).rejects.toBeInstanceOf(ConfigError);
   });

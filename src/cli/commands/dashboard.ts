@@ -22,10 +22,19 @@ export const TOKEN_VARIABLE = 'FAULTLINE_DASHBOARD_TOKEN';
 export function registerDashboard(program: Command): void {
   program
     .command('dashboard')
-    .description('serve the operators\' web dashboard for the store: queues, dead letters (requeue, purge), checkpoints, shared state')
+    .description(
+      "serve the operators' web dashboard for the store: queues, dead letters (requeue, purge), checkpoints, shared state",
+    )
     .option('-p, --port <port>', 'port to listen on (0 = any free port)', parsePort, 4800)
-    .option('--host <address>', 'address to listen on; anything but loopback needs a token', '127.0.0.1')
-    .option('--token <token>', `access token (at least 16 characters; prefer the ${TOKEN_VARIABLE} variable: arguments show in ps)`)
+    .option(
+      '--host <address>',
+      'address to listen on; anything but loopback needs a token',
+      '127.0.0.1',
+    )
+    .option(
+      '--token <token>',
+      `access token (at least 16 characters; prefer the ${TOKEN_VARIABLE} variable: arguments show in ps)`,
+    )
     .option('--read-only', 'show everything, change nothing')
     .action(async (options: DashboardCliOptions, command: Command) => {
       await serve(options, command);
@@ -49,13 +58,21 @@ async function serve(options: DashboardCliOptions, command: Command): Promise<vo
     throw error;
   }
   const location = parseStoreOption(globals.store);
-  const opened = await openStore(location, { create: false, ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }) });
+  const opened = await openStore(location, {
+    create: false,
+    ...(globals.redisPrefix === undefined ? {} : { prefix: globals.redisPrefix }),
+  });
   let handler: ReturnType<typeof createDashboard>;
   try {
-    handler = createDashboard({ store: opened.store, readOnly: options.readOnly === true, ...(token === undefined ? {} : { token }) });
+    handler = createDashboard({
+      store: opened.store,
+      readOnly: options.readOnly === true,
+      ...(token === undefined ? {} : { token }),
+    });
   } catch (error) {
     await opened.store.close();
-    if (error instanceof ConfigError && error.option === 'token') throw new CliError(`Invalid dashboard token: ${error.message}`, EXIT.usage);
+    if (error instanceof ConfigError && error.option === 'token')
+      throw new CliError(`Invalid dashboard token: ${error.message}`, EXIT.usage);
     throw error;
   }
   const server = createServer(handler);
@@ -64,14 +81,22 @@ async function serve(options: DashboardCliOptions, command: Command): Promise<vo
     server.listen(options.port, options.host, () => resolve());
   }).catch(async (error: unknown) => {
     await opened.store.close();
-    throw new CliError(`Cannot listen on ${options.host}:${options.port}: ${redact((error as Error).message)}`, EXIT.failure);
+    throw new CliError(
+      `Cannot listen on ${options.host}:${options.port}: ${redact((error as Error).message)}`,
+      EXIT.failure,
+    );
   });
   const address = server.address();
   const port = typeof address === 'object' && address !== null ? address.port : options.port;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${host}:${port}/`;
-  out.result({ url, store: opened.label, readOnly: options.readOnly === true, token: token !== undefined }, () => `faultline dashboard on ${url} (store ${opened.label}${options.readOnly ? ', read-only' : ''})`);
-  if (token !== undefined) out.note(`Open ${url}?token=<your token> once; the browser keeps a session cookie.`);
+  out.result(
+    { url, store: opened.label, readOnly: options.readOnly === true, token: token !== undefined },
+    () =>
+      `faultline dashboard on ${url} (store ${opened.label}${options.readOnly ? ', read-only' : ''})`,
+  );
+  if (token !== undefined)
+    out.note(`Open ${url}?token=<your token> once; the browser keeps a session cookie.`);
   out.note('Ctrl-C stops it.');
   await new Promise<void>((resolve) => {
     const stop = () => {

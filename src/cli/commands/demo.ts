@@ -38,18 +38,39 @@ interface DemoOptions {
 export function registerDemo(program: Command): void {
   program
     .command('demo')
-    .description('crawl N items from a local flaky API through the default recovery plan, durably (Ctrl-C, then run again to resume)')
+    .description(
+      'crawl N items from a local flaky API through the default recovery plan, durably (Ctrl-C, then run again to resume)',
+    )
     .option('-n, --items <n>', 'items in a new crawl', parsePositiveCount, 2000)
     .option('-c, --concurrency <n>', 'jobs at once', parsePositiveCount, 16)
-    .option('--time-scale <factor>', "multiplies the plan's backoff delays (1 = real 1 s, 2 s, 4 s...; Retry-After is never shortened)", parseScale, 0.01)
+    .option(
+      '--time-scale <factor>',
+      "multiplies the plan's backoff delays (1 = real 1 s, 2 s, 4 s...; Retry-After is never shortened)",
+      parseScale,
+      0.01,
+    )
     .option('--timeout-ms <ms>', 'deadline of one request (ends hangs)', parsePositiveCount, 250)
     .option('--latency-ms <ms>', 'latency of every API answer', parseCount, 0)
-    .option('--credential-expiry', 'the API rejects the token partway through (auth → the plan aborts; run again to resume)')
+    .option(
+      '--credential-expiry',
+      'the API rejects the token partway through (auth → the plan aborts; run again to resume)',
+    )
     .option('--rate-limit-every <n>', 'one 429 every N requests (0 = never)', parseCount)
     .option('--burst-every <n>', 'a burst of 503s every N requests (0 = never)', parseCount)
-    .option('--metrics-port <port>', 'serve Prometheus metrics on http://127.0.0.1:<port>/metrics', parsePort)
-    .option('--otel-console', 'print OpenTelemetry spans of the runs with a decision (retry, pause, dead letter) on stdout')
-    .option('--log <file>', 'one JSON log line per recovery decision (pino) to this file', 'faultline-demo.log')
+    .option(
+      '--metrics-port <port>',
+      'serve Prometheus metrics on http://127.0.0.1:<port>/metrics',
+      parsePort,
+    )
+    .option(
+      '--otel-console',
+      'print OpenTelemetry spans of the runs with a decision (retry, pause, dead letter) on stdout',
+    )
+    .option(
+      '--log <file>',
+      'one JSON log line per recovery decision (pino) to this file',
+      'faultline-demo.log',
+    )
     .option('--no-log', 'no decision log')
     .action(async (options: DemoOptions, command: Command) => {
       process.exitCode = await demo(options, command);
@@ -58,7 +79,11 @@ export function registerDemo(program: Command): void {
 
 function parseScale(text: string): number {
   const n = Number(text);
-  if (!(n > 0 && n <= 10)) throw new CliError(`--time-scale must be a number > 0 and <= 10, got ${JSON.stringify(text)}`, EXIT.usage);
+  if (!(n > 0 && n <= 10))
+    throw new CliError(
+      `--time-scale must be a number > 0 and <= 10, got ${JSON.stringify(text)}`,
+      EXIT.usage,
+    );
   return n;
 }
 
@@ -69,14 +94,26 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   const location = parseStoreOption(storeFromUser ? globals.store : DEMO_STORE);
   const prefix = globals.redisPrefix ?? (location.kind === 'redis' ? DEMO_REDIS_PREFIX : undefined);
   const schema = globals.pgSchema ?? (location.kind === 'postgres' ? DEMO_PG_SCHEMA : undefined);
-  const opened = await openStore(location, { create: true, ...(prefix === undefined ? {} : { prefix }), ...(schema === undefined ? {} : { schema }) });
+  const opened = await openStore(location, {
+    create: true,
+    ...(prefix === undefined ? {} : { prefix }),
+    ...(schema === undefined ? {} : { schema }),
+  });
   const storeFlag = storeFlagFor(opened, prefix, schema);
   // Resuming the default demo store needs no flags; inspecting it does (the CLI's default store differs).
-  const resumeFlags = storeFromUser || globals.redisPrefix !== undefined || globals.pgSchema !== undefined ? storeFlag : '';
+  const resumeFlags =
+    storeFromUser || globals.redisPrefix !== undefined || globals.pgSchema !== undefined
+      ? storeFlag
+      : '';
 
   // The lifecycle's progress lines matter after Ctrl-C; after a normal finish they are noise.
   let quiet = false;
-  const lc = lifecycle({ exit: false, graceMs: 10_000, deadlineMs: 30_000, log: (line) => quiet || out.note(line) });
+  const lc = lifecycle({
+    exit: false,
+    graceMs: 10_000,
+    deadlineMs: 30_000,
+    log: (line) => quiet || out.note(line),
+  });
   // A second Ctrl-C forces the exit: leased jobs come back to the queue when their lease runs out.
   lc.events.on('exit', (report) => {
     if (report.forced) process.exit(report.exitCode);
@@ -88,7 +125,9 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   try {
     api = await startItemsApi({
       latencyMs: options.latencyMs,
-      credentialsExpireAt: options.credentialExpiry ? Math.max(50, Math.floor(options.items * 0.4)) : undefined,
+      credentialsExpireAt: options.credentialExpiry
+        ? Math.max(50, Math.floor(options.items * 0.4))
+        : undefined,
       ...(options.rateLimitEvery === undefined ? {} : { rateLimitEvery: options.rateLimitEvery }),
       ...(options.burstEvery === undefined ? {} : { burstEvery: options.burstEvery }),
     });
@@ -107,7 +146,9 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
     const total = resuming ? previous.items : options.items;
     const done = resuming ? await alreadyDone(crawler, previous.completedBefore) : 0;
 
-    out.note(`faultline demo: crawling ${total} items from a flaky local API (${api.url}) on ${opened.label}`);
+    out.note(
+      `faultline demo: crawling ${total} items from a flaky local API (${api.url}) on ${opened.label}`,
+    );
     out.note(
       resuming
         ? `Resuming the crawl from its checkpoint: ${done} of ${total} items were done in ${previous.runs} earlier run${previous.runs === 1 ? '' : 's'}.`
@@ -143,11 +184,20 @@ async function demo(options: DemoOptions, command: Command): Promise<number> {
   if (failure !== undefined) throw failure;
   if (report === undefined) throw new CliError('The crawl ended without a report', EXIT.failure);
 
-  out.result({ store: opened.label, ...report }, () => renderSummary(report, storeFlag, resumeFlags));
-  if (globals.json) out.note(renderSummary(report, storeFlag, resumeFlags).split('\n').filter((l) => l.startsWith('Progress is saved')).join('\n'));
+  out.result({ store: opened.label, ...report }, () =>
+    renderSummary(report, storeFlag, resumeFlags),
+  );
+  if (globals.json)
+    out.note(
+      renderSummary(report, storeFlag, resumeFlags)
+        .split('\n')
+        .filter((l) => l.startsWith('Progress is saved'))
+        .join('\n'),
+    );
   if (report.aborted) return EXIT.failure;
   // Stopped by a signal before the end: 130 for Ctrl-C, 143 for SIGTERM (the lifecycle's code).
-  if (report.interrupted || shutdown.signal !== undefined) return report.finished ? EXIT.ok : shutdown.exitCode || EXIT.interrupted;
+  if (report.interrupted || shutdown.signal !== undefined)
+    return report.finished ? EXIT.ok : shutdown.exitCode || EXIT.interrupted;
   return EXIT.ok;
 }
 
@@ -164,18 +214,30 @@ function scaled(ms: number, scale: number): string {
 
 type Lifecycle = ReturnType<typeof lifecycle>;
 
-async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+async function attachMetrics(
+  options: DemoOptions,
+  crawler: Crawler,
+  lc: Lifecycle,
+  note: (text: string) => void,
+): Promise<void> {
   if (options.metricsPort === undefined) return;
   // prom-client is loaded only when metrics are asked for.
   const { FaultlineMetrics, serveMetrics } = await import('../../observe/prometheus/index.js');
   const metrics = new FaultlineMetrics();
-  metrics.observeWorker(crawler.worker, crawler.queue.name).observeBreaker(crawler.breaker, 'items-api').observeQueue(crawler.queue, { refreshMs: 500 });
+  metrics
+    .observeWorker(crawler.worker, crawler.queue.name)
+    .observeBreaker(crawler.breaker, 'items-api')
+    .observeQueue(crawler.queue, { refreshMs: 500 });
   let server: Awaited<ReturnType<typeof serveMetrics>>;
   try {
     server = await serveMetrics(metrics, { port: options.metricsPort });
   } catch (error) {
     metrics.close();
-    throw new CliError(`Cannot serve metrics on port ${options.metricsPort}: ${(error as Error).message}`, EXIT.failure, 'Pick another --metrics-port');
+    throw new CliError(
+      `Cannot serve metrics on port ${options.metricsPort}: ${(error as Error).message}`,
+      EXIT.failure,
+      'Pick another --metrics-port',
+    );
   }
   lc.onCleanup('metrics', async () => {
     metrics.close();
@@ -184,28 +246,55 @@ async function attachMetrics(options: DemoOptions, crawler: Crawler, lc: Lifecyc
   note(`Metrics: ${server.url}`);
 }
 
-async function attachTracing(options: DemoOptions, json: boolean, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+async function attachTracing(
+  options: DemoOptions,
+  json: boolean,
+  crawler: Crawler,
+  lc: Lifecycle,
+  note: (text: string) => void,
+): Promise<void> {
   if (options.otelConsole !== true) return;
-  if (json) throw new CliError('--otel-console prints spans on stdout, which --json needs for the result', EXIT.usage, 'Drop one of the two');
+  if (json)
+    throw new CliError(
+      '--otel-console prints spans on stdout, which --json needs for the result',
+      EXIT.usage,
+      'Drop one of the two',
+    );
   // The OpenTelemetry API and SDK are loaded only when asked for; they are not dependencies of the CLI.
   let modules: [typeof import('../otel-console.js'), typeof import('../../observe/otel/index.js')];
   try {
-    modules = await Promise.all([import('../otel-console.js'), import('../../observe/otel/index.js')]);
+    modules = await Promise.all([
+      import('../otel-console.js'),
+      import('../../observe/otel/index.js'),
+    ]);
   } catch {
-    note('Tracing off: npm install @opentelemetry/api @opentelemetry/sdk-trace-base @opentelemetry/context-async-hooks @opentelemetry/core');
+    note(
+      'Tracing off: npm install @opentelemetry/api @opentelemetry/sdk-trace-base @opentelemetry/context-async-hooks @opentelemetry/core',
+    );
     return;
   }
   const [{ startConsoleTracing }, { tracePolicy, traceQueue, traceWorker }] = modules;
   const tracing = startConsoleTracing();
-  const offs = [traceQueue(crawler.queue), traceWorker(crawler.worker), tracePolicy(crawler.breaker)];
+  const offs = [
+    traceQueue(crawler.queue),
+    traceWorker(crawler.worker),
+    tracePolicy(crawler.breaker),
+  ];
   lc.onCleanup('tracing', async () => {
     for (const off of offs) off();
     await tracing.shutdown();
   });
-  note('Tracing: the spans of runs where the plan decided something (retry, pause, dead letter) are printed below.');
+  note(
+    'Tracing: the spans of runs where the plan decided something (retry, pause, dead letter) are printed below.',
+  );
 }
 
-async function attachLog(options: DemoOptions, crawler: Crawler, lc: Lifecycle, note: (text: string) => void): Promise<void> {
+async function attachLog(
+  options: DemoOptions,
+  crawler: Crawler,
+  lc: Lifecycle,
+  note: (text: string) => void,
+): Promise<void> {
   if (options.log === false) return;
   let pino: typeof Pino.default;
   try {

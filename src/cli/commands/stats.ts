@@ -18,7 +18,9 @@ export interface QueueStatsRow {
 export function registerStats(program: Command): void {
   program
     .command('stats')
-    .description('sizes of every queue: waiting, delayed, running, completed, dead, paused, oldest waiting age')
+    .description(
+      'sizes of every queue: waiting, delayed, running, completed, dead, paused, oldest waiting age',
+    )
     .option('-q, --queue <name>', 'only this queue')
     .action(async (options: { queue?: string }, command: Command) => {
       await withStore(command, (context) => stats(context, options.queue));
@@ -40,13 +42,23 @@ async function stats(context: CommandContext, only: string | undefined): Promise
       completed: counts.completed,
       dead: counts.dead,
       pausedUntil: counts.pausedUntil === null ? null : isoTime(counts.pausedUntil),
-      oldestWaitingAgeMs: counts.oldestWaitingSince === null ? null : Math.max(0, at - counts.oldestWaitingSince),
+      oldestWaitingAgeMs:
+        counts.oldestWaitingSince === null ? null : Math.max(0, at - counts.oldestWaitingSince),
     });
   }
   out.result({ store: opened.label, at: isoTime(at), queues: rows }, () => {
     if (rows.length === 0) return `No queues in ${opened.label} yet.`;
     const body = table(
-      ['queue', 'waiting', 'delayed', 'running', 'completed', 'dead', 'paused until', 'oldest waiting'],
+      [
+        'queue',
+        'waiting',
+        'delayed',
+        'running',
+        'completed',
+        'dead',
+        'paused until',
+        'oldest waiting',
+      ],
       rows.map((r) => [
         r.queue,
         r.waiting,

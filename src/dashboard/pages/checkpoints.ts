@@ -9,7 +9,8 @@ const LISTED = 1_000;
 
 function keyParam(params: URLSearchParams): string {
   const key = params.get('key');
-  if (key === null || key.length === 0 || key.length > 1_000) throw new BadRequest('key must name a checkpoint');
+  if (key === null || key.length === 0 || key.length > 1_000)
+    throw new BadRequest('key must name a checkpoint');
   return key;
 }
 
@@ -17,7 +18,9 @@ function keyParam(params: URLSearchParams): string {
 export async function checkpointsPage(context: PageContext): Promise<SafeHtml> {
   const prefix = context.params.get('prefix') ?? '';
   if (prefix.length > 1_000) throw new BadRequest('prefix is longer than 1000 characters');
-  const all = await context.read(`checkpoints:${prefix}`, () => context.store.listCheckpoints(prefix));
+  const all = await context.read(`checkpoints:${prefix}`, () =>
+    context.store.listCheckpoints(prefix),
+  );
   const shown = all.slice(0, LISTED);
   const body = html`${doneNotice(context.params)}
 <form class="filters" method="get" action="${context.href('/checkpoints')}"><label>key starts with <input type="search" name="prefix" value="${prefix}"></label><button type="submit">Filter</button></form>
@@ -27,7 +30,8 @@ ${
   shown.length === 0
     ? html`<p class="muted">No checkpoint.</p>`
     : html`<table class="checkpoints"><thead><tr><th>key</th><th>updated</th><th>value</th></tr></thead><tbody>${shown.map(
-        (c) => html`<tr><td class="msg"><a href="${context.href('/checkpoints/view', [['key', c.key]])}">${c.key}</a></td><td title="${time(c.updatedAt)}">${ago(c.updatedAt, context.now)}</td><td class="msg"><code>${c.value.length > PREVIEW_CHARS ? `${c.value.slice(0, PREVIEW_CHARS)}…` : c.value}</code></td></tr>`,
+        (c) =>
+          html`<tr><td class="msg"><a href="${context.href('/checkpoints/view', [['key', c.key]])}">${c.key}</a></td><td title="${time(c.updatedAt)}">${ago(c.updatedAt, context.now)}</td><td class="msg"><code>${c.value.length > PREVIEW_CHARS ? `${c.value.slice(0, PREVIEW_CHARS)}…` : c.value}</code></td></tr>`,
       )}</tbody></table>`
 }
 </div>`;
@@ -48,14 +52,30 @@ ${
       ? html`<p class="warning">Clearing it makes the work it tracks start over from the beginning on its next run.</p>
 <form method="post" action="${context.href('/checkpoints/clear')}" class="actions confirm"><input type="hidden" name="csrf" value="${context.csrf}"><input type="hidden" name="key" value="${record.key}">
 <button type="submit" class="danger">Clear this checkpoint</button> <a class="button secondary" href="${context.href('/checkpoints/view', [['key', record.key]])}">Cancel</a></form>`
-      : html`<div class="actions"><a class="button danger" href="${context.href('/checkpoints/view', [['key', record.key], ['confirm', 'clear']])}">Clear…</a></div>`
+      : html`<div class="actions"><a class="button danger" href="${context.href(
+          '/checkpoints/view',
+          [
+            ['key', record.key],
+            ['confirm', 'clear'],
+          ],
+        )}">Clear…</a></div>`
 }`;
   return page(context, 'checkpoints', 'Checkpoint', body);
 }
 
 /** POST /checkpoints/clear: deletes one checkpoint. */
-export async function clearCheckpoint(context: PageContext, form: URLSearchParams): Promise<string> {
-  if (context.options.readOnly) throw new HttpError(403, 'This dashboard is read-only: it shows the store and changes nothing.');
+export async function clearCheckpoint(
+  context: PageContext,
+  form: URLSearchParams,
+): Promise<string> {
+  if (context.options.readOnly)
+    throw new HttpError(
+      403,
+      'This dashboard is read-only: it shows the store and changes nothing.',
+    );
   const existed = await context.store.deleteCheckpoint(keyParam(form));
-  return context.href('/checkpoints', [['done', 'cleared'], ['n', existed ? '1' : '0']]);
+  return context.href('/checkpoints', [
+    ['done', 'cleared'],
+    ['n', existed ? '1' : '0'],
+  ]);
 }

@@ -8,13 +8,23 @@ import { NotFound } from '../errors.js';
 /** One dead letter: its fault and suggestions, the attempt history as a timeline, the payload and the last checkpoint. */
 export async function deadLetterPage(context: PageContext, id: string): Promise<SafeHtml> {
   const job = await context.store.getJob(id);
-  if (job === undefined) throw new NotFound(`No job with id ${JSON.stringify(id)}: it was requeued and completed, purged, or never existed.`);
+  if (job === undefined)
+    throw new NotFound(
+      `No job with id ${JSON.stringify(id)}: it was requeued and completed, purged, or never existed.`,
+    );
   const { options } = context;
   const body = html`${doneNotice(context.params)}
 <div data-live="letter">
 ${job.state === 'dead' ? '' : html`<p class="warning">This job is no longer a dead letter: it is <strong>${job.state}</strong> now.</p>`}
 ${faultSection(job)}
-${job.state === 'dead' && !options.readOnly ? html`<div class="actions"><a class="button" href="${context.href('/dead/preview', [['action', 'requeue'], ['id', job.id]])}">Requeue this job…</a></div>` : ''}
+${
+  job.state === 'dead' && !options.readOnly
+    ? html`<div class="actions"><a class="button" href="${context.href('/dead/preview', [
+        ['action', 'requeue'],
+        ['id', job.id],
+      ])}">Requeue this job…</a></div>`
+    : ''
+}
 <h2>Job</h2>
 <dl class="fields">
 <dt>id</dt><dd>${job.id}</dd>

@@ -1,7 +1,15 @@
 import type { CategoryCount, DeadLetter } from '../../durable/store.js';
 import { suggestionsFor } from '../../faults/suggestions.js';
 import type { PageContext } from '../context.js';
-import { AGES, CATEGORIES, type DeadFilters, filterParams, readCursor, readFilters, toQuery } from '../filters.js';
+import {
+  AGES,
+  CATEGORIES,
+  type DeadFilters,
+  filterParams,
+  readCursor,
+  readFilters,
+  toQuery,
+} from '../filters.js';
 import { ago, count, time } from '../format.js';
 import { html, type SafeHtml } from '../html.js';
 import { doneNotice, page } from '../layout.js';
@@ -19,11 +27,18 @@ export async function deadLettersPage(context: PageContext): Promise<SafeHtml> {
   const [queues, groups, letters] = await Promise.all([
     context.read('queues', () => store.queues()),
     // Groups ignore the category filter, so the other categories stay one click away.
-    context.read(`groups:${JSON.stringify(withoutCategory)}`, () => store.countDeadByCategory(withoutCategory)),
-    context.read(`dead:${key}:${before?.deadAt}:${before?.id}`, () => store.listDead({ ...query, ...(before ? { before } : {}), limit: options.pageSize + 1 })),
+    context.read(`groups:${JSON.stringify(withoutCategory)}`, () =>
+      store.countDeadByCategory(withoutCategory),
+    ),
+    context.read(`dead:${key}:${before?.deadAt}:${before?.id}`, () =>
+      store.listDead({ ...query, ...(before ? { before } : {}), limit: options.pageSize + 1 }),
+    ),
   ]);
   const shown = letters.slice(0, options.pageSize);
-  const inScope = filters.category === undefined ? groups.reduce((n, g) => n + g.count, 0) : (groups.find((g) => g.category === filters.category)?.count ?? 0);
+  const inScope =
+    filters.category === undefined
+      ? groups.reduce((n, g) => n + g.count, 0)
+      : (groups.find((g) => g.category === filters.category)?.count ?? 0);
   const last = shown[shown.length - 1];
   const base = filterParams(filters);
   const body = html`${doneNotice(params)}
@@ -48,8 +63,13 @@ ${
   return page(context, 'dead', 'Dead letters', body);
 }
 
-function filterForm(context: PageContext, filters: DeadFilters, queues: readonly string[]): SafeHtml {
-  const option = (value: string, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
+function filterForm(
+  context: PageContext,
+  filters: DeadFilters,
+  queues: readonly string[],
+): SafeHtml {
+  const option = (value: string, label: string, selected: boolean) =>
+    html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
   return html`<form class="filters" method="get" action="${context.href('/dead')}">
 <label>queue <select name="queue">${option('', 'all queues', filters.queue === undefined)}${queues.map((q) => option(q, q, q === filters.queue))}</select></label>
 <label>category <select name="category">${option('', 'all categories', filters.category === undefined)}${CATEGORIES.map((c) => option(c, c, c === filters.category))}</select></label>
@@ -59,11 +79,17 @@ function filterForm(context: PageContext, filters: DeadFilters, queues: readonly
 </form>`;
 }
 
-function groupCards(context: PageContext, filters: DeadFilters, groups: readonly CategoryCount[]): SafeHtml {
+function groupCards(
+  context: PageContext,
+  filters: DeadFilters,
+  groups: readonly CategoryCount[],
+): SafeHtml {
   if (groups.length === 0) return html``;
   const base = filterParams({ ...filters, category: undefined });
   return html`<h2>By category</h2><div class="groups">${groups.map(
-    (g) => html`<div class="group${g.category === filters.category ? ' selected' : ''}" data-category="${g.category}">
+    (
+      g,
+    ) => html`<div class="group${g.category === filters.category ? ' selected' : ''}" data-category="${g.category}">
 <span class="n">${count(g.count)}</span><a href="${context.href('/dead', [...base, ['category', g.category]])}"><span class="cat cat-${g.category}">${g.category}</span></a>
 <ul>${suggestionsFor(g.category).map((s) => html`<li>${s}</li>`)}</ul></div>`,
   )}</div>`;

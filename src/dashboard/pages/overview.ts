@@ -15,10 +15,15 @@ export async function overviewPage(context: PageContext): Promise<SafeHtml> {
   const since = Math.floor(now / MINUTE) * MINUTE - (BUCKETS - 1) * MINUTE;
   const [queues, throughput] = await Promise.all([
     context.read('queues', () => store.queues()),
-    context.read(`throughput:${since}`, () => store.finishedPerBucket({ since, bucketMs: MINUTE, buckets: BUCKETS })),
+    context.read(`throughput:${since}`, () =>
+      store.finishedPerBucket({ since, bucketMs: MINUTE, buckets: BUCKETS }),
+    ),
   ]);
-  const stats = await Promise.all(queues.map((queue) => context.read(`stats:${queue}`, () => store.stats(queue, now))));
-  const total = (key: 'waiting' | 'delayed' | 'running' | 'completed' | 'dead') => stats.reduce((sum, s) => sum + s[key], 0);
+  const stats = await Promise.all(
+    queues.map((queue) => context.read(`stats:${queue}`, () => store.stats(queue, now))),
+  );
+  const total = (key: 'waiting' | 'delayed' | 'running' | 'completed' | 'dead') =>
+    stats.reduce((sum, s) => sum + s[key], 0);
   const cards: [string, number, string][] = [
     ['waiting', total('waiting'), ''],
     ['delayed', total('delayed'), ''],
@@ -36,7 +41,11 @@ ${queues.length === 0 ? html`<p class="muted">No queue holds any job yet.</p>` :
   return page(context, 'overview', 'Overview', body);
 }
 
-function queueTable(context: PageContext, queues: readonly string[], stats: readonly QueueCounts[]): SafeHtml {
+function queueTable(
+  context: PageContext,
+  queues: readonly string[],
+  stats: readonly QueueCounts[],
+): SafeHtml {
   const { now } = context;
   return html`<table class="queues">
 <thead><tr><th>queue</th><th class="num">waiting</th><th class="num">delayed</th><th class="num">running</th><th class="num">completed</th><th class="num">dead</th><th>oldest waiting</th><th>paused</th></tr></thead>

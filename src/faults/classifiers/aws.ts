@@ -33,16 +33,37 @@ const NAMES: ReadonlyMap<string, FaultCategory> = new Map<string, FaultCategory>
       'CredentialsProviderError',
     ] as const
   ).map((n) => [n, 'auth'] as const),
-  ...(['NoSuchKey', 'NoSuchBucket', 'NoSuchUpload', 'NotFound', 'ResourceNotFoundException', 'AccessDenied'] as const).map(
-    (n) => [n, 'permanent'] as const,
+  ...(
+    [
+      'NoSuchKey',
+      'NoSuchBucket',
+      'NoSuchUpload',
+      'NotFound',
+      'ResourceNotFoundException',
+      'AccessDenied',
+    ] as const
+  ).map((n) => [n, 'permanent'] as const),
+  ...(
+    [
+      'ValidationException',
+      'InvalidParameterValue',
+      'MalformedXML',
+      'EntityTooLarge',
+      'InvalidRequest',
+    ] as const
+  ).map((n) => [n, 'validation'] as const),
+  ...(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError'] as const).map(
+    (n) => [n, 'timeout'] as const,
   ),
-  ...(['ValidationException', 'InvalidParameterValue', 'MalformedXML', 'EntityTooLarge', 'InvalidRequest'] as const).map(
-    (n) => [n, 'validation'] as const,
-  ),
-  ...(['RequestTimeout', 'RequestTimeoutException', 'TimeoutError'] as const).map((n) => [n, 'timeout'] as const),
-  ...(['InternalError', 'InternalFailure', 'ServiceUnavailable', 'ServiceUnavailableException', 'InternalServerError'] as const).map(
-    (n) => [n, 'unavailable'] as const,
-  ),
+  ...(
+    [
+      'InternalError',
+      'InternalFailure',
+      'ServiceUnavailable',
+      'ServiceUnavailableException',
+      'InternalServerError',
+    ] as const
+  ).map((n) => [n, 'unavailable'] as const),
   ['ConditionalCheckFailedException', 'conflict'],
   ['OperationAborted', 'conflict'],
 ]);
@@ -59,15 +80,21 @@ export const awsClassifier: Classifier = {
     if (!isObject(metadata) && error.$fault === undefined) return undefined;
     const name = typeof error.name === 'string' ? error.name : undefined;
     const code = isObject(metadata) ? metadata.httpStatusCode : undefined;
-    const status = typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599 ? code : undefined;
+    const status =
+      typeof code === 'number' && Number.isInteger(code) && code >= 100 && code <= 599
+        ? code
+        : undefined;
     const retryable = error.$retryable;
     let category = name === undefined ? undefined : NAMES.get(name);
-    if (category === undefined && isObject(retryable)) category = retryable.throttling === true ? 'rate_limit' : 'unavailable';
+    if (category === undefined && isObject(retryable))
+      category = retryable.throttling === true ? 'rate_limit' : 'unavailable';
     if (category === undefined && status !== undefined) category = categoryOfStatus(status);
     if (category === undefined && error.$fault === 'server') category = 'unavailable';
     if (category === undefined) return undefined;
     const response = error.$response;
-    const retryAfterMs = isObject(response) ? retryAfterFromHeaders(response.headers, context) : undefined;
+    const retryAfterMs = isObject(response)
+      ? retryAfterFromHeaders(response.headers, context)
+      : undefined;
     return {
       category,
       ...(name === undefined ? {} : { code: name }),

@@ -36,7 +36,9 @@ const CODES: ReadonlyMap<string, FaultCategory> = new Map<string, FaultCategory>
       'ERR_SOCKET_CONNECTION_TIMEOUT',
     ] as const
   ).map((code) => [code, 'timeout'] as const),
-  ...(['ENOSPC', 'ENOMEM', 'EMFILE', 'ENFILE', 'EDQUOT', 'EROFS'] as const).map((code) => [code, 'resource'] as const),
+  ...(['ENOSPC', 'ENOMEM', 'EMFILE', 'ENFILE', 'EDQUOT', 'EROFS'] as const).map(
+    (code) => [code, 'resource'] as const,
+  ),
   ...(['EACCES', 'EPERM', 'ENOENT', 'EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST'] as const).map(
     (code) => [code, 'permanent'] as const,
   ),

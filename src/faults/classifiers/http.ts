@@ -33,7 +33,9 @@ export function categoryOfStatus(status: number): FaultCategory | undefined {
 }
 
 function validStatus(value: unknown): number | undefined {
-  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599 ? value : undefined;
+  return typeof value === 'number' && Number.isInteger(value) && value >= 400 && value <= 599
+    ? value
+    : undefined;
 }
 
 /**
@@ -61,15 +63,20 @@ export const httpClassifier: Classifier = {
     let category = categoryOfStatus(found.status)!;
     // GitHub answers a spent quota with 403 and `x-ratelimit-remaining: 0`: a rate limit, not a refusal.
     if (found.status === 403 && quotaExhausted(found.headers)) category = 'rate_limit';
-    let retryAfterMs = retryAfterFromHeaders(found.headers, context) ?? numberProp(error, 'retryAfterMs');
+    let retryAfterMs =
+      retryAfterFromHeaders(found.headers, context) ?? numberProp(error, 'retryAfterMs');
     // Reset headers come with every answer of some APIs; they say when to come back only for a rate limit.
     if (category === 'rate_limit') {
       const resetMs = rateLimitResetFromHeaders(found.headers, context);
-      if (resetMs !== undefined && (retryAfterMs === undefined || resetMs > retryAfterMs)) retryAfterMs = resetMs;
+      if (resetMs !== undefined && (retryAfterMs === undefined || resetMs > retryAfterMs))
+        retryAfterMs = resetMs;
     }
-    const statusText = typeof error.statusText === 'string' && error.statusText ? ` ${error.statusText}` : '';
+    const statusText =
+      typeof error.statusText === 'string' && error.statusText ? ` ${error.statusText}` : '';
     const message =
-      typeof error.message === 'string' && error.message !== '' ? error.message : `HTTP ${found.status}${statusText}`;
+      typeof error.message === 'string' && error.message !== ''
+        ? error.message
+        : `HTTP ${found.status}${statusText}`;
     return retryAfterMs === undefined
       ? { category, status: found.status, message }
       : { category, status: found.status, message, retryAfterMs };

@@ -12,12 +12,24 @@ import { isObject } from '../read.js';
 /** Phrase → category, in order: the first phrase found decides. Lower case; matched on words. */
 export const MESSAGE_PHRASES: readonly (readonly [RegExp, FaultCategory])[] = Object.freeze([
   [/\bquota (?:exceeded|exhausted)\b|\bexceeded (?:your |the )?quota\b/, 'rate_limit'],
-  [/\brate[ -]?limit(?:ed|s)?\b|\btoo many requests\b|\bthrottl(?:ed|ing)\b|\bslow down\b/, 'rate_limit'],
-  [/\bunauthori[sz]ed\b|\bauthentication (?:failed|required)\b|\binvalid (?:api[ _-]?key|credentials|token)\b|\b(?:token|credentials) (?:has )?expired\b/, 'auth'],
+  [
+    /\brate[ -]?limit(?:ed|s)?\b|\btoo many requests\b|\bthrottl(?:ed|ing)\b|\bslow down\b/,
+    'rate_limit',
+  ],
+  [
+    /\bunauthori[sz]ed\b|\bauthentication (?:failed|required)\b|\binvalid (?:api[ _-]?key|credentials|token)\b|\b(?:token|credentials) (?:has )?expired\b/,
+    'auth',
+  ],
   [/\bforbidden\b|\bpermission denied\b|\baccess denied\b/, 'permanent'],
   [/\btimed? ?out\b|\btimeout\b|\bdeadline exceeded\b/, 'timeout'],
-  [/\bconnection (?:reset|refused|closed|aborted)\b|\bsocket hang up\b|\bnetwork (?:error|is unreachable)\b|\bdns\b|\bname resolution\b/, 'network'],
-  [/\bservice unavailable\b|\btemporarily unavailable\b|\bbad gateway\b|\bserver is overloaded\b|\btry again later\b/, 'unavailable'],
+  [
+    /\bconnection (?:reset|refused|closed|aborted)\b|\bsocket hang up\b|\bnetwork (?:error|is unreachable)\b|\bdns\b|\bname resolution\b/,
+    'network',
+  ],
+  [
+    /\bservice unavailable\b|\btemporarily unavailable\b|\bbad gateway\b|\bserver is overloaded\b|\btry again later\b/,
+    'unavailable',
+  ],
   [/\bnot found\b|\bdoes not exist\b|\bno such\b/, 'permanent'],
   [/\bno space left\b|\bdisk (?:is )?full\b|\bout of memory\b/, 'resource'],
 ] as const);
@@ -35,7 +47,12 @@ export function categoryOfMessage(message: string): FaultCategory | undefined {
 export const messageClassifier: Classifier = {
   name: 'message',
   classify(error): FaultHint | undefined {
-    const message = typeof error === 'string' ? error : isObject(error) && typeof error.message === 'string' ? error.message : undefined;
+    const message =
+      typeof error === 'string'
+        ? error
+        : isObject(error) && typeof error.message === 'string'
+          ? error.message
+          : undefined;
     if (message === undefined || message === '') return undefined;
     const category = categoryOfMessage(message);
     if (category === undefined) return undefined;

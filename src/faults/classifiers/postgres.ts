@@ -36,7 +36,11 @@ export const postgresClassifier: Classifier = {
     if (!isObject(error)) return undefined;
     const code = error.code;
     if (typeof code !== 'string' || code.length !== 5 || !SQLSTATE.test(code)) return undefined;
-    if (error.severity === undefined && error.name !== 'DatabaseError' && error.name !== 'PostgresError') {
+    if (
+      error.severity === undefined &&
+      error.name !== 'DatabaseError' &&
+      error.name !== 'PostgresError'
+    ) {
       return undefined;
     }
     const category = STATES.get(code) ?? CLASSES.get(code.slice(0, 2));

@@ -37,7 +37,10 @@ const CONFLICT_ERROR_NAMES = new Set(['WatchError']);
 
 const REPLY_ERROR_NAMES = new Set(['ReplyError', 'ErrorReply', 'SimpleError', 'BlobError']);
 
-const CONNECTION_MESSAGES = ['Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false"];
+const CONNECTION_MESSAGES = [
+  'Connection is closed.',
+  "Stream isn't writeable and enableOfflineQueue options is false",
+];
 
 export const redisClassifier: Classifier = {
   name: 'redis',
@@ -54,7 +57,11 @@ export const redisClassifier: Classifier = {
     }
     if (CONNECTION_ERROR_NAMES.has(name)) return { category: 'network', code: name };
     if (CONFLICT_ERROR_NAMES.has(name)) return { category: 'conflict', code: name };
-    if (name === 'Error' && typeof error.message === 'string' && CONNECTION_MESSAGES.includes(error.message)) {
+    if (
+      name === 'Error' &&
+      typeof error.message === 'string' &&
+      CONNECTION_MESSAGES.includes(error.message)
+    ) {
       return { category: 'network', code: 'REDIS_CONNECTION_CLOSED' };
     }
     return undefined;

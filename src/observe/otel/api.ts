@@ -9,4 +9,14 @@ import { loadPeer } from '../../peers/optional-peer.js';
  */
 const api = loadPeer<typeof OtelApi>('@opentelemetry/api');
 
-export const { context, defaultTextMapGetter, defaultTextMapSetter, metrics, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = api;
+export const {
+  context,
+  defaultTextMapGetter,
+  defaultTextMapSetter,
+  metrics,
+  propagation,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+} = api;

@@ -49,7 +49,9 @@ export function failed(span: Span, fault: FaultLike): void {
   span.recordException({
     name: name ?? fault.category,
     message,
-    ...(cause instanceof Error && typeof cause.stack === 'string' ? { stack: redactCredentials(cause.stack) } : {}),
+    ...(cause instanceof Error && typeof cause.stack === 'string'
+      ? { stack: redactCredentials(cause.stack) }
+      : {}),
     ...(fault.code === undefined ? {} : { code: fault.code }),
   });
   const attributes: Attributes = { [ATTR.errorType]: errorType, [ATTR.category]: fault.category };

@@ -7,23 +7,36 @@ import { MAX_HEADER_ENTRIES, MAX_HEADERS_LENGTH, parseHeaders } from '../../dura
  * writes). Tracing must never make an enqueue fail: entries that would push the headers past
  * their bounds are left out (the job then simply carries no link to its producer).
  */
-export function injectContext(ctx: Context, headers: Record<string, string>, propagator: TextMapPropagator | undefined): void {
+export function injectContext(
+  ctx: Context,
+  headers: Record<string, string>,
+  propagator: TextMapPropagator | undefined,
+): void {
   addWithinBounds(headers, contextEntries(ctx, propagator));
 }
 
 /** What the propagator writes for `ctx` (computed once for a batch of jobs). */
-export function contextEntries(ctx: Context, propagator: TextMapPropagator | undefined): [string, string][] {
+export function contextEntries(
+  ctx: Context,
+  propagator: TextMapPropagator | undefined,
+): [string, string][] {
   const carrier: Record<string, string> = {};
   (propagator ?? propagation).inject(ctx, carrier, defaultTextMapSetter);
   return Object.entries(carrier);
 }
 
 /** Adds each entry unless it would push the headers past their bounds. */
-export function addWithinBounds(headers: Record<string, string>, entries: readonly [string, string][]): void {
+export function addWithinBounds(
+  headers: Record<string, string>,
+  entries: readonly [string, string][],
+): void {
   for (const [name, value] of entries) {
     const previous = headers[name];
     headers[name] = value;
-    if (Object.keys(headers).length > MAX_HEADER_ENTRIES || JSON.stringify(headers).length > MAX_HEADERS_LENGTH) {
+    if (
+      Object.keys(headers).length > MAX_HEADER_ENTRIES ||
+      JSON.stringify(headers).length > MAX_HEADERS_LENGTH
+    ) {
       if (previous === undefined) delete headers[name];
       else headers[name] = previous;
     }
@@ -31,7 +44,14 @@ export function addWithinBounds(headers: Record<string, string>, entries: readon
 }
 
 /** The context a job's producer injected (ROOT_CONTEXT plus what the headers carry). */
-export function extractContext(headersText: string | undefined, propagator: TextMapPropagator | undefined): Context {
+export function extractContext(
+  headersText: string | undefined,
+  propagator: TextMapPropagator | undefined,
+): Context {
   if (headersText === undefined) return ROOT_CONTEXT;
-  return (propagator ?? propagation).extract(ROOT_CONTEXT, parseHeaders(headersText), defaultTextMapGetter);
+  return (propagator ?? propagation).extract(
+    ROOT_CONTEXT,
+    parseHeaders(headersText),
+    defaultTextMapGetter,
+  );
 }

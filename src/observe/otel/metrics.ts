@@ -1,4 +1,10 @@
-import type { Counter, Histogram, Meter, MeterProvider, ObservableResult } from '@opentelemetry/api';
+import type {
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  ObservableResult,
+} from '@opentelemetry/api';
 import { metrics } from './api.js';
 import * as check from '../../validate/validate.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
@@ -68,33 +74,85 @@ export class FaultlineOtelMetrics {
   private readonly healthChecks: Counter;
 
   constructor(options: FaultlineOtelMetricsOptions = {}) {
-    check.knownKeys('FaultlineOtelMetrics', check.plainObject('options', options), ['meter', 'meterProvider', 'prefix', 'clock', 'durationBuckets']);
-    this.meter = options.meter ?? (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME);
+    check.knownKeys('FaultlineOtelMetrics', check.plainObject('options', options), [
+      'meter',
+      'meterProvider',
+      'prefix',
+      'clock',
+      'durationBuckets',
+    ]);
+    this.meter =
+      options.meter ??
+      (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME);
     this.clock = options.clock ?? systemClock;
     const p = options.prefix ?? 'faultline.';
     const m = this.meter;
-    this.attempts = m.createCounter(`${p}attempts`, { description: 'Calls attempted through a retry policy or a worker, by outcome', unit: '{attempt}' });
-    this.retries = m.createCounter(`${p}retries`, { description: 'Failed attempts that were retried, by fault category', unit: '{retry}' });
-    this.failures = m.createCounter(`${p}failures`, { description: 'Operations that failed for good (gave up, skipped, aborted), by fault category', unit: '{failure}' });
-    this.rejections = m.createCounter(`${p}rejections`, { description: 'Calls refused without running (open circuit, full bulkhead, no token)', unit: '{call}' });
-    this.breakerTransitions = m.createCounter(`${p}circuit.transitions`, { description: 'Circuit breaker state changes, by new state', unit: '{transition}' });
-    this.jobs = m.createCounter(`${p}jobs`, { description: 'Durable job runs by outcome (completed, retried, dead)', unit: '{run}' });
+    this.attempts = m.createCounter(`${p}attempts`, {
+      description: 'Calls attempted through a retry policy or a worker, by outcome',
+      unit: '{attempt}',
+    });
+    this.retries = m.createCounter(`${p}retries`, {
+      description: 'Failed attempts that were retried, by fault category',
+      unit: '{retry}',
+    });
+    this.failures = m.createCounter(`${p}failures`, {
+      description: 'Operations that failed for good (gave up, skipped, aborted), by fault category',
+      unit: '{failure}',
+    });
+    this.rejections = m.createCounter(`${p}rejections`, {
+      description: 'Calls refused without running (open circuit, full bulkhead, no token)',
+      unit: '{call}',
+    });
+    this.breakerTransitions = m.createCounter(`${p}circuit.transitions`, {
+      description: 'Circuit breaker state changes, by new state',
+      unit: '{transition}',
+    });
+    this.jobs = m.createCounter(`${p}jobs`, {
+      description: 'Durable job runs by outcome (completed, retried, dead)',
+      unit: '{run}',
+    });
     this.jobDuration = m.createHistogram(`${p}job.duration`, {
       description: 'Duration of durable job runs',
       unit: 's',
       advice: { explicitBucketBoundaries: [...(options.durationBuckets ?? DEFAULT_BUCKETS)] },
     });
-    this.pauses = m.createCounter(`${p}pauses`, { description: 'Queue-wide pauses (rate limits)', unit: '{pause}' });
-    this.leaseLosses = m.createCounter(`${p}lease_losses`, { description: 'Jobs whose lease a worker lost', unit: '{job}' });
-    this.deadLetters = m.createCounter(`${p}dead_letters`, { description: 'Jobs dead-lettered, by fault category', unit: '{job}' });
-    this.queueRefreshErrors = m.createCounter(`${p}queue.refresh_errors`, { description: 'Failed refreshes of the cached queue sizes', unit: '{error}' });
-    this.healthChecks = m.createCounter(`${p}health.checks`, { description: 'Health checks of a monitored dependency, by outcome', unit: '{check}' });
-
-    const gauge = (name: string, description: string, unit: string, observe: (result: ObservableResult) => void) =>
-      m.createObservableGauge(`${p}${name}`, { description, unit }).addCallback(observe);
-    gauge('circuit.state', 'Circuit breaker state: 1 for the current state, 0 for the others', '1', (r) => {
-      for (const [breaker, current] of this.breakers) for (const state of BREAKER_STATES) r.observe(state === current ? 1 : 0, { breaker, state });
+    this.pauses = m.createCounter(`${p}pauses`, {
+      description: 'Queue-wide pauses (rate limits)',
+      unit: '{pause}',
     });
+    this.leaseLosses = m.createCounter(`${p}lease_losses`, {
+      description: 'Jobs whose lease a worker lost',
+      unit: '{job}',
+    });
+    this.deadLetters = m.createCounter(`${p}dead_letters`, {
+      description: 'Jobs dead-lettered, by fault category',
+      unit: '{job}',
+    });
+    this.queueRefreshErrors = m.createCounter(`${p}queue.refresh_errors`, {
+      description: 'Failed refreshes of the cached queue sizes',
+      unit: '{error}',
+    });
+    this.healthChecks = m.createCounter(`${p}health.checks`, {
+      description: 'Health checks of a monitored dependency, by outcome',
+      unit: '{check}',
+    });
+
+    const gauge = (
+      name: string,
+      description: string,
+      unit: string,
+      observe: (result: ObservableResult) => void,
+    ) => m.createObservableGauge(`${p}${name}`, { description, unit }).addCallback(observe);
+    gauge(
+      'circuit.state',
+      'Circuit breaker state: 1 for the current state, 0 for the others',
+      '1',
+      (r) => {
+        for (const [breaker, current] of this.breakers)
+          for (const state of BREAKER_STATES)
+            r.observe(state === current ? 1 : 0, { breaker, state });
+      },
+    );
     gauge('bulkhead.active', 'Calls running inside a bulkhead', '{call}', (r) => {
       for (const [bulkhead, b] of this.bulkheads) r.observe(b.stats().active ?? 0, { bulkhead });
     });
@@ -102,7 +160,8 @@ export class FaultlineOtelMetrics {
       for (const [bulkhead, b] of this.bulkheads) r.observe(b.stats().queued ?? 0, { bulkhead });
     });
     gauge('queue.jobs', 'Jobs in a queue by state (cached; refreshed on a timer)', '{job}', (r) => {
-      for (const [queue, s] of this.queues) for (const state of QUEUE_STATES) r.observe(s.counts[state], { queue, state });
+      for (const [queue, s] of this.queues)
+        for (const state of QUEUE_STATES) r.observe(s.counts[state], { queue, state });
     });
     gauge('queue.oldest_waiting', 'Age of the oldest runnable job (cached)', 's', (r) => {
       for (const [queue, s] of this.queues) r.observe(s.oldestSeconds, { queue });
@@ -155,7 +214,10 @@ export class FaultlineOtelMetrics {
   observeBulkhead(bulkhead: BulkheadStatsSource, name: string): this {
     this.bulkheads.set(name, bulkhead);
     const hub = bulkhead.events as unknown as Hub;
-    this.detachers.push(hub.on('rejected', () => this.rejections.add(1, { source: name })), () => this.bulkheads.delete(name));
+    this.detachers.push(
+      hub.on('rejected', () => this.rejections.add(1, { source: name })),
+      () => this.bulkheads.delete(name),
+    );
     return this;
   }
 
@@ -165,7 +227,10 @@ export class FaultlineOtelMetrics {
     const run = (outcome: string, e: Record<string, unknown>) => {
       const labels: Labels = { queue, outcome };
       this.jobs.add(1, labels);
-      this.attempts.add(1, { source: queue, outcome: outcome === 'completed' ? 'success' : 'failure' });
+      this.attempts.add(1, {
+        source: queue,
+        outcome: outcome === 'completed' ? 'success' : 'failure',
+      });
       if (typeof e.durationMs === 'number') this.jobDuration.record(e.durationMs / 1000, labels);
     };
     this.detachers.push(
@@ -186,9 +251,15 @@ export class FaultlineOtelMetrics {
   }
 
   /** Follows a health monitor: checks by outcome, failures by category, failing mode and flapping. */
-  observeHealth(monitor: Observable & { readonly mode?: string; readonly unstable?: boolean }, name: string): this {
+  observeHealth(
+    monitor: Observable & { readonly mode?: string; readonly unstable?: boolean },
+    name: string,
+  ): this {
     const hub = monitor.events as unknown as Hub;
-    const state = { failing: monitor.mode === 'failing' ? 1 : 0, unstable: monitor.unstable === true ? 1 : 0 };
+    const state = {
+      failing: monitor.mode === 'failing' ? 1 : 0,
+      unstable: monitor.unstable === true ? 1 : 0,
+    };
     this.health.set(name, state);
     this.detachers.push(
       hub.on('result', (e) => {
@@ -220,8 +291,15 @@ export class FaultlineOtelMetrics {
         const now = this.clock.wallTime();
         if (!stopped) {
           this.queues.set(queue.name, {
-            counts: { waiting: s.waiting, delayed: s.delayed, running: s.running, completed: s.completed, dead: s.dead },
-            oldestSeconds: s.oldestWaitingSince === null ? 0 : Math.max(0, (now - s.oldestWaitingSince) / 1000),
+            counts: {
+              waiting: s.waiting,
+              delayed: s.delayed,
+              running: s.running,
+              completed: s.completed,
+              dead: s.dead,
+            },
+            oldestSeconds:
+              s.oldestWaitingSince === null ? 0 : Math.max(0, (now - s.oldestWaitingSince) / 1000),
             paused: s.pausedUntil !== null && s.pausedUntil > now ? 1 : 0,
           });
         }

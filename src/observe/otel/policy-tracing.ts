@@ -18,14 +18,25 @@ type Describe = (event: Event) => Attributes;
  * Policy events that become span events, and what of each is kept. Everything here is in the
  * event already; nothing is computed for tracing.
  */
-const SPAN_EVENTS: Readonly<Record<string, { readonly name: string; readonly describe: Describe }>> = {
+const SPAN_EVENTS: Readonly<
+  Record<string, { readonly name: string; readonly describe: Describe }>
+> = {
   retry: {
     name: 'faultline.retry',
-    describe: (e) => ({ [ATTR.attempt]: num(e.attempt), [ATTR.delayMs]: num(e.delayMs), [ATTR.category]: category(e), [ATTR.reason]: text(e.reason) }),
+    describe: (e) => ({
+      [ATTR.attempt]: num(e.attempt),
+      [ATTR.delayMs]: num(e.delayMs),
+      [ATTR.category]: category(e),
+      [ATTR.reason]: text(e.reason),
+    }),
   },
   giveUp: {
     name: 'faultline.give_up',
-    describe: (e) => ({ 'faultline.attempts': num(e.attempts), [ATTR.category]: category(e), [ATTR.reason]: text(e.reason) }),
+    describe: (e) => ({
+      'faultline.attempts': num(e.attempts),
+      [ATTR.category]: category(e),
+      [ATTR.reason]: text(e.reason),
+    }),
   },
   stateChange: {
     name: 'faultline.circuit.state_change',
@@ -38,15 +49,31 @@ const SPAN_EVENTS: Readonly<Record<string, { readonly name: string; readonly des
   },
   rejected: {
     name: 'faultline.rejected',
-    describe: (e) => (typeof e.retryAfterMs === 'number' ? { 'faultline.retry_after_ms': e.retryAfterMs } : {}),
+    describe: (e) =>
+      typeof e.retryAfterMs === 'number' ? { 'faultline.retry_after_ms': e.retryAfterMs } : {},
   },
   // No `timeout` here: a timeout policy's deadlines share one timer, so when one fires the active
   // span is whichever call armed that timer. A timed-out call shows on its own span through the
   // retry / give-up event of category `timeout` and the exception its caller records.
-  hedge: { name: 'faultline.hedge', describe: (e) => ({ 'faultline.hedge': num(e.hedge), 'faultline.hedge.trigger': text(e.trigger) }) },
+  hedge: {
+    name: 'faultline.hedge',
+    describe: (e) => ({
+      'faultline.hedge': num(e.hedge),
+      'faultline.hedge.trigger': text(e.trigger),
+    }),
+  },
   fallback: { name: 'faultline.fallback', describe: (e) => ({ [ATTR.category]: category(e) }) },
-  throttled: { name: 'faultline.throttled', describe: (e) => ({ 'faultline.reject_probability': num(e.rejectProbability) }) },
-  exhausted: { name: 'faultline.retry_budget.exhausted', describe: (e) => ({ 'faultline.retries': num(e.retries), 'faultline.requests': num(e.requests) }) },
+  throttled: {
+    name: 'faultline.throttled',
+    describe: (e) => ({ 'faultline.reject_probability': num(e.rejectProbability) }),
+  },
+  exhausted: {
+    name: 'faultline.retry_budget.exhausted',
+    describe: (e) => ({
+      'faultline.retries': num(e.retries),
+      'faultline.requests': num(e.requests),
+    }),
+  },
 };
 
 /**
@@ -57,7 +84,10 @@ const SPAN_EVENTS: Readonly<Record<string, { readonly name: string; readonly des
  * policy is usually inside a span of its own already (an HTTP request, a job's `process`).
  * Events outside any recording span are dropped. Returns a function that stops it.
  */
-export function tracePolicy(policy: TraceablePolicy, options: { readonly name?: string } = {}): () => void {
+export function tracePolicy(
+  policy: TraceablePolicy,
+  options: { readonly name?: string } = {},
+): () => void {
   const stages = policy.stages ?? [policy];
   const offs: (() => void)[] = [];
   for (const stage of stages) {
@@ -71,7 +101,8 @@ export function tracePolicy(policy: TraceablePolicy, options: { readonly name?: 
           const operation = event.operation as { name?: unknown } | undefined;
           const attributes: Attributes = { [ATTR.policyKind]: kind, ...spec.describe(event) };
           // Named policies name themselves in their events (`breaker`, `bulkhead`, `limiter`, `throttle`).
-          const name = options.name ?? event.breaker ?? event.bulkhead ?? event.limiter ?? event.throttle;
+          const name =
+            options.name ?? event.breaker ?? event.bulkhead ?? event.limiter ?? event.throttle;
           if (typeof name === 'string') attributes[ATTR.policyName] = name;
           if (typeof operation?.name === 'string') attributes[ATTR.operation] = operation.name;
           span.addEvent(spec.name, attributes);

@@ -15,16 +15,27 @@ export interface TracingOptions {
 export const INSTRUMENTATION_NAME = 'faultline';
 
 /** Checks the options (unknown keys are refused, naming them) and returns the tracer to use. */
-export function resolveTracer(what: string, options: TracingOptions, allowed: readonly string[]): Tracer {
-  check.knownKeys(what, check.plainObject(what, options), ['tracer', 'tracerProvider', 'propagator', ...allowed]);
+export function resolveTracer(
+  what: string,
+  options: TracingOptions,
+  allowed: readonly string[],
+): Tracer {
+  check.knownKeys(what, check.plainObject(what, options), [
+    'tracer',
+    'tracerProvider',
+    'propagator',
+    ...allowed,
+  ]);
   if (options.propagator !== undefined && typeof options.propagator.inject !== 'function') {
     throw new ConfigError('propagator', options.propagator, 'an OpenTelemetry TextMapPropagator');
   }
   if (options.tracer !== undefined) {
-    if (typeof options.tracer.startSpan !== 'function') throw new ConfigError('tracer', options.tracer, 'an OpenTelemetry Tracer');
+    if (typeof options.tracer.startSpan !== 'function')
+      throw new ConfigError('tracer', options.tracer, 'an OpenTelemetry Tracer');
     return options.tracer;
   }
   const provider = options.tracerProvider ?? trace.getTracerProvider();
-  if (typeof provider.getTracer !== 'function') throw new ConfigError('tracerProvider', provider, 'an OpenTelemetry TracerProvider');
+  if (typeof provider.getTracer !== 'function')
+    throw new ConfigError('tracerProvider', provider, 'an OpenTelemetry TracerProvider');
   return provider.getTracer(INSTRUMENTATION_NAME);
 }

@@ -42,10 +42,14 @@ interface OpenRun {
  * `faultline.release`); a failed run records the exception, `error.type` and status ERROR.
  * Returns a function that stops tracing this worker.
  */
-export function traceWorker(worker: InterceptableWorker, options: WorkerTracingOptions = {}): () => void {
+export function traceWorker(
+  worker: InterceptableWorker,
+  options: WorkerTracingOptions = {},
+): () => void {
   const tracer = resolveTracer('traceWorker', options, ['parent']);
   const mode = options.parent ?? 'link';
-  if (mode !== 'link' && mode !== 'child') throw new ConfigError('traceWorker.parent', mode, "'link' or 'child'");
+  if (mode !== 'link' && mode !== 'child')
+    throw new ConfigError('traceWorker.parent', mode, "'link' or 'child'");
   const propagator = options.propagator;
   const runs = new Map<string, OpenRun>();
   const bySpan = new Map<Span, OpenRun>();
@@ -64,7 +68,11 @@ export function traceWorker(worker: InterceptableWorker, options: WorkerTracingO
       [ATTR.messageId]: job.id,
       [ATTR.attempt]: job.attempt,
     };
-    const span = tracer.startSpan(`process ${job.queue}`, { kind: SpanKind.CONSUMER, attributes, links }, parent);
+    const span = tracer.startSpan(
+      `process ${job.queue}`,
+      { kind: SpanKind.CONSUMER, attributes, links },
+      parent,
+    );
     const run: OpenRun = { span, decided: undefined };
     runs.set(job.id, run);
     bySpan.set(span, run);
@@ -100,43 +108,65 @@ export function traceWorker(worker: InterceptableWorker, options: WorkerTracingO
       const run = runs.get(e.jobId);
       if (run === undefined) return;
       failed(run.span, e.fault);
-      decide(run, 'retry', { [ATTR.delayMs]: e.delayMs, [ATTR.category]: e.fault.category, [ATTR.attempt]: e.attempt });
+      decide(run, 'retry', {
+        [ATTR.delayMs]: e.delayMs,
+        [ATTR.category]: e.fault.category,
+        [ATTR.attempt]: e.attempt,
+      });
     }),
     events.on('deadLettered', (e) => {
       const run = runs.get(e.jobId);
       if (run === undefined) return;
       failed(run.span, e.fault);
-      decide(run, e.action === 'skip' ? 'skip' : 'dead_letter', { [ATTR.category]: e.fault.category, [ATTR.attempt]: e.attempt, [ATTR.reason]: e.reason });
+      decide(run, e.action === 'skip' ? 'skip' : 'dead_letter', {
+        [ATTR.category]: e.fault.category,
+        [ATTR.attempt]: e.attempt,
+        [ATTR.reason]: e.reason,
+      });
     }),
     events.on('paused', (e) => {
       const run = activeRun();
       if (run === undefined) return;
       failed(run.span, e.fault);
-      decide(run, 'pause', { [ATTR.delayMs]: e.delayMs, [ATTR.category]: e.fault.category, [ATTR.pausedUntil]: e.untilMs });
+      decide(run, 'pause', {
+        [ATTR.delayMs]: e.delayMs,
+        [ATTR.category]: e.fault.category,
+        [ATTR.pausedUntil]: e.untilMs,
+      });
     }),
     events.on('aborted', (e) => {
       const run = activeRun();
       if (run === undefined) return;
       failed(run.span, e.decision.fault);
-      decide(run, 'abort', { [ATTR.category]: e.decision.fault.category, [ATTR.reason]: e.decision.reason });
+      decide(run, 'abort', {
+        [ATTR.category]: e.decision.fault.category,
+        [ATTR.reason]: e.decision.reason,
+      });
     }),
     events.on('released', (e) => {
       const run = runs.get(e.jobId);
       // A pause or abort decided by this run was recorded already; this is the job going back.
       if (run === undefined || (run.decided !== undefined && run.decided === e.reason)) return;
-      decide(run, e.reason === 'shutdown' ? 'release' : e.reason, { [ATTR.reason]: RELEASE_REASONS[e.reason] });
+      decide(run, e.reason === 'shutdown' ? 'release' : e.reason, {
+        [ATTR.reason]: RELEASE_REASONS[e.reason],
+      });
     }),
     events.on('leaseLost', (e) => {
       const run = runs.get(e.jobId);
       if (run === undefined) return;
       decide(run, 'lease_lost');
       run.span.setAttribute(ATTR.errorType, 'lease_lost');
-      run.span.setStatus({ code: SpanStatusCode.ERROR, message: 'the lease was lost: another worker may run this job' });
+      run.span.setStatus({
+        code: SpanStatusCode.ERROR,
+        message: 'the lease was lost: another worker may run this job',
+      });
     }),
     events.on('stopped', () => {
       // Handlers that ignored their signal were abandoned at stop: their jobs were released.
       for (const run of runs.values()) {
-        decide(run, 'release', { [ATTR.reason]: 'the handler did not stop in time; the job was released' });
+        decide(run, 'release', {
+          [ATTR.reason]: 'the handler did not stop in time; the job was released',
+        });
         bySpan.delete(run.span);
         run.span.end();
       }

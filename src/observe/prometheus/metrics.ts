@@ -86,12 +86,42 @@ export class FaultlineMetrics {
     const p = options.prefix ?? 'faultline_';
     const registers = [this.registry];
     const bulkheads = this.bulkheads;
-    this.attempts = new Counter({ name: `${p}attempts_total`, help: 'Calls attempted through a retry policy or a worker, by outcome', labelNames: ['source', 'outcome'], registers });
-    this.retries = new Counter({ name: `${p}retries_total`, help: 'Failed attempts that were retried, by fault category', labelNames: ['source', 'category'], registers });
-    this.failures = new Counter({ name: `${p}failures_total`, help: 'Operations that failed for good (gave up, skipped, aborted), by fault category', labelNames: ['source', 'category'], registers });
-    this.rejections = new Counter({ name: `${p}rejections_total`, help: 'Calls refused without running (open circuit, full bulkhead, no token)', labelNames: ['source'], registers });
-    this.breakerState = new Gauge({ name: `${p}circuit_state`, help: 'Circuit breaker state: 1 for the current state, 0 for the others', labelNames: ['breaker', 'state'], registers });
-    this.breakerTransitions = new Counter({ name: `${p}circuit_transitions_total`, help: 'Circuit breaker state changes, by new state', labelNames: ['breaker', 'to'], registers });
+    this.attempts = new Counter({
+      name: `${p}attempts_total`,
+      help: 'Calls attempted through a retry policy or a worker, by outcome',
+      labelNames: ['source', 'outcome'],
+      registers,
+    });
+    this.retries = new Counter({
+      name: `${p}retries_total`,
+      help: 'Failed attempts that were retried, by fault category',
+      labelNames: ['source', 'category'],
+      registers,
+    });
+    this.failures = new Counter({
+      name: `${p}failures_total`,
+      help: 'Operations that failed for good (gave up, skipped, aborted), by fault category',
+      labelNames: ['source', 'category'],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: `${p}rejections_total`,
+      help: 'Calls refused without running (open circuit, full bulkhead, no token)',
+      labelNames: ['source'],
+      registers,
+    });
+    this.breakerState = new Gauge({
+      name: `${p}circuit_state`,
+      help: 'Circuit breaker state: 1 for the current state, 0 for the others',
+      labelNames: ['breaker', 'state'],
+      registers,
+    });
+    this.breakerTransitions = new Counter({
+      name: `${p}circuit_transitions_total`,
+      help: 'Circuit breaker state changes, by new state',
+      labelNames: ['breaker', 'to'],
+      registers,
+    });
     // Read at scrape time from the bulkheads' in-memory stats.
     new Gauge({
       name: `${p}bulkhead_queued`,
@@ -111,7 +141,12 @@ export class FaultlineMetrics {
         for (const [name, b] of bulkheads) this.set({ bulkhead: name }, b.stats().active ?? 0);
       },
     });
-    this.jobs = new Counter({ name: `${p}jobs_total`, help: 'Durable job runs by outcome (completed, retried, dead, released)', labelNames: ['queue', 'outcome'], registers });
+    this.jobs = new Counter({
+      name: `${p}jobs_total`,
+      help: 'Durable job runs by outcome (completed, retried, dead, released)',
+      labelNames: ['queue', 'outcome'],
+      registers,
+    });
     this.jobDuration = new Histogram({
       name: `${p}job_duration_seconds`,
       help: 'Duration of durable job runs',
@@ -119,19 +154,84 @@ export class FaultlineMetrics {
       buckets: [...(options.durationBuckets ?? DEFAULT_BUCKETS)],
       registers,
     });
-    this.pauses = new Counter({ name: `${p}pauses_total`, help: 'Queue-wide pauses (rate limits)', labelNames: ['queue'], registers });
-    this.leaseLosses = new Counter({ name: `${p}lease_losses_total`, help: 'Jobs whose lease a worker lost', labelNames: ['queue'], registers });
-    this.deadLetters = new Counter({ name: `${p}dead_letters_total`, help: 'Jobs dead-lettered, by fault category', labelNames: ['queue', 'category'], registers });
-    this.queueJobs = new Gauge({ name: `${p}queue_jobs`, help: 'Jobs in a queue by state (cached; refreshed on a timer)', labelNames: ['queue', 'state'], registers });
-    this.oldestWaiting = new Gauge({ name: `${p}queue_oldest_waiting_seconds`, help: 'Age of the oldest runnable job (cached)', labelNames: ['queue'], registers });
-    this.queuePaused = new Gauge({ name: `${p}queue_paused`, help: '1 while the queue is paused (cached)', labelNames: ['queue'], registers });
-    this.healthChecks = new Counter({ name: `${p}health_checks_total`, help: 'Health checks of a monitored dependency, by outcome', labelNames: ['monitor', 'outcome'], registers });
-    this.healthFailing = new Gauge({ name: `${p}health_failing`, help: '1 while a health monitor is in failing mode', labelNames: ['monitor'], registers });
-    this.healthUnstable = new Gauge({ name: `${p}health_unstable`, help: '1 while a health monitor sees flapping', labelNames: ['monitor'], registers });
-    this.checkpointSaves = new Counter({ name: `${p}checkpoint_saves_total`, help: 'Checkpoints written, by trigger (due: every N items or ms; flush: pause, abort, shutdown)', labelNames: ['checkpoint', 'trigger'], registers });
-    this.checkpointFailures = new Counter({ name: `${p}checkpoint_save_failures_total`, help: 'Checkpoint writes that failed', labelNames: ['checkpoint'], registers });
-    this.checkpointLastSave = new Gauge({ name: `${p}checkpoint_last_save_timestamp_seconds`, help: 'Wall-clock time of the last checkpoint written', labelNames: ['checkpoint'], registers });
-    this.queueRefreshErrors = new Counter({ name: `${p}queue_refresh_errors_total`, help: 'Failed refreshes of the cached queue sizes', labelNames: ['queue'], registers });
+    this.pauses = new Counter({
+      name: `${p}pauses_total`,
+      help: 'Queue-wide pauses (rate limits)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.leaseLosses = new Counter({
+      name: `${p}lease_losses_total`,
+      help: 'Jobs whose lease a worker lost',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.deadLetters = new Counter({
+      name: `${p}dead_letters_total`,
+      help: 'Jobs dead-lettered, by fault category',
+      labelNames: ['queue', 'category'],
+      registers,
+    });
+    this.queueJobs = new Gauge({
+      name: `${p}queue_jobs`,
+      help: 'Jobs in a queue by state (cached; refreshed on a timer)',
+      labelNames: ['queue', 'state'],
+      registers,
+    });
+    this.oldestWaiting = new Gauge({
+      name: `${p}queue_oldest_waiting_seconds`,
+      help: 'Age of the oldest runnable job (cached)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.queuePaused = new Gauge({
+      name: `${p}queue_paused`,
+      help: '1 while the queue is paused (cached)',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.healthChecks = new Counter({
+      name: `${p}health_checks_total`,
+      help: 'Health checks of a monitored dependency, by outcome',
+      labelNames: ['monitor', 'outcome'],
+      registers,
+    });
+    this.healthFailing = new Gauge({
+      name: `${p}health_failing`,
+      help: '1 while a health monitor is in failing mode',
+      labelNames: ['monitor'],
+      registers,
+    });
+    this.healthUnstable = new Gauge({
+      name: `${p}health_unstable`,
+      help: '1 while a health monitor sees flapping',
+      labelNames: ['monitor'],
+      registers,
+    });
+    this.checkpointSaves = new Counter({
+      name: `${p}checkpoint_saves_total`,
+      help: 'Checkpoints written, by trigger (due: every N items or ms; flush: pause, abort, shutdown)',
+      labelNames: ['checkpoint', 'trigger'],
+      registers,
+    });
+    this.checkpointFailures = new Counter({
+      name: `${p}checkpoint_save_failures_total`,
+      help: 'Checkpoint writes that failed',
+      labelNames: ['checkpoint'],
+      registers,
+    });
+    this.checkpointLastSave = new Gauge({
+      name: `${p}checkpoint_last_save_timestamp_seconds`,
+      help: 'Wall-clock time of the last checkpoint written',
+      labelNames: ['checkpoint'],
+      registers,
+    });
+    this.queueRefreshErrors = new Counter({
+      name: `${p}queue_refresh_errors_total`,
+      help: 'Failed refreshes of the cached queue sizes',
+      labelNames: ['queue'],
+      registers,
+    });
   }
 
   /** Counts attempts, retries and failures by category from a retry policy's events. */
@@ -170,7 +270,10 @@ export class FaultlineMetrics {
   observeBulkhead(bulkhead: BulkheadStatsSource, name: string): this {
     this.bulkheads.set(name, bulkhead);
     const hub = bulkhead.events as unknown as Hub;
-    this.detachers.push(hub.on('rejected', () => this.rejections.inc({ source: name })), () => this.bulkheads.delete(name));
+    this.detachers.push(
+      hub.on('rejected', () => this.rejections.inc({ source: name })),
+      () => this.bulkheads.delete(name),
+    );
     return this;
   }
 
@@ -179,7 +282,10 @@ export class FaultlineMetrics {
     const hub = worker.events as unknown as Hub;
     const run = (outcome: string) => (e: Record<string, unknown>) => {
       this.jobs.inc({ queue, outcome });
-      this.attempts.inc({ source: queue, outcome: outcome === 'completed' ? 'success' : 'failure' });
+      this.attempts.inc({
+        source: queue,
+        outcome: outcome === 'completed' ? 'success' : 'failure',
+      });
       const ms = typeof e.durationMs === 'number' ? e.durationMs : undefined;
       if (ms !== undefined) this.jobDuration.observe({ queue, outcome }, ms / 1000);
     };
@@ -201,7 +307,10 @@ export class FaultlineMetrics {
   }
 
   /** Follows a health monitor: checks by outcome, failures by category, failing mode and flapping. */
-  observeHealth(monitor: Observable & { readonly mode?: string; readonly unstable?: boolean }, name: string): this {
+  observeHealth(
+    monitor: Observable & { readonly mode?: string; readonly unstable?: boolean },
+    name: string,
+  ): this {
     const hub = monitor.events as unknown as Hub;
     this.healthFailing.set({ monitor: name }, monitor.mode === 'failing' ? 1 : 0);
     this.healthUnstable.set({ monitor: name }, monitor.unstable === true ? 1 : 0);
@@ -210,8 +319,12 @@ export class FaultlineMetrics {
         this.healthChecks.inc({ monitor: name, outcome: e.ok === true ? 'success' : 'failure' });
         if (e.ok !== true) this.failures.inc({ source: name, category: categoryOf(e) });
       }),
-      hub.on('modeChange', (e) => this.healthFailing.set({ monitor: name }, e.to === 'failing' ? 1 : 0)),
-      hub.on('flapping', (e) => this.healthUnstable.set({ monitor: name }, e.unstable === true ? 1 : 0)),
+      hub.on('modeChange', (e) =>
+        this.healthFailing.set({ monitor: name }, e.to === 'failing' ? 1 : 0),
+      ),
+      hub.on('flapping', (e) =>
+        this.healthUnstable.set({ monitor: name }, e.unstable === true ? 1 : 0),
+      ),
     );
     return this;
   }
@@ -241,9 +354,16 @@ export class FaultlineMetrics {
       try {
         const s = await queue.stats();
         const now = this.clock.wallTime();
-        for (const state of ['waiting', 'delayed', 'running', 'completed', 'dead'] as const) this.queueJobs.set({ queue: queue.name, state }, s[state]);
-        this.oldestWaiting.set({ queue: queue.name }, s.oldestWaitingSince === null ? 0 : Math.max(0, (now - s.oldestWaitingSince) / 1000));
-        this.queuePaused.set({ queue: queue.name }, s.pausedUntil !== null && s.pausedUntil > now ? 1 : 0);
+        for (const state of ['waiting', 'delayed', 'running', 'completed', 'dead'] as const)
+          this.queueJobs.set({ queue: queue.name, state }, s[state]);
+        this.oldestWaiting.set(
+          { queue: queue.name },
+          s.oldestWaitingSince === null ? 0 : Math.max(0, (now - s.oldestWaitingSince) / 1000),
+        );
+        this.queuePaused.set(
+          { queue: queue.name },
+          s.pausedUntil !== null && s.pausedUntil > now ? 1 : 0,
+        );
       } catch {
         this.queueRefreshErrors.inc({ queue: queue.name });
       }
@@ -277,7 +397,8 @@ export class FaultlineMetrics {
   }
 
   private setBreakerState(name: string, current: string): void {
-    for (const state of BREAKER_STATES) this.breakerState.set({ breaker: name, state }, state === current ? 1 : 0);
+    for (const state of BREAKER_STATES)
+      this.breakerState.set({ breaker: name, state }, state === current ? 1 : 0);
   }
 }
 

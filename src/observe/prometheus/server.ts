@@ -16,7 +16,10 @@ export interface MetricsServer {
  * Serves `GET /metrics` on `host:port` (default 127.0.0.1; port 0 picks a free one). The
  * server does not keep the process alive, so a finished job exits on its own.
  */
-export async function serveMetrics(metrics: FaultlineMetrics, options: { readonly port?: number; readonly host?: string } = {}): Promise<MetricsServer> {
+export async function serveMetrics(
+  metrics: FaultlineMetrics,
+  options: { readonly port?: number; readonly host?: string } = {},
+): Promise<MetricsServer> {
   const host = options.host ?? '127.0.0.1';
   const server: Server = createServer((req, res) => {
     if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
@@ -25,7 +28,8 @@ export async function serveMetrics(metrics: FaultlineMetrics, options: { readonl
     }
     metrics.metrics().then(
       (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
-      (error: unknown) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
+      (error: unknown) =>
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`${String(error)}\n`),
     );
   });
   await new Promise<void>((resolve, reject) => {

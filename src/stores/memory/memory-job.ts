@@ -1,4 +1,11 @@
-import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
+import type {
+  AttemptRecord,
+  ClaimedJob,
+  DeadLetter,
+  FaultSummary,
+  JobRecord,
+  JobState,
+} from '../../durable/store.js';
 
 /** A job as the memory store holds it, and its conversion to the interface's records (copies). */
 export interface MemoryJob {

@@ -1,4 +1,9 @@
-import { bucketOf, checkThroughputRequest, messageContains, sortedCategoryCounts } from '../../durable/dead-letter-rules.js';
+import {
+  bucketOf,
+  checkThroughputRequest,
+  messageContains,
+  sortedCategoryCounts,
+} from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import type {
   CategoryCount,
@@ -26,8 +31,20 @@ import type {
   StoreEnqueueOptions,
 } from '../../durable/store.js';
 import type { FaultCategory } from '../../faults/fault.js';
-import { boundHistory, crashLoopFault, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
-import { leaseLostRecord, type MemoryJob, toClaimed, toDeadLetter, toRecord } from './memory-job.js';
+import {
+  boundHistory,
+  crashLoopFault,
+  mergePause,
+  pauseInForce,
+  refuseTransaction,
+} from '../../durable/store-rules.js';
+import {
+  leaseLostRecord,
+  type MemoryJob,
+  toClaimed,
+  toDeadLetter,
+  toRecord,
+} from './memory-job.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
@@ -46,11 +63,18 @@ export class MemoryStore implements DurableStore {
   private nextToken = 1;
   private closed = false;
 
-  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+  async enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    options?: StoreEnqueueOptions,
+  ): Promise<EnqueueResult[]> {
     refuseTransaction('memory', options);
     this.open();
     return jobs.map((job) => {
-      const keyId = job.idempotencyKey === undefined ? undefined : this.byKey.get(idemKey(job.queue, job.idempotencyKey));
+      const keyId =
+        job.idempotencyKey === undefined
+          ? undefined
+          : this.byKey.get(idemKey(job.queue, job.idempotencyKey));
       if (keyId !== undefined) return { id: keyId, created: false };
       const seq = this.nextSeq++;
       const stored: MemoryJob = {
@@ -78,7 +102,8 @@ export class MemoryStore implements DurableStore {
         fault: undefined,
       };
       this.jobs.set(stored.id, stored);
-      if (job.idempotencyKey !== undefined) this.byKey.set(idemKey(job.queue, job.idempotencyKey), stored.id);
+      if (job.idempotencyKey !== undefined)
+        this.byKey.set(idemKey(job.queue, job.idempotencyKey), stored.id);
       return { id: stored.id, created: true };
     });
   }
@@ -216,7 +241,15 @@ export class MemoryStore implements DurableStore {
       else if (job.state === 'completed') completed++;
       else dead++;
     }
-    return { waiting, delayed, running, completed, dead, pausedUntil: pauseInForce(this.pauses.get(queue), now), oldestWaitingSince: oldest };
+    return {
+      waiting,
+      delayed,
+      running,
+      completed,
+      dead,
+      pausedUntil: pauseInForce(this.pauses.get(queue), now),
+      oldestWaitingSince: oldest,
+    };
   }
 
   async queues(): Promise<string[]> {
@@ -242,7 +275,8 @@ export class MemoryStore implements DurableStore {
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     this.open();
     const counts = new Map<FaultCategory, number>();
-    for (const job of this.matchDead({ ...query, before: undefined })) counts.set(job.fault!.category, (counts.get(job.fault!.category) ?? 0) + 1);
+    for (const job of this.matchDead({ ...query, before: undefined }))
+      counts.set(job.fault!.category, (counts.get(job.fault!.category) ?? 0) + 1);
     return sortedCategoryCounts(counts);
   }
 
@@ -252,7 +286,11 @@ export class MemoryStore implements DurableStore {
     const completed = new Array<number>(request.buckets).fill(0);
     const dead = new Array<number>(request.buckets).fill(0);
     for (const job of this.jobs.values()) {
-      if (job.finishedAt === undefined || (request.queue !== undefined && job.queue !== request.queue)) continue;
+      if (
+        job.finishedAt === undefined ||
+        (request.queue !== undefined && job.queue !== request.queue)
+      )
+        continue;
       const bucket = bucketOf(request, job.finishedAt);
       if (bucket < 0) continue;
       if (job.state === 'completed') completed[bucket]!++;
@@ -261,7 +299,10 @@ export class MemoryStore implements DurableStore {
     return { completed, dead };
   }
 
-  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+  async requeueDead(
+    selector: DeadLetterSelector,
+    options: { readonly now: number; readonly dryRun?: boolean },
+  ): Promise<string[]> {
     this.open();
     let targets: MemoryJob[];
     if ('ids' in selector) {
@@ -296,9 +337,15 @@ export class MemoryStore implements DurableStore {
     return doomed.length;
   }
 
-  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+  async prune(
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<{ completed: number; dead: number }> {
     this.open();
-    return { completed: this.pruneState('completed', retention.completed, now), dead: this.pruneState('dead', retention.dead, now) };
+    return {
+      completed: this.pruneState('completed', retention.completed, now),
+      dead: this.pruneState('dead', retention.dead, now),
+    };
   }
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
@@ -318,7 +365,9 @@ export class MemoryStore implements DurableStore {
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
     this.open();
-    return [...this.checkpoints.values()].filter((c) => c.key.startsWith(prefix)).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    return [...this.checkpoints.values()]
+      .filter((c) => c.key.startsWith(prefix))
+      .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async ping(): Promise<void> {
@@ -341,7 +390,12 @@ export class MemoryStore implements DurableStore {
   /** A claim recovered before its unstarted hand-back arrived: the strike it charged is taken back. */
   private forgiveLostClaim(lease: LeaseRef): void {
     const job = this.jobs.get(lease.id);
-    if (!job || job.lostToken !== lease.token || (job.state !== 'waiting' && job.state !== 'running')) return;
+    if (
+      !job ||
+      job.lostToken !== lease.token ||
+      (job.state !== 'waiting' && job.state !== 'running')
+    )
+      return;
     job.strikes = Math.max(0, job.strikes - 1);
     job.lostToken = undefined;
   }
@@ -432,4 +486,3 @@ function listedAfter(job: MemoryJob, cursor: DeadLetterCursor): boolean {
 function newestFinishedFirst(a: MemoryJob, b: MemoryJob): number {
   return b.finishedAt! - a.finishedAt! || b.seq - a.seq;
 }
-

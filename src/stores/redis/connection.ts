@@ -15,7 +15,11 @@ export interface RedisConnectionOptions {
   readonly ioredis?: RedisOptions;
 }
 
-export function createRedisClient(url: string, options: RedisConnectionOptions = {}, driver?: typeof Ioredis): Redis {
+export function createRedisClient(
+  url: string,
+  options: RedisConnectionOptions = {},
+  driver?: typeof Ioredis,
+): Redis {
   const maxDelay = options.maxReconnectDelayMs ?? 1_000;
   const { Redis: RedisClient } = driver ?? loadPeer<typeof Ioredis>('ioredis');
   const client: Redis = new RedisClient(url, {
@@ -32,6 +36,9 @@ export function createRedisClient(url: string, options: RedisConnectionOptions =
   // ioredis emits 'error' on every failed reconnect; without a listener Node would crash the process.
   // The store reports failures through the calls that fail instead.
   client.on('error', () => {});
-  Object.defineProperty(client, 'toString', { value: () => `Redis(${describeRedisTarget(url)})`, enumerable: false });
+  Object.defineProperty(client, 'toString', {
+    value: () => `Redis(${describeRedisTarget(url)})`,
+    enumerable: false,
+  });
   return client;
 }

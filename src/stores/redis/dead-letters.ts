@@ -42,7 +42,11 @@ interface Position {
 }
 
 /** Where one queue's walk starts, given the query's cursor and upper age bound; undefined: from the newest. */
-function startOf(queue: string, cursor: DeadLetterCursor | undefined, olderThan: number | undefined): Position | 'empty' | undefined {
+function startOf(
+  queue: string,
+  cursor: DeadLetterCursor | undefined,
+  olderThan: number | undefined,
+): Position | 'empty' | undefined {
   let start: Position | undefined;
   if (cursor !== undefined) {
     const parsed = parseJobId(cursor.id);
@@ -51,15 +55,30 @@ function startOf(queue: string, cursor: DeadLetterCursor | undefined, olderThan:
     else if (queue < parsed.queue) start = { score: cursor.deadAt, member: '\uffff' };
     else start = { score: cursor.deadAt, member: parsed.member };
   }
-  if (olderThan !== undefined && (start === undefined || olderThan < start.score)) start = { score: olderThan, member: '\uffff' };
+  if (olderThan !== undefined && (start === undefined || olderThan < start.score))
+    start = { score: olderThan, member: '\uffff' };
   return start;
 }
 
 /** The next batch of members after `position` (all of them when undefined), newest first. */
-async function nextBatch(client: Redis, key: string, position: Position | undefined, min: string, size: number): Promise<[string, number][]> {
+async function nextBatch(
+  client: Redis,
+  key: string,
+  position: Position | undefined,
+  min: string,
+  size: number,
+): Promise<[string, number][]> {
   const pairs: [string, number][] = [];
   const read = async (max: string, maxScoreMin: string, limit: number, offset = 0) => {
-    const flat = await client.zrevrangebyscore(key, max, maxScoreMin, 'WITHSCORES', 'LIMIT', offset, limit);
+    const flat = await client.zrevrangebyscore(
+      key,
+      max,
+      maxScoreMin,
+      'WITHSCORES',
+      'LIMIT',
+      offset,
+      limit,
+    );
     for (let i = 0; i < flat.length; i += 2) pairs.push([flat[i]!, Number(flat[i + 1])]);
     return flat.length / 2;
   };
@@ -86,18 +105,35 @@ async function nextBatch(client: Redis, key: string, position: Position | undefi
 }
 
 /** One queue's dead letters matching the query (cursor included), newest first, at most `want`. */
-async function queueRefs(client: Redis, scripts: QueueScripts, query: DeadLetterQuery, want: number): Promise<DeadRef[]> {
+async function queueRefs(
+  client: Redis,
+  scripts: QueueScripts,
+  query: DeadLetterQuery,
+  want: number,
+): Promise<DeadRef[]> {
   const queue = scripts.queue;
-  const key = query.category === undefined ? scripts.keys.dead : deadCategoryKey(scripts.keys, query.category);
+  const key =
+    query.category === undefined
+      ? scripts.keys.dead
+      : deadCategoryKey(scripts.keys, query.category);
   const min = query.newerThan === undefined ? '-inf' : String(query.newerThan);
   const start = startOf(queue, query.before, query.olderThan);
   if (start === 'empty') return [];
   let position: Position | undefined = start;
   const found: DeadRef[] = [];
   while (found.length < want) {
-    const batch = await nextBatch(client, key, position, min, query.text === undefined ? BATCH : TEXT_BATCH);
+    const batch = await nextBatch(
+      client,
+      key,
+      position,
+      min,
+      query.text === undefined ? BATCH : TEXT_BATCH,
+    );
     if (batch.length === 0) break;
-    const matches = query.text === undefined ? batch.map(() => true) : await textMatches(scripts, batch, query.text);
+    const matches =
+      query.text === undefined
+        ? batch.map(() => true)
+        : await textMatches(scripts, batch, query.text);
     batch.forEach(([member, deadAt], i) => {
       if (matches[i] && found.length < want) found.push({ queue, member, deadAt });
     });
@@ -108,23 +144,44 @@ async function queueRefs(client: Redis, scripts: QueueScripts, query: DeadLetter
 }
 
 /** Whether each member's fault message contains `text`, decided inside Redis (match-text.lua). */
-async function textMatches(scripts: QueueScripts, batch: readonly [string, number][], text: string): Promise<boolean[]> {
-  const matching = new Set((await scripts.run('matchText', [asciiLower(text), ...batch.map(([member]) => member)])) as string[]);
+async function textMatches(
+  scripts: QueueScripts,
+  batch: readonly [string, number][],
+  text: string,
+): Promise<boolean[]> {
+  const matching = new Set(
+    (await scripts.run('matchText', [
+      asciiLower(text),
+      ...batch.map(([member]) => member),
+    ])) as string[],
+  );
   return batch.map(([member]) => matching.has(member));
 }
 
 /** Dead letters of the given queues matching the query, in listing order, at most `query.limit`. */
-export async function selectDeadRefs(client: Redis, scriptsOf: (queue: string) => QueueScripts, queues: readonly string[], query: DeadLetterQuery): Promise<DeadRef[]> {
-  const want = query.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(query.limit));
+export async function selectDeadRefs(
+  client: Redis,
+  scriptsOf: (queue: string) => QueueScripts,
+  queues: readonly string[],
+  query: DeadLetterQuery,
+): Promise<DeadRef[]> {
+  const want =
+    query.limit === undefined ? Number.POSITIVE_INFINITY : Math.max(0, Math.floor(query.limit));
   if (want === 0) return [];
   // Each queue gives at most `want`; the merge keeps the first `want` of all.
-  const perQueue = await Promise.all(queues.map((queue) => queueRefs(client, scriptsOf(queue), query, want)));
+  const perQueue = await Promise.all(
+    queues.map((queue) => queueRefs(client, scriptsOf(queue), query, want)),
+  );
   const all = perQueue.flat().sort(listingOrder);
   return all.length > want ? all.slice(0, want) : all;
 }
 
 /** The dead letters themselves (one pipelined HGETALL each); any that left the dead letters meanwhile are dropped. */
-export async function readDeadLetters(client: Redis, scriptsOf: (queue: string) => QueueScripts, refs: readonly DeadRef[]): Promise<DeadLetter[]> {
+export async function readDeadLetters(
+  client: Redis,
+  scriptsOf: (queue: string) => QueueScripts,
+  refs: readonly DeadRef[],
+): Promise<DeadLetter[]> {
   const pipeline = client.pipeline();
   for (const ref of refs) pipeline.hgetall(scriptsOf(ref.queue).jobKey(ref.member));
   const hashes = (await pipeline.exec()) ?? [];
@@ -133,7 +190,8 @@ export async function readDeadLetters(client: Redis, scriptsOf: (queue: string) 
     const [error, hash] = hashes[i] ?? [];
     if (error) throw error;
     const h = hash as Record<string, string>;
-    if (h.state === 'dead') letters.push(toDeadLetter(toJobRecord(jobId(ref.queue, ref.member), ref.queue, h)));
+    if (h.state === 'dead')
+      letters.push(toDeadLetter(toJobRecord(jobId(ref.queue, ref.member), ref.queue, h)));
   });
   return letters;
 }
@@ -143,12 +201,23 @@ export async function readDeadLetters(client: Redis, scriptsOf: (queue: string) 
  * the dead letters since they were selected are skipped. Returns the ids requeued (in a dry run:
  * those still dead), in listing order.
  */
-export async function requeueRefs(scriptsOf: (queue: string) => QueueScripts, refs: readonly DeadRef[], now: number, dryRun: boolean, batch: number): Promise<string[]> {
+export async function requeueRefs(
+  scriptsOf: (queue: string) => QueueScripts,
+  refs: readonly DeadRef[],
+  now: number,
+  dryRun: boolean,
+  batch: number,
+): Promise<string[]> {
   const done = new Set<string>();
   for (const [queue, indexes] of groupBy(refs, (ref) => ref.queue)) {
     const members = indexes.map((i) => refs[i]!.member);
     for (let i = 0; i < members.length; i += batch) {
-      const reply = (await scriptsOf(queue).run('requeueDead', [now, dryRun ? 1 : 0, 'skip', ...members.slice(i, i + batch)])) as string[];
+      const reply = (await scriptsOf(queue).run('requeueDead', [
+        now,
+        dryRun ? 1 : 0,
+        'skip',
+        ...members.slice(i, i + batch),
+      ])) as string[];
       for (const member of reply.slice(1)) done.add(jobId(queue, member));
     }
   }

@@ -1,6 +1,11 @@
 import type { Redis } from 'ioredis';
 import { sortedCategoryCounts } from '../../durable/dead-letter-rules.js';
-import type { CategoryCount, DeadLetterQuery, Throughput, ThroughputRequest } from '../../durable/store.js';
+import type {
+  CategoryCount,
+  DeadLetterQuery,
+  Throughput,
+  ThroughputRequest,
+} from '../../durable/store.js';
 import { FAULT_CATEGORIES, type FaultCategory } from '../../faults/fault.js';
 import type { DeadRef } from './dead-letters.js';
 import { deadCategoryKey } from './keys.js';
@@ -20,7 +25,8 @@ export async function countDeadByCategory(
   matches: readonly DeadRef[] | undefined,
 ): Promise<CategoryCount[]> {
   const counts = new Map<FaultCategory, number>();
-  const add = (category: FaultCategory, n: number) => counts.set(category, (counts.get(category) ?? 0) + n);
+  const add = (category: FaultCategory, n: number) =>
+    counts.set(category, (counts.get(category) ?? 0) + n);
   const pipeline = client.pipeline();
   if (matches !== undefined) {
     for (const ref of matches) pipeline.hget(scriptsOf(ref.queue).jobKey(ref.member), 'cat');
@@ -33,7 +39,9 @@ export async function countDeadByCategory(
   const categories = query.category === undefined ? FAULT_CATEGORIES : [query.category];
   const min = query.newerThan === undefined ? '-inf' : String(query.newerThan);
   const max = query.olderThan === undefined ? '+inf' : String(query.olderThan);
-  for (const queue of queues) for (const category of categories) pipeline.zcount(deadCategoryKey(scriptsOf(queue).keys, category), min, max);
+  for (const queue of queues)
+    for (const category of categories)
+      pipeline.zcount(deadCategoryKey(scriptsOf(queue).keys, category), min, max);
   ((await pipeline.exec()) ?? []).forEach(([error, n], i) => {
     if (error) throw error;
     add(categories[i % categories.length]!, Number(n));
@@ -53,7 +61,8 @@ export async function finishedPerBucket(
   for (const queue of queues) {
     const keys = scriptsOf(queue).keys;
     for (const key of [keys.completed, keys.dead]) {
-      for (let i = 0; i < buckets; i++) pipeline.zcount(key, String(since + i * bucketMs), `(${since + (i + 1) * bucketMs}`);
+      for (let i = 0; i < buckets; i++)
+        pipeline.zcount(key, String(since + i * bucketMs), `(${since + (i + 1) * bucketMs}`);
     }
   }
   const completed = new Array<number>(buckets).fill(0);

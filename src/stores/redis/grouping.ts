@@ -7,7 +7,10 @@ import { parseJobId } from './records.js';
  */
 
 /** Groups lease references by the queue their id names; ids that name none are lost at once. */
-export function byQueue<T extends LeaseRef>(items: readonly T[], lost: string[]): Map<string, { member: string; item: T }[]> {
+export function byQueue<T extends LeaseRef>(
+  items: readonly T[],
+  lost: string[],
+): Map<string, { member: string; item: T }[]> {
   const groups = new Map<string, { member: string; item: T }[]>();
   for (const item of items) {
     const parsed = parseJobId(item.id);

@@ -10,11 +10,16 @@
 const SPECIAL = /[%{}:]/g;
 
 export function escapeKeyPart(part: string): string {
-  return part.replace(SPECIAL, (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  return part.replace(
+    SPECIAL,
+    (ch) => `%${ch.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`,
+  );
 }
 
 export function unescapeKeyPart(escaped: string): string {
-  return escaped.replace(/%([0-9A-F]{2})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+  return escaped.replace(/%([0-9A-F]{2})/g, (_m, hex: string) =>
+    String.fromCharCode(Number.parseInt(hex, 16)),
+  );
 }
 
 /** The keys of one queue. Suffixes are fixed words, so no two kinds of key can collide. */

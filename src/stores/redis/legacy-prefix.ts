@@ -32,7 +32,12 @@ const WAIT_LIMIT_MS = 120_000;
  * common case). Safe when several processes open the store at once: one takes a lock and moves,
  * the others wait until it is done.
  */
-export async function migrateLegacyPrefix(client: Redis, clock: Clock, from = LEGACY_PREFIX, to = 'faultline'): Promise<LegacyMigrationReport> {
+export async function migrateLegacyPrefix(
+  client: Redis,
+  clock: Clock,
+  from = LEGACY_PREFIX,
+  to = 'faultline',
+): Promise<LegacyMigrationReport> {
   const markers = [globalKey(from, 'queues'), globalKey(from, 'ckpt')];
   const lockKey = globalKey(to, 'migration');
   const token = randomBytes(8).toString('hex');
@@ -44,17 +49,29 @@ export async function migrateLegacyPrefix(client: Redis, clock: Clock, from = LE
         return await moveKeys(client, from, to, () => client.pexpire(lockKey, LOCK_MS));
       } finally {
         // Release only our own lock (it may have expired and been taken by another process).
-        await client.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0", 1, lockKey, token);
+        await client.eval(
+          "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+          1,
+          lockKey,
+          token,
+        );
       }
     }
     if (clock.now() > deadline) {
-      throw new Error(`Another process has been moving the keys of prefix "${from}" to "${to}" for over ${WAIT_LIMIT_MS / 1000} s`);
+      throw new Error(
+        `Another process has been moving the keys of prefix "${from}" to "${to}" for over ${WAIT_LIMIT_MS / 1000} s`,
+      );
     }
     await clock.sleep(POLL_MS);
   }
 }
 
-async function moveKeys(client: Redis, from: string, to: string, extendLock: () => Promise<unknown>): Promise<LegacyMigrationReport> {
+async function moveKeys(
+  client: Redis,
+  from: string,
+  to: string,
+  extendLock: () => Promise<unknown>,
+): Promise<LegacyMigrationReport> {
   const oldStart = `{${escapeKeyPart(from)}:`;
   const newStart = `{${escapeKeyPart(to)}:`;
   const registry = globalKey(from, 'queues');
@@ -62,13 +79,23 @@ async function moveKeys(client: Redis, from: string, to: string, extendLock: () 
   const keys: string[] = [];
   let cursor = '0';
   do {
-    const [next, found] = await client.scan(cursor, 'MATCH', `${globPattern(oldStart)}*`, 'COUNT', 1000);
+    const [next, found] = await client.scan(
+      cursor,
+      'MATCH',
+      `${globPattern(oldStart)}*`,
+      'COUNT',
+      1000,
+    );
     cursor = next;
     keys.push(...found);
   } while (cursor !== '0');
   // The registry and the checkpoints mark an unfinished move, so they go last: a process that
   // dies half way leaves them, and the next open carries on where it stopped.
-  const ordered = [...keys.filter((key) => key !== registry && key !== checkpoints), ...keys.filter((key) => key === checkpoints), ...keys.filter((key) => key === registry)];
+  const ordered = [
+    ...keys.filter((key) => key !== registry && key !== checkpoints),
+    ...keys.filter((key) => key === checkpoints),
+    ...keys.filter((key) => key === registry),
+  ];
   const leftInPlace: string[] = [];
   let renamed = 0;
   for (const [n, key] of ordered.entries()) {

@@ -39,7 +39,15 @@ export type QueueScriptName = keyof typeof QUEUE_SCRIPTS;
 
 /** The KEYS of a queue in the order every queue script expects (see common.lua.ts). */
 export function scriptKeys(keys: QueueKeys): string[] {
-  return [keys.meta, keys.waiting, keys.delayed, keys.running, keys.completed, keys.dead, keys.idempotency];
+  return [
+    keys.meta,
+    keys.waiting,
+    keys.delayed,
+    keys.running,
+    keys.completed,
+    keys.dead,
+    keys.idempotency,
+  ];
 }
 
 /** One queue's keys and a way to run its scripts. */

@@ -54,7 +54,17 @@ export interface TakeResult {
   readonly retryAfterMs: number;
 }
 
-const OPTION_KEYS = ['redis', 'name', 'prefix', 'rate', 'burst', 'maxWaitMs', 'time', 'whenUnreachable', 'clock'];
+const OPTION_KEYS = [
+  'redis',
+  'name',
+  'prefix',
+  'rate',
+  'burst',
+  'maxWaitMs',
+  'time',
+  'whenUnreachable',
+  'clock',
+];
 
 /**
  * A token bucket shared by every process through Redis, refilled and drawn in one Lua script so
@@ -78,18 +88,35 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
   constructor(options: RedisRateLimiterOptions) {
     check.plainObject('options', options);
     check.knownKeys('redisRateLimiter', options, OPTION_KEYS);
-    if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
+    if (
+      options.redis === undefined ||
+      typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
+    ) {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
-    if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
-    if (options.prefix !== undefined && (typeof options.prefix !== 'string' || options.prefix.length === 0)) {
+    if (typeof options.name !== 'string' || options.name.length === 0)
+      throw new ConfigError('name', options.name, 'a non-empty string');
+    if (
+      options.prefix !== undefined &&
+      (typeof options.prefix !== 'string' || options.prefix.length === 0)
+    ) {
       throw new ConfigError('prefix', options.prefix, 'a non-empty string');
     }
     const rate = check.positiveNumber('rate', options.rate);
-    this.burst = options.burst === undefined ? Math.max(1, rate) : check.positiveNumber('burst', options.burst);
-    this.maxWaitMs = options.maxWaitMs === undefined ? 0 : check.nonNegativeNumber('maxWaitMs', options.maxWaitMs);
-    this.time = options.time === undefined ? 'server' : check.oneOf('time', options.time, ['server', 'caller']);
-    this.whenUnreachable = options.whenUnreachable === undefined ? 'reject' : check.oneOf('whenUnreachable', options.whenUnreachable, ['reject', 'allow']);
+    this.burst =
+      options.burst === undefined
+        ? Math.max(1, rate)
+        : check.positiveNumber('burst', options.burst);
+    this.maxWaitMs =
+      options.maxWaitMs === undefined ? 0 : check.nonNegativeNumber('maxWaitMs', options.maxWaitMs);
+    this.time =
+      options.time === undefined
+        ? 'server'
+        : check.oneOf('time', options.time, ['server', 'caller']);
+    this.whenUnreachable =
+      options.whenUnreachable === undefined
+        ? 'reject'
+        : check.oneOf('whenUnreachable', options.whenUnreachable, ['reject', 'allow']);
     this.redis = options.redis;
     this.name = options.name;
     this.key = `${objectTag(options.prefix ?? 'faultline', 'rl', options.name)}:bucket`;
@@ -102,9 +129,15 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
   /** Takes `tokens` if the bucket has them; never waits. */
   async tryTake(tokens = 1): Promise<TakeResult> {
     check.positiveNumber('tokens', tokens);
-    if (tokens > this.burst) throw new ConfigError('tokens', tokens, `at most the burst (${this.burst})`);
+    if (tokens > this.burst)
+      throw new ConfigError('tokens', tokens, `at most the burst (${this.burst})`);
     const now = this.time === 'server' ? '' : Math.floor(this.clock.wallTime());
-    const reply = (await runScript(this.redis, TAKE, [this.key], [this.burst, this.ratePerMs, tokens, now, this.ttlMs])) as [number, string, number];
+    const reply = (await runScript(
+      this.redis,
+      TAKE,
+      [this.key],
+      [this.burst, this.ratePerMs, tokens, now, this.ttlMs],
+    )) as [number, string, number];
     return { granted: reply[0] === 1, tokensLeft: Number(reply[1]), retryAfterMs: reply[2] };
   }
 
@@ -121,7 +154,8 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
         // The driver's error carries the command's arguments: it leaves scrubbed (redis-errors.ts).
         const error = toStoreErrorFor(this.redis, thrown);
         const allowed = this.whenUnreachable === 'allow';
-        if (this.events.has('unreachable')) this.events.emit('unreachable', { name: this.name, error, allowed });
+        if (this.events.has('unreachable'))
+          this.events.emit('unreachable', { name: this.name, error, allowed });
         if (!allowed) {
           this.counter.rejections++;
           throw error;
@@ -130,14 +164,19 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
       }
       if (result.granted) {
         if (this.events.has('acquired')) {
-          this.events.emit('acquired', { name: this.name, waitedMs: this.clock.now() - started, tokensLeft: result.tokensLeft });
+          this.events.emit('acquired', {
+            name: this.name,
+            waitedMs: this.clock.now() - started,
+            tokensLeft: result.tokensLeft,
+          });
         }
         break;
       }
       const waited = this.clock.now() - started;
       if (waited + result.retryAfterMs > this.maxWaitMs) {
         this.counter.rejections++;
-        if (this.events.has('rejected')) this.events.emit('rejected', { name: this.name, retryAfterMs: result.retryAfterMs });
+        if (this.events.has('rejected'))
+          this.events.emit('rejected', { name: this.name, retryAfterMs: result.retryAfterMs });
         throw new RateLimitedError(result.retryAfterMs);
       }
       await this.clock.sleep(Math.max(1, result.retryAfterMs), context.signal);

@@ -1,4 +1,11 @@
-import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
+import type {
+  AttemptRecord,
+  ClaimedJob,
+  DeadLetter,
+  FaultSummary,
+  JobRecord,
+  JobState,
+} from '../../durable/store.js';
 import { escapeKeyPart, unescapeKeyPart } from './keys.js';
 
 /**
@@ -31,14 +38,22 @@ function optional<K extends string, V>(key: K, value: V | null | undefined): { [
 }
 
 function optionalNumber<K extends string>(key: K, value: Reply | undefined): { [P in K]?: number } {
-  return optional(key, value === null || value === undefined || value === '' ? undefined : Number(value));
+  return optional(
+    key,
+    value === null || value === undefined || value === '' ? undefined : Number(value),
+  );
 }
 
 /** Entries per job in a claim reply, after the leaseUntil that starts it (see claim.lua). */
 export const CLAIM_FIELDS = 5;
 
 /** One job of a claim reply: the header's numbers, the payload, checkpoint, idempotency key and job headers. */
-export function toClaimedJob(queue: string, reply: readonly Reply[], offset: number, leaseUntil: number): ClaimedJob {
+export function toClaimedJob(
+  queue: string,
+  reply: readonly Reply[],
+  offset: number,
+  leaseUntil: number,
+): ClaimedJob {
   const header = reply[offset]!.split(' ');
   const maxAttempts = header[4]!;
   const checkpoint = reply[offset + 2];

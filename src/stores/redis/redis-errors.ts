@@ -1,4 +1,8 @@
-import { type SanitizedCause, StoreConnectionError, StoreError } from '../../durable/store-errors.js';
+import {
+  type SanitizedCause,
+  StoreConnectionError,
+  StoreError,
+} from '../../durable/store-errors.js';
 import { classify } from '../../faults/classify.js';
 import { FaultlineError } from '../../faults/errors.js';
 import { redactCredentials } from './url.js';
@@ -23,7 +27,10 @@ export interface RedisFailureContext {
 
 /** ioredis gives these when it gave up on a command because the connection is down. */
 const GAVE_UP = new Set(['MaxRetriesPerRequestError']);
-const CLOSED_MESSAGES = new Set(['Connection is closed.', "Stream isn't writeable and enableOfflineQueue options is false"]);
+const CLOSED_MESSAGES = new Set([
+  'Connection is closed.',
+  "Stream isn't writeable and enableOfflineQueue options is false",
+]);
 
 export function toStoreError(error: unknown, context: RedisFailureContext): unknown {
   // Ours already (ConfigError, JobNotFoundError, a StoreError from an earlier wrap): as it is.
@@ -31,7 +38,10 @@ export function toStoreError(error: unknown, context: RedisFailureContext): unkn
   const cause = sanitize(error, context.secrets);
   const connectionDown = GAVE_UP.has(cause.name) || CLOSED_MESSAGES.has(cause.message);
   // When the command only says "gave up", the reason is the client's last connection error.
-  const reason = connectionDown && context.lastConnectionError !== undefined ? sanitize(context.lastConnectionError, context.secrets) : cause;
+  const reason =
+    connectionDown && context.lastConnectionError !== undefined
+      ? sanitize(context.lastConnectionError, context.secrets)
+      : cause;
   const word = replyCode(reason);
   if (word === 'WRONGPASS' || word === 'NOAUTH' || word === 'NOPERM') {
     const detail =
@@ -40,25 +50,63 @@ export function toStoreError(error: unknown, context: RedisFailureContext): unkn
         : word === 'WRONGPASS'
           ? 'wrong user name or password (WRONGPASS)'
           : 'the user may not run this command (NOPERM)';
-    return new StoreConnectionError(context.target, `Redis authentication failed at ${context.target}: ${detail}`, {
-      category: 'auth',
-      retryable: false,
-      code: word,
-      cause,
-    });
+    return new StoreConnectionError(
+      context.target,
+      `Redis authentication failed at ${context.target}: ${detail}`,
+      {
+        category: 'auth',
+        retryable: false,
+        code: word,
+        cause,
+      },
+    );
   }
   const code = reason.code;
   if (code === 'ECONNREFUSED') {
-    return connectionError(context, `Redis connection refused by ${context.address}: is the server running on that port?`, 'network', code, cause);
+    return connectionError(
+      context,
+      `Redis connection refused by ${context.address}: is the server running on that port?`,
+      'network',
+      code,
+      cause,
+    );
   }
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
-    return connectionError(context, `Redis host of ${context.target} not found (${code})`, 'network', code, cause);
+    return connectionError(
+      context,
+      `Redis host of ${context.target} not found (${code})`,
+      'network',
+      code,
+      cause,
+    );
   }
-  if (code === 'ETIMEDOUT' || reason.message === 'Command timed out' || reason.name === 'ConnectionTimeoutError') {
-    return connectionError(context, `Redis at ${context.address} did not answer in time (${reason.message})`, 'timeout', code ?? 'ETIMEDOUT', cause);
+  if (
+    code === 'ETIMEDOUT' ||
+    reason.message === 'Command timed out' ||
+    reason.name === 'ConnectionTimeoutError'
+  ) {
+    return connectionError(
+      context,
+      `Redis at ${context.address} did not answer in time (${reason.message})`,
+      'timeout',
+      code ?? 'ETIMEDOUT',
+      cause,
+    );
   }
-  if (connectionDown || code === 'ECONNRESET' || code === 'EPIPE' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH') {
-    return connectionError(context, `Lost the connection to Redis at ${context.address}: ${reason.message}`, 'network', code ?? 'REDIS_CONNECTION_CLOSED', cause);
+  if (
+    connectionDown ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE' ||
+    code === 'EHOSTUNREACH' ||
+    code === 'ENETUNREACH'
+  ) {
+    return connectionError(
+      context,
+      `Lost the connection to Redis at ${context.address}: ${reason.message}`,
+      'network',
+      code ?? 'REDIS_CONNECTION_CLOSED',
+      cause,
+    );
   }
   // A reply error (OOM, WRONGTYPE, LOADING...) or anything else: the classification of the original decides.
   const fault = classify(error);
@@ -70,14 +118,29 @@ export function toStoreError(error: unknown, context: RedisFailureContext): unkn
   });
 }
 
-function connectionError(context: RedisFailureContext, message: string, category: 'network' | 'timeout', code: string, cause: SanitizedCause) {
-  return new StoreConnectionError(context.target, message, { category, retryable: true, code, cause });
+function connectionError(
+  context: RedisFailureContext,
+  message: string,
+  category: 'network' | 'timeout',
+  code: string,
+  cause: SanitizedCause,
+) {
+  return new StoreConnectionError(context.target, message, {
+    category,
+    retryable: true,
+    code,
+    cause,
+  });
 }
 
 /** Name, message (scrubbed) and code of any thrown value; nothing else of it is kept. */
-export function sanitize(error: unknown, secrets: readonly (string | null | undefined)[]): SanitizedCause {
+export function sanitize(
+  error: unknown,
+  secrets: readonly (string | null | undefined)[],
+): SanitizedCause {
   try {
-    if (typeof error !== 'object' || error === null) return { name: 'Error', message: redactCredentials(String(error), secrets) };
+    if (typeof error !== 'object' || error === null)
+      return { name: 'Error', message: redactCredentials(String(error), secrets) };
     const { name, message, code } = error as { name?: unknown; message?: unknown; code?: unknown };
     const cause: { name: string; message: string; code?: string } = {
       name: typeof name === 'string' ? name : 'Error',
@@ -109,8 +172,18 @@ function isFaultlineError(error: unknown): boolean {
  * handed an ioredis client rather than a URL: named by the client's host and port, its
  * password scrubbed.
  */
-export function toStoreErrorFor(client: { readonly options?: { host?: string; port?: number; db?: number; password?: string | null } }, error: unknown): unknown {
+export function toStoreErrorFor(
+  client: {
+    readonly options?: { host?: string; port?: number; db?: number; password?: string | null };
+  },
+  error: unknown,
+): unknown {
   const options = client.options ?? {};
   const address = `${options.host ?? '?'}:${options.port ?? '?'}`;
-  return toStoreError(error, { target: `redis://${address}${options.db ? `/${options.db}` : ''}`, address, secrets: [options.password], lastConnectionError: undefined });
+  return toStoreError(error, {
+    target: `redis://${address}${options.db ? `/${options.db}` : ''}`,
+    address,
+    secrets: [options.password],
+    lastConnectionError: undefined,
+  });
 }

@@ -27,7 +27,12 @@ import type {
   ThroughputRequest,
   StoreEnqueueOptions,
 } from '../../durable/store.js';
-import { crashLoopFault, decodeUntil, encodeUntil, refuseTransaction } from '../../durable/store-rules.js';
+import {
+  crashLoopFault,
+  decodeUntil,
+  encodeUntil,
+  refuseTransaction,
+} from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -119,22 +124,45 @@ export class RedisStore implements DurableStore {
   constructor(options: RedisStoreOptions | string) {
     if (typeof options === 'string') options = { url: options };
     check.plainObject('options', options);
-    check.knownKeys('options', options, ['url', 'client', 'prefix', 'connection', 'clock', 'driver']);
-    if (options.driver !== undefined && typeof options.driver?.Redis !== 'function') throw new ConfigError('driver', '(not an ioredis module)', 'the ioredis module');
+    check.knownKeys('options', options, [
+      'url',
+      'client',
+      'prefix',
+      'connection',
+      'clock',
+      'driver',
+    ]);
+    if (options.driver !== undefined && typeof options.driver?.Redis !== 'function')
+      throw new ConfigError('driver', '(not an ioredis module)', 'the ioredis module');
     if ((options.url === undefined) === (options.client === undefined)) {
-      throw new ConfigError('url', options.url === undefined ? undefined : describeRedisTarget(options.url), 'exactly one of url or client');
+      throw new ConfigError(
+        'url',
+        options.url === undefined ? undefined : describeRedisTarget(options.url),
+        'exactly one of url or client',
+      );
     }
-    if (options.url !== undefined && (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))) {
-      throw new ConfigError('url', typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url, 'a redis:// or rediss:// URL');
+    if (
+      options.url !== undefined &&
+      (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))
+    ) {
+      throw new ConfigError(
+        'url',
+        typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url,
+        'a redis:// or rediss:// URL',
+      );
     }
     // Parsed here so a bad port, no host or a database that is not a number is a ConfigError
     // (Node's own URL error keeps the whole URL, password included, in an enumerable field).
     const parsed = options.url === undefined ? undefined : parseRedisUrl(options.url);
-    if (options.client !== undefined && typeof (options.client as { evalsha?: unknown }).evalsha !== 'function') {
+    if (
+      options.client !== undefined &&
+      typeof (options.client as { evalsha?: unknown }).evalsha !== 'function'
+    ) {
       throw new ConfigError('client', '(not an ioredis client)', 'an ioredis client');
     }
     const prefix = options.prefix ?? 'faultline';
-    if (typeof prefix !== 'string' || prefix.length === 0) throw new ConfigError('prefix', prefix, 'a non-empty string');
+    if (typeof prefix !== 'string' || prefix.length === 0)
+      throw new ConfigError('prefix', prefix, 'a non-empty string');
     this.prefix = prefix;
     this.legacyChecked = options.prefix !== undefined;
     this.clock = options.clock ?? systemClock;
@@ -161,7 +189,11 @@ export class RedisStore implements DurableStore {
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+  async enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    options?: StoreEnqueueOptions,
+  ): Promise<EnqueueResult[]> {
     refuseTransaction('Redis', options);
     return this.guard(async () => {
       const results: EnqueueResult[] = new Array(jobs.length);
@@ -169,11 +201,24 @@ export class RedisStore implements DurableStore {
         const args: (string | number)[] = [now];
         for (const i of indexes) {
           const job = jobs[i]!;
-          args.push(job.payload, job.priority, job.runAt, job.idempotencyKey ?? '', job.maxAttempts ?? '', job.headers ?? '');
+          args.push(
+            job.payload,
+            job.priority,
+            job.runAt,
+            job.idempotencyKey ?? '',
+            job.maxAttempts ?? '',
+            job.headers ?? '',
+          );
         }
-        const [reply] = await Promise.all([this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>, this.register(queue)]);
+        const [reply] = await Promise.all([
+          this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>,
+          this.register(queue),
+        ]);
         indexes.forEach((inputIndex, n) => {
-          results[inputIndex] = { id: jobId(queue, String(reply[n * 2])), created: reply[n * 2 + 1] === 1 };
+          results[inputIndex] = {
+            id: jobId(queue, String(reply[n * 2])),
+            created: reply[n * 2 + 1] === 1,
+          };
         });
       }
       return results;
@@ -190,11 +235,14 @@ export class RedisStore implements DurableStore {
         request.maxStrikes,
         // The script puts the job's own number of strikes in place of the marker.
         JSON.stringify(crashLoopFault(-123456789)),
-        request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? -1 : request.maxStruck,
+        request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
+          ? -1
+          : request.maxStruck,
       ])) as (string | null)[];
       const jobs: ClaimedJob[] = [];
       const leaseUntil = Number(reply[0]);
-      for (let offset = 1; offset < reply.length; offset += CLAIM_FIELDS) jobs.push(toClaimedJob(request.queue, reply, offset, leaseUntil));
+      for (let offset = 1; offset < reply.length; offset += CLAIM_FIELDS)
+        jobs.push(toClaimedJob(request.queue, reply, offset, leaseUntil));
       return jobs;
     });
   }
@@ -223,7 +271,8 @@ export class RedisStore implements DurableStore {
             args.push(member, item.token);
             continue;
           }
-          const runAt = item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
+          const runAt =
+            item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
           const refund = item.kind !== 'release' ? 0 : item.unstarted ? 2 : item.refund ? 1 : 0;
           const record = item.record === undefined ? '' : JSON.stringify(item.record);
           const fault = item.kind === 'dead' ? JSON.stringify(item.fault) : '';
@@ -240,14 +289,23 @@ export class RedisStore implements DurableStore {
     return this.guard(async () => {
       const parsed = parseJobId(lease.id);
       if (!parsed) return false;
-      return (await this.scripts(parsed.queue).run('checkpointJob', [parsed.member, lease.token, checkpoint])) === 1;
+      return (
+        (await this.scripts(parsed.queue).run('checkpointJob', [
+          parsed.member,
+          lease.token,
+          checkpoint,
+        ])) === 1
+      );
     });
   }
 
   async pause(queue: string, until: number | null, now: number, replace = false): Promise<void> {
     return this.guard(async () => {
       const encoded = encodeUntil(until === null ? Number.POSITIVE_INFINITY : until);
-      await Promise.all([this.scripts(queue).run('pause', [now, encoded, replace ? 1 : 0]), this.register(queue)]);
+      await Promise.all([
+        this.scripts(queue).run('pause', [now, encoded, replace ? 1 : 0]),
+        this.register(queue),
+      ]);
     });
   }
 
@@ -259,7 +317,15 @@ export class RedisStore implements DurableStore {
 
   async stats(queue: string, now: number): Promise<QueueCounts> {
     return this.guard(async () => {
-      const r = (await this.scripts(queue).run('stats', [now])) as [number, number, number, number, number, string, string];
+      const r = (await this.scripts(queue).run('stats', [now])) as [
+        number,
+        number,
+        number,
+        number,
+        number,
+        string,
+        string,
+      ];
       return {
         waiting: r[0],
         delayed: r[1],
@@ -300,14 +366,19 @@ export class RedisStore implements DurableStore {
   }
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
-    return this.guard(async () => readDeadLetters(this.client, (queue) => this.scripts(queue), await this.deadRefs(query)));
+    return this.guard(async () =>
+      readDeadLetters(this.client, (queue) => this.scripts(queue), await this.deadRefs(query)),
+    );
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     return this.guard(async () => {
       const queues = await this.queuesOf(query.queue);
       // A text filter is in the messages: read the category of each match; otherwise count the sets.
-      const refs = query.text === undefined ? undefined : await this.deadRefs({ ...query, before: undefined, limit: undefined }, queues);
+      const refs =
+        query.text === undefined
+          ? undefined
+          : await this.deadRefs({ ...query, before: undefined, limit: undefined }, queues);
       return countDeadByCategory(this.client, (queue) => this.scripts(queue), queues, query, refs);
     });
   }
@@ -315,15 +386,29 @@ export class RedisStore implements DurableStore {
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
     return this.guard(async () => {
       checkThroughputRequest(request);
-      return finishedPerBucket(this.client, (queue) => this.scripts(queue), await this.queuesOf(request.queue), request);
+      return finishedPerBucket(
+        this.client,
+        (queue) => this.scripts(queue),
+        await this.queuesOf(request.queue),
+        request,
+      );
     });
   }
 
-  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+  async requeueDead(
+    selector: DeadLetterSelector,
+    options: { readonly now: number; readonly dryRun?: boolean },
+  ): Promise<string[]> {
     return this.guard(async () => {
       if (!('ids' in selector)) {
         // By query: one pass; a match that left the dead letters meanwhile is skipped, not an error.
-        return requeueRefs((queue) => this.scripts(queue), await this.deadRefs(selector.query), options.now, options.dryRun === true, REQUEUE_BATCH);
+        return requeueRefs(
+          (queue) => this.scripts(queue),
+          await this.deadRefs(selector.query),
+          options.now,
+          options.dryRun === true,
+          REQUEUE_BATCH,
+        );
       }
       const ids = [...selector.ids];
       const groups = new Map<string, string[]>();
@@ -335,14 +420,23 @@ export class RedisStore implements DurableStore {
         else groups.set(parsed.queue, [parsed.member]);
       }
       // With several script calls, check every one first so that a missing id writes nothing anywhere.
-      const calls = [...groups.values()].reduce((n, members) => n + Math.ceil(members.length / REQUEUE_BATCH), 0);
+      const calls = [...groups.values()].reduce(
+        (n, members) => n + Math.ceil(members.length / REQUEUE_BATCH),
+        0,
+      );
       const passes = calls > 1 && !options.dryRun ? [true, false] : [options.dryRun === true];
       for (const dryRun of passes) {
         for (const [queue, members] of groups) {
           for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
             const chunk = members.slice(i, i + REQUEUE_BATCH);
-            const reply = (await this.scripts(queue).run('requeueDead', [options.now, dryRun ? 1 : 0, 'strict', ...chunk])) as string[];
-            if (reply[0] === 'missing') throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
+            const reply = (await this.scripts(queue).run('requeueDead', [
+              options.now,
+              dryRun ? 1 : 0,
+              'strict',
+              ...chunk,
+            ])) as string[];
+            if (reply[0] === 'missing')
+              throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
           }
         }
       }
@@ -359,14 +453,20 @@ export class RedisStore implements DurableStore {
       for (const [queue, indexes] of groupBy(doomed, (ref) => ref.queue)) {
         const members = indexes.map((i) => doomed[i]!.member);
         for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
-          deleted += (await this.scripts(queue).run('deleteJobs', ['dead', ...members.slice(i, i + REQUEUE_BATCH)])) as number;
+          deleted += (await this.scripts(queue).run('deleteJobs', [
+            'dead',
+            ...members.slice(i, i + REQUEUE_BATCH),
+          ])) as number;
         }
       }
       return deleted;
     });
   }
 
-  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+  async prune(
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<{ completed: number; dead: number }> {
     return this.guard(async () => {
       const queues = await this.client.smembers(this.registryKey);
       const total = { completed: 0, dead: 0 };
@@ -377,7 +477,12 @@ export class RedisStore implements DurableStore {
           const maxCount = Number.isFinite(bound.maxCount) ? bound.maxCount : '';
           if (cutoff === '' && maxCount === '') continue;
           for (;;) {
-            const deleted = (await this.scripts(queue).run('prune', [state, cutoff, maxCount, PRUNE_BATCH])) as number;
+            const deleted = (await this.scripts(queue).run('prune', [
+              state,
+              cutoff,
+              maxCount,
+              PRUNE_BATCH,
+            ])) as number;
             total[state] += deleted;
             if (deleted < PRUNE_BATCH) break;
           }
@@ -425,7 +530,10 @@ export class RedisStore implements DurableStore {
     this.client.off('ready', this.onClientReady);
     if (!this.ownsClient) return;
     // QUIT waits for replies in flight; a frozen or gone server must not hold close() up.
-    await Promise.race([this.client.quit().catch(() => undefined), this.clock.sleep(1_000, undefined, { unref: true })]);
+    await Promise.race([
+      this.client.quit().catch(() => undefined),
+      this.clock.sleep(1_000, undefined, { unref: true }),
+    ]);
     this.client.disconnect();
   }
 
@@ -457,7 +565,12 @@ export class RedisStore implements DurableStore {
 
   /** The dead letters a query selects, without reading their hashes (unless the text filter must). */
   private async deadRefs(query: DeadLetterQuery, queues?: readonly string[]): Promise<DeadRef[]> {
-    return selectDeadRefs(this.client, (queue) => this.scripts(queue), queues ?? (await this.queuesOf(query.queue)), query);
+    return selectDeadRefs(
+      this.client,
+      (queue) => this.scripts(queue),
+      queues ?? (await this.queuesOf(query.queue)),
+      query,
+    );
   }
 
   private async register(queue: string): Promise<void> {
@@ -494,7 +607,12 @@ export class RedisStore implements DurableStore {
       }
       return await call();
     } catch (error) {
-      throw toStoreError(error, { target: this.target, address: this.address, secrets: this.#secrets, lastConnectionError: this.lastConnectionError });
+      throw toStoreError(error, {
+        target: this.target,
+        address: this.address,
+        secrets: this.#secrets,
+        lastConnectionError: this.lastConnectionError,
+      });
     }
   }
 
@@ -509,9 +627,19 @@ export class RedisStore implements DurableStore {
       if (this.database !== 0) {
         const count = await this.serverDatabases();
         const actual = count === undefined ? await this.connectionDatabase() : undefined;
-        if ((count !== undefined && this.database >= count) || (actual !== undefined && actual !== this.database)) {
-          const has = count === undefined ? `this connection is on database ${actual}` : `the server has ${count} (0 to ${count - 1})`;
-          this.fatal = new ConfigError('url', this.target, `a database the server has: database ${this.database} does not exist at ${this.address}; ${has}`);
+        if (
+          (count !== undefined && this.database >= count) ||
+          (actual !== undefined && actual !== this.database)
+        ) {
+          const has =
+            count === undefined
+              ? `this connection is on database ${actual}`
+              : `the server has ${count} (0 to ${count - 1})`;
+          this.fatal = new ConfigError(
+            'url',
+            this.target,
+            `a database the server has: database ${this.database} does not exist at ${this.address}; ${has}`,
+          );
           throw this.fatal;
         }
       }

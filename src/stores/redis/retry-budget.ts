@@ -44,7 +44,17 @@ export interface RetryBudgetState {
   readonly retries: number;
 }
 
-const OPTION_KEYS = ['redis', 'name', 'prefix', 'ratio', 'minRetriesPerSecond', 'windowMs', 'time', 'whenUnreachable', 'clock'];
+const OPTION_KEYS = [
+  'redis',
+  'name',
+  'prefix',
+  'ratio',
+  'minRetriesPerSecond',
+  'windowMs',
+  'time',
+  'whenUnreachable',
+  'clock',
+];
 const BUCKETS = 10;
 
 /**
@@ -68,23 +78,38 @@ export class RedisRetryBudget {
   constructor(options: RedisRetryBudgetOptions) {
     check.plainObject('options', options);
     check.knownKeys('redisRetryBudget', options, OPTION_KEYS);
-    if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
+    if (
+      options.redis === undefined ||
+      typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
+    ) {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
-    if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
+    if (typeof options.name !== 'string' || options.name.length === 0)
+      throw new ConfigError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.name = options.name;
     this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;
-    this.ratio = options.ratio === undefined ? 0.1 : check.nonNegativeNumber('ratio', options.ratio);
-    const minPerSecond = options.minRetriesPerSecond === undefined ? 1 : check.nonNegativeNumber('minRetriesPerSecond', options.minRetriesPerSecond);
-    this.windowMs = options.windowMs === undefined ? 10_000 : check.positiveInteger('windowMs', options.windowMs);
+    this.ratio =
+      options.ratio === undefined ? 0.1 : check.nonNegativeNumber('ratio', options.ratio);
+    const minPerSecond =
+      options.minRetriesPerSecond === undefined
+        ? 1
+        : check.nonNegativeNumber('minRetriesPerSecond', options.minRetriesPerSecond);
+    this.windowMs =
+      options.windowMs === undefined ? 10_000 : check.positiveInteger('windowMs', options.windowMs);
     // The script counts whole retries per window.
     this.minRetries = Math.floor((minPerSecond * this.windowMs) / 1000);
-    if (this.windowMs < BUCKETS) throw new ConfigError('windowMs', this.windowMs, `at least ${BUCKETS}`);
+    if (this.windowMs < BUCKETS)
+      throw new ConfigError('windowMs', this.windowMs, `at least ${BUCKETS}`);
     this.bucketMs = Math.ceil(this.windowMs / BUCKETS);
-    this.time = options.time === undefined ? 'server' : check.oneOf('time', options.time, ['server', 'caller']);
+    this.time =
+      options.time === undefined
+        ? 'server'
+        : check.oneOf('time', options.time, ['server', 'caller']);
     this.whenUnreachable =
-      options.whenUnreachable === undefined ? 'denied' : check.oneOf('whenUnreachable', options.whenUnreachable, ['denied', 'allowed']);
+      options.whenUnreachable === undefined
+        ? 'denied'
+        : check.oneOf('whenUnreachable', options.whenUnreachable, ['denied', 'allowed']);
     this.clock = options.clock ?? systemClock;
   }
 
@@ -97,7 +122,11 @@ export class RedisRetryBudget {
   async tryRetry(): Promise<RetryBudgetState> {
     const state = await this.run('retry');
     if (!state.allowed && this.events.has('exhausted')) {
-      this.events.emit('exhausted', { name: this.name, calls: state.calls, retries: state.retries });
+      this.events.emit('exhausted', {
+        name: this.name,
+        calls: state.calls,
+        retries: state.retries,
+      });
     }
     return state;
   }
@@ -110,16 +139,19 @@ export class RedisRetryBudget {
   private async run(operation: 'call' | 'retry' | 'peek'): Promise<RetryBudgetState> {
     const now = this.time === 'server' ? '' : Math.floor(this.clock.wallTime());
     try {
-      const reply = (await runScript(this.redis, BUDGET, [this.key], [operation, now, this.windowMs, this.bucketMs, this.ratio, this.minRetries])) as [
-        number,
-        number,
-        number,
-      ];
+      const reply = (await runScript(
+        this.redis,
+        BUDGET,
+        [this.key],
+        [operation, now, this.windowMs, this.bucketMs, this.ratio, this.minRetries],
+      )) as [number, number, number];
       return { allowed: reply[0] === 1, calls: reply[1], retries: reply[2] };
     } catch (thrown) {
       const error = toStoreErrorFor(this.redis, thrown);
-      if (this.events.has('unreachable')) this.events.emit('unreachable', { name: this.name, error });
-      if (operation === 'retry' && this.whenUnreachable === 'denied') return { allowed: false, calls: 0, retries: 0 };
+      if (this.events.has('unreachable'))
+        this.events.emit('unreachable', { name: this.name, error });
+      if (operation === 'retry' && this.whenUnreachable === 'denied')
+        return { allowed: false, calls: 0, retries: 0 };
       if (operation === 'retry') return { allowed: true, calls: 0, retries: 0 };
       // Losing one first-attempt record only makes the budget a little stricter.
       if (operation === 'call') return { allowed: true, calls: 0, retries: 0 };

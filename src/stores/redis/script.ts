@@ -43,14 +43,26 @@ function isNoScript(error: unknown): boolean {
  * settle's reply instead of queueing behind it on the server. Direct commands are pipelined on
  * the socket as they are written, and each resolves as soon as its own reply arrives.
  */
-function evalsha(client: Redis, sha: string, keyCount: number, flat: readonly string[]): Promise<unknown> {
+function evalsha(
+  client: Redis,
+  sha: string,
+  keyCount: number,
+  flat: readonly string[],
+): Promise<unknown> {
   const options = { replyEncoding: 'utf8' as const, keyPrefix: client.options.keyPrefix };
   const { Command } = driverByClient.get(client) ?? loadPeer<IoredisModule>('ioredis');
-  return client.sendCommand(new Command('evalsha', [sha, keyCount, ...flat], options)) as Promise<unknown>;
+  return client.sendCommand(
+    new Command('evalsha', [sha, keyCount, ...flat], options),
+  ) as Promise<unknown>;
 }
 
 /** Runs `script` with KEYS and ARGV; loads it on the server the first time the server lacks it. */
-export async function runScript(client: Redis, script: LuaScript, keys: readonly string[], args: readonly (string | number)[]): Promise<unknown> {
+export async function runScript(
+  client: Redis,
+  script: LuaScript,
+  keys: readonly string[],
+  args: readonly (string | number)[],
+): Promise<unknown> {
   const flat: string[] = [...keys, ...args.map(String)];
   try {
     return await evalsha(client, script.sha, keys.length, flat);
@@ -59,6 +71,7 @@ export async function runScript(client: Redis, script: LuaScript, keys: readonly
   }
   const sha = (await client.script('LOAD', script.source)) as string;
   loadsByClient.set(client, scriptLoads(client) + 1);
-  if (sha !== script.sha) throw new Error(`Redis returned SHA ${sha} for script ${script.name}, expected ${script.sha}`);
+  if (sha !== script.sha)
+    throw new Error(`Redis returned SHA ${sha} for script ${script.name}, expected ${script.sha}`);
   return evalsha(client, script.sha, keys.length, flat);
 }

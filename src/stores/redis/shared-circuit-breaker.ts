@@ -4,7 +4,11 @@ import * as check from '../../validate/validate.js';
 import { BrokenCircuitError, ConfigError } from '../../faults/errors.js';
 import { Events } from '../../observe/events.js';
 import type { CircuitState } from '../../policies/breaker-state.js';
-import { CircuitBreaker, type CircuitBreakerOptions, type CircuitBreakerStats } from '../../policies/circuit-breaker.js';
+import {
+  CircuitBreaker,
+  type CircuitBreakerOptions,
+  type CircuitBreakerStats,
+} from '../../policies/circuit-breaker.js';
 import type { ExecuteOptions, Operation, Policy } from '../../policies/policy.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -47,11 +51,21 @@ export interface RedisCircuitBreakerOptions {
 
 export interface RedisCircuitBreakerEvents {
   /** The local state changed; `remote` when another process's decision caused it. */
-  stateChange: { readonly breaker: string; readonly from: CircuitState; readonly to: CircuitState; readonly reason: string; readonly remote: boolean };
+  stateChange: {
+    readonly breaker: string;
+    readonly from: CircuitState;
+    readonly to: CircuitState;
+    readonly reason: string;
+    readonly remote: boolean;
+  };
   /** A call was refused because another process holds the half-open probe or the shared state is open. */
   probeRefused: { readonly breaker: string };
   /** Redis failed; what happened is per `whenUnreachable`. */
-  unreachable: { readonly breaker: string; readonly error: unknown; readonly during: 'open' | 'close' | 'probe' | 'sync' };
+  unreachable: {
+    readonly breaker: string;
+    readonly error: unknown;
+    readonly during: 'open' | 'close' | 'probe' | 'sync';
+  };
 }
 
 interface BreakerMessage {
@@ -60,7 +74,16 @@ interface BreakerMessage {
   readonly by: string;
 }
 
-const OPTION_KEYS = ['redis', 'subscriber', 'name', 'prefix', 'breaker', 'whenUnreachable', 'probeLockMs', 'syncEveryMs'];
+const OPTION_KEYS = [
+  'redis',
+  'subscriber',
+  'name',
+  'prefix',
+  'breaker',
+  'whenUnreachable',
+  'probeLockMs',
+  'syncEveryMs',
+];
 
 /**
  * A circuit breaker shared by every process through Redis. Failures are detected locally (a
@@ -96,14 +119,28 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   constructor(options: RedisCircuitBreakerOptions) {
     check.plainObject('options', options);
     check.knownKeys('redisCircuitBreaker', options, OPTION_KEYS);
-    if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
+    if (
+      options.redis === undefined ||
+      typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
+    ) {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
-    if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
-    this.whenUnreachable = options.whenUnreachable === undefined ? 'local' : check.oneOf('whenUnreachable', options.whenUnreachable, ['local', 'reject']);
-    this.probeLockMs = options.probeLockMs === undefined ? 10_000 : check.positiveInteger('probeLockMs', options.probeLockMs);
-    this.syncEveryMs = options.syncEveryMs === undefined ? 5_000 : check.limit('syncEveryMs', options.syncEveryMs);
-    this.local = new CircuitBreaker({ ...options.breaker, name: options.breaker?.name ?? options.name });
+    if (typeof options.name !== 'string' || options.name.length === 0)
+      throw new ConfigError('name', options.name, 'a non-empty string');
+    this.whenUnreachable =
+      options.whenUnreachable === undefined
+        ? 'local'
+        : check.oneOf('whenUnreachable', options.whenUnreachable, ['local', 'reject']);
+    this.probeLockMs =
+      options.probeLockMs === undefined
+        ? 10_000
+        : check.positiveInteger('probeLockMs', options.probeLockMs);
+    this.syncEveryMs =
+      options.syncEveryMs === undefined ? 5_000 : check.limit('syncEveryMs', options.syncEveryMs);
+    this.local = new CircuitBreaker({
+      ...options.breaker,
+      name: options.breaker?.name ?? options.name,
+    });
     this.clock = options.breaker?.clock ?? systemClock;
     this.redis = options.redis;
     this.ownsSubscriber = options.subscriber === undefined;
@@ -114,7 +151,9 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
     this.stateKey = `${tag}:state`;
     this.probeKey = `${tag}:probe`;
     this.channel = `${tag}:events`;
-    this.local.events.on('stateChange', (change) => this.onLocalChange(change.from, change.to, change.reason, change.openForMs));
+    this.local.events.on('stateChange', (change) =>
+      this.onLocalChange(change.from, change.to, change.reason, change.openForMs),
+    );
     this.subscriber.on('message', (channel: string, text: string) => {
       if (channel === this.channel) this.onMessage(text);
     });
@@ -143,10 +182,13 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   async execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
     const entry = enterCall(fn, options);
     if (isRefused(entry)) throw entry.reason;
-    if (this.readyPromise === undefined) void this.ready().catch((error) => this.unreachable(error, 'sync'));
+    if (this.readyPromise === undefined)
+      void this.ready().catch((error) => this.unreachable(error, 'sync'));
     if (this.whenUnreachable === 'reject' && this.redis.status !== 'ready') {
       this.refusals++;
-      throw new BrokenCircuitError(`The shared circuit breaker "${this.name}" cannot reach Redis and fails closed: the call was not made`);
+      throw new BrokenCircuitError(
+        `The shared circuit breaker "${this.name}" cannot reach Redis and fails closed: the call was not made`,
+      );
     }
     if (this.local.state !== 'halfOpen') return this.local.execute(fn, options);
     // Half-open here: only the process holding the shared probe lock may probe.
@@ -155,13 +197,19 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
       holds = await this.acquireProbe();
     } catch (error) {
       this.unreachable(error, 'probe');
-      if (this.whenUnreachable === 'reject') throw new BrokenCircuitError(`The shared circuit breaker "${this.name}" cannot reach Redis: the call was not made`, { cause: toStoreErrorFor(this.redis, error) });
+      if (this.whenUnreachable === 'reject')
+        throw new BrokenCircuitError(
+          `The shared circuit breaker "${this.name}" cannot reach Redis: the call was not made`,
+          { cause: toStoreErrorFor(this.redis, error) },
+        );
       return this.local.execute(fn, options);
     }
     if (!holds) {
       this.refusals++;
       if (this.events.has('probeRefused')) this.events.emit('probeRefused', { breaker: this.name });
-      throw new BrokenCircuitError(`The circuit breaker "${this.name}" is half-open and another process holds the probe: the call was not made`);
+      throw new BrokenCircuitError(
+        `The circuit breaker "${this.name}" is half-open and another process holds the probe: the call was not made`,
+      );
     }
     try {
       return await this.local.execute(fn, options);
@@ -203,19 +251,45 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
       return;
     }
     const left = openUntil - this.clock.wallTime();
-    if (left > 0 && this.local.state !== 'isolated' && !(this.local.state === 'open' && this.local.remainingOpenMs() >= left - 1)) {
+    if (
+      left > 0 &&
+      this.local.state !== 'isolated' &&
+      !(this.local.state === 'open' && this.local.remainingOpenMs() >= left - 1)
+    ) {
       this.applyRemote(() => this.local.forceOpen(left, 'opened by another process'));
     }
   }
 
-  private onLocalChange(from: CircuitState, to: CircuitState, reason: string, openForMs: number | undefined): void {
-    if (this.events.has('stateChange')) this.events.emit('stateChange', { breaker: this.name, from, to, reason, remote: this.applyingRemote });
+  private onLocalChange(
+    from: CircuitState,
+    to: CircuitState,
+    reason: string,
+    openForMs: number | undefined,
+  ): void {
+    if (this.events.has('stateChange'))
+      this.events.emit('stateChange', {
+        breaker: this.name,
+        from,
+        to,
+        reason,
+        remote: this.applyingRemote,
+      });
     if (this.applyingRemote || this.closed) return;
     if (to === 'open') {
       const until = Math.round(this.clock.wallTime() + (openForMs ?? this.local.remainingOpenMs()));
-      runScript(this.redis, OPEN, [this.stateKey], [until, this.instanceId, this.channel, reason]).catch((error) => this.unreachable(error, 'open'));
+      runScript(
+        this.redis,
+        OPEN,
+        [this.stateKey],
+        [until, this.instanceId, this.channel, reason],
+      ).catch((error) => this.unreachable(error, 'open'));
     } else if (to === 'closed' && from === 'halfOpen') {
-      runScript(this.redis, CLOSE, [this.stateKey, this.probeKey], [this.instanceId, this.channel]).catch((error) => this.unreachable(error, 'close'));
+      runScript(
+        this.redis,
+        CLOSE,
+        [this.stateKey, this.probeKey],
+        [this.instanceId, this.channel],
+      ).catch((error) => this.unreachable(error, 'close'));
     }
   }
 
@@ -229,7 +303,8 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
     if (message.by === this.instanceId || this.local.state === 'isolated') return;
     if (message.type === 'open' && typeof message.untilMs === 'number') {
       const left = message.untilMs - this.clock.wallTime();
-      if (left > 0) this.applyRemote(() => this.local.forceOpen(left, `opened by process ${message.by}`));
+      if (left > 0)
+        this.applyRemote(() => this.local.forceOpen(left, `opened by process ${message.by}`));
     } else if (message.type === 'closed' && this.local.state !== 'closed') {
       this.applyRemote(() => this.local.reset(`closed by process ${message.by}`));
     }
@@ -245,24 +320,40 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
   }
 
   private async acquireProbe(): Promise<boolean> {
-    const reply = (await runScript(this.redis, PROBE, [this.stateKey, this.probeKey], ['acquire', this.instanceId, Math.round(this.clock.wallTime()), this.probeLockMs])) as [
-      number,
-      string?,
-    ];
+    const reply = (await runScript(
+      this.redis,
+      PROBE,
+      [this.stateKey, this.probeKey],
+      ['acquire', this.instanceId, Math.round(this.clock.wallTime()), this.probeLockMs],
+    )) as [number, string?];
     if (reply[0] === 1) return true;
     // The shared circuit is still open (a probe elsewhere just failed): open here too.
     const openUntil = reply[1] ? Number(reply[1]) : 0;
     const left = openUntil - this.clock.wallTime();
-    if (left > 0) this.applyRemote(() => this.local.forceOpen(left, 'still open for another process'));
+    if (left > 0)
+      this.applyRemote(() => this.local.forceOpen(left, 'still open for another process'));
     return false;
   }
 
   private releaseProbe(): void {
-    runScript(this.redis, PROBE, [this.stateKey, this.probeKey], ['release', this.instanceId, 0, 0]).catch((error) => this.unreachable(error, 'probe'));
+    runScript(
+      this.redis,
+      PROBE,
+      [this.stateKey, this.probeKey],
+      ['release', this.instanceId, 0, 0],
+    ).catch((error) => this.unreachable(error, 'probe'));
   }
 
-  private unreachable(error: unknown, during: RedisCircuitBreakerEvents['unreachable']['during']): void {
-    if (this.events.has('unreachable')) this.events.emit('unreachable', { breaker: this.name, error: toStoreErrorFor(this.redis, error), during });
+  private unreachable(
+    error: unknown,
+    during: RedisCircuitBreakerEvents['unreachable']['during'],
+  ): void {
+    if (this.events.has('unreachable'))
+      this.events.emit('unreachable', {
+        breaker: this.name,
+        error: toStoreErrorFor(this.redis, error),
+        during,
+      });
   }
 
   private armSync(): void {

@@ -2,7 +2,11 @@ import type { Redis } from 'ioredis';
 import * as check from '../../validate/validate.js';
 import { ConfigError } from '../../faults/errors.js';
 import { Events } from '../../observe/events.js';
-import { RetryBudget, type RetryBudgetOptions, type RetryBudgetStats } from '../../policies/retry-budget.js';
+import {
+  RetryBudget,
+  type RetryBudgetOptions,
+  type RetryBudgetStats,
+} from '../../policies/retry-budget.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { objectTag } from './keys.js';
@@ -56,16 +60,24 @@ export class SharedRetryBudget extends RetryBudget {
   constructor(options: SharedRetryBudgetOptions) {
     check.plainObject('options', options);
     const local: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(options)) if (!OWN_KEYS.includes(key)) local[key] = value;
+    for (const [key, value] of Object.entries(options))
+      if (!OWN_KEYS.includes(key)) local[key] = value;
     super(local as RetryBudgetOptions);
-    if (options.redis === undefined || typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function') {
+    if (
+      options.redis === undefined ||
+      typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
+    ) {
       throw new ConfigError('redis', options.redis, 'an ioredis client');
     }
-    if (typeof options.name !== 'string' || options.name.length === 0) throw new ConfigError('name', options.name, 'a non-empty string');
+    if (typeof options.name !== 'string' || options.name.length === 0)
+      throw new ConfigError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.budgetName = options.name;
     this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;
-    this.syncEveryMs = options.syncEveryMs === undefined ? 200 : check.positiveNumber('syncEveryMs', options.syncEveryMs);
+    this.syncEveryMs =
+      options.syncEveryMs === undefined
+        ? 200
+        : check.positiveNumber('syncEveryMs', options.syncEveryMs);
     this.sharedClock = options.clock ?? systemClock;
     this.callerTime = options.clock !== undefined;
     this.minRetriesPerWindow = Math.floor((this.minRetriesPerSecond * this.windowMs) / 1000);
@@ -83,7 +95,8 @@ export class SharedRetryBudget extends RetryBudget {
     const allowed = Math.max(this.minRetriesPerWindow, this.ratio * requests);
     if (retries + 1 > allowed) {
       this.refusedShared++;
-      if (this.events.has('exhausted')) this.events.emit('exhausted', { requests, retries, allowed });
+      if (this.events.has('exhausted'))
+        this.events.emit('exhausted', { requests, retries, allowed });
       return false;
     }
     this.pending.retries++;
@@ -135,21 +148,30 @@ export class SharedRetryBudget extends RetryBudget {
   private async sync(): Promise<void> {
     const sent = { ...this.pending };
     try {
-      const reply = (await runScript(this.redis, BUDGET, [this.key], [
-        'add',
-        this.callerTime ? Math.floor(this.sharedClock.wallTime()) : '',
-        this.windowMs,
-        Math.ceil(this.windowMs / 10),
-        this.ratio,
-        this.minRetriesPerWindow,
-        sent.requests,
-        sent.retries,
-      ])) as [number, number, number];
+      const reply = (await runScript(
+        this.redis,
+        BUDGET,
+        [this.key],
+        [
+          'add',
+          this.callerTime ? Math.floor(this.sharedClock.wallTime()) : '',
+          this.windowMs,
+          Math.ceil(this.windowMs / 10),
+          this.ratio,
+          this.minRetriesPerWindow,
+          sent.requests,
+          sent.retries,
+        ],
+      )) as [number, number, number];
       this.pending.requests -= sent.requests;
       this.pending.retries -= sent.retries;
       this.fleet = { requests: reply[1], retries: reply[2], at: this.sharedClock.now() };
     } catch (error) {
-      if (this.sharedEvents.has('unreachable')) this.sharedEvents.emit('unreachable', { name: this.budgetName, error: toStoreErrorFor(this.redis, error) });
+      if (this.sharedEvents.has('unreachable'))
+        this.sharedEvents.emit('unreachable', {
+          name: this.budgetName,
+          error: toStoreErrorFor(this.redis, error),
+        });
       // Keep deciding locally: this process's counts stay pending and go out with the next sync.
       this.fleet = { requests: 0, retries: 0, at: this.sharedClock.now() };
     }

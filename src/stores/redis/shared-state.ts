@@ -1,5 +1,10 @@
 import type { Redis } from 'ioredis';
-import type { SharedBreakerState, SharedBudgetState, SharedLimiterState, SharedStateReport } from '../../durable/store.js';
+import type {
+  SharedBreakerState,
+  SharedBudgetState,
+  SharedLimiterState,
+  SharedStateReport,
+} from '../../durable/store.js';
 import { escapeKeyPart, unescapeKeyPart } from './keys.js';
 
 /**
@@ -8,7 +13,11 @@ import { escapeKeyPart, unescapeKeyPart } from './keys.js';
  * SCANs the keyspace with a MATCH pattern, bounded: on a store holding millions of job keys it
  * stops after `maxKeysExamined` and says the report may be incomplete.
  */
-export async function readSharedState(client: Redis, prefix: string, maxKeysExamined = 200_000): Promise<SharedStateReport> {
+export async function readSharedState(
+  client: Redis,
+  prefix: string,
+  maxKeysExamined = 200_000,
+): Promise<SharedStateReport> {
   const glob = escapeKeyPart(prefix).replace(/[*?[\]\\]/g, (ch) => `\\${ch}`);
   // [cr][bl] matches cb, rl and rb (and cl, which faultline never writes).
   const pattern = `{${glob}:[cr][bl]:*`;
@@ -32,19 +41,29 @@ export async function readSharedState(client: Redis, prefix: string, maxKeysExam
   const breakers: SharedBreakerState[] = [];
   const limiters: SharedLimiterState[] = [];
   const budgets: SharedBudgetState[] = [];
-  const tagOf = (kind: string, escapedName: string) => `{${escapeKeyPart(prefix)}:${kind}:${escapedName}}`;
+  const tagOf = (kind: string, escapedName: string) =>
+    `{${escapeKeyPart(prefix)}:${kind}:${escapedName}}`;
   for (const [id, parts] of [...found].sort(([a], [b]) => (a < b ? -1 : 1))) {
     const kind = id.slice(0, 2);
     const escapedName = id.slice(3);
     const name = unescapeKeyPart(escapedName);
     const tag = tagOf(kind, escapedName);
     if (kind === 'cb') {
-      const [state, probe] = await Promise.all([client.hmget(`${tag}:state`, 'openUntil', 'by'), parts.has('probe') ? client.get(`${tag}:probe`) : null]);
+      const [state, probe] = await Promise.all([
+        client.hmget(`${tag}:state`, 'openUntil', 'by'),
+        parts.has('probe') ? client.get(`${tag}:probe`) : null,
+      ]);
       const openUntil = state[0] === null ? null : Number(state[0]);
-      breakers.push({ name, openUntil, ...(state[1] ? { openedBy: state[1] } : {}), ...(probe ? { probeHolder: probe } : {}) });
+      breakers.push({
+        name,
+        openUntil,
+        ...(state[1] ? { openedBy: state[1] } : {}),
+        ...(probe ? { probeHolder: probe } : {}),
+      });
     } else if (kind === 'rl') {
       const [tokens, at] = await client.hmget(`${tag}:bucket`, 'tokens', 'at');
-      if (tokens !== null && at !== null) limiters.push({ name, tokens: Number(tokens), at: Number(at) });
+      if (tokens !== null && at !== null)
+        limiters.push({ name, tokens: Number(tokens), at: Number(at) });
     } else {
       const window = await client.hgetall(`${tag}:window`);
       let requests = 0;

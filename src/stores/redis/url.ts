@@ -32,7 +32,10 @@ export function describeRedisTarget(url: string): string {
  * Re-throws an error with credentials scrubbed from its message and stack. Used around every
  * place where a client library might echo connection details.
  */
-export function redactError(error: unknown, secrets: readonly (string | null | undefined)[]): unknown {
+export function redactError(
+  error: unknown,
+  secrets: readonly (string | null | undefined)[],
+): unknown {
   if (!(error instanceof Error)) return error;
   const message = redactCredentials(error.message, secrets);
   if (message !== error.message) error.message = message;
@@ -59,12 +62,21 @@ export function parseRedisUrl(url: string): ParsedRedisUrl {
   try {
     parsed = new URL(url.replace(/^valkey(s?):/, 'redis$1:'));
   } catch {
-    throw new ConfigError('url', shown, 'a valid URL: redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535; percent-encode @ : / in a password)');
+    throw new ConfigError(
+      'url',
+      shown,
+      'a valid URL: redis://host:port/db, with user:password@ before the host when needed (a port from 1 to 65535; percent-encode @ : / in a password)',
+    );
   }
-  if (parsed.hostname === '') throw new ConfigError('url', shown, 'a redis:// URL with a host, e.g. redis://127.0.0.1:6379');
+  if (parsed.hostname === '')
+    throw new ConfigError('url', shown, 'a redis:// URL with a host, e.g. redis://127.0.0.1:6379');
   const path = parsed.pathname;
   if (path !== '' && path !== '/' && !/^\/\d{1,9}$/.test(path)) {
-    throw new ConfigError('url', shown, 'a database number after the host, e.g. redis://127.0.0.1:6379/0');
+    throw new ConfigError(
+      'url',
+      shown,
+      'a database number after the host, e.g. redis://127.0.0.1:6379/0',
+    );
   }
   const database = path.length > 1 ? Number(path.slice(1)) : 0;
   const port = parsed.port === '' ? 6379 : Number(parsed.port);

@@ -38,7 +38,11 @@ export class FileIdentity {
       const stat = statSync(this.path);
       if (stat.ino !== this.ino || stat.dev !== this.dev) what = 'replaced';
     } catch (error) {
-      if ((error as { code?: unknown }).code === 'ENOENT' || (error as { code?: unknown }).code === 'ENOTDIR') what = 'deleted';
+      if (
+        (error as { code?: unknown }).code === 'ENOENT' ||
+        (error as { code?: unknown }).code === 'ENOTDIR'
+      )
+        what = 'deleted';
       else throw error;
     }
     if (what !== undefined) {
@@ -53,11 +57,19 @@ export class FileIdentity {
  * file, and a missing folder surfaces as a TypeError without the path.
  */
 export function checkStorePath(path: unknown): string {
-  if (typeof path !== 'string' || path.length === 0) throw new ConfigError('path', path, 'a file path');
-  if (path.includes('\0')) throw new ConfigError('path', path, 'a file path without NUL characters (SQLite would stop at the NUL and open another file)');
+  if (typeof path !== 'string' || path.length === 0)
+    throw new ConfigError('path', path, 'a file path');
+  if (path.includes('\0'))
+    throw new ConfigError(
+      'path',
+      path,
+      'a file path without NUL characters (SQLite would stop at the NUL and open another file)',
+    );
   const folder = dirname(resolve(path));
-  if (!existsSync(folder)) throw new ConfigError('path', path, `a file in an existing folder: ${folder} does not exist`);
-  if (!statSync(folder).isDirectory()) throw new ConfigError('path', path, `a file in a folder: ${folder} is not a folder`);
+  if (!existsSync(folder))
+    throw new ConfigError('path', path, `a file in an existing folder: ${folder} does not exist`);
+  if (!statSync(folder).isDirectory())
+    throw new ConfigError('path', path, `a file in a folder: ${folder} is not a folder`);
   return path;
 }
 
@@ -66,7 +78,10 @@ const ACCESS_CODES = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM
 
 export function isAccessFailure(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && [...ACCESS_CODES].some((prefix) => code === prefix || code.startsWith(`${prefix}_`));
+  return (
+    typeof code === 'string' &&
+    [...ACCESS_CODES].some((prefix) => code === prefix || code.startsWith(`${prefix}_`))
+  );
 }
 
 /**
@@ -78,14 +93,22 @@ export function accessError(path: string, error: unknown): StoreError {
   const name = basename(path);
   const code = String((error as { code?: unknown } | null)?.code ?? 'SQLITE_CANTOPEN');
   let why = `SQLite said: ${(error as { message?: unknown } | null)?.message ?? code}`;
-  if (!writable(folder)) why = `the folder ${folder} is read-only to this process, and SQLite must create ${name}-wal and ${name}-shm beside the file`;
+  if (!writable(folder))
+    why = `the folder ${folder} is read-only to this process, and SQLite must create ${name}-wal and ${name}-shm beside the file`;
   else if (existsSync(path) && !writable(path)) why = `the file is read-only to this process`;
-  return new StoreError(`The SQLite store ${path} cannot be opened for writing: ${why}. Make it writable, or copy the file to a writable folder to inspect it.`, {
-    category: 'resource',
-    retryable: false,
-    code,
-    cause: { name: 'SqliteError', message: String((error as { message?: unknown } | null)?.message ?? ''), code },
-  });
+  return new StoreError(
+    `The SQLite store ${path} cannot be opened for writing: ${why}. Make it writable, or copy the file to a writable folder to inspect it.`,
+    {
+      category: 'resource',
+      retryable: false,
+      code,
+      cause: {
+        name: 'SqliteError',
+        message: String((error as { message?: unknown } | null)?.message ?? ''),
+        code,
+      },
+    },
+  );
 }
 
 function writable(path: string): boolean {

@@ -12,12 +12,16 @@ const CURRENT_PREFIX = 'faultline_';
 
 /** True when `tables` (the names in sqlite_master) are those of a store from before the rename. */
 export function isLegacyStore(tables: readonly string[]): boolean {
-  return tables.includes(LEGACY_VERSION_TABLE) && !tables.includes(`${CURRENT_PREFIX}schema_version`);
+  return (
+    tables.includes(LEGACY_VERSION_TABLE) && !tables.includes(`${CURRENT_PREFIX}schema_version`)
+  );
 }
 
 /** The schema version recorded by a pre-rename store (read only). */
 export function legacyVersion(db: Database.Database): number {
-  const row = db.prepare(`SELECT max(version) AS version FROM ${LEGACY_VERSION_TABLE}`).get() as { version: number | null } | undefined;
+  const row = db.prepare(`SELECT max(version) AS version FROM ${LEGACY_VERSION_TABLE}`).get() as
+    | { version: number | null }
+    | undefined;
   return row?.version ?? 0;
 }
 
@@ -28,7 +32,9 @@ export function legacyVersion(db: Database.Database): number {
  */
 export function renameLegacyTables(db: Database.Database): void {
   const objects = db
-    .prepare("SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'lifeline\\_%' ESCAPE '\\' AND type IN ('table', 'index')")
+    .prepare(
+      "SELECT type, name, sql FROM sqlite_master WHERE name LIKE 'lifeline\\_%' ESCAPE '\\' AND type IN ('table', 'index')",
+    )
     .all() as { type: 'table' | 'index'; name: string; sql: string | null }[];
   if (!isLegacyStore(objects.filter((o) => o.type === 'table').map((o) => o.name))) return;
   for (const table of objects.filter((o) => o.type === 'table')) {
@@ -37,7 +43,9 @@ export function renameLegacyTables(db: Database.Database): void {
   // ALTER TABLE rewrites the indexes' table references but keeps their names; recreate them
   // under the new names from their own (already rewritten) definitions.
   const indexes = db
-    .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lifeline\\_%' ESCAPE '\\' AND sql IS NOT NULL")
+    .prepare(
+      "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name LIKE 'lifeline\\_%' ESCAPE '\\' AND sql IS NOT NULL",
+    )
     .all() as { name: string; sql: string }[];
   for (const index of indexes) {
     db.exec(`DROP INDEX ${index.name}`);

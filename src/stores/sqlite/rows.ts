@@ -1,4 +1,11 @@
-import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
+import type {
+  AttemptRecord,
+  ClaimedJob,
+  DeadLetter,
+  FaultSummary,
+  JobRecord,
+  JobState,
+} from '../../durable/store.js';
 
 /** Row shapes of `faultline_jobs` and their conversion to the store interface's records. */
 
@@ -31,7 +38,20 @@ export interface JobRow {
 
 export type ClaimRow = Pick<
   JobRow,
-  'id' | 'queue' | 'payload' | 'priority' | 'attempts' | 'strikes' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key' | 'token' | 'headers'
+  | 'id'
+  | 'queue'
+  | 'payload'
+  | 'priority'
+  | 'attempts'
+  | 'strikes'
+  | 'max_attempts'
+  | 'enqueued_at'
+  | 'run_at'
+  | 'lease_until'
+  | 'checkpoint'
+  | 'idempotency_key'
+  | 'token'
+  | 'headers'
 >;
 
 export function toClaimed(row: ClaimRow): ClaimedJob {

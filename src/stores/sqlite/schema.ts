@@ -71,18 +71,30 @@ const VERSION_TABLE = 'faultline_schema_version';
 export function inspectSchema(db: Database.Database, location: string): number {
   let tables: string[];
   try {
-    tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+    tables = (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    ).map((r) => r.name);
   } catch (error) {
     // Cannot open or lock it (a read-only folder, busy): not a verdict on what the file is.
     const code = (error as { code?: unknown }).code;
-    if (typeof code === 'string' && /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH|BUSY|LOCKED|IOERR)/.test(code)) throw error;
-    throw new NotAFaultlineStoreError(location, `SQLite cannot read it (${(error as Error).message})`);
+    if (
+      typeof code === 'string' &&
+      /^SQLITE_(CANTOPEN|READONLY|PERM|AUTH|BUSY|LOCKED|IOERR)/.test(code)
+    )
+      throw error;
+    throw new NotAFaultlineStoreError(
+      location,
+      `SQLite cannot read it (${(error as Error).message})`,
+    );
   }
   if (tables.length === 0) return 0;
   // A store from before the rename: its tables get their new names in migrate().
   const legacy = isLegacyStore(tables);
   if (!legacy && !tables.includes(VERSION_TABLE)) {
-    throw new NotAFaultlineStoreError(location, `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
+    throw new NotAFaultlineStoreError(
+      location,
+      `it holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`,
+    );
   }
   const version = legacy ? legacyVersion(db) : currentVersion(db);
   if (version > SCHEMA_VERSION) throw new SchemaVersionError(location, version, SCHEMA_VERSION);
@@ -90,12 +102,18 @@ export function inspectSchema(db: Database.Database, location: string): number {
 }
 
 function currentVersion(db: Database.Database): number {
-  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as { version: number | null } | undefined;
+  const row = db.prepare(`SELECT max(version) AS version FROM ${VERSION_TABLE}`).get() as
+    | { version: number | null }
+    | undefined;
   return row?.version ?? 0;
 }
 
 function hasLegacyTables(db: Database.Database): boolean {
-  return isLegacyStore((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name));
+  return isLegacyStore(
+    (
+      db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]
+    ).map((r) => r.name),
+  );
 }
 
 /** Brings the database to SCHEMA_VERSION. Safe when several processes open the file at once. */
@@ -105,10 +123,16 @@ export function migrate(db: Database.Database, location: string, now: number): v
     renameLegacyTables(db);
     // Re-read under the write lock: another process may have migrated meanwhile.
     const current = inspectSchema(db, location);
-    if (current === 0) db.exec(`CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`);
+    if (current === 0)
+      db.exec(
+        `CREATE TABLE IF NOT EXISTS ${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+      );
     for (let version = current + 1; version <= SCHEMA_VERSION; version++) {
       for (const statement of MIGRATIONS[version - 1]!) db.exec(statement);
-      db.prepare(`INSERT INTO ${VERSION_TABLE} (version, applied_at) VALUES (?, ?)`).run(version, now);
+      db.prepare(`INSERT INTO ${VERSION_TABLE} (version, applied_at) VALUES (?, ?)`).run(
+        version,
+        now,
+      );
     }
   }).immediate();
 }

@@ -29,8 +29,22 @@ import type {
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
 import type { FaultCategory } from '../../faults/fault.js';
-import { crashLoopFault, decodeUntil, encodeUntil, mergePause, pauseInForce, refuseTransaction } from '../../durable/store-rules.js';
-import { type ClaimRow, claimOrder, type JobRow, toClaimed, toDeadLetter, toRecord } from './rows.js';
+import {
+  crashLoopFault,
+  decodeUntil,
+  encodeUntil,
+  mergePause,
+  pauseInForce,
+  refuseTransaction,
+} from '../../durable/store-rules.js';
+import {
+  type ClaimRow,
+  claimOrder,
+  type JobRow,
+  toClaimed,
+  toDeadLetter,
+  toRecord,
+} from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
@@ -89,12 +103,16 @@ export class SqliteStore implements DurableStore {
     checkStorePath(path);
     const opts = check.plainObject('options', options);
     check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs', 'fileCheckMs', 'driver']);
-    const synchronous = check.oneOf('synchronous', options.synchronous ?? 'NORMAL', ['NORMAL', 'FULL']);
+    const synchronous = check.oneOf('synchronous', options.synchronous ?? 'NORMAL', [
+      'NORMAL',
+      'FULL',
+    ]);
     const busyTimeoutMs = check.nonNegativeInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5_000);
     const fileCheckMs = check.nonNegativeNumber('fileCheckMs', options.fileCheckMs ?? 1_000);
     this.path = path;
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
-    if (typeof driver !== 'function') throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
+    if (typeof driver !== 'function')
+      throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
     try {
       this.db = new driver(path);
     } catch (error) {
@@ -115,20 +133,35 @@ export class SqliteStore implements DurableStore {
     this.sql = prepareStatements(this.db);
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+  async enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    options?: StoreEnqueueOptions,
+  ): Promise<EnqueueResult[]> {
     refuseTransaction('SQLite', options);
     this.open();
     return this.sql.tx(() => {
       const results: EnqueueResult[] = [];
       for (const job of jobs) {
         if (job.idempotencyKey !== undefined) {
-          const existing = this.sql.findByKey.get(job.queue, job.idempotencyKey) as { id: number } | undefined;
+          const existing = this.sql.findByKey.get(job.queue, job.idempotencyKey) as
+            | { id: number }
+            | undefined;
           if (existing) {
             results.push({ id: String(existing.id), created: false });
             continue;
           }
         }
-        const info = this.sql.insert.run(job.queue, job.payload, job.priority, job.runAt, now, job.maxAttempts ?? null, job.idempotencyKey ?? null, job.headers ?? null);
+        const info = this.sql.insert.run(
+          job.queue,
+          job.payload,
+          job.priority,
+          job.runAt,
+          now,
+          job.maxAttempts ?? null,
+          job.idempotencyKey ?? null,
+          job.headers ?? null,
+        );
         results.push({ id: String(info.lastInsertRowid), created: true });
       }
       return results;
@@ -142,7 +175,12 @@ export class SqliteStore implements DurableStore {
       const paused = this.sql.getPause.get(queue) as { paused_until: number | null } | undefined;
       if (pauseInForce(decodeUntil(paused?.paused_until ?? null), now) !== null) return [];
       for (const expired of this.sql.expired.all(queue, now) as { id: number; strikes: number }[]) {
-        if (expired.strikes >= request.maxStrikes) this.sql.recoverDead.run(now, JSON.stringify(crashLoopFault(expired.strikes)), expired.id);
+        if (expired.strikes >= request.maxStrikes)
+          this.sql.recoverDead.run(
+            now,
+            JSON.stringify(crashLoopFault(expired.strikes)),
+            expired.id,
+          );
         else this.sql.recoverWaiting.run(expired.id);
         this.sql.trimHistory.run(expired.id);
       }
@@ -155,7 +193,10 @@ export class SqliteStore implements DurableStore {
         queue,
         limit: request.limit,
         // SQLite reads a negative LIMIT as "no limit".
-        maxStruck: request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? -1 : request.maxStruck,
+        maxStruck:
+          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
+            ? -1
+            : request.maxStruck,
       }) as ClaimRow[];
       return rows.sort(claimOrder).map(toClaimed);
     });
@@ -163,7 +204,11 @@ export class SqliteStore implements DurableStore {
 
   async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
     this.open();
-    return this.sql.tx(() => leases.filter((l) => this.sql.renew.run(now + leaseMs, l.id, l.token).changes === 0).map((l) => l.id));
+    return this.sql.tx(() =>
+      leases
+        .filter((l) => this.sql.renew.run(now + leaseMs, l.id, l.token).changes === 0)
+        .map((l) => l.id),
+    );
   }
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
@@ -182,7 +227,8 @@ export class SqliteStore implements DurableStore {
         if (this.settleOne(o, now) > 0) this.sql.trimHistory.run(toRowId(o.id));
         else {
           lost.push(o.id);
-          if (o.kind === 'release' && o.unstarted) this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
+          if (o.kind === 'release' && o.unstarted)
+            this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
         }
       }
       for (const [token, ids] of completions) {
@@ -190,7 +236,11 @@ export class SqliteStore implements DurableStore {
           if (this.sql.complete.run(now, ids[0], token).changes === 0) lost.push(ids[0]!);
           continue;
         }
-        const applied = new Set((this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as number[]).map(String));
+        const applied = new Set(
+          (this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as number[]).map(
+            String,
+          ),
+        );
         for (const id of ids) if (!applied.has(id)) lost.push(id);
       }
       return { lost };
@@ -202,7 +252,13 @@ export class SqliteStore implements DurableStore {
       case 'retry':
         return this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes;
       case 'dead':
-        return this.sql.dead.run(now, JSON.stringify(o.fault), JSON.stringify(o.record), o.id, o.token).changes;
+        return this.sql.dead.run(
+          now,
+          JSON.stringify(o.fault),
+          JSON.stringify(o.record),
+          o.id,
+          o.token,
+        ).changes;
       case 'release':
         return this.sql.release.run({
           runAt: o.runAt ?? now,
@@ -272,7 +328,8 @@ export class SqliteStore implements DurableStore {
     const { where, args } = deadFilter({ ...query, before: undefined });
     // A text filter reads every match's fault: in the dead index's order (finished_at, which
     // follows insertion) the rows come nearly in table order, four times faster than by category.
-    const from = query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
+    const from =
+      query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
     const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM ${from} WHERE ${where}
       GROUP BY ${CATEGORY} ORDER BY count DESC, category`;
     return this.db.prepare(sql).all(...args) as { category: FaultCategory; count: number }[];
@@ -285,10 +342,22 @@ export class SqliteStore implements DurableStore {
     const dead = new Array<number>(buckets).fill(0);
     this.sql.read(() => {
       // One range scan of the finished index per queue (it leads with the queue).
-      const queues = request.queue === undefined ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue) : [request.queue];
+      const queues =
+        request.queue === undefined
+          ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue)
+          : [request.queue];
       for (const queue of queues) {
-        for (const [state, counts] of [[2, completed], [3, dead]] as const) {
-          const rows = this.sql.finishedPerBucket.all({ queue, state, since, until: since + bucketMs * buckets, bucketMs }) as { bucket: number; count: number }[];
+        for (const [state, counts] of [
+          [2, completed],
+          [3, dead],
+        ] as const) {
+          const rows = this.sql.finishedPerBucket.all({
+            queue,
+            state,
+            since,
+            until: since + bucketMs * buckets,
+            bucketMs,
+          }) as { bucket: number; count: number }[];
           for (const row of rows) counts[row.bucket]! += row.count;
         }
       }
@@ -296,7 +365,10 @@ export class SqliteStore implements DurableStore {
     return { completed, dead };
   }
 
-  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+  async requeueDead(
+    selector: DeadLetterSelector,
+    options: { readonly now: number; readonly dryRun?: boolean },
+  ): Promise<string[]> {
     this.open();
     return this.sql.tx(() => {
       let ids: string[];
@@ -325,7 +397,10 @@ export class SqliteStore implements DurableStore {
     });
   }
 
-  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+  async prune(
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<{ completed: number; dead: number }> {
     this.open();
     return this.sql.tx(() => {
       const queues = (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue);
@@ -341,7 +416,9 @@ export class SqliteStore implements DurableStore {
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
     this.open();
-    const row = this.sql.getCheckpoint.get(key) as { key: string; value: string; updated_at: number } | undefined;
+    const row = this.sql.getCheckpoint.get(key) as
+      | { key: string; value: string; updated_at: number }
+      | undefined;
     return row && { key: row.key, value: row.value, updatedAt: row.updated_at };
   }
 
@@ -357,7 +434,11 @@ export class SqliteStore implements DurableStore {
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
     this.open();
-    const rows = this.sql.listCheckpoints.all(prefix.length, prefix) as { key: string; value: string; updated_at: number }[];
+    const rows = this.sql.listCheckpoints.all(prefix.length, prefix) as {
+      key: string;
+      value: string;
+      updated_at: number;
+    }[];
     return rows.map((row) => ({ key: row.key, value: row.value, updatedAt: row.updated_at }));
   }
 
@@ -374,11 +455,18 @@ export class SqliteStore implements DurableStore {
   integrityCheck(): IntegrityReport {
     this.open(true);
     try {
-      const rows = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
-      return rows.length === 1 && rows[0] === 'ok' ? { ok: true, problems: [] } : { ok: false, problems: rows };
+      const rows = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map(
+        (r) => r.integrity_check,
+      );
+      return rows.length === 1 && rows[0] === 'ok'
+        ? { ok: true, problems: [] }
+        : { ok: false, problems: rows };
     } catch (error) {
       const code = (error as { code?: unknown }).code;
-      return { ok: false, problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`] };
+      return {
+        ok: false,
+        problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`],
+      };
     }
   }
 
@@ -401,8 +489,10 @@ export class SqliteStore implements DurableStore {
 
   private pruneState(queue: string, state: 2 | 3, bound: RetentionBound, now: number): number {
     let removed = 0;
-    if (bound.maxAgeMs !== Number.POSITIVE_INFINITY) removed += this.sql.pruneAge.run(queue, state, now - bound.maxAgeMs).changes;
-    if (bound.maxCount !== Number.POSITIVE_INFINITY) removed += this.sql.pruneCount.run(queue, state, bound.maxCount).changes;
+    if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
+      removed += this.sql.pruneAge.run(queue, state, now - bound.maxAgeMs).changes;
+    if (bound.maxCount !== Number.POSITIVE_INFINITY)
+      removed += this.sql.pruneCount.run(queue, state, bound.maxCount).changes;
     return removed;
   }
 
@@ -413,7 +503,6 @@ export class SqliteStore implements DurableStore {
     const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where} ORDER BY finished_at DESC, id DESC${limit}`;
     return this.db.prepare(sql).all(...args) as { id: number }[];
   }
-
 }
 
 /** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
@@ -436,9 +525,16 @@ function deadFilter(query: DeadLetterQuery): { where: string; args: unknown[] } 
   // A search is a scan: first a cheap test on the raw JSON text (no parse), then the exact one on
   // the message. The raw test is skipped for text that JSON writes escaped (quotes, backslashes, controls).
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
-  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text)) filter('instr(lower(fault), lower(?)) > 0', query.text);
+  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text))
+    filter('instr(lower(fault), lower(?)) > 0', query.text);
   filter("instr(lower(json_extract(fault, '$.message')), lower(?)) > 0", query.text);
-  if (query.before !== undefined) filter('(finished_at < ? OR (finished_at = ? AND id < ?))', query.before.deadAt, query.before.deadAt, toRowId(query.before.id));
+  if (query.before !== undefined)
+    filter(
+      '(finished_at < ? OR (finished_at = ? AND id < ?))',
+      query.before.deadAt,
+      query.before.deadAt,
+      toRowId(query.before.id),
+    );
   return { where: where.join(' AND '), args };
 }
 

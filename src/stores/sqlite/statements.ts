@@ -39,7 +39,9 @@ export function prepareStatements(db: Database.Database) {
     setPause: p(
       'INSERT INTO faultline_queues (name, paused_until) VALUES (?, ?) ON CONFLICT (name) DO UPDATE SET paused_until = excluded.paused_until',
     ),
-    expired: p('SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?'),
+    expired: p(
+      'SELECT id, strikes FROM faultline_jobs WHERE queue = ? AND state = 1 AND lease_until <= ?',
+    ),
     // A crash costs a strike, not a plan attempt: the attempt count goes back by one.
     recoverWaiting: p(
       `UPDATE faultline_jobs SET state = 0, attempts = max(0, attempts - 1), lost_token = token,
@@ -67,14 +69,20 @@ export function prepareStatements(db: Database.Database) {
          idempotency_key, token, headers`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
-    complete: p(`UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`),
+    complete: p(
+      `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`,
+    ),
     /** Completes many jobs claimed under one token in one statement; returns the ids it applied to. */
     completeMany: p(
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
        WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
     ).pluck(),
-    retry: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
-    dead: p(`UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`),
+    retry: p(
+      `UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`,
+    ),
+    dead: p(
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`,
+    ),
     release: p(
       `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund), lost_token = NULL,
          strikes = CASE WHEN @unstarted THEN max(0, strikes - 1) ELSE 0 END,
@@ -83,7 +91,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
     /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
-    forgiveLostClaim: p('UPDATE faultline_jobs SET strikes = max(0, strikes - 1), lost_token = NULL WHERE id = ? AND lost_token = ? AND state <= 1'),
+    forgiveLostClaim: p(
+      'UPDATE faultline_jobs SET strikes = max(0, strikes - 1), lost_token = NULL WHERE id = ? AND lost_token = ? AND state <= 1',
+    ),
     /** Keeps the first attempt record and the newest HISTORY_LIMIT - 1 (see store-rules). */
     trimHistory: p(
       `UPDATE faultline_jobs SET history = (
@@ -120,7 +130,9 @@ export function prepareStatements(db: Database.Database) {
     ),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
-    requeue: p(`UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`),
+    requeue: p(
+      `UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`,
+    ),
     deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
     /** Queues holding finished jobs, by a loose index scan of the finished index (see `queues`). */
     finishedQueues: p(
@@ -143,7 +155,9 @@ export function prepareStatements(db: Database.Database) {
       'INSERT INTO faultline_checkpoints (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ),
     deleteCheckpoint: p('DELETE FROM faultline_checkpoints WHERE key = ?'),
-    listCheckpoints: p('SELECT key, value, updated_at FROM faultline_checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key'),
+    listCheckpoints: p(
+      'SELECT key, value, updated_at FROM faultline_checkpoints WHERE substr(key, 1, ?) = ? ORDER BY key',
+    ),
     ping: p('SELECT 1'),
   };
 }
