@@ -24,10 +24,25 @@ describe('PostgreSQL schema and migrations', () => {
       Array.from({ length: 10 }, () => PostgresStore.open({ connectionString: SHARED_POSTGRES_URL, schema, listen: false })),
     );
     const versions = await pool.query(`SELECT version FROM "${schema}".schema_version`);
-    expect(versions.rows).toEqual([{ version: SCHEMA_VERSION }]);
+    // Each version applied exactly once, in order.
+    expect(versions.rows).toEqual(Array.from({ length: SCHEMA_VERSION }, (_, i) => ({ version: i + 1 })));
     const [id] = await stores[3]!.enqueue([{ queue: 'q', payload: '1', priority: 0, runAt: 0 }], 0);
     expect((await stores[7]!.getJob(id!.id))?.payload).toBe('1');
     await Promise.all(stores.map((s) => s.close()));
+  });
+
+  it('migrates a version 1 schema in place: its jobs keep running, without headers, with strikes counted', async () => {
+    const schema = fresh('v1');
+    const all = migrationStatements(schema, 0);
+    const v1 = all.slice(0, all.findIndex((statement) => statement.endsWith('VALUES (1)')) + 1);
+    for (const statement of v1) await pool.query(statement);
+    await pool.query(`INSERT INTO "${schema}".jobs (queue, state, payload, priority, run_at, enqueued_at) VALUES ('q', 0, '"old"', 0, 0, 0)`);
+    const store = await PostgresStore.open({ pool, schema, listen: false, databaseClock: false });
+    const [job] = await store.claim({ queue: 'q', workerId: 'w', limit: 5, leaseMs: 1_000, now: 10, maxStrikes: 3 });
+    expect(job).toMatchObject({ payload: '"old"', attempt: 1, strikes: 0 });
+    expect(job?.headers).toBeUndefined();
+    expect((await store.getJob(job!.id))?.headers).toBeUndefined();
+    await store.close();
   });
 
   it('refuses a schema written by a newer faultline, writing nothing', async () => {

@@ -1,6 +1,7 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { passwordOf, redactCredentials } from '../../config/redact.js';
 import { ConfigError } from '../../faults/errors.js';
+import { loadPeer } from '../../peers/optional-peer.js';
 
 /** The one method of node-postgres the store needs from a pool, a client or a caller's transaction. */
 export interface Queryable {
@@ -74,7 +75,9 @@ export function resolvePool(options: { connectionString?: unknown; pool?: unknow
     }
     config.connectionString = options.connectionString;
   }
-  const pool = new pg.Pool({ ...POOL_DEFAULTS, ...config });
+  // Loaded only now: importing faultline/postgres never fails for a missing pg (MissingPeerError here).
+  const { Pool } = loadPeer<typeof pg>('pg');
+  const pool = new Pool({ ...POOL_DEFAULTS, ...config });
   // An idle connection that dies (server restart, pg_terminate_backend) is reported here; without a
   // listener Node would crash the process. The pool replaces it; calls that fail report themselves.
   pool.on('error', () => {});

@@ -20,6 +20,7 @@ export async function enqueueJobs(db: Queryable, sql: Statements, jobs: readonly
     jobs.map((j) => j.idempotencyKey ?? null),
     now,
     sql.channel,
+    jobs.map((j) => j.headers ?? null),
   ]);
   const inserted = rows as { id: string; queue: string; idempotency_key: string | null }[];
   const byKey = new Map<string, string>();

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type pg from 'pg';
-import * as check from '../../config/validate.js';
+import * as check from '../../validate/validate.js';
+import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError, NotAFaultlineStoreError } from '../../durable/errors.js';
 import type {
+  CategoryCount,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,
@@ -21,9 +23,12 @@ import type {
   RetentionPolicy,
   SettleResult,
   StoreEnqueueOptions,
+  Throughput,
+  ThroughputRequest,
 } from '../../durable/store.js';
 import { crashLoopFault, decodeUntil, encodeUntil, pauseInForce } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
+import type { FaultCategory } from '../../faults/fault.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
@@ -120,7 +125,12 @@ export class PostgresStore implements DurableStore {
       const { rows } = await db.query({
         name: `faultline.${this.schema}.claim`,
         text: this.sql.claim,
-        values: [request.queue, request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock, this.asyncClaimCommit],
+        values: [
+          request.queue,
+          request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock, this.asyncClaimCommit,
+          // NULL is "no limit" to LIMIT.
+          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? null : request.maxStruck,
+        ],
       });
       return (rows as ClaimRow[]).sort(claimOrder).map((row) => toClaimed(row, request.queue, token));
     });
@@ -142,7 +152,9 @@ export class PostgresStore implements DurableStore {
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     if (outcomes.length === 0) return { lost: [] };
-    return this.guard(async (db) => {
+    // A lost unstarted hand-back may take its strike back (a second statement): then one transaction.
+    const forgiving = outcomes.some((o) => o.kind === 'release' && o.unstarted === true);
+    return (forgiving ? this.transaction.bind(this) : this.guard.bind(this))(async (db) => {
       const valid = sortById(outcomes.filter((o) => toRowId(o.id) !== null));
       const { rows } = await db.query({
         name: `faultline.${this.schema}.settle`,
@@ -157,11 +169,15 @@ export class PostgresStore implements DurableStore {
           valid.map((o) => (o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record))),
           valid.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
           this.sql.channel,
+          valid.map((o) => o.kind === 'release' && o.unstarted === true),
         ],
       });
       // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
       const applied = new Set((rows as LeaseRef[]).map(leaseKey));
-      return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
+      const lost = outcomes.filter((o) => !applied.has(leaseKey(o)));
+      const forgiven = sortById(lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null));
+      if (forgiven.length > 0) await db.query(this.sql.forgiveLostClaims, [forgiven.map((o) => o.id), forgiven.map((o) => o.token)]);
+      return { lost: lost.map((o) => o.id) };
     });
   }
 
@@ -213,6 +229,27 @@ export class PostgresStore implements DurableStore {
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     return this.guard(async (db) => (await this.selectDead(db, query, '*')).map((row) => toDeadLetter(row as unknown as JobRow)));
+  }
+
+  async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
+    return this.guard(async (db) => {
+      const { where, values } = deadFilter({ ...query, before: undefined });
+      return (await db.query(this.sql.countDead(where), values)).rows as { category: FaultCategory; count: number }[];
+    });
+  }
+
+  async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
+    const { since, bucketMs, buckets } = checkThroughputRequest(request);
+    return this.guard(async (db) => {
+      const oneQueue = request.queue !== undefined;
+      const values: unknown[] = [since, bucketMs, since + bucketMs * buckets];
+      if (oneQueue) values.push(request.queue);
+      const rows = (await db.query(this.sql.finishedPerBucket(oneQueue), values)).rows as { state: number; bucket: number; count: number }[];
+      const completed = new Array<number>(buckets).fill(0);
+      const dead = new Array<number>(buckets).fill(0);
+      for (const row of rows) (row.state === 2 ? completed : dead)[row.bucket]! += row.count;
+      return { completed, dead };
+    });
   }
 
   async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
@@ -363,20 +400,34 @@ export class PostgresStore implements DurableStore {
     });
   }
 
-  /** Dead letters matching the query, newest first. */
+  /** Dead letters matching the query, newest first (then by id, descending). */
   private async selectDead(db: Queryable, query: DeadLetterQuery, columns: string, lock = false): Promise<Record<string, unknown>[]> {
-    const where = ['state = 3'];
-    const values: unknown[] = [];
-    const filter = (condition: string, value: unknown) => {
-      if (value === undefined) return;
-      values.push(value);
-      where.push(condition.replace('?', `$${values.length}`));
-    };
-    filter('queue = ?', query.queue);
-    filter("fault->>'category' = ?", query.category);
-    filter('finished_at <= ?', query.olderThan);
-    filter('finished_at >= ?', query.newerThan);
+    const { where, values } = deadFilter(query);
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
     return (await db.query(this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''), values)).rows as Record<string, unknown>[];
   }
+}
+
+/** The WHERE parts of a dead-letter query with numbered parameters, keyset cursor included (no OFFSET). */
+function deadFilter(query: DeadLetterQuery): { where: string[]; values: unknown[] } {
+  const where = ['state = 3'];
+  const values: unknown[] = [];
+  const filter = (condition: string, value: unknown) => {
+    if (value === undefined) return;
+    values.push(value);
+    where.push(condition.replaceAll('?', `$${values.length}`));
+  };
+  filter('queue = ?', query.queue);
+  filter("fault->>'category' = ?", query.category);
+  filter('finished_at <= ?', query.olderThan);
+  filter('finished_at >= ?', query.newerThan);
+  // strpos, not LIKE: plain text, no wildcards. lower() under the "C" collation folds ASCII letters only.
+  filter(`strpos(lower((fault->>'message') COLLATE "C"), lower(?::text COLLATE "C")) > 0`, query.text);
+  if (query.before !== undefined) {
+    // A row comparison: the dead index (finished_at DESC, id DESC) reads from the cursor on. An id
+    // that cannot be a row id matches nothing at that deadAt (as on SQLite).
+    values.push(query.before.deadAt, toRowId(query.before.id) ?? '0');
+    where.push(`(finished_at, id) < ($${values.length - 1}::bigint, $${values.length}::bigint)`);
+  }
+  return { where, values };
 }

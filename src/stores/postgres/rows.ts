@@ -29,11 +29,24 @@ export interface JobRow {
   checkpoint: string | null;
   history: AttemptRecord[] | string;
   fault: FaultSummary | string | null;
+  /** JSON text (schema version 2). */
+  headers: string | null;
 }
 
 export type ClaimRow = Pick<
   JobRow,
-  'id' | 'payload' | 'priority' | 'attempts' | 'max_attempts' | 'enqueued_at' | 'run_at' | 'lease_until' | 'checkpoint' | 'idempotency_key'
+  | 'id'
+  | 'payload'
+  | 'priority'
+  | 'attempts'
+  | 'strikes'
+  | 'max_attempts'
+  | 'enqueued_at'
+  | 'run_at'
+  | 'lease_until'
+  | 'checkpoint'
+  | 'idempotency_key'
+  | 'headers'
 >;
 
 /** JSONB arrives parsed from node-postgres, as text from clients with other type parsers. */
@@ -49,6 +62,7 @@ export function toClaimed(row: ClaimRow, queue: string, token: string): ClaimedJ
     payload: row.payload,
     priority: row.priority,
     attempt: row.attempts,
+    strikes: row.strikes,
     enqueuedAt: Number(row.enqueued_at),
     runAt: Number(row.run_at),
     leaseUntil: Number(row.lease_until),
@@ -56,6 +70,7 @@ export function toClaimed(row: ClaimRow, queue: string, token: string): ClaimedJ
   if (row.max_attempts !== null) job.maxAttempts = row.max_attempts;
   if (row.checkpoint !== null) job.checkpoint = row.checkpoint;
   if (row.idempotency_key !== null) job.idempotencyKey = row.idempotency_key;
+  if (row.headers !== null) job.headers = row.headers;
   return job as unknown as ClaimedJob;
 }
 
@@ -78,6 +93,7 @@ export function toRecord(row: JobRow): JobRecord {
   if (row.idempotency_key !== null) record.idempotencyKey = row.idempotency_key;
   if (row.checkpoint !== null) record.checkpoint = row.checkpoint;
   if (row.fault !== null) record.fault = json(row.fault);
+  if (row.headers !== null) record.headers = row.headers;
   return record as unknown as JobRecord;
 }
 
@@ -95,6 +111,7 @@ export function toDeadLetter(row: JobRow): DeadLetter {
   };
   if (row.checkpoint !== null) letter.checkpoint = row.checkpoint;
   if (row.idempotency_key !== null) letter.idempotencyKey = row.idempotency_key;
+  if (row.headers !== null) letter.headers = row.headers;
   return letter as unknown as DeadLetter;
 }
 

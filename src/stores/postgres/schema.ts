@@ -80,10 +80,79 @@ function migrations(s: string): readonly (readonly string[])[] {
         END
         $$`,
     ],
+    // 2: the leases' contract, job headers and the dashboard's queries.
+    leasesHeadersAndDashboard(s),
   ];
 }
 
-export const SCHEMA_VERSION = 1;
+/**
+ * Version 2. Job headers (JSON text; older rows read as none). `lost_token`: the last lease a
+ * recovery took away, so its late unstarted hand-back can take its strike back. Struck jobs are
+ * claimed apart (`p_max_struck`), a crash costs a strike but not an attempt, and histories stay
+ * bounded (`append_history`: the first record plus the newest `limit - 1`). Dead letters of every
+ * queue paged newest first, by category, and by queue and category, without scanning completed
+ * jobs: partial indexes, so only dead letters pay for them.
+ */
+function leasesHeadersAndDashboard(s: string): readonly string[] {
+  return [
+    `ALTER TABLE ${s}.jobs ADD COLUMN headers TEXT, ADD COLUMN lost_token TEXT`,
+    `CREATE INDEX jobs_struck ON ${s}.jobs (queue, priority DESC, run_at, id) WHERE state = 0 AND strikes > 0`,
+    `CREATE INDEX jobs_dead ON ${s}.jobs (finished_at DESC, id DESC) WHERE state = 3`,
+    `CREATE INDEX jobs_dead_category ON ${s}.jobs ((fault->>'category'), finished_at DESC, id DESC) WHERE state = 3`,
+    `CREATE INDEX jobs_dead_queue_category ON ${s}.jobs (queue, (fault->>'category'), finished_at DESC, id DESC) WHERE state = 3`,
+    `CREATE FUNCTION ${s}.append_history(p_history JSONB, p_record JSONB, p_limit INTEGER) RETURNS JSONB LANGUAGE sql IMMUTABLE AS $$
+        SELECT CASE WHEN jsonb_array_length(h) <= p_limit THEN h
+          ELSE jsonb_build_array(h->0) || (SELECT jsonb_agg(e ORDER BY n) FROM jsonb_array_elements(h) WITH ORDINALITY AS x(e, n)
+            WHERE n > jsonb_array_length(h) - (p_limit - 1)) END
+        FROM (SELECT p_history || jsonb_build_array(p_record) AS h) appended
+      $$`,
+    `DROP FUNCTION ${s}.claim(TEXT, TEXT, INTEGER, BIGINT, BIGINT, INTEGER, TEXT, TEXT, BOOLEAN, BOOLEAN)`,
+    `CREATE FUNCTION ${s}.claim(p_queue TEXT, p_worker TEXT, p_limit INTEGER, p_lease_ms BIGINT, p_caller_now BIGINT,
+        p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT, p_db_clock BOOLEAN, p_async_commit BOOLEAN,
+        p_max_struck INTEGER, p_history_limit INTEGER)
+      RETURNS TABLE (id BIGINT, payload TEXT, priority INTEGER, attempts INTEGER, strikes INTEGER, max_attempts INTEGER,
+        enqueued_at BIGINT, run_at BIGINT, lease_until BIGINT, checkpoint TEXT, idempotency_key TEXT, headers TEXT)
+      LANGUAGE plpgsql AS $$
+      #variable_conflict use_column
+      DECLARE
+        p_now BIGINT := CASE WHEN p_db_clock THEN greatest(p_caller_now, ${s}.now_ms()) ELSE p_caller_now END;
+      BEGIN
+        IF p_async_commit THEN
+          -- This transaction only: its commit does not wait for the WAL flush (see asyncClaimCommit).
+          PERFORM set_config('synchronous_commit', 'off', true);
+        END IF;
+        IF EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = p_queue AND q.paused_until > p_now) THEN
+          RETURN;
+        END IF;
+        -- A crash costs a strike, not a plan attempt: the attempt count goes back by one.
+        UPDATE ${s}.jobs j SET
+          state = CASE WHEN j.strikes >= p_max_strikes THEN 3 ELSE 0 END,
+          finished_at = CASE WHEN j.strikes >= p_max_strikes THEN p_now END,
+          fault = CASE WHEN j.strikes >= p_max_strikes THEN replace(p_crash_fault, '-123456789', j.strikes::text)::jsonb END,
+          attempts = greatest(0, j.attempts - 1),
+          lost_token = j.token,
+          history = ${s}.append_history(j.history, jsonb_build_object('attempt', j.attempts, 'workerId', coalesce(j.worker_id, ''),
+            'startedAt', j.claimed_at, 'durationMs', j.lease_until - j.claimed_at, 'outcome', 'lease_lost'), p_history_limit),
+          token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL
+        WHERE j.id IN (SELECT e.id FROM ${s}.jobs e WHERE e.queue = p_queue AND e.state = 1 AND e.lease_until <= p_now
+                       FOR UPDATE SKIP LOCKED);
+        -- Struck jobs (strikes > 0) are taken only up to p_max_struck (NULL: no limit); the others wait in place.
+        RETURN QUERY
+          UPDATE ${s}.jobs j SET state = 1, token = p_token, worker_id = p_worker, claimed_at = p_now,
+            lease_until = p_now + p_lease_ms, attempts = j.attempts + 1, strikes = j.strikes + 1
+          FROM (SELECT w.id FROM ${s}.jobs w WHERE w.queue = p_queue AND w.state = 0 AND w.run_at <= p_now
+                  AND (w.strikes = 0 OR w.id IN (SELECT k.id FROM ${s}.jobs k WHERE k.queue = p_queue AND k.state = 0 AND k.strikes > 0
+                    AND k.run_at <= p_now ORDER BY k.priority DESC, k.run_at, k.id LIMIT p_max_struck))
+                ORDER BY w.priority DESC, w.run_at, w.id LIMIT p_limit FOR UPDATE SKIP LOCKED) c
+          WHERE j.id = c.id
+          RETURNING j.id, j.payload, j.priority, j.attempts, j.strikes - 1, j.max_attempts, j.enqueued_at, j.run_at, j.lease_until,
+            j.checkpoint, j.idempotency_key, j.headers;
+      END
+      $$`,
+  ];
+}
+
+export const SCHEMA_VERSION = 2;
 const VERSION_TABLE = 'schema_version';
 
 /** `"name"`: a schema name as a quoted identifier (names are checked when the store is made). */

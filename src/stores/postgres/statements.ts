@@ -1,3 +1,4 @@
+import { HISTORY_LIMIT } from '../../durable/store-rules.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -15,16 +16,17 @@ export function buildStatements(schema: string) {
     /** The channel wake-ups travel on; its payload is the queue name. */
     channel: `faultline:${schema}`,
     enqueue: `WITH input AS (
-        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[])
-          WITH ORDINALITY AS i(queue, payload, priority, run_at, max_attempts, idempotency_key, n))
-      INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key)
-      SELECT queue, 0, payload, priority, run_at, $7, max_attempts, idempotency_key FROM input ORDER BY n
+        SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::int[], $6::text[], $9::text[])
+          WITH ORDINALITY AS i(queue, payload, priority, run_at, max_attempts, idempotency_key, headers, n))
+      INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key, headers)
+      SELECT queue, 0, payload, priority, run_at, $7, max_attempts, idempotency_key, headers FROM input ORDER BY n
       ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id::text AS id, queue, idempotency_key, CASE WHEN run_at <= $7 THEN pg_notify($8, queue)::text END AS notified`,
     existingKeys: `SELECT j.id::text AS id, j.queue, j.idempotency_key FROM ${jobs} j
       JOIN unnest($1::text[], $2::text[]) AS k(queue, idempotency_key) ON j.queue = k.queue AND j.idempotency_key = k.idempotency_key`,
-    claim: `SELECT id::text AS id, payload, priority, attempts, max_attempts, enqueued_at, run_at, lease_until, checkpoint, idempotency_key
-      FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+    claim: `SELECT id::text AS id, payload, priority, attempts, strikes, max_attempts, enqueued_at, run_at, lease_until, checkpoint,
+        idempotency_key, headers
+      FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${HISTORY_LIMIT})`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
       WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id, l.token`,
     settle: `UPDATE ${jobs} j SET
@@ -32,13 +34,18 @@ export function buildStatements(schema: string) {
         run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
         finished_at = CASE WHEN o.kind IN ('complete', 'dead') THEN $2 END,
         fault = CASE WHEN o.kind = 'dead' THEN o.fault::jsonb ELSE j.fault END,
-        attempts = CASE WHEN o.refund THEN greatest(0, j.attempts - 1) ELSE j.attempts END,
-        history = CASE WHEN o.record IS NULL THEN j.history ELSE j.history || jsonb_build_array(o.record::jsonb) END,
-        strikes = 0, ${leaveRunning}
-      FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[])
-        AS o(kind, id, token, run_at, refund, record, fault)
+        attempts = CASE WHEN o.refund OR o.unstarted THEN greatest(0, j.attempts - 1) ELSE j.attempts END,
+        history = CASE WHEN o.record IS NULL OR o.unstarted THEN j.history ELSE ${s}.append_history(j.history, o.record::jsonb, ${HISTORY_LIMIT}) END,
+        -- An unstarted release undoes the claim: its strike goes back instead of all of them.
+        strikes = CASE WHEN o.unstarted THEN greatest(0, j.strikes - 1) ELSE 0 END,
+        lost_token = NULL, ${leaveRunning}
+      FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $10::boolean[])
+        AS o(kind, id, token, run_at, refund, record, fault, unstarted)
       WHERE j.id = o.id AND j.token = o.token AND j.state = 1
       RETURNING j.id::text AS id, o.token, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
+    /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
+    forgiveLostClaims: `UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
+      FROM unnest($1::bigint[], $2::text[]) AS f(id, token) WHERE j.id = f.id AND j.lost_token = f.token AND j.state <= 1`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
@@ -54,7 +61,7 @@ export function buildStatements(schema: string) {
     queues: `SELECT name FROM (SELECT DISTINCT queue AS name FROM ${jobs} UNION SELECT name FROM ${s}.queues) n ORDER BY name COLLATE "C"`,
     getJob: `SELECT * FROM ${jobs} WHERE id = $1`,
     lockDead: `SELECT id::text AS id FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 3 FOR UPDATE`,
-    requeue: `UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, fault = NULL, finished_at = NULL
+    requeue: `UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL
       WHERE id = ANY($1::bigint[]) AND state = 3 RETURNING pg_notify($3, queue)::text AS notified`,
     deleteJobs: `DELETE FROM ${jobs} WHERE id = ANY($1::bigint[])`,
     pruneAge: `DELETE FROM ${jobs} WHERE state = $1 AND finished_at < $2`,
@@ -69,6 +76,14 @@ export function buildStatements(schema: string) {
     /** Dead letters matching filters built by the store (`WHERE` parts with numbered parameters). */
     selectDead: (columns: string, where: readonly string[], limit: string) =>
       `SELECT ${columns} FROM ${jobs} WHERE ${where.join(' AND ')} ORDER BY finished_at DESC, id DESC${limit}`,
+    /** Dead letters per category, largest group first (filters as `selectDead`). */
+    countDead: (where: readonly string[]) =>
+      `SELECT category, count(*)::int AS count FROM (SELECT fault->>'category' AS category FROM ${jobs} WHERE ${where.join(' AND ')}) d
+        GROUP BY category ORDER BY count(*) DESC, category COLLATE "C"`,
+    /** Finished jobs per state and bucket: one range of the finished index for one queue (`$5`), or a pass over every queue's. */
+    finishedPerBucket: (oneQueue: boolean) =>
+      `SELECT state, ((finished_at - $1) / $2)::int AS bucket, count(*)::int AS count FROM ${jobs}
+        WHERE ${oneQueue ? 'queue = $4 AND ' : ''}state >= 2 AND finished_at >= $1 AND finished_at < $3 GROUP BY 1, 2`,
   };
 }
 
