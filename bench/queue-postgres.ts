@@ -43,7 +43,8 @@ const schema = (label: string) => {
   return name;
 };
 const failsOnce = (n: number, failing: boolean) => failing && n % 10 === 0;
-const transient = () => Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
+const transient = () =>
+  Object.assign(new Error('connection reset (bench)'), { code: 'ECONNRESET' });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Counts completions; resolves when all are done or the cap is reached. Returns jobs/s. */
@@ -61,7 +62,10 @@ function completions(jobs: number) {
     },
     async rate(t0: number): Promise<number> {
       let timer: NodeJS.Timeout | undefined;
-      await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, CAP_MS)))]);
+      await Promise.race([
+        finished,
+        new Promise<void>((resolve) => (timer = setTimeout(resolve, CAP_MS))),
+      ]);
       clearTimeout(timer);
       return (done / (performance.now() - t0)) * 1_000;
     },
@@ -76,12 +80,24 @@ function percentile(values: number[], p: number): number {
 // ---------------------------------------------------------------- faultline
 
 async function faultlineThroughput(failing: boolean, asyncClaimCommit = false): Promise<number> {
-  const store = await PostgresStore.open({ connectionString: URL, schema: schema('fl'), asyncClaimCommit });
+  const store = await PostgresStore.open({
+    connectionString: URL,
+    schema: schema('fl'),
+    asyncClaimCommit,
+  });
   const queue = new Queue<{ n: number }>(store, 'bench');
   for (let start = 0; start < JOBS; start += CHUNK) {
-    await queue.enqueueMany(Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({ payload: { n: start + i } })));
+    await queue.enqueueMany(
+      Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({
+        payload: { n: start + i },
+      })),
+    );
   }
-  const plan = recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff({ delayMs: 0 }) } } });
+  const plan = recoveryPlan({
+    rules: {
+      network: { action: 'retry', maxAttempts: 2, backoff: constantBackoff({ delayMs: 0 }) },
+    },
+  });
   const done = completions(JOBS);
   const worker = new Worker<{ n: number }>(
     queue,
@@ -103,9 +119,17 @@ async function faultlineLatency(): Promise<number[]> {
   const name = schema('fll');
   const workerStore = await PostgresStore.open({ connectionString: URL, schema: name });
   // The producer is "another process": its own store, so only NOTIFY can wake the worker.
-  const producerStore = await PostgresStore.open({ connectionString: URL, schema: name, listen: false });
+  const producerStore = await PostgresStore.open({
+    connectionString: URL,
+    schema: name,
+    listen: false,
+  });
   const started = new Map<number, number>();
-  const worker = new Worker<{ n: number }>(new Queue(workerStore, 'lat'), (p) => void started.set(p.n, performance.now()), { concurrency: CONCURRENCY }).start();
+  const worker = new Worker<{ n: number }>(
+    new Queue(workerStore, 'lat'),
+    (p) => void started.set(p.n, performance.now()),
+    { concurrency: CONCURRENCY },
+  ).start();
   const producer = new Queue<{ n: number }>(producerStore, 'lat');
   await sleep(500);
   const latencies = await paced(async (n) => {
@@ -118,7 +142,10 @@ async function faultlineLatency(): Promise<number[]> {
 }
 
 /** One enqueue every 20 ms; returns enqueue → start latencies (ms). */
-async function paced(enqueue: (n: number) => Promise<void>, started: Map<number, number>): Promise<number[]> {
+async function paced(
+  enqueue: (n: number) => Promise<void>,
+  started: Map<number, number>,
+): Promise<number[]> {
   const sent = new Map<number, number>();
   for (let n = 0; n < LATENCY_JOBS; n++) {
     const t = performance.now();
@@ -133,7 +160,13 @@ async function paced(enqueue: (n: number) => Promise<void>, started: Map<number,
 // ---------------------------------------------------------------- pg-boss
 
 async function bossStart(label: string): Promise<PgBoss> {
-  const boss = new PgBoss({ connectionString: URL, schema: schema(label), max: 10, supervise: false, schedule: false });
+  const boss = new PgBoss({
+    connectionString: URL,
+    schema: schema(label),
+    max: 10,
+    supervise: false,
+    schedule: false,
+  });
   boss.on('error', () => {});
   await boss.start();
   await boss.createQueue('bench', { name: 'bench', retryLimit: 1, retryDelay: 0 });
@@ -143,24 +176,46 @@ async function bossStart(label: string): Promise<PgBoss> {
 async function bossThroughput(tuned: boolean, failing: boolean): Promise<number> {
   const boss = await bossStart('boss');
   for (let start = 0; start < JOBS; start += CHUNK) {
-    await boss.insert(Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({ name: 'bench', data: { n: start + i }, retryLimit: 1, retryDelay: 0 })));
+    await boss.insert(
+      Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({
+        name: 'bench',
+        data: { n: start + i },
+        retryLimit: 1,
+        retryDelay: 0,
+      })),
+    );
   }
   const done = completions(JOBS);
   const t0 = performance.now();
   const handle = async (jobs: PgBoss.Job<{ n: number }>[]) => {
-    const bad = jobs.filter((j) => failsOnce(j.data.n, failing) && !(j as { retryCount?: number }).retryCount);
+    const bad = jobs.filter(
+      (j) => failsOnce(j.data.n, failing) && !(j as { retryCount?: number }).retryCount,
+    );
     const good = jobs.filter((j) => !bad.includes(j));
     // A batch handler settles jobs one by one only by hand: fail the failing ones, complete the rest.
-    if (bad.length > 0) await boss.fail('bench', bad.map((j) => j.id));
-    if (good.length > 0) await boss.complete('bench', good.map((j) => j.id));
+    if (bad.length > 0)
+      await boss.fail(
+        'bench',
+        bad.map((j) => j.id),
+      );
+    if (good.length > 0)
+      await boss.complete(
+        'bench',
+        good.map((j) => j.id),
+      );
     done.many(good.length);
   };
   if (tuned) {
     // Its docs' levers in this major: fetch in batches, poll at the shortest interval allowed.
-    await boss.work('bench', { batchSize: CONCURRENCY, pollingIntervalSeconds: 0.5, includeMetadata: true }, handle as never);
+    await boss.work(
+      'bench',
+      { batchSize: CONCURRENCY, pollingIntervalSeconds: 0.5, includeMetadata: true },
+      handle as never,
+    );
   } else {
     // Concurrency 50 in pg-boss 10 is 50 workers, each fetching one job per 2 s poll by default.
-    for (let i = 0; i < CONCURRENCY; i++) await boss.work('bench', { includeMetadata: true }, handle as never);
+    for (let i = 0; i < CONCURRENCY; i++)
+      await boss.work('bench', { includeMetadata: true }, handle as never);
   }
   const rate = await done.rate(t0);
   await boss.stop({ graceful: false, wait: true, timeout: 2_000 });
@@ -170,9 +225,13 @@ async function bossThroughput(tuned: boolean, failing: boolean): Promise<number>
 async function bossLatency(tuned: boolean): Promise<number[]> {
   const boss = await bossStart('bossl');
   const started = new Map<number, number>();
-  await boss.work<{ n: number }>('bench', tuned ? { batchSize: CONCURRENCY, pollingIntervalSeconds: 0.5 } : {}, async (jobs) => {
-    for (const j of jobs) started.set(j.data.n, performance.now());
-  });
+  await boss.work<{ n: number }>(
+    'bench',
+    tuned ? { batchSize: CONCURRENCY, pollingIntervalSeconds: 0.5 } : {},
+    async (jobs) => {
+      for (const j of jobs) started.set(j.data.n, performance.now());
+    },
+  );
   await sleep(500);
   const latencies = await paced(async (n) => {
     await boss.send('bench', { n });
@@ -182,7 +241,13 @@ async function bossLatency(tuned: boolean): Promise<number[]> {
 }
 
 async function bossTxCost(client: pg.PoolClient, boss: PgBoss, n: number): Promise<void> {
-  await boss.send('bench', { n }, { db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } as never });
+  await boss.send(
+    'bench',
+    { n },
+    {
+      db: { executeSql: (text: string, values: unknown[]) => client.query(text, values) } as never,
+    },
+  );
 }
 
 // ---------------------------------------------------------------- graphile-worker
@@ -190,7 +255,11 @@ async function bossTxCost(client: pg.PoolClient, boss: PgBoss, n: number): Promi
 /** graphile-worker logs every failed attempt with its stack; the bench's failures are on purpose. */
 const quiet = new Logger(() => () => {});
 
-async function graphileStart(label: string, tuned: boolean, task: (payload: { n: number }, attempts: number) => void): Promise<{ runner: Runner; schema: string }> {
+async function graphileStart(
+  label: string,
+  tuned: boolean,
+  task: (payload: { n: number }, attempts: number) => void,
+): Promise<{ runner: Runner; schema: string }> {
   const name = schema(label);
   const runner = await graphileRun({
     connectionString: URL,
@@ -198,8 +267,16 @@ async function graphileStart(label: string, tuned: boolean, task: (payload: { n:
     concurrency: CONCURRENCY,
     noHandleSignals: true,
     logger: quiet,
-    taskList: { bench: async (payload, helpers) => task(payload as { n: number }, helpers.job.attempts) },
-    ...(tuned ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
+    taskList: {
+      bench: async (payload, helpers) => task(payload as { n: number }, helpers.job.attempts),
+    },
+    ...(tuned
+      ? {
+          preset: {
+            worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+          },
+        }
+      : {}),
   });
   return { runner, schema: name };
 }
@@ -209,7 +286,13 @@ async function graphileThroughput(tuned: boolean, failing: boolean): Promise<num
   const utils = await makeWorkerUtils({ connectionString: URL, schema: name, logger: quiet });
   await utils.migrate();
   for (let start = 0; start < JOBS; start += CHUNK) {
-    await utils.addJobs(Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({ identifier: 'bench', payload: { n: start + i }, maxAttempts: 2 })));
+    await utils.addJobs(
+      Array.from({ length: Math.min(CHUNK, JOBS - start) }, (_, i) => ({
+        identifier: 'bench',
+        payload: { n: start + i },
+        maxAttempts: 2,
+      })),
+    );
   }
   const done = completions(JOBS);
   const t0 = performance.now();
@@ -221,11 +304,18 @@ async function graphileThroughput(tuned: boolean, failing: boolean): Promise<num
     logger: quiet,
     taskList: {
       bench: async (payload, helpers) => {
-        if (helpers.job.attempts === 1 && failsOnce((payload as { n: number }).n, failing)) throw transient();
+        if (helpers.job.attempts === 1 && failsOnce((payload as { n: number }).n, failing))
+          throw transient();
         done.one();
       },
     },
-    ...(tuned ? { preset: { worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 } } } : {}),
+    ...(tuned
+      ? {
+          preset: {
+            worker: { localQueue: { size: 500 }, completeJobBatchDelay: 0, failJobBatchDelay: 0 },
+          },
+        }
+      : {}),
   });
   const rate = await done.rate(t0);
   await runner.stop();
@@ -235,7 +325,11 @@ async function graphileThroughput(tuned: boolean, failing: boolean): Promise<num
 
 async function graphileLatency(tuned: boolean): Promise<number[]> {
   const started = new Map<number, number>();
-  const { runner, schema: name } = await graphileStart('gwl', tuned, (p) => void started.set(p.n, performance.now()));
+  const { runner, schema: name } = await graphileStart(
+    'gwl',
+    tuned,
+    (p) => void started.set(p.n, performance.now()),
+  );
   const utils = await makeWorkerUtils({ connectionString: URL, schema: name });
   await sleep(500);
   const latencies = await paced(async (n) => {
@@ -249,7 +343,11 @@ async function graphileLatency(tuned: boolean): Promise<number[]> {
 // ---------------------------------------------------------------- transactional enqueue
 
 /** Median ms of BEGIN; INSERT; [extra]; COMMIT over `rounds`, minus the same without the extra. */
-async function txCost(label: string, extra: (client: pg.PoolClient, n: number) => Promise<void>, rounds = 300): Promise<number> {
+async function txCost(
+  label: string,
+  extra: (client: pg.PoolClient, n: number) => Promise<void>,
+  rounds = 300,
+): Promise<number> {
   const client = await admin.connect();
   const table = `${schemas[0] ?? 'public'}.bench_orders_${randomBytes(3).toString('hex')}`;
   try {
@@ -271,7 +369,9 @@ async function txCost(label: string, extra: (client: pg.PoolClient, n: number) =
       withIt.push(await once(true, i));
     }
     const cost = percentile(withIt, 50) - percentile(base, 50);
-    console.log(`  ${label}: transaction ${percentile(base, 50).toFixed(2)} ms alone, ${percentile(withIt, 50).toFixed(2)} ms with the enqueue`);
+    console.log(
+      `  ${label}: transaction ${percentile(base, 50).toFixed(2)} ms alone, ${percentile(withIt, 50).toFixed(2)} ms with the enqueue`,
+    );
     return cost;
   } finally {
     await client.query(`DROP TABLE IF EXISTS ${table}`);
@@ -297,10 +397,13 @@ const throughput: [string, (failing: boolean) => Promise<number>][] = [
 
 try {
   const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
-  console.log(`${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} sample(s), load average ${load} at start`);
+  console.log(
+    `${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} sample(s), load average ${load} at start`,
+  );
   for (let i = 0; i < SAMPLES; i++) {
     for (const failing of [false, true]) {
-      for (const [label, run] of throughput) add(`${label}: processing${failing ? ', 10% fail once' : ''}`, await run(failing));
+      for (const [label, run] of throughput)
+        add(`${label}: processing${failing ? ', 10% fail once' : ''}`, await run(failing));
     }
   }
   const latency: [string, () => Promise<number[]>][] = [
@@ -316,25 +419,56 @@ try {
     add(`${label}: enqueue-to-start p99`, percentile(values, 99), 'ms');
   }
   // Transactional enqueue: faultline with { tx }, pg-boss with { db }, graphile-worker's add_job in the transaction.
-  const txStore = await PostgresStore.open({ connectionString: URL, schema: schema('fltx'), listen: false });
+  const txStore = await PostgresStore.open({
+    connectionString: URL,
+    schema: schema('fltx'),
+    listen: false,
+  });
   const txQueue = new Queue<{ n: number }>(txStore, 'tx');
   const boss = await bossStart('bosstx');
   const gw = await makeWorkerUtils({ connectionString: URL, schema: schema('gwtx') });
   await gw.migrate();
   const gwSchema = schemas[schemas.length - 1]!;
-  add('faultline postgres: enqueue({ tx }) extra per job', await txCost('faultline', (client, n) => txQueue.enqueue({ n }, { tx: client }).then(() => {})), 'ms');
   add(
-    'faultline postgres: enqueueMany({ tx }) of 100, extra per job',
-    (await txCost('faultline x100', (client, n) => txQueue.enqueueMany(Array.from({ length: 100 }, (_, i) => ({ payload: { n: n * 100 + i } })), { tx: client }).then(() => {}), 100)) / 100,
+    'faultline postgres: enqueue({ tx }) extra per job',
+    await txCost('faultline', (client, n) => txQueue.enqueue({ n }, { tx: client }).then(() => {})),
     'ms',
   );
-  add('pg-boss: send({ db }) extra per job', await txCost('pg-boss', (client, n) => bossTxCost(client, boss, n)), 'ms');
-  add('graphile-worker: add_job in the transaction, extra per job', await txCost('graphile-worker', (client, n) => client.query(`SELECT "${gwSchema}".add_job('bench', json_build_object('n', $1::int))`, [n]).then(() => {})), 'ms');
+  add(
+    'faultline postgres: enqueueMany({ tx }) of 100, extra per job',
+    (await txCost(
+      'faultline x100',
+      (client, n) =>
+        txQueue
+          .enqueueMany(
+            Array.from({ length: 100 }, (_, i) => ({ payload: { n: n * 100 + i } })),
+            { tx: client },
+          )
+          .then(() => {}),
+      100,
+    )) / 100,
+    'ms',
+  );
+  add(
+    'pg-boss: send({ db }) extra per job',
+    await txCost('pg-boss', (client, n) => bossTxCost(client, boss, n)),
+    'ms',
+  );
+  add(
+    'graphile-worker: add_job in the transaction, extra per job',
+    await txCost('graphile-worker', (client, n) =>
+      client
+        .query(`SELECT "${gwSchema}".add_job('bench', json_build_object('n', $1::int))`, [n])
+        .then(() => {}),
+    ),
+    'ms',
+  );
   await boss.stop({ graceful: false, wait: true, timeout: 2_000 });
   await gw.release();
   await txStore.close();
 } finally {
-  for (const name of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => undefined);
+  for (const name of schemas)
+    await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => undefined);
   await admin.end();
 }
 
@@ -345,7 +479,9 @@ const results: BenchResult[] = [...samples].map(([key, values]) => {
 const median = (name: string) => results.find((r) => r.name === name)?.median ?? Number.NaN;
 for (const variant of ['processing', 'processing, 10% fail once']) {
   for (const peer of ['graphile-worker (tuned)', 'pg-boss (tuned)']) {
-    console.log(`faultline postgres / ${peer} ${variant}: ${(median(`faultline postgres (defaults): ${variant}`) / median(`${peer}: ${variant}`)).toFixed(2)}x`);
+    console.log(
+      `faultline postgres / ${peer} ${variant}: ${(median(`faultline postgres (defaults): ${variant}`) / median(`${peer}: ${variant}`)).toFixed(2)}x`,
+    );
   }
 }
 report(results, 'mixed');

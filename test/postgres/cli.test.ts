@@ -35,16 +35,32 @@ describe('faultline migrate and demo on PostgreSQL', () => {
 
   it('migrate --dry-run prints the SQL and creates nothing; migrate creates the schema once', async () => {
     const schema = fresh();
-    const dry = await runCli(['migrate', '--dry-run', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema]);
+    const dry = await runCli([
+      'migrate',
+      '--dry-run',
+      '--store',
+      SHARED_POSTGRES_URL,
+      '--pg-schema',
+      schema,
+    ]);
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toContain(`CREATE SCHEMA IF NOT EXISTS "${schema}";`);
     expect(dry.stdout).toContain('FOR UPDATE SKIP LOCKED');
-    expect((await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount).toBe(0);
+    expect(
+      (await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [schema])).rowCount,
+    ).toBe(0);
     // Inspection commands never create a schema: they name the command that does.
     const stats = await runCli(['stats', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema]);
     expect(stats.code).toBe(3);
     expect(stats.stderr).toContain('faultline migrate');
-    const done = await runCli(['migrate', '--json', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema]);
+    const done = await runCli([
+      'migrate',
+      '--json',
+      '--store',
+      SHARED_POSTGRES_URL,
+      '--pg-schema',
+      schema,
+    ]);
     expect(json(done)).toMatchObject({ schema, fromVersion: 0, toVersion: 1, dryRun: false });
     const again = await runCli(['migrate', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema]);
     expect(again.stdout).toContain('nothing to do');
@@ -54,7 +70,10 @@ describe('faultline migrate and demo on PostgreSQL', () => {
 
   it('never shows the password of a postgres:// URL, also when the connection fails', async () => {
     const url = 'postgres://app:pg-s3cret-pass@127.0.0.1:1/app';
-    const [stats, migrate] = await Promise.all([runCli(['stats', '--store', url]), runCli(['migrate', '--dry-run', '--store', url])]);
+    const [stats, migrate] = await Promise.all([
+      runCli(['stats', '--store', url]),
+      runCli(['migrate', '--dry-run', '--store', url]),
+    ]);
     for (const result of [stats, migrate]) {
       expect(result.code).toBe(3);
       expect(result.stderr + result.stdout).not.toContain('pg-s3cret-pass');
@@ -64,9 +83,25 @@ describe('faultline migrate and demo on PostgreSQL', () => {
 
   it('demo --store postgres://… runs the crawl into its own schema', async () => {
     const schema = fresh();
-    const demo = await runCli(['demo', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema, '--items', '120', '--concurrency', '8', '--json', '--no-log']);
+    const demo = await runCli([
+      'demo',
+      '--store',
+      SHARED_POSTGRES_URL,
+      '--pg-schema',
+      schema,
+      '--items',
+      '120',
+      '--concurrency',
+      '8',
+      '--json',
+      '--no-log',
+    ]);
     expect(demo.code, demo.stderr).toBe(0);
-    const summary = json<{ items: number; finished: boolean; totals: { completed: number; dead: number; notEnqueued: number } }>(demo);
+    const summary = json<{
+      items: number;
+      finished: boolean;
+      totals: { completed: number; dead: number; notEnqueued: number };
+    }>(demo);
     expect(summary).toMatchObject({ items: 120, finished: true });
     expect(summary.totals.completed + summary.totals.dead).toBe(120);
     const client = new pg.Client({ connectionString: SHARED_POSTGRES_URL });

@@ -15,11 +15,30 @@ import { dropSchema, SHARED_POSTGRES_URL, sharedPool, uniqueSchema } from './sha
  */
 const JOBS = 1_500;
 
-async function runUntilDone(url: string, schema: string, appName: string, fault: (fleet: Fleet, done: () => Promise<number>) => Promise<number>) {
-  const store = await PostgresStore.open({ connectionString: url, schema, listen: false, poolOptions: { max: 2, query_timeout: 3_000 } });
+async function runUntilDone(
+  url: string,
+  schema: string,
+  appName: string,
+  fault: (fleet: Fleet, done: () => Promise<number>) => Promise<number>,
+) {
+  const store = await PostgresStore.open({
+    connectionString: url,
+    schema,
+    listen: false,
+    poolOptions: { max: 2, query_timeout: 3_000 },
+  });
   const queue = new Queue<{ n: number }>(store, 'faults');
   await queue.enqueueMany(Array.from({ length: JOBS }, (_, n) => ({ payload: { n } })));
-  const fleet = new Fleet({ PG_URL: url, SCHEMA: schema, QUEUE: 'faults', CONCURRENCY: '8', LEASE_MS: '2000', WORK_MS: '20', APP_NAME: appName, QUERY_TIMEOUT_MS: '2000' });
+  const fleet = new Fleet({
+    PG_URL: url,
+    SCHEMA: schema,
+    QUEUE: 'faults',
+    CONCURRENCY: '8',
+    LEASE_MS: '2000',
+    WORK_MS: '20',
+    APP_NAME: appName,
+    QUERY_TIMEOUT_MS: '2000',
+  });
   fleet.spawn();
   fleet.spawn();
   const completed = async () => {
@@ -32,7 +51,13 @@ async function runUntilDone(url: string, schema: string, appName: string, fault:
   try {
     const faults = await fault(fleet, completed);
     for (let i = 0; i < 3_000 && (await completed()) < JOBS; i++) await fleet.progress();
-    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, running: 0, dead: 0, completed: JOBS });
+    expect(await queue.stats()).toMatchObject({
+      waiting: 0,
+      delayed: 0,
+      running: 0,
+      dead: 0,
+      completed: JOBS,
+    });
     // Throws if a job ran in two workers at once. Re-runs are allowed: a lease that expired while
     // the server was away hands its job to another worker (at-least-once).
     const { reruns } = fleet.audit();
@@ -46,7 +71,12 @@ async function runUntilDone(url: string, schema: string, appName: string, fault:
 }
 
 /** Waits until the workers have completed `count` more jobs than `from`. */
-async function progressed(fleet: Fleet, completed: () => Promise<number>, from: number, count: number): Promise<number> {
+async function progressed(
+  fleet: Fleet,
+  completed: () => Promise<number>,
+  from: number,
+  count: number,
+): Promise<number> {
   for (let i = 0; i < 3_000; i++) {
     const now = await completed();
     if (now >= from + count) return now;
@@ -67,16 +97,24 @@ describe('PostgreSQL connection faults', () => {
 
   it('pg_terminate_backend of every worker connection, five times mid-run: they reconnect, 0 lost', async () => {
     const appName = `ft-${schema}`.slice(0, 60);
-    const terminations = await runUntilDone(SHARED_POSTGRES_URL, schema, appName, async (fleet, completed) => {
-      let at = await progressed(fleet, completed, 0, 1);
-      let terminated = 0;
-      for (let round = 0; round < 5; round++) {
-        at = await progressed(fleet, completed, at, 100);
-        const { rowCount } = await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [appName]);
-        terminated += rowCount ?? 0;
-      }
-      return terminated;
-    });
+    const terminations = await runUntilDone(
+      SHARED_POSTGRES_URL,
+      schema,
+      appName,
+      async (fleet, completed) => {
+        let at = await progressed(fleet, completed, 0, 1);
+        let terminated = 0;
+        for (let round = 0; round < 5; round++) {
+          at = await progressed(fleet, completed, at, 100);
+          const { rowCount } = await pool.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1',
+            [appName],
+          );
+          terminated += rowCount ?? 0;
+        }
+        return terminated;
+      },
+    );
     expect(terminations).toBeGreaterThanOrEqual(5);
   }, 180_000);
 

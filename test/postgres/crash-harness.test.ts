@@ -17,7 +17,14 @@ const BATCH = 1_000;
 describe('crash harness on PostgreSQL (4 worker processes, SIGKILL)', () => {
   const schema = uniqueSchema('crash');
   const pool = sharedPool(2);
-  const fleet = new Fleet({ PG_URL: SHARED_POSTGRES_URL, SCHEMA: schema, QUEUE: 'crash-jobs', CONCURRENCY: '8', LEASE_MS: '1000', WORK_MS: '60' });
+  const fleet = new Fleet({
+    PG_URL: SHARED_POSTGRES_URL,
+    SCHEMA: schema,
+    QUEUE: 'crash-jobs',
+    CONCURRENCY: '8',
+    LEASE_MS: '1000',
+    WORK_MS: '60',
+  });
   let store: PostgresStore | undefined;
   afterAll(async () => {
     await store?.close();
@@ -32,7 +39,9 @@ describe('crash harness on PostgreSQL (4 worker processes, SIGKILL)', () => {
     const queue = new Queue<{ n: number }>(store, 'crash-jobs');
     let jobs = 0;
     const enqueueBatch = async () => {
-      await queue.enqueueMany(Array.from({ length: BATCH }, (_, i) => ({ payload: { n: jobs + i } })));
+      await queue.enqueueMany(
+        Array.from({ length: BATCH }, (_, i) => ({ payload: { n: jobs + i } })),
+      );
       jobs += BATCH;
     };
     await enqueueBatch();
@@ -42,7 +51,9 @@ describe('crash harness on PostgreSQL (4 worker processes, SIGKILL)', () => {
     while (kills < KILLS) {
       // Kill a random worker that is running jobs, after it has started a random number of
       // further jobs: mid-run. (A freshly restarted worker takes a while to start under load.)
-      const warm = live.map((instance, slot) => ({ instance, slot })).filter(({ instance }) => instance.starts > 0);
+      const warm = live
+        .map((instance, slot) => ({ instance, slot }))
+        .filter(({ instance }) => instance.starts > 0);
       if (warm.length === 0) {
         await fleet.progress();
         continue;
@@ -63,7 +74,13 @@ describe('crash harness on PostgreSQL (4 worker processes, SIGKILL)', () => {
       if (completed + dead >= jobs) break;
       await fleet.progress();
     }
-    expect(await queue.stats()).toMatchObject({ waiting: 0, delayed: 0, running: 0, dead: 0, completed: jobs });
+    expect(await queue.stats()).toMatchObject({
+      waiting: 0,
+      delayed: 0,
+      running: 0,
+      dead: 0,
+      completed: jobs,
+    });
     await fleet.stopAll();
 
     expect(fleet.runs.size).toBe(jobs);
@@ -72,6 +89,8 @@ describe('crash harness on PostgreSQL (4 worker processes, SIGKILL)', () => {
     const { reruns, overRun } = fleet.audit();
     expect(overRun).toEqual([]);
     expect(reruns).toBeGreaterThan(0);
-    console.log(`postgres crash harness: ${jobs} jobs, ${kills} SIGKILLs, ${reruns} re-runs after kills, 0 lost`);
+    console.log(
+      `postgres crash harness: ${jobs} jobs, ${kills} SIGKILLs, ${reruns} re-runs after kills, 0 lost`,
+    );
   }, 240_000);
 });

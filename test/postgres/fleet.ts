@@ -33,8 +33,16 @@ export class Fleet {
   constructor(private readonly env: Record<string, string>) {}
 
   spawn(): Instance {
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { env: { ...process.env, ...this.env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    const instance: Instance = { id: this.instances.length, child, starts: 0, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+      env: { ...process.env, ...this.env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const instance: Instance = {
+      id: this.instances.length,
+      child,
+      starts: 0,
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
     readline.createInterface({ input: child.stdout! }).on('line', (line) => {
       const [kind, jobId, at] = line.split(' ');
       if (kind === 'S') {
@@ -64,7 +72,8 @@ export class Fleet {
   }
 
   async kill(instance: Instance, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    if (instance.child.exitCode === null && instance.child.signalCode === null) instance.child.kill(signal);
+    if (instance.child.exitCode === null && instance.child.signalCode === null)
+      instance.child.kill(signal);
     await instance.exited;
     if (signal === 'SIGKILL') instance.killedAt = Date.now();
   }
@@ -75,7 +84,9 @@ export class Fleet {
 
   /** Throws when a job ran in two workers at once; returns the re-runs seen. */
   audit(): { reruns: number; overRun: string[] } {
-    const deathOf = new Map(this.instances.map((i) => [i.id, i.killedAt ?? Number.POSITIVE_INFINITY]));
+    const deathOf = new Map(
+      this.instances.map((i) => [i.id, i.killedAt ?? Number.POSITIVE_INFINITY]),
+    );
     let reruns = 0;
     const overRun: string[] = [];
     for (const [id, list] of this.runs) {
@@ -83,9 +94,12 @@ export class Fleet {
       for (let i = 1; i < sorted.length; i++) {
         const previous = sorted[i - 1]!;
         const previousEnd = previous.end ?? deathOf.get(previous.instance)!;
-        if (sorted[i]!.start < previousEnd) throw new Error(`job ${id} ran in two workers at once: ${JSON.stringify(sorted)}`);
+        if (sorted[i]!.start < previousEnd)
+          throw new Error(`job ${id} ran in two workers at once: ${JSON.stringify(sorted)}`);
       }
-      const interrupted = sorted.filter((r) => Number.isFinite(deathOf.get(r.instance)!) && this.completedBy.get(id) !== r.instance).length;
+      const interrupted = sorted.filter(
+        (r) => Number.isFinite(deathOf.get(r.instance)!) && this.completedBy.get(id) !== r.instance,
+      ).length;
       if (sorted.length > 1 + interrupted) overRun.push(id);
       reruns += sorted.length - 1;
     }

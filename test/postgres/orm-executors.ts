@@ -9,11 +9,15 @@ import type { SqlExecutor } from '../../src/durable/store.js';
  */
 
 /** Drizzle (node-postgres driver): `$1`-numbered text becomes raw chunks and bound parameters. */
-export function drizzleExecutor(tx: { execute(query: SQL): Promise<{ rows: unknown[] }> }): SqlExecutor {
+export function drizzleExecutor(tx: {
+  execute(query: SQL): Promise<{ rows: unknown[] }>;
+}): SqlExecutor {
   return {
     query: async (text, values = []) => {
       const parts = text.split(/\$(\d+)/);
-      const chunks: SQL[] = parts.map((part, i) => (i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`));
+      const chunks: SQL[] = parts.map((part, i) =>
+        i % 2 === 0 ? sql.raw(part) : sql`${sql.param(values[Number(part) - 1])}`,
+      );
       const result = await tx.execute(sql.join(chunks));
       return { rows: result.rows };
     },

@@ -30,14 +30,34 @@ export class PrivateServer {
       const gid = Number(execFileSync('id', ['-g', 'postgres']).toString());
       chownSync(dir, uid, gid);
     }
-    server.run('initdb', ['-D', join(dir, 'data'), '-A', 'trust', '-U', 'postgres', '--no-sync', '--no-instructions']);
+    server.run('initdb', [
+      '-D',
+      join(dir, 'data'),
+      '-A',
+      'trust',
+      '-U',
+      'postgres',
+      '--no-sync',
+      '--no-instructions',
+    ]);
     server.start();
     return server;
   }
 
   start(): void {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c shared_buffers=16MB`;
-    this.run('pg_ctl', ['-D', join(this.dir, 'data'), '-o', options, '-l', join(this.dir, 'log'), '-w', '-t', '60', 'start']);
+    this.run('pg_ctl', [
+      '-D',
+      join(this.dir, 'data'),
+      '-o',
+      options,
+      '-l',
+      join(this.dir, 'log'),
+      '-w',
+      '-t',
+      '60',
+      'start',
+    ]);
   }
 
   /** Stops at once, like a crash (the next start recovers from the WAL). */
@@ -47,8 +67,14 @@ export class PrivateServer {
 
   /** The postmaster and every backend: SIGSTOP freezes the whole server, SIGCONT thaws it. */
   signal(signal: 'SIGSTOP' | 'SIGCONT'): void {
-    const postmaster = Number(readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0]);
-    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)]).toString().split('\n').map(Number).filter((pid) => pid > 0);
+    const postmaster = Number(
+      readFileSync(join(this.dir, 'data', 'postmaster.pid'), 'utf8').split('\n')[0],
+    );
+    const children = execFileSync('ps', ['-o', 'pid=', '--ppid', String(postmaster)])
+      .toString()
+      .split('\n')
+      .map(Number)
+      .filter((pid) => pid > 0);
     for (const pid of [postmaster, ...children]) {
       try {
         process.kill(pid, signal);
@@ -70,7 +96,11 @@ export class PrivateServer {
 
   private run(command: string, args: string[]): void {
     const asPostgres = process.getuid?.() === 0;
-    execFileSync(asPostgres ? 'runuser' : command, asPostgres ? ['-u', 'postgres', '--', command, ...args] : args, { stdio: 'pipe', cwd: this.dir });
+    execFileSync(
+      asPostgres ? 'runuser' : command,
+      asPostgres ? ['-u', 'postgres', '--', command, ...args] : args,
+      { stdio: 'pipe', cwd: this.dir },
+    );
   }
 }
 

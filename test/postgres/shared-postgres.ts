@@ -5,7 +5,8 @@ import pg from 'pg';
  * The shared PostgreSQL at 127.0.0.1:5432 (database `test`), with a schema of its own per test
  * that the test drops afterwards. A test that needs it fails loudly when it is not there.
  */
-export const SHARED_POSTGRES_URL = process.env.FAULTLINE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const SHARED_POSTGRES_URL =
+  process.env.FAULTLINE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 export function uniqueSchema(label = 't'): string {
   return `ft_test_${label}_${process.pid}_${randomBytes(4).toString('hex')}`;

@@ -10,8 +10,12 @@ afterAll(async () => {
   await pool.end();
 });
 
-describeStoreConformance('postgres', () => PostgresStore.open({ pool, schema: uniqueSchema('conf'), listen: false }), {
-  cleanup: async (store: DurableStore) => {
-    await dropSchema(pool, (store as PostgresStore).schema);
+describeStoreConformance(
+  'postgres',
+  () => PostgresStore.open({ pool, schema: uniqueSchema('conf'), listen: false }),
+  {
+    cleanup: async (store: DurableStore) => {
+      await dropSchema(pool, (store as PostgresStore).schema);
+    },
   },
-});
+);

@@ -31,7 +31,10 @@ afterAll(async () => {
 });
 
 /** BEGIN ... fn ... COMMIT or ROLLBACK on one pooled client. */
-async function inTransaction<T>(end: 'COMMIT' | 'ROLLBACK', fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+async function inTransaction<T>(
+  end: 'COMMIT' | 'ROLLBACK',
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   try {
     await client.query('BEGIN');
@@ -43,11 +46,15 @@ async function inTransaction<T>(end: 'COMMIT' | 'ROLLBACK', fn: (client: pg.Pool
   }
 }
 
-const insertOrder = (db: { query(text: string, values: unknown[]): Promise<unknown> }, id: number) => db.query(`INSERT INTO "${schema}".orders (id) VALUES ($1)`, [id]);
+const insertOrder = (
+  db: { query(text: string, values: unknown[]): Promise<unknown> },
+  id: number,
+) => db.query(`INSERT INTO "${schema}".orders (id) VALUES ($1)`, [id]);
 
 async function runOne(id: string): Promise<void> {
   const worker = new Worker(queue, async () => {}, { pollMs: 20, keepAlive: false }).start();
-  for (let i = 0; i < 500 && (await store.getJob(id))?.state !== 'completed'; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 500 && (await store.getJob(id))?.state !== 'completed'; i++)
+    await new Promise((r) => setTimeout(r, 10));
   await worker.stop();
   expect((await store.getJob(id))?.state).toBe('completed');
 }
@@ -65,7 +72,11 @@ describe('transactional enqueue on PostgreSQL', () => {
     });
     expect(committed.created).toBe(true);
     await runOne(committed.id);
-    const many = await inTransaction('ROLLBACK', (client) => queue.enqueueMany([{ payload: { order: 3 } }, { payload: { order: 4 }, priority: 2 }], { tx: client }));
+    const many = await inTransaction('ROLLBACK', (client) =>
+      queue.enqueueMany([{ payload: { order: 3 } }, { payload: { order: 4 }, priority: 2 }], {
+        tx: client,
+      }),
+    );
     expect(many).toHaveLength(2);
     for (const result of many) expect(await store.getJob(result.id)).toBeUndefined();
   });
@@ -86,7 +97,8 @@ describe('transactional enqueue on PostgreSQL', () => {
         expect(heard).toEqual([]);
       });
       // Notifications arrive in commit order: once 'committed' is heard, a 'rolled-back' one would have come first.
-      for (let i = 0; i < 200 && heard.length === 0; i++) await listener.query('SELECT pg_sleep(0.01)');
+      for (let i = 0; i < 200 && heard.length === 0; i++)
+        await listener.query('SELECT pg_sleep(0.01)');
       expect(heard).toEqual(['committed']);
     } finally {
       listener.release(true);
@@ -106,11 +118,17 @@ describe('transactional enqueue on PostgreSQL', () => {
     ).rejects.toThrow(/Rollback/i);
     expect(rolledId).not.toBe('');
     expect(await store.getJob(rolledId)).toBeUndefined();
-    expect((await pool.query(`SELECT count(*)::int AS n FROM "${schema}".orders WHERE id = 10`)).rows[0].n).toBe(0);
+    expect(
+      (await pool.query(`SELECT count(*)::int AS n FROM "${schema}".orders WHERE id = 10`)).rows[0]
+        .n,
+    ).toBe(0);
     const committed = await db.transaction(async (tx) => {
       const executor = drizzleExecutor(tx);
       await insertOrder(executor, 11);
-      return queue.enqueueMany([{ payload: { order: 11 } }, { payload: { order: 12 }, idempotencyKey: 'order-12' }], { tx: executor });
+      return queue.enqueueMany(
+        [{ payload: { order: 11 } }, { payload: { order: 12 }, idempotencyKey: 'order-12' }],
+        { tx: executor },
+      );
     });
     expect(committed.map((r) => r.created)).toEqual([true, true]);
     await runOne(committed[1]!.id);
@@ -159,7 +177,9 @@ describe('transactional enqueue on PostgreSQL', () => {
       a.release();
       b.release();
     }
-    const counts = await pool.query(`SELECT idempotency_key, count(*)::int AS n FROM "${schema}".jobs WHERE idempotency_key LIKE 'order-3%' GROUP BY 1 ORDER BY 1`);
+    const counts = await pool.query(
+      `SELECT idempotency_key, count(*)::int AS n FROM "${schema}".jobs WHERE idempotency_key LIKE 'order-3%' GROUP BY 1 ORDER BY 1`,
+    );
     expect(counts.rows).toEqual([
       { idempotency_key: 'order-30', n: 1 },
       { idempotency_key: 'order-31', n: 1 },
@@ -167,9 +187,15 @@ describe('transactional enqueue on PostgreSQL', () => {
   });
 
   it('a tx that is not an executor, and a tx on a store without SQL, are refused with ConfigError', async () => {
-    await expect(queue.enqueue({ order: 40 }, { tx: {} as never })).rejects.toBeInstanceOf(ConfigError);
+    await expect(queue.enqueue({ order: 40 }, { tx: {} as never })).rejects.toBeInstanceOf(
+      ConfigError,
+    );
     const memory = new Queue(new MemoryStore(), 'orders');
-    await expect(memory.enqueue({ order: 41 }, { tx: { query: async () => ({ rows: [] }) } })).rejects.toBeInstanceOf(ConfigError);
-    await expect(memory.enqueue({ order: 41 }, { tx: { query: async () => ({ rows: [] }) } })).rejects.toThrow(/only the PostgreSQL store/);
+    await expect(
+      memory.enqueue({ order: 41 }, { tx: { query: async () => ({ rows: [] }) } }),
+    ).rejects.toBeInstanceOf(ConfigError);
+    await expect(
+      memory.enqueue({ order: 41 }, { tx: { query: async () => ({ rows: [] }) } }),
+    ).rejects.toThrow(/only the PostgreSQL store/);
   });
 });

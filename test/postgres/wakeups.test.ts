@@ -26,7 +26,13 @@ afterAll(async () => {
 });
 
 const listeners = async () =>
-  Number((await pool.query('SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1', [`LISTEN "faultline:${schema}"`])).rows[0].n);
+  Number(
+    (
+      await pool.query('SELECT count(*) AS n FROM pg_stat_activity WHERE query = $1', [
+        `LISTEN "faultline:${schema}"`,
+      ])
+    ).rows[0].n,
+  );
 
 async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   for (let i = 0; i < 1_000; i++) {
@@ -41,7 +47,12 @@ describe('LISTEN/NOTIFY wake-ups', () => {
     const started: string[] = [];
     const queue = new Queue<{ n: number }>(workerSide, 'wake');
     // Polls a minute apart: only a wake-up can start these jobs within the test's time.
-    const workers = Array.from({ length: 3 }, () => new Worker(queue, async (p) => void started.push(String(p.n)), { pollMs: 60_000, keepAlive: false }).start());
+    const workers = Array.from({ length: 3 }, () =>
+      new Worker(queue, async (p) => void started.push(String(p.n)), {
+        pollMs: 60_000,
+        keepAlive: false,
+      }).start(),
+    );
     await until(() => workerSide.listening, 'the listener');
     expect(await listeners()).toBe(1);
     const producer = new Queue<{ n: number }>(producerSide, 'wake');
@@ -50,8 +61,13 @@ describe('LISTEN/NOTIFY wake-ups', () => {
       await until(() => started.includes(String(n)), `job ${n} to start`);
     }
     // The server kills the listening connection: it reconnects, and wake-ups work again.
-    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [`LISTEN "faultline:${schema}"`]);
-    await until(async () => workerSide.listening && (await listeners()) === 1, 'the listener to come back');
+    await pool.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [
+      `LISTEN "faultline:${schema}"`,
+    ]);
+    await until(
+      async () => workerSide.listening && (await listeners()) === 1,
+      'the listener to come back',
+    );
     await producer.enqueue({ n: 4 });
     await until(() => started.includes('4'), 'job 4 to start after the reconnect');
     await Promise.all(workers.map((w) => w.stop()));

@@ -21,7 +21,11 @@ const env = (name: string, fallback?: string): string => {
 const store = new PostgresStore({
   connectionString: env('PG_URL'),
   schema: env('SCHEMA'),
-  poolOptions: { application_name: env('APP_NAME', 'faultline-test'), query_timeout: Number(env('QUERY_TIMEOUT_MS', '10000')), connectionTimeoutMillis: 2_000 },
+  poolOptions: {
+    application_name: env('APP_NAME', 'faultline-test'),
+    query_timeout: Number(env('QUERY_TIMEOUT_MS', '10000')),
+    connectionTimeoutMillis: 2_000,
+  },
 });
 const queue = new Queue<{ n: number }>(store, env('QUEUE'));
 const workMs = Number(env('WORK_MS', '10'));

@@ -5,7 +5,10 @@ import { loadPeer } from '../../peers/optional-peer.js';
 
 /** The one method of node-postgres the store needs from a pool, a client or a caller's transaction. */
 export interface Queryable {
-  query(text: string | { readonly name: string; readonly text: string; readonly values?: unknown[] }, values?: unknown[]): Promise<{ rows: unknown[]; rowCount?: number | null }>;
+  query(
+    text: string | { readonly name: string; readonly text: string; readonly values?: unknown[] },
+    values?: unknown[],
+  ): Promise<{ rows: unknown[]; rowCount?: number | null }>;
 }
 
 /** Where the store's connections come from, and whether closing the store closes them. */
@@ -47,31 +50,56 @@ export function describePostgresTarget(url: string): string {
 }
 
 function describeConfig(config: pg.PoolConfig): string {
-  if (typeof config.connectionString === 'string') return describePostgresTarget(config.connectionString);
+  if (typeof config.connectionString === 'string')
+    return describePostgresTarget(config.connectionString);
   return `postgres://${config.host ?? 'localhost'}:${config.port ?? 5432}/${config.database ?? ''}`;
 }
 
 /** Resolves the store's connection options to a pool: yours (`pool`), or one made from a connection string and/or pool options. */
-export function resolvePool(options: { connectionString?: unknown; pool?: unknown; poolOptions?: unknown }): PoolHandle {
+export function resolvePool(options: {
+  connectionString?: unknown;
+  pool?: unknown;
+  poolOptions?: unknown;
+}): PoolHandle {
   const own = options.connectionString !== undefined || options.poolOptions !== undefined;
   if (own === (options.pool !== undefined)) {
-    throw new ConfigError('connectionString', isPostgresUrl(options.connectionString) ? describePostgresTarget(options.connectionString) : options.connectionString, 'either pool, or connectionString and/or poolOptions');
+    throw new ConfigError(
+      'connectionString',
+      isPostgresUrl(options.connectionString)
+        ? describePostgresTarget(options.connectionString)
+        : options.connectionString,
+      'either pool, or connectionString and/or poolOptions',
+    );
   }
   if (options.pool !== undefined) {
     const pool = options.pool as pg.Pool;
-    if (typeof pool !== 'object' || pool === null || typeof pool.connect !== 'function' || typeof pool.query !== 'function') {
+    if (
+      typeof pool !== 'object' ||
+      pool === null ||
+      typeof pool.connect !== 'function' ||
+      typeof pool.query !== 'function'
+    ) {
       throw new ConfigError('pool', '(not a pg.Pool)', 'a pg.Pool');
     }
     const config = (pool as { options?: pg.PoolConfig }).options ?? {};
     return { pool, owned: false, target: describeConfig(config), secrets: secretsOf(config) };
   }
-  if (options.poolOptions !== undefined && (typeof options.poolOptions !== 'object' || options.poolOptions === null)) {
+  if (
+    options.poolOptions !== undefined &&
+    (typeof options.poolOptions !== 'object' || options.poolOptions === null)
+  ) {
     throw new ConfigError('poolOptions', options.poolOptions, 'pg.Pool options');
   }
   const config: pg.PoolConfig = { ...(options.poolOptions as pg.PoolConfig | undefined) };
   if (options.connectionString !== undefined) {
     if (!isPostgresUrl(options.connectionString)) {
-      throw new ConfigError('connectionString', typeof options.connectionString === 'string' ? redactCredentials(options.connectionString) : options.connectionString, 'a postgres:// or postgresql:// URL');
+      throw new ConfigError(
+        'connectionString',
+        typeof options.connectionString === 'string'
+          ? redactCredentials(options.connectionString)
+          : options.connectionString,
+        'a postgres:// or postgresql:// URL',
+      );
     }
     config.connectionString = options.connectionString;
   }
@@ -85,7 +113,10 @@ export function resolvePool(options: { connectionString?: unknown; pool?: unknow
 }
 
 function secretsOf(config: pg.PoolConfig): (string | undefined)[] {
-  return [typeof config.password === 'string' ? config.password : undefined, typeof config.connectionString === 'string' ? passwordOf(config.connectionString) : undefined];
+  return [
+    typeof config.password === 'string' ? config.password : undefined,
+    typeof config.connectionString === 'string' ? passwordOf(config.connectionString) : undefined,
+  ];
 }
 
 /** Scrubs credentials from an error's message and stack (a driver may echo connection details). */

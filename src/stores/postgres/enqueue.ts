@@ -9,7 +9,12 @@ import type { Statements } from './statements.js';
  * already existed are read afterwards. Plain text statements only: a caller's executor (Drizzle,
  * Kysely) may not support named prepared statements.
  */
-export async function enqueueJobs(db: Queryable, sql: Statements, jobs: readonly NewJob[], now: number): Promise<EnqueueResult[]> {
+export async function enqueueJobs(
+  db: Queryable,
+  sql: Statements,
+  jobs: readonly NewJob[],
+  now: number,
+): Promise<EnqueueResult[]> {
   if (jobs.length === 0) return [];
   const { rows } = await db.query(sql.enqueue, [
     jobs.map((j) => j.queue),
@@ -29,7 +34,8 @@ export async function enqueueJobs(db: Queryable, sql: Statements, jobs: readonly
     .filter((r) => r.idempotency_key === null)
     .map((r) => r.id)
     .sort(compareIds);
-  for (const r of inserted) if (r.idempotency_key !== null) byKey.set(keyOf(r.queue, r.idempotency_key), r.id);
+  for (const r of inserted)
+    if (r.idempotency_key !== null) byKey.set(keyOf(r.queue, r.idempotency_key), r.id);
 
   const results: EnqueueResult[] = new Array(jobs.length);
   const missing: NewJob[] = [];
@@ -51,13 +57,20 @@ export async function enqueueJobs(db: Queryable, sql: Statements, jobs: readonly
     claimedKeys.add(key);
   });
   if (missing.length > 0) {
-    const existing = await db.query(sql.existingKeys, [missing.map((j) => j.queue), missing.map((j) => j.idempotencyKey)]);
-    for (const r of existing.rows as { id: string; queue: string; idempotency_key: string }[]) byKey.set(keyOf(r.queue, r.idempotency_key), r.id);
+    const existing = await db.query(sql.existingKeys, [
+      missing.map((j) => j.queue),
+      missing.map((j) => j.idempotencyKey),
+    ]);
+    for (const r of existing.rows as { id: string; queue: string; idempotency_key: string }[])
+      byKey.set(keyOf(r.queue, r.idempotency_key), r.id);
     jobs.forEach((job, i) => {
       if (results[i] !== undefined) return;
       const id = byKey.get(keyOf(job.queue, job.idempotencyKey!));
       // Gone between the two statements (retention removed it): nothing to point at, so say so.
-      if (id === undefined) throw new Error(`Job with idempotency key ${JSON.stringify(job.idempotencyKey)} was removed while enqueueing; enqueue again`);
+      if (id === undefined)
+        throw new Error(
+          `Job with idempotency key ${JSON.stringify(job.idempotencyKey)} was removed while enqueueing; enqueue again`,
+        );
       results[i] = { id, created: false };
     });
   }

@@ -26,7 +26,12 @@ import type {
   Throughput,
   ThroughputRequest,
 } from '../../durable/store.js';
-import { crashLoopFault, decodeUntil, encodeUntil, pauseInForce } from '../../durable/store-rules.js';
+import {
+  crashLoopFault,
+  decodeUntil,
+  encodeUntil,
+  pauseInForce,
+} from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { FaultCategory } from '../../faults/fault.js';
 import type { Clock } from '../../time/clock.js';
@@ -34,11 +39,20 @@ import { systemClock } from '../../time/system-clock.js';
 import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
 import { enqueueJobs } from './enqueue.js';
 import { WakeupChannel } from './notifications.js';
-import { type ClaimRow, claimOrder, type JobRow, leaseKey, sortById, toClaimed, toDeadLetter, toRecord, toRowId } from './rows.js';
+import {
+  type ClaimRow,
+  claimOrder,
+  type JobRow,
+  leaseKey,
+  sortById,
+  toClaimed,
+  toDeadLetter,
+  toRecord,
+  toRowId,
+} from './rows.js';
 import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
 import type { PostgresStoreOptions } from './options.js';
 import { buildStatements, type Statements } from './statements.js';
-
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 /** Ids per statement when deleting or requeueing many dead letters. */
@@ -71,9 +85,24 @@ export class PostgresStore implements DurableStore {
   /** Makes the store; the schema is checked (and migrated) on first use. See `PostgresStore.open`. */
   constructor(options: PostgresStoreOptions) {
     const opts = check.plainObject('options', options);
-    check.knownKeys('postgres', opts, ['connectionString', 'pool', 'poolOptions', 'schema', 'migrate', 'databaseClock', 'asyncClaimCommit', 'listen', 'clock']);
+    check.knownKeys('postgres', opts, [
+      'connectionString',
+      'pool',
+      'poolOptions',
+      'schema',
+      'migrate',
+      'databaseClock',
+      'asyncClaimCommit',
+      'listen',
+      'clock',
+    ]);
     const schema = options.schema ?? 'faultline';
-    if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema)) throw new ConfigError('schema', schema, 'a schema name of letters, digits and _ (at most 48)');
+    if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema))
+      throw new ConfigError(
+        'schema',
+        schema,
+        'a schema name of letters, digits and _ (at most 48)',
+      );
     this.schema = schema;
     this.autoMigrate = options.migrate ?? true;
     this.databaseClock = options.databaseClock ?? true;
@@ -82,7 +111,10 @@ export class PostgresStore implements DurableStore {
     this.handle = resolvePool(options);
     this.pool = this.handle.pool;
     this.sql = buildStatements(schema);
-    this.wakeups = options.listen === false ? undefined : new WakeupChannel(this.pool, this.sql.channel, this.clock);
+    this.wakeups =
+      options.listen === false
+        ? undefined
+        : new WakeupChannel(this.pool, this.sql.channel, this.clock);
   }
 
   /** Makes the store and waits until its schema is ready (created or migrated under an advisory lock). */
@@ -111,10 +143,21 @@ export class PostgresStore implements DurableStore {
     return this.ready;
   }
 
-  async enqueue(jobs: readonly NewJob[], now: number, options?: StoreEnqueueOptions): Promise<EnqueueResult[]> {
+  async enqueue(
+    jobs: readonly NewJob[],
+    now: number,
+    options?: StoreEnqueueOptions,
+  ): Promise<EnqueueResult[]> {
     const tx = options?.tx;
-    if (tx !== undefined && (typeof tx !== 'object' || tx === null || typeof tx.query !== 'function')) {
-      throw new ConfigError('tx', tx, 'a node-postgres client inside BEGIN, or an object with query(text, values)');
+    if (
+      tx !== undefined &&
+      (typeof tx !== 'object' || tx === null || typeof tx.query !== 'function')
+    ) {
+      throw new ConfigError(
+        'tx',
+        tx,
+        'a node-postgres client inside BEGIN, or an object with query(text, values)',
+      );
     }
     return this.guard((db) => enqueueJobs(tx ?? db, this.sql, jobs, now));
   }
@@ -127,12 +170,24 @@ export class PostgresStore implements DurableStore {
         text: this.sql.claim,
         values: [
           request.queue,
-          request.workerId, request.limit, request.leaseMs, request.now, request.maxStrikes, token, this.crashFault, this.databaseClock, this.asyncClaimCommit,
+          request.workerId,
+          request.limit,
+          request.leaseMs,
+          request.now,
+          request.maxStrikes,
+          token,
+          this.crashFault,
+          this.databaseClock,
+          this.asyncClaimCommit,
           // NULL is "no limit" to LIMIT.
-          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY ? null : request.maxStruck,
+          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
+            ? null
+            : request.maxStruck,
         ],
       });
-      return (rows as ClaimRow[]).sort(claimOrder).map((row) => toClaimed(row, request.queue, token));
+      return (rows as ClaimRow[])
+        .sort(claimOrder)
+        .map((row) => toClaimed(row, request.queue, token));
     });
   }
 
@@ -143,7 +198,13 @@ export class PostgresStore implements DurableStore {
       const { rows } = await db.query({
         name: `faultline.${this.schema}.renew`,
         text: this.sql.renew,
-        values: [valid.map((l) => l.id), valid.map((l) => l.token), now, leaseMs, this.databaseClock],
+        values: [
+          valid.map((l) => l.id),
+          valid.map((l) => l.token),
+          now,
+          leaseMs,
+          this.databaseClock,
+        ],
       });
       const held = new Set((rows as LeaseRef[]).map(leaseKey));
       return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);
@@ -164,9 +225,13 @@ export class PostgresStore implements DurableStore {
           now,
           valid.map((o) => o.id),
           valid.map((o) => o.token),
-          valid.map((o) => (o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null)),
+          valid.map((o) =>
+            o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
+          ),
           valid.map((o) => o.kind === 'release' && o.refund),
-          valid.map((o) => (o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record))),
+          valid.map((o) =>
+            o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record),
+          ),
           valid.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
           this.sql.channel,
           valid.map((o) => o.kind === 'release' && o.unstarted === true),
@@ -175,8 +240,14 @@ export class PostgresStore implements DurableStore {
       // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
       const applied = new Set((rows as LeaseRef[]).map(leaseKey));
       const lost = outcomes.filter((o) => !applied.has(leaseKey(o)));
-      const forgiven = sortById(lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null));
-      if (forgiven.length > 0) await db.query(this.sql.forgiveLostClaims, [forgiven.map((o) => o.id), forgiven.map((o) => o.token)]);
+      const forgiven = sortById(
+        lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null),
+      );
+      if (forgiven.length > 0)
+        await db.query(this.sql.forgiveLostClaims, [
+          forgiven.map((o) => o.id),
+          forgiven.map((o) => o.token),
+        ]);
       return { lost: lost.map((o) => o.id) };
     });
   }
@@ -184,12 +255,21 @@ export class PostgresStore implements DurableStore {
   async saveJobCheckpoint(lease: LeaseRef, checkpoint: string, _now: number): Promise<boolean> {
     const id = toRowId(lease.id);
     if (id === null) return false;
-    return this.guard(async (db) => ((await db.query(this.sql.saveCheckpoint, [id, lease.token, checkpoint])).rowCount ?? 0) > 0);
+    return this.guard(
+      async (db) =>
+        ((await db.query(this.sql.saveCheckpoint, [id, lease.token, checkpoint])).rowCount ?? 0) >
+        0,
+    );
   }
 
   async pause(queue: string, until: number | null, now: number, replace = false): Promise<void> {
     return this.guard(async (db) => {
-      await db.query(this.sql.pause, [queue, encodeUntil(until === null ? Number.POSITIVE_INFINITY : until), now, replace]);
+      await db.query(this.sql.pause, [
+        queue,
+        encodeUntil(until === null ? Number.POSITIVE_INFINITY : until),
+        now,
+        replace,
+      ]);
     });
   }
 
@@ -201,21 +281,29 @@ export class PostgresStore implements DurableStore {
 
   async stats(queue: string, now: number): Promise<QueueCounts> {
     return this.guard(async (db) => {
-      const row = (await db.query(this.sql.stats, [queue, now])).rows[0] as Record<string, string | null>;
+      const row = (await db.query(this.sql.stats, [queue, now])).rows[0] as Record<
+        string,
+        string | null
+      >;
       return {
         waiting: Number(row.waiting),
         delayed: Number(row.delayed),
         running: Number(row.running),
         completed: Number(row.completed),
         dead: Number(row.dead),
-        pausedUntil: pauseInForce(decodeUntil(row.paused_until === null ? null : Number(row.paused_until)), now),
+        pausedUntil: pauseInForce(
+          decodeUntil(row.paused_until === null ? null : Number(row.paused_until)),
+          now,
+        ),
         oldestWaitingSince: row.oldest === null ? null : Number(row.oldest),
       };
     });
   }
 
   async queues(): Promise<string[]> {
-    return this.guard(async (db) => ((await db.query(this.sql.queues)).rows as { name: string }[]).map((r) => r.name));
+    return this.guard(async (db) =>
+      ((await db.query(this.sql.queues)).rows as { name: string }[]).map((r) => r.name),
+    );
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -228,13 +316,18 @@ export class PostgresStore implements DurableStore {
   }
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
-    return this.guard(async (db) => (await this.selectDead(db, query, '*')).map((row) => toDeadLetter(row as unknown as JobRow)));
+    return this.guard(async (db) =>
+      (await this.selectDead(db, query, '*')).map((row) => toDeadLetter(row as unknown as JobRow)),
+    );
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     return this.guard(async (db) => {
       const { where, values } = deadFilter({ ...query, before: undefined });
-      return (await db.query(this.sql.countDead(where), values)).rows as { category: FaultCategory; count: number }[];
+      return (await db.query(this.sql.countDead(where), values)).rows as {
+        category: FaultCategory;
+        count: number;
+      }[];
     });
   }
 
@@ -244,7 +337,11 @@ export class PostgresStore implements DurableStore {
       const oneQueue = request.queue !== undefined;
       const values: unknown[] = [since, bucketMs, since + bucketMs * buckets];
       if (oneQueue) values.push(request.queue);
-      const rows = (await db.query(this.sql.finishedPerBucket(oneQueue), values)).rows as { state: number; bucket: number; count: number }[];
+      const rows = (await db.query(this.sql.finishedPerBucket(oneQueue), values)).rows as {
+        state: number;
+        bucket: number;
+        count: number;
+      }[];
       const completed = new Array<number>(buckets).fill(0);
       const dead = new Array<number>(buckets).fill(0);
       for (const row of rows) (row.state === 2 ? completed : dead)[row.bucket]! += row.count;
@@ -252,20 +349,34 @@ export class PostgresStore implements DurableStore {
     });
   }
 
-  async requeueDead(selector: DeadLetterSelector, options: { readonly now: number; readonly dryRun?: boolean }): Promise<string[]> {
+  async requeueDead(
+    selector: DeadLetterSelector,
+    options: { readonly now: number; readonly dryRun?: boolean },
+  ): Promise<string[]> {
     return this.transaction(async (db) => {
       let ids: string[];
       if ('ids' in selector) {
         ids = [...selector.ids];
         const numeric = ids.map(toRowId).filter((id): id is string => id !== null);
-        const found = new Set(((await db.query(this.sql.lockDead, [numeric])).rows as { id: string }[]).map((r) => r.id));
+        const found = new Set(
+          ((await db.query(this.sql.lockDead, [numeric])).rows as { id: string }[]).map(
+            (r) => r.id,
+          ),
+        );
         const missing = ids.find((id) => !found.has(id));
         if (missing !== undefined) throw new JobNotFoundError(missing, 'dead letter');
       } else {
-        ids = (await this.selectDead(db, selector.query, 'id::text AS id', true)).map((row) => String(row.id));
+        ids = (await this.selectDead(db, selector.query, 'id::text AS id', true)).map((row) =>
+          String(row.id),
+        );
       }
       if (!options.dryRun) {
-        for (let i = 0; i < ids.length; i += ID_BATCH) await db.query(this.sql.requeue, [ids.slice(i, i + ID_BATCH), options.now, this.sql.channel]);
+        for (let i = 0; i < ids.length; i += ID_BATCH)
+          await db.query(this.sql.requeue, [
+            ids.slice(i, i + ID_BATCH),
+            options.now,
+            this.sql.channel,
+          ]);
       }
       return ids;
     });
@@ -274,20 +385,33 @@ export class PostgresStore implements DurableStore {
   async purgeDead(query: PurgeQuery): Promise<number> {
     return this.transaction(async (db) => {
       const { keepNewest, ...filter } = query;
-      const ids = (await this.selectDead(db, filter, 'id::text AS id', true)).map((row) => String(row.id));
+      const ids = (await this.selectDead(db, filter, 'id::text AS id', true)).map((row) =>
+        String(row.id),
+      );
       const doomed = keepNewest === undefined ? ids : ids.slice(keepNewest);
-      for (let i = 0; i < doomed.length; i += ID_BATCH) await db.query(this.sql.deleteJobs, [doomed.slice(i, i + ID_BATCH)]);
+      for (let i = 0; i < doomed.length; i += ID_BATCH)
+        await db.query(this.sql.deleteJobs, [doomed.slice(i, i + ID_BATCH)]);
       return doomed.length;
     });
   }
 
-  async prune(retention: RetentionPolicy, now: number): Promise<{ completed: number; dead: number }> {
+  async prune(
+    retention: RetentionPolicy,
+    now: number,
+  ): Promise<{ completed: number; dead: number }> {
     return this.transaction(async (db) => {
       const removed = { completed: 0, dead: 0 };
-      for (const [name, state] of [['completed', 2], ['dead', 3]] as const) {
+      for (const [name, state] of [
+        ['completed', 2],
+        ['dead', 3],
+      ] as const) {
         const bound = retention[name];
-        if (bound.maxAgeMs !== Number.POSITIVE_INFINITY) removed[name] += (await db.query(this.sql.pruneAge, [state, now - bound.maxAgeMs])).rowCount ?? 0;
-        if (bound.maxCount !== Number.POSITIVE_INFINITY) removed[name] += (await db.query(this.sql.pruneCount, [state, bound.maxCount])).rowCount ?? 0;
+        if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
+          removed[name] +=
+            (await db.query(this.sql.pruneAge, [state, now - bound.maxAgeMs])).rowCount ?? 0;
+        if (bound.maxCount !== Number.POSITIVE_INFINITY)
+          removed[name] +=
+            (await db.query(this.sql.pruneCount, [state, bound.maxCount])).rowCount ?? 0;
       }
       return removed;
     });
@@ -295,7 +419,9 @@ export class PostgresStore implements DurableStore {
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
     return this.guard(async (db) => {
-      const row = (await db.query(this.sql.getCheckpoint, [key])).rows[0] as { key: string; value: string; updated_at: string } | undefined;
+      const row = (await db.query(this.sql.getCheckpoint, [key])).rows[0] as
+        | { key: string; value: string; updated_at: string }
+        | undefined;
       return row && { key: row.key, value: row.value, updatedAt: Number(row.updated_at) };
     });
   }
@@ -307,13 +433,23 @@ export class PostgresStore implements DurableStore {
   }
 
   async deleteCheckpoint(key: string): Promise<boolean> {
-    return this.guard(async (db) => ((await db.query(this.sql.deleteCheckpoint, [key])).rowCount ?? 0) > 0);
+    return this.guard(
+      async (db) => ((await db.query(this.sql.deleteCheckpoint, [key])).rowCount ?? 0) > 0,
+    );
   }
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
     return this.guard(async (db) => {
-      const rows = (await db.query(this.sql.listCheckpoints, [prefix])).rows as { key: string; value: string; updated_at: string }[];
-      return rows.map((row) => ({ key: row.key, value: row.value, updatedAt: Number(row.updated_at) }));
+      const rows = (await db.query(this.sql.listCheckpoints, [prefix])).rows as {
+        key: string;
+        value: string;
+        updated_at: string;
+      }[];
+      return rows.map((row) => ({
+        key: row.key,
+        value: row.value,
+        updatedAt: Number(row.updated_at),
+      }));
     });
   }
 
@@ -339,7 +475,10 @@ export class PostgresStore implements DurableStore {
     await this.wakeups?.close();
     if (!this.handle.owned) return;
     // Ending waits for connections in use; a frozen server must not hold close() up for long.
-    await Promise.race([this.pool.end().catch(() => undefined), this.clock.sleep(2_000, undefined, { unref: true })]);
+    await Promise.race([
+      this.pool.end().catch(() => undefined),
+      this.clock.sleep(2_000, undefined, { unref: true }),
+    ]);
   }
 
   toString(): string {
@@ -364,7 +503,10 @@ export class PostgresStore implements DurableStore {
       }
       const version = await inspectSchema(client, this.schema, location);
       if (version < SCHEMA_VERSION) {
-        throw new NotAFaultlineStoreError(location, `its schema is at version ${version}, this faultline needs ${SCHEMA_VERSION}: run \`faultline migrate\``);
+        throw new NotAFaultlineStoreError(
+          location,
+          `its schema is at version ${version}, this faultline needs ${SCHEMA_VERSION}: run \`faultline migrate\``,
+        );
       }
     } finally {
       client.release();
@@ -401,10 +543,20 @@ export class PostgresStore implements DurableStore {
   }
 
   /** Dead letters matching the query, newest first (then by id, descending). */
-  private async selectDead(db: Queryable, query: DeadLetterQuery, columns: string, lock = false): Promise<Record<string, unknown>[]> {
+  private async selectDead(
+    db: Queryable,
+    query: DeadLetterQuery,
+    columns: string,
+    lock = false,
+  ): Promise<Record<string, unknown>[]> {
     const { where, values } = deadFilter(query);
     const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    return (await db.query(this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''), values)).rows as Record<string, unknown>[];
+    return (
+      await db.query(
+        this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''),
+        values,
+      )
+    ).rows as Record<string, unknown>[];
   }
 }
 
@@ -422,7 +574,10 @@ function deadFilter(query: DeadLetterQuery): { where: string[]; values: unknown[
   filter('finished_at <= ?', query.olderThan);
   filter('finished_at >= ?', query.newerThan);
   // strpos, not LIKE: plain text, no wildcards. lower() under the "C" collation folds ASCII letters only.
-  filter(`strpos(lower((fault->>'message') COLLATE "C"), lower(?::text COLLATE "C")) > 0`, query.text);
+  filter(
+    `strpos(lower((fault->>'message') COLLATE "C"), lower(?::text COLLATE "C")) > 0`,
+    query.text,
+  );
   if (query.before !== undefined) {
     // A row comparison: the dead index (finished_at DESC, id DESC) reads from the cursor on. An id
     // that cannot be a row id matches nothing at that deadAt (as on SQLite).

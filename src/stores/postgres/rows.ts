@@ -1,4 +1,11 @@
-import type { AttemptRecord, ClaimedJob, DeadLetter, FaultSummary, JobRecord, JobState } from '../../durable/store.js';
+import type {
+  AttemptRecord,
+  ClaimedJob,
+  DeadLetter,
+  FaultSummary,
+  JobRecord,
+  JobState,
+} from '../../durable/store.js';
 
 /**
  * Rows of `<schema>.jobs` as node-postgres returns them (BIGINT as text, JSONB parsed) and their
@@ -117,7 +124,9 @@ export function toDeadLetter(row: JobRow): DeadLetter {
 
 /** Sorts claimed rows as the contract orders them (RETURNING does not promise an order). */
 export function claimOrder(a: ClaimRow, b: ClaimRow): number {
-  return b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || Number(a.id) - Number(b.id);
+  return (
+    b.priority - a.priority || Number(a.run_at) - Number(b.run_at) || Number(a.id) - Number(b.id)
+  );
 }
 
 /** A job id as the database knows it, or null for text that cannot be one (so it matches nothing). */
@@ -132,5 +141,7 @@ export function leaseKey(lease: { readonly id: string; readonly token: string })
 
 /** Rows are locked in id order by every batch, so two batches never wait on each other in a cycle. */
 export function sortById<T extends { readonly id: string }>(items: readonly T[]): T[] {
-  return [...items].sort((a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return [...items].sort(
+    (a, b) => a.id.length - b.id.length || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
 }

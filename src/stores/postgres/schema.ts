@@ -161,15 +161,26 @@ export function quoteIdent(name: string): string {
 }
 
 /** Checks the schema without writing: 0 when it does not exist or is empty, else its version. */
-export async function inspectSchema(db: Queryable, schema: string, location: string): Promise<number> {
-  const tables = (await db.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [schema])).rows.map(
-    (r) => (r as { table_name: string }).table_name,
-  );
+export async function inspectSchema(
+  db: Queryable,
+  schema: string,
+  location: string,
+): Promise<number> {
+  const tables = (
+    await db.query('SELECT table_name FROM information_schema.tables WHERE table_schema = $1', [
+      schema,
+    ])
+  ).rows.map((r) => (r as { table_name: string }).table_name);
   if (tables.length === 0) return 0;
   if (!tables.includes(VERSION_TABLE)) {
-    throw new NotAFaultlineStoreError(location, `schema ${schema} holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`);
+    throw new NotAFaultlineStoreError(
+      location,
+      `schema ${schema} holds other tables (${tables.slice(0, 5).join(', ')}) and no ${VERSION_TABLE}`,
+    );
   }
-  const { rows } = await db.query(`SELECT max(version) AS version FROM ${quoteIdent(schema)}.${VERSION_TABLE}`);
+  const { rows } = await db.query(
+    `SELECT max(version) AS version FROM ${quoteIdent(schema)}.${VERSION_TABLE}`,
+  );
   const version = Number((rows[0] as { version: number | null } | undefined)?.version ?? 0);
   if (version > SCHEMA_VERSION) throw new SchemaVersionError(location, version, SCHEMA_VERSION);
   return version;
@@ -181,7 +192,9 @@ export function migrationStatements(schema: string, from: number): string[] {
   const statements: string[] = [];
   if (from === 0) {
     statements.push(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-    statements.push(`CREATE TABLE IF NOT EXISTS ${s}.${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`);
+    statements.push(
+      `CREATE TABLE IF NOT EXISTS ${s}.${VERSION_TABLE} (version INTEGER PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())`,
+    );
   }
   const all = migrations(s);
   for (let version = from + 1; version <= SCHEMA_VERSION; version++) {
@@ -198,7 +211,11 @@ const LOCK_SQL = "SELECT pg_advisory_xact_lock(hashtextextended('faultline.migra
  * Brings the schema to SCHEMA_VERSION. Returns the version it found. `client` is one connection
  * (the transaction and the advisory lock must stay on it).
  */
-export async function migrate(client: Queryable, schema: string, location: string): Promise<number> {
+export async function migrate(
+  client: Queryable,
+  schema: string,
+  location: string,
+): Promise<number> {
   const found = await inspectSchema(client, schema, location);
   if (found === SCHEMA_VERSION) return found;
   await client.query('BEGIN');
