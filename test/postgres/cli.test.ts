@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PostgresStore } from '../../src/stores/postgres/index.js';
+import { PostgresStore, SCHEMA_VERSION } from '../../src/stores/postgres/index.js';
 import { describeCliSuite } from '../cli/cli-suite.js';
 import { json, runCli } from '../cli/run-cli.js';
 import { dropSchema, SHARED_POSTGRES_URL, sharedPool, uniqueSchema } from './shared-postgres.js';
@@ -61,7 +61,12 @@ describe('faultline migrate and demo on PostgreSQL', () => {
       '--pg-schema',
       schema,
     ]);
-    expect(json(done)).toMatchObject({ schema, fromVersion: 0, toVersion: 1, dryRun: false });
+    expect(json(done)).toMatchObject({
+      schema,
+      fromVersion: 0,
+      toVersion: SCHEMA_VERSION,
+      dryRun: false,
+    });
     const again = await runCli(['migrate', '--store', SHARED_POSTGRES_URL, '--pg-schema', schema]);
     expect(again.stdout).toContain('nothing to do');
     const sqlite = await runCli(['migrate', '--store', 'sqlite:./x.db']);

@@ -3,7 +3,7 @@ import { inspect } from 'node:util';
 import type pg from 'pg';
 import * as check from '../../validate/validate.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
-import { JobNotFoundError, NotAFaultlineStoreError } from '../../durable/errors.js';
+import { NotAFaultlineStoreError } from '../../durable/errors.js';
 import type {
   CategoryCount,
   CheckpointRecord,
@@ -33,7 +33,6 @@ import {
   pauseInForce,
 } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
-import type { FaultCategory } from '../../faults/fault.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
@@ -46,17 +45,15 @@ import {
   leaseKey,
   sortById,
   toClaimed,
-  toDeadLetter,
   toRecord,
   toRowId,
 } from './rows.js';
 import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
 import type { PostgresStoreOptions } from './options.js';
 import { buildStatements, type Statements } from './statements.js';
+import * as dead from './dead-letters.js';
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
-/** Ids per statement when deleting or requeueing many dead letters. */
-const ID_BATCH = 10_000;
 
 /**
  * The durable store on PostgreSQL. Claims take rows with `FOR UPDATE SKIP LOCKED` (many workers
@@ -316,83 +313,29 @@ export class PostgresStore implements DurableStore {
   }
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
-    return this.guard(async (db) =>
-      (await this.selectDead(db, query, '*')).map((row) => toDeadLetter(row as unknown as JobRow)),
-    );
+    return this.guard((db) => dead.listDead(db, this.sql, query));
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
-    return this.guard(async (db) => {
-      const { where, values } = deadFilter({ ...query, before: undefined });
-      return (await db.query(this.sql.countDead(where), values)).rows as {
-        category: FaultCategory;
-        count: number;
-      }[];
-    });
+    return this.guard((db) => dead.countDeadByCategory(db, this.sql, query));
   }
 
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
-    const { since, bucketMs, buckets } = checkThroughputRequest(request);
-    return this.guard(async (db) => {
-      const oneQueue = request.queue !== undefined;
-      const values: unknown[] = [since, bucketMs, since + bucketMs * buckets];
-      if (oneQueue) values.push(request.queue);
-      const rows = (await db.query(this.sql.finishedPerBucket(oneQueue), values)).rows as {
-        state: number;
-        bucket: number;
-        count: number;
-      }[];
-      const completed = new Array<number>(buckets).fill(0);
-      const dead = new Array<number>(buckets).fill(0);
-      for (const row of rows) (row.state === 2 ? completed : dead)[row.bucket]! += row.count;
-      return { completed, dead };
-    });
+    const checked = checkThroughputRequest(request);
+    return this.guard((db) =>
+      dead.finishedPerBucket(db, this.sql, { ...checked, queue: request.queue }),
+    );
   }
 
   async requeueDead(
     selector: DeadLetterSelector,
     options: { readonly now: number; readonly dryRun?: boolean },
   ): Promise<string[]> {
-    return this.transaction(async (db) => {
-      let ids: string[];
-      if ('ids' in selector) {
-        ids = [...selector.ids];
-        const numeric = ids.map(toRowId).filter((id): id is string => id !== null);
-        const found = new Set(
-          ((await db.query(this.sql.lockDead, [numeric])).rows as { id: string }[]).map(
-            (r) => r.id,
-          ),
-        );
-        const missing = ids.find((id) => !found.has(id));
-        if (missing !== undefined) throw new JobNotFoundError(missing, 'dead letter');
-      } else {
-        ids = (await this.selectDead(db, selector.query, 'id::text AS id', true)).map((row) =>
-          String(row.id),
-        );
-      }
-      if (!options.dryRun) {
-        for (let i = 0; i < ids.length; i += ID_BATCH)
-          await db.query(this.sql.requeue, [
-            ids.slice(i, i + ID_BATCH),
-            options.now,
-            this.sql.channel,
-          ]);
-      }
-      return ids;
-    });
+    return this.transaction((db) => dead.requeueDead(db, this.sql, selector, options));
   }
 
   async purgeDead(query: PurgeQuery): Promise<number> {
-    return this.transaction(async (db) => {
-      const { keepNewest, ...filter } = query;
-      const ids = (await this.selectDead(db, filter, 'id::text AS id', true)).map((row) =>
-        String(row.id),
-      );
-      const doomed = keepNewest === undefined ? ids : ids.slice(keepNewest);
-      for (let i = 0; i < doomed.length; i += ID_BATCH)
-        await db.query(this.sql.deleteJobs, [doomed.slice(i, i + ID_BATCH)]);
-      return doomed.length;
-    });
+    return this.transaction((db) => dead.purgeDead(db, this.sql, query));
   }
 
   async prune(
@@ -541,48 +484,4 @@ export class PostgresStore implements DurableStore {
       }
     });
   }
-
-  /** Dead letters matching the query, newest first (then by id, descending). */
-  private async selectDead(
-    db: Queryable,
-    query: DeadLetterQuery,
-    columns: string,
-    lock = false,
-  ): Promise<Record<string, unknown>[]> {
-    const { where, values } = deadFilter(query);
-    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    return (
-      await db.query(
-        this.sql.selectDead(columns, where, limit) + (lock ? ' FOR UPDATE' : ''),
-        values,
-      )
-    ).rows as Record<string, unknown>[];
-  }
-}
-
-/** The WHERE parts of a dead-letter query with numbered parameters, keyset cursor included (no OFFSET). */
-function deadFilter(query: DeadLetterQuery): { where: string[]; values: unknown[] } {
-  const where = ['state = 3'];
-  const values: unknown[] = [];
-  const filter = (condition: string, value: unknown) => {
-    if (value === undefined) return;
-    values.push(value);
-    where.push(condition.replaceAll('?', `$${values.length}`));
-  };
-  filter('queue = ?', query.queue);
-  filter("fault->>'category' = ?", query.category);
-  filter('finished_at <= ?', query.olderThan);
-  filter('finished_at >= ?', query.newerThan);
-  // strpos, not LIKE: plain text, no wildcards. lower() under the "C" collation folds ASCII letters only.
-  filter(
-    `strpos(lower((fault->>'message') COLLATE "C"), lower(?::text COLLATE "C")) > 0`,
-    query.text,
-  );
-  if (query.before !== undefined) {
-    // A row comparison: the dead index (finished_at DESC, id DESC) reads from the cursor on. An id
-    // that cannot be a row id matches nothing at that deadAt (as on SQLite).
-    values.push(query.before.deadAt, toRowId(query.before.id) ?? '0');
-    where.push(`(finished_at, id) < ($${values.length - 1}::bigint, $${values.length}::bigint)`);
-  }
-  return { where, values };
 }
