@@ -9,7 +9,7 @@
  *   ...
  *   await tracing.shutdown();
  */
-import { context, propagation, SpanStatusCode, trace } from '../observe/otel/api.js';
+import { otelApi } from '../observe/otel/api.js';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import {
@@ -30,7 +30,8 @@ class DecisionsOnly implements SpanProcessor {
   constructor(private readonly inner: SpanProcessor) {}
   onStart(): void {}
   onEnd(span: ReadableSpan): void {
-    if (span.events.length > 0 || span.status.code === SpanStatusCode.ERROR) this.inner.onEnd(span);
+    if (span.events.length > 0 || span.status.code === otelApi().SpanStatusCode.ERROR)
+      this.inner.onEnd(span);
   }
   forceFlush(): Promise<void> {
     return this.inner.forceFlush();
@@ -49,15 +50,15 @@ export function startConsoleTracing(options: ConsoleTracingOptions = {}): {
     spanProcessors: [options.all ? printer : new DecisionsOnly(printer)],
   });
   const contextManager = new AsyncLocalStorageContextManager().enable();
-  context.setGlobalContextManager(contextManager);
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
+  otelApi().context.setGlobalContextManager(contextManager);
+  otelApi().propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  otelApi().trace.setGlobalTracerProvider(provider);
   return {
     async shutdown(): Promise<void> {
       await provider.shutdown();
-      trace.disable();
-      propagation.disable();
-      context.disable();
+      otelApi().trace.disable();
+      otelApi().propagation.disable();
+      otelApi().context.disable();
     },
   };
 }

@@ -151,6 +151,10 @@ describe('job headers', () => {
         priority INTEGER NOT NULL, run_at INTEGER NOT NULL, enqueued_at INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0,
         max_attempts INTEGER, strikes INTEGER NOT NULL DEFAULT 0, token TEXT, worker_id TEXT, claimed_at INTEGER, lease_until INTEGER,
         finished_at INTEGER, idempotency_key TEXT, checkpoint TEXT, history TEXT NOT NULL DEFAULT '[]', fault TEXT);
+      CREATE INDEX faultline_jobs_claim ON faultline_jobs (queue, priority DESC, run_at, id) WHERE state = 0;
+      CREATE INDEX faultline_jobs_lease ON faultline_jobs (queue, lease_until) WHERE state = 1;
+      CREATE INDEX faultline_jobs_finished ON faultline_jobs (queue, state, finished_at) WHERE state >= 2;
+      CREATE UNIQUE INDEX faultline_jobs_idempotency ON faultline_jobs (queue, idempotency_key) WHERE idempotency_key IS NOT NULL;
       CREATE TABLE faultline_queues (name TEXT PRIMARY KEY, paused_until INTEGER);
       CREATE TABLE faultline_checkpoints (key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL);
       INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at) VALUES ('q', 0, '1', 0, 0, 0);`);

@@ -13,13 +13,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
 const PROBE = `
   const names = Object.keys(otel).sort();
-  const loaded = Object.keys(req.cache).filter((k) => /[\\\\/]@opentelemetry[\\\\/]api[\\\\/]/.test(k)).length > 0;
-  console.log(JSON.stringify({ names, loaded }));
+  const inCache = () => Object.keys(req.cache).filter((k) => /[\\\\/]@opentelemetry[\\\\/]api[\\\\/]/.test(k)).length > 0;
+  const atImport = inCache();
+  new otel.FaultlineOtelMetrics({});
+  console.log(JSON.stringify({ names, atImport, loaded: inCache() }));
 `;
 const ESM = `import * as otel from 'faultline/otel'; import { createRequire } from 'node:module'; const req = createRequire(import.meta.url); ${PROBE}`;
 const CJS = `const otel = require('faultline/otel'); const req = require; ${PROBE}`;
 
-function node(args: string[]): Promise<{ names: string[]; loaded: boolean }> {
+function node(args: string[]): Promise<{ names: string[]; atImport: boolean; loaded: boolean }> {
   return new Promise((resolve, reject) => {
     execFile(process.execPath, args, { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
       if (error) reject(new Error(`${error.message}\n${stderr}`));
@@ -40,7 +42,8 @@ describe('faultline/otel, built', () => {
       expect.arrayContaining(['FaultlineOtelMetrics', 'tracePolicy', 'traceQueue', 'traceWorker']),
     );
     expect(cjs.names).toEqual(esm.names);
-    // CommonJS: the peer is in require's cache once the entry point loaded it.
+    // CommonJS: importing the entry point loads no peer; its first use loads @opentelemetry/api.
+    expect(cjs.atImport).toBe(false);
     expect(cjs.loaded).toBe(true);
   }, 120_000);
 });

@@ -1,5 +1,5 @@
 import type { Attributes, Span } from '@opentelemetry/api';
-import { SpanStatusCode } from './api.js';
+import { otelApi } from './api.js';
 import { redactCredentials } from '../../config/redact.js';
 
 /**
@@ -57,7 +57,7 @@ export function failed(span: Span, fault: FaultLike): void {
   const attributes: Attributes = { [ATTR.errorType]: errorType, [ATTR.category]: fault.category };
   if (fault.code !== undefined) attributes[ATTR.faultCode] = fault.code;
   span.setAttributes(attributes);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message });
 }
 
 /** Marks a span as failed by an error that was not classified (a store that refused an enqueue). */
@@ -66,5 +66,5 @@ export function failedWith(span: Span, error: unknown): void {
   const message = redactCredentials(error instanceof Error ? error.message : String(error));
   span.recordException({ name, message });
   span.setAttribute(ATTR.errorType, name);
-  span.setStatus({ code: SpanStatusCode.ERROR, message });
+  span.setStatus({ code: otelApi().SpanStatusCode.ERROR, message });
 }

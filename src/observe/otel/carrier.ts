@@ -1,5 +1,5 @@
 import type { Context, TextMapPropagator } from '@opentelemetry/api';
-import { defaultTextMapGetter, defaultTextMapSetter, propagation, ROOT_CONTEXT } from './api.js';
+import { otelApi } from './api.js';
 import { MAX_HEADER_ENTRIES, MAX_HEADERS_LENGTH, parseHeaders } from '../../durable/headers.js';
 
 /**
@@ -21,7 +21,7 @@ export function contextEntries(
   propagator: TextMapPropagator | undefined,
 ): [string, string][] {
   const carrier: Record<string, string> = {};
-  (propagator ?? propagation).inject(ctx, carrier, defaultTextMapSetter);
+  (propagator ?? otelApi().propagation).inject(ctx, carrier, otelApi().defaultTextMapSetter);
   return Object.entries(carrier);
 }
 
@@ -48,10 +48,10 @@ export function extractContext(
   headersText: string | undefined,
   propagator: TextMapPropagator | undefined,
 ): Context {
-  if (headersText === undefined) return ROOT_CONTEXT;
-  return (propagator ?? propagation).extract(
-    ROOT_CONTEXT,
+  if (headersText === undefined) return otelApi().ROOT_CONTEXT;
+  return (propagator ?? otelApi().propagation).extract(
+    otelApi().ROOT_CONTEXT,
     parseHeaders(headersText),
-    defaultTextMapGetter,
+    otelApi().defaultTextMapGetter,
   );
 }

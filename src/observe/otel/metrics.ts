@@ -5,7 +5,7 @@ import type {
   MeterProvider,
   ObservableResult,
 } from '@opentelemetry/api';
-import { metrics } from './api.js';
+import { otelApi } from './api.js';
 import * as check from '../../validate/validate.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -83,7 +83,9 @@ export class FaultlineOtelMetrics {
     ]);
     this.meter =
       options.meter ??
-      (options.meterProvider ?? metrics.getMeterProvider()).getMeter(INSTRUMENTATION_NAME);
+      (options.meterProvider ?? otelApi().metrics.getMeterProvider()).getMeter(
+        INSTRUMENTATION_NAME,
+      );
     this.clock = options.clock ?? systemClock;
     const p = options.prefix ?? 'faultline.';
     const m = this.meter;

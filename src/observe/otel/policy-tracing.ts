@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { trace } from './api.js';
+import { otelApi } from './api.js';
 import { redactCredentials } from '../../config/redact.js';
 import type { Events } from '../events.js';
 import { ATTR } from './attributes.js';
@@ -96,7 +96,7 @@ export function tracePolicy(
     for (const [type, spec] of Object.entries(SPAN_EVENTS)) {
       offs.push(
         hub.on(type, (event) => {
-          const span = trace.getActiveSpan();
+          const span = otelApi().trace.getActiveSpan();
           if (span === undefined || !span.isRecording()) return;
           const operation = event.operation as { name?: unknown } | undefined;
           const attributes: Attributes = { [ATTR.policyKind]: kind, ...spec.describe(event) };

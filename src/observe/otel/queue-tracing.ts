@@ -1,5 +1,5 @@
 import type { Attributes } from '@opentelemetry/api';
-import { context, SpanKind, trace } from './api.js';
+import { otelApi } from './api.js';
 import type { EnqueueInterceptor } from '../../durable/queue.js';
 import { ATTR, failedWith, MESSAGING_SYSTEM } from './attributes.js';
 import { addWithinBounds, contextEntries } from './carrier.js';
@@ -28,12 +28,15 @@ export function traceQueue(queue: InterceptableQueue, options: TracingOptions = 
       [ATTR.destination]: call.queue,
     };
     if (count > 1) attributes[ATTR.batchCount] = count;
-    const span = tracer.startSpan(`send ${call.queue}`, { kind: SpanKind.PRODUCER, attributes });
-    const ctx = trace.setSpan(context.active(), span);
+    const span = tracer.startSpan(`send ${call.queue}`, {
+      kind: otelApi().SpanKind.PRODUCER,
+      attributes,
+    });
+    const ctx = otelApi().trace.setSpan(otelApi().context.active(), span);
     const entries = contextEntries(ctx, propagator);
     for (const headers of call.headers) addWithinBounds(headers, entries);
     try {
-      const results = await context.with(ctx, proceed);
+      const results = await otelApi().context.with(ctx, proceed);
       if (results.length === 1) {
         span.setAttribute(ATTR.messageId, results[0]!.id);
         // An idempotency key matched: nothing new was stored, the job already exists.

@@ -1,5 +1,5 @@
 import type { TextMapPropagator, Tracer, TracerProvider } from '@opentelemetry/api';
-import { trace } from './api.js';
+import { otelApi } from './api.js';
 import * as check from '../../validate/validate.js';
 import { ConfigError } from '../../faults/errors.js';
 
@@ -34,7 +34,7 @@ export function resolveTracer(
       throw new ConfigError('tracer', options.tracer, 'an OpenTelemetry Tracer');
     return options.tracer;
   }
-  const provider = options.tracerProvider ?? trace.getTracerProvider();
+  const provider = options.tracerProvider ?? otelApi().trace.getTracerProvider();
   if (typeof provider.getTracer !== 'function')
     throw new ConfigError('tracerProvider', provider, 'an OpenTelemetry TracerProvider');
   return provider.getTracer(INSTRUMENTATION_NAME);

@@ -1,5 +1,5 @@
 import type { Attributes, Link, Span } from '@opentelemetry/api';
-import { context, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } from './api.js';
+import { otelApi } from './api.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { RunInterceptor, WorkerEvents } from '../../durable/worker.js';
 import type { Events } from '../events.js';
@@ -56,9 +56,9 @@ export function traceWorker(
 
   const offIntercept = worker.intercept(async (job, proceed) => {
     const producer = extractContext(job.headers, propagator);
-    const producerSpan = trace.getSpanContext(producer);
-    const linked = producerSpan !== undefined && trace.isSpanContextValid(producerSpan);
-    const parent = mode === 'child' && linked ? producer : ROOT_CONTEXT;
+    const producerSpan = otelApi().trace.getSpanContext(producer);
+    const linked = producerSpan !== undefined && otelApi().trace.isSpanContextValid(producerSpan);
+    const parent = mode === 'child' && linked ? producer : otelApi().ROOT_CONTEXT;
     const links: Link[] = mode === 'link' && linked ? [{ context: producerSpan }] : [];
     const attributes: Attributes = {
       [ATTR.system]: MESSAGING_SYSTEM,
@@ -70,14 +70,14 @@ export function traceWorker(
     };
     const span = tracer.startSpan(
       `process ${job.queue}`,
-      { kind: SpanKind.CONSUMER, attributes, links },
+      { kind: otelApi().SpanKind.CONSUMER, attributes, links },
       parent,
     );
     const run: OpenRun = { span, decided: undefined };
     runs.set(job.id, run);
     bySpan.set(span, run);
     try {
-      await context.with(trace.setSpan(parent, span), proceed);
+      await otelApi().context.with(otelApi().trace.setSpan(parent, span), proceed);
     } finally {
       // Not when `stopped` already ended it (the handler ignored its signal and came back late).
       if (bySpan.delete(span)) {
@@ -89,7 +89,7 @@ export function traceWorker(
 
   /** Pause and abort are announced without a job id, from inside the failing run: its span is the active one. */
   const activeRun = (): OpenRun | undefined => {
-    const span = trace.getActiveSpan();
+    const span = otelApi().trace.getActiveSpan();
     return span === undefined ? undefined : bySpan.get(span);
   };
   const decide = (run: OpenRun | undefined, action: string, attributes: Attributes = {}) => {
@@ -157,7 +157,7 @@ export function traceWorker(
       decide(run, 'lease_lost');
       run.span.setAttribute(ATTR.errorType, 'lease_lost');
       run.span.setStatus({
-        code: SpanStatusCode.ERROR,
+        code: otelApi().SpanStatusCode.ERROR,
         message: 'the lease was lost: another worker may run this job',
       });
     }),
