@@ -51,7 +51,6 @@ export { Worker } from './worker.js';
 export type { PipelineLike, WorkerOptions } from './worker-options.js';
 export { DEFAULT_LEASE_MS } from './worker-options.js';
 export type { WorkerSummary } from './worker-summary.js';
-export { refuseTransaction } from './store-rules.js';
 export type {
   CheckpointerEvents,
   CheckpointerOptions,

@@ -25,6 +25,7 @@ export {
   FOREVER_MS,
   mergePause,
   pauseInForce,
+  refuseTransaction,
 } from '../durable/store-rules.js';
 export * as validate from '../validate/validate.js';
 export { loadPeer, OPTIONAL_PEERS } from '../peers/optional-peer.js';
