@@ -206,8 +206,13 @@ describe('store paths that lie', () => {
     expect(readdirSync(temp.dir).sort()).toEqual(before);
   });
 
-  /** Runs the open-and-enqueue child as `nobody`: root would ignore the permissions. */
-  function openAsNobody(path: string): {
+  /**
+   * Runs the open-and-enqueue child without the capabilities that let root ignore file
+   * permissions (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH), so a read-only file or folder is
+   * read-only to it. Still root, so it reads the checkout wherever it is (another user could not
+   * enter a private clone).
+   */
+  function openWithoutOverride(path: string): {
     ok: boolean;
     name?: string;
     message?: string;
@@ -215,10 +220,9 @@ describe('store paths that lie', () => {
     retryable?: boolean;
   } {
     const out = execFileSync(
-      'runuser',
+      'setpriv',
       [
-        '-u',
-        'nobody',
+        '--bounding-set=-dac_override,-dac_read_search',
         '--',
         process.execPath,
         '--import',
@@ -245,7 +249,7 @@ describe('store paths that lie', () => {
     chmodSync(path, 0o644);
     chmodSync(folder, 0o555);
     try {
-      const result = openAsNobody(path);
+      const result = openWithoutOverride(path);
       expect(result.ok).toBe(false);
       expect(result.name).not.toBe(NotAFaultlineStoreError.name);
       expect(result.message).toContain('read-only');
@@ -266,7 +270,7 @@ describe('store paths that lie', () => {
     chmodSync(temp.dir, 0o755);
     chmodSync(folder, 0o777);
     chmodSync(path, 0o444);
-    const result = openAsNobody(path);
+    const result = openWithoutOverride(path);
     expect(result.ok).toBe(false);
     expect(result.message).toMatch(/read-only|readonly/);
     expect(result).toMatchObject({ category: 'resource', retryable: false });
