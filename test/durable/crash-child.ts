@@ -35,6 +35,7 @@ if (mode === 'queue') {
     {
       concurrency: Number(a),
       ...(process.env.LEASE_MS ? { leaseMs: Number(process.env.LEASE_MS) } : {}),
+      ...(process.env.MAX_STRIKES ? { maxStrikes: Number(process.env.MAX_STRIKES) } : {}),
     },
   );
   worker.events.on('completed', (e) => say(`C ${e.jobId}`));

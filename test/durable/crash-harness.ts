@@ -72,6 +72,8 @@ export async function runCrashHarness(
     kills?: number;
     concurrency?: number;
     deadlineMs?: number;
+    /** The workers' crash-loop limit (default: the worker's own, 3). */
+    maxStrikes?: number;
   } = {},
 ): Promise<CrashReport> {
   const jobs = options.jobs ?? 5_000;
@@ -126,17 +128,23 @@ export async function runCrashHarness(
       victim.kill('SIGKILL');
     };
     const start = () => {
-      const child = spawnChild(['queue', db, log, String(options.concurrency ?? 4)], (line) => {
-        if (line === 'ready') ready.add(child);
-        else if (line === 'idle') void checkDone();
-        else if (line === 'S') {
-          if (++startsSinceKill >= threshold && kills < targetKills && !finished) killOne();
-        } else if (line.startsWith('C ')) {
-          const id = line.slice(2);
-          completions.set(id, (completions.get(id) ?? 0) + 1);
-          if (completions.size === jobs || completions.size % 250 === 0) void checkDone();
-        }
-      });
+      const env =
+        options.maxStrikes === undefined ? {} : { MAX_STRIKES: String(options.maxStrikes) };
+      const child = spawnChild(
+        ['queue', db, log, String(options.concurrency ?? 4)],
+        (line) => {
+          if (line === 'ready') ready.add(child);
+          else if (line === 'idle') void checkDone();
+          else if (line === 'S') {
+            if (++startsSinceKill >= threshold && kills < targetKills && !finished) killOne();
+          } else if (line.startsWith('C ')) {
+            const id = line.slice(2);
+            completions.set(id, (completions.get(id) ?? 0) + 1);
+            if (completions.size === jobs || completions.size % 250 === 0) void checkDone();
+          }
+        },
+        env,
+      );
       live.add(child);
       child.on('exit', (_code, signal) => {
         live.delete(child);
