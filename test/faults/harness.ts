@@ -7,6 +7,7 @@ import { Queue } from '../../src/durable/queue.js';
 import type { StoreAdapter } from './adapters.js';
 import { judge, type Verdict } from './invariants.js';
 import { readLedger } from './ledger.js';
+import { enqueueProbes } from './probes.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 const QUEUE = 'faults';
@@ -16,7 +17,10 @@ export interface FaultContext {
   readonly adapter: StoreAdapter;
   /** SIGKILLs a random running worker (logged in the ledger) and starts a replacement; false when none runs. */
   kill(): boolean;
-  /** Marks the moment the fault healed: the workers must resume within RESUME_BOUND_MS. */
+  /**
+   * Marks the moment the fault healed: the workers must resume within RESUME_BOUND_MS. Also
+   * enqueues RESUME_PROBES fresh jobs, so there is work to resume even if the backlog is done.
+   */
   healed(): void;
   /** Resolves after `ms` of real time (the fault runs against real processes). */
   wait(ms: number): Promise<void>;
@@ -45,6 +49,8 @@ export interface ScenarioReport extends Verdict {
   readonly scenario: string;
   readonly store: string;
   readonly jobs: number;
+  /** Jobs enqueued at the heal (RESUME_PROBES per heal), counted in `completed` and `lost` too. */
+  readonly probes: number;
   readonly runs: number;
   readonly kills: number;
   readonly completed: number;
@@ -72,6 +78,9 @@ export async function runScenario(
   );
   const ids = results.map((r) => r.id);
   const meantToDie = new Set(ids.slice(0, poison));
+  // Probe enqueues started at heals; the scenario is done only once they are written and run.
+  const probeWrites: Promise<void>[] = [];
+  let probesPending = 0;
   const live = new Map<string, ChildProcess>();
   // Workers that have started claiming: only these are killed (killing one still booting tests nothing).
   const running = new Set<string>();
@@ -141,6 +150,13 @@ export async function runScenario(
     },
     healed: () => {
       healedAt = Date.now();
+      probesPending++;
+      probeWrites.push(
+        enqueueProbes(queue, ids.length).then((probeIds) => {
+          ids.push(...probeIds);
+          probesPending--;
+        }),
+      );
     },
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     done: () => doneFlag,
@@ -148,26 +164,33 @@ export async function runScenario(
 
   try {
     for (let i = 0; i < scenario.workers; i++) spawnWorker();
-    if (process.env.FAULTLINE_FAULTS_KEEP)
+    if (process.env.FAULTLINE_FAULTS_KEEP) {
+      const heal = ctx.healed;
       ctx.healed = () => {
-        healedAt = Date.now();
+        heal();
         appendFileSync(ledgerPath, `H ${healedAt}\n`);
       };
+    }
     await Promise.race([workersReady, ctx.wait(scenario.deadlineMs / 2)]);
-    const fault = scenario.inject(ctx);
+    let faultOver = false;
+    const fault = scenario.inject(ctx).finally(() => {
+      faultOver = true;
+    });
     const deadline = started + scenario.deadlineMs;
-    // Poll the store (a bounded loop: the workers are other processes).
+    // Poll the store (a bounded loop: the workers are other processes). Not done before the
+    // fault script has ended and its probes have run.
     while (Date.now() < deadline) {
       try {
         const counts = await queue.stats();
-        doneFlag = counts.completed + counts.dead === scenario.jobs;
+        doneFlag = probesPending === 0 && counts.completed + counts.dead === ids.length;
       } catch {
         doneFlag = false; // the server may be frozen or restarting
       }
-      if (doneFlag) break;
+      if (doneFlag && faultOver) break;
       await ctx.wait(200);
     }
     await fault;
+    await Promise.all(probeWrites);
     finished = true;
     await Promise.all(
       [...live.values()].map(
@@ -203,6 +226,7 @@ export async function runScenario(
       scenario: scenario.name,
       store: adapter.name,
       jobs: scenario.jobs,
+      probes: ids.length - scenario.jobs,
       runs: ledger.runs.length,
       // Every SIGKILL the ledger saw: the fault script's and the poison jobs'.
       kills: ledger.kills.size,
