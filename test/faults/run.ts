@@ -1,17 +1,30 @@
 /**
  * Runs one scenario of the fault matrix on one store and prints its report:
  *   npx tsx test/faults/run.ts <store> "<scenario name>"
+ *   npx tsx test/faults/run.ts memory "<scenario name>" [seed]     (in-process, virtual time)
  */
 import { ADAPTERS } from './adapters.js';
 import { runScenario } from './harness.js';
+import { runInProcess } from './in-process.js';
 import { MATRIX } from './scenarios.js';
+import { MEMORY_MATRIX } from './scenarios-memory.js';
 
-const [store, name] = process.argv.slice(2);
+const [store, name, seed] = process.argv.slice(2);
+if (store === 'memory') {
+  const scenario = MEMORY_MATRIX.find((s) => s.name === name);
+  if (!scenario) {
+    console.error(`usage: run.ts memory "<${MEMORY_MATRIX.map((s) => s.name).join('|')}>" [seed]`);
+    process.exit(2);
+  }
+  const report = await runInProcess(scenario, seed === undefined ? undefined : Number(seed));
+  console.log(JSON.stringify(report, null, 2));
+  process.exit(0);
+}
 const entry = MATRIX.find((e) => e.scenario.name === name);
 const factory = store === undefined ? undefined : ADAPTERS[store];
 if (!entry || !factory) {
   console.error(
-    `usage: run.ts <${Object.keys(ADAPTERS).join('|')}> "<${MATRIX.map((e) => e.scenario.name).join('|')}>"`,
+    `usage: run.ts <${Object.keys(ADAPTERS).join('|')}|memory> "<${MATRIX.map((e) => e.scenario.name).join('|')}>"`,
   );
   process.exit(2);
 }
