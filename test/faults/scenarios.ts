@@ -97,14 +97,16 @@ export const MATRIX: readonly MatrixEntry[] = [
   },
   {
     // The network between workers and server: every packet 1.5 s late for 3 s, then every
-    // connection reset; then a black hole for 2 s, and a reset again.
+    // connection reset; then a black hole for 2 s, and a reset again. Work of 60 ms (24 slots:
+    // at most ~400 jobs a second) so that jobs are still running when the black hole starts;
+    // with 20 ms the backlog was often done in the second between the two faults.
     scenario: {
       name: 'network delay, drop, reset',
       jobs: 1_200,
       workers: 3,
       concurrency: 8,
       leaseMs: LEASE_MS,
-      workMs: 20,
+      workMs: 60,
       deadlineMs: 60_000,
       inject: async (ctx) => {
         const proxy = ctx.adapter.proxy!;
