@@ -152,10 +152,19 @@ describe('crash safety on SQLite (real processes, SIGKILL)', () => {
     const healthyDone = new Promise<void>((resolve) => {
       finish = resolve;
     });
+    // Done when the healthy job completed and the poison job is dead: the crash-loop limit is
+    // applied by a later claim, which can come after the healthy job's completion. The child says
+    // `idle` after every empty claim, so the store is checked then (no waiting on a timer).
+    const checkDone = async (): Promise<void> => {
+      const [p, h] = await Promise.all([store.getJob(poison), store.getJob(healthy)]);
+      if (p?.state === 'dead' && h?.state === 'completed') finish();
+    };
     const start = (): void => {
       const child = spawnChild(
         ['queue', db, log, '1'],
-        (line) => line === `C ${healthy}` && finish(),
+        (line) => {
+          if (line === `C ${healthy}` || line === 'idle') void checkDone();
+        },
         { LEASE_MS: '300' },
       );
       children.add(child);
