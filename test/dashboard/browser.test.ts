@@ -13,8 +13,10 @@ import { addDeadLetters } from './fixtures.js';
 import { serve } from './serve.js';
 
 // End to end in Debian's Chromium: a store filled by the real demo, the dashboard in node:http.
-const SCREENSHOTS = join(REPO, 'docs', 'img');
 const dir = mkdtempSync(join(tmpdir(), 'faultline-dashboard-'));
+// Every run takes the screenshots; `npm run screenshots` writes them over the README's images in
+// docs/img (a plain test run would otherwise leave tracked files changed).
+const SCREENSHOTS = process.env.FAULTLINE_SCREENSHOTS === 'docs' ? join(REPO, 'docs', 'img') : dir;
 const DB = join(dir, 'demo.db');
 let store: SqliteStore;
 let browser: { context: BrowserContext; close: () => Promise<void> };
