@@ -159,7 +159,11 @@ export class PostgresStore implements DurableStore {
         'a node-postgres client inside BEGIN, or an object with query(text, values)',
       );
     }
-    return this.guard((db) => enqueueJobs(tx ?? db, this.sql, jobs, now));
+    return this.guard((db) =>
+      tx === undefined
+        ? enqueueJobs(db, this.sql, jobs, now, this.leases.prefix)
+        : enqueueJobs(tx, this.sql, jobs, now),
+    );
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
