@@ -24,13 +24,17 @@ export interface WorkerOptions {
   readonly heartbeatMs?: number;
   /** How often an idle worker looks for work (default 500 ms). Local enqueues wake it at once. */
   readonly pollMs?: number;
-  /** The most jobs claimed in one step (default: concurrency + prefetch). */
+  /**
+   * The most jobs claimed in one step.
+   * @defaultValue concurrency + prefetch
+   */
   readonly batchSize?: number;
   /**
    * Jobs claimed ahead of free slots, so a slot that frees starts the next job without waiting
-   * for a claim (default 3 × concurrency; 0 claims only for free slots). A held job is handed
-   * back unstarted at no cost if it cannot start in time, on stop and on pause; the worker then
-   * holds fewer. Held jobs are claimed: a crash of the process costs each of them a strike too.
+   * for a claim (0: claims only for free slots). A held job is handed back unstarted at no cost
+   * on stop, pause and abort, and if it cannot start in time (the worker then holds fewer). Held
+   * jobs are claimed: a crash of the process costs each of them a strike too.
+   * @defaultValue 3 × concurrency
    */
   readonly prefetch?: number;
   /** Claims without any report back before a job is dead-lettered as a crash loop (default 3). */
