@@ -12,6 +12,10 @@ const LAYERS = {
   observe: ['time', 'peers', 'dispose'],
   // The OpenTelemetry adapter reads jobs and decisions, so it sits above durable/ (its own entry point).
   'observe/otel': ['time', 'faults', 'validate', 'config', 'peers', 'observe', 'durable', 'policies'],
+  // The log and Prometheus adapters subscribe through the emitters' event maps (type imports), so
+  // a renamed event breaks the build: they sit above the folders whose events they read.
+  'observe/log': ['observe', 'policies', 'durable', 'health'],
+  'observe/prometheus': ['time', 'peers', 'dispose', 'observe', 'policies', 'durable', 'health'],
   policies: ['time', 'faults', 'validate', 'recovery', 'observe'],
   health: ['time', 'faults', 'validate', 'recovery', 'observe'],
   lifecycle: ['time', 'faults', 'validate', 'observe'],

@@ -11,25 +11,35 @@ export interface WorkerEvents {
     readonly attempt: number;
     readonly durationMs: number;
   };
-  retried: {
+  /** A run failed and the job goes back to the queue; the same name and fields as a retry policy's `retry`. */
+  retry: {
     readonly jobId: string;
     readonly queue: string;
+    /** The attempt that failed (1 = the first). */
     readonly attempt: number;
     readonly delayMs: number;
     readonly fault: Fault;
+    /** The plan's reason, readable in a log. */
+    readonly reason: string;
   };
-  deadLettered: {
+  /**
+   * The job is dead-lettered; the same name and fields as a retry policy's `giveUp`. `skip`: the
+   * plan does not retry this fault; `exhausted`: attempts, time or the pause budget ran out.
+   */
+  giveUp: {
     readonly jobId: string;
     readonly queue: string;
-    readonly attempt: number;
-    readonly reason: string;
+    readonly reason: 'skip' | 'exhausted';
+    /** The plan's reason, readable in a log. */
+    readonly message: string;
+    /** Runs charged to the job, this one included. */
+    readonly attempts: number;
     readonly fault: Fault;
-    /** `skip`: the plan does not retry this fault; `give_up`: attempts, time or pause budget ran out. */
-    readonly action: 'skip' | 'give_up';
   };
+  /** The queue is paused for every worker until `until` (wall clock, ms since the epoch), as `Queue.pause`. */
   paused: {
     readonly queue: string;
-    readonly untilMs: number;
+    readonly until: number;
     readonly delayMs: number;
     readonly fault: Fault;
   };

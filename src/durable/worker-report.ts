@@ -26,20 +26,22 @@ export function reportOutcome(
       events.emit('completed', { ...base, durationMs: clock.now() - run.startedMono });
   } else if (failure?.kind === 'retry') {
     counter.retried++;
-    events.emit('retried', {
+    events.emit('retry', {
       ...base,
       delayMs: failure.decision.delayMs,
       fault: failure.decision.fault,
+      reason: failure.decision.reason,
     });
   } else if (failure?.kind === 'skip' || failure?.kind === 'exhausted') {
     if (failure.kind === 'skip') counter.skipped++;
     else counter.exhausted++;
-    const action = failure.kind === 'skip' ? 'skip' : 'give_up';
-    events.emit('deadLettered', {
-      ...base,
-      reason: failure.decision.reason,
+    events.emit('giveUp', {
+      jobId: job.id,
+      queue: job.queue,
+      reason: failure.kind,
+      message: failure.decision.reason,
+      attempts: job.attempt,
       fault: failure.decision.fault,
-      action,
     });
   } else {
     counter.released++;

@@ -318,14 +318,14 @@ export class Worker<P = unknown> {
     this.counter.pauses++;
     this.counter.pausedMs += extension;
     this.pausedUntilMono = untilMono;
-    const untilMs = this.clock.wallTime() + decision.delayMs;
+    const until = this.clock.wallTime() + decision.delayMs;
     // The loop waits for this write before its next claim, so no job slips in before the pause.
     this.pauseWrite = this.queue.store
-      .pause(this.queue.name, untilMs, this.clock.wallTime())
+      .pause(this.queue.name, until, this.clock.wallTime())
       .catch((error) => this.events.emit('error', { error, during: 'pause' }));
     this.events.emit('paused', {
       queue: this.queue.name,
-      untilMs,
+      until,
       delayMs: decision.delayMs,
       fault: decision.fault,
     });

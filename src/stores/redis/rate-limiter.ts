@@ -41,8 +41,8 @@ export interface RedisRateLimiterOptions {
 export interface RedisRateLimiterEvents {
   /** A token was granted (after `waitedMs` of waiting). */
   acquired: { readonly name: string; readonly waitedMs: number; readonly tokensLeft: number };
-  /** No token within maxWaitMs: the call was refused. */
-  rejected: { readonly name: string; readonly retryAfterMs: number };
+  /** No token within maxWaitMs: the call was refused (the fields of `RateLimiter`'s `rejected`). */
+  rejected: { readonly limiter: string; readonly retryAfterMs: number };
   /** Redis failed; the call was allowed or refused per `whenUnreachable`. */
   unreachable: { readonly name: string; readonly error: unknown; readonly allowed: boolean };
 }
@@ -176,7 +176,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
       if (waited + result.retryAfterMs > this.maxWaitMs) {
         this.counter.rejections++;
         if (this.events.has('rejected'))
-          this.events.emit('rejected', { name: this.name, retryAfterMs: result.retryAfterMs });
+          this.events.emit('rejected', { limiter: this.name, retryAfterMs: result.retryAfterMs });
         throw new RateLimitedError(result.retryAfterMs);
       }
       await this.clock.sleep(Math.max(1, result.retryAfterMs), context.signal);

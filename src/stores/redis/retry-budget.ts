@@ -31,8 +31,16 @@ export interface RedisRetryBudgetOptions {
 }
 
 export interface RedisRetryBudgetEvents {
-  /** A retry was refused: the fleet spent its budget. */
-  exhausted: { readonly name: string; readonly calls: number; readonly retries: number };
+  /**
+   * A retry was refused: the fleet spent its budget. The fields of `RetryBudget`'s `exhausted`:
+   * first attempts and retries in the window, and the retries they allow.
+   */
+  exhausted: {
+    readonly name: string;
+    readonly requests: number;
+    readonly retries: number;
+    readonly allowed: number;
+  };
   unreachable: { readonly name: string; readonly error: unknown };
 }
 
@@ -124,8 +132,10 @@ export class RedisRetryBudget {
     if (!state.allowed && this.events.has('exhausted')) {
       this.events.emit('exhausted', {
         name: this.name,
-        calls: state.calls,
+        requests: state.calls,
         retries: state.retries,
+        // The script's rule: a retry is allowed while retries < max(minRetries, calls × ratio).
+        allowed: Math.max(this.minRetries, state.calls * this.ratio),
       });
     }
     return state;
