@@ -3,7 +3,10 @@ import { ConfigError, cutText, describeValue, MAX_DESCRIBED_LENGTH } from '../fa
 import { type Backoff, exponentialBackoff, type Jitter } from '../recovery/backoff.js';
 import { type RecoveryPlan, recoveryPlan } from '../recovery/plan.js';
 import { redactUrl } from './redact.js';
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
+
+/** Every option error names the option from `fromEnv`. */
+const check = scoped('fromEnv');
 
 /**
  * Options from `FAULTLINE_*` environment variables. Every variable is declared once in
@@ -241,7 +244,10 @@ export class EnvConfigError extends ConfigError {
 }
 
 export interface FromEnvOptions {
-  /** Reject `FAULTLINE_*` variables that are not in `ENV_VARIABLES` (typos). Default true. */
+  /**
+   * Reject `FAULTLINE_*` variables that are not in `ENV_VARIABLES` (typos).
+   * @defaultValue true
+   */
   readonly strict?: boolean;
 }
 
@@ -255,12 +261,12 @@ export function fromEnv(
   options: FromEnvOptions = {},
 ): FaultlineEnv {
   if (typeof env !== 'object' || env === null || Array.isArray(env)) {
-    throw new ConfigError('env', env, 'an object of environment variables such as process.env');
+    throw check.configError('env', env, 'an object of environment variables such as process.env');
   }
-  const opts = check.plainObject('fromEnv options', options);
-  check.knownKeys('fromEnv options', opts, ['strict']);
+  const opts = check.plainObject('options', options);
+  check.knownKeys('options', opts, ['strict']);
   const strict =
-    options.strict === undefined ? true : check.boolean('fromEnv options.strict', options.strict);
+    options.strict === undefined ? true : check.boolean('options.strict', options.strict);
   const problems: EnvProblem[] = [];
   // Environment values are text; a number or an object here is a caller's slip, reported with the rest.
   const nonText = new Set<string>();

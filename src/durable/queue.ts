@@ -1,5 +1,4 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
@@ -22,23 +21,46 @@ import type {
   RetentionPolicy,
 } from './store.js';
 
+/** Every option error names the option from `queue`. */
+const check = scoped('queue');
+
 export interface EnqueueOptions {
-  /** Higher runs first (a whole number, may be negative). Default 0. */
+  /**
+   * Higher runs first (a whole number, may be negative).
+   * @defaultValue 0
+   */
   readonly priority?: number;
-  /** Run no earlier than this many ms from now. */
+  /**
+   * Run no earlier than this many ms from now.
+   * @defaultValue 0: as soon as a worker is free
+   */
   readonly delayMs?: number;
-  /** Run no earlier than this time (epoch ms or a Date). Not together with `delayMs`. */
+  /**
+   * Run no earlier than this time (epoch ms or a Date). Not together with `delayMs`.
+   * @defaultValue now
+   */
   readonly runAt?: number | Date;
-  /** Enqueueing again with the same key in the same queue stores nothing and returns the first job's id. */
+  /**
+   * Enqueueing again with the same key in the same queue stores nothing and returns the first job's
+   * id.
+   * @defaultValue none: every enqueue stores a job
+   */
   readonly idempotencyKey?: string;
-  /** Attempts in all for this job; the plan's limit applies too. */
+  /**
+   * Attempts in all for this job; the plan's limit applies too.
+   * @defaultValue no limit of its own: the plan's limits apply
+   */
   readonly maxAttempts?: number;
   /**
    * Strings that travel with the job to every run and into its dead letter (a correlation id,
    * a tenant; trace context is added by `faultline/otel`). At most 16 entries, 4 KB as JSON.
+   * @defaultValue none
    */
   readonly headers?: JobHeaders;
-  /** PostgreSQL store only: write the job inside this transaction (see `TransactionOptions`). */
+  /**
+   * PostgreSQL store only: write the job inside this transaction (see `TransactionOptions`).
+   * @defaultValue none: the store writes in its own transaction
+   */
   readonly tx?: SqlExecutor;
 }
 
@@ -46,6 +68,7 @@ export interface TransactionOptions {
   /**
    * A node-postgres client inside your `BEGIN` (or any `{ query(text, values) }` over the same
    * transaction): the jobs exist exactly when you commit, and workers hear of them on commit.
+   * @defaultValue none: the store writes in its own transaction
    */
   readonly tx?: SqlExecutor;
 }
@@ -64,10 +87,15 @@ export interface EnqueueCall {
 export type EnqueueInterceptor = Interceptor<EnqueueCall, EnqueueResult[]>;
 
 export interface QueueOptions {
+  /**
+   * Timestamps of enqueues and the workers' timers.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
   /**
-   * How long finished work is kept. Defaults: completed jobs 1 day / newest 10,000 per queue;
-   * dead letters 30 days / newest 100,000 per queue. `Infinity` keeps everything.
+   * How long finished work is kept. `Infinity` keeps everything.
+   * @defaultValue completed jobs 1 day / newest 10,000 per queue; dead letters 30 days / newest
+   * 100,000 per queue
    */
   readonly retention?: {
     readonly completed?: Partial<RetentionBound>;
@@ -142,14 +170,14 @@ export class Queue<P = unknown> {
 
   constructor(store: DurableStore, name = 'default', options: QueueOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
-      throw new ConfigError(
+      throw check.configError(
         'store',
         store,
         'a DurableStore (MemoryStore, SqliteStore, RedisStore)',
       );
     }
     if (typeof name !== 'string' || name.length === 0)
-      throw new ConfigError('name', name, 'a non-empty queue name');
+      throw check.configError('name', name, 'a non-empty queue name');
     const opts = check.plainObject('options', options);
     check.knownKeys('queue', opts, ['clock', 'retention']);
     this.store = store;
@@ -171,8 +199,8 @@ export class Queue<P = unknown> {
     options: TransactionOptions = {},
   ): Promise<EnqueueResult[]> {
     if (!Array.isArray(items))
-      throw new ConfigError('items', items, 'an array of { payload, ...options }');
-    check.knownKeys('enqueueMany options', check.plainObject('options', options), ['tx']);
+      throw check.configError('items', items, 'an array of { payload, ...options }');
+    check.knownKeys('enqueueMany', check.plainObject('enqueueMany', options), ['tx']);
     const { tx } = options;
     if (
       tx !== undefined &&
@@ -180,7 +208,7 @@ export class Queue<P = unknown> {
         tx === null ||
         typeof (tx as { query?: unknown }).query !== 'function')
     ) {
-      throw new ConfigError(
+      throw check.configError(
         'tx',
         tx,
         'a node-postgres client inside BEGIN, or an object with query(text, values)',
@@ -363,7 +391,11 @@ export class Queue<P = unknown> {
     check.knownKeys(`enqueue${at}`, opts, ['payload', ...ENQUEUE_KEYS]);
     const payload = toJsonText(item.payload, count === 1 ? 'payload' : `items[${index}].payload`);
     if (item.delayMs !== undefined && item.runAt !== undefined) {
-      throw new ConfigError(`enqueue${at}.runAt`, item.runAt, 'either delayMs or runAt, not both');
+      throw check.configError(
+        `enqueue${at}.runAt`,
+        item.runAt,
+        'either delayMs or runAt, not both',
+      );
     }
     let runAt = now;
     if (item.delayMs !== undefined)
@@ -374,7 +406,7 @@ export class Queue<P = unknown> {
     const job: NewJob = { queue: this.name, payload, priority, runAt };
     if (item.idempotencyKey !== undefined) {
       if (typeof item.idempotencyKey !== 'string' || item.idempotencyKey.length === 0) {
-        throw new ConfigError(
+        throw check.configError(
           `enqueue${at}.idempotencyKey`,
           item.idempotencyKey,
           'a non-empty string',
@@ -432,7 +464,7 @@ function resolveRetention(input: QueueOptions['retention']): RetentionPolicy {
 function toEpoch(option: string, value: number | Date): number {
   if (value instanceof Date) {
     const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new ConfigError(option, value, 'a valid Date');
+    if (Number.isNaN(ms)) throw check.configError(option, value, 'a valid Date');
     return ms;
   }
   return check.nonNegativeNumber(option, value);
@@ -440,6 +472,6 @@ function toEpoch(option: string, value: number | Date): number {
 
 function integer(option: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new ConfigError(option, value, 'a whole number');
+    throw check.configError(option, value, 'a whole number');
   return value;
 }

@@ -1,26 +1,54 @@
 import { writeSync } from 'node:fs';
-import * as check from '../validate/validate.js';
-import { ConfigError, FaultlineError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
+import { FaultlineError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { EXIT_CLEAN, EXIT_FAILURE, exitCodeForSignal, signalsOption } from './exit-codes.js';
 
+/** Every option error names the option from `lifecycle`. */
+const check = scoped('lifecycle');
+
 export interface LifecycleOptions {
-  /** Signals that start a graceful shutdown (default SIGINT and SIGTERM). `[]` listens to none. */
+  /**
+   * Signals that start a graceful shutdown. `[]` listens to none.
+   * @defaultValue SIGINT and SIGTERM
+   */
   readonly signals?: readonly NodeJS.Signals[];
-  /** How long tracked work may run after shutdown starts before it is aborted (default 10 000). */
+  /**
+   * How long tracked work may run after shutdown starts before it is aborted.
+   * @defaultValue 10 000
+   */
   readonly graceMs?: number;
-  /** The whole shutdown's bound; past it the process exits with 1 at once (default 30 000). */
+  /**
+   * The whole shutdown's bound; past it the process exits with 1 at once.
+   * @defaultValue 30 000
+   */
   readonly deadlineMs?: number;
-  /** Default bound of each cleanup hook (default 5 000). */
+  /**
+   * Default bound of each cleanup hook.
+   * @defaultValue 5 000
+   */
   readonly cleanupTimeoutMs?: number;
-  /** Call `process.exit` at the end (default true). `false` is the library mode: read `done` instead. */
+  /**
+   * Call `process.exit` at the end. `false` is the library mode: read `done` instead.
+   * @defaultValue true
+   */
   readonly exit?: boolean;
-  /** Turn an uncaught exception or unhandled rejection into a graceful shutdown with exit code 1 (default false). */
+  /**
+   * Turn an uncaught exception or unhandled rejection into a graceful shutdown with exit code 1.
+   * @defaultValue false
+   */
   readonly handleUncaught?: boolean;
-  /** Where progress lines go (default: written synchronously to stderr, so none is lost on exit). */
+  /**
+   * Where progress lines go.
+   * @defaultValue written synchronously to stderr, so none is lost on exit
+   */
   readonly log?: (line: string) => void;
+  /**
+   * The clock grace and cleanup timeouts run on.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -59,7 +87,10 @@ export interface LifecycleEvents {
 }
 
 export interface CleanupOptions {
-  /** Bound of this hook (default: the lifecycle's cleanupTimeoutMs). */
+  /**
+   * Bound of this hook.
+   * @defaultValue the lifecycle's cleanupTimeoutMs
+   */
   readonly timeoutMs?: number;
 }
 
@@ -132,7 +163,7 @@ export class Lifecycle {
       options.deadlineMs ?? Math.max(30_000, graceMs + 20_000),
     );
     if (deadlineMs < graceMs)
-      throw new ConfigError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);
+      throw check.configError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);
     this.options = {
       signals: signalsOption(options.signals ?? ['SIGINT', 'SIGTERM']),
       graceMs,
@@ -177,7 +208,7 @@ export class Lifecycle {
     name?: string,
   ): Promise<T> {
     if (name !== undefined && typeof name !== 'string')
-      throw new ConfigError('name', name, 'a string');
+      throw check.configError('name', name, 'a string');
     let promise: Promise<T>;
     if (typeof work === 'function') {
       if (this.stopping.aborted)
@@ -190,7 +221,7 @@ export class Lifecycle {
     } else if (work !== null && typeof work === 'object' && typeof work.then === 'function') {
       promise = Promise.resolve(work);
     } else {
-      throw new ConfigError('work', work, 'a promise or a function');
+      throw check.configError('work', work, 'a promise or a function');
     }
     const id = this.nextTaskId++;
     this.tracked.set(id, name ?? `task#${id}`);
@@ -213,7 +244,7 @@ export class Lifecycle {
     options: CleanupOptions = {},
   ): () => void {
     if (typeof name !== 'string' || name === '')
-      throw new ConfigError('name', name, 'a non-empty string');
+      throw check.configError('name', name, 'a non-empty string');
     check.fn('cleanup', run);
     const timeoutMs = check.positiveNumber(
       'timeoutMs',
@@ -444,7 +475,7 @@ function errorText(error: unknown): string {
 }
 
 function booleanOption(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ConfigError(option, value, 'true or false');
+  if (typeof value !== 'boolean') throw check.configError(option, value, 'true or false');
   return value;
 }
 

@@ -30,15 +30,30 @@ import { INSTRUMENTATION_NAME } from './tracer.js';
  * touches the store).
  */
 export interface FaultlineOtelMetricsOptions {
-  /** The meter to use (default: `meterProvider.getMeter('faultline')`). */
+  /**
+   * The meter to use.
+   * @defaultValue `meterProvider.getMeter('faultline')`
+   */
   readonly meter?: Meter;
-  /** Default: the global provider, i.e. whatever the SDK registered. */
+  /**
+   * e. whatever the SDK registered.
+   * @defaultValue the global provider, i
+   */
   readonly meterProvider?: MeterProvider;
-  /** Prefix of every instrument name (default `faultline.`). */
+  /**
+   * Prefix of every instrument name.
+   * @defaultValue `faultline.`
+   */
   readonly prefix?: string;
-  /** Timer source for queue-size refreshes (default: the system clock). */
+  /**
+   * Timer source for queue-size refreshes.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Histogram buckets of job durations, in seconds (default: the Prometheus adapter's). */
+  /**
+   * Histogram buckets of job durations, in seconds.
+   * @defaultValue the Prometheus adapter's
+   */
   readonly durationBuckets?: readonly number[];
 }
 

@@ -12,6 +12,7 @@ export interface WorkerTracingOptions extends TracingOptions {
    * How a `process` span relates to the producer's `send` span: `link` (default; the messaging
    * conventions' choice — a job may run long after, and many times) or `child` (one trace from
    * the request to the last attempt, convenient for viewers that do not follow links).
+   * @defaultValue 'link'
    */
   readonly parent?: 'link' | 'child';
 }

@@ -19,13 +19,25 @@ import { asyncDispose } from '../../dispose/async-dispose.js';
  */
 
 export interface FaultlineMetricsOptions {
-  /** Where metrics are registered (default: a new Registry). */
+  /**
+   * Where metrics are registered.
+   * @defaultValue a new Registry
+   */
   readonly registry?: Registry;
-  /** Prefix of every metric name (default `faultline_`). */
+  /**
+   * Prefix of every metric name.
+   * @defaultValue `faultline_`
+   */
   readonly prefix?: string;
-  /** Timer source for queue-size refreshes (default: the system clock). */
+  /**
+   * Timer source for queue-size refreshes.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Histogram buckets of job durations, in seconds. */
+  /**
+   * Histogram buckets of job durations, in seconds.
+   * @defaultValue 0.005 s to 300 s in 14 steps
+   */
   readonly durationBuckets?: readonly number[];
 }
 

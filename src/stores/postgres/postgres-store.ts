@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type pg from 'pg';
-import * as check from '../../validate/validate.js';
+import { scoped } from '../../validate/scoped.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { NotAFaultlineStoreError } from '../../durable/errors.js';
 import type {
@@ -32,7 +32,6 @@ import {
   encodeUntil,
   pauseInForce,
 } from '../../durable/store-rules.js';
-import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
@@ -52,6 +51,9 @@ import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
 import type { PostgresStoreOptions } from './options.js';
 import { buildStatements, type Statements } from './statements.js';
 import * as dead from './dead-letters.js';
+
+/** Every option error names the option from `postgresStore`. */
+const check = scoped('postgresStore');
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
@@ -82,7 +84,7 @@ export class PostgresStore implements DurableStore {
   /** Makes the store; the schema is checked (and migrated) on first use. See `PostgresStore.open`. */
   constructor(options: PostgresStoreOptions) {
     const opts = check.plainObject('options', options);
-    check.knownKeys('postgres', opts, [
+    check.knownKeys('options', opts, [
       'connectionString',
       'pool',
       'poolOptions',
@@ -95,7 +97,7 @@ export class PostgresStore implements DurableStore {
     ]);
     const schema = options.schema ?? 'faultline';
     if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema))
-      throw new ConfigError(
+      throw check.configError(
         'schema',
         schema,
         'a schema name of letters, digits and _ (at most 48)',
@@ -150,7 +152,7 @@ export class PostgresStore implements DurableStore {
       tx !== undefined &&
       (typeof tx !== 'object' || tx === null || typeof tx.query !== 'function')
     ) {
-      throw new ConfigError(
+      throw check.configError(
         'tx',
         tx,
         'a node-postgres client inside BEGIN, or an object with query(text, values)',
