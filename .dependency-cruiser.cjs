@@ -28,7 +28,7 @@ const LAYERS = {
   cli: ['time', 'faults', 'peers', 'config', 'observe', 'lifecycle', 'durable', 'stores', 'demo', 'dashboard'],
 };
 /** The core entry (src/index.ts) re-exports these; never the CLI, the demo, testing or a driver's store. */
-const ROOT = ['time', 'faults', 'recovery', 'observe', 'policies', 'health', 'lifecycle', 'durable', 'config', 'stores/index.ts', 'stores/memory'];
+const ROOT = ['dispose', 'time', 'faults', 'recovery', 'observe', 'policies', 'health', 'lifecycle', 'durable', 'config', 'stores/index.ts', 'stores/memory'];
 const PEERS = ['better-sqlite3', 'ioredis', 'prom-client', 'pino', 'pg', '@opentelemetry/api'];
 
 const folders = Object.keys(LAYERS);

@@ -1,5 +1,5 @@
 import { cutText, MAX_DESCRIBED_LENGTH } from '../faults/errors.js';
-import { JITTERS, type Kind, LOG_LEVELS } from './env-variables.js';
+import { JITTERS, type EnvVariableKind, LOG_LEVELS } from './env-variables.js';
 import { redactUrl } from './redact.js';
 
 /** Reading one variable's text: numbers, durations, jitters, log levels and store locations. */
@@ -13,7 +13,7 @@ export type StoreLocation =
 /** A variable's value, or why its text is not one. */
 export type Parsed = number | string | StoreLocation | { problem: string };
 
-export function parse(kind: Kind, text: string): Parsed {
+export function parse(kind: EnvVariableKind, text: string): Parsed {
   switch (kind) {
     case 'count':
     case 'positiveCount':

@@ -6,7 +6,7 @@ import type { Jitter } from '../recovery/backoff.js';
  */
 
 /** How a variable's text is read. */
-export type Kind =
+export type EnvVariableKind =
   | 'count'
   | 'positiveCount'
   | 'ms'
@@ -21,7 +21,7 @@ export interface EnvVariable {
   readonly name: string;
   /** The default as written in `.env.example`; `undefined` = unset means "no limit". */
   readonly default: string | undefined;
-  readonly kind: Kind;
+  readonly kind: EnvVariableKind;
   readonly description: string;
 }
 

@@ -9,7 +9,7 @@ import { ENV_VARIABLES, type LogLevel } from './env-variables.js';
 
 export type { StoreLocation } from './env-parse.js';
 export { parseStoreLocation } from './env-parse.js';
-export type { EnvVariable, LogLevel } from './env-variables.js';
+export type { EnvVariable, EnvVariableKind, LogLevel } from './env-variables.js';
 export { ENV_VARIABLES, LOG_LEVELS } from './env-variables.js';
 
 /** Every option error names the option from `fromEnv`. */

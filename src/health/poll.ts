@@ -17,7 +17,8 @@ export interface PollCheckContext {
 
 export type PollCheck<T> = (context: PollCheckContext) => PromiseLike<T> | T;
 
-interface PollResultBase {
+/** What every poll result carries, whether the check passed or failed. */
+export interface PollResultBase {
   readonly attempt: number;
   /** Monotonic time (Clock.now()) when the check finished. */
   readonly at: number;

@@ -4,6 +4,7 @@ export { decisionLine, logDecisions } from './log/logger.js';
 export type {
   DecisionEventName,
   EventSource,
+  DecisionLevel,
   LoggedEventName,
   LogDecisionsOptions,
   LoggerLike,

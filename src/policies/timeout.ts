@@ -193,7 +193,10 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     return `timeout(${this.timeoutMs} ms, ${this.strategy})`;
   }
 
-  /** Called by the deadline queue when a run's deadline passes before it settled. */
+  /**
+   * Called by the deadline queue when a run's deadline passes before it settled.
+   * @internal
+   */
   expired(run: TimeoutRun): void {
     this.timeouts++;
     const error = withOperation(new TimeoutError(this.timeoutMs), run.context.operation);

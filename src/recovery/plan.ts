@@ -102,7 +102,8 @@ export const DEFAULT_RULES: Readonly<Record<FaultCategory, RecoveryRule>> = Obje
   unknown: { action: 'retry', maxAttempts: 3 },
 });
 
-interface ResolvedRule {
+/** A category's rule with the plan's overrides applied: what `plan.rule(category)` returns. */
+export interface ResolvedRule {
   readonly action: RecoveryRule['action'];
   readonly maxAttempts: number;
   readonly backoff: Backoff;

@@ -28,7 +28,8 @@ export interface LoggerLike {
   error: LogMethod;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+/** A log line's level: the four methods of `LoggerLike`. */
+export type DecisionLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Anything with a faultline event hub: a policy, a worker, a queue, a health monitor. */
 export interface EventSource {
@@ -53,8 +54,28 @@ export type DecisionEventName =
   | keyof RefreshableEvents
   | keyof CheckpointerEvents;
 
+/** The events `logDecisions` writes a line for (each one some emitter declares). */
+export type LoggedEventName = Extract<
+  DecisionEventName,
+  | 'retry'
+  | 'giveUp'
+  | 'stateChange'
+  | 'rejected'
+  | 'fallback'
+  | 'timeout'
+  | 'paused'
+  | 'resumed'
+  | 'aborted'
+  | 'leaseLost'
+  | 'modeChange'
+  | 'flapping'
+  | 'stale'
+  | 'checkpointSaved'
+  | 'checkpointFailed'
+>;
+
 interface DecisionSpec {
-  readonly level: Level;
+  readonly level: DecisionLevel;
   readonly decision: string;
 }
 
@@ -82,10 +103,7 @@ const DECISION_EVENTS = {
   // checkpointer: every save, so a log shows how often progress is made durable
   checkpointSaved: { level: 'info', decision: 'checkpoint_saved' },
   checkpointFailed: { level: 'error', decision: 'checkpoint_failed' },
-} as const satisfies { readonly [K in DecisionEventName]?: DecisionSpec };
-
-/** The events `logDecisions` writes a line for. */
-export type LoggedEventName = keyof typeof DECISION_EVENTS;
+} as const satisfies { readonly [K in LoggedEventName]: DecisionSpec };
 
 /** The names `logDecisions` subscribes to, in table order (for tests and docs). */
 export const LOGGED_EVENTS: readonly LoggedEventName[] = Object.keys(
@@ -102,7 +120,7 @@ export interface LogDecisionsOptions {
    * Override the level of an event, or `'off'` to drop it: `{ rejected: 'off' }`.
    * @defaultValue each event's level in the table (info for retries, warn for give-ups, …)
    */
-  readonly levels?: { readonly [K in LoggedEventName]?: Level | 'off' };
+  readonly levels?: { readonly [K in LoggedEventName]?: DecisionLevel | 'off' };
 }
 
 /** Subscribes `logger` to the decision events of `source`; returns a function that unsubscribes. */
