@@ -12,6 +12,10 @@ const LAYERS = {
   observe: ['time', 'peers', 'dispose'],
   // The OpenTelemetry adapter reads jobs and decisions, so it sits above durable/ (its own entry point).
   'observe/otel': ['time', 'faults', 'validate', 'config', 'peers', 'observe', 'durable', 'policies'],
+  // The log and Prometheus adapters subscribe through the emitters' event maps (type imports), so
+  // a renamed event breaks the build: they sit above the folders whose events they read.
+  'observe/log': ['observe', 'policies', 'durable', 'health'],
+  'observe/prometheus': ['time', 'peers', 'dispose', 'observe', 'policies', 'durable', 'health'],
   policies: ['time', 'faults', 'validate', 'recovery', 'observe'],
   health: ['time', 'faults', 'validate', 'recovery', 'observe'],
   lifecycle: ['time', 'faults', 'validate', 'observe'],
@@ -24,7 +28,7 @@ const LAYERS = {
   cli: ['time', 'faults', 'peers', 'config', 'observe', 'lifecycle', 'durable', 'stores', 'demo', 'dashboard'],
 };
 /** The core entry (src/index.ts) re-exports these; never the CLI, the demo, testing or a driver's store. */
-const ROOT = ['time', 'faults', 'recovery', 'observe', 'policies', 'health', 'lifecycle', 'durable', 'config', 'stores/index.ts', 'stores/memory'];
+const ROOT = ['dispose', 'time', 'faults', 'recovery', 'observe', 'policies', 'health', 'lifecycle', 'durable', 'config', 'stores/index.ts', 'stores/memory'];
 const PEERS = ['better-sqlite3', 'ioredis', 'prom-client', 'pino', 'pg', '@opentelemetry/api'];
 
 const folders = Object.keys(LAYERS);

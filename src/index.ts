@@ -12,3 +12,4 @@ export * from './lifecycle/index.js';
 export * from './durable/index.js';
 export * from './stores/index.js';
 export * from './config/index.js';
+export { asyncDispose } from './dispose/async-dispose.js';

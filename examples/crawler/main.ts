@@ -21,7 +21,7 @@ import { parseArgs } from 'node:util';
 import pino from 'pino';
 import type { DurableStore } from '../../src/durable/store.js';
 import { lifecycle } from '../../src/lifecycle/lifecycle.js';
-import { logDecisions } from '../../src/observe/logger.js';
+import { logDecisions } from '../../src/observe/log/logger.js';
 import { formatMs } from '../../src/recovery/plan.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/sqlite-store.js';

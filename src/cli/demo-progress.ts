@@ -60,11 +60,11 @@ export function watchProgress(
       counts.completed++;
       counts.paused = false;
     }),
-    events.on('retried', (e) => {
+    events.on('retry', (e) => {
       counts.retried++;
       fail(e.fault.category);
     }),
-    events.on('deadLettered', (e) => {
+    events.on('giveUp', (e) => {
       counts.done++;
       counts.dead++;
       fail(e.fault.category);

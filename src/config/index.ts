@@ -9,6 +9,7 @@ export {
 export type {
   EnvProblem,
   EnvVariable,
+  EnvVariableKind,
   FromEnvOptions,
   FaultlineEnv,
   LogLevel,

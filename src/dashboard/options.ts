@@ -1,31 +1,61 @@
 import type { IncomingMessage } from 'node:http';
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import type { DurableStore } from '../durable/store.js';
-import { ConfigError } from '../faults/errors.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+
+/** Every option error names the option from `dashboard`. */
+const check = scoped('dashboard');
 
 /** Decides whether a request may use the dashboard (your session, SSO header, IP allow-list...). */
 export type DashboardAuth = (req: IncomingMessage) => boolean | Promise<boolean>;
 
 export interface DashboardOptions {
-  /** The store to show. Give either `store` or `stores`. */
+  /**
+   * The store to show. Give either `store` or `stores`.
+   * @defaultValue none; give either `store` or `stores`
+   */
   readonly store?: DurableStore;
-  /** Several stores by name (names appear on the page: never put credentials in them). */
+  /**
+   * Several stores by name (names appear on the page: never put credentials in them).
+   * @defaultValue none; give either `store` or `stores`
+   */
   readonly stores?: Readonly<Record<string, DurableStore>>;
-  /** The path the handler is mounted under, e.g. `/ops/queues` (default: the root). */
+  /**
+   * The path the handler is mounted under, e.g. `/ops/queues`.
+   * @defaultValue the root
+   */
   readonly basePath?: string;
-  /** Show everything, act on nothing: no action buttons, every POST refused. */
+  /**
+   * Show everything, act on nothing: no action buttons, every POST refused.
+   * @defaultValue false
+   */
   readonly readOnly?: boolean;
-  /** Called for every request; false answers 403. */
+  /**
+   * Called for every request; false answers 403.
+   * @defaultValue none: every request is let through (bind to loopback, or set `auth` or `token`)
+   */
   readonly auth?: DashboardAuth;
-  /** A shared secret: requests need `Authorization: Bearer <token>` or one visit with `?token=<token>` (sets a session cookie). */
+  /**
+   * A shared secret: requests need `Authorization: Bearer <token>` or one visit with
+   * `?token=<token>` (sets a session cookie).
+   * @defaultValue none
+   */
   readonly token?: string;
-  /** How often an open, visible page refreshes its counts and lists (default 5,000 ms; 0 = never). */
+  /**
+   * How often an open, visible page refreshes its counts and lists.
+   * @defaultValue 5,000 ms; 0 = never
+   */
   readonly refreshMs?: number;
-  /** Dead letters per page (default 50). */
+  /**
+   * Dead letters per page.
+   * @defaultValue 50
+   */
   readonly pageSize?: number;
-  /** Times on the page and the cache of store reads (default: the system clock). */
+  /**
+   * Times on the page and the cache of store reads.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -50,7 +80,7 @@ function checkStore(option: string, value: unknown): DurableStore {
     typeof store.listDead !== 'function' ||
     typeof store.stats !== 'function'
   ) {
-    throw new ConfigError(
+    throw check.configError(
       option,
       value,
       'a DurableStore (MemoryStore, SqliteStore, RedisStore...)',
@@ -73,38 +103,42 @@ export function resolveOptions(options: DashboardOptions): ResolvedOptions {
     'clock',
   ]);
   if ((options.store === undefined) === (options.stores === undefined))
-    throw new ConfigError('store', options.store, 'exactly one of store or stores');
+    throw check.configError('store', options.store, 'exactly one of store or stores');
   const stores = new Map<string, DurableStore>();
   if (options.store !== undefined) stores.set('default', checkStore('store', options.store));
   else {
     const named = check.plainObject('stores', options.stores);
     for (const [name, store] of Object.entries(named)) {
       if (name.length === 0 || name.length > 100)
-        throw new ConfigError('stores', name, 'names of 1 to 100 characters');
+        throw check.configError('stores', name, 'names of 1 to 100 characters');
       stores.set(name, checkStore(`stores.${name}`, store));
     }
-    if (stores.size === 0) throw new ConfigError('stores', options.stores, 'at least one store');
+    if (stores.size === 0) throw check.configError('stores', options.stores, 'at least one store');
   }
   const basePath = options.basePath ?? '';
   if (
     typeof basePath !== 'string' ||
     (basePath !== '' && !/^(\/[A-Za-z0-9._~-]+)+$/.test(basePath))
   ) {
-    throw new ConfigError(
+    throw check.configError(
       'basePath',
       basePath,
       "'' or a path like /ops/queues (no trailing slash)",
     );
   }
   if (options.readOnly !== undefined && typeof options.readOnly !== 'boolean')
-    throw new ConfigError('readOnly', options.readOnly, 'true or false');
+    throw check.configError('readOnly', options.readOnly, 'true or false');
   if (options.auth !== undefined) check.fn('auth', options.auth);
   if (
     options.token !== undefined &&
     (typeof options.token !== 'string' || options.token.length < 16 || /\s/.test(options.token))
   ) {
     // The value is a secret: never echo it.
-    throw new ConfigError('token', '(hidden)', 'a string of at least 16 characters without spaces');
+    throw check.configError(
+      'token',
+      '(hidden)',
+      'a string of at least 16 characters without spaces',
+    );
   }
   return {
     stores,

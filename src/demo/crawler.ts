@@ -325,7 +325,7 @@ export class Crawler {
     };
     const offProgress = [
       this.worker.events.on('completed', progress),
-      this.worker.events.on('deadLettered', progress),
+      this.worker.events.on('giveUp', progress),
       // A rate limit pauses the whole queue: a good moment to make the progress durable.
       this.worker.events.on('paused', () => void this.checkpoints.flush().catch(() => undefined)),
     ];

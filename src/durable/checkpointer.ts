@@ -1,16 +1,28 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { fromJsonText, toJsonText } from './payload.js';
 import type { DurableStore } from './store.js';
 
+/** Every option error names the option from `checkpointer`. */
+const check = scoped('checkpointer');
+
 export interface CheckpointerOptions {
-  /** Save after this many `record` calls since the last save (default 100). */
+  /**
+   * Save after this many `record` calls since the last save.
+   * @defaultValue 100
+   */
   readonly everyItems?: number;
-  /** Save when this long has passed since the last save, even with fewer items (default 5,000 ms). */
+  /**
+   * Save when this long has passed since the last save, even with fewer items.
+   * @defaultValue 5,000 ms
+   */
   readonly everyMs?: number;
+  /**
+   * The clock that times `everyMs`.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -61,10 +73,10 @@ export class Checkpointer<S = unknown> {
     options: CheckpointerOptions = {},
   ) {
     if (typeof store !== 'object' || store === null || typeof store.putCheckpoint !== 'function') {
-      throw new ConfigError('store', store, 'a DurableStore');
+      throw check.configError('store', store, 'a DurableStore');
     }
     if (typeof key !== 'string' || key.length === 0)
-      throw new ConfigError('key', key, 'a non-empty string');
+      throw check.configError('key', key, 'a non-empty string');
     const opts = check.plainObject('options', options);
     check.knownKeys('checkpointer', opts, ['everyItems', 'everyMs', 'clock']);
     this.key = key;

@@ -1,5 +1,13 @@
 export type {
   AttemptRecord,
+  CategoryCount,
+  DeadLetterCursor,
+  SharedBreakerState,
+  SharedBudgetState,
+  SharedLimiterState,
+  SharedStateReport,
+  Throughput,
+  ThroughputRequest,
   CheckpointRecord,
   ClaimedJob,
   ClaimRequest,

@@ -1,12 +1,11 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { headersText, type JobHeaders, parseHeaders } from './headers.js';
 import { type Interceptor, InterceptorChain } from './interceptors.js';
-import { fromJsonText, toJsonText } from './payload.js';
+import { fromJsonText } from './payload.js';
 import type {
   AttemptRecord,
   DeadLetter,
@@ -21,24 +20,48 @@ import type {
   RetentionBound,
   RetentionPolicy,
 } from './store.js';
+import { deadLetterQuery, resolveRetention, toEpoch, toNewJob } from './queue-input.js';
+
+/** Every option error names the option from `queue`. */
+const check = scoped('queue');
 
 export interface EnqueueOptions {
-  /** Higher runs first (a whole number, may be negative). Default 0. */
+  /**
+   * Higher runs first (a whole number, may be negative).
+   * @defaultValue 0
+   */
   readonly priority?: number;
-  /** Run no earlier than this many ms from now. */
+  /**
+   * Run no earlier than this many ms from now.
+   * @defaultValue 0: as soon as a worker is free
+   */
   readonly delayMs?: number;
-  /** Run no earlier than this time (epoch ms or a Date). Not together with `delayMs`. */
+  /**
+   * Run no earlier than this time (epoch ms or a Date). Not together with `delayMs`.
+   * @defaultValue now
+   */
   readonly runAt?: number | Date;
-  /** Enqueueing again with the same key in the same queue stores nothing and returns the first job's id. */
+  /**
+   * Enqueueing again with the same key in the same queue stores nothing and returns the first job's
+   * id.
+   * @defaultValue none: every enqueue stores a job
+   */
   readonly idempotencyKey?: string;
-  /** Attempts in all for this job; the plan's limit applies too. */
+  /**
+   * Attempts in all for this job; the plan's limit applies too.
+   * @defaultValue no limit of its own: the plan's limits apply
+   */
   readonly maxAttempts?: number;
   /**
    * Strings that travel with the job to every run and into its dead letter (a correlation id,
    * a tenant; trace context is added by `faultline/otel`). At most 16 entries, 4 KB as JSON.
+   * @defaultValue none
    */
   readonly headers?: JobHeaders;
-  /** PostgreSQL store only: write the job inside this transaction (see `TransactionOptions`). */
+  /**
+   * PostgreSQL store only: write the job inside this transaction (see `TransactionOptions`).
+   * @defaultValue none: the store writes in its own transaction
+   */
   readonly tx?: SqlExecutor;
 }
 
@@ -46,6 +69,7 @@ export interface TransactionOptions {
   /**
    * A node-postgres client inside your `BEGIN` (or any `{ query(text, values) }` over the same
    * transaction): the jobs exist exactly when you commit, and workers hear of them on commit.
+   * @defaultValue none: the store writes in its own transaction
    */
   readonly tx?: SqlExecutor;
 }
@@ -64,10 +88,15 @@ export interface EnqueueCall {
 export type EnqueueInterceptor = Interceptor<EnqueueCall, EnqueueResult[]>;
 
 export interface QueueOptions {
+  /**
+   * Timestamps of enqueues and the workers' timers.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
   /**
-   * How long finished work is kept. Defaults: completed jobs 1 day / newest 10,000 per queue;
-   * dead letters 30 days / newest 100,000 per queue. `Infinity` keeps everything.
+   * How long finished work is kept. `Infinity` keeps everything.
+   * @defaultValue completed jobs 1 day / newest 10,000 per queue; dead letters 30 days / newest
+   * 100,000 per queue
    */
   readonly retention?: {
     readonly completed?: Partial<RetentionBound>;
@@ -120,13 +149,7 @@ export interface QueueEvents {
   resumed: { readonly queue: string };
 }
 
-const ENQUEUE_KEYS = ['priority', 'delayMs', 'runAt', 'idempotencyKey', 'maxAttempts', 'headers'];
-const DAY_MS = 86_400_000;
-
-export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
-  completed: Object.freeze({ maxAgeMs: DAY_MS, maxCount: 10_000 }),
-  dead: Object.freeze({ maxAgeMs: 30 * DAY_MS, maxCount: 100_000 }),
-});
+export { DEFAULT_RETENTION } from './queue-input.js';
 
 /**
  * A named queue in a store. Several queues may share one store; several processes may share
@@ -142,14 +165,14 @@ export class Queue<P = unknown> {
 
   constructor(store: DurableStore, name = 'default', options: QueueOptions = {}) {
     if (typeof store !== 'object' || store === null || typeof store.claim !== 'function') {
-      throw new ConfigError(
+      throw check.configError(
         'store',
         store,
         'a DurableStore (MemoryStore, SqliteStore, RedisStore)',
       );
     }
     if (typeof name !== 'string' || name.length === 0)
-      throw new ConfigError('name', name, 'a non-empty queue name');
+      throw check.configError('name', name, 'a non-empty queue name');
     const opts = check.plainObject('options', options);
     check.knownKeys('queue', opts, ['clock', 'retention']);
     this.store = store;
@@ -171,8 +194,8 @@ export class Queue<P = unknown> {
     options: TransactionOptions = {},
   ): Promise<EnqueueResult[]> {
     if (!Array.isArray(items))
-      throw new ConfigError('items', items, 'an array of { payload, ...options }');
-    check.knownKeys('enqueueMany options', check.plainObject('options', options), ['tx']);
+      throw check.configError('items', items, 'an array of { payload, ...options }');
+    check.knownKeys('enqueueMany', check.plainObject('enqueueMany', options), ['tx']);
     const { tx } = options;
     if (
       tx !== undefined &&
@@ -180,14 +203,14 @@ export class Queue<P = unknown> {
         tx === null ||
         typeof (tx as { query?: unknown }).query !== 'function')
     ) {
-      throw new ConfigError(
+      throw check.configError(
         'tx',
         tx,
         'a node-postgres client inside BEGIN, or an object with query(text, values)',
       );
     }
     const now = this.clock.wallTime();
-    const jobs = items.map((item, index) => this.toNewJob(item, index, items.length, now));
+    const jobs = items.map((item, index) => toNewJob(this.name, item, index, items.length, now));
     if (jobs.length === 0) return [];
     const storeOptions = tx === undefined ? undefined : { tx };
     const results =
@@ -279,7 +302,9 @@ export class Queue<P = unknown> {
 
   /** Dead letters of this queue, newest first. */
   async deadLetters(filter: DeadLetterFilter = {}): Promise<DeadLetterView<P>[]> {
-    const letters = await this.store.listDead(this.deadQuery(filter));
+    const letters = await this.store.listDead(
+      deadLetterQuery(this.name, filter, this.clock.wallTime()),
+    );
     return letters.map((letter) => viewDeadLetter<P>(letter));
   }
 
@@ -298,7 +323,7 @@ export class Queue<P = unknown> {
       return this.store.requeueDead({ ids }, { now, dryRun });
     }
     return this.store.requeueDead(
-      { query: this.deadQuery(selector as DeadLetterFilter) },
+      { query: deadLetterQuery(this.name, selector as DeadLetterFilter, this.clock.wallTime()) },
       { now, dryRun },
     );
   }
@@ -330,70 +355,6 @@ export class Queue<P = unknown> {
   async prune(): Promise<{ completed: number; dead: number }> {
     return this.store.prune(this.retention, this.clock.wallTime());
   }
-
-  private deadQuery(filter: DeadLetterFilter) {
-    const opts = check.plainObject('filter', filter);
-    check.knownKeys('filter', opts, ['category', 'olderThanMs', 'newerThanMs', 'limit']);
-    const now = this.clock.wallTime();
-    return {
-      queue: this.name,
-      ...(filter.category === undefined
-        ? {}
-        : { category: check.category('category', filter.category) }),
-      ...(filter.olderThanMs === undefined
-        ? {}
-        : { olderThan: now - check.nonNegativeNumber('olderThanMs', filter.olderThanMs) }),
-      ...(filter.newerThanMs === undefined
-        ? {}
-        : { newerThan: now - check.nonNegativeNumber('newerThanMs', filter.newerThanMs) }),
-      ...(filter.limit === undefined
-        ? {}
-        : { limit: check.nonNegativeInteger('limit', filter.limit) }),
-    };
-  }
-
-  private toNewJob(
-    item: EnqueueOptions & { readonly payload: P },
-    index: number,
-    count: number,
-    now: number,
-  ): NewJob {
-    const at = count === 1 ? '' : `[${index}]`;
-    const opts = check.plainObject(`items${at}`, item);
-    check.knownKeys(`enqueue${at}`, opts, ['payload', ...ENQUEUE_KEYS]);
-    const payload = toJsonText(item.payload, count === 1 ? 'payload' : `items[${index}].payload`);
-    if (item.delayMs !== undefined && item.runAt !== undefined) {
-      throw new ConfigError(`enqueue${at}.runAt`, item.runAt, 'either delayMs or runAt, not both');
-    }
-    let runAt = now;
-    if (item.delayMs !== undefined)
-      runAt = now + check.nonNegativeNumber(`enqueue${at}.delayMs`, item.delayMs);
-    if (item.runAt !== undefined) runAt = toEpoch(`enqueue${at}.runAt`, item.runAt);
-    const priority =
-      item.priority === undefined ? 0 : integer(`enqueue${at}.priority`, item.priority);
-    const job: NewJob = { queue: this.name, payload, priority, runAt };
-    if (item.idempotencyKey !== undefined) {
-      if (typeof item.idempotencyKey !== 'string' || item.idempotencyKey.length === 0) {
-        throw new ConfigError(
-          `enqueue${at}.idempotencyKey`,
-          item.idempotencyKey,
-          'a non-empty string',
-        );
-      }
-      (job as { idempotencyKey?: string }).idempotencyKey = item.idempotencyKey;
-    }
-    if (item.maxAttempts !== undefined) {
-      (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(
-        `enqueue${at}.maxAttempts`,
-        item.maxAttempts,
-      );
-    }
-    if (item.headers !== undefined) {
-      const headers = headersText(`enqueue${at}.headers`, item.headers);
-      if (headers !== undefined) (job as { headers?: string }).headers = headers;
-    }
-    return job;
-  }
 }
 
 export function viewDeadLetter<P>(letter: DeadLetter): DeadLetterView<P> {
@@ -403,43 +364,4 @@ export function viewDeadLetter<P>(letter: DeadLetter): DeadLetterView<P> {
     payload: JSON.parse(payload) as P,
     ...(checkpoint === undefined ? {} : { checkpoint: fromJsonText(checkpoint) }),
   };
-}
-
-function resolveRetention(input: QueueOptions['retention']): RetentionPolicy {
-  if (input === undefined) return DEFAULT_RETENTION;
-  const opts = check.plainObject('retention', input);
-  check.knownKeys('retention', opts, ['completed', 'dead']);
-  const bound = (name: 'completed' | 'dead'): RetentionBound => {
-    const given = input[name] ?? {};
-    check.knownKeys(`retention.${name}`, check.plainObject(`retention.${name}`, given), [
-      'maxAgeMs',
-      'maxCount',
-    ]);
-    return {
-      maxAgeMs: check.limit(
-        `retention.${name}.maxAgeMs`,
-        given.maxAgeMs ?? DEFAULT_RETENTION[name].maxAgeMs,
-      ),
-      maxCount: check.limit(
-        `retention.${name}.maxCount`,
-        given.maxCount ?? DEFAULT_RETENTION[name].maxCount,
-      ),
-    };
-  };
-  return { completed: bound('completed'), dead: bound('dead') };
-}
-
-function toEpoch(option: string, value: number | Date): number {
-  if (value instanceof Date) {
-    const ms = value.getTime();
-    if (Number.isNaN(ms)) throw new ConfigError(option, value, 'a valid Date');
-    return ms;
-  }
-  return check.nonNegativeNumber(option, value);
-}
-
-function integer(option: string, value: unknown): number {
-  if (typeof value !== 'number' || !Number.isSafeInteger(value))
-    throw new ConfigError(option, value, 'a whole number');
-  return value;
 }

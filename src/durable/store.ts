@@ -147,8 +147,9 @@ export interface DurableStore {
   ): Promise<string[]>;
 
   /**
-   * Deletes dead letters: those matching the query (`queue`, `category`, `olderThan`, `newerThan`, `text`), then,
-   * with `keepNewest`, all but the newest N of what is left in scope. Returns how many.
+   * Deletes dead letters: those matching the query (`queue`, `category`, `olderThan`, `newerThan`,
+   * `text`), then, with `keepNewest`, all but the newest N of what is left in scope. Returns how
+   * many.
    */
   purgeDead(query: PurgeQuery): Promise<number>;
 
@@ -197,7 +198,10 @@ export interface SqlExecutor {
 }
 
 export interface StoreEnqueueOptions {
-  /** Write inside this transaction instead of one of the store's own. */
+  /**
+   * Write inside this transaction instead of one of the store's own.
+   * @defaultValue none: the store's own transaction
+   */
   readonly tx?: SqlExecutor;
 }
 

@@ -3,8 +3,32 @@ import { LeaseLostError } from './errors.js';
 import { type JobHeaders, parseHeaders } from './headers.js';
 import { toJsonText } from './payload.js';
 import type { DurableStore } from './store.js';
-import type { JobContext } from './worker.js';
 import type { ActiveRun } from './worker-leases.js';
+
+/** What a handler receives besides the payload. */
+export interface JobContext {
+  /** Aborts when the lease is lost, when the worker stops, or when another job aborts the worker. */
+  readonly signal: AbortSignal;
+  /** 1 for the first run; runs handed back without charge (pause, shutdown) do not count. */
+  readonly attempt: number;
+  /** `token` is this claim's fencing token: pass it to downstream systems that can reject stale writers. */
+  readonly job: {
+    readonly id: string;
+    readonly token: string;
+    readonly queue: string;
+    readonly priority: number;
+    readonly enqueuedAt: number;
+  };
+  /** The headers given at enqueue (trace context, correlation ids); empty when none. */
+  readonly headers: JobHeaders;
+  /** The last checkpoint saved for this job by an earlier run, if any. */
+  readonly checkpoint: unknown;
+  /** Saves progress for the next run. Throws LeaseLostError (and writes nothing) when the lease is gone. */
+  saveCheckpoint(state: unknown): Promise<void>;
+}
+
+/** Runs one job; what it throws is classified and handled by the recovery plan. */
+export type JobHandler<P> = (payload: P, context: JobContext) => unknown;
 
 /**
  * The context a handler receives. A class with getters rather than an object of closures:

@@ -1,10 +1,13 @@
+import { classify } from '../faults/classify.js';
 import { FaultlineError } from '../faults/errors.js';
 import type { Fault } from '../faults/fault.js';
 import type { Decision } from '../recovery/plan.js';
+import type { Clock } from '../time/clock.js';
 import { cutSuggestions, cutText } from './bounded-text.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 import type { ActiveRun } from './worker-leases.js';
 import type { AttemptRecord, Outcome } from './store.js';
+import type { SummaryCounter } from './worker-summary.js';
 
 /** What the worker does about one failed run, and how it is reported. */
 export interface FailureResult {
@@ -22,6 +25,68 @@ export interface FailureInput {
   readonly durationMs: number;
   /** Pause time this worker may still spend. */
   readonly pauseBudgetLeftMs: number;
+}
+
+/** What to write for a run whose handler threw; `failure` is set when the plan decided it. */
+export interface FailedRun {
+  readonly outcome: Outcome;
+  readonly failure: FailureResult | undefined;
+}
+
+/**
+ * The outcome of a run whose handler threw, or undefined when nothing may be written (the lease
+ * is lost or the run abandoned). Whatever the handler threw, and whatever a user's classify or
+ * plan does with it, nothing here throws: the job always gets an outcome.
+ */
+export function failedRunOutcome(
+  run: ActiveRun,
+  error: unknown,
+  options: ResolvedWorkerOptions,
+  clock: Clock,
+  counter: SummaryCounter,
+): FailedRun | undefined {
+  const { job } = run;
+  if (run.lost || run.abandoned) return undefined;
+  // Cut off by its lease's end, or stopping/aborting: handed back uncharged (fenced).
+  if (run.expired || run.releasing)
+    return {
+      outcome: { id: job.id, token: job.token, kind: 'release', refund: true },
+      failure: undefined,
+    };
+  const fault = safeClassify(options.classify, error) ?? classify(error);
+  counter.failure(fault.category);
+  let failure: FailureResult | undefined;
+  try {
+    failure = decideFailure({
+      run,
+      fault,
+      options,
+      now: clock.wallTime(),
+      durationMs: clock.now() - run.startedMono,
+      pauseBudgetLeftMs: options.pauseBudgetMs - counter.pausedMs,
+    });
+  } catch {
+    failure = undefined;
+  }
+  if (failure !== undefined) return { outcome: failure.outcome, failure };
+  // The plan itself failed: try again later, the attempt counted.
+  const runAt = clock.wallTime() + options.pollMs;
+  return {
+    outcome: { id: job.id, token: job.token, kind: 'release', refund: false, runAt },
+    failure: undefined,
+  };
+}
+
+/** The user's classify must not be able to kill the loop either. */
+export function safeClassify(
+  classifyFn: (error: unknown) => Fault,
+  error: unknown,
+): Fault | undefined {
+  try {
+    return classifyFn(error);
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -91,6 +91,27 @@ export class LeaseKeeper {
     if (isStruck(run.job)) this.struckRunning--;
   }
 
+  /** Aborts every running handler; their jobs will be handed back without charge. */
+  releaseAll(reason: unknown): void {
+    for (const run of this.runs.values()) {
+      run.releasing = true;
+      run.abort(reason);
+    }
+  }
+
+  /**
+   * Gives up on the handlers still running (they ignore their signal): forgets them, so
+   * whatever they do later is ignored, and returns them for their jobs to be released.
+   */
+  abandonAll(): ActiveRun[] {
+    const runs = [...this.runs.values()];
+    for (const run of runs) {
+      run.abandoned = true;
+      this.delete(run);
+    }
+    return runs;
+  }
+
   start(): void {
     if (this.cancelTimer === undefined) this.arm();
   }

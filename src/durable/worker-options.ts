@@ -1,11 +1,13 @@
 import { hostname } from 'node:os';
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { type ClassifyFunction, createClassifier } from '../faults/classify.js';
 import type { Decision } from '../recovery/plan.js';
 import { defaultPlan, type RecoveryPlan } from '../recovery/plan.js';
 import type { ExecuteContext, ExecuteOptions } from '../policies/policy.js';
 import type { Clock } from '../time/clock.js';
+
+/** Every option error names the option from `worker`. */
+const check = scoped('worker');
 
 /** Anything with a policy's `execute`: a single policy or a `pipeline(...)`. */
 export interface PipelineLike {
@@ -16,13 +18,25 @@ export interface PipelineLike {
 }
 
 export interface WorkerOptions {
-  /** Jobs run at once (default 10). */
+  /**
+   * Jobs run at once.
+   * @defaultValue 10
+   */
   readonly concurrency?: number;
-  /** Lease length, measured from the claim and renewed by the heartbeat (default 4,000 ms). */
+  /**
+   * Lease length, measured from the claim and renewed by the heartbeat.
+   * @defaultValue 4,000 ms
+   */
   readonly leaseMs?: number;
-  /** How often the heartbeat renews every lease (default leaseMs / 4). */
+  /**
+   * How often the heartbeat renews every lease.
+   * @defaultValue leaseMs / 4
+   */
   readonly heartbeatMs?: number;
-  /** How often an idle worker looks for work (default 500 ms). Local enqueues wake it at once. */
+  /**
+   * How often an idle worker looks for work. Local enqueues wake it at once.
+   * @defaultValue 500 ms
+   */
   readonly pollMs?: number;
   /**
    * The most jobs claimed in one step.
@@ -37,29 +51,61 @@ export interface WorkerOptions {
    * @defaultValue 3 × concurrency
    */
   readonly prefetch?: number;
-  /** Claims without any report back before a job is dead-lettered as a crash loop (default 3). */
+  /**
+   * Claims without any report back before a job is dead-lettered as a crash loop.
+   * @defaultValue 3
+   */
   readonly maxStrikes?: number;
-  /** What to do about each fault (default: the default plan). */
+  /**
+   * What to do about each fault.
+   * @defaultValue the default plan
+   */
   readonly plan?: RecoveryPlan;
-  /** Policies every handler call runs inside (a timeout, a breaker, ...). */
+  /**
+   * Policies every handler call runs inside (a timeout, a breaker, ...).
+   * @defaultValue none: the handler is called directly
+   */
   readonly pipeline?: PipelineLike;
-  /** Turns errors into faults (default: the built-in classifiers on the worker's clock). */
+  /**
+   * Turns errors into faults.
+   * @defaultValue the built-in classifiers on the worker's clock
+   */
   readonly classify?: ClassifyFunction;
-  /** Total time a worker may keep its queue paused; beyond it a pausing job is dead-lettered (default 1 h). */
+  /**
+   * Total time a worker may keep its queue paused; beyond it a pausing job is dead-lettered.
+   * @defaultValue 1 h
+   */
   readonly pauseBudgetMs?: number;
-  /** Called once when a fault's decision is `abort`: hand it to the lifecycle to shut down. */
+  /**
+   * Called once when a fault's decision is `abort`: hand it to the lifecycle to shut down.
+   * @defaultValue none: the worker stops claiming and emits `aborted`
+   */
   readonly onAbort?: (decision: Decision) => void;
-  /** How often the retention policy is applied: 1,000 ms to 2^31-1 ms, or Infinity for never (default 60,000 ms). */
+  /**
+   * How often the retention policy is applied: 1,000 ms to 2^31-1 ms, or Infinity for never.
+   * @defaultValue 60,000 ms
+   */
   readonly pruneEveryMs?: number;
   /**
-   * The longest fault message kept in an attempt record or dead letter (default 4,096
-   * characters); a longer one keeps its start and ends with "…[cut N chars]".
+   * The longest fault message kept in an attempt record or dead letter; a longer one keeps its
+   * start and ends with "…[cut N chars]".
+   * @defaultValue 4,096 characters
    */
   readonly maxMessageChars?: number;
-  /** Identifies this worker in leases and attempt histories (default host:pid:random). */
+  /**
+   * Identifies this worker in leases and attempt histories.
+   * @defaultValue host:pid:random
+   */
   readonly workerId?: string;
-  /** Keep the process alive while the worker waits for work (default true). */
+  /**
+   * Keep the process alive while the worker waits for work.
+   * @defaultValue true
+   */
   readonly keepAlive?: boolean;
+  /**
+   * Leases, polls and timestamps.
+   * @defaultValue the queue's clock
+   */
   readonly clock?: Clock;
 }
 
@@ -117,17 +163,17 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   const leaseMs = check.positiveNumber('leaseMs', options.leaseMs ?? DEFAULT_LEASE_MS);
   const heartbeatMs = check.positiveNumber('heartbeatMs', options.heartbeatMs ?? leaseMs / 4);
   if (heartbeatMs >= leaseMs)
-    throw new ConfigError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
+    throw check.configError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
   const prefetch = check.nonNegativeInteger('prefetch', options.prefetch ?? 3 * concurrency);
   const plan = options.plan ?? defaultPlan;
   if (typeof plan !== 'object' || plan === null || typeof plan.decide !== 'function') {
-    throw new ConfigError('plan', plan, 'a RecoveryPlan');
+    throw check.configError('plan', plan, 'a RecoveryPlan');
   }
   if (
     options.pipeline !== undefined &&
     (typeof options.pipeline !== 'object' || typeof options.pipeline?.execute !== 'function')
   ) {
-    throw new ConfigError(
+    throw check.configError(
       'pipeline',
       options.pipeline,
       'a policy or pipeline with execute(fn, options)',
@@ -136,7 +182,7 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   const workerId =
     options.workerId ?? `${hostname()}:${process.pid}:${Math.random().toString(36).slice(2, 8)}`;
   if (typeof workerId !== 'string' || workerId.length === 0)
-    throw new ConfigError('workerId', workerId, 'a non-empty string');
+    throw check.configError('workerId', workerId, 'a non-empty string');
   return {
     concurrency,
     leaseMs,

@@ -47,6 +47,11 @@ export class Wakeup {
   }
 }
 
+/** pollMs after the first failed claim in a row, doubling up to the larger of pollMs and 2 s. */
+export function storeBackoffMs(pollMs: number, failuresInARow: number): number {
+  return Math.min(pollMs * 2 ** Math.min(failuresInARow - 1, 16), Math.max(pollMs, 2_000));
+}
+
 /** Waits for `promise`, but no longer than `ms`; never rejects. */
 export async function withDeadline(
   clock: Clock,

@@ -1,109 +1,34 @@
-import { classify } from '../faults/classify.js';
 import { ConfigError } from '../faults/errors.js';
-import type { Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { Decision } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
 import { LeaseLostError } from './errors.js';
-import type { JobHeaders } from './headers.js';
 import { type Interceptor, InterceptorChain } from './interceptors.js';
-import { RunContext } from './worker-context.js';
 import type { Queue } from './queue.js';
-import type { ClaimedJob, Outcome } from './store.js';
+import type { ClaimedJob } from './store.js';
 import { AckBatcher } from './worker-acks.js';
 import { JobsAhead } from './worker-ahead.js';
-import { decideFailure } from './worker-decide.js';
+import { type JobHandler, RunContext } from './worker-context.js';
+import { type FailedRun, failedRunOutcome, safeClassify } from './worker-decide.js';
+import type { WorkerEvents } from './worker-events.js';
 import { type ActiveRun, LeaseKeeper } from './worker-leases.js';
 import {
   type ResolvedWorkerOptions,
   resolveWorkerOptions,
   type WorkerOptions,
 } from './worker-options.js';
+import { reportLeaseLost, reportOutcome } from './worker-report.js';
 import { SummaryCounter, type WorkerSummary } from './worker-summary.js';
-import { Wakeup, withDeadline } from './worker-wait.js';
+import { storeBackoffMs, Wakeup, withDeadline } from './worker-wait.js';
 
-/** What a handler receives besides the payload. */
-export interface JobContext {
-  /** Aborts when the lease is lost, when the worker stops, or when another job aborts the worker. */
-  readonly signal: AbortSignal;
-  /** 1 for the first run; runs handed back without charge (pause, shutdown) do not count. */
-  readonly attempt: number;
-  /** `token` is this claim's fencing token: pass it to downstream systems that can reject stale writers. */
-  readonly job: {
-    readonly id: string;
-    readonly token: string;
-    readonly queue: string;
-    readonly priority: number;
-    readonly enqueuedAt: number;
-  };
-  /** The headers given at enqueue (trace context, correlation ids); empty when none. */
-  readonly headers: JobHeaders;
-  /** The last checkpoint saved for this job by an earlier run, if any. */
-  readonly checkpoint: unknown;
-  /** Saves progress for the next run. Throws LeaseLostError (and writes nothing) when the lease is gone. */
-  saveCheckpoint(state: unknown): Promise<void>;
-}
-
-export type JobHandler<P> = (payload: P, context: JobContext) => unknown;
+// Re-exported: the worker's vocabulary is imported from here.
+export type { JobContext, JobHandler } from './worker-context.js';
+export type { WorkerEvents } from './worker-events.js';
 
 /** Wraps every run of a job, from claim to reported outcome (tracing); see `Worker.intercept`. */
 export type RunInterceptor = Interceptor<ClaimedJob, void>;
 
-export interface WorkerEvents {
-  claimed: { readonly jobId: string; readonly queue: string; readonly attempt: number };
-  completed: {
-    readonly jobId: string;
-    readonly queue: string;
-    readonly attempt: number;
-    readonly durationMs: number;
-  };
-  retried: {
-    readonly jobId: string;
-    readonly queue: string;
-    readonly attempt: number;
-    readonly delayMs: number;
-    readonly fault: Fault;
-  };
-  deadLettered: {
-    readonly jobId: string;
-    readonly queue: string;
-    readonly attempt: number;
-    readonly reason: string;
-    readonly fault: Fault;
-    /** `skip`: the plan does not retry this fault; `give_up`: attempts, time or pause budget ran out. */
-    readonly action: 'skip' | 'give_up';
-  };
-  paused: {
-    readonly queue: string;
-    readonly untilMs: number;
-    readonly delayMs: number;
-    readonly fault: Fault;
-  };
-  released: {
-    readonly jobId: string;
-    readonly queue: string;
-    readonly reason: 'pause' | 'abort' | 'shutdown';
-  };
-  leaseLost: { readonly jobId: string; readonly queue: string };
-  aborted: { readonly decision: Decision };
-  error: {
-    readonly error: unknown;
-    readonly during: 'claim' | 'settle' | 'renew' | 'checkpoint' | 'prune' | 'pause' | 'drain';
-  };
-  idle: { readonly queue: string };
-  stopped: { readonly summary: WorkerSummary };
-}
-
 const SHUTDOWN = 'the worker is stopping';
-
-/** The user's classify must not be able to kill the loop either. */
-function safeClassify(classify: (error: unknown) => Fault, error: unknown): Fault | undefined {
-  try {
-    return classify(error);
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * Runs the jobs of one queue: claims them in batches under a lease, runs the handler (inside
@@ -262,7 +187,7 @@ export class Worker<P = unknown> {
         this.claimFailures = 0;
       } catch (error) {
         if (this.onStoreError(error, 'claim')) break;
-        await this.wakeup.wait(this.storeBackoffMs());
+        await this.wakeup.wait(storeBackoffMs(this.options.pollMs, this.claimFailures));
         continue;
       }
       if (this.stopping) {
@@ -366,12 +291,6 @@ export class Worker<P = unknown> {
     return false;
   }
 
-  /** pollMs after the first failed claim in a row, doubling up to the larger of pollMs and 2 s. */
-  private storeBackoffMs(): number {
-    const { pollMs } = this.options;
-    return Math.min(pollMs * 2 ** Math.min(this.claimFailures - 1, 16), Math.max(pollMs, 2_000));
-  }
-
   private track(promise: Promise<void>): void {
     this.inFlight.add(promise);
     void promise.finally(() => this.inFlight.delete(promise));
@@ -381,8 +300,7 @@ export class Worker<P = unknown> {
     const run = this.leases.add(job, sentMono);
     if (this.events.has('claimed'))
       this.events.emit('claimed', { jobId: job.id, queue: job.queue, attempt: job.attempt });
-    let outcome: Outcome | undefined;
-    let failure: ReturnType<typeof decideFailure> | undefined;
+    let settled: FailedRun | undefined;
     try {
       const payload = JSON.parse(job.payload) as P;
       const context = this.contextFor(run);
@@ -392,103 +310,25 @@ export class Worker<P = unknown> {
         await pipeline.execute((ctx) => this.handler(payload, context.withSignal(ctx.signal)), {
           signal: run.signal,
         });
-      outcome = { id: job.id, token: job.token, kind: 'complete' };
+      settled = { outcome: { id: job.id, token: job.token, kind: 'complete' }, failure: undefined };
     } catch (error) {
-      if (run.expired && !run.lost && !run.abandoned) {
-        // Cut off by its lease's end: handed back uncharged (fenced), now that it has returned.
-        outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
-      } else if (!run.lost && !run.abandoned) {
-        if (run.releasing) {
-          outcome = { id: job.id, token: job.token, kind: 'release', refund: true };
-        } else {
-          // Whatever the handler threw, and whatever a user's classify or plan does with it,
-          // the job gets an outcome: nothing here may throw past this point.
-          const fault = safeClassify(this.options.classify, error) ?? classify(error);
-          this.counter.failure(fault.category);
-          try {
-            failure = decideFailure({
-              run,
-              fault,
-              options: this.options,
-              now: this.clock.wallTime(),
-              durationMs: this.clock.now() - run.startedMono,
-              pauseBudgetLeftMs: this.options.pauseBudgetMs - this.counter.pausedMs,
-            });
-          } catch {
-            failure = undefined;
-          }
-          if (failure === undefined) {
-            // The plan itself failed: try again later, the attempt counted.
-            outcome = {
-              id: job.id,
-              token: job.token,
-              kind: 'release',
-              refund: false,
-              runAt: this.clock.wallTime() + this.options.pollMs,
-            };
-          } else {
-            outcome = failure.outcome;
-            if (failure.kind === 'pause') this.pauseQueue(failure.decision);
-            if (failure.kind === 'abort') this.abortWork(failure.decision);
-          }
-        }
-      }
+      settled = failedRunOutcome(run, error, this.options, this.clock, this.counter);
+      if (settled?.failure?.kind === 'pause') this.pauseQueue(settled.failure.decision);
+      if (settled?.failure?.kind === 'abort') this.abortWork(settled.failure.decision);
     } finally {
       this.leases.delete(run);
       // The freed slot takes the next held job now, not after the loop's next turn.
       this.startAhead();
       this.wakeup.wake();
     }
-    if (outcome === undefined || run.lost || run.abandoned) return;
-    const applied = await this.acks.push(outcome);
+    if (settled === undefined || run.lost || run.abandoned) return;
+    const applied = await this.acks.push(settled.outcome);
     if (!applied) {
-      if (run.expired) return; // already counted and reported when the lease ran out
-      this.counter.leasesLost++;
-      if (this.events.has('leaseLost'))
-        this.events.emit('leaseLost', { jobId: job.id, queue: job.queue });
+      // An expired run was already counted and reported when its lease ran out.
+      if (!run.expired) reportLeaseLost(this.events, this.counter, run);
       return;
     }
-    this.report(run, outcome, failure);
-  }
-
-  private report(
-    run: ActiveRun,
-    outcome: Outcome,
-    failure: ReturnType<typeof decideFailure> | undefined,
-  ): void {
-    const { job } = run;
-    const base = { jobId: job.id, queue: job.queue, attempt: job.attempt };
-    if (outcome.kind === 'complete') {
-      this.counter.processed++;
-      if (this.events.has('completed'))
-        this.events.emit('completed', { ...base, durationMs: this.clock.now() - run.startedMono });
-    } else if (failure?.kind === 'retry') {
-      this.counter.retried++;
-      this.events.emit('retried', {
-        ...base,
-        delayMs: failure.decision.delayMs,
-        fault: failure.decision.fault,
-      });
-    } else if (failure?.kind === 'skip' || failure?.kind === 'exhausted') {
-      if (failure.kind === 'skip') this.counter.skipped++;
-      else this.counter.exhausted++;
-      const action = failure.kind === 'skip' ? 'skip' : 'give_up';
-      this.events.emit('deadLettered', {
-        ...base,
-        reason: failure.decision.reason,
-        fault: failure.decision.fault,
-        action,
-      });
-    } else {
-      this.counter.released++;
-      const reason =
-        failure?.kind === 'pause'
-          ? 'pause'
-          : failure?.kind === 'abort' || this.counter.aborted
-            ? 'abort'
-            : 'shutdown';
-      this.events.emit('released', { jobId: job.id, queue: job.queue, reason });
-    }
+    reportOutcome(this.events, this.counter, this.clock, run, settled.outcome, settled.failure);
   }
 
   private contextFor(run: ActiveRun): RunContext {
@@ -496,9 +336,7 @@ export class Worker<P = unknown> {
   }
 
   private onLeaseLost(run: ActiveRun): void {
-    this.counter.leasesLost++;
-    if (this.events.has('leaseLost'))
-      this.events.emit('leaseLost', { jobId: run.job.id, queue: run.job.queue });
+    reportLeaseLost(this.events, this.counter, run);
     run.abort(new LeaseLostError(run.job.id));
   }
 
@@ -521,14 +359,14 @@ export class Worker<P = unknown> {
     this.counter.pausedMs += extension;
     this.pausedUntilMono = untilMono;
     this.handBackAhead();
-    const untilMs = this.clock.wallTime() + decision.delayMs;
+    const until = this.clock.wallTime() + decision.delayMs;
     // The loop waits for this write before its next claim, so no job slips in before the pause.
     this.pauseWrite = this.queue.store
-      .pause(this.queue.name, untilMs, this.clock.wallTime())
+      .pause(this.queue.name, until, this.clock.wallTime())
       .catch((error) => this.events.emit('error', { error, during: 'pause' }));
     this.events.emit('paused', {
       queue: this.queue.name,
-      untilMs,
+      until,
       delayMs: decision.delayMs,
       fault: decision.fault,
     });
@@ -541,10 +379,7 @@ export class Worker<P = unknown> {
     this.stopping = true;
     this.wakeup.wake();
     this.handBackAhead();
-    for (const run of this.leases.runs.values()) {
-      run.releasing = true;
-      run.abort(decision.fault.cause ?? new Error(decision.reason));
-    }
+    this.leases.releaseAll(decision.fault.cause ?? new Error(decision.reason));
     this.events.emit('aborted', { decision });
     // Nobody should wait for a drain that this worker will no longer do.
     this.resolveDrained();
@@ -595,26 +430,16 @@ export class Worker<P = unknown> {
     await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), left());
     if (this.leases.runs.size > 0) {
       // Out of time: abort the handlers and give them a moment to hand their jobs back.
-      for (const run of this.leases.runs.values()) {
-        run.releasing = true;
-        run.abort(new Error(SHUTDOWN));
-      }
+      this.leases.releaseAll(new Error(SHUTDOWN));
       await withDeadline(
         this.clock,
         Promise.allSettled([...this.inFlight]),
         Math.max(left(), Math.min(1_000, deadlineMs / 10)),
       );
-      for (const run of [...this.leases.runs.values()]) {
-        // The handler ignores its signal: release the job anyway and ignore what it does later.
-        run.abandoned = true;
-        this.leases.delete(run);
+      // The handlers ignore their signal: release their jobs anyway.
+      for (const { job } of this.leases.abandonAll()) {
         this.counter.released++;
-        void this.acks.push({
-          id: run.job.id,
-          token: run.job.token,
-          kind: 'release',
-          refund: true,
-        });
+        void this.acks.push({ id: job.id, token: job.token, kind: 'release', refund: true });
       }
     }
     await withDeadline(this.clock, this.acks.flush(), Math.max(left(), 1_000));

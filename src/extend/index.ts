@@ -10,7 +10,8 @@
  *   (the Redis breaker shares its open-until decision across processes).
  * - A store: the rules every store applies alike (pauses, crash loops, "forever" encoded in a
  *   number column), so a new store agrees with the built-in ones.
- * - Options: `validate`, the checks that throw `ConfigError` naming the option.
+ * - Options: `validate`, the checks that throw `ConfigError` naming the option; `scoped('myPolicy')`,
+ *   the same checks naming every option from the factory (`myPolicy.maxWaitMs`).
  * - A driver: `loadPeer` loads an optional peer dependency or throws `MissingPeerError`.
  */
 export { enterCall, isRefused, RefusedCall } from '../policies/call-entry.js';
@@ -18,6 +19,9 @@ export { StatsCounter } from '../policies/stats.js';
 export { contextFrom, toOperation, withOperation } from '../policies/policy.js';
 export { BreakerStateMachine } from '../policies/breaker-state.js';
 export type { BreakerTiming, CircuitState } from '../policies/breaker-state.js';
+export type { TriggerStrategy } from '../policies/breaker-trigger.js';
+export { scoped } from '../validate/scoped.js';
+export type { ScopedChecks } from '../validate/scoped.js';
 export {
   crashLoopFault,
   decodeUntil,

@@ -50,13 +50,20 @@ const MAX_VISITS = 16;
 export type ClassifyFunction = (error: unknown) => Fault;
 
 export interface ClassifierOptions {
-  /** Run before the built-ins; the first to recognise a value wins. */
+  /**
+   * Run before the built-ins; the first to recognise a value wins.
+   * @defaultValue none: the built-ins only
+   */
   readonly classifiers?: readonly (Classifier | Classifier['classify'])[];
-  /** Wall clock for `Retry-After` dates (default `Date.now`). */
+  /**
+   * Wall clock for `Retry-After` dates.
+   * @defaultValue `Date.now`
+   */
   readonly wallTime?: () => number;
   /**
-   * Classify by well-known phrases of the message ("quota exceeded", "timed out", ...) when
-   * nothing else recognised the error (default true).
+   * Classify by well-known phrases of the message ("quota exceeded", "timed out",...) when
+   * nothing else recognised the error.
+   * @defaultValue true
    */
   readonly messages?: boolean;
 }

@@ -1,5 +1,4 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
@@ -12,36 +11,67 @@ import {
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 
+/** Every option error names the option from `healthMonitor`. */
+const check = scoped('healthMonitor');
+
 /** `healthy` until enough consecutive failures; `failing` until enough consecutive successes. */
 export type HealthMode = 'healthy' | 'failing';
 
 export interface FlappingOptions {
-  /** This many mode changes inside `windowMs` mark the dependency unstable (default 4). */
+  /**
+   * This many mode changes inside `windowMs` mark the dependency unstable.
+   * @defaultValue 4
+   */
   readonly maxModeChanges?: number;
-  /** The sliding window, in ms (default 15 minutes). */
+  /**
+   * The sliding window, in ms.
+   * @defaultValue 15 minutes
+   */
   readonly windowMs?: number;
 }
 
 export interface HealthMonitorOptions {
-  /** A name for events and logs (default `dependency`). */
+  /**
+   * A name for events and logs.
+   * @defaultValue `dependency`
+   */
   readonly name?: string;
-  /** Consecutive failures that switch a healthy dependency to failing (default 3). */
+  /**
+   * Consecutive failures that switch a healthy dependency to failing.
+   * @defaultValue 3
+   */
   readonly failureThreshold?: number;
-  /** Consecutive successes that switch a failing dependency back to healthy (default 5). */
+  /**
+   * Consecutive successes that switch a failing dependency back to healthy.
+   * @defaultValue 5
+   */
   readonly stabilityThreshold?: number;
-  /** Delay between checks while healthy, and between checks that succeed while failing (default 10 000, as `FAULTLINE_HEALTH_INTERVAL_MS`). */
+  /**
+   * Delay between checks while healthy, and between checks that succeed while failing.
+   * @defaultValue 10 000, as `FAULTLINE_HEALTH_INTERVAL_MS`
+   */
   readonly intervalMs?: number;
   /**
-   * Delay between checks while failing: attempt 1 is the delay after entering failing mode.
-   * Default: 10 s doubling up to 300 s, no jitter. `false` turns the growth off: every check
-   * while failing waits the minimum, 10 s (the stream monitor's `API_ENABLE_BACKOFF=false`);
-   * pass `constantBackoff(ms)` for another fixed wait.
+   * Delay between checks while failing: attempt 1 is the delay after entering failing mode. `false`
+   * turns the growth off: every check while failing waits the minimum, 10 s (the stream monitor's
+   * `API_ENABLE_BACKOFF=false`); pass `constantBackoff(ms)` for another fixed wait.
+   * @defaultValue 10 s doubling up to 300 s, no jitter
    */
   readonly failingBackoff?: Backoff | false;
-  /** Flapping detection; `false` turns it off. */
+  /**
+   * Flapping detection; `false` turns it off.
+   * @defaultValue on, with the `FlappingOptions` defaults
+   */
   readonly flapping?: FlappingOptions | false;
-  /** Turns a thrown value into a Fault (default: the built-in `classify`). */
+  /**
+   * Turns a thrown value into a Fault.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
+  /**
+   * Timers and the times in results.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -175,7 +205,7 @@ export class HealthMonitor {
     );
     const backoff = options.failingBackoff ?? DEFAULT_FAILING_BACKOFF;
     if (backoff !== false && !isBackoff(backoff)) {
-      throw new ConfigError(
+      throw check.configError(
         'failingBackoff',
         backoff,
         'a Backoff (e.g. exponentialBackoff(...)) or false',
@@ -190,7 +220,7 @@ export class HealthMonitor {
       check.knownKeys('flapping', flapping, ['maxModeChanges', 'windowMs']);
       this.flapMax = check.positiveInteger('flapping.maxModeChanges', flapping.maxModeChanges ?? 4);
       if (this.flapMax < 2)
-        throw new ConfigError('flapping.maxModeChanges', this.flapMax, 'a whole number >= 2');
+        throw check.configError('flapping.maxModeChanges', this.flapMax, 'a whole number >= 2');
       this.flapWindowMs = check.positiveNumber(
         'flapping.windowMs',
         flapping.windowMs ?? 15 * 60_000,
@@ -357,7 +387,7 @@ export class HealthMonitor {
 
 function nameOption(value: unknown): string {
   if (typeof value !== 'string' || value === '')
-    throw new ConfigError('name', value, 'a non-empty string');
+    throw check.configError('name', value, 'a non-empty string');
   return value;
 }
 

@@ -9,7 +9,14 @@ export type {
   ModeChangeEvent,
 } from './health-monitor.js';
 export { DEFAULT_HEALTH_INTERVAL_MS, HealthMonitor, healthMonitor } from './health-monitor.js';
-export type { PollCheck, PollCheckContext, Poller, PollOptions, PollResult } from './poll.js';
+export type {
+  PollCheck,
+  PollCheckContext,
+  Poller,
+  PollOptions,
+  PollResult,
+  PollResultBase,
+} from './poll.js';
 export { PollStoppedError, poll } from './poll.js';
 export type {
   LoadedEvent,
@@ -21,6 +28,7 @@ export type {
   RefreshableStats,
   RefreshFailedEvent,
   StaleServedEvent,
+  ValidRefreshableOptions,
 } from './refreshable.js';
 export { Refreshable, refreshable } from './refreshable.js';
 export type {

@@ -1,10 +1,12 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { classify } from '../faults/classify.js';
 import type { Fault } from '../faults/fault.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { HealthMonitor, type HealthMode } from './health-monitor.js';
+
+/** Every option error names the option from `poll`. */
+const check = scoped('poll');
 
 export interface PollCheckContext {
   /** Aborts when polling stops; pass it to fetch so a stop does not wait for a slow check. */
@@ -15,7 +17,8 @@ export interface PollCheckContext {
 
 export type PollCheck<T> = (context: PollCheckContext) => PromiseLike<T> | T;
 
-interface PollResultBase {
+/** What every poll result carries, whether the check passed or failed. */
+export interface PollResultBase {
   readonly attempt: number;
   /** Monotonic time (Clock.now()) when the check finished. */
   readonly at: number;
@@ -30,22 +33,42 @@ export type PollResult<T> =
   | (PollResultBase & { readonly ok: false; readonly fault: Fault });
 
 export interface PollOptions<T> {
-  /** Delay between checks when there is no monitor (with a monitor, the monitor decides). */
+  /**
+   * Delay between checks when there is no monitor (with a monitor, the monitor decides).
+   * @defaultValue required when there is no `monitor`
+   */
   readonly intervalMs?: number;
-  /** Decides the delay (interval while healthy, backoff while failing) and records every outcome. */
+  /**
+   * Decides the delay (interval while healthy, backoff while failing) and records every outcome.
+   * @defaultValue none: a fixed `intervalMs`
+   */
   readonly monitor?: HealthMonitor;
-  /** Stops polling when it aborts. */
+  /**
+   * Stops polling when it aborts.
+   * @defaultValue none: polls until `stop()`
+   */
   readonly signal?: AbortSignal;
-  /** Run the first check at once (default true) or after the first interval. */
+  /**
+   * Run the first check at once or after the first interval.
+   * @defaultValue true
+   */
   readonly immediate?: boolean;
-  /** Called after every check, success or failure. */
+  /**
+   * Called after every check, success or failure.
+   * @defaultValue none
+   */
   readonly onResult?: (result: PollResult<T>) => void;
   /**
-   * Keep the process alive while polling (default false: the wait is a background timer, so a
-   * service with other work exits when that work is done). Set it when the poll is the process's
+   * Keep the process alive while polling. Set it when the poll is the process's
    * job, as in a monitor that runs until it is stopped.
+   * @defaultValue false: the wait is a background timer, so a service with other work exits
+   * when that work is done
    */
   readonly keepAlive?: boolean;
+  /**
+   * The clock the waits run on.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -84,9 +107,9 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
   check.knownKeys('poll', options, OPTION_KEYS);
   const monitor = options.monitor;
   if (monitor !== undefined && !(monitor instanceof HealthMonitor))
-    throw new ConfigError('monitor', monitor, 'a HealthMonitor');
+    throw check.configError('monitor', monitor, 'a HealthMonitor');
   if (monitor === undefined && options.intervalMs === undefined)
-    throw new ConfigError('intervalMs', undefined, 'a finite number > 0 (or a monitor)');
+    throw check.configError('intervalMs', undefined, 'a finite number > 0 (or a monitor)');
   const intervalMs =
     options.intervalMs === undefined
       ? monitor!.intervalMs
@@ -97,11 +120,11 @@ export function poll<T>(checkFn: PollCheck<T>, options: PollOptions<T>): Poller<
       : check.fn<(r: PollResult<T>) => void>('onResult', options.onResult);
   const signal = options.signal;
   if (signal !== undefined && !(signal instanceof AbortSignal))
-    throw new ConfigError('signal', signal, 'an AbortSignal');
+    throw check.configError('signal', signal, 'an AbortSignal');
   const clock = options.clock ?? systemClock;
   const immediate = options.immediate ?? true;
   if (options.keepAlive !== undefined && typeof options.keepAlive !== 'boolean')
-    throw new ConfigError('keepAlive', options.keepAlive, 'true or false');
+    throw check.configError('keepAlive', options.keepAlive, 'true or false');
   const keepAlive = options.keepAlive ?? false;
 
   const controller = new AbortController();

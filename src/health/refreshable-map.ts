@@ -22,7 +22,10 @@ export type RefreshableMapLoad<K, V> = (
 ) => PromiseLike<V> | V;
 
 export interface RefreshableMapOptions<V> extends RefreshableOptions<V> {
-  /** Most keys kept; the least recently used is dropped beyond it (default 1000). */
+  /**
+   * Most keys kept; the least recently used is dropped beyond it.
+   * @defaultValue 1000
+   */
   readonly maxEntries?: number;
 }
 

@@ -1,10 +1,12 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import type { Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
+
+/** Every option error names the option from `refreshable`. */
+const check = scoped('refreshable');
 
 export interface RefreshableLoadContext<T> {
   /** The value being replaced (stale or about to expire), if any. */
@@ -17,20 +19,41 @@ export type LoadReason = 'initial' | 'expired' | 'ahead' | 'invalidated';
 export type RefreshableLoad<T> = (context: RefreshableLoadContext<T>) => PromiseLike<T> | T;
 
 export interface RefreshableOptions<T> {
-  /** How long a loaded value stays fresh. Exactly one of `ttlMs` and `expiresAt` is required. */
+  /**
+   * How long a loaded value stays fresh. Exactly one of `ttlMs` and `expiresAt` is required.
+   * @defaultValue none: one of `ttlMs` and `expiresAt` is required
+   */
   readonly ttlMs?: number;
-  /** When a loaded value expires, in wall-clock epoch ms (e.g. the expiry of a signed URL). */
+  /**
+   * When a loaded value expires, in wall-clock epoch ms (e.g. the expiry of a signed URL).
+   * @defaultValue none: one of `ttlMs` and `expiresAt` is required
+   */
   readonly expiresAt?: (value: T) => number;
-  /** Start a background refresh on `get()` when the value expires within this many ms (default 0: off). */
+  /**
+   * Start a background refresh on `get()` when the value expires within this many ms.
+   * @defaultValue 0: off
+   */
   readonly refreshAheadMs?: number;
-  /** After expiry, keep serving the old value for this long when a refresh fails (default 0: off). */
+  /**
+   * After expiry, keep serving the old value for this long when a refresh fails.
+   * @defaultValue 0: off
+   */
   readonly staleIfErrorMs?: number;
   /**
    * After a failed refresh, serve the stale value without trying again for this long, so an
-   * outage of the source is not hammered by every caller in turn (default 0: try on every get).
+   * outage of the source is not hammered by every caller in turn.
+   * @defaultValue 0: try on every get
    */
   readonly failureCooldownMs?: number;
+  /**
+   * Turns load errors into faults.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
+  /**
+   * Freshness, expiry and refresh timers.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -106,7 +129,7 @@ function validateRefreshableOptions<T>(
   check.plainObject('options', options);
   check.knownKeys('refreshable', options, [...OPTION_KEYS, ...extraKeys]);
   if ((options.ttlMs === undefined) === (options.expiresAt === undefined)) {
-    throw new ConfigError('ttlMs', options.ttlMs, 'exactly one of ttlMs and expiresAt');
+    throw check.configError('ttlMs', options.ttlMs, 'exactly one of ttlMs and expiresAt');
   }
   return {
     ttlMs: options.ttlMs === undefined ? undefined : check.positiveNumber('ttlMs', options.ttlMs),
@@ -273,7 +296,7 @@ export class Refreshable<T> {
     if (ttlMs !== undefined) return clock.now() + ttlMs;
     const wall = expiresAt!(value);
     if (typeof wall !== 'number' || Number.isNaN(wall)) {
-      throw new ConfigError('expiresAt(value)', wall, 'a wall-clock time in epoch ms');
+      throw check.configError('expiresAt(value)', wall, 'a wall-clock time in epoch ms');
     }
     // Wall-clock expiry converted to the monotonic clock, so a clock step does not break it.
     return clock.now() + (wall - clock.wallTime());

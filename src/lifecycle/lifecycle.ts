@@ -1,65 +1,34 @@
-import { writeSync } from 'node:fs';
-import * as check from '../validate/validate.js';
-import { ConfigError, FaultlineError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
+import { FaultlineError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
-import type { Clock } from '../time/clock.js';
-import { systemClock } from '../time/system-clock.js';
-import { EXIT_CLEAN, EXIT_FAILURE, exitCodeForSignal, signalsOption } from './exit-codes.js';
+import {
+  type CleanupReport,
+  describeTasks,
+  errorText,
+  flushStdio,
+  type LifecycleEvents,
+  type ShutdownReport,
+} from './lifecycle-report.js';
+import {
+  type LifecycleOptions,
+  type ResolvedLifecycleOptions,
+  resolveLifecycleOptions,
+} from './lifecycle-options.js';
+import { EXIT_CLEAN, EXIT_FAILURE, exitCodeForSignal } from './exit-codes.js';
 
-export interface LifecycleOptions {
-  /** Signals that start a graceful shutdown (default SIGINT and SIGTERM). `[]` listens to none. */
-  readonly signals?: readonly NodeJS.Signals[];
-  /** How long tracked work may run after shutdown starts before it is aborted (default 10 000). */
-  readonly graceMs?: number;
-  /** The whole shutdown's bound; past it the process exits with 1 at once (default 30 000). */
-  readonly deadlineMs?: number;
-  /** Default bound of each cleanup hook (default 5 000). */
-  readonly cleanupTimeoutMs?: number;
-  /** Call `process.exit` at the end (default true). `false` is the library mode: read `done` instead. */
-  readonly exit?: boolean;
-  /** Turn an uncaught exception or unhandled rejection into a graceful shutdown with exit code 1 (default false). */
-  readonly handleUncaught?: boolean;
-  /** Where progress lines go (default: written synchronously to stderr, so none is lost on exit). */
-  readonly log?: (line: string) => void;
-  readonly clock?: Clock;
-}
+/** Every option error names the option from `lifecycle`. */
+const check = scoped('lifecycle');
+
+export type { LifecycleOptions } from './lifecycle-options.js';
+export type { CleanupReport, LifecycleEvents, ShutdownReport } from './lifecycle-report.js';
 
 export type LifecycleState = 'running' | 'draining' | 'cleaning' | 'stopped';
 
-export interface CleanupReport {
-  readonly name: string;
-  readonly ok: boolean;
-  readonly timedOut: boolean;
-  readonly durationMs: number;
-  readonly error?: unknown;
-}
-
-export interface ShutdownReport {
-  readonly reason: string;
-  /** The signal that started it, if one did. */
-  readonly signal?: NodeJS.Signals;
-  readonly exitCode: number;
-  /** True when a second signal or the deadline cut the shutdown short. */
-  readonly forced: boolean;
-  /** Names of tracked work still running when the grace period ended (they were aborted). */
-  readonly aborted: readonly string[];
-  readonly cleanups: readonly CleanupReport[];
-  readonly durationMs: number;
-}
-
-export interface LifecycleEvents {
-  shutdown: {
-    readonly reason: string;
-    readonly signal?: NodeJS.Signals;
-    readonly running: readonly string[];
-  };
-  graceExpired: { readonly running: readonly string[] };
-  cleanup: CleanupReport;
-  exit: ShutdownReport;
-}
-
 export interface CleanupOptions {
-  /** Bound of this hook (default: the lifecycle's cleanupTimeoutMs). */
+  /**
+   * Bound of this hook.
+   * @defaultValue the lifecycle's cleanupTimeoutMs
+   */
   readonly timeoutMs?: number;
 }
 
@@ -81,17 +50,6 @@ interface Hook {
 /** Longest wait for stdout/stderr to drain before exiting. */
 const FLUSH_LIMIT_MS = 2_000;
 
-const OPTION_KEYS = [
-  'signals',
-  'graceMs',
-  'deadlineMs',
-  'cleanupTimeoutMs',
-  'exit',
-  'handleUncaught',
-  'log',
-  'clock',
-];
-
 /**
  * Coordinates a graceful shutdown. First signal (or `shutdown()`): `stopping` aborts so intake
  * stops; tracked work gets `graceMs` to finish, then `signal` aborts it; cleanup hooks run in
@@ -107,9 +65,7 @@ export class Lifecycle {
   /** Settles with the report when shutdown is over (in library mode; with `exit: true` the process ends). */
   readonly done: Promise<ShutdownReport>;
 
-  private readonly options: Required<Omit<LifecycleOptions, 'signals'>> & {
-    signals: readonly NodeJS.Signals[];
-  };
+  private readonly options: ResolvedLifecycleOptions;
   private readonly workController = new AbortController();
   private readonly stoppingController = new AbortController();
   private readonly tracked = new Map<number, string>();
@@ -124,25 +80,7 @@ export class Lifecycle {
   private finalReport: ShutdownReport | undefined;
 
   constructor(options: LifecycleOptions = {}) {
-    check.plainObject('options', options);
-    check.knownKeys('lifecycle', options, OPTION_KEYS);
-    const graceMs = check.nonNegativeNumber('graceMs', options.graceMs ?? 10_000);
-    const deadlineMs = check.positiveNumber(
-      'deadlineMs',
-      options.deadlineMs ?? Math.max(30_000, graceMs + 20_000),
-    );
-    if (deadlineMs < graceMs)
-      throw new ConfigError('deadlineMs', deadlineMs, `a number >= graceMs (${graceMs})`);
-    this.options = {
-      signals: signalsOption(options.signals ?? ['SIGINT', 'SIGTERM']),
-      graceMs,
-      deadlineMs,
-      cleanupTimeoutMs: check.positiveNumber('cleanupTimeoutMs', options.cleanupTimeoutMs ?? 5_000),
-      exit: booleanOption('exit', options.exit ?? true),
-      handleUncaught: booleanOption('handleUncaught', options.handleUncaught ?? false),
-      log: options.log === undefined ? writeStderr : check.fn('log', options.log),
-      clock: options.clock ?? systemClock,
-    };
+    this.options = resolveLifecycleOptions(options);
     this.signal = this.workController.signal;
     this.stopping = this.stoppingController.signal;
     this.done = new Promise((resolve) => {
@@ -177,7 +115,7 @@ export class Lifecycle {
     name?: string,
   ): Promise<T> {
     if (name !== undefined && typeof name !== 'string')
-      throw new ConfigError('name', name, 'a string');
+      throw check.configError('name', name, 'a string');
     let promise: Promise<T>;
     if (typeof work === 'function') {
       if (this.stopping.aborted)
@@ -190,7 +128,7 @@ export class Lifecycle {
     } else if (work !== null && typeof work === 'object' && typeof work.then === 'function') {
       promise = Promise.resolve(work);
     } else {
-      throw new ConfigError('work', work, 'a promise or a function');
+      throw check.configError('work', work, 'a promise or a function');
     }
     const id = this.nextTaskId++;
     this.tracked.set(id, name ?? `task#${id}`);
@@ -213,7 +151,7 @@ export class Lifecycle {
     options: CleanupOptions = {},
   ): () => void {
     if (typeof name !== 'string' || name === '')
-      throw new ConfigError('name', name, 'a non-empty string');
+      throw check.configError('name', name, 'a non-empty string');
     check.fn('cleanup', run);
     const timeoutMs = check.positiveNumber(
       'timeoutMs',
@@ -415,37 +353,6 @@ export class Lifecycle {
     void flushStdio().then(exit);
     return report;
   }
-}
-
-function flushStdio(): Promise<void> {
-  const flush = (stream: NodeJS.WriteStream) =>
-    new Promise<void>((resolve) =>
-      stream.writableLength === 0 ? resolve() : stream.write('', () => resolve()),
-    );
-  return Promise.all([flush(process.stdout), flush(process.stderr)]).then(() => undefined);
-}
-
-function writeStderr(line: string): void {
-  try {
-    writeSync(2, `${line}\n`);
-  } catch {
-    // stderr closed: nothing sensible left to do with a log line.
-  }
-}
-
-function describeTasks(names: readonly string[]): string {
-  if (names.length === 0) return 'no tracked work';
-  const shown = names.slice(0, 10).join(', ');
-  return `${names.length} tracked task${names.length === 1 ? '' : 's'} (${shown}${names.length > 10 ? ', ...' : ''})`;
-}
-
-function errorText(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
-
-function booleanOption(option: string, value: unknown): boolean {
-  if (typeof value !== 'boolean') throw new ConfigError(option, value, 'true or false');
-  return value;
 }
 
 /** Creates a Lifecycle and installs its signal handlers (see the class). */

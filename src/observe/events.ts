@@ -4,6 +4,19 @@
  */
 export type Listener<E> = (event: E) => void;
 
+/**
+ * The subscribing half of an event hub, all an adapter needs. An adapter that asks for
+ * `{ events: EventHub<Pick<WorkerEvents, 'retry'>> }` only accepts emitters that declare `retry`.
+ */
+export interface EventHub<M extends object> {
+  on<K extends keyof M>(type: K, listener: Listener<M[K]>): () => void;
+}
+
+/** Anything whose `events` declare the events of `M`. */
+export interface Emitter<M extends object> {
+  readonly events: EventHub<M>;
+}
+
 export class Events<M extends object> {
   private listeners: { [K in keyof M]?: Listener<M[K]>[] } = {};
 

@@ -1,4 +1,12 @@
 export { Events } from './events.js';
-export type { Listener } from './events.js';
-export { decisionLine, logDecisions } from './logger.js';
-export type { EventSource, LogDecisionsOptions, LoggerLike, LogMethod } from './logger.js';
+export type { Emitter, EventHub, Listener } from './events.js';
+export { decisionLine, logDecisions } from './log/logger.js';
+export type {
+  DecisionEventName,
+  EventSource,
+  DecisionLevel,
+  LoggedEventName,
+  LogDecisionsOptions,
+  LoggerLike,
+  LogMethod,
+} from './log/logger.js';

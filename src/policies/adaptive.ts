@@ -1,6 +1,6 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError, FaultlineError } from '../faults/errors.js';
+import { FaultlineError } from '../faults/errors.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import type { RandomSource } from '../recovery/random.js';
@@ -19,6 +19,9 @@ import {
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `adaptive`. */
+const check = scoped('adaptive');
 
 export interface AdaptiveOptions {
   /**
@@ -135,18 +138,18 @@ export class AdaptiveThrottle implements Policy<AdaptiveEvents> {
     const windowMs = check.positiveNumber('windowMs', o.windowMs ?? 120_000);
     const buckets = check.positiveInteger('buckets', o.buckets ?? 12);
     if (buckets > 10_000)
-      throw new ConfigError('buckets', buckets, 'a whole number from 1 to 10,000');
+      throw check.configError('buckets', buckets, 'a whole number from 1 to 10,000');
     this.window = new TimeBuckets(windowMs, buckets);
     const refused = o.refusedCategories ?? DEFAULT_REFUSED;
     if (!Array.isArray(refused))
-      throw new ConfigError('refusedCategories', refused, 'an array of fault categories');
+      throw check.configError('refusedCategories', refused, 'an array of fault categories');
     this.refused = new Set(refused.map((c, i) => check.category(`refusedCategories[${i}]`, c)));
     this.maxDelayFactor = check.positiveNumber('maxDelayFactor', o.maxDelayFactor ?? 10);
     if (this.maxDelayFactor < 1)
-      throw new ConfigError('maxDelayFactor', this.maxDelayFactor, 'a number >= 1');
+      throw check.configError('maxDelayFactor', this.maxDelayFactor, 'a number >= 1');
     const clock = (o.clock ?? systemClock) as Clock;
     if (typeof clock.now !== 'function' || typeof clock.schedule !== 'function')
-      throw new ConfigError('clock', o.clock, 'a Clock');
+      throw check.configError('clock', o.clock, 'a Clock');
     const preferredMs = Math.min(100, windowMs / buckets / 10);
     this.time = new CoarseNow(
       clock,

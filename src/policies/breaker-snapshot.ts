@@ -1,6 +1,8 @@
-import { ConfigError } from '../faults/errors.js';
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import type { CircuitState } from './breaker-state.js';
+
+/** Every option error names the option from `circuitBreaker`. */
+const check = scoped('circuitBreaker');
 
 /**
  * A circuit breaker's state as JSON: enough to restart a process (or hand the state to
@@ -24,7 +26,7 @@ const STATES: readonly CircuitState[] = ['closed', 'open', 'halfOpen', 'isolated
 /** Checks a snapshot read back from storage; throws ConfigError naming the bad field. */
 export function validateSnapshot(value: unknown): CircuitBreakerSnapshot {
   const s = check.plainObject('snapshot', value);
-  if (s.version !== 1) throw new ConfigError('snapshot.version', s.version, '1');
+  if (s.version !== 1) throw check.configError('snapshot.version', s.version, '1');
   const state = check.oneOf('snapshot.state', s.state, STATES);
   const opens = check.nonNegativeInteger('snapshot.opens', s.opens ?? 0);
   const consecutiveFailures = check.nonNegativeInteger(

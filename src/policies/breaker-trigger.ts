@@ -1,6 +1,8 @@
-import { ConfigError } from '../faults/errors.js';
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { TimeBuckets } from './breaker-time-buckets.js';
+
+/** Every option error names the option from `circuitBreaker`. */
+const check = scoped('circuitBreaker');
 
 /**
  * What opens a closed circuit. Options are plain data (so they validate, print and serialise);
@@ -194,14 +196,14 @@ export function createTrigger(value: unknown): TriggerStrategy {
     check.knownKeys('trigger', t, ['kind', 'size', ...rates]);
     const size = check.positiveInteger('trigger.size', t.size);
     if (size > 1_000_000)
-      throw new ConfigError('trigger.size', size, 'a whole number from 1 to 1,000,000');
+      throw check.configError('trigger.size', size, 'a whole number from 1 to 1,000,000');
     return new CountWindow(size, thresholds(t, size));
   }
   check.knownKeys('trigger', t, ['kind', 'durationMs', 'buckets', ...rates]);
   const durationMs = check.positiveNumber('trigger.durationMs', t.durationMs);
   const buckets = check.positiveInteger('trigger.buckets', t.buckets ?? 10);
   if (buckets > 10_000)
-    throw new ConfigError('trigger.buckets', buckets, 'a whole number from 1 to 10,000');
+    throw check.configError('trigger.buckets', buckets, 'a whole number from 1 to 10,000');
   return new TimeWindow(durationMs, buckets, thresholds(t, Number.POSITIVE_INFINITY));
 }
 
@@ -211,7 +213,7 @@ function thresholds(t: Record<string, unknown>, maxThroughput: number): Required
     t.minimumThroughput ?? Math.min(10, maxThroughput),
   );
   if (minimumThroughput > maxThroughput) {
-    throw new ConfigError(
+    throw check.configError(
       'trigger.minimumThroughput',
       minimumThroughput,
       `a whole number <= the window size (${maxThroughput})`,
@@ -227,7 +229,7 @@ function thresholds(t: Record<string, unknown>, maxThroughput: number): Required
 function rate(option: string, value: unknown): number {
   const r = check.ratio(option, value);
   if (r === 0)
-    throw new ConfigError(
+    throw check.configError(
       option,
       value,
       'a number above 0 and at most 1 (0 would open on any call)',

@@ -1,4 +1,4 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BulkheadRejectedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
@@ -15,6 +15,9 @@ import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `bulkhead`. */
+const check = scoped('bulkhead');
 
 export interface BulkheadOptions {
   /** Calls running at the same time. */

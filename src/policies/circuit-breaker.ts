@@ -1,6 +1,6 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { BrokenCircuitError, ConfigError } from '../faults/errors.js';
+import { BrokenCircuitError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import { type Backoff, isBackoff } from '../recovery/backoff.js';
@@ -26,6 +26,9 @@ import {
   type PolicyStats,
 } from './policy.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `circuitBreaker`. */
+const check = scoped('circuitBreaker');
 
 export interface CircuitBreakerOptions {
   /** What opens the circuit. Default: 5 consecutive counted failures. */
@@ -147,14 +150,14 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     const maxProbes = check.positiveInteger('maxProbes', o.maxProbes ?? 1);
     const probesToClose = check.positiveInteger('probesToClose', o.probesToClose ?? 1);
     const clock = (o.clock ?? systemClock) as Clock;
-    if (typeof clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
+    if (typeof clock.now !== 'function') throw check.configError('clock', o.clock, 'a Clock');
     const random =
       o.random === undefined ? Math.random : check.fn<RandomSource>('random', o.random);
 
     let countsAsFailure: (fault: Fault) => boolean;
     if (o.countsAsFailure !== undefined) {
       if (o.ignoredCategories !== undefined)
-        throw new ConfigError(
+        throw check.configError(
           'ignoredCategories',
           o.ignoredCategories,
           'not both ignoredCategories and countsAsFailure',
@@ -398,13 +401,13 @@ export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker 
 
 function ignoredSet(value: unknown): ReadonlySet<FaultCategory> {
   if (!Array.isArray(value))
-    throw new ConfigError('ignoredCategories', value, 'an array of fault categories');
+    throw check.configError('ignoredCategories', value, 'an array of fault categories');
   return new Set(value.map((c, i) => check.category(`ignoredCategories[${i}]`, c)));
 }
 
 function nonEmptyString(option: string, value: unknown): string {
   if (typeof value !== 'string' || value === '')
-    throw new ConfigError(option, value, 'a non-empty string');
+    throw check.configError(option, value, 'a non-empty string');
   return value;
 }
 

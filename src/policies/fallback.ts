@@ -1,6 +1,5 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError } from '../faults/errors.js';
 import type { Fault, FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import {
@@ -14,6 +13,9 @@ import {
 import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `fallback`. */
+const check = scoped('fallback');
 
 /** Makes the substitute result from the fault (and the context the call ran under). */
 export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => PromiseLike<R> | R;
@@ -59,7 +61,7 @@ export class FallbackPolicy<R> {
     const hasValue = 'value' in opts;
     const hasHandler = 'handler' in opts;
     if (hasValue === hasHandler) {
-      throw new ConfigError('fallback', options, 'exactly one of { value } or { handler }');
+      throw check.configError('fallback', options, 'exactly one of { value } or { handler }');
     }
     if (hasHandler) {
       this.handler = check.fn('handler', opts.handler);
@@ -69,7 +71,7 @@ export class FallbackPolicy<R> {
     }
     if (options.categories !== undefined) {
       if (!Array.isArray(options.categories))
-        throw new ConfigError('categories', options.categories, 'an array of fault categories');
+        throw check.configError('categories', options.categories, 'an array of fault categories');
       this.categories = new Set(
         options.categories.map((c, i) => check.category(`categories[${i}]`, c)),
       );

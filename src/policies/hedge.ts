@@ -1,6 +1,5 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError } from '../faults/errors.js';
 import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import { defaultPlan, RecoveryPlan } from '../recovery/plan.js';
@@ -18,6 +17,9 @@ import { StatsCounter } from './stats.js';
 import { AbortableContext } from './timeout-context.js';
 import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `hedge`. */
+const check = scoped('hedge');
 
 export interface HedgeOptions {
   /** How long the first attempt runs alone before a second one starts. */
@@ -215,13 +217,13 @@ export class HedgePolicy implements Policy<HedgeEvents> {
     this.delayMs = check.nonNegativeNumber('delayMs', options.delayMs);
     this.maxHedges = check.positiveInteger('maxHedges', options.maxHedges ?? 1);
     if (options.clock !== undefined && typeof options.clock?.schedule !== 'function') {
-      throw new ConfigError('clock', options.clock, 'a Clock');
+      throw check.configError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
     this.classify =
       options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
     if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
-      throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
+      throw check.configError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
     }
     this.plan = options.plan ?? defaultPlan;
     this.queue = new DeadlineQueue(this.clock, DeadlineQueue.resolutionFor(this.delayMs));

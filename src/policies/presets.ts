@@ -1,5 +1,4 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { constantBackoff, exponentialBackoff } from '../recovery/backoff.js';
 import { recoveryPlan } from '../recovery/plan.js';
 import type { Clock } from '../time/clock.js';
@@ -12,6 +11,9 @@ import { type Pipeline, pipeline } from './pipeline.js';
 import { retry, type RetryOptions, type RetryPolicy } from './retry.js';
 import { type RetryBudget, retryBudget, type RetryBudgetOptions } from './retry-budget.js';
 import { timeout, type TimeoutOptions, type TimeoutPolicy } from './timeout.js';
+
+/** Every option error names the option from `fromPreset`. */
+const check = scoped('fromPreset');
 
 export type PresetName = 'development' | 'production' | 'test';
 
@@ -112,7 +114,7 @@ export function fromPreset(name: PresetName, options: FromPresetOptions = {}): P
   check.knownKeys('fromPreset', check.plainObject('fromPreset', options), ['clock', 'log']);
   if (options.log !== undefined) check.fn('log', options.log);
   if (options.clock !== undefined && typeof options.clock?.now !== 'function')
-    throw new ConfigError('clock', options.clock, 'a Clock');
+    throw check.configError('clock', options.clock, 'a Clock');
   const clock = options.clock === undefined ? {} : { clock: options.clock };
   const budget = retryBudget({ ...preset.retryBudget, ...clock });
   const retryPolicy = retry({ ...preset.retry, budget, ...clock });

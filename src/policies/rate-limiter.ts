@@ -1,6 +1,6 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError, RateLimitedError } from '../faults/errors.js';
+import { RateLimitedError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import type { CancelTimer, Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
@@ -17,6 +17,9 @@ import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `rateLimiter`. */
+const check = scoped('rateLimiter');
 
 export type RateLimiterMode = 'wait' | 'reject';
 
@@ -114,7 +117,7 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
     this.burst =
       o.burst === undefined ? Math.max(1, this.rate) : check.positiveNumber('burst', o.burst);
     if (this.burst < 1)
-      throw new ConfigError(
+      throw check.configError(
         'burst',
         this.burst,
         'a number >= 1 (a bucket must hold one whole token)',
@@ -127,7 +130,7 @@ export class RateLimiter implements Policy<RateLimiterEvents> {
         ? Math.floor(this.burst / 100)
         : check.nonNegativeInteger('resolutionTokens', o.resolutionTokens);
     this.clock = (o.clock ?? systemClock) as Clock;
-    if (typeof this.clock.now !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
+    if (typeof this.clock.now !== 'function') throw check.configError('clock', o.clock, 'a Clock');
     this.classify =
       o.classify === undefined
         ? defaultClassify

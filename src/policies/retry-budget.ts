@@ -1,9 +1,11 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import type { ExecuteContext } from './policy.js';
+
+/** Every option error names the option from `retryBudget`. */
+const check = scoped('retryBudget');
 
 /**
  * A retry budget caps retries as a share of recent traffic (the Finagle / Envoy design):
@@ -70,9 +72,10 @@ export class RetryBudget {
     );
     this.windowMs = check.positiveNumber('windowMs', options.windowMs ?? 10_000);
     const buckets = check.positiveInteger('buckets', options.buckets ?? 10);
-    if (buckets > 1000) throw new ConfigError('buckets', buckets, 'a whole number from 1 to 1000');
+    if (buckets > 1000)
+      throw check.configError('buckets', buckets, 'a whole number from 1 to 1000');
     if (options.clock !== undefined && typeof options.clock?.now !== 'function') {
-      throw new ConfigError('clock', options.clock, 'a Clock');
+      throw check.configError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
     this.bucketMs = this.windowMs / buckets;

@@ -1,6 +1,6 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
-import { ConfigError, RetriesExhaustedError } from '../faults/errors.js';
+import { RetriesExhaustedError } from '../faults/errors.js';
 import { FAULT_CATEGORIES, type Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
 import { type Backoff, isBackoff } from '../recovery/backoff.js';
@@ -22,6 +22,9 @@ import { settleCall } from './settle-call.js';
 import type { RetryEvents, RetryStopReason } from './retry-events.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `retry`. */
+const check = scoped('retry');
 
 export type { RetryEvents, RetryStopReason } from './retry-events.js';
 
@@ -122,7 +125,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY,
     );
     if (options.backoff !== undefined && !isBackoff(options.backoff)) {
-      throw new ConfigError(
+      throw check.configError(
         'backoff',
         options.backoff,
         'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
@@ -130,7 +133,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
     }
     this.backoff = options.backoff;
     if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
-      throw new ConfigError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
+      throw check.configError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
     }
     this.plan = options.plan ?? defaultPlan;
     this.classify =
@@ -139,7 +142,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       options.budget !== undefined &&
       (typeof options.budget !== 'object' || typeof options.budget.tryRetry !== 'function')
     ) {
-      throw new ConfigError('budget', options.budget, 'a RetryBudget made by retryBudget()');
+      throw check.configError('budget', options.budget, 'a RetryBudget made by retryBudget()');
     }
     this.budget = options.budget;
     this.delayFactor = delayFactorFrom(options.delayFactor);
@@ -147,7 +150,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
       options.clock !== undefined &&
       (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')
     ) {
-      throw new ConfigError('clock', options.clock, 'a Clock');
+      throw check.configError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
     this.random = options.random === undefined ? Math.random : check.fn('random', options.random);
@@ -401,7 +404,7 @@ function delayFactorFrom(source: DelayFactorSource | undefined): (() => number) 
   if (typeof source === 'function') return source;
   if (typeof source === 'object' && source !== null && typeof source.delayFactor === 'function')
     return () => source.delayFactor();
-  throw new ConfigError(
+  throw check.configError(
     'delayFactor',
     source,
     'an adaptive throttle (adaptive()) or a function returning a factor',

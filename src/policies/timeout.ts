@@ -1,5 +1,5 @@
-import * as check from '../validate/validate.js';
-import { ConfigError, TimeoutError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
+import { TimeoutError } from '../faults/errors.js';
 import { classify } from '../faults/classify.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
@@ -19,6 +19,9 @@ import { StatsCounter } from './stats.js';
 import { AbortableContext } from './timeout-context.js';
 import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
+
+/** Every option error names the option from `timeout`. */
+const check = scoped('timeout');
 
 /**
  * - `cooperative`: at the deadline the signal handed to the function aborts; the caller
@@ -152,7 +155,7 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
         ? 'cooperative'
         : check.oneOf('strategy', options.strategy, STRATEGIES);
     if (options.clock !== undefined && typeof options.clock?.schedule !== 'function') {
-      throw new ConfigError('clock', options.clock, 'a Clock');
+      throw check.configError('clock', options.clock, 'a Clock');
     }
     this.clock = options.clock ?? systemClock;
     const resolutionMs = check.nonNegativeNumber(
@@ -190,7 +193,10 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     return `timeout(${this.timeoutMs} ms, ${this.strategy})`;
   }
 
-  /** Called by the deadline queue when a run's deadline passes before it settled. */
+  /**
+   * Called by the deadline queue when a run's deadline passes before it settled.
+   * @internal
+   */
   expired(run: TimeoutRun): void {
     this.timeouts++;
     const error = withOperation(new TimeoutError(this.timeoutMs), run.context.operation);
@@ -307,7 +313,7 @@ export function timeout(options: TimeoutOptions | number): TimeoutPolicy {
   if (typeof options === 'number') return new TimeoutPolicy({ timeoutMs: options });
   // Either form is fine; anything else is told both.
   if (typeof options !== 'object' || options === null)
-    throw new ConfigError(
+    throw check.configError(
       'timeout',
       options,
       'milliseconds, as in timeout(2000), or options, as in timeout({ timeoutMs: 2000 })',

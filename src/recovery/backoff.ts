@@ -1,6 +1,8 @@
-import { ConfigError } from '../faults/errors.js';
-import * as check from '../validate/validate.js';
+import { type ScopedChecks, scoped } from '../validate/scoped.js';
 import type { RandomSource } from './random.js';
+
+/** Option errors of a schedule's methods (`scaled`); each factory names its own options. */
+const check = scoped('backoff');
 
 export type Jitter = 'none' | 'full' | 'equal' | 'decorrelated';
 
@@ -26,25 +28,51 @@ export interface Backoff {
 
 export interface ConstantBackoffOptions {
   readonly delayMs: number;
+  /**
+   * Random spread of each delay.
+   * @defaultValue 'none'
+   */
   readonly jitter?: Jitter;
 }
 
 export interface LinearBackoffOptions {
   readonly initialMs: number;
-  /** Added per attempt (default: initialMs). */
+  /**
+   * Added per attempt.
+   * @defaultValue initialMs
+   */
   readonly stepMs?: number;
+  /**
+   * The longest delay.
+   * @defaultValue Infinity (no cap)
+   */
   readonly maxDelayMs?: number;
+  /**
+   * Random spread of each delay.
+   * @defaultValue 'none'
+   */
   readonly jitter?: Jitter;
 }
 
 export interface ExponentialBackoffOptions {
-  /** The first retry's delay before jitter (default 1000). */
+  /**
+   * The first retry's delay before jitter.
+   * @defaultValue 1000
+   */
   readonly initialMs?: number;
-  /** Growth per attempt (default 2). */
+  /**
+   * Growth per attempt.
+   * @defaultValue 2
+   */
   readonly factor?: number;
-  /** The cap (default 30 000). */
+  /**
+   * The cap.
+   * @defaultValue 30 000
+   */
   readonly maxDelayMs?: number;
-  /** Default 'full': uniformly random between 0 and the exponential delay. */
+  /**
+   * @defaultValue 'full': uniformly random between 0 and the exponential delay
+   */
   readonly jitter?: Jitter;
 }
 
@@ -116,39 +144,41 @@ class Schedule implements Backoff {
   }
 }
 
-function jitterOption(value: unknown, fallback: Jitter): Jitter {
-  return value === undefined ? fallback : check.oneOf('jitter', value, JITTERS);
+function jitterOption(checks: ScopedChecks, value: unknown, fallback: Jitter): Jitter {
+  return value === undefined ? fallback : checks.oneOf('jitter', value, JITTERS);
 }
 
 /** Options must be an object without unknown keys: a typo like `maxDelay` must not be silently ignored. */
 function optionsObject(
-  name: string,
+  checks: ScopedChecks,
   value: unknown,
   keys: readonly string[],
 ): Record<string, unknown> {
-  const opts = check.plainObject(name, value);
-  check.knownKeys(name, opts, keys);
+  const opts = checks.plainObject('options', value);
+  checks.knownKeys('options', opts, keys);
   return opts;
 }
 
 /** The same delay before every retry (`constantBackoff(250)`), optionally jittered. */
 export function constantBackoff(options: ConstantBackoffOptions | number): Backoff {
+  const check = scoped('constantBackoff');
   const opts =
     typeof options === 'number'
       ? { delayMs: options }
-      : optionsObject('constantBackoff', options, ['delayMs', 'jitter']);
+      : optionsObject(check, options, ['delayMs', 'jitter']);
   const delayMs = check.nonNegativeNumber('delayMs', opts.delayMs);
-  const jitter = jitterOption(opts.jitter, 'none');
+  const jitter = jitterOption(check, opts.jitter, 'none');
   return new Schedule('constant', () => delayMs, delayMs, delayMs, jitter);
 }
 
 /** `initialMs`, then `stepMs` more per retry, up to `maxDelayMs` (default: no cap). */
 export function linearBackoff(options: LinearBackoffOptions): Backoff {
-  optionsObject('linearBackoff', options, ['initialMs', 'stepMs', 'maxDelayMs', 'jitter']);
+  const check = scoped('linearBackoff');
+  optionsObject(check, options, ['initialMs', 'stepMs', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs);
   const stepMs = check.nonNegativeNumber('stepMs', options.stepMs ?? initialMs);
   const maxDelayMs = check.limit('maxDelayMs', options.maxDelayMs ?? Number.POSITIVE_INFINITY);
-  const jitter = jitterOption(options.jitter, 'none');
+  const jitter = jitterOption(check, options.jitter, 'none');
   return new Schedule('linear', (n) => initialMs + stepMs * (n - 1), initialMs, maxDelayMs, jitter);
 }
 
@@ -157,19 +187,20 @@ export function linearBackoff(options: LinearBackoffOptions): Backoff {
  * full jitter. Invalid options throw ConfigError at once.
  */
 export function exponentialBackoff(options: ExponentialBackoffOptions = {}): Backoff {
-  optionsObject('exponentialBackoff', options, ['initialMs', 'factor', 'maxDelayMs', 'jitter']);
+  const check = scoped('exponentialBackoff');
+  optionsObject(check, options, ['initialMs', 'factor', 'maxDelayMs', 'jitter']);
   const initialMs = check.nonNegativeNumber('initialMs', options.initialMs ?? 1000);
   const factor = check.nonNegativeNumber('factor', options.factor ?? 2);
   if (factor < 1)
-    throw new ConfigError(
+    throw check.configError(
       'factor',
       factor,
       'a number >= 1 (a backoff that shrinks is not a backoff)',
     );
   const maxDelayMs = check.nonNegativeNumber('maxDelayMs', options.maxDelayMs ?? 30_000);
   if (maxDelayMs < initialMs)
-    throw new ConfigError('maxDelayMs', maxDelayMs, `a number >= initialMs (${initialMs})`);
-  const jitter = jitterOption(options.jitter, 'full');
+    throw check.configError('maxDelayMs', maxDelayMs, `a number >= initialMs (${initialMs})`);
+  const jitter = jitterOption(check, options.jitter, 'full');
   // Past ~1000 doublings the base is Infinity; min() with the (finite) cap keeps delays finite.
   return new Schedule(
     'exponential',

@@ -1,5 +1,5 @@
-import * as check from '../validate/validate.js';
-import { BrokenCircuitError, ConfigError, FaultlineError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
+import { BrokenCircuitError, FaultlineError } from '../faults/errors.js';
 import {
   FAULT_CATEGORIES,
   type Fault,
@@ -16,6 +16,9 @@ import {
   categoryRecord,
   normaliseRule,
 } from './rules.js';
+
+/** Every option error names the option from `plan`. */
+const check = scoped('plan');
 
 /** What to do now. `give_up` is a retry or pause rule that ran out of attempts, time or patience. */
 export type DecisionAction = 'retry' | 'pause' | 'skip' | 'abort' | 'fallback' | 'give_up';
@@ -47,15 +50,31 @@ export interface DecideInput {
 }
 
 export interface RecoveryPlanOptions {
-  /** Per-category rules, replacing the defaults for those categories. */
+  /**
+   * Per-category rules, replacing the defaults for those categories.
+   * @defaultValue the default rule of each category (see docs/faults.md)
+   */
   readonly rules?: Partial<Record<FaultCategory, RecoveryRuleInput>>;
-  /** Scale the backoff of a category: `{ rate_limit: 3, network: 0.5 }`. A server's Retry-After is never scaled down. */
+  /**
+   * Scale the backoff of a category: `{ rate_limit: 3, network: 0.5 }`. A server's Retry-After is
+   * never scaled down.
+   * @defaultValue none: 1 for every category
+   */
   readonly delayMultipliers?: Partial<Record<FaultCategory, number>>;
-  /** Attempts in all (the first included) per category, overriding the rule's. */
+  /**
+   * Attempts in all (the first included) per category, overriding the rule's.
+   * @defaultValue each rule's own
+   */
   readonly maxAttempts?: Partial<Record<FaultCategory, number>>;
-  /** Backoff for retry rules that name none (default: exponential, 1 s × 2, 30 s cap, full jitter). */
+  /**
+   * Backoff for retry rules that name none.
+   * @defaultValue exponential, 1 s × 2, 30 s cap, full jitter
+   */
   readonly backoff?: Backoff;
-  /** Jitter source (seed it in tests). */
+  /**
+   * Jitter source (seed it in tests).
+   * @defaultValue Math.random
+   */
   readonly random?: RandomSource;
 }
 
@@ -83,7 +102,8 @@ export const DEFAULT_RULES: Readonly<Record<FaultCategory, RecoveryRule>> = Obje
   unknown: { action: 'retry', maxAttempts: 3 },
 });
 
-interface ResolvedRule {
+/** A category's rule with the plan's overrides applied: what `plan.rule(category)` returns. */
+export interface ResolvedRule {
   readonly action: RecoveryRule['action'];
   readonly maxAttempts: number;
   readonly backoff: Backoff;
@@ -118,7 +138,7 @@ export class RecoveryPlan {
     );
     const attempts = categoryRecord('maxAttempts', options.maxAttempts, check.countLimit);
     if (options.backoff !== undefined && !isBackoff(options.backoff)) {
-      throw new ConfigError(
+      throw check.configError(
         'backoff',
         options.backoff,
         'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
@@ -157,11 +177,11 @@ export class RecoveryPlan {
   /** Decides what to do about `fault`, which ended attempt number `input.attempt`. */
   decide(fault: Fault, input: DecideInput): Decision {
     if (typeof fault !== 'object' || fault === null || !isFaultCategory(fault.category)) {
-      throw new ConfigError('fault', fault, 'a Fault (pass the error through classify() first)');
+      throw check.configError('fault', fault, 'a Fault (pass the error through classify() first)');
     }
     const attempt = input?.attempt;
     if (typeof attempt !== 'number' || !Number.isSafeInteger(attempt) || attempt < 1) {
-      throw new ConfigError(
+      throw check.configError(
         'attempt',
         attempt,
         'a whole number >= 1 (the attempt that just failed)',

@@ -1,7 +1,9 @@
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { FAULT_CATEGORIES, type FaultCategory } from '../faults/fault.js';
 import { type Backoff, isBackoff } from './backoff.js';
+
+/** Every option error names the option from `plan`. */
+const check = scoped('plan');
 
 export type RecoveryAction = 'retry' | 'pause' | 'skip' | 'abort' | 'fallback';
 
@@ -66,7 +68,7 @@ export function normaliseRule(option: string, input: unknown): RecoveryRule {
     check.oneOf(`${option}.whenExhausted`, rule.whenExhausted, ['give_up', 'abort']);
   if (rule.maxAttempts !== undefined) check.countLimit(`${option}.maxAttempts`, rule.maxAttempts);
   if (rule.backoff !== undefined && !isBackoff(rule.backoff)) {
-    throw new ConfigError(
+    throw check.configError(
       `${option}.backoff`,
       rule.backoff,
       'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
@@ -88,7 +90,7 @@ export function categoryRecord<T>(
   const out: Partial<Record<FaultCategory, T>> = {};
   for (const key of Object.keys(record)) {
     if (!(FAULT_CATEGORIES as readonly string[]).includes(key)) {
-      throw new ConfigError(
+      throw check.configError(
         `${option}.${key}`,
         record[key],
         `a fault category key (one of ${FAULT_CATEGORIES.join(', ')})`,

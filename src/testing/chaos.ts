@@ -1,6 +1,5 @@
-import * as check from '../validate/validate.js';
+import { scoped } from '../validate/scoped.js';
 import { classify } from '../faults/classify.js';
-import { ConfigError } from '../faults/errors.js';
 import { Events } from '../observe/events.js';
 import { settleCall } from '../policies/settle-call.js';
 import { StatsCounter } from '../policies/stats.js';
@@ -17,26 +16,59 @@ import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { enterCall, isRefused } from '../policies/call-entry.js';
 
+/** Every option error names the option from `chaos`. */
+const check = scoped('chaos');
+
 export interface ChaosOptions {
-  /** Share of calls (0–1) that throw `error` instead of running. Default 0. */
+  /**
+   * Share of calls (0–1) that throw `error` instead of running.
+   * @defaultValue 0
+   */
   readonly errorRate?: number;
-  /** What those calls throw: a value, or a function making one per call. Default: a `ChaosError` (ECONNRESET). */
+  /**
+   * What those calls throw: a value, or a function making one per call.
+   * @defaultValue a `ChaosError` (ECONNRESET)
+   */
   readonly error?: unknown;
-  /** Share of calls (0–1) that fail with an HTTP-like status (`ChaosHttpError`). Default 0. */
+  /**
+   * Share of calls (0–1) that fail with an HTTP-like status (`ChaosHttpError`).
+   * @defaultValue 0
+   */
   readonly statusRate?: number;
-  /** Statuses picked from, uniformly. Default [500, 502, 503, 504, 429]. */
+  /**
+   * Statuses picked from, uniformly.
+   * @defaultValue [500, 502, 503, 504, 429]
+   */
   readonly statuses?: readonly number[];
-  /** `Retry-After` (seconds) sent with injected 429 and 503 answers. Default: none. */
+  /**
+   * `Retry-After` (seconds) sent with injected 429 and 503 answers.
+   * @defaultValue none
+   */
   readonly retryAfterSeconds?: number;
-  /** Share of calls (0–1) delayed before they run. Default 0. */
+  /**
+   * Share of calls (0–1) delayed before they run.
+   * @defaultValue 0
+   */
   readonly latencyRate?: number;
-  /** The delay: fixed ms, or `[min, max]` picked uniformly. Default 1000. */
+  /**
+   * The delay: fixed ms, or `[min, max]` picked uniformly.
+   * @defaultValue 1000
+   */
   readonly latencyMs?: number | readonly [number, number];
-  /** Seed of the random source, so a run can be replayed. Default 1. */
+  /**
+   * Seed of the random source, so a run can be replayed.
+   * @defaultValue 1
+   */
   readonly seed?: number;
-  /** A random source of your own (instead of `seed`). */
+  /**
+   * A random source of your own (instead of `seed`).
+   * @defaultValue a generator seeded with `seed`
+   */
   readonly random?: RandomSource;
-  /** Latency waits on this clock (a VirtualClock in tests). */
+  /**
+   * Latency waits on this clock (a VirtualClock in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -128,7 +160,7 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
     this.errorRate = check.ratio('errorRate', o.errorRate ?? 0);
     this.statusRate = check.ratio('statusRate', o.statusRate ?? 0);
     if (this.errorRate + this.statusRate > 1) {
-      throw new ConfigError(
+      throw check.configError(
         'statusRate',
         this.statusRate,
         `a number <= 1 - errorRate (${1 - this.errorRate}): one call fails one way`,
@@ -143,13 +175,14 @@ export class ChaosPolicy implements Policy<ChaosEvents> {
         : check.nonNegativeInteger('retryAfterSeconds', o.retryAfterSeconds);
     this.latency = latencyRange(o.latencyMs ?? 1_000);
     if (o.random !== undefined && o.seed !== undefined)
-      throw new ConfigError('seed', o.seed, 'not both seed and random');
+      throw check.configError('seed', o.seed, 'not both seed and random');
     this.random =
       o.random === undefined
         ? seededRandom(check.nonNegativeInteger('seed', o.seed ?? 1))
         : check.fn<RandomSource>('random', o.random);
     this.clock = (o.clock ?? systemClock) as Clock;
-    if (typeof this.clock.sleep !== 'function') throw new ConfigError('clock', o.clock, 'a Clock');
+    if (typeof this.clock.sleep !== 'function')
+      throw check.configError('clock', o.clock, 'a Clock');
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
@@ -256,10 +289,10 @@ export function chaos(options?: ChaosOptions): ChaosPolicy {
 
 function statusList(value: unknown): readonly number[] {
   if (!Array.isArray(value) || value.length === 0)
-    throw new ConfigError('statuses', value, 'a non-empty array of HTTP statuses');
+    throw check.configError('statuses', value, 'a non-empty array of HTTP statuses');
   return value.map((s, i) => {
     if (typeof s !== 'number' || !Number.isInteger(s) || s < 400 || s > 599)
-      throw new ConfigError(`statuses[${i}]`, s, 'an HTTP error status (400–599)');
+      throw check.configError(`statuses[${i}]`, s, 'an HTTP error status (400–599)');
     return s;
   });
 }
@@ -270,9 +303,9 @@ function latencyRange(value: unknown): readonly [number, number] {
     return [ms, ms];
   }
   if (!Array.isArray(value) || value.length !== 2)
-    throw new ConfigError('latencyMs', value, 'ms, or [min, max] in ms');
+    throw check.configError('latencyMs', value, 'ms, or [min, max] in ms');
   const min = check.nonNegativeNumber('latencyMs[0]', value[0]);
   const max = check.nonNegativeNumber('latencyMs[1]', value[1]);
-  if (max < min) throw new ConfigError('latencyMs[1]', max, `a number >= latencyMs[0] (${min})`);
+  if (max < min) throw check.configError('latencyMs[1]', max, `a number >= latencyMs[0] (${min})`);
   return [min, max];
 }

@@ -1,11 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import * as check from '../validate/validate.js';
-import { ConfigError } from '../faults/errors.js';
+import { scoped } from '../validate/scoped.js';
 import { Events } from '../observe/events.js';
 import type { Clock } from '../time/clock.js';
 import { systemClock } from '../time/system-clock.js';
 import { asyncDispose } from '../dispose/async-dispose.js';
+
+/** Every option error names the option from `flakyServer`. */
+const check = scoped('flakyServer');
 
 /**
  * A scripted, misbehaving HTTP server on 127.0.0.1 for tests and demos. Each route has a
@@ -13,10 +15,9 @@ import { asyncDispose } from '../dispose/async-dispose.js';
  * (`'reset'`, `'hang'`), or a full response description. When a route's script is used up,
  * its default answers (or the server's fallback, `200 {"ok":true}`).
  *
- *     const server = await flakyServer({ routes: { '/status': [503, 503, 'reset', { status: 429, retryAfter: 30 }] } });
- *     await fetch(`${server.url}/status`); // 503
- *     server.script('/status', times(5, 200));
- *     await server.close();
+ *     const server = await flakyServer({ routes: { '/status': [503, 503, 'reset', { status: 429,
+ * retryAfter: 30 }] } });     await fetch(`${server.url}/status`); // 503
+ * server.script('/status', times(5, 200));     await server.close();
  */
 
 /** A full description of one answer. */
@@ -62,13 +63,23 @@ export interface FlakyServerOptions {
   /**
    * Scripts by path: an exact path (`/status`) or a prefix ending in `*` (`/media/*`). The
    * longest matching route wins.
+   * @defaultValue none: every path answers the fallback
    */
   readonly routes?: Readonly<Record<string, readonly FlakyStep[]>>;
-  /** Answer when no route matches or a route's script is used up (default 200 `{"ok":true}`). */
+  /**
+   * Answer when no route matches or a route's script is used up.
+   * @defaultValue 200 `{"ok":true}`
+   */
   readonly fallback?: FlakyStep | ((request: FlakyRequest) => FlakyStep);
-  /** Clock for `delayMs` (default: the system clock). */
+  /**
+   * Clock for `delayMs`.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Port to listen on (default 0: any free port). */
+  /**
+   * Port to listen on.
+   * @defaultValue 0: any free port
+   */
   readonly port?: number;
 }
 
@@ -295,7 +306,7 @@ function describe(response: FlakyResponse): string {
 
 function routeKey(path: unknown): void {
   if (typeof path !== 'string' || !path.startsWith('/'))
-    throw new ConfigError('path', path, 'a path starting with "/" (optionally ending in "*")');
+    throw check.configError('path', path, 'a path starting with "/" (optionally ending in "*")');
 }
 
 function validFallback(
@@ -310,7 +321,7 @@ function validFallback(
 function validStep(option: string, step: unknown): FlakyStep {
   if (typeof step === 'number') {
     if (!Number.isInteger(step) || step < 100 || step > 599)
-      throw new ConfigError(option, step, 'an HTTP status from 100 to 599');
+      throw check.configError(option, step, 'an HTTP status from 100 to 599');
     return step;
   }
   if (typeof step === 'string') return check.oneOf(option, step, FAULTS);

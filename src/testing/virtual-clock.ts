@@ -8,9 +8,15 @@ interface PendingTimer {
 }
 
 export interface VirtualClockOptions {
-  /** Starting monotonic time (default 0). */
+  /**
+   * Starting monotonic time.
+   * @defaultValue 0
+   */
   readonly start?: number;
-  /** Starting wall time in epoch ms (default 2020-01-01T00:00:00Z, so tests are reproducible). */
+  /**
+   * Starting wall time in epoch ms.
+   * @defaultValue 2020-01-01T00:00:00Z, so tests are reproducible
+   */
   readonly wallStart?: number;
 }
 

@@ -6,6 +6,7 @@ export interface TimerOptions {
   /**
    * Background timers (heartbeats, polls, sweeps) are unref'd so they never keep a
    * process alive. A user's pending retry wait is real work and keeps it alive.
+   * @defaultValue false
    */
   readonly unref?: boolean;
 }

@@ -46,7 +46,7 @@ describe('fromEnv → the worker’s plan', () => {
       { ...config.worker, clock, pollMs: 10 },
     );
     let dead = false;
-    worker.events.on('deadLettered', () => (dead = true));
+    worker.events.on('giveUp', () => (dead = true));
     await queue.enqueue({ n: 1 });
     worker.start();
     for (let t = 0; t < 60_000 && !dead; t += 10) await clock.advance(10);

@@ -161,7 +161,7 @@ describe('the built package', () => {
       });
       expect(result.configError).toMatchObject({
         isConfigError: true,
-        option: 'maxAttempts.network',
+        option: 'plan.maxAttempts.network',
       });
       expect(result.decision).toBe('abort');
       expect(result.virtualClock).toBe(0);

@@ -39,7 +39,7 @@ async function failFiveTimes(store: DurableStore, options: { maxMessageChars?: n
     },
   );
   let dead = false;
-  worker.events.on('deadLettered', () => (dead = true));
+  worker.events.on('giveUp', () => (dead = true));
   worker.start();
   for (let i = 0; i < 500 && !dead; i++) await clock.advance(10);
   const stopped = worker.stop({ deadlineMs: 100 });

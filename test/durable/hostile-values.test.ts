@@ -150,7 +150,7 @@ async function runOne(
   );
   let settled = false;
   worker.events.on('completed', () => (settled = true));
-  worker.events.on('deadLettered', () => (settled = true));
+  worker.events.on('giveUp', () => (settled = true));
   worker.start();
   for (let i = 0; i < 1_000 && !settled; i++) {
     await clock.advance(10);

@@ -104,7 +104,7 @@ describe('Worker', () => {
       attempts.push(ctx.attempt);
       if (ctx.attempt < 3) throw fail('network');
     }).start();
-    worker.events.on('retried', retried);
+    worker.events.on('retry', retried);
     await until(() => worker.summary().processed === 1);
     expect(attempts).toEqual([1, 2, 3]);
     expect(retried).toHaveBeenCalledTimes(2);

@@ -99,17 +99,37 @@ describe('backoff schedules', () => {
 
 describe('bad backoff options throw ConfigError naming the option and the value', () => {
   const cases: [string, () => unknown, string, unknown][] = [
-    ['negative initialMs', () => exponentialBackoff({ initialMs: -1 }), 'initialMs', -1],
-    ['NaN initialMs', () => exponentialBackoff({ initialMs: Number.NaN }), 'initialMs', Number.NaN],
-    ['factor below 1', () => exponentialBackoff({ factor: 0.5 }), 'factor', 0.5],
-    ['negative maxDelayMs', () => exponentialBackoff({ maxDelayMs: -10 }), 'maxDelayMs', -10],
+    [
+      'negative initialMs',
+      () => exponentialBackoff({ initialMs: -1 }),
+      'exponentialBackoff.initialMs',
+      -1,
+    ],
+    [
+      'NaN initialMs',
+      () => exponentialBackoff({ initialMs: Number.NaN }),
+      'exponentialBackoff.initialMs',
+      Number.NaN,
+    ],
+    ['factor below 1', () => exponentialBackoff({ factor: 0.5 }), 'exponentialBackoff.factor', 0.5],
+    [
+      'negative maxDelayMs',
+      () => exponentialBackoff({ maxDelayMs: -10 }),
+      'exponentialBackoff.maxDelayMs',
+      -10,
+    ],
     [
       'cap below the initial delay',
       () => exponentialBackoff({ initialMs: 5000, maxDelayMs: 1000 }),
-      'maxDelayMs',
+      'exponentialBackoff.maxDelayMs',
       1000,
     ],
-    ['unknown jitter', () => exponentialBackoff({ jitter: 'some' as never }), 'jitter', 'some'],
+    [
+      'unknown jitter',
+      () => exponentialBackoff({ jitter: 'some' as never }),
+      'exponentialBackoff.jitter',
+      'some',
+    ],
     [
       'a typo in an option name',
       () => exponentialBackoff({ maxDelay: 5 } as never),
@@ -122,13 +142,28 @@ describe('bad backoff options throw ConfigError naming the option and the value'
       'exponentialBackoff',
       null,
     ],
-    ['NaN constant delay', () => constantBackoff(Number.NaN), 'delayMs', Number.NaN],
-    ['negative constant delay', () => constantBackoff({ delayMs: -1 }), 'delayMs', -1],
-    ['negative linear step', () => linearBackoff({ initialMs: 10, stepMs: -1 }), 'stepMs', -1],
+    [
+      'NaN constant delay',
+      () => constantBackoff(Number.NaN),
+      'constantBackoff.delayMs',
+      Number.NaN,
+    ],
+    [
+      'negative constant delay',
+      () => constantBackoff({ delayMs: -1 }),
+      'constantBackoff.delayMs',
+      -1,
+    ],
+    [
+      'negative linear step',
+      () => linearBackoff({ initialMs: 10, stepMs: -1 }),
+      'linearBackoff.stepMs',
+      -1,
+    ],
     [
       'Infinity linear initial',
       () => linearBackoff({ initialMs: Number.POSITIVE_INFINITY }),
-      'initialMs',
+      'linearBackoff.initialMs',
       Number.POSITIVE_INFINITY,
     ],
   ];

@@ -23,8 +23,8 @@ describe('fromEnv rejects what is not an environment', () => {
     ['a string', 'x'],
     ['an array', ['FAULTLINE_QUEUE=q']],
     ['a number', 5],
-  ])('%s is a ConfigError naming env', (_label, env) => {
-    expect(configError(() => fromEnv(env as never)).option).toBe('env');
+  ])('%s is a ConfigError naming fromEnv.env', (_label, env) => {
+    expect(configError(() => fromEnv(env as never)).option).toBe('fromEnv.env');
   });
 
   it('a value that is not a string is reported, not a raw TypeError', () => {
@@ -35,13 +35,9 @@ describe('fromEnv rejects what is not an environment', () => {
   });
 
   it('an unknown option and a non-boolean strict are ConfigErrors', () => {
-    expect(configError(() => fromEnv({}, { bogus: 1 } as never)).option).toBe(
-      'fromEnv options.bogus',
-    );
-    expect(configError(() => fromEnv({}, { strict: 'no' } as never)).option).toBe(
-      'fromEnv options.strict',
-    );
-    expect(configError(() => fromEnv({}, null as never)).option).toBe('fromEnv options');
+    expect(configError(() => fromEnv({}, { bogus: 1 } as never)).option).toBe('fromEnv.bogus');
+    expect(configError(() => fromEnv({}, { strict: 'no' } as never)).option).toBe('fromEnv.strict');
+    expect(configError(() => fromEnv({}, null as never)).option).toBe('fromEnv');
   });
 
   it('does not echo a 1 MB value whole: it is cut with a marker', () => {
@@ -95,7 +91,9 @@ describe('worker options', () => {
 
 describe('HealthMonitor options', () => {
   it('rejects a clock that is not a Clock', () => {
-    expect(configError(() => new HealthMonitor({ clock: {} as never })).option).toBe('clock');
+    expect(configError(() => new HealthMonitor({ clock: {} as never })).option).toBe(
+      'healthMonitor.clock',
+    );
     expect(
       configError(() => new HealthMonitor({ clock: { now: () => 0 } as never })).message,
     ).toContain('wallTime is missing');

@@ -220,7 +220,7 @@ describe('overrides, multipliers and attempt limits in one place', () => {
 
 describe('decide() input', () => {
   it.each([0, -1, 1.5, Number.NaN, '2'])(
-    'attempt %s is a ConfigError naming attempt',
+    'attempt %s is a ConfigError naming plan.attempt',
     (attempt) => {
       expect(() => defaultPlan.decide(fault('network'), { attempt: attempt as number })).toThrow(
         ConfigError,
@@ -228,15 +228,15 @@ describe('decide() input', () => {
       try {
         defaultPlan.decide(fault('network'), { attempt: attempt as number });
       } catch (error) {
-        expect((error as ConfigError).option).toBe('attempt');
+        expect((error as ConfigError).option).toBe('plan.attempt');
       }
     },
   );
 
-  it('a value that is not a Fault is a ConfigError naming fault', () => {
+  it('a value that is not a Fault is a ConfigError naming plan.fault', () => {
     for (const value of [new Error('raw'), null, { category: 'quota' }]) {
       expect(() => defaultPlan.decide(value as never, { attempt: 1 })).toThrow(
-        /Invalid option fault:/,
+        /Invalid option plan.fault:/,
       );
     }
   });
@@ -258,100 +258,105 @@ describe('bad plan options throw ConfigError naming the option and the value, at
     [
       'negative attempts',
       () => recoveryPlan({ maxAttempts: { network: -1 } }),
-      'maxAttempts.network',
+      'plan.maxAttempts.network',
       -1,
     ],
     [
       'zero attempts',
       () => recoveryPlan({ maxAttempts: { network: 0 } }),
-      'maxAttempts.network',
+      'plan.maxAttempts.network',
       0,
     ],
     [
       'fractional attempts',
       () => recoveryPlan({ maxAttempts: { network: 1.5 } }),
-      'maxAttempts.network',
+      'plan.maxAttempts.network',
       1.5,
     ],
     [
       'NaN multiplier',
       () => recoveryPlan({ delayMultipliers: { network: Number.NaN } }),
-      'delayMultipliers.network',
+      'plan.delayMultipliers.network',
       Number.NaN,
     ],
     [
       'negative multiplier',
       () => recoveryPlan({ delayMultipliers: { network: -2 } }),
-      'delayMultipliers.network',
+      'plan.delayMultipliers.network',
       -2,
     ],
     [
       'unknown category in maxAttempts',
       () => recoveryPlan({ maxAttempts: { netwrk: 3 } as never }),
-      'maxAttempts.netwrk',
+      'plan.maxAttempts.netwrk',
       3,
     ],
     [
       'unknown category in multipliers',
       () => recoveryPlan({ delayMultipliers: { quota: 3 } as never }),
-      'delayMultipliers.quota',
+      'plan.delayMultipliers.quota',
       3,
     ],
     [
       'unknown category in rules',
       () => recoveryPlan({ rules: { throttled: 'retry' } as never }),
-      'rules.throttled',
+      'plan.rules.throttled',
       'retry',
     ],
     [
       'unknown action',
       () => recoveryPlan({ rules: { network: 'explode' as never } }),
-      'rules.network.action',
+      'plan.rules.network.action',
       'explode',
     ],
     [
       'fractional rule attempts',
       () => recoveryPlan({ rules: { network: { action: 'retry', maxAttempts: 2.5 } } }),
-      'rules.network.maxAttempts',
+      'plan.rules.network.maxAttempts',
       2.5,
     ],
     [
       'negative rule maxWaitMs',
       () => recoveryPlan({ rules: { network: { action: 'retry', maxWaitMs: -1 } } }),
-      'rules.network.maxWaitMs',
+      'plan.rules.network.maxWaitMs',
       -1,
     ],
     [
       'NaN rule maxElapsedMs',
       () => recoveryPlan({ rules: { network: { action: 'pause', maxElapsedMs: Number.NaN } } }),
-      'rules.network.maxElapsedMs',
+      'plan.rules.network.maxElapsedMs',
       Number.NaN,
     ],
     [
       'typo in a rule',
       () => recoveryPlan({ rules: { network: { action: 'retry', maxAtempts: 3 } as never } }),
-      'rules.network.maxAtempts',
+      'plan.rules.network.maxAtempts',
       3,
     ],
     [
       'option on a terminal rule',
       () => recoveryPlan({ rules: { auth: { action: 'abort', maxAttempts: 3 } as never } }),
-      'rules.auth.maxAttempts',
+      'plan.rules.auth.maxAttempts',
       3,
     ],
     [
       'backoff that is not a backoff',
       () => recoveryPlan({ backoff: { delay: () => 1 } as never }),
-      'backoff',
+      'plan.backoff',
       undefined,
     ],
     [
       'rule backoff that is not a backoff',
       () => recoveryPlan({ rules: { network: { action: 'retry', backoff: 5 as never } } }),
-      'rules.network.backoff',
+      'plan.rules.network.backoff',
       5,
     ],
-    ['random that is not a function', () => recoveryPlan({ random: 0.5 as never }), 'random', 0.5],
+    [
+      'random that is not a function',
+      () => recoveryPlan({ random: 0.5 as never }),
+      'plan.random',
+      0.5,
+    ],
     ['unknown plan option', () => recoveryPlan({ retries: 3 } as never), 'plan.retries', 3],
     ['options that are not an object', () => recoveryPlan('fast' as never), 'plan', 'fast'],
   ];

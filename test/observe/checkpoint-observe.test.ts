@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { type CheckpointSavedEvent, checkpointer } from '../../src/durable/index.js';
-import { logDecisions } from '../../src/observe/logger.js';
+import { logDecisions } from '../../src/observe/log/logger.js';
 import { FaultlineMetrics } from '../../src/observe/prometheus/index.js';
 import { MemoryStore } from '../../src/stores/memory/index.js';
 import { VirtualClock } from '../../src/testing/index.js';

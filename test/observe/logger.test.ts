@@ -110,24 +110,24 @@ describe('logDecisions', () => {
       { events },
       { debug: make('debug'), info: make('info'), warn: make('warn'), error: make('error') },
     );
-    events.emit('deadLettered', {
+    events.emit('giveUp', {
       jobId: 'j1',
       queue: 'crawl',
-      decision: {
-        action: 'skip',
-        reason: 'validation: not retried',
-        fault: { category: 'validation', message: 'bad record' },
-      },
+      reason: 'skip',
+      message: 'validation: not retried',
+      attempts: 1,
+      fault: { category: 'validation', message: 'bad record' },
     });
     expect(calls).toEqual([
       [
         'warn',
         {
-          decision: 'dead_letter',
+          decision: 'give_up',
           category: 'validation',
+          attempts: 1,
           jobId: 'j1',
           queue: 'crawl',
-          action: 'skip',
+          reason: 'skip',
           error: 'bad record',
         },
         'validation: not retried',

@@ -6,6 +6,13 @@ import {
   serveMetrics,
 } from '../../src/observe/prometheus/index.js';
 import { VirtualClock } from '../../src/testing/index.js';
+import type { Fault } from '../../src/faults/fault.js';
+import type {
+  ObservedBreakerEvents,
+  ObservedBulkheadEvents,
+  ObservedRetryEvents,
+  ObservedWorkerEvents,
+} from '../../src/observe/prometheus/metrics.js';
 
 /** The value of one series in exposition text, or undefined when absent. */
 function series(
@@ -25,12 +32,9 @@ function series(
   return undefined;
 }
 
-const fault = (category: string) => ({
-  category,
-  message: category,
-  retryable: true,
-  suggestions: [],
-});
+const fault = (category: string) =>
+  ({ category, message: category, retryable: true, suggestions: [] }) as unknown as Fault;
+const operation = undefined;
 
 describe('FaultlineMetrics', () => {
   let server: MetricsServer | undefined;
@@ -43,12 +47,21 @@ describe('FaultlineMetrics', () => {
 
   it('counts retries, attempts and failures by category from a retry policy', async () => {
     metrics = new FaultlineMetrics();
-    const events = new Events<Record<string, Record<string, unknown>>>();
+    const events = new Events<ObservedRetryEvents>();
     metrics.observeRetry({ events }, 'fetch');
-    events.emit('retry', { attempt: 1, delayMs: 10, fault: fault('network') });
-    events.emit('retry', { attempt: 2, delayMs: 20, fault: fault('rate_limit') });
-    events.emit('success', { attempts: 3 });
-    events.emit('giveUp', { reason: 'skip', attempts: 1, fault: fault('validation') });
+    const retry = { reason: 'r', operation };
+    events.emit('retry', { ...retry, attempt: 1, delayMs: 10, fault: fault('network') });
+    events.emit('retry', { ...retry, attempt: 2, delayMs: 20, fault: fault('rate_limit') });
+    events.emit('success', { attempts: 3, totalDelayMs: 30, operation });
+    events.emit('giveUp', {
+      reason: 'skip',
+      attempts: 1,
+      totalDelayMs: 0,
+      fault: fault('validation'),
+      error: new Error('bad'),
+      message: 'bad',
+      operation,
+    });
     const text = await metrics.metrics();
     expect(series(text, 'faultline_retries_total', { source: 'fetch', category: 'network' })).toBe(
       1,
@@ -69,16 +82,10 @@ describe('FaultlineMetrics', () => {
 
   it('tracks breaker state, bulkhead queue and worker outcomes', async () => {
     metrics = new FaultlineMetrics({ prefix: 'app_' });
-    const breaker = {
-      events: new Events<Record<string, Record<string, unknown>>>(),
-      state: 'closed',
-    };
+    const breaker = { events: new Events<ObservedBreakerEvents>(), state: 'closed' };
     const bulkheadStats = { active: 2, queued: 5 };
-    const bulkhead = {
-      events: new Events<Record<string, Record<string, unknown>>>(),
-      stats: () => bulkheadStats,
-    };
-    const worker = { events: new Events<Record<string, Record<string, unknown>>>() };
+    const bulkhead = { events: new Events<ObservedBulkheadEvents>(), stats: () => bulkheadStats };
+    const worker = { events: new Events<ObservedWorkerEvents>() };
     metrics
       .observeBreaker(breaker, 'api')
       .observeBulkhead(bulkhead, 'pool')
@@ -86,14 +93,42 @@ describe('FaultlineMetrics', () => {
     let text = await metrics.metrics();
     expect(series(text, 'app_circuit_state', { breaker: 'api', state: 'closed' })).toBe(1);
     expect(series(text, 'app_bulkhead_queued', { bulkhead: 'pool' })).toBe(5);
-    breaker.events.emit('stateChange', { from: 'closed', to: 'open', reason: '5 failures' });
-    breaker.events.emit('rejected', { state: 'open' });
+    breaker.events.emit('stateChange', {
+      breaker: 'api',
+      from: 'closed',
+      to: 'open',
+      reason: '5 failures',
+    } as ObservedBreakerEvents['stateChange']);
+    breaker.events.emit('rejected', {
+      breaker: 'api',
+      state: 'open',
+      retryAfterMs: 1_000,
+    } as ObservedBreakerEvents['rejected']);
     bulkheadStats.queued = 1;
-    worker.events.emit('completed', { jobId: 'a', durationMs: 30 });
-    worker.events.emit('retried', { jobId: 'b', durationMs: 5, fault: fault('network') });
-    worker.events.emit('deadLettered', { jobId: 'c', durationMs: 7, fault: fault('validation') });
-    worker.events.emit('paused', { until: 1 });
-    worker.events.emit('leaseLost', { jobId: 'd' });
+    const job = { queue: 'crawl', attempt: 1 };
+    worker.events.emit('completed', { ...job, jobId: 'a', durationMs: 30 });
+    worker.events.emit('retry', {
+      ...job,
+      jobId: 'b',
+      delayMs: 5,
+      fault: fault('network'),
+      reason: 'network: retry',
+    });
+    worker.events.emit('giveUp', {
+      jobId: 'c',
+      queue: 'crawl',
+      reason: 'skip',
+      message: 'validation: not retried',
+      attempts: 1,
+      fault: fault('validation'),
+    });
+    worker.events.emit('paused', {
+      queue: 'crawl',
+      until: 1,
+      delayMs: 1,
+      fault: fault('rate_limit'),
+    });
+    worker.events.emit('leaseLost', { jobId: 'd', queue: 'crawl' });
     text = await metrics.metrics();
     expect(series(text, 'app_circuit_state', { breaker: 'api', state: 'closed' })).toBe(0);
     expect(series(text, 'app_circuit_state', { breaker: 'api', state: 'open' })).toBe(1);
@@ -125,7 +160,7 @@ describe('FaultlineMetrics', () => {
       }),
     ).toBe(0);
     metrics.close();
-    worker.events.emit('completed', { jobId: 'e', durationMs: 1 });
+    worker.events.emit('completed', { ...job, jobId: 'e', durationMs: 1 });
     expect(
       series(await metrics.metrics(), 'app_jobs_total', { queue: 'crawl', outcome: 'completed' }),
     ).toBe(1);
@@ -171,14 +206,20 @@ describe('FaultlineMetrics', () => {
 
   it('serves /metrics over HTTP and 404 elsewhere', async () => {
     metrics = new FaultlineMetrics();
-    const events = new Events<Record<string, Record<string, unknown>>>();
+    const events = new Events<ObservedRetryEvents>();
     metrics.observeRetry({ events }, 'api');
     server = await serveMetrics(metrics, { port: 0 });
     const before = await (await fetch(server.url)).text();
     expect(
       series(before, 'faultline_retries_total', { source: 'api', category: 'timeout' }),
     ).toBeUndefined();
-    events.emit('retry', { attempt: 1, delayMs: 1, fault: fault('timeout') });
+    events.emit('retry', {
+      attempt: 1,
+      delayMs: 1,
+      fault: fault('timeout'),
+      reason: 'r',
+      operation,
+    });
     const response = await fetch(server.url);
     expect(response.headers.get('content-type')).toContain('text/plain');
     expect(

@@ -360,7 +360,7 @@ describe('retry', () => {
     try {
       retry({ maxAttempts: -2 });
     } catch (error) {
-      expect((error as ConfigError).option).toBe('maxAttempts');
+      expect((error as ConfigError).option).toBe('retry.maxAttempts');
       expect((error as ConfigError).value).toBe(-2);
     }
   });

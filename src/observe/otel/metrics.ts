@@ -9,8 +9,15 @@ import { otelApi } from './api.js';
 import * as check from '../../validate/validate.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
-import type { Events } from '../events.js';
-import type { BulkheadStatsSource, QueueStatsSource } from '../prometheus/metrics.js';
+import type { Emitter } from '../events.js';
+import type {
+  BulkheadStatsSource,
+  ObservedBreakerEvents,
+  ObservedHealthEvents,
+  ObservedRetryEvents,
+  ObservedWorkerEvents,
+  QueueStatsSource,
+} from '../prometheus/metrics.js';
 import { INSTRUMENTATION_NAME } from './tracer.js';
 
 /**
@@ -23,22 +30,33 @@ import { INSTRUMENTATION_NAME } from './tracer.js';
  * touches the store).
  */
 export interface FaultlineOtelMetricsOptions {
-  /** The meter to use (default: `meterProvider.getMeter('faultline')`). */
+  /**
+   * The meter to use.
+   * @defaultValue `meterProvider.getMeter('faultline')`
+   */
   readonly meter?: Meter;
-  /** Default: the global provider, i.e. whatever the SDK registered. */
+  /**
+   * e. whatever the SDK registered.
+   * @defaultValue the global provider, i
+   */
   readonly meterProvider?: MeterProvider;
-  /** Prefix of every instrument name (default `faultline.`). */
+  /**
+   * Prefix of every instrument name.
+   * @defaultValue `faultline.`
+   */
   readonly prefix?: string;
-  /** Timer source for queue-size refreshes (default: the system clock). */
+  /**
+   * Timer source for queue-size refreshes.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Histogram buckets of job durations, in seconds (default: the Prometheus adapter's). */
+  /**
+   * Histogram buckets of job durations, in seconds.
+   * @defaultValue the Prometheus adapter's
+   */
   readonly durationBuckets?: readonly number[];
 }
 
-interface Observable {
-  readonly events: Events<object>;
-}
-type Hub = Events<Record<string, Record<string, unknown>>>;
 type Labels = Record<string, string>;
 
 const BREAKER_STATES = ['closed', 'open', 'halfOpen', 'isolated'] as const;
@@ -180,8 +198,8 @@ export class FaultlineOtelMetrics {
   }
 
   /** Counts attempts, retries and failures by category from a retry policy's events. */
-  observeRetry(policy: Observable, name: string): this {
-    const hub = policy.events as unknown as Hub;
+  observeRetry(policy: Emitter<ObservedRetryEvents>, name: string): this {
+    const hub = policy.events;
     this.detachers.push(
       hub.on('retry', (e) => {
         this.attempts.add(1, { source: name, outcome: 'failure' });
@@ -197,8 +215,11 @@ export class FaultlineOtelMetrics {
   }
 
   /** Tracks a circuit breaker's state and its rejections. */
-  observeBreaker(breaker: Observable & { readonly state?: string }, name: string): this {
-    const hub = breaker.events as unknown as Hub;
+  observeBreaker(
+    breaker: Emitter<ObservedBreakerEvents> & { readonly state?: string },
+    name: string,
+  ): this {
+    const hub = breaker.events;
     this.breakers.set(name, typeof breaker.state === 'string' ? breaker.state : 'closed');
     this.detachers.push(
       hub.on('stateChange', (e) => {
@@ -215,7 +236,7 @@ export class FaultlineOtelMetrics {
   /** Reports a bulkhead's running and queued calls (read from `stats()` at collection) and its rejections. */
   observeBulkhead(bulkhead: BulkheadStatsSource, name: string): this {
     this.bulkheads.set(name, bulkhead);
-    const hub = bulkhead.events as unknown as Hub;
+    const hub = bulkhead.events;
     this.detachers.push(
       hub.on('rejected', () => this.rejections.add(1, { source: name })),
       () => this.bulkheads.delete(name),
@@ -224,24 +245,25 @@ export class FaultlineOtelMetrics {
   }
 
   /** Counts a durable worker's job runs, durations, pauses, lease losses and dead letters. */
-  observeWorker(worker: Observable, queue: string): this {
-    const hub = worker.events as unknown as Hub;
-    const run = (outcome: string, e: Record<string, unknown>) => {
+  observeWorker(worker: Emitter<ObservedWorkerEvents>, queue: string): this {
+    const hub = worker.events;
+    const run = (outcome: string, e: object) => {
       const labels: Labels = { queue, outcome };
       this.jobs.add(1, labels);
       this.attempts.add(1, {
         source: queue,
         outcome: outcome === 'completed' ? 'success' : 'failure',
       });
-      if (typeof e.durationMs === 'number') this.jobDuration.record(e.durationMs / 1000, labels);
+      if ('durationMs' in e && typeof e.durationMs === 'number')
+        this.jobDuration.record(e.durationMs / 1000, labels);
     };
     this.detachers.push(
       hub.on('completed', (e) => run('completed', e)),
-      hub.on('retried', (e) => {
+      hub.on('retry', (e) => {
         run('retried', e);
         this.retries.add(1, { source: queue, category: categoryOf(e) });
       }),
-      hub.on('deadLettered', (e) => {
+      hub.on('giveUp', (e) => {
         run('dead', e);
         this.deadLetters.add(1, { queue, category: categoryOf(e) });
         this.failures.add(1, { source: queue, category: categoryOf(e) });
@@ -254,10 +276,13 @@ export class FaultlineOtelMetrics {
 
   /** Follows a health monitor: checks by outcome, failures by category, failing mode and flapping. */
   observeHealth(
-    monitor: Observable & { readonly mode?: string; readonly unstable?: boolean },
+    monitor: Emitter<ObservedHealthEvents> & {
+      readonly mode?: string;
+      readonly unstable?: boolean;
+    },
     name: string,
   ): this {
-    const hub = monitor.events as unknown as Hub;
+    const hub = monitor.events;
     const state = {
       failing: monitor.mode === 'failing' ? 1 : 0,
       unstable: monitor.unstable === true ? 1 : 0,
@@ -325,9 +350,12 @@ export class FaultlineOtelMetrics {
   }
 }
 
-function categoryOf(event: Record<string, unknown>): string {
-  const fault = event.fault as { category?: unknown } | undefined;
-  const decision = event.decision as { fault?: { category?: unknown } } | undefined;
-  const category = fault?.category ?? decision?.fault?.category ?? event.category;
+function categoryOf(event: object): string {
+  const e = event as {
+    readonly fault?: { readonly category?: unknown };
+    readonly decision?: { readonly fault?: { readonly category?: unknown } };
+    readonly category?: unknown;
+  };
+  const category = e.fault?.category ?? e.decision?.fault?.category ?? e.category;
   return typeof category === 'string' ? category : 'unknown';
 }

@@ -4,11 +4,20 @@ import * as check from '../../validate/validate.js';
 import { ConfigError } from '../../faults/errors.js';
 
 export interface TracingOptions {
-  /** The tracer to use (default: `tracerProvider.getTracer('faultline')`). */
+  /**
+   * The tracer to use.
+   * @defaultValue `tracerProvider.getTracer('faultline')`
+   */
   readonly tracer?: Tracer;
-  /** Where the tracer comes from (default: the global provider, i.e. whatever the SDK registered). */
+  /**
+   * Where the tracer comes from.
+   * @defaultValue the global provider, i.e. whatever the SDK registered
+   */
   readonly tracerProvider?: TracerProvider;
-  /** How context goes into and out of job headers (default: the global propagator). */
+  /**
+   * How context goes into and out of job headers.
+   * @defaultValue the global propagator
+   */
   readonly propagator?: TextMapPropagator;
 }
 

@@ -12,6 +12,7 @@ export interface WorkerTracingOptions extends TracingOptions {
    * How a `process` span relates to the producer's `send` span: `link` (default; the messaging
    * conventions' choice — a job may run long after, and many times) or `child` (one trace from
    * the request to the last attempt, convenient for viewers that do not follow links).
+   * @defaultValue 'link'
    */
   readonly parent?: 'link' | 'child';
 }
@@ -104,7 +105,7 @@ export function traceWorker(
   const offs = [
     offIntercept,
     events.on('completed', (e) => runs.get(e.jobId)?.span.setAttribute(ATTR.action, 'complete')),
-    events.on('retried', (e) => {
+    events.on('retry', (e) => {
       const run = runs.get(e.jobId);
       if (run === undefined) return;
       failed(run.span, e.fault);
@@ -114,14 +115,14 @@ export function traceWorker(
         [ATTR.attempt]: e.attempt,
       });
     }),
-    events.on('deadLettered', (e) => {
+    events.on('giveUp', (e) => {
       const run = runs.get(e.jobId);
       if (run === undefined) return;
       failed(run.span, e.fault);
-      decide(run, e.action === 'skip' ? 'skip' : 'dead_letter', {
+      decide(run, e.reason === 'skip' ? 'skip' : 'dead_letter', {
         [ATTR.category]: e.fault.category,
-        [ATTR.attempt]: e.attempt,
-        [ATTR.reason]: e.reason,
+        [ATTR.attempt]: e.attempts,
+        [ATTR.reason]: e.message,
       });
     }),
     events.on('paused', (e) => {
@@ -131,7 +132,7 @@ export function traceWorker(
       decide(run, 'pause', {
         [ATTR.delayMs]: e.delayMs,
         [ATTR.category]: e.fault.category,
-        [ATTR.pausedUntil]: e.untilMs,
+        [ATTR.pausedUntil]: e.until,
       });
     }),
     events.on('aborted', (e) => {

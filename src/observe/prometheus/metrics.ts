@@ -3,7 +3,13 @@ import type { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
-import type { Events } from '../events.js';
+import type { CheckpointerEvents } from '../../durable/checkpointer.js';
+import type { WorkerEvents } from '../../durable/worker-events.js';
+import type { HealthMonitorEvents } from '../../health/health-monitor.js';
+import type { BulkheadEvents } from '../../policies/bulkhead.js';
+import type { CircuitBreakerEvents } from '../../policies/circuit-breaker.js';
+import type { RetryEvents } from '../../policies/retry-events.js';
+import type { Emitter } from '../events.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
@@ -13,20 +19,43 @@ import { asyncDispose } from '../../dispose/async-dispose.js';
  */
 
 export interface FaultlineMetricsOptions {
-  /** Where metrics are registered (default: a new Registry). */
+  /**
+   * Where metrics are registered.
+   * @defaultValue a new Registry
+   */
   readonly registry?: Registry;
-  /** Prefix of every metric name (default `faultline_`). */
+  /**
+   * Prefix of every metric name.
+   * @defaultValue `faultline_`
+   */
   readonly prefix?: string;
-  /** Timer source for queue-size refreshes (default: the system clock). */
+  /**
+   * Timer source for queue-size refreshes.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Histogram buckets of job durations, in seconds. */
+  /**
+   * Histogram buckets of job durations, in seconds.
+   * @defaultValue 0.005 s to 300 s in 14 steps
+   */
   readonly durationBuckets?: readonly number[];
 }
 
-type Hub = Events<Record<string, Record<string, unknown>>>;
-interface Observable {
-  readonly events: Events<object>;
-}
+// What each observe* method subscribes to: an emitter that does not declare these events (or an
+// event renamed since) is a type error, not a silently empty metric.
+/** The retry policy events `observeRetry` counts. */
+export type ObservedRetryEvents = Pick<RetryEvents, 'retry' | 'success' | 'giveUp'>;
+/** The circuit breaker events `observeBreaker` follows. */
+export type ObservedBreakerEvents = Pick<CircuitBreakerEvents, 'stateChange' | 'rejected'>;
+/** The bulkhead events `observeBulkhead` counts. */
+export type ObservedBulkheadEvents = Pick<BulkheadEvents, 'rejected'>;
+/** The worker events `observeWorker` counts. */
+export type ObservedWorkerEvents = Pick<
+  WorkerEvents,
+  'completed' | 'retry' | 'giveUp' | 'paused' | 'leaseLost'
+>;
+/** The health monitor events `observeHealth` follows. */
+export type ObservedHealthEvents = Pick<HealthMonitorEvents, 'result' | 'modeChange' | 'flapping'>;
 
 /** What `observeQueue` reads: a faultline Queue, or anything that answers `stats()` the same way. */
 export interface QueueStatsSource {
@@ -43,7 +72,7 @@ export interface QueueStatsSource {
 }
 
 /** What `observeBulkhead` reads at scrape time (in memory, no I/O). */
-export interface BulkheadStatsSource extends Observable {
+export interface BulkheadStatsSource extends Emitter<ObservedBulkheadEvents> {
   stats(): { readonly active?: number; readonly queued?: number };
 }
 
@@ -235,8 +264,8 @@ export class FaultlineMetrics {
   }
 
   /** Counts attempts, retries and failures by category from a retry policy's events. */
-  observeRetry(policy: Observable, name: string): this {
-    const hub = policy.events as unknown as Hub;
+  observeRetry(policy: Emitter<ObservedRetryEvents>, name: string): this {
+    const hub = policy.events;
     this.detachers.push(
       hub.on('retry', (e) => {
         this.attempts.inc({ source: name, outcome: 'failure' });
@@ -252,8 +281,11 @@ export class FaultlineMetrics {
   }
 
   /** Tracks a circuit breaker's state and its rejections. */
-  observeBreaker(breaker: Observable & { readonly state?: string }, name: string): this {
-    const hub = breaker.events as unknown as Hub;
+  observeBreaker(
+    breaker: Emitter<ObservedBreakerEvents> & { readonly state?: string },
+    name: string,
+  ): this {
+    const hub = breaker.events;
     this.setBreakerState(name, typeof breaker.state === 'string' ? breaker.state : 'closed');
     this.detachers.push(
       hub.on('stateChange', (e) => {
@@ -269,7 +301,7 @@ export class FaultlineMetrics {
   /** Reports a bulkhead's running and queued calls (read from `stats()` at scrape time) and its rejections. */
   observeBulkhead(bulkhead: BulkheadStatsSource, name: string): this {
     this.bulkheads.set(name, bulkhead);
-    const hub = bulkhead.events as unknown as Hub;
+    const hub = bulkhead.events;
     this.detachers.push(
       hub.on('rejected', () => this.rejections.inc({ source: name })),
       () => this.bulkheads.delete(name),
@@ -278,24 +310,24 @@ export class FaultlineMetrics {
   }
 
   /** Counts a durable worker's job runs, durations, pauses, lease losses and dead letters. */
-  observeWorker(worker: Observable, queue: string): this {
-    const hub = worker.events as unknown as Hub;
-    const run = (outcome: string) => (e: Record<string, unknown>) => {
+  observeWorker(worker: Emitter<ObservedWorkerEvents>, queue: string): this {
+    const hub = worker.events;
+    const run = (outcome: string) => (e: object) => {
       this.jobs.inc({ queue, outcome });
       this.attempts.inc({
         source: queue,
         outcome: outcome === 'completed' ? 'success' : 'failure',
       });
-      const ms = typeof e.durationMs === 'number' ? e.durationMs : undefined;
+      const ms = 'durationMs' in e && typeof e.durationMs === 'number' ? e.durationMs : undefined;
       if (ms !== undefined) this.jobDuration.observe({ queue, outcome }, ms / 1000);
     };
     this.detachers.push(
       hub.on('completed', run('completed')),
-      hub.on('retried', (e) => {
+      hub.on('retry', (e) => {
         run('retried')(e);
         this.retries.inc({ source: queue, category: categoryOf(e) });
       }),
-      hub.on('deadLettered', (e) => {
+      hub.on('giveUp', (e) => {
         run('dead')(e);
         this.deadLetters.inc({ queue, category: categoryOf(e) });
         this.failures.inc({ source: queue, category: categoryOf(e) });
@@ -308,10 +340,13 @@ export class FaultlineMetrics {
 
   /** Follows a health monitor: checks by outcome, failures by category, failing mode and flapping. */
   observeHealth(
-    monitor: Observable & { readonly mode?: string; readonly unstable?: boolean },
+    monitor: Emitter<ObservedHealthEvents> & {
+      readonly mode?: string;
+      readonly unstable?: boolean;
+    },
     name: string,
   ): this {
-    const hub = monitor.events as unknown as Hub;
+    const hub = monitor.events;
     this.healthFailing.set({ monitor: name }, monitor.mode === 'failing' ? 1 : 0);
     this.healthUnstable.set({ monitor: name }, monitor.unstable === true ? 1 : 0);
     this.detachers.push(
@@ -330,8 +365,8 @@ export class FaultlineMetrics {
   }
 
   /** Counts a checkpointer's saves (by trigger) and failed saves, and keeps the time of the last save. */
-  observeCheckpoints(checkpointer: Observable, name: string): this {
-    const hub = checkpointer.events as unknown as Hub;
+  observeCheckpoints(checkpointer: Emitter<CheckpointerEvents>, name: string): this {
+    const hub = checkpointer.events;
     this.detachers.push(
       hub.on('checkpointSaved', (e) => {
         this.checkpointSaves.inc({ checkpoint: name, trigger: String(e.trigger ?? 'due') });
@@ -402,9 +437,13 @@ export class FaultlineMetrics {
   }
 }
 
-function categoryOf(event: Record<string, unknown>): string {
-  const fault = event.fault as { category?: unknown } | undefined;
-  const decision = event.decision as { fault?: { category?: unknown } } | undefined;
-  const category = fault?.category ?? decision?.fault?.category ?? event.category;
+/** The fault category of an event that carries a fault (directly, or in its decision). */
+function categoryOf(event: object): string {
+  const e = event as {
+    readonly fault?: { readonly category?: unknown };
+    readonly decision?: { readonly fault?: { readonly category?: unknown } };
+    readonly category?: unknown;
+  };
+  const category = e.fault?.category ?? e.decision?.fault?.category ?? e.category;
   return typeof category === 'string' ? category : 'unknown';
 }

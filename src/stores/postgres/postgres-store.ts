@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { inspect } from 'node:util';
 import type pg from 'pg';
-import * as check from '../../validate/validate.js';
+import { scoped } from '../../validate/scoped.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { NotAFaultlineStoreError } from '../../durable/errors.js';
 import type {
@@ -27,7 +27,6 @@ import type {
   ThroughputRequest,
 } from '../../durable/store.js';
 import { crashLoopFault } from '../../durable/store-rules.js';
-import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import * as checkpoints from './checkpoints.js';
@@ -52,6 +51,9 @@ import type { PostgresStoreOptions } from './options.js';
 import * as state from './queue-state.js';
 import { inspectSchema, migrate, SCHEMA_VERSION } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
+
+/** Every option error names the option from `postgresStore`. */
+const check = scoped('postgresStore');
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
@@ -80,7 +82,7 @@ export class PostgresStore implements DurableStore {
   /** Makes the store; the schema is checked (and migrated) on first use. See `PostgresStore.open`. */
   constructor(options: PostgresStoreOptions) {
     const opts = check.plainObject('options', options);
-    check.knownKeys('postgres', opts, [
+    check.knownKeys('options', opts, [
       'connectionString',
       'pool',
       'poolOptions',
@@ -93,7 +95,7 @@ export class PostgresStore implements DurableStore {
     ]);
     const schema = options.schema ?? 'faultline';
     if (typeof schema !== 'string' || !SCHEMA_NAME.test(schema))
-      throw new ConfigError(
+      throw check.configError(
         'schema',
         schema,
         'a schema name of letters, digits and _ (at most 48)',
@@ -153,7 +155,7 @@ export class PostgresStore implements DurableStore {
       tx !== undefined &&
       (typeof tx !== 'object' || tx === null || typeof tx.query !== 'function')
     ) {
-      throw new ConfigError(
+      throw check.configError(
         'tx',
         tx,
         'a node-postgres client inside BEGIN, or an object with query(text, values)',

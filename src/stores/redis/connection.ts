@@ -5,13 +5,25 @@ import { describeRedisTarget } from './url.js';
 
 /** Defaults for clients faultline creates from a URL: no call waits forever, reconnects are quick. */
 export interface RedisConnectionOptions {
-  /** A command that gets no answer in this time rejects (default 5000 ms). Covers a frozen server. */
+  /**
+   * A command that gets no answer in this time rejects. Covers a frozen server.
+   * @defaultValue 5000 ms
+   */
   readonly commandTimeoutMs?: number;
-  /** Connecting gives up after this long (default 5000 ms); reconnecting continues in the background. */
+  /**
+   * Connecting gives up after this long; reconnecting continues in the background.
+   * @defaultValue 5000 ms
+   */
   readonly connectTimeoutMs?: number;
-  /** Longest pause between reconnect attempts (default 1000 ms). */
+  /**
+   * Longest pause between reconnect attempts.
+   * @defaultValue 1000 ms
+   */
   readonly maxReconnectDelayMs?: number;
-  /** Passed to ioredis as they are (TLS, username, db, ...). */
+  /**
+   * Passed to ioredis as they are (TLS, username, db, ...).
+   * @defaultValue none
+   */
   readonly ioredis?: RedisOptions;
 }
 

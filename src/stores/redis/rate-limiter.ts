@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
-import * as check from '../../validate/validate.js';
-import { ConfigError, RateLimitedError } from '../../faults/errors.js';
+import { scoped } from '../../validate/scoped.js';
+import { RateLimitedError } from '../../faults/errors.js';
 import { classify } from '../../faults/classify.js';
 import { Events } from '../../observe/events.js';
 import type { ExecuteOptions, Operation, Policy, PolicyStats } from '../../policies/policy.js';
@@ -13,6 +13,9 @@ import rateLimitTake from './scripts/rate-limit-take.lua.js';
 import { enterCall, isRefused } from '../../policies/call-entry.js';
 import { toStoreErrorFor } from './redis-errors.js';
 
+/** Every option error names the option from `redisRateLimiter`. */
+const check = scoped('redisRateLimiter');
+
 const TAKE = defineScript('rate-limit-take', rateLimitTake);
 
 export interface RedisRateLimiterOptions {
@@ -20,29 +23,47 @@ export interface RedisRateLimiterOptions {
   readonly redis: Redis;
   /** The limiter's name: every process using the same prefix and name shares one bucket. */
   readonly name: string;
-  /** Key prefix (default `faultline`). */
+  /**
+   * Key prefix.
+   * @defaultValue `faultline`
+   */
   readonly prefix?: string;
   /** Tokens added per second (calls per second in the long run), as for the in-process `rateLimiter`. */
   readonly rate: number;
-  /** Bucket size: the burst allowed after a quiet period (default: max(1, rate)). */
+  /**
+   * Bucket size: the burst allowed after a quiet period.
+   * @defaultValue max(1, rate)
+   */
   readonly burst?: number;
-  /** How long `execute` may wait for a token before rejecting (default 0: reject at once). */
+  /**
+   * How long `execute` may wait for a token before rejecting.
+   * @defaultValue 0: reject at once
+   */
   readonly maxWaitMs?: number;
   /**
    * Whose clock refills the bucket: `server` (Redis TIME, default: one clock for all machines)
    * or `caller` (this process's clock.wallTime(), for tests on virtual time).
+   * @defaultValue 'server'
    */
   readonly time?: 'server' | 'caller';
-  /** What a call does when Redis cannot be reached: `reject` (default, fail closed) or `allow` (fail open). */
+  /**
+   * What a call does when Redis cannot be reached: `reject` (default, fail closed) or `allow` (fail
+   * open).
+   * @defaultValue 'reject'
+   */
   readonly whenUnreachable?: 'reject' | 'allow';
+  /**
+   * Waits and, with `time: 'caller'`, the refill clock.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
 export interface RedisRateLimiterEvents {
   /** A token was granted (after `waitedMs` of waiting). */
   acquired: { readonly name: string; readonly waitedMs: number; readonly tokensLeft: number };
-  /** No token within maxWaitMs: the call was refused. */
-  rejected: { readonly name: string; readonly retryAfterMs: number };
+  /** No token within maxWaitMs: the call was refused (the fields of `RateLimiter`'s `rejected`). */
+  rejected: { readonly limiter: string; readonly retryAfterMs: number };
   /** Redis failed; the call was allowed or refused per `whenUnreachable`. */
   unreachable: { readonly name: string; readonly error: unknown; readonly allowed: boolean };
 }
@@ -87,20 +108,20 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
 
   constructor(options: RedisRateLimiterOptions) {
     check.plainObject('options', options);
-    check.knownKeys('redisRateLimiter', options, OPTION_KEYS);
+    check.knownKeys('options', options, OPTION_KEYS);
     if (
       options.redis === undefined ||
       typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
     ) {
-      throw new ConfigError('redis', options.redis, 'an ioredis client');
+      throw check.configError('redis', options.redis, 'an ioredis client');
     }
     if (typeof options.name !== 'string' || options.name.length === 0)
-      throw new ConfigError('name', options.name, 'a non-empty string');
+      throw check.configError('name', options.name, 'a non-empty string');
     if (
       options.prefix !== undefined &&
       (typeof options.prefix !== 'string' || options.prefix.length === 0)
     ) {
-      throw new ConfigError('prefix', options.prefix, 'a non-empty string');
+      throw check.configError('prefix', options.prefix, 'a non-empty string');
     }
     const rate = check.positiveNumber('rate', options.rate);
     this.burst =
@@ -130,7 +151,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
   async tryTake(tokens = 1): Promise<TakeResult> {
     check.positiveNumber('tokens', tokens);
     if (tokens > this.burst)
-      throw new ConfigError('tokens', tokens, `at most the burst (${this.burst})`);
+      throw check.configError('tokens', tokens, `at most the burst (${this.burst})`);
     const now = this.time === 'server' ? '' : Math.floor(this.clock.wallTime());
     const reply = (await runScript(
       this.redis,
@@ -176,7 +197,7 @@ export class RedisRateLimiter implements Policy<RedisRateLimiterEvents> {
       if (waited + result.retryAfterMs > this.maxWaitMs) {
         this.counter.rejections++;
         if (this.events.has('rejected'))
-          this.events.emit('rejected', { name: this.name, retryAfterMs: result.retryAfterMs });
+          this.events.emit('rejected', { limiter: this.name, retryAfterMs: result.retryAfterMs });
         throw new RateLimitedError(result.retryAfterMs);
       }
       await this.clock.sleep(Math.max(1, result.retryAfterMs), context.signal);

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
-import * as check from '../../validate/validate.js';
+import { scoped } from '../../validate/scoped.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import type {
@@ -33,7 +33,6 @@ import {
   encodeUntil,
   refuseTransaction,
 } from '../../durable/store-rules.js';
-import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
@@ -51,22 +50,37 @@ import { describeRedisTarget, parseRedisUrl, passwordOf } from './url.js';
 import { readSharedState } from './shared-state.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
+/** Every option error names the option from `redisStore`. */
+const check = scoped('redisStore');
+
 export interface RedisStoreOptions {
   /**
    * `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors
-   * or logs. A database the server does not have is an error (ConfigError naming it), not database 0.
+   * or logs. A database the server does not have is an error (ConfigError naming it), not database
+   * 0.
+   * @defaultValue none; give either `url` or `client`
    */
   readonly url?: string;
-  /** An ioredis client you own instead of a URL; `close()` leaves it open. */
+  /**
+   * An ioredis client you own instead of a URL; `close()` leaves it open.
+   * @defaultValue none; give either `url` or `client`
+   */
   readonly client?: Redis;
   /**
-   * Every key starts with `{<prefix>:` (default `faultline`). With the default, keys a store from
+   * Every key starts with `{<prefix>:`. With the default, keys a store from
    * before the rename left under `lifeline` are moved under `faultline` first (docs/redis.md).
+   * @defaultValue `faultline`
    */
   readonly prefix?: string;
-  /** Timeouts and reconnects for a client created from `url`. */
+  /**
+   * Timeouts and reconnects for a client created from `url`.
+   * @defaultValue the `RedisConnectionOptions` defaults
+   */
   readonly connection?: RedisConnectionOptions;
-  /** Only for the bounded wait in `close()` (default: the system clock). */
+  /**
+   * Only for the bounded wait in `close()`.
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
   /**
    * The ioredis module to use instead of the installed `ioredis` (for an aliased install, such as
@@ -133,9 +147,9 @@ export class RedisStore implements DurableStore {
       'driver',
     ]);
     if (options.driver !== undefined && typeof options.driver?.Redis !== 'function')
-      throw new ConfigError('driver', '(not an ioredis module)', 'the ioredis module');
+      throw check.configError('driver', '(not an ioredis module)', 'the ioredis module');
     if ((options.url === undefined) === (options.client === undefined)) {
-      throw new ConfigError(
+      throw check.configError(
         'url',
         options.url === undefined ? undefined : describeRedisTarget(options.url),
         'exactly one of url or client',
@@ -145,7 +159,7 @@ export class RedisStore implements DurableStore {
       options.url !== undefined &&
       (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))
     ) {
-      throw new ConfigError(
+      throw check.configError(
         'url',
         typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url,
         'a redis:// or rediss:// URL',
@@ -158,11 +172,11 @@ export class RedisStore implements DurableStore {
       options.client !== undefined &&
       typeof (options.client as { evalsha?: unknown }).evalsha !== 'function'
     ) {
-      throw new ConfigError('client', '(not an ioredis client)', 'an ioredis client');
+      throw check.configError('client', '(not an ioredis client)', 'an ioredis client');
     }
     const prefix = options.prefix ?? 'faultline';
     if (typeof prefix !== 'string' || prefix.length === 0)
-      throw new ConfigError('prefix', prefix, 'a non-empty string');
+      throw check.configError('prefix', prefix, 'a non-empty string');
     this.prefix = prefix;
     this.legacyChecked = options.prefix !== undefined;
     this.clock = options.clock ?? systemClock;
@@ -635,7 +649,7 @@ export class RedisStore implements DurableStore {
             count === undefined
               ? `this connection is on database ${actual}`
               : `the server has ${count} (0 to ${count - 1})`;
-          this.fatal = new ConfigError(
+          this.fatal = check.configError(
             'url',
             this.target,
             `a database the server has: database ${this.database} does not exist at ${this.address}; ${has}`,

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import * as check from '../../validate/validate.js';
-import { ConfigError } from '../../faults/errors.js';
+import { scoped } from '../../validate/scoped.js';
 import { Events } from '../../observe/events.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
@@ -9,6 +8,9 @@ import { defineScript, runScript } from './script.js';
 import retryBudgetScript from './scripts/retry-budget.lua.js';
 import { toStoreErrorFor } from './redis-errors.js';
 
+/** Every option error names the option from `redisRetryBudget`. */
+const check = scoped('redisRetryBudget');
+
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
 export interface RedisRetryBudgetOptions {
@@ -16,23 +18,54 @@ export interface RedisRetryBudgetOptions {
   readonly redis: Redis;
   /** Every process using the same prefix and name shares this budget. */
   readonly name: string;
+  /**
+   * Prefix of the budget's key.
+   * @defaultValue 'faultline'
+   */
   readonly prefix?: string;
-  /** Retries allowed per first attempt within the window, fleet-wide (default 0.1). */
+  /**
+   * Retries allowed per first attempt within the window, fleet-wide.
+   * @defaultValue 0.1
+   */
   readonly ratio?: number;
-  /** Retries always allowed per second of the window, so a quiet fleet can still retry (default 1). */
+  /**
+   * Retries always allowed per second of the window, so a quiet fleet can still retry.
+   * @defaultValue 1
+   */
   readonly minRetriesPerSecond?: number;
-  /** The sliding window (default 10 000 ms), kept as 10 buckets. */
+  /**
+   * The sliding window, kept as 10 buckets.
+   * @defaultValue 10 000 ms
+   */
   readonly windowMs?: number;
-  /** `server` (Redis TIME, default) or `caller` (clock.wallTime()). */
+  /**
+   * `server` (Redis TIME, default) or `caller` (clock.wallTime()).
+   * @defaultValue 'server'
+   */
   readonly time?: 'server' | 'caller';
-  /** When Redis cannot be reached, retries are `denied` (default: protect the dependency) or `allowed`. */
+  /**
+   * When Redis cannot be reached, retries are `denied` or `allowed`.
+   * @defaultValue protect the dependency
+   */
   readonly whenUnreachable?: 'denied' | 'allowed';
+  /**
+   * The caller's clock (with `time: 'caller'`).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
 export interface RedisRetryBudgetEvents {
-  /** A retry was refused: the fleet spent its budget. */
-  exhausted: { readonly name: string; readonly calls: number; readonly retries: number };
+  /**
+   * A retry was refused: the fleet spent its budget. The fields of `RetryBudget`'s `exhausted`:
+   * first attempts and retries in the window, and the retries they allow.
+   */
+  exhausted: {
+    readonly name: string;
+    readonly requests: number;
+    readonly retries: number;
+    readonly allowed: number;
+  };
   unreachable: { readonly name: string; readonly error: unknown };
 }
 
@@ -77,15 +110,15 @@ export class RedisRetryBudget {
 
   constructor(options: RedisRetryBudgetOptions) {
     check.plainObject('options', options);
-    check.knownKeys('redisRetryBudget', options, OPTION_KEYS);
+    check.knownKeys('options', options, OPTION_KEYS);
     if (
       options.redis === undefined ||
       typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
     ) {
-      throw new ConfigError('redis', options.redis, 'an ioredis client');
+      throw check.configError('redis', options.redis, 'an ioredis client');
     }
     if (typeof options.name !== 'string' || options.name.length === 0)
-      throw new ConfigError('name', options.name, 'a non-empty string');
+      throw check.configError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.name = options.name;
     this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;
@@ -100,7 +133,7 @@ export class RedisRetryBudget {
     // The script counts whole retries per window.
     this.minRetries = Math.floor((minPerSecond * this.windowMs) / 1000);
     if (this.windowMs < BUCKETS)
-      throw new ConfigError('windowMs', this.windowMs, `at least ${BUCKETS}`);
+      throw check.configError('windowMs', this.windowMs, `at least ${BUCKETS}`);
     this.bucketMs = Math.ceil(this.windowMs / BUCKETS);
     this.time =
       options.time === undefined
@@ -124,8 +157,10 @@ export class RedisRetryBudget {
     if (!state.allowed && this.events.has('exhausted')) {
       this.events.emit('exhausted', {
         name: this.name,
-        calls: state.calls,
+        requests: state.calls,
         retries: state.retries,
+        // The script's rule: a retry is allowed while retries < max(minRetries, calls × ratio).
+        allowed: Math.max(this.minRetries, state.calls * this.ratio),
       });
     }
     return state;

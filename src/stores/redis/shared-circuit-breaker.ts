@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import * as check from '../../validate/validate.js';
-import { BrokenCircuitError, ConfigError } from '../../faults/errors.js';
+import { scoped } from '../../validate/scoped.js';
+import { BrokenCircuitError } from '../../faults/errors.js';
 import { Events } from '../../observe/events.js';
 import type { CircuitState } from '../../policies/breaker-state.js';
 import {
@@ -21,6 +21,9 @@ import { enterCall, isRefused } from '../../policies/call-entry.js';
 import { toStoreErrorFor } from './redis-errors.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
+/** Every option error names the option from `redisCircuitBreaker`. */
+const check = scoped('redisCircuitBreaker');
+
 const OPEN = defineScript('breaker-open', breakerOpen);
 const CLOSE = defineScript('breaker-close', breakerClose);
 const PROBE = defineScript('breaker-probe', breakerProbe);
@@ -29,23 +32,39 @@ export interface RedisCircuitBreakerOptions {
   /** An ioredis client for commands; faultline never closes it. */
   readonly redis: Redis;
   /**
-   * A client in subscriber mode for the open/close messages (default: `redis.duplicate()`,
-   * closed by `close()`).
+   * A client in subscriber mode for the open/close messages.
+   * @defaultValue `redis.duplicate()`, closed by `close()`
    */
   readonly subscriber?: Redis;
   /** Every process with the same prefix and name shares this circuit. */
   readonly name: string;
+  /**
+   * Prefix of the breaker's key and channel.
+   * @defaultValue 'faultline'
+   */
   readonly prefix?: string;
-  /** The local breaker that detects failures (trigger, halfOpenAfter, ignored categories, clock ...). */
+  /**
+   * The local breaker that detects failures (trigger, halfOpenAfter, ignored categories, clock
+   * ...).
+   * @defaultValue a `CircuitBreaker` with its own defaults
+   */
   readonly breaker?: CircuitBreakerOptions;
   /**
    * When Redis cannot be reached: `local` (default) — this process goes on with its local
-   * breaker alone; `reject` — fail closed: refuse every call with BrokenCircuitError until Redis is back.
+   * breaker alone; `reject` — fail closed: refuse every call with BrokenCircuitError until Redis is
+   * back.
+   * @defaultValue 'local'
    */
   readonly whenUnreachable?: 'local' | 'reject';
-  /** The half-open probe lock expires after this long, should its holder die (default 10 000 ms). */
+  /**
+   * The half-open probe lock expires after this long, should its holder die.
+   * @defaultValue 10 000 ms
+   */
   readonly probeLockMs?: number;
-  /** Re-reads the shared state this often, in case a message was missed (default 5 000 ms; Infinity: never). */
+  /**
+   * Re-reads the shared state this often, in case a message was missed.
+   * @defaultValue 5 000 ms; Infinity: never
+   */
   readonly syncEveryMs?: number;
 }
 
@@ -118,15 +137,15 @@ export class RedisCircuitBreaker implements Policy<RedisCircuitBreakerEvents> {
 
   constructor(options: RedisCircuitBreakerOptions) {
     check.plainObject('options', options);
-    check.knownKeys('redisCircuitBreaker', options, OPTION_KEYS);
+    check.knownKeys('options', options, OPTION_KEYS);
     if (
       options.redis === undefined ||
       typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
     ) {
-      throw new ConfigError('redis', options.redis, 'an ioredis client');
+      throw check.configError('redis', options.redis, 'an ioredis client');
     }
     if (typeof options.name !== 'string' || options.name.length === 0)
-      throw new ConfigError('name', options.name, 'a non-empty string');
+      throw check.configError('name', options.name, 'a non-empty string');
     this.whenUnreachable =
       options.whenUnreachable === undefined
         ? 'local'

@@ -1,6 +1,5 @@
 import type { Redis } from 'ioredis';
-import * as check from '../../validate/validate.js';
-import { ConfigError } from '../../faults/errors.js';
+import { scoped } from '../../validate/scoped.js';
 import { Events } from '../../observe/events.js';
 import {
   RetryBudget,
@@ -15,6 +14,9 @@ import retryBudgetScript from './scripts/retry-budget.lua.js';
 import { toStoreErrorFor } from './redis-errors.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
+/** Every option error names the option from `sharedRetryBudget`. */
+const check = scoped('sharedRetryBudget');
+
 const BUDGET = defineScript('retry-budget', retryBudgetScript);
 
 export interface SharedRetryBudgetOptions extends RetryBudgetOptions {
@@ -22,8 +24,15 @@ export interface SharedRetryBudgetOptions extends RetryBudgetOptions {
   readonly redis: Redis;
   /** Every process with the same prefix and name shares this budget. */
   readonly name: string;
+  /**
+   * Prefix of the shared window's key.
+   * @defaultValue 'faultline'
+   */
   readonly prefix?: string;
-  /** How often this process adds its counts to the fleet's and reads the fleet's back (default 200 ms). */
+  /**
+   * How often this process adds its counts to the fleet's and reads the fleet's back.
+   * @defaultValue 200 ms
+   */
   readonly syncEveryMs?: number;
 }
 
@@ -67,10 +76,10 @@ export class SharedRetryBudget extends RetryBudget {
       options.redis === undefined ||
       typeof (options.redis as { evalsha?: unknown }).evalsha !== 'function'
     ) {
-      throw new ConfigError('redis', options.redis, 'an ioredis client');
+      throw check.configError('redis', options.redis, 'an ioredis client');
     }
     if (typeof options.name !== 'string' || options.name.length === 0)
-      throw new ConfigError('name', options.name, 'a non-empty string');
+      throw check.configError('name', options.name, 'a non-empty string');
     this.redis = options.redis;
     this.budgetName = options.name;
     this.key = `${objectTag(options.prefix ?? 'faultline', 'rb', options.name)}:window`;

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import * as check from '../../validate/validate.js';
+import { scoped } from '../../validate/scoped.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError } from '../../durable/errors.js';
-import { ConfigError } from '../../faults/errors.js';
 import type {
   CategoryCount,
   CheckpointRecord,
@@ -50,13 +49,20 @@ import { prepareStatements, type Statements } from './statements.js';
 import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
+/** Every option error names the option from `sqliteStore`. */
+const check = scoped('sqliteStore');
+
 export interface SqliteStoreOptions {
   /**
    * `NORMAL` (default): in WAL mode a commit survives a process crash; the last commits may be
    * lost if the machine loses power. `FULL`: every commit is synced to disk, slower.
+   * @defaultValue 'NORMAL'
    */
   readonly synchronous?: 'NORMAL' | 'FULL';
-  /** How long a write waits for another process's write lock before failing (default 5,000 ms). */
+  /**
+   * How long a write waits for another process's write lock before failing.
+   * @defaultValue 5,000 ms
+   */
   readonly busyTimeoutMs?: number;
   /**
    * The better-sqlite3 module to use instead of the installed `better-sqlite3` (for an aliased
@@ -65,9 +71,9 @@ export interface SqliteStoreOptions {
    */
   readonly driver?: typeof Database;
   /**
-   * How often, at most, a call checks that the path still names the file the store opened
-   * (default 1,000 ms; `ping()`, and so `queue.health()`, always checks). A deleted or replaced
-   * file fails every call from then on with StoreFileGoneError.
+   * How often, at most, a call checks that the path still names the file the store opened. A
+   * deleted or replaced file fails every call from then on with StoreFileGoneError.
+   * @defaultValue 1,000 ms; `ping()`, and so `queue.health()`, always checks
    */
   readonly fileCheckMs?: number;
 }
@@ -102,7 +108,7 @@ export class SqliteStore implements DurableStore {
   constructor(path: string, options: SqliteStoreOptions = {}) {
     checkStorePath(path);
     const opts = check.plainObject('options', options);
-    check.knownKeys('sqlite', opts, ['synchronous', 'busyTimeoutMs', 'fileCheckMs', 'driver']);
+    check.knownKeys('options', opts, ['synchronous', 'busyTimeoutMs', 'fileCheckMs', 'driver']);
     const synchronous = check.oneOf('synchronous', options.synchronous ?? 'NORMAL', [
       'NORMAL',
       'FULL',
@@ -112,7 +118,7 @@ export class SqliteStore implements DurableStore {
     this.path = path;
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
     if (typeof driver !== 'function')
-      throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
+      throw check.configError('driver', '(not a function)', 'the better-sqlite3 module');
     try {
       this.db = new driver(path);
     } catch (error) {

@@ -1,10 +1,21 @@
-import type { Events } from './events.js';
+import type { CheckpointerEvents } from '../../durable/checkpointer.js';
+import type { QueueEvents } from '../../durable/queue.js';
+import type { WorkerEvents } from '../../durable/worker-events.js';
+import type { HealthMonitorEvents } from '../../health/health-monitor.js';
+import type { RefreshableEvents } from '../../health/refreshable.js';
+import type { BulkheadEvents } from '../../policies/bulkhead.js';
+import type { CircuitBreakerEvents } from '../../policies/circuit-breaker.js';
+import type { FallbackEvents } from '../../policies/fallback.js';
+import type { RateLimiterEvents } from '../../policies/rate-limiter.js';
+import type { RetryEvents } from '../../policies/retry-events.js';
+import type { TimeoutEvents } from '../../policies/timeout.js';
+import type { Events } from '../events.js';
 
 /**
  * Structured logs for recovery decisions. `LoggerLike` is the subset of pino's interface that
  * faultline calls (`logger.warn(fields, message)`), so a pino logger, a pino child logger or any
  * look-alike can be passed. `logDecisions(source, logger)` writes one line per decision an
- * emitter makes (retry, pause, give up, dead letter, breaker opens, health mode changes), each
+ * emitter makes (retry, pause, give up (a dead letter, for a worker), breaker opens, health mode changes), each
  * with the fault's category.
  */
 
@@ -17,31 +28,70 @@ export interface LoggerLike {
   error: LogMethod;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
+/** A log line's level: the four methods of `LoggerLike`. */
+export type DecisionLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** Anything with a faultline event hub: a policy, a worker, a queue, a health monitor. */
 export interface EventSource {
-  readonly events: Events<object>;
+  /** Any hub: the names subscribed to are checked against the emitters' maps (the table below). */
+  readonly events: { on(type: never, listener: never): () => void };
+}
+
+/**
+ * Every event name the emitters this adapter knows declare. The table below is checked against
+ * it, so renaming an event breaks the build instead of silently dropping its log lines.
+ */
+export type DecisionEventName =
+  | keyof RetryEvents
+  | keyof CircuitBreakerEvents
+  | keyof BulkheadEvents
+  | keyof RateLimiterEvents
+  | keyof FallbackEvents
+  | keyof TimeoutEvents
+  | keyof WorkerEvents
+  | keyof QueueEvents
+  | keyof HealthMonitorEvents
+  | keyof RefreshableEvents
+  | keyof CheckpointerEvents;
+
+/** The events `logDecisions` writes a line for (each one some emitter declares). */
+export type LoggedEventName = Extract<
+  DecisionEventName,
+  | 'retry'
+  | 'giveUp'
+  | 'stateChange'
+  | 'rejected'
+  | 'fallback'
+  | 'timeout'
+  | 'paused'
+  | 'resumed'
+  | 'aborted'
+  | 'leaseLost'
+  | 'modeChange'
+  | 'flapping'
+  | 'stale'
+  | 'checkpointSaved'
+  | 'checkpointFailed'
+>;
+
+interface DecisionSpec {
+  readonly level: DecisionLevel;
+  readonly decision: string;
 }
 
 /**
  * The events that are decisions, with their level and the decision's name in the log line.
  * Events of other emitters with the same names carry the same fields, so one table serves all.
  */
-const DECISION_EVENTS: Readonly<
-  Record<string, { readonly level: Level; readonly decision: string }>
-> = {
-  // policies
+const DECISION_EVENTS = {
+  // policies (a worker's retry and giveUp have the same names and fields)
   retry: { level: 'info', decision: 'retry' },
   giveUp: { level: 'warn', decision: 'give_up' },
   stateChange: { level: 'warn', decision: 'circuit' },
   rejected: { level: 'debug', decision: 'reject' },
   fallback: { level: 'info', decision: 'fallback' },
   timeout: { level: 'info', decision: 'timeout' },
-  // durable worker
-  retried: { level: 'info', decision: 'retry' },
-  deadLettered: { level: 'warn', decision: 'dead_letter' },
-  skipped: { level: 'warn', decision: 'skip' },
+  // durable worker and queue
   paused: { level: 'warn', decision: 'pause' },
   resumed: { level: 'info', decision: 'resume' },
   aborted: { level: 'error', decision: 'abort' },
@@ -53,13 +103,24 @@ const DECISION_EVENTS: Readonly<
   // checkpointer: every save, so a log shows how often progress is made durable
   checkpointSaved: { level: 'info', decision: 'checkpoint_saved' },
   checkpointFailed: { level: 'error', decision: 'checkpoint_failed' },
-};
+} as const satisfies { readonly [K in LoggedEventName]: DecisionSpec };
+
+/** The names `logDecisions` subscribes to, in table order (for tests and docs). */
+export const LOGGED_EVENTS: readonly LoggedEventName[] = Object.keys(
+  DECISION_EVENTS,
+) as LoggedEventName[];
 
 export interface LogDecisionsOptions {
-  /** Added to every line as `component` (e.g. `crawler.worker`). */
+  /**
+   * Added to every line as `component` (e.g. `crawler.worker`).
+   * @defaultValue no `component` field
+   */
   readonly component?: string;
-  /** Override the level of an event, or `'off'` to drop it: `{ rejected: 'off' }`. */
-  readonly levels?: Readonly<Record<string, Level | 'off'>>;
+  /**
+   * Override the level of an event, or `'off'` to drop it: `{ rejected: 'off' }`.
+   * @defaultValue each event's level in the table (info for retries, warn for give-ups, …)
+   */
+  readonly levels?: { readonly [K in LoggedEventName]?: DecisionLevel | 'off' };
 }
 
 /** Subscribes `logger` to the decision events of `source`; returns a function that unsubscribes. */
@@ -70,7 +131,8 @@ export function logDecisions(
 ): () => void {
   const hub = source.events as unknown as Events<Record<string, unknown>>;
   const offs: (() => void)[] = [];
-  for (const [type, spec] of Object.entries(DECISION_EVENTS)) {
+  for (const type of LOGGED_EVENTS) {
+    const spec: DecisionSpec = DECISION_EVENTS[type];
     const level = options.levels?.[type] ?? spec.level;
     if (level === 'off') continue;
     offs.push(
@@ -112,7 +174,6 @@ export function decisionLine(
     'from',
     'to',
     'until',
-    'untilMs',
     'breaker',
     'state',
     'retryAfterMs',
