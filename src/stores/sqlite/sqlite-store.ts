@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import * as check from '../../validate/validate.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
-import { JobNotFoundError } from '../../durable/errors.js';
 import { ConfigError } from '../../faults/errors.js';
 import type {
   CategoryCount,
@@ -28,7 +27,6 @@ import type {
   StoreEnqueueOptions,
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
-import type { FaultCategory } from '../../faults/fault.js';
 import {
   crashLoopFault,
   decodeUntil,
@@ -37,46 +35,14 @@ import {
   pauseInForce,
   refuseTransaction,
 } from '../../durable/store-rules.js';
-import {
-  type ClaimRow,
-  claimOrder,
-  type JobRow,
-  toClaimed,
-  toDeadLetter,
-  toRecord,
-} from './rows.js';
+import { SqliteDeadLetters } from './dead-letters.js';
+import { integrityCheck, type IntegrityReport } from './integrity.js';
+import type { SqliteStoreOptions } from './options.js';
+import { type ClaimRow, claimOrder, type JobRow, toClaimed, toRecord, toRowId } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
-
-export interface SqliteStoreOptions {
-  /**
-   * `NORMAL` (default): in WAL mode a commit survives a process crash; the last commits may be
-   * lost if the machine loses power. `FULL`: every commit is synced to disk, slower.
-   */
-  readonly synchronous?: 'NORMAL' | 'FULL';
-  /** How long a write waits for another process's write lock before failing (default 5,000 ms). */
-  readonly busyTimeoutMs?: number;
-  /**
-   * The better-sqlite3 module to use instead of the installed `better-sqlite3` (for an aliased
-   * install, such as `better-sqlite3-11: npm:better-sqlite3@11`).
-   * @defaultValue `require('better-sqlite3')`, loaded when the first store opens
-   */
-  readonly driver?: typeof Database;
-  /**
-   * How often, at most, a call checks that the path still names the file the store opened
-   * (default 1,000 ms; `ping()`, and so `queue.health()`, always checks). A deleted or replaced
-   * file fails every call from then on with StoreFileGoneError.
-   */
-  readonly fileCheckMs?: number;
-}
-
-/** What `integrityCheck()` found: `ok`, or the problems SQLite listed (or the error it raised). */
-export interface IntegrityReport {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-}
 
 /**
  * The embedded store: everything in one SQLite file (WAL mode), shared safely by many
@@ -88,6 +54,7 @@ export class SqliteStore implements DurableStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly sql: Statements;
+  private readonly dead: SqliteDeadLetters;
   private readonly file: FileIdentity;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCounter = 0;
@@ -131,6 +98,7 @@ export class SqliteStore implements DurableStore {
       throw isAccessFailure(error) ? accessError(path, error) : error;
     }
     this.sql = prepareStatements(this.db);
+    this.dead = new SqliteDeadLetters(this.db, this.sql);
   }
 
   async enqueue(
@@ -320,19 +288,12 @@ export class SqliteStore implements DurableStore {
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     this.open();
-    return this.selectDead(query, '*').map((row) => toDeadLetter(row as JobRow));
+    return this.dead.list(query);
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     this.open();
-    const { where, args } = deadFilter({ ...query, before: undefined });
-    // A text filter reads every match's fault: in the dead index's order (finished_at, which
-    // follows insertion) the rows come nearly in table order, four times faster than by category.
-    const from =
-      query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
-    const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM ${from} WHERE ${where}
-      GROUP BY ${CATEGORY} ORDER BY count DESC, category`;
-    return this.db.prepare(sql).all(...args) as { category: FaultCategory; count: number }[];
+    return this.dead.countByCategory(query);
   }
 
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
@@ -370,31 +331,12 @@ export class SqliteStore implements DurableStore {
     options: { readonly now: number; readonly dryRun?: boolean },
   ): Promise<string[]> {
     this.open();
-    return this.sql.tx(() => {
-      let ids: string[];
-      if ('ids' in selector) {
-        ids = [...selector.ids];
-        for (const id of ids) {
-          const row = this.sql.getState.get(toRowId(id)) as { state: number } | undefined;
-          if (row?.state !== 3) throw new JobNotFoundError(id, 'dead letter');
-        }
-      } else {
-        ids = this.selectDead(selector.query, 'id').map((row) => String(row.id));
-      }
-      if (!options.dryRun) for (const id of ids) this.sql.requeue.run(options.now, toRowId(id));
-      return ids;
-    });
+    return this.dead.requeue(selector, options);
   }
 
   async purgeDead(query: PurgeQuery): Promise<number> {
     this.open();
-    return this.sql.tx(() => {
-      const { keepNewest, ...filter } = query;
-      const ids = this.selectDead(filter, 'id').map((row) => row.id);
-      const doomed = keepNewest === undefined ? ids : ids.slice(keepNewest);
-      for (const id of doomed) this.sql.deleteJob.run(id);
-      return doomed.length;
-    });
+    return this.dead.purge(query);
   }
 
   async prune(
@@ -449,25 +391,11 @@ export class SqliteStore implements DurableStore {
   }
 
   /**
-   * Runs `PRAGMA integrity_check` and returns what it found; never throws for a damaged file
-   * (SQLite may raise SQLITE_CORRUPT instead of listing problems: that is a problem too).
+   * Runs `PRAGMA integrity_check` and returns what it found; never throws for a damaged file.
    */
   integrityCheck(): IntegrityReport {
     this.open(true);
-    try {
-      const rows = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map(
-        (r) => r.integrity_check,
-      );
-      return rows.length === 1 && rows[0] === 'ok'
-        ? { ok: true, problems: [] }
-        : { ok: false, problems: rows };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      return {
-        ok: false,
-        problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`],
-      };
-    }
+    return integrityCheck(this.db);
   }
 
   /** `await using` calls `close()`. */
@@ -495,50 +423,4 @@ export class SqliteStore implements DurableStore {
       removed += this.sql.pruneCount.run(queue, state, bound.maxCount).changes;
     return removed;
   }
-
-  /** Dead letters matching the query, newest first (then by id, descending). */
-  private selectDead(query: DeadLetterQuery, columns: '*' | 'id'): { id: number }[] {
-    const { where, args } = deadFilter(query);
-    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where} ORDER BY finished_at DESC, id DESC${limit}`;
-    return this.db.prepare(sql).all(...args) as { id: number }[];
-  }
-}
-
-/** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
-const CATEGORY = "json_extract(fault, '$.category')";
-
-/** The WHERE clause of a dead-letter query, keyset cursor included (no OFFSET: pages cost the same). */
-function deadFilter(query: DeadLetterQuery): { where: string; args: unknown[] } {
-  const where = ['state = 3'];
-  const args: unknown[] = [];
-  const filter = (condition: string, ...values: unknown[]) => {
-    if (values[0] === undefined) return;
-    where.push(condition);
-    args.push(...values);
-  };
-  filter('queue = ?', query.queue);
-  filter(`${CATEGORY} = ?`, query.category);
-  filter('finished_at <= ?', query.olderThan);
-  filter('finished_at >= ?', query.newerThan);
-  // instr over lower(): plain text, no LIKE wildcards to escape; lower() folds ASCII only, as asciiLower.
-  // A search is a scan: first a cheap test on the raw JSON text (no parse), then the exact one on
-  // the message. The raw test is skipped for text that JSON writes escaped (quotes, backslashes, controls).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
-  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text))
-    filter('instr(lower(fault), lower(?)) > 0', query.text);
-  filter("instr(lower(json_extract(fault, '$.message')), lower(?)) > 0", query.text);
-  if (query.before !== undefined)
-    filter(
-      '(finished_at < ? OR (finished_at = ? AND id < ?))',
-      query.before.deadAt,
-      query.before.deadAt,
-      toRowId(query.before.id),
-    );
-  return { where: where.join(' AND '), args };
-}
-
-function toRowId(id: string): number {
-  const n = Number(id);
-  return Number.isSafeInteger(n) ? n : -1;
 }
