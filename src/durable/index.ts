@@ -11,6 +11,7 @@ export type {
   FaultSummary,
   JobRecord,
   JobState,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,

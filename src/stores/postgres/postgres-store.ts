@@ -15,6 +15,7 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -295,6 +296,12 @@ export class PostgresStore implements DurableStore {
         oldestWaitingSince: row.oldest === null ? null : Number(row.oldest),
       };
     });
+  }
+
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    return this.guard(
+      async (db) => (await db.query(this.sql.leaseHolders, [now])).rows as LeaseHolder[],
+    );
   }
 
   async queues(): Promise<string[]> {

@@ -15,6 +15,7 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -39,6 +40,7 @@ import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { createRedisClient, type RedisConnectionOptions } from './connection.js';
 import { countDeadByCategory, finishedPerBucket } from './finished-counts.js';
+import { leaseHolders } from './lease-holders.js';
 import { globalKey } from './keys.js';
 import { migrateLegacyPrefix } from './legacy-prefix.js';
 import { type DeadRef, readDeadLetters, requeueRefs, selectDeadRefs } from './dead-letters.js';
@@ -336,6 +338,12 @@ export class RedisStore implements DurableStore {
         oldestWaitingSince: r[6] === '' ? null : Number(r[6]),
       };
     });
+  }
+
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    return this.guard(async () =>
+      leaseHolders((queue) => this.scripts(queue), await this.queuesOf(undefined), now),
+    );
   }
 
   async queues(): Promise<string[]> {

@@ -14,6 +14,7 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -273,6 +274,11 @@ export class SqliteStore implements DurableStore {
         oldestWaitingSince: row.oldest ?? null,
       };
     });
+  }
+
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    this.open();
+    return this.sql.leaseHolders.all(now) as LeaseHolder[];
   }
 
   async queues(): Promise<string[]> {

@@ -128,6 +128,11 @@ export function prepareStatements(db: Database.Database) {
        SELECT name FROM waiting WHERE name IS NOT NULL UNION SELECT name FROM running WHERE name IS NOT NULL
        UNION SELECT name FROM finished WHERE name IS NOT NULL UNION SELECT name FROM faultline_queues ORDER BY name`,
     ),
+    /** Live leases per queue and worker (running jobs are few: the lease index's rows). */
+    leaseHolders: p(
+      `SELECT queue, worker_id AS workerId, count(*) AS jobs FROM faultline_jobs
+       WHERE state = 1 AND lease_until > ? GROUP BY queue, worker_id ORDER BY queue, worker_id`,
+    ),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
     requeue: p(
