@@ -33,6 +33,48 @@ async function mount(options: Parameters<typeof createDashboard>[0]): Promise<Cl
   return new Client(served.url);
 }
 
+describe('dashboard overview: workers with a job', () => {
+  it('counts the workers holding a live lease, per queue and in all, and says idle workers are not known', async () => {
+    const { store, clock } = await filled();
+    await store.enqueue(
+      ['crawl', 'crawl', 'crawl', 'upload'].map((queue) => ({
+        queue,
+        payload: '{}',
+        priority: 0,
+        runAt: WALL,
+      })),
+      WALL,
+    );
+    const lease = { leaseMs: 60_000, now: WALL, maxStrikes: 3 };
+    await store.claim({ queue: 'crawl', workerId: 'crawler-1', limit: 2, ...lease });
+    await store.claim({ queue: 'crawl', workerId: 'crawler-2', limit: 1, ...lease });
+    await store.claim({ queue: 'upload', workerId: 'crawler-1', limit: 1, ...lease });
+    const client = await mount({ store, clock });
+    const page = (await client.get('/')).text;
+    // Two distinct workers in all; two on crawl, one on upload.
+    expect(page).toMatch(/<div class="n">2<\/div><div class="l">workers with a job<\/div>/);
+    const row = (queue: string) =>
+      new RegExp(`data-queue="${queue}">[\\s\\S]*?</tr>`)
+        .exec(page)![0]
+        .match(/<td class="num">([^<]*)<\/td>/g);
+    expect(row('crawl')![2]).toBe('<td class="num">3</td>'); // running
+    expect(row('crawl')![3]).toBe('<td class="num">2</td>'); // workers with a job
+    expect(row('upload')![3]).toBe('<td class="num">1</td>');
+    expect(page).toContain('Stores keep no record of idle workers');
+  });
+
+  it('says so when the store cannot tell which workers hold jobs', async () => {
+    const { store, clock } = await filled();
+    // The same store without the optional method.
+    const blind: DurableStore = Object.create(store, { leaseHolders: { value: undefined } });
+    const client = await mount({ store: blind, clock });
+    const page = (await client.get('/')).text;
+    expect(page).not.toContain('<div class="l">workers with a job</div>');
+    expect(page).toContain('This store does not tell which workers hold jobs');
+    expect(page).toContain('title="this store does not tell">?</span>');
+  });
+});
+
 describe('dashboard handler in node:http', () => {
   it('serves the overview, the dead letters by category and one dead letter, under a base path', async () => {
     const { store, ids, clock } = await filled();
