@@ -316,6 +316,7 @@ export interface SettleResult {
 
 /** A worker holding live leases on jobs of one queue (see `DurableStore.leaseHolders`). */
 export interface LeaseHolder {
+  /** The queue of the jobs it holds. */
   readonly queue: string;
   /** The `workerId` its claims named. */
   readonly workerId: string;
