@@ -1,23 +1,40 @@
 /**
- * Completed and dead job counts per queue, kept by row triggers on `jobs` (schema version 3), so
+ * Completed and dead job counts per queue, kept by triggers on `jobs` (schema version 3), so
  * `stats()` and the dashboard's overview read a few rows instead of counting a million completed
  * jobs, and listing queues never scans the table.
  *
- * A single counter row per queue would be a hot row: every settling transaction of the queue
- * would wait for the previous one's commit to update it. So each count is spread over SLOTS rows
- * chosen by the writing connection (`pg_backend_pid() % SLOTS`): connections of one pool write
- * different rows, and a reader sums them. The triggers fire only when a job enters or leaves a
- * finished state (their WHEN clause), so claims and renewals never run them.
+ * The triggers run once per statement, over its transition tables (the rows it changed): one
+ * settle, requeue or prune of thousands of jobs adds one delta per queue and state, not one
+ * update of a counter row per job (thousands of versions of one row in one transaction, which
+ * PostgreSQL walks at every next update). A single counter row per queue would also be a hot row:
+ * every settling transaction of the queue would wait for the previous one's commit. So each count
+ * is spread over SLOTS rows chosen by the writing connection (`pg_backend_pid() % SLOTS`), and a
+ * reader sums them. Statements that change no finished job (claims, renewals, enqueues) find
+ * nothing to count and write nothing.
  */
 
 const SLOTS = 16;
 
-/** Adds `delta` to this connection's slot of (`queue`, `state`). */
-function bump(s: string, queue: string, state: string, delta: 1 | -1): string {
+/** Adds the changes in `deltas` (rows of queue, state, delta) to this connection's slots. */
+function apply(s: string, deltas: string): string {
   return `INSERT INTO ${s}.finished_counts AS c (queue, state, slot, count)
-        VALUES (${queue}, ${state}, pg_backend_pid() % ${SLOTS}, ${delta})
-        ON CONFLICT (queue, state, slot) DO UPDATE SET count = c.count + ${delta};`;
+          SELECT queue, state, pg_backend_pid() % ${SLOTS}, sum(delta) FROM (${deltas}) d
+          GROUP BY queue, state HAVING sum(delta) <> 0
+        ON CONFLICT (queue, state, slot) DO UPDATE SET count = c.count + excluded.count;`;
 }
+
+/** A trigger function that applies `deltas` and returns (statement triggers return nothing). */
+function counter(s: string, name: string, deltas: string): string {
+  return `CREATE FUNCTION ${s}.${name}() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        ${apply(s, deltas)}
+        RETURN NULL;
+      END
+      $$`;
+}
+
+const entered = 'SELECT queue, state, 1 AS delta FROM new_rows WHERE state >= 2';
+const left = 'SELECT queue, state, -1 AS delta FROM old_rows WHERE state >= 2';
 
 /**
  * Version 3: the table, the triggers, and a backfill. The triggers are created before the
@@ -33,24 +50,16 @@ export function finishedCountsMigration(s: string): readonly string[] {
       count BIGINT NOT NULL,
       PRIMARY KEY (queue, state, slot)
     )`,
-    `CREATE FUNCTION ${s}.count_finished() RETURNS trigger LANGUAGE plpgsql AS $$
-      BEGIN
-        IF TG_OP <> 'INSERT' AND OLD.state >= 2 THEN
-          ${bump(s, 'OLD.queue', 'OLD.state', -1)}
-        END IF;
-        IF TG_OP <> 'DELETE' AND NEW.state >= 2 THEN
-          ${bump(s, 'NEW.queue', 'NEW.state', 1)}
-        END IF;
-        RETURN NULL;
-      END
-      $$`,
-    `CREATE TRIGGER finished_insert AFTER INSERT ON ${s}.jobs FOR EACH ROW WHEN (NEW.state >= 2)
-      EXECUTE FUNCTION ${s}.count_finished()`,
-    `CREATE TRIGGER finished_delete AFTER DELETE ON ${s}.jobs FOR EACH ROW WHEN (OLD.state >= 2)
-      EXECUTE FUNCTION ${s}.count_finished()`,
-    `CREATE TRIGGER finished_update AFTER UPDATE OF state, queue ON ${s}.jobs FOR EACH ROW
-      WHEN ((OLD.state >= 2 OR NEW.state >= 2) AND (OLD.state <> NEW.state OR OLD.queue <> NEW.queue))
-      EXECUTE FUNCTION ${s}.count_finished()`,
+    counter(s, 'count_finished_insert', entered),
+    counter(s, 'count_finished_delete', left),
+    // A job that stays finished (a checkpoint cleared, say) counts -1 and +1: no change.
+    counter(s, 'count_finished_update', `${left} UNION ALL ${entered}`),
+    `CREATE TRIGGER finished_insert AFTER INSERT ON ${s}.jobs REFERENCING NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_finished_insert()`,
+    `CREATE TRIGGER finished_delete AFTER DELETE ON ${s}.jobs REFERENCING OLD TABLE AS old_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_finished_delete()`,
+    `CREATE TRIGGER finished_update AFTER UPDATE ON ${s}.jobs REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+      FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_finished_update()`,
     `INSERT INTO ${s}.finished_counts (queue, state, slot, count)
       SELECT queue, state, 0, count(*) FROM ${s}.jobs WHERE state >= 2 GROUP BY queue, state`,
   ];
