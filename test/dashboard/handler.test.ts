@@ -53,13 +53,14 @@ describe('dashboard overview: workers with a job', () => {
     const page = (await client.get('/')).text;
     // Two distinct workers in all; two on crawl, one on upload.
     expect(page).toMatch(/<div class="n">2<\/div><div class="l">workers with a job<\/div>/);
-    const row = (queue: string) =>
-      new RegExp(`data-queue="${queue}">[\\s\\S]*?</tr>`)
-        .exec(page)![0]
-        .match(/<td class="num">([^<]*)<\/td>/g);
-    expect(row('crawl')![2]).toBe('<td class="num">3</td>'); // running
-    expect(row('crawl')![3]).toBe('<td class="num">2</td>'); // workers with a job
-    expect(row('upload')![3]).toBe('<td class="num">1</td>');
+    const cell = (queue: string, name: string) =>
+      new RegExp(
+        `data-queue="${queue}">[\\s\\S]*?<td class="num" data-count="${name}">([^<]*)</td>`,
+      ).exec(page)?.[1];
+    expect(cell('crawl', 'running')).toBe('3');
+    expect(cell('crawl', 'workers')).toBe('2');
+    expect(cell('upload', 'running')).toBe('1');
+    expect(cell('upload', 'workers')).toBe('1');
     expect(page).toContain('Stores keep no record of idle workers');
   });
 

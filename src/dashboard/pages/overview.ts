@@ -68,8 +68,8 @@ function queueTable(
     const s = stats[i]!;
     return html`<tr data-queue="${queue}">
 <td class="msg">${queue}</td>
-<td class="num">${count(s.waiting)}</td><td class="num">${count(s.delayed)}</td><td class="num">${count(s.running)}</td><td class="num">${workers(queue)}</td><td class="num">${count(s.completed)}</td>
-<td class="num">${s.dead > 0 ? html`<a href="${context.href('/dead', [['queue', queue]])}">${count(s.dead)}</a>` : '0'}</td>
+<td class="num" data-count="waiting">${count(s.waiting)}</td><td class="num" data-count="delayed">${count(s.delayed)}</td><td class="num" data-count="running">${count(s.running)}</td><td class="num" data-count="workers">${workers(queue)}</td><td class="num" data-count="completed">${count(s.completed)}</td>
+<td class="num" data-count="dead">${s.dead > 0 ? html`<a href="${context.href('/dead', [['queue', queue]])}">${count(s.dead)}</a>` : '0'}</td>
 <td>${s.oldestWaitingSince === null ? html`<span class="muted">none</span>` : html`<span title="${time(s.oldestWaitingSince)}">${duration(now - s.oldestWaitingSince)}</span>`}</td>
 <td>${s.pausedUntil === null ? html`<span class="muted">no</span>` : Number.isFinite(s.pausedUntil) ? html`<span class="badge-warn">until ${time(s.pausedUntil)} (${ago(s.pausedUntil, now)})</span>` : html`<span class="badge-warn">until resumed</span>`}</td>
 </tr>`;
