@@ -20,7 +20,6 @@ import type {
   Outcome,
   PurgeQuery,
   QueueCounts,
-  RetentionBound,
   RetentionPolicy,
   SettleResult,
   Throughput,
@@ -37,6 +36,7 @@ import {
   refuseTransaction,
 } from '../../durable/store-rules.js';
 import { SqliteDeadLetters } from './dead-letters.js';
+import { finishedPerBucket, prune } from './finished-jobs.js';
 import { integrityCheck, type IntegrityReport } from './integrity.js';
 import type { SqliteStoreOptions } from './options.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toRecord, toRowId } from './rows.js';
@@ -304,32 +304,7 @@ export class SqliteStore implements DurableStore {
 
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
     this.open();
-    const { since, bucketMs, buckets } = checkThroughputRequest(request);
-    const completed = new Array<number>(buckets).fill(0);
-    const dead = new Array<number>(buckets).fill(0);
-    this.sql.read(() => {
-      // One range scan of the finished index per queue (it leads with the queue).
-      const queues =
-        request.queue === undefined
-          ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue)
-          : [request.queue];
-      for (const queue of queues) {
-        for (const [state, counts] of [
-          [2, completed],
-          [3, dead],
-        ] as const) {
-          const rows = this.sql.finishedPerBucket.all({
-            queue,
-            state,
-            since,
-            until: since + bucketMs * buckets,
-            bucketMs,
-          }) as { bucket: number; count: number }[];
-          for (const row of rows) counts[row.bucket]! += row.count;
-        }
-      }
-    });
-    return { completed, dead };
+    return finishedPerBucket(this.sql, checkThroughputRequest(request));
   }
 
   async requeueDead(
@@ -350,16 +325,7 @@ export class SqliteStore implements DurableStore {
     now: number,
   ): Promise<{ completed: number; dead: number }> {
     this.open();
-    return this.sql.tx(() => {
-      const queues = (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue);
-      let completed = 0;
-      let dead = 0;
-      for (const queue of queues) {
-        completed += this.pruneState(queue, 2, retention.completed, now);
-        dead += this.pruneState(queue, 3, retention.dead, now);
-      }
-      return { completed, dead };
-    });
+    return prune(this.sql, retention, now);
   }
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
@@ -419,14 +385,5 @@ export class SqliteStore implements DurableStore {
   private open(checkFileNow = false): void {
     if (this.closed) throw new Error(`The SQLite store ${this.path} is closed`);
     this.file.check(checkFileNow);
-  }
-
-  private pruneState(queue: string, state: 2 | 3, bound: RetentionBound, now: number): number {
-    let removed = 0;
-    if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
-      removed += this.sql.pruneAge.run(queue, state, now - bound.maxAgeMs).changes;
-    if (bound.maxCount !== Number.POSITIVE_INFINITY)
-      removed += this.sql.pruneCount.run(queue, state, bound.maxCount).changes;
-    return removed;
   }
 }
