@@ -35,6 +35,7 @@ import type { Clock } from '../../time/clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { RedisCallGuard } from './call-guard.js';
 import { pruneQueues } from './retention.js';
+import { QueueRegistry } from './queue-registry.js';
 import { type RedisStoreOptions, resolveRedisOptions } from './options.js';
 import { countDeadByCategory, finishedPerBucket } from './finished-counts.js';
 import { leaseHolders } from './lease-holders.js';
@@ -71,7 +72,7 @@ export class RedisStore implements DurableStore {
   private readonly ownsClient: boolean;
   private readonly target: string;
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
-  private readonly registryKey: string;
+  private readonly registry: QueueRegistry;
   private readonly checkpoints: RedisCheckpoints;
   private readonly clock: Clock;
   private readonly calls: RedisCallGuard;
@@ -86,7 +87,9 @@ export class RedisStore implements DurableStore {
     this.target = resolved.target;
     this.calls = new RedisCallGuard(resolved);
     const prefix = resolved.prefix;
-    this.registryKey = globalKey(prefix, 'queues');
+    this.registry = new QueueRegistry(this.client, globalKey(prefix, 'queues'), (queue) =>
+      this.scripts(queue),
+    );
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
 
@@ -113,7 +116,7 @@ export class RedisStore implements DurableStore {
         }
         const [reply] = await Promise.all([
           this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>,
-          this.register(queue),
+          this.registry.register(queue),
         ]);
         indexes.forEach((inputIndex, n) => {
           results[inputIndex] = {
@@ -205,7 +208,7 @@ export class RedisStore implements DurableStore {
       const encoded = encodeUntil(until === null ? Number.POSITIVE_INFINITY : until);
       await Promise.all([
         this.scripts(queue).run('pause', [now, encoded, replace ? 1 : 0]),
-        this.register(queue),
+        this.registry.register(queue),
       ]);
     });
   }
@@ -241,25 +244,12 @@ export class RedisStore implements DurableStore {
 
   async leaseHolders(now: number): Promise<LeaseHolder[]> {
     return this.guard(async () =>
-      leaseHolders((queue) => this.scripts(queue), await this.queuesOf(undefined), now),
+      leaseHolders((queue) => this.scripts(queue), await this.registry.of(undefined), now),
     );
   }
 
   async queues(): Promise<string[]> {
-    return this.guard(async () => {
-      const names = await this.client.smembers(this.registryKey);
-      const live = await Promise.all(
-        names.map(async (name) => {
-          const k = this.scripts(name).keys;
-          const [sizes, paused] = await Promise.all([
-            this.client.exists(k.waiting, k.delayed, k.running, k.completed, k.dead),
-            this.client.hexists(k.meta, 'pausedUntil'),
-          ]);
-          return sizes > 0 || paused === 1 ? name : undefined;
-        }),
-      );
-      return live.filter((name): name is string => name !== undefined).sort();
-    });
+    return this.guard(() => this.registry.live());
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -280,7 +270,7 @@ export class RedisStore implements DurableStore {
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     return this.guard(async () => {
-      const queues = await this.queuesOf(query.queue);
+      const queues = await this.registry.of(query.queue);
       // A text filter is in the messages: read the category of each match; otherwise count the sets.
       const refs =
         query.text === undefined
@@ -296,7 +286,7 @@ export class RedisStore implements DurableStore {
       return finishedPerBucket(
         this.client,
         (queue) => this.scripts(queue),
-        await this.queuesOf(request.queue),
+        await this.registry.of(request.queue),
         request,
       );
     });
@@ -341,7 +331,7 @@ export class RedisStore implements DurableStore {
     now: number,
   ): Promise<{ completed: number; dead: number }> {
     return this.guard(async () => {
-      const queues = await this.client.smembers(this.registryKey);
+      const queues = await this.registry.all();
       return pruneQueues((queue) => this.scripts(queue), queues, retention, now, PRUNE_BATCH);
     });
   }
@@ -410,23 +400,14 @@ export class RedisStore implements DurableStore {
     return scripts;
   }
 
-  /** The named queue, or every registered one. */
-  private async queuesOf(queue: string | undefined): Promise<string[]> {
-    return queue !== undefined ? [queue] : this.client.smembers(this.registryKey);
-  }
-
   /** The dead letters a query selects, without reading their hashes (unless the text filter must). */
   private async deadRefs(query: DeadLetterQuery, queues?: readonly string[]): Promise<DeadRef[]> {
     return selectDeadRefs(
       this.client,
       (queue) => this.scripts(queue),
-      queues ?? (await this.queuesOf(query.queue)),
+      queues ?? (await this.registry.of(query.queue)),
       query,
     );
-  }
-
-  private async register(queue: string): Promise<void> {
-    await this.client.sadd(this.registryKey, queue);
   }
 
   /** Runs a call through the guard: closed, legacy keys, database check, errors without credentials. */
