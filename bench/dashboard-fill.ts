@@ -171,3 +171,42 @@ export async function fillThroughStore(
     }
   }
 }
+
+/**
+ * PostgreSQL: rows inserted by one statement per kind on the server (generate_series), the same
+ * rows as the SQLite fill, through the store's triggers (so the finished counts are the store's
+ * own). Then ANALYZE, as autovacuum would do soon after such a load.
+ */
+export async function fillPostgres(
+  pool: { query(text: string, values?: unknown[]): Promise<unknown> },
+  schema: string,
+  plan: FillPlan,
+): Promise<void> {
+  const jobs = `"${schema}".jobs`;
+  const queue = (i: string) => `(ARRAY['crawl', 'upload', 'email'])[${i} % 3 + 1]`;
+  await pool.query(
+    `INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, attempts, finished_at, history)
+     SELECT ${queue('i')}, 2, '{"item":' || i || '}', 0, at - 1000, at - 1000, 1, at, '[]'
+     FROM (SELECT i, $1::bigint - floor(($2::bigint - i)::float8 / $2 * $3)::bigint AS at
+           FROM generate_series(0, $2::bigint - 1) AS i) c`,
+    [plan.now, plan.completed, plan.completedOverMs],
+  );
+  const category = `CASE WHEN d < $2::bigint / 10 THEN 'auth'
+      ELSE (ARRAY['rate_limit', 'timeout', 'validation', 'permanent', 'network', 'unavailable'])[d % 6 + 1] END`;
+  await pool.query(
+    `INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, attempts, finished_at, history, fault)
+     SELECT ${queue('d')}, 3, json_build_object('item', d, 'url', 'https://example.com/items/' || d)::text, 0,
+       at - 6000, at - 6000, 2, at,
+       jsonb_build_array(
+         jsonb_build_object('attempt', 1, 'workerId', 'host:' || d % 7, 'startedAt', at - 5000, 'durationMs', 120,
+           'outcome', 'retry', 'category', 'timeout', 'message', 'The operation timed out after 250 ms'),
+         jsonb_build_object('attempt', 2, 'workerId', 'host:' || d % 7, 'startedAt', at - 130, 'durationMs', 130,
+           'outcome', 'dead', 'category', cat, 'message', msg)),
+       jsonb_build_object('category', cat, 'message', msg, 'suggestions', jsonb_build_array('Check it.'))
+     FROM (SELECT d, at, cat, cat || ' failure of item ' || d || ': the remote side said no (request ' || d * 7919 || ')' AS msg
+           FROM (SELECT d, $1::bigint - floor(($2::bigint - d)::float8 / $2 * $3)::bigint AS at, ${category} AS cat
+                 FROM generate_series(0, $2::bigint - 1) AS d) x) y`,
+    [plan.now, plan.dead, plan.deadOverMs],
+  );
+  await pool.query(`ANALYZE ${jobs}`);
+}

@@ -1,16 +1,18 @@
 /**
  * The dashboard on a large store: server time of the overview, the first dead-letter page, a
  * deep page (keyset), filtered pages, one dead letter, and a requeue of 10,000 filtered dead
- * letters (its preview and the confirmed action), on SQLite and/or Redis.
+ * letters (its preview and the confirmed action), on SQLite, Redis and/or PostgreSQL.
  *
- *   npx tsx bench/dashboard.ts [--stores sqlite,redis] [--completed 1000000] [--dead 100000]
- *       [--completed-over-ms 86400000] [--samples 5] [--redis-url redis://127.0.0.1:6390] [--json]
+ *   npx tsx bench/dashboard.ts [--stores sqlite,redis,postgres] [--completed 1000000] [--dead 100000]
+ *       [--completed-over-ms 86400000] [--samples 5] [--redis-url redis://127.0.0.1:6390]
+ *       [--postgres-url postgres://postgres@127.0.0.1:5432/test] [--json]
  *
  * Server time = from the request reaching the handler to the last byte handed to the socket, on
  * a cold read cache (each request sees a clock 10 s later, so no store read is shared). The
  * Redis case needs a Redis it may fill (about 1 GB for the default sizes): start a private one,
  * e.g. `redis-server --port 6390 --save '' --appendonly no`; keys go under a unique prefix,
- * deleted afterwards.
+ * deleted afterwards. The PostgreSQL case fills a schema of its own (rows inserted on the server,
+ * through the store's triggers), dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -20,11 +22,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createDashboard } from '../src/dashboard/index.js';
 import type { DurableStore } from '../src/durable/store.js';
+import { PostgresStore } from '../src/stores/postgres/postgres-store.js';
 import { RedisStore } from '../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../src/stores/sqlite/sqlite-store.js';
 import type { Clock } from '../src/time/clock.js';
 import { systemClock } from '../src/time/system-clock.js';
-import { type FillPlan, fillSqlite, fillThroughStore } from './dashboard-fill.js';
+import { type FillPlan, fillPostgres, fillSqlite, fillThroughStore } from './dashboard-fill.js';
 import { argValue, median, wantsJson } from './lib.js';
 
 const json = wantsJson();
@@ -35,6 +38,10 @@ const completedOverMs = Number(argValue('completed-over-ms') ?? 86_400_000);
 const samples = Number(argValue('samples') ?? 5);
 const redisUrl =
   argValue('redis-url') ?? process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6390';
+const postgresUrl =
+  argValue('postgres-url') ??
+  process.env.FAULTLINE_BENCH_POSTGRES_URL ??
+  'postgres://postgres@127.0.0.1:5432/test';
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The system clock, except that the monotonic time jumps 10 s per reading: the read cache never hits. */
@@ -219,7 +226,27 @@ async function main(): Promise<void> {
         } while (cursor !== '0');
         await store.close();
       }
-    } else throw new Error(`unknown store ${kind} (sqlite or redis)`);
+    } else if (kind === 'postgres') {
+      const schema = `fl_bench_dash_${randomBytes(4).toString('hex')}`;
+      const pg = (await import('pg')).default;
+      const pool = new pg.Pool({ connectionString: postgresUrl, max: 10 });
+      try {
+        const store = await PostgresStore.open({ pool, schema });
+        try {
+          const t0 = performance.now();
+          await fillPostgres(pool, schema, plan);
+          log(
+            `postgres: filled ${completed} completed + ${dead} dead in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+          );
+          Object.assign(all, await measure('postgres', store));
+        } finally {
+          await store.close();
+        }
+      } finally {
+        await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await pool.end();
+      }
+    } else throw new Error(`unknown store ${kind} (sqlite, redis or postgres)`);
   }
   all.unit = 'ms server time (median)';
   all.completed = completed;

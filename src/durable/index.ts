@@ -19,6 +19,7 @@ export type {
   FaultSummary,
   JobRecord,
   JobState,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,

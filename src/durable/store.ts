@@ -175,6 +175,13 @@ export interface DurableStore {
    */
   readSharedState?(): Promise<SharedStateReport>;
 
+  /**
+   * Optional: the workers holding a live lease at `now` (`leaseUntil > now`), per queue, with
+   * how many jobs each holds, sorted by queue then worker id. Stores record no idle workers: a
+   * worker between jobs, or polling an empty queue, is not listed.
+   */
+  leaseHolders?(now: number): Promise<LeaseHolder[]>;
+
   /** Resolves when the store answers; rejects with the underlying error otherwise. */
   ping(): Promise<void>;
 
@@ -309,6 +316,16 @@ export type Outcome =
 export interface SettleResult {
   /** Ids whose outcome was not applied because the lease was lost. */
   readonly lost: string[];
+}
+
+/** A worker holding live leases on jobs of one queue (see `DurableStore.leaseHolders`). */
+export interface LeaseHolder {
+  /** The queue of the jobs it holds. */
+  readonly queue: string;
+  /** The `workerId` its claims named. */
+  readonly workerId: string;
+  /** Jobs of `queue` it holds a live lease on. */
+  readonly jobs: number;
 }
 
 export interface QueueCounts {

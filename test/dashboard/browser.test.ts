@@ -59,7 +59,7 @@ describe('dashboard in Chromium', () => {
     expect(dead).toBeGreaterThan(0);
     const page = await open('/');
     const row = page.locator('tr[data-queue="crawl"]');
-    await expect.poll(() => row.locator('td').nth(5).innerText()).toBe(String(dead));
+    await expect.poll(() => row.locator('td[data-count="dead"]').innerText()).toBe(String(dead));
     expect(await page.locator('figure.chart svg rect.bar-completed').count()).toBeGreaterThan(0);
     mkdirSync(SCREENSHOTS, { recursive: true });
     await page.screenshot({ path: join(SCREENSHOTS, 'dashboard-overview.png'), fullPage: true });
@@ -112,7 +112,7 @@ describe('dashboard in Chromium', () => {
 
   it('updates the counts without a reload when the store changes', async () => {
     const page = await open('/');
-    const deadCell = page.locator('tr[data-queue="crawl"] td').nth(5);
+    const deadCell = page.locator('tr[data-queue="crawl"] td[data-count="dead"]');
     const dead = (await store.stats('crawl', Date.now())).dead;
     expect(await deadCell.innerText()).toBe(String(dead));
     await store.requeueDead({ query: { queue: 'crawl' } }, { now: Date.now() });

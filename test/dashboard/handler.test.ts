@@ -33,6 +33,49 @@ async function mount(options: Parameters<typeof createDashboard>[0]): Promise<Cl
   return new Client(served.url);
 }
 
+describe('dashboard overview: workers with a job', () => {
+  it('counts the workers holding a live lease, per queue and in all, and says idle workers are not known', async () => {
+    const { store, clock } = await filled();
+    await store.enqueue(
+      ['crawl', 'crawl', 'crawl', 'upload'].map((queue) => ({
+        queue,
+        payload: '{}',
+        priority: 0,
+        runAt: WALL,
+      })),
+      WALL,
+    );
+    const lease = { leaseMs: 60_000, now: WALL, maxStrikes: 3 };
+    await store.claim({ queue: 'crawl', workerId: 'crawler-1', limit: 2, ...lease });
+    await store.claim({ queue: 'crawl', workerId: 'crawler-2', limit: 1, ...lease });
+    await store.claim({ queue: 'upload', workerId: 'crawler-1', limit: 1, ...lease });
+    const client = await mount({ store, clock });
+    const page = (await client.get('/')).text;
+    // Two distinct workers in all; two on crawl, one on upload.
+    expect(page).toMatch(/<div class="n">2<\/div><div class="l">workers with a job<\/div>/);
+    const cell = (queue: string, name: string) =>
+      new RegExp(
+        `data-queue="${queue}">[\\s\\S]*?<td class="num" data-count="${name}">([^<]*)</td>`,
+      ).exec(page)?.[1];
+    expect(cell('crawl', 'running')).toBe('3');
+    expect(cell('crawl', 'workers')).toBe('2');
+    expect(cell('upload', 'running')).toBe('1');
+    expect(cell('upload', 'workers')).toBe('1');
+    expect(page).toContain('Stores keep no record of idle workers');
+  });
+
+  it('says so when the store cannot tell which workers hold jobs', async () => {
+    const { store, clock } = await filled();
+    // The same store without the optional method.
+    const blind: DurableStore = Object.create(store, { leaseHolders: { value: undefined } });
+    const client = await mount({ store: blind, clock });
+    const page = (await client.get('/')).text;
+    expect(page).not.toContain('<div class="l">workers with a job</div>');
+    expect(page).toContain('This store does not tell which workers hold jobs');
+    expect(page).toContain('title="this store does not tell">?</span>');
+  });
+});
+
 describe('dashboard handler in node:http', () => {
   it('serves the overview, the dead letters by category and one dead letter, under a base path', async () => {
     const { store, ids, clock } = await filled();

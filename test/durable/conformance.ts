@@ -743,6 +743,40 @@ export function describeStoreConformance(
       await store.ping();
     });
 
+    it('lists the workers holding live leases per queue, and forgets a lease once settled or expired', async () => {
+      // Every store of the project implements this optional method.
+      expect(store.leaseHolders).toBeTypeOf('function');
+      const holders = (now: number) => store.leaseHolders!(now);
+      expect(await holders(T)).toEqual([]);
+      await store.enqueue(
+        [job(), job(), job(), job({ queue: 'other' }), job({ queue: 'other' })],
+        T,
+      );
+      const a = await claim({ workerId: 'w-b', limit: 2 });
+      await claim({ workerId: 'w-a', limit: 1, leaseMs: 5_000 });
+      const other = await claim({ queue: 'other', workerId: 'w-b', limit: 2 });
+      expect(await holders(T)).toEqual([
+        { queue: 'other', workerId: 'w-b', jobs: 2 },
+        { queue: 'q', workerId: 'w-a', jobs: 1 },
+        { queue: 'q', workerId: 'w-b', jobs: 2 },
+      ]);
+      // Settled jobs hold no lease; a lease past its leaseUntil is not live (though not recovered yet).
+      await store.settle(
+        [
+          { kind: 'complete', id: a[0]!.id, token: a[0]!.token },
+          { kind: 'dead', id: other[0]!.id, token: other[0]!.token, fault, record: record() },
+        ],
+        T,
+      );
+      expect(await holders(T + 10)).toEqual([
+        { queue: 'other', workerId: 'w-b', jobs: 1 },
+        { queue: 'q', workerId: 'w-a', jobs: 1 },
+        { queue: 'q', workerId: 'w-b', jobs: 1 },
+      ]);
+      expect(await holders(T + 1_000)).toEqual([{ queue: 'q', workerId: 'w-a', jobs: 1 }]);
+      expect(await holders(T + 5_000)).toEqual([]);
+    });
+
     if (options.stateMachine !== false) describeStateMachine(() => store);
   });
 }

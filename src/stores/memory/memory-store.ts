@@ -1,9 +1,4 @@
-import {
-  bucketOf,
-  checkThroughputRequest,
-  messageContains,
-  sortedCategoryCounts,
-} from '../../durable/dead-letter-rules.js';
+import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import { JobNotFoundError } from '../../durable/errors.js';
 import type {
   CategoryCount,
@@ -11,13 +6,13 @@ import type {
   ClaimedJob,
   ClaimRequest,
   DeadLetter,
-  DeadLetterCursor,
   DeadLetterQuery,
   DeadLetterSelector,
   DurableStore,
   EnqueueResult,
   FaultSummary,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -30,7 +25,6 @@ import type {
   ThroughputRequest,
   StoreEnqueueOptions,
 } from '../../durable/store.js';
-import type { FaultCategory } from '../../faults/fault.js';
 import {
   boundHistory,
   crashLoopFault,
@@ -45,6 +39,15 @@ import {
   toDeadLetter,
   toRecord,
 } from './memory-job.js';
+import {
+  countByCategory,
+  countQueue,
+  finishedPerBucket,
+  leaseHolders,
+  matchDead,
+  beyondRetention,
+  claimOrder,
+} from './memory-queries.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
@@ -224,32 +227,15 @@ export class MemoryStore implements DurableStore {
 
   async stats(queue: string, now: number): Promise<QueueCounts> {
     this.open();
-    let waiting = 0;
-    let delayed = 0;
-    let running = 0;
-    let completed = 0;
-    let dead = 0;
-    let oldest: number | null = null;
-    for (const job of this.jobs.values()) {
-      if (job.queue !== queue) continue;
-      if (job.state === 'waiting') {
-        if (job.runAt <= now) {
-          waiting++;
-          if (oldest === null || job.runAt < oldest) oldest = job.runAt;
-        } else delayed++;
-      } else if (job.state === 'running') running++;
-      else if (job.state === 'completed') completed++;
-      else dead++;
-    }
     return {
-      waiting,
-      delayed,
-      running,
-      completed,
-      dead,
+      ...countQueue(this.jobs.values(), queue, now),
       pausedUntil: pauseInForce(this.pauses.get(queue), now),
-      oldestWaitingSince: oldest,
     };
+  }
+
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    this.open();
+    return leaseHolders(this.jobs.values(), now);
   }
 
   async queues(): Promise<string[]> {
@@ -267,36 +253,19 @@ export class MemoryStore implements DurableStore {
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     this.open();
-    const found = this.matchDead(query);
+    const found = matchDead(this.jobs.values(), query);
     const limited = query.limit === undefined ? found : found.slice(0, query.limit);
     return limited.map(toDeadLetter);
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     this.open();
-    const counts = new Map<FaultCategory, number>();
-    for (const job of this.matchDead({ ...query, before: undefined }))
-      counts.set(job.fault!.category, (counts.get(job.fault!.category) ?? 0) + 1);
-    return sortedCategoryCounts(counts);
+    return countByCategory(matchDead(this.jobs.values(), { ...query, before: undefined }));
   }
 
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
     this.open();
-    checkThroughputRequest(request);
-    const completed = new Array<number>(request.buckets).fill(0);
-    const dead = new Array<number>(request.buckets).fill(0);
-    for (const job of this.jobs.values()) {
-      if (
-        job.finishedAt === undefined ||
-        (request.queue !== undefined && job.queue !== request.queue)
-      )
-        continue;
-      const bucket = bucketOf(request, job.finishedAt);
-      if (bucket < 0) continue;
-      if (job.state === 'completed') completed[bucket]!++;
-      else if (job.state === 'dead') dead[bucket]!++;
-    }
-    return { completed, dead };
+    return finishedPerBucket(this.jobs.values(), checkThroughputRequest(request));
   }
 
   async requeueDead(
@@ -312,7 +281,7 @@ export class MemoryStore implements DurableStore {
         return job;
       });
     } else {
-      targets = this.matchDead(selector.query);
+      targets = matchDead(this.jobs.values(), selector.query);
       if (selector.query.limit !== undefined) targets = targets.slice(0, selector.query.limit);
     }
     if (!options.dryRun) {
@@ -331,7 +300,7 @@ export class MemoryStore implements DurableStore {
   async purgeDead(query: PurgeQuery): Promise<number> {
     this.open();
     const { keepNewest, ...filter } = query;
-    const scope = this.matchDead(filter);
+    const scope = matchDead(this.jobs.values(), filter);
     const doomed = keepNewest === undefined ? scope : scope.slice(keepNewest);
     for (const job of doomed) this.remove(job);
     return doomed.length;
@@ -430,59 +399,13 @@ export class MemoryStore implements DurableStore {
     if (job.idempotencyKey !== undefined) this.byKey.delete(idemKey(job.queue, job.idempotencyKey));
   }
 
-  /** Dead letters matching the filters, newest first. */
-  private matchDead(query: Omit<DeadLetterQuery, 'limit'>): MemoryJob[] {
-    const found: MemoryJob[] = [];
-    for (const job of this.jobs.values()) {
-      if (job.state !== 'dead') continue;
-      if (query.queue !== undefined && job.queue !== query.queue) continue;
-      if (query.category !== undefined && job.fault?.category !== query.category) continue;
-      if (query.olderThan !== undefined && job.finishedAt! > query.olderThan) continue;
-      if (query.newerThan !== undefined && job.finishedAt! < query.newerThan) continue;
-      if (query.before !== undefined && !listedAfter(job, query.before)) continue;
-      if (!messageContains(job.fault!.message, query.text)) continue;
-      found.push(job);
-    }
-    return found.sort(newestFinishedFirst);
-  }
-
   private pruneState(state: 'completed' | 'dead', bound: RetentionBound, now: number): number {
-    const byQueue = new Map<string, MemoryJob[]>();
-    for (const job of this.jobs.values()) {
-      if (job.state !== state) continue;
-      const list = byQueue.get(job.queue);
-      if (list) list.push(job);
-      else byQueue.set(job.queue, [job]);
-    }
-    let removed = 0;
-    for (const list of byQueue.values()) {
-      list.sort(newestFinishedFirst);
-      list.forEach((job, index) => {
-        if (index >= bound.maxCount || job.finishedAt! < now - bound.maxAgeMs) {
-          this.remove(job);
-          removed++;
-        }
-      });
-    }
-    return removed;
+    const doomed = beyondRetention(this.jobs.values(), state, bound, now);
+    for (const job of doomed) this.remove(job);
+    return doomed.length;
   }
 }
 
 function idemKey(queue: string, key: string): string {
   return `${queue}\u0000${key}`;
-}
-
-function claimOrder(a: MemoryJob, b: MemoryJob): number {
-  return b.priority - a.priority || a.runAt - b.runAt || a.seq - b.seq;
-}
-
-/** Whether a dead job comes after the cursor in the listing order (newest first, then by id descending). */
-function listedAfter(job: MemoryJob, cursor: DeadLetterCursor): boolean {
-  if (job.finishedAt! !== cursor.deadAt) return job.finishedAt! < cursor.deadAt;
-  const cursorSeq = Number(cursor.id);
-  return Number.isFinite(cursorSeq) && job.seq < cursorSeq;
-}
-
-function newestFinishedFirst(a: MemoryJob, b: MemoryJob): number {
-  return b.finishedAt! - a.finishedAt! || b.seq - a.seq;
 }

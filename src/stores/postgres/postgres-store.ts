@@ -15,6 +15,7 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -198,6 +199,12 @@ export class PostgresStore implements DurableStore {
 
   async stats(queue: string, now: number): Promise<QueueCounts> {
     return this.guard((db) => state.queueStats(db, this.sql, queue, now));
+  }
+
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    return this.guard(
+      async (db) => (await db.query(this.sql.leaseHolders, [now])).rows as LeaseHolder[],
+    );
   }
 
   async queues(): Promise<string[]> {

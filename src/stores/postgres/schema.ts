@@ -1,5 +1,6 @@
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
 import type { Queryable } from './connection.js';
+import { finishedCountsMigration } from './finished-counts.js';
 
 /**
  * Versioned migrations of one PostgreSQL schema (default `faultline`). Each runs once, in order,
@@ -82,6 +83,8 @@ function migrations(s: string): readonly (readonly string[])[] {
     ],
     // 2: the leases' contract, job headers and the dashboard's queries.
     leasesHeadersAndDashboard(s),
+    // 3: completed and dead counts per queue, kept by triggers (see finished-counts.ts).
+    finishedCountsMigration(s),
   ];
 }
 
@@ -152,7 +155,7 @@ function leasesHeadersAndDashboard(s: string): readonly string[] {
   ];
 }
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 const VERSION_TABLE = 'schema_version';
 
 /** `"name"`: a schema name as a quoted identifier (names are checked when the store is made). */

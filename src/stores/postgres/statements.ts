@@ -1,4 +1,5 @@
 import { HISTORY_LIMIT } from '../../durable/store-rules.js';
+import { finishedCountStatements } from './finished-counts.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -61,12 +62,7 @@ export function buildStatements(schema: string) {
         WHEN $4 OR q.paused_until IS NULL OR q.paused_until <= $3 THEN excluded.paused_until
         ELSE greatest(q.paused_until, excluded.paused_until) END`,
     resume: `UPDATE ${s}.queues SET paused_until = NULL WHERE name = $1 RETURNING pg_notify($2, name)::text AS notified`,
-    stats: `SELECT count(*) FILTER (WHERE state = 0 AND run_at <= $2) AS waiting, count(*) FILTER (WHERE state = 0 AND run_at > $2) AS delayed,
-        count(*) FILTER (WHERE state = 1) AS running, count(*) FILTER (WHERE state = 2) AS completed, count(*) FILTER (WHERE state = 3) AS dead,
-        min(run_at) FILTER (WHERE state = 0 AND run_at <= $2) AS oldest,
-        (SELECT paused_until FROM ${s}.queues WHERE name = $1) AS paused_until
-      FROM ${jobs} WHERE queue = $1`,
-    queues: `SELECT name FROM (SELECT DISTINCT queue AS name FROM ${jobs} UNION SELECT name FROM ${s}.queues) n ORDER BY name COLLATE "C"`,
+    ...finishedCountStatements(s),
     getJob: `SELECT * FROM ${jobs} WHERE id = $1`,
     lockDead: `SELECT id::text AS id FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 3 FOR UPDATE`,
     requeue: `UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import { asciiLower } from '../../durable/dead-letter-rules.js';
+import { JobNotFoundError } from '../../durable/errors.js';
 import type { DeadLetter, DeadLetterCursor, DeadLetterQuery } from '../../durable/store.js';
 import { deadCategoryKey } from './keys.js';
 import type { QueueScripts } from './queue-scripts.js';
@@ -23,8 +24,8 @@ export interface DeadRef {
 }
 
 const BATCH = 1_000;
-/** A text search reads every member anyway: larger batches, fewer round trips. */
-const TEXT_BATCH = 5_000;
+/** A text search, or a query without a limit (requeue, purge), reads every member anyway: larger batches, fewer round trips. */
+const LONG_BATCH = 5_000;
 
 /** Listing order (see above): negative when `a` comes first. */
 export function listingOrder(a: DeadRef, b: DeadRef): number {
@@ -127,7 +128,7 @@ async function queueRefs(
       key,
       position,
       min,
-      query.text === undefined ? BATCH : TEXT_BATCH,
+      query.text === undefined && want <= BATCH ? BATCH : LONG_BATCH,
     );
     if (batch.length === 0) break;
     const matches =
@@ -197,9 +198,10 @@ export async function readDeadLetters(
 }
 
 /**
- * Requeues the dead letters a query selected, `batch` members per script call; those that left
- * the dead letters since they were selected are skipped. Returns the ids requeued (in a dry run:
- * those still dead), in listing order.
+ * Requeues the dead letters a query selected, `batch` members per script call (the calls of one
+ * queue go out together, one round trip); those that left the dead letters since they were
+ * selected are skipped. A dry run writes nothing and runs no script: the refs were read from the
+ * dead sets a moment ago. Returns the ids requeued (or that would be), in listing order.
  */
 export async function requeueRefs(
   scriptsOf: (queue: string) => QueueScripts,
@@ -208,18 +210,77 @@ export async function requeueRefs(
   dryRun: boolean,
   batch: number,
 ): Promise<string[]> {
+  if (dryRun) return refs.map((ref) => jobId(ref.queue, ref.member));
   const done = new Set<string>();
   for (const [queue, indexes] of groupBy(refs, (ref) => ref.queue)) {
     const members = indexes.map((i) => refs[i]!.member);
-    for (let i = 0; i < members.length; i += batch) {
-      const reply = (await scriptsOf(queue).run('requeueDead', [
-        now,
-        dryRun ? 1 : 0,
-        'skip',
-        ...members.slice(i, i + batch),
-      ])) as string[];
+    const calls: Promise<unknown>[] = [];
+    for (let i = 0; i < members.length; i += batch)
+      calls.push(
+        scriptsOf(queue).run('requeueDead', [now, 0, 'skip', ...members.slice(i, i + batch)]),
+      );
+    for (const reply of (await Promise.all(calls)) as string[][])
       for (const member of reply.slice(1)) done.add(jobId(queue, member));
-    }
   }
   return refs.map((ref) => jobId(ref.queue, ref.member)).filter((id) => done.has(id));
+}
+
+/**
+ * Requeues dead letters by id, all or none: with several script calls (several queues, or more
+ * than `batch` ids), every call checks first in a dry pass, so a missing id writes nothing
+ * anywhere. Throws JobNotFoundError naming the first id that is not a dead letter.
+ */
+export async function requeueIds(
+  scriptsOf: (queue: string) => QueueScripts,
+  ids: readonly string[],
+  now: number,
+  dryRun: boolean,
+  batch: number,
+): Promise<string[]> {
+  const groups = new Map<string, string[]>();
+  for (const id of ids) {
+    const parsed = parseJobId(id);
+    if (!parsed) throw new JobNotFoundError(id, 'dead letter');
+    const members = groups.get(parsed.queue);
+    if (members) members.push(parsed.member);
+    else groups.set(parsed.queue, [parsed.member]);
+  }
+  const calls = [...groups.values()].reduce(
+    (n, members) => n + Math.ceil(members.length / batch),
+    0,
+  );
+  const passes = calls > 1 && !dryRun ? [true, false] : [dryRun];
+  for (const dry of passes) {
+    for (const [queue, members] of groups) {
+      for (let i = 0; i < members.length; i += batch) {
+        const reply = (await scriptsOf(queue).run('requeueDead', [
+          now,
+          dry ? 1 : 0,
+          'strict',
+          ...members.slice(i, i + batch),
+        ])) as string[];
+        if (reply[0] === 'missing')
+          throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
+      }
+    }
+  }
+  return [...ids];
+}
+
+/** Deletes the selected dead letters still dead, `batch` per script call; returns how many. */
+export async function deleteRefs(
+  scriptsOf: (queue: string) => QueueScripts,
+  refs: readonly DeadRef[],
+  batch: number,
+): Promise<number> {
+  let deleted = 0;
+  for (const [queue, indexes] of groupBy(refs, (ref) => ref.queue)) {
+    const members = indexes.map((i) => refs[i]!.member);
+    for (let i = 0; i < members.length; i += batch)
+      deleted += (await scriptsOf(queue).run('deleteJobs', [
+        'dead',
+        ...members.slice(i, i + batch),
+      ])) as number;
+  }
+  return deleted;
 }

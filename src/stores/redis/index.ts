@@ -3,7 +3,7 @@
  * ioredis is an optional peer dependency, loaded only by this entry point.
  */
 export { RedisStore } from './redis-store.js';
-export type { RedisStoreOptions } from './redis-store.js';
+export type { RedisStoreOptions } from './options.js';
 export { createRedisClient } from './connection.js';
 export type { RedisConnectionOptions } from './connection.js';
 export { RedisCircuitBreaker } from './shared-circuit-breaker.js';

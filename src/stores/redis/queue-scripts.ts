@@ -6,6 +6,7 @@ import claim from './scripts/claim.lua.js';
 import common, { QUEUE_KEYS_HEADER } from './scripts/common.lua.js';
 import deleteJobs from './scripts/delete-jobs.lua.js';
 import enqueue from './scripts/enqueue.lua.js';
+import leaseHolders from './scripts/lease-holders.lua.js';
 import matchText from './scripts/match-text.lua.js';
 import pause from './scripts/pause.lua.js';
 import prune from './scripts/prune.lua.js';
@@ -33,6 +34,7 @@ export const QUEUE_SCRIPTS = {
   deleteJobs: queueScript('delete-jobs', deleteJobs),
   prune: queueScript('prune', prune),
   matchText: queueScript('match-text', matchText),
+  leaseHolders: queueScript('lease-holders', leaseHolders),
 } as const;
 
 export type QueueScriptName = keyof typeof QUEUE_SCRIPTS;

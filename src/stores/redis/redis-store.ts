@@ -1,8 +1,5 @@
 import { inspect } from 'node:util';
-import type * as Ioredis from 'ioredis';
 import type { Redis } from 'ioredis';
-import { scoped } from '../../validate/scoped.js';
-import { JobNotFoundError } from '../../durable/errors.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
 import type {
   CategoryCount,
@@ -15,6 +12,7 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
@@ -34,61 +32,27 @@ import {
   refuseTransaction,
 } from '../../durable/store-rules.js';
 import type { Clock } from '../../time/clock.js';
-import { systemClock } from '../../time/system-clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
-import { createRedisClient, type RedisConnectionOptions } from './connection.js';
+import { RedisCallGuard } from './call-guard.js';
+import { pruneQueues } from './retention.js';
+import { QueueRegistry } from './queue-registry.js';
+import { type RedisStoreOptions, resolveRedisOptions } from './options.js';
 import { countDeadByCategory, finishedPerBucket } from './finished-counts.js';
+import { leaseHolders } from './lease-holders.js';
 import { globalKey } from './keys.js';
-import { migrateLegacyPrefix } from './legacy-prefix.js';
-import { type DeadRef, readDeadLetters, requeueRefs, selectDeadRefs } from './dead-letters.js';
+import {
+  type DeadRef,
+  deleteRefs,
+  readDeadLetters,
+  requeueIds,
+  requeueRefs,
+  selectDeadRefs,
+} from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
 import { QueueScripts } from './queue-scripts.js';
-import { useDriverFor } from './script.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
-import { toStoreError } from './redis-errors.js';
-import { describeRedisTarget, parseRedisUrl, passwordOf } from './url.js';
 import { readSharedState } from './shared-state.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
-
-/** Every option error names the option from `redisStore`. */
-const check = scoped('redisStore');
-
-export interface RedisStoreOptions {
-  /**
-   * `redis://[user:password@]host:port[/db]` (or `rediss://`). Credentials never appear in errors
-   * or logs. A database the server does not have is an error (ConfigError naming it), not database
-   * 0.
-   * @defaultValue none; give either `url` or `client`
-   */
-  readonly url?: string;
-  /**
-   * An ioredis client you own instead of a URL; `close()` leaves it open.
-   * @defaultValue none; give either `url` or `client`
-   */
-  readonly client?: Redis;
-  /**
-   * Every key starts with `{<prefix>:`. With the default, keys a store from
-   * before the rename left under `lifeline` are moved under `faultline` first (docs/redis.md).
-   * @defaultValue `faultline`
-   */
-  readonly prefix?: string;
-  /**
-   * Timeouts and reconnects for a client created from `url`.
-   * @defaultValue the `RedisConnectionOptions` defaults
-   */
-  readonly connection?: RedisConnectionOptions;
-  /**
-   * Only for the bounded wait in `close()`.
-   * @defaultValue the system clock
-   */
-  readonly clock?: Clock;
-  /**
-   * The ioredis module to use instead of the installed `ioredis` (for an aliased install, such as
-   * `ioredis6: npm:ioredis@6`): it creates the client from `url` and sends the scripts.
-   * @defaultValue `require('ioredis')`, loaded when the first store is created
-   */
-  readonly driver?: typeof Ioredis;
-}
 
 /** Deletions per prune script call: bounded so one call never blocks the server for long. */
 const PRUNE_BATCH = 2_000;
@@ -107,99 +71,25 @@ export class RedisStore implements DurableStore {
   readonly client: Redis;
   private readonly ownsClient: boolean;
   private readonly target: string;
-  // An ES private field: not an own key, so no serializer or inspection of the store can reach it.
-  readonly #secrets: (string | null | undefined)[];
   private readonly scriptsByQueue = new Map<string, QueueScripts>();
-  private readonly registryKey: string;
+  private readonly registry: QueueRegistry;
   private readonly checkpoints: RedisCheckpoints;
   private readonly clock: Clock;
-  /** `host:port`, for "connection refused by ...". */
-  private readonly address: string;
-  /** The database asked for, checked against the server once before the first call. */
-  private readonly database: number;
-  private databaseChecked = false;
-  private databaseCheck: Promise<void> | undefined;
-  /** Set when the store can never work (a database the server does not have): every call throws it. */
-  private fatal: Error | undefined;
-  /** Why the connection is down, as the client last reported it (a command only says "gave up"). */
-  private lastConnectionError: unknown;
-  private readonly onClientError = (error: unknown) => {
-    this.lastConnectionError = error;
-  };
-  private readonly onClientReady = () => {
-    this.lastConnectionError = undefined;
-  };
-  private closed = false;
-  /** False until the keys of a store from before the rename have been looked for (default prefix only). */
-  private legacyChecked: boolean;
-  private legacyMove: Promise<void> | undefined;
+  private readonly calls: RedisCallGuard;
 
   /** `new RedisStore('redis://host:6379')` or `new RedisStore({ url, prefix, ... })`. */
   constructor(options: RedisStoreOptions | string) {
-    if (typeof options === 'string') options = { url: options };
-    check.plainObject('options', options);
-    check.knownKeys('options', options, [
-      'url',
-      'client',
-      'prefix',
-      'connection',
-      'clock',
-      'driver',
-    ]);
-    if (options.driver !== undefined && typeof options.driver?.Redis !== 'function')
-      throw check.configError('driver', '(not an ioredis module)', 'the ioredis module');
-    if ((options.url === undefined) === (options.client === undefined)) {
-      throw check.configError(
-        'url',
-        options.url === undefined ? undefined : describeRedisTarget(options.url),
-        'exactly one of url or client',
-      );
-    }
-    if (
-      options.url !== undefined &&
-      (typeof options.url !== 'string' || !/^(redis|rediss|valkey|valkeys):\/\//.test(options.url))
-    ) {
-      throw check.configError(
-        'url',
-        typeof options.url === 'string' ? describeRedisTarget(options.url) : options.url,
-        'a redis:// or rediss:// URL',
-      );
-    }
-    // Parsed here so a bad port, no host or a database that is not a number is a ConfigError
-    // (Node's own URL error keeps the whole URL, password included, in an enumerable field).
-    const parsed = options.url === undefined ? undefined : parseRedisUrl(options.url);
-    if (
-      options.client !== undefined &&
-      typeof (options.client as { evalsha?: unknown }).evalsha !== 'function'
-    ) {
-      throw check.configError('client', '(not an ioredis client)', 'an ioredis client');
-    }
-    const prefix = options.prefix ?? 'faultline';
-    if (typeof prefix !== 'string' || prefix.length === 0)
-      throw check.configError('prefix', prefix, 'a non-empty string');
-    this.prefix = prefix;
-    this.legacyChecked = options.prefix !== undefined;
-    this.clock = options.clock ?? systemClock;
-    if (options.url !== undefined && parsed !== undefined) {
-      const url = options.url.replace(/^valkey(s?):/, 'redis$1:');
-      this.client = createRedisClient(url, options.connection, options.driver);
-      this.ownsClient = true;
-      this.target = describeRedisTarget(url);
-      this.address = `${parsed.host}:${parsed.port}`;
-      this.database = parsed.database;
-      this.#secrets = [passwordOf(url)];
-    } else {
-      this.client = options.client!;
-      this.ownsClient = false;
-      this.address = `${this.client.options.host ?? '?'}:${this.client.options.port ?? '?'}`;
-      this.target = this.address;
-      this.database = this.client.options.db ?? 0;
-      this.#secrets = [this.client.options.password];
-    }
-    if (options.driver !== undefined) useDriverFor(this.client, options.driver);
-    this.client.on('error', this.onClientError);
-    this.client.on('ready', this.onClientReady);
-    this.registryKey = globalKey(prefix, 'queues');
+    const resolved = resolveRedisOptions(options);
+    this.prefix = resolved.prefix;
+    this.clock = resolved.clock;
+    this.client = resolved.client;
+    this.ownsClient = resolved.ownsClient;
+    this.target = resolved.target;
+    this.calls = new RedisCallGuard(resolved);
+    const prefix = resolved.prefix;
+    this.registry = new QueueRegistry(this.client, globalKey(prefix, 'queues'), (queue) =>
+      this.scripts(queue),
+    );
     this.checkpoints = new RedisCheckpoints(this.client, globalKey(prefix, 'ckpt'));
   }
 
@@ -226,7 +116,7 @@ export class RedisStore implements DurableStore {
         }
         const [reply] = await Promise.all([
           this.scripts(queue).run('enqueue', args) as Promise<(string | number)[]>,
-          this.register(queue),
+          this.registry.register(queue),
         ]);
         indexes.forEach((inputIndex, n) => {
           results[inputIndex] = {
@@ -318,7 +208,7 @@ export class RedisStore implements DurableStore {
       const encoded = encodeUntil(until === null ? Number.POSITIVE_INFINITY : until);
       await Promise.all([
         this.scripts(queue).run('pause', [now, encoded, replace ? 1 : 0]),
-        this.register(queue),
+        this.registry.register(queue),
       ]);
     });
   }
@@ -352,21 +242,14 @@ export class RedisStore implements DurableStore {
     });
   }
 
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    return this.guard(async () =>
+      leaseHolders((queue) => this.scripts(queue), await this.registry.of(undefined), now),
+    );
+  }
+
   async queues(): Promise<string[]> {
-    return this.guard(async () => {
-      const names = await this.client.smembers(this.registryKey);
-      const live = await Promise.all(
-        names.map(async (name) => {
-          const k = this.scripts(name).keys;
-          const [sizes, paused] = await Promise.all([
-            this.client.exists(k.waiting, k.delayed, k.running, k.completed, k.dead),
-            this.client.hexists(k.meta, 'pausedUntil'),
-          ]);
-          return sizes > 0 || paused === 1 ? name : undefined;
-        }),
-      );
-      return live.filter((name): name is string => name !== undefined).sort();
-    });
+    return this.guard(() => this.registry.live());
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
@@ -387,7 +270,7 @@ export class RedisStore implements DurableStore {
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     return this.guard(async () => {
-      const queues = await this.queuesOf(query.queue);
+      const queues = await this.registry.of(query.queue);
       // A text filter is in the messages: read the category of each match; otherwise count the sets.
       const refs =
         query.text === undefined
@@ -403,7 +286,7 @@ export class RedisStore implements DurableStore {
       return finishedPerBucket(
         this.client,
         (queue) => this.scripts(queue),
-        await this.queuesOf(request.queue),
+        await this.registry.of(request.queue),
         request,
       );
     });
@@ -424,37 +307,13 @@ export class RedisStore implements DurableStore {
           REQUEUE_BATCH,
         );
       }
-      const ids = [...selector.ids];
-      const groups = new Map<string, string[]>();
-      for (const id of ids) {
-        const parsed = parseJobId(id);
-        if (!parsed) throw new JobNotFoundError(id, 'dead letter');
-        const members = groups.get(parsed.queue);
-        if (members) members.push(parsed.member);
-        else groups.set(parsed.queue, [parsed.member]);
-      }
-      // With several script calls, check every one first so that a missing id writes nothing anywhere.
-      const calls = [...groups.values()].reduce(
-        (n, members) => n + Math.ceil(members.length / REQUEUE_BATCH),
-        0,
+      return requeueIds(
+        (queue) => this.scripts(queue),
+        selector.ids,
+        options.now,
+        options.dryRun === true,
+        REQUEUE_BATCH,
       );
-      const passes = calls > 1 && !options.dryRun ? [true, false] : [options.dryRun === true];
-      for (const dryRun of passes) {
-        for (const [queue, members] of groups) {
-          for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
-            const chunk = members.slice(i, i + REQUEUE_BATCH);
-            const reply = (await this.scripts(queue).run('requeueDead', [
-              options.now,
-              dryRun ? 1 : 0,
-              'strict',
-              ...chunk,
-            ])) as string[];
-            if (reply[0] === 'missing')
-              throw new JobNotFoundError(jobId(queue, reply[1]!), 'dead letter');
-          }
-        }
-      }
-      return ids;
     });
   }
 
@@ -463,17 +322,7 @@ export class RedisStore implements DurableStore {
       const { keepNewest, ...filter } = query;
       const scope = await this.deadRefs(filter);
       const doomed = keepNewest === undefined ? scope : scope.slice(keepNewest);
-      let deleted = 0;
-      for (const [queue, indexes] of groupBy(doomed, (ref) => ref.queue)) {
-        const members = indexes.map((i) => doomed[i]!.member);
-        for (let i = 0; i < members.length; i += REQUEUE_BATCH) {
-          deleted += (await this.scripts(queue).run('deleteJobs', [
-            'dead',
-            ...members.slice(i, i + REQUEUE_BATCH),
-          ])) as number;
-        }
-      }
-      return deleted;
+      return deleteRefs((queue) => this.scripts(queue), doomed, REQUEUE_BATCH);
     });
   }
 
@@ -482,27 +331,8 @@ export class RedisStore implements DurableStore {
     now: number,
   ): Promise<{ completed: number; dead: number }> {
     return this.guard(async () => {
-      const queues = await this.client.smembers(this.registryKey);
-      const total = { completed: 0, dead: 0 };
-      for (const queue of queues) {
-        for (const state of ['completed', 'dead'] as const) {
-          const bound = retention[state];
-          const cutoff = Number.isFinite(bound.maxAgeMs) ? now - bound.maxAgeMs : '';
-          const maxCount = Number.isFinite(bound.maxCount) ? bound.maxCount : '';
-          if (cutoff === '' && maxCount === '') continue;
-          for (;;) {
-            const deleted = (await this.scripts(queue).run('prune', [
-              state,
-              cutoff,
-              maxCount,
-              PRUNE_BATCH,
-            ])) as number;
-            total[state] += deleted;
-            if (deleted < PRUNE_BATCH) break;
-          }
-        }
-      }
-      return total;
+      const queues = await this.registry.all();
+      return pruneQueues((queue) => this.scripts(queue), queues, retention, now, PRUNE_BATCH);
     });
   }
 
@@ -538,10 +368,8 @@ export class RedisStore implements DurableStore {
   }
 
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    this.client.off('error', this.onClientError);
-    this.client.off('ready', this.onClientReady);
+    if (this.calls.isClosed) return;
+    this.calls.close();
     if (!this.ownsClient) return;
     // QUIT waits for replies in flight; a frozen or gone server must not hold close() up.
     await Promise.race([
@@ -572,112 +400,18 @@ export class RedisStore implements DurableStore {
     return scripts;
   }
 
-  /** The named queue, or every registered one. */
-  private async queuesOf(queue: string | undefined): Promise<string[]> {
-    return queue !== undefined ? [queue] : this.client.smembers(this.registryKey);
-  }
-
   /** The dead letters a query selects, without reading their hashes (unless the text filter must). */
   private async deadRefs(query: DeadLetterQuery, queues?: readonly string[]): Promise<DeadRef[]> {
     return selectDeadRefs(
       this.client,
       (queue) => this.scripts(queue),
-      queues ?? (await this.queuesOf(query.queue)),
+      queues ?? (await this.registry.of(query.queue)),
       query,
     );
   }
 
-  private async register(queue: string): Promise<void> {
-    await this.client.sadd(this.registryKey, queue);
+  /** Runs a call through the guard: closed, legacy keys, database check, errors without credentials. */
+  private guard<T>(call: () => Promise<T>): Promise<T> {
+    return this.calls.run(call);
   }
-
-  /** Moves the keys of a store written before the rename (prefix `lifeline`) once, before the first command. */
-  private moveLegacyKeys(): Promise<void> {
-    this.legacyMove ??= migrateLegacyPrefix(this.client, this.clock).then(
-      () => {
-        this.legacyChecked = true;
-      },
-      (error: unknown) => {
-        // Try again on the next call (the server may have been unreachable).
-        this.legacyMove = undefined;
-        throw error;
-      },
-    );
-    return this.legacyMove;
-  }
-
-  /**
-   * Runs a call; a closed store refuses, and every error leaves as a StoreError that says what
-   * happened with no credential in it (see redis-errors.ts).
-   */
-  private async guard<T>(call: () => Promise<T>): Promise<T> {
-    if (this.closed) throw new Error(`The Redis store ${this.target} is closed`);
-    if (this.fatal !== undefined) throw this.fatal;
-    try {
-      if (!this.legacyChecked) await this.moveLegacyKeys();
-      if (!this.databaseChecked) {
-        this.databaseCheck ??= this.checkDatabase();
-        await this.databaseCheck;
-      }
-      return await call();
-    } catch (error) {
-      throw toStoreError(error, {
-        target: this.target,
-        address: this.address,
-        secrets: this.#secrets,
-        lastConnectionError: this.lastConnectionError,
-      });
-    }
-  }
-
-  /**
-   * ioredis answers a failed SELECT (a database the server does not have) by staying in
-   * database 0 and reporting nothing to the caller, so the jobs would land in the wrong place.
-   * The server's own count (`CONFIG GET databases`, or the `db` of `CLIENT INFO` where CONFIG
-   * is disabled) is checked once, before the first call.
-   */
-  private async checkDatabase(): Promise<void> {
-    try {
-      if (this.database !== 0) {
-        const count = await this.serverDatabases();
-        const actual = count === undefined ? await this.connectionDatabase() : undefined;
-        if (
-          (count !== undefined && this.database >= count) ||
-          (actual !== undefined && actual !== this.database)
-        ) {
-          const has =
-            count === undefined
-              ? `this connection is on database ${actual}`
-              : `the server has ${count} (0 to ${count - 1})`;
-          this.fatal = check.configError(
-            'url',
-            this.target,
-            `a database the server has: database ${this.database} does not exist at ${this.address}; ${has}`,
-          );
-          throw this.fatal;
-        }
-      }
-      this.databaseChecked = true;
-    } finally {
-      this.databaseCheck = undefined;
-    }
-  }
-
-  private async serverDatabases(): Promise<number | undefined> {
-    const reply = await this.client.config('GET', 'databases').catch(rethrowUnlessReplyError);
-    const count = Array.isArray(reply) ? Number(reply[1]) : Number.NaN;
-    return Number.isSafeInteger(count) && count > 0 ? count : undefined;
-  }
-
-  private async connectionDatabase(): Promise<number | undefined> {
-    const info = await this.client.call('CLIENT', 'INFO').catch(rethrowUnlessReplyError);
-    const match = typeof info === 'string' ? / db=(\d+) /.exec(info) : null;
-    return match ? Number(match[1]) : undefined;
-  }
-}
-
-/** CONFIG or CLIENT INFO refused (disabled, an ACL): the check cannot tell, which is no error. A dropped connection is. */
-function rethrowUnlessReplyError(error: unknown): undefined {
-  if ((error as { name?: unknown } | null)?.name === 'ReplyError') return undefined;
-  throw error;
 }

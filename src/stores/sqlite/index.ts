@@ -2,6 +2,7 @@
  * faultline/sqlite: the embedded durable store. Loads better-sqlite3 (an optional peer
  * dependency); the core entry point never does.
  */
-export type { IntegrityReport, SqliteStoreOptions } from './sqlite-store.js';
+export type { IntegrityReport } from './integrity.js';
+export type { SqliteStoreOptions } from './options.js';
 export { SqliteStore } from './sqlite-store.js';
 export { SCHEMA_VERSION } from './schema.js';

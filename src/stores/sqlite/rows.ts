@@ -119,3 +119,9 @@ export function toDeadLetter(row: JobRow): DeadLetter {
 export function claimOrder(a: ClaimRow, b: ClaimRow): number {
   return b.priority - a.priority || a.run_at - b.run_at || a.id - b.id;
 }
+
+/** A job id as the row id it names; an id that is not one matches no row (-1). */
+export function toRowId(id: string): number {
+  const n = Number(id);
+  return Number.isSafeInteger(n) ? n : -1;
+}

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { scoped } from '../../validate/scoped.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
-import { JobNotFoundError } from '../../durable/errors.js';
 import type {
   CategoryCount,
   CheckpointRecord,
@@ -14,12 +13,12 @@ import type {
   DurableStore,
   EnqueueResult,
   JobRecord,
+  LeaseHolder,
   LeaseRef,
   NewJob,
   Outcome,
   PurgeQuery,
   QueueCounts,
-  RetentionBound,
   RetentionPolicy,
   SettleResult,
   Throughput,
@@ -27,7 +26,6 @@ import type {
   StoreEnqueueOptions,
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
-import type { FaultCategory } from '../../faults/fault.js';
 import {
   crashLoopFault,
   decodeUntil,
@@ -36,14 +34,11 @@ import {
   pauseInForce,
   refuseTransaction,
 } from '../../durable/store-rules.js';
-import {
-  type ClaimRow,
-  claimOrder,
-  type JobRow,
-  toClaimed,
-  toDeadLetter,
-  toRecord,
-} from './rows.js';
+import { SqliteDeadLetters } from './dead-letters.js';
+import { finishedPerBucket, prune } from './finished-jobs.js';
+import { integrityCheck, type IntegrityReport } from './integrity.js';
+import type { SqliteStoreOptions } from './options.js';
+import { type ClaimRow, claimOrder, type JobRow, toClaimed, toRecord, toRowId } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
@@ -51,38 +46,6 @@ import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /** Every option error names the option from `sqliteStore`. */
 const check = scoped('sqliteStore');
-
-export interface SqliteStoreOptions {
-  /**
-   * `NORMAL` (default): in WAL mode a commit survives a process crash; the last commits may be
-   * lost if the machine loses power. `FULL`: every commit is synced to disk, slower.
-   * @defaultValue 'NORMAL'
-   */
-  readonly synchronous?: 'NORMAL' | 'FULL';
-  /**
-   * How long a write waits for another process's write lock before failing.
-   * @defaultValue 5,000 ms
-   */
-  readonly busyTimeoutMs?: number;
-  /**
-   * The better-sqlite3 module to use instead of the installed `better-sqlite3` (for an aliased
-   * install, such as `better-sqlite3-11: npm:better-sqlite3@11`).
-   * @defaultValue `require('better-sqlite3')`, loaded when the first store opens
-   */
-  readonly driver?: typeof Database;
-  /**
-   * How often, at most, a call checks that the path still names the file the store opened. A
-   * deleted or replaced file fails every call from then on with StoreFileGoneError.
-   * @defaultValue 1,000 ms; `ping()`, and so `queue.health()`, always checks
-   */
-  readonly fileCheckMs?: number;
-}
-
-/** What `integrityCheck()` found: `ok`, or the problems SQLite listed (or the error it raised). */
-export interface IntegrityReport {
-  readonly ok: boolean;
-  readonly problems: readonly string[];
-}
 
 /**
  * The embedded store: everything in one SQLite file (WAL mode), shared safely by many
@@ -94,6 +57,7 @@ export class SqliteStore implements DurableStore {
   readonly path: string;
   private readonly db: Database.Database;
   private readonly sql: Statements;
+  private readonly dead: SqliteDeadLetters;
   private readonly file: FileIdentity;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCounter = 0;
@@ -137,6 +101,7 @@ export class SqliteStore implements DurableStore {
       throw isAccessFailure(error) ? accessError(path, error) : error;
     }
     this.sql = prepareStatements(this.db);
+    this.dead = new SqliteDeadLetters(this.db, this.sql);
   }
 
   async enqueue(
@@ -313,6 +278,11 @@ export class SqliteStore implements DurableStore {
     });
   }
 
+  async leaseHolders(now: number): Promise<LeaseHolder[]> {
+    this.open();
+    return this.sql.leaseHolders.all(now) as LeaseHolder[];
+  }
+
   async queues(): Promise<string[]> {
     this.open();
     return (this.sql.queues.all() as { name: string }[]).map((r) => r.name);
@@ -326,49 +296,17 @@ export class SqliteStore implements DurableStore {
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
     this.open();
-    return this.selectDead(query, '*').map((row) => toDeadLetter(row as JobRow));
+    return this.dead.list(query);
   }
 
   async countDeadByCategory(query: DeadLetterQuery = {}): Promise<CategoryCount[]> {
     this.open();
-    const { where, args } = deadFilter({ ...query, before: undefined });
-    // A text filter reads every match's fault: in the dead index's order (finished_at, which
-    // follows insertion) the rows come nearly in table order, four times faster than by category.
-    const from =
-      query.text === undefined ? 'faultline_jobs' : 'faultline_jobs INDEXED BY faultline_jobs_dead';
-    const sql = `SELECT ${CATEGORY} AS category, count(*) AS count FROM ${from} WHERE ${where}
-      GROUP BY ${CATEGORY} ORDER BY count DESC, category`;
-    return this.db.prepare(sql).all(...args) as { category: FaultCategory; count: number }[];
+    return this.dead.countByCategory(query);
   }
 
   async finishedPerBucket(request: ThroughputRequest): Promise<Throughput> {
     this.open();
-    const { since, bucketMs, buckets } = checkThroughputRequest(request);
-    const completed = new Array<number>(buckets).fill(0);
-    const dead = new Array<number>(buckets).fill(0);
-    this.sql.read(() => {
-      // One range scan of the finished index per queue (it leads with the queue).
-      const queues =
-        request.queue === undefined
-          ? (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue)
-          : [request.queue];
-      for (const queue of queues) {
-        for (const [state, counts] of [
-          [2, completed],
-          [3, dead],
-        ] as const) {
-          const rows = this.sql.finishedPerBucket.all({
-            queue,
-            state,
-            since,
-            until: since + bucketMs * buckets,
-            bucketMs,
-          }) as { bucket: number; count: number }[];
-          for (const row of rows) counts[row.bucket]! += row.count;
-        }
-      }
-    });
-    return { completed, dead };
+    return finishedPerBucket(this.sql, checkThroughputRequest(request));
   }
 
   async requeueDead(
@@ -376,31 +314,12 @@ export class SqliteStore implements DurableStore {
     options: { readonly now: number; readonly dryRun?: boolean },
   ): Promise<string[]> {
     this.open();
-    return this.sql.tx(() => {
-      let ids: string[];
-      if ('ids' in selector) {
-        ids = [...selector.ids];
-        for (const id of ids) {
-          const row = this.sql.getState.get(toRowId(id)) as { state: number } | undefined;
-          if (row?.state !== 3) throw new JobNotFoundError(id, 'dead letter');
-        }
-      } else {
-        ids = this.selectDead(selector.query, 'id').map((row) => String(row.id));
-      }
-      if (!options.dryRun) for (const id of ids) this.sql.requeue.run(options.now, toRowId(id));
-      return ids;
-    });
+    return this.dead.requeue(selector, options);
   }
 
   async purgeDead(query: PurgeQuery): Promise<number> {
     this.open();
-    return this.sql.tx(() => {
-      const { keepNewest, ...filter } = query;
-      const ids = this.selectDead(filter, 'id').map((row) => row.id);
-      const doomed = keepNewest === undefined ? ids : ids.slice(keepNewest);
-      for (const id of doomed) this.sql.deleteJob.run(id);
-      return doomed.length;
-    });
+    return this.dead.purge(query);
   }
 
   async prune(
@@ -408,16 +327,7 @@ export class SqliteStore implements DurableStore {
     now: number,
   ): Promise<{ completed: number; dead: number }> {
     this.open();
-    return this.sql.tx(() => {
-      const queues = (this.sql.finishedQueues.all() as { queue: string }[]).map((r) => r.queue);
-      let completed = 0;
-      let dead = 0;
-      for (const queue of queues) {
-        completed += this.pruneState(queue, 2, retention.completed, now);
-        dead += this.pruneState(queue, 3, retention.dead, now);
-      }
-      return { completed, dead };
-    });
+    return prune(this.sql, retention, now);
   }
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
@@ -455,25 +365,11 @@ export class SqliteStore implements DurableStore {
   }
 
   /**
-   * Runs `PRAGMA integrity_check` and returns what it found; never throws for a damaged file
-   * (SQLite may raise SQLITE_CORRUPT instead of listing problems: that is a problem too).
+   * Runs `PRAGMA integrity_check` and returns what it found; never throws for a damaged file.
    */
   integrityCheck(): IntegrityReport {
     this.open(true);
-    try {
-      const rows = (this.db.pragma('integrity_check') as { integrity_check: string }[]).map(
-        (r) => r.integrity_check,
-      );
-      return rows.length === 1 && rows[0] === 'ok'
-        ? { ok: true, problems: [] }
-        : { ok: false, problems: rows };
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      return {
-        ok: false,
-        problems: [`${typeof code === 'string' ? `${code}: ` : ''}${(error as Error).message}`],
-      };
-    }
+    return integrityCheck(this.db);
   }
 
   /** `await using` calls `close()`. */
@@ -492,59 +388,4 @@ export class SqliteStore implements DurableStore {
     if (this.closed) throw new Error(`The SQLite store ${this.path} is closed`);
     this.file.check(checkFileNow);
   }
-
-  private pruneState(queue: string, state: 2 | 3, bound: RetentionBound, now: number): number {
-    let removed = 0;
-    if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
-      removed += this.sql.pruneAge.run(queue, state, now - bound.maxAgeMs).changes;
-    if (bound.maxCount !== Number.POSITIVE_INFINITY)
-      removed += this.sql.pruneCount.run(queue, state, bound.maxCount).changes;
-    return removed;
-  }
-
-  /** Dead letters matching the query, newest first (then by id, descending). */
-  private selectDead(query: DeadLetterQuery, columns: '*' | 'id'): { id: number }[] {
-    const { where, args } = deadFilter(query);
-    const limit = query.limit === undefined ? '' : ` LIMIT ${Math.max(0, Math.floor(query.limit))}`;
-    const sql = `SELECT ${columns} FROM faultline_jobs WHERE ${where} ORDER BY finished_at DESC, id DESC${limit}`;
-    return this.db.prepare(sql).all(...args) as { id: number }[];
-  }
-}
-
-/** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
-const CATEGORY = "json_extract(fault, '$.category')";
-
-/** The WHERE clause of a dead-letter query, keyset cursor included (no OFFSET: pages cost the same). */
-function deadFilter(query: DeadLetterQuery): { where: string; args: unknown[] } {
-  const where = ['state = 3'];
-  const args: unknown[] = [];
-  const filter = (condition: string, ...values: unknown[]) => {
-    if (values[0] === undefined) return;
-    where.push(condition);
-    args.push(...values);
-  };
-  filter('queue = ?', query.queue);
-  filter(`${CATEGORY} = ?`, query.category);
-  filter('finished_at <= ?', query.olderThan);
-  filter('finished_at >= ?', query.newerThan);
-  // instr over lower(): plain text, no LIKE wildcards to escape; lower() folds ASCII only, as asciiLower.
-  // A search is a scan: first a cheap test on the raw JSON text (no parse), then the exact one on
-  // the message. The raw test is skipped for text that JSON writes escaped (quotes, backslashes, controls).
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what JSON escapes.
-  if (query.text !== undefined && !/["\\\u0000-\u001f]/.test(query.text))
-    filter('instr(lower(fault), lower(?)) > 0', query.text);
-  filter("instr(lower(json_extract(fault, '$.message')), lower(?)) > 0", query.text);
-  if (query.before !== undefined)
-    filter(
-      '(finished_at < ? OR (finished_at = ? AND id < ?))',
-      query.before.deadAt,
-      query.before.deadAt,
-      toRowId(query.before.id),
-    );
-  return { where: where.join(' AND '), args };
-}
-
-function toRowId(id: string): number {
-  const n = Number(id);
-  return Number.isSafeInteger(n) ? n : -1;
 }

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HISTORY_LIMIT } from '../../durable/store-rules.js';
+import { FINISHED_COUNTS_SQL } from './finished-counts.js';
 
 /**
  * The part of better-sqlite3's Statement the store uses, named here so that declaration
@@ -102,16 +103,15 @@ export function prepareStatements(db: Database.Database) {
            ORDER BY key))
        WHERE id = ? AND json_array_length(history) > ${HISTORY_LIMIT}`,
     ),
-    // Each count reads one partial index (no table scan), so a million completed jobs cost an
-    // index count, not a pass over every row.
+    // Waiting and running read one partial index each; completed and dead are kept counts
+    // (finished-counts.ts), so a million completed jobs cost one row, not an index count.
     stats: p(
       `SELECT w.waiting, w.delayed, w.oldest,
          (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state = 1) AS running,
-         -- 'state >= 2' names the finished index's condition: SQLite does not infer it from 'state = 2'.
-         (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state >= 2 AND state = 2) AS completed,
-         (SELECT count(*) FROM faultline_jobs WHERE queue = @queue AND state = 3) AS dead
+         f.completed, f.dead
        FROM (SELECT sum(run_at <= @now) AS waiting, sum(run_at > @now) AS delayed, min(CASE WHEN run_at <= @now THEN run_at END) AS oldest
-             FROM faultline_jobs WHERE queue = @queue AND state = 0) AS w`,
+             FROM faultline_jobs WHERE queue = @queue AND state = 0) AS w,
+         (${FINISHED_COUNTS_SQL}) AS f`,
     ),
     /**
      * The queue names of one partial index, one index seek per name (a loose index scan), so
@@ -127,6 +127,11 @@ export function prepareStatements(db: Database.Database) {
            UNION ALL SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 AND queue > finished.name ORDER BY queue LIMIT 1) FROM finished WHERE name IS NOT NULL)
        SELECT name FROM waiting WHERE name IS NOT NULL UNION SELECT name FROM running WHERE name IS NOT NULL
        UNION SELECT name FROM finished WHERE name IS NOT NULL UNION SELECT name FROM faultline_queues ORDER BY name`,
+    ),
+    /** Live leases per queue and worker (running jobs are few: the lease index's rows). */
+    leaseHolders: p(
+      `SELECT queue, worker_id AS workerId, count(*) AS jobs FROM faultline_jobs
+       WHERE state = 1 AND lease_until > ? GROUP BY queue, worker_id ORDER BY queue, worker_id`,
     ),
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),

@@ -49,25 +49,33 @@ local function toWaiting(K, key, m, runAt, now)
 end
 -- Dead letters are also indexed by fault category: a sorted set per category, scored like the
 -- dead set, and the category kept in the job's 'cat' field to find the set again on removal.
+-- And their messages, lower-cased, in one hash (member -> message), so a text search reads short
+-- strings instead of decoding every fault (match-text); letters from before it have no entry.
 local function deadCategoryKey(K, category) return K.dead .. ':c:' .. category end
+local function deadMessageKey(K) return K.dead .. ':msg' end
 local function finish(K, key, m, state, now)
   redis.call('HSET', key, 'state', state, 'finishedAt', num(now))
   if state == 'dead' then
     local ok, fault = pcall(cjson.decode, redis.call('HGET', key, 'fault') or '')
-    local category = 'unknown'
-    if ok and type(fault) == 'table' and type(fault.category) == 'string' then category = fault.category end
+    local category, message = 'unknown', ''
+    if ok and type(fault) == 'table' then
+      if type(fault.category) == 'string' then category = fault.category end
+      if type(fault.message) == 'string' then message = string.lower(fault.message) end
+    end
     redis.call('HSET', key, 'cat', category)
     redis.call('ZADD', deadCategoryKey(K, category), num(now), m)
+    redis.call('HSET', deadMessageKey(K), m, message)
   end
   redis.call('ZADD', state == 'dead' and K.dead or K.completed, num(now), m)
 end
--- Takes a job that leaves the dead letters out of its category's index.
-local function forgetDeadCategory(K, key, m)
+-- Takes a job that leaves the dead letters out of its category's index and the message hash.
+local function forgetDeadLetter(K, key, m)
   local category = redis.call('HGET', key, 'cat')
   if category then
     redis.call('ZREM', deadCategoryKey(K, category), m)
     redis.call('HDEL', key, 'cat')
   end
+  redis.call('HDEL', deadMessageKey(K), m)
 end
 -- One command for many members (in chunks: Lua's unpack has a stack limit).
 local function many(command, key, items)

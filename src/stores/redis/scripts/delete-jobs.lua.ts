@@ -12,7 +12,7 @@ for i = 3, #ARGV do
   local f = redis.call('HMGET', key, 'state', 'idem')
   if f[1] == ARGV[2] then
     if f[2] and redis.call('HGET', K.idem, f[2]) == m then redis.call('HDEL', K.idem, f[2]) end
-    if f[1] == 'dead' then forgetDeadCategory(K, key, m) end
+    if f[1] == 'dead' then forgetDeadLetter(K, key, m) end
     redis.call('DEL', key)
     redis.call('ZREM', set, m)
     deleted = deleted + 1

@@ -25,7 +25,7 @@ for _, m in ipairs(doomed) do
   local key = JOB .. m
   local idem = redis.call('HGET', key, 'idem')
   if idem and redis.call('HGET', K.idem, idem) == m then redis.call('HDEL', K.idem, idem) end
-  if ARGV[2] == 'dead' then forgetDeadCategory(K, key, m) end
+  if ARGV[2] == 'dead' then forgetDeadLetter(K, key, m) end
   redis.call('DEL', key)
   redis.call('ZREM', set, m)
 end
