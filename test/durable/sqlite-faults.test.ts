@@ -214,6 +214,7 @@ describe('store paths that lie', () => {
    */
   function openWithoutOverride(path: string): {
     ok: boolean;
+    at?: string;
     name?: string;
     message?: string;
     category?: string;
@@ -272,6 +273,8 @@ describe('store paths that lie', () => {
     chmodSync(path, 0o444);
     const result = openWithoutOverride(path);
     expect(result.ok).toBe(false);
+    // Refused when it opens, not at its first write: a worker must not start on a store it cannot write.
+    expect(result.at).toBe('open');
     expect(result.message).toMatch(/read-only|readonly/);
     expect(result).toMatchObject({ category: 'resource', retryable: false });
   });

@@ -47,7 +47,13 @@ import {
 } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
+import {
+  accessError,
+  checkStorePath,
+  checkWritableFile,
+  FileIdentity,
+  isAccessFailure,
+} from './file-identity.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 export interface SqliteStoreOptions {
@@ -113,6 +119,7 @@ export class SqliteStore implements DurableStore {
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
     if (typeof driver !== 'function')
       throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
+    checkWritableFile(path);
     try {
       this.db = new driver(path);
     } catch (error) {
