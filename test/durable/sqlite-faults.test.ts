@@ -150,6 +150,16 @@ describe('store faults that cannot heal are resource faults; transient ones are 
     expect(failure).toBeInstanceOf(Error);
     expect(classify(failure)).toMatchObject({ category: 'resource', retryable: false });
     expect((failure as { code?: string }).code).toMatch(/^SQLITE_CORRUPT/);
+    // It stays unhealthy: the health check's own query does not touch the damaged pages, so the
+    // store remembers the damage, and every later call fails with it (the worker stops on it).
+    const health = await new Queue(store, 'q').health();
+    expect(health.status).toBe('unhealthy');
+    const again = await store.enqueue([job(99_999)], 0).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(Error);
+    expect((again as Error).message).toContain(path);
+    expect(classify(again)).toMatchObject({ category: 'resource', retryable: false });
+    // Inspection stays possible.
+    expect(store.integrityCheck().ok).toBe(false);
     await store.close();
   });
 

@@ -47,6 +47,7 @@ import {
 } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
+import { DamageLatch } from './damage-latch.js';
 import {
   accessError,
   checkStorePath,
@@ -97,6 +98,7 @@ export class SqliteStore implements DurableStore {
   private readonly file: FileIdentity;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCounter = 0;
+  private readonly damage: DamageLatch;
   private closed = false;
 
   /**
@@ -116,6 +118,7 @@ export class SqliteStore implements DurableStore {
     const busyTimeoutMs = check.nonNegativeInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5_000);
     const fileCheckMs = check.nonNegativeNumber('fileCheckMs', options.fileCheckMs ?? 1_000);
     this.path = path;
+    this.damage = new DamageLatch(path);
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
     if (typeof driver !== 'function')
       throw new ConfigError('driver', '(not a function)', 'the better-sqlite3 module');
@@ -138,6 +141,8 @@ export class SqliteStore implements DurableStore {
       throw isAccessFailure(error) ? accessError(path, error) : error;
     }
     this.sql = prepareStatements(this.db);
+    // Every call but integrityCheck() and close(): a damaged file stays refused once seen.
+    this.damage.guard(this, GUARDED);
   }
 
   async enqueue(
@@ -511,6 +516,30 @@ export class SqliteStore implements DurableStore {
     return this.db.prepare(sql).all(...args) as { id: number }[];
   }
 }
+
+const GUARDED = [
+  'enqueue',
+  'claim',
+  'renew',
+  'settle',
+  'saveJobCheckpoint',
+  'pause',
+  'resume',
+  'stats',
+  'queues',
+  'getJob',
+  'listDead',
+  'countDeadByCategory',
+  'finishedPerBucket',
+  'requeueDead',
+  'purgeDead',
+  'prune',
+  'getCheckpoint',
+  'putCheckpoint',
+  'deleteCheckpoint',
+  'listCheckpoints',
+  'ping',
+] as const satisfies readonly (keyof SqliteStore)[];
 
 /** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
 const CATEGORY = "json_extract(fault, '$.category')";
