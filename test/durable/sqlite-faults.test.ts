@@ -87,6 +87,22 @@ describe('a SQLite store whose file is deleted or replaced fails loudly', () => 
     await store.close();
   });
 
+  it('an outcome written after the file was deleted, within the check interval, is not reported applied', async () => {
+    const path = fresh();
+    // The default interval (1 s): the claim has just checked, so the next periodic check is later.
+    const store = new SqliteStore(path);
+    await store.enqueue([job(1)], 0);
+    const [claimed] = await store.claim(claimRequest);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    // Written into an unlinked file that vanishes at close: the worker must hear it failed,
+    // so that it reports the job unrecorded instead of completed (seen in the fault harness).
+    const error = await store
+      .settle([{ id: claimed!.id, token: claimed!.token, kind: 'complete' }], 2)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreFileGoneError);
+    await store.close();
+  });
+
   it('replaced by another file (renamed over it): StoreFileGoneError "replaced"', async () => {
     const path = fresh();
     const other = fresh('other');

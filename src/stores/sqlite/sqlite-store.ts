@@ -73,8 +73,9 @@ export interface SqliteStoreOptions {
   readonly driver?: typeof Database;
   /**
    * How often, at most, a call checks that the path still names the file the store opened
-   * (default 1,000 ms; `ping()`, and so `queue.health()`, always checks). A deleted or replaced
-   * file fails every call from then on with StoreFileGoneError.
+   * (default 1,000 ms; `ping()`, and so `queue.health()`, always checks, and so does every
+   * outcome write, after its commit, so that no outcome written into a deleted file is reported
+   * applied). A deleted or replaced file fails every call from then on with StoreFileGoneError.
    */
   readonly fileCheckMs?: number;
 }
@@ -225,7 +226,7 @@ export class SqliteStore implements DurableStore {
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     this.open();
-    return this.sql.tx(() => {
+    const result = this.sql.tx(() => {
       const lost: string[] = [];
       // Completions are the bulk of the traffic: those of one claim share a token, one statement each.
       const completions = new Map<string, string[]>();
@@ -257,6 +258,10 @@ export class SqliteStore implements DurableStore {
       }
       return { lost };
     });
+    // Checked after the commit, every time (one stat per batch): an outcome written into a file
+    // deleted since the last periodic check would be reported applied and vanish at close.
+    this.file.check(true);
+    return result;
   }
 
   private settleOne(o: Exclude<Outcome, { kind: 'complete' }>, now: number): number {
