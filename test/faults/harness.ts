@@ -92,6 +92,8 @@ export interface ScenarioReport extends Verdict {
   readonly completed: number;
   readonly dead: number;
   readonly elapsedMs: number;
+  /** Worker exits with ABORT_EXIT (a store fault that cannot heal), when the scenario restarts them. */
+  readonly aborted?: number;
   /** For a scenario that `destroys`: how the workers stopped, and what they reported. */
   readonly stopped?: DestroyedVerdict['stopped'];
 }
@@ -309,6 +311,9 @@ export async function runScenario(
       completed: completed.size,
       dead: dead.size,
       elapsedMs: Date.now() - started,
+      ...(scenario.restartAbortedMs === undefined
+        ? {}
+        : { aborted: exits.filter((e) => e.code === ABORT_EXIT).length }),
       ...verdict,
     };
   } finally {
