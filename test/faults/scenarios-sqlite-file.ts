@@ -55,7 +55,7 @@ export interface DestroyedVerdict {
     readonly stopMs: number;
     /** Runs whose outcome the worker reported as not recorded. */
     readonly unrecorded: number;
-    /** Completions the store accepted after the fault (before the workers noticed it). */
+    /** Completions logged after the fault mark: accepted just before it, or on pages it spared. */
     readonly completedAfterFault: number;
     /** Handler starts after their worker had aborted. */
     readonly startsAfterAbort: string[];
