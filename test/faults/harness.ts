@@ -32,6 +32,8 @@ export interface FaultContext {
   faulted(): void;
   /** Writes the control file every worker process follows (sqlite-file-control.ts). */
   control(text: string): void;
+  /** How many worker processes have exited with ABORT_EXIT so far. */
+  aborts(): number;
 }
 
 export interface Scenario {
@@ -219,6 +221,7 @@ export async function runScenario(
       faultAt = Date.now();
     },
     control: (text) => writeFileSync(controlPath, text),
+    aborts: () => exits.filter((e) => e.code === ABORT_EXIT).length,
   };
 
   try {

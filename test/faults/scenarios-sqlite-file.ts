@@ -197,6 +197,17 @@ function corruptFile(ctx: FaultContext, file: string): void {
   closeSync(fd);
 }
 
+/**
+ * Holds a healing fault for at least `minMs` and until `count` workers have stopped on it (a
+ * restarted worker takes seconds to start on a loaded machine; a fault healed before it opens
+ * tests nothing), at most `maxMs`.
+ */
+async function holdUntilAborts(ctx: FaultContext, count: number, minMs: number, maxMs: number) {
+  const start = Date.now();
+  await ctx.wait(minMs);
+  while (ctx.aborts() < count && Date.now() - start < maxMs) await ctx.wait(100);
+}
+
 const healing = (
   name: string,
   extra: Partial<Scenario>,
@@ -286,9 +297,10 @@ export const SQLITE_FILE_MATRIX: readonly MatrixEntry[] = [
   },
   {
     // File, -wal and -shm made read-only (workers run as root without CAP_DAC_OVERRIDE) for
-    // 2.5 s; two workers are SIGKILLed in it. Permissions are checked when a file is opened, so
-    // the running worker writes on through its open descriptors; the restarted ones are refused
-    // at open (typed resource error, ABORT_EXIT) and restarted until the file is writable again.
+    // 2.5 s, and until both SIGKILLed workers' replacements were refused. Permissions are
+    // checked when a file is opened, so the running worker writes on through its open
+    // descriptors; the restarted ones are refused at open (typed resource error, ABORT_EXIT) and
+    // restarted until the file is writable again.
     scenario: healing(
       'read-only',
       { unprivileged: true },
@@ -296,7 +308,7 @@ export const SQLITE_FILE_MATRIX: readonly MatrixEntry[] = [
         for (const f of sidecars(file)) if (existsSync(f)) chmodSync(f, 0o444);
         ctx.kill();
         ctx.kill();
-        await ctx.wait(2_500);
+        await holdUntilAborts(ctx, 2, 2_500, 20_000);
       },
       (_ctx, file) => {
         for (const f of sidecars(file)) if (existsSync(f)) chmodSync(f, 0o644);
@@ -307,14 +319,15 @@ export const SQLITE_FILE_MATRIX: readonly MatrixEntry[] = [
   },
   {
     // Every worker's connection capped at the pages the file has (PRAGMA max_page_count, via the
-    // control file) for 2.5 s: writes that need a page fail with SQLITE_FULL, the worker aborts
-    // and is restarted (still capped) until the cap is lifted.
+    // control file) for 2.5 s, and until a worker stopped on it: writes that need a page fail
+    // with SQLITE_FULL, the worker aborts and is restarted (still capped) until the cap is lifted.
     scenario: healing(
       'disk full',
-      {},
+      // A backlog that outlasts the fault: only writes need pages.
+      { jobs: 3_000 },
       async (ctx) => {
         ctx.control('full');
-        await ctx.wait(2_500);
+        await holdUntilAborts(ctx, 1, 2_500, 20_000);
       },
       (ctx) => ctx.control('ok'),
     ),
