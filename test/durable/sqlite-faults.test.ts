@@ -287,6 +287,31 @@ describe('store paths that lie', () => {
     }
   });
 
+  it('a read-only -wal beside a writable store file: refused at open too', async () => {
+    const folder = temp.path(`ro-wal-${++files}`);
+    execFileSync('mkdir', [folder]);
+    const path = join(folder, 'store.db');
+    const setup = new SqliteStore(path);
+    await setup.enqueue([job(1)], 0);
+    // Left behind as by a crash: a -wal that this process cannot write.
+    // A second connection that has read keeps the -wal from being removed at close.
+    const keep = new Database(path);
+    keep.prepare('SELECT count(*) FROM faultline_jobs').get();
+    await setup.close();
+    chmodSync(temp.dir, 0o755);
+    chmodSync(folder, 0o777);
+    chmodSync(`${path}-wal`, 0o444);
+    try {
+      const result = openWithoutOverride(path);
+      expect(result.ok).toBe(false);
+      expect(result.at).toBe('open');
+      expect(result.message).toContain(`${path}-wal`);
+      expect(result).toMatchObject({ category: 'resource', retryable: false });
+    } finally {
+      keep.close();
+    }
+  });
+
   it('a read-only store file: the error says so, resource and not retryable', async () => {
     const folder = temp.path(`ro-file-${++files}`);
     execFileSync('mkdir', [folder]);
