@@ -55,6 +55,8 @@ export interface DestroyedVerdict {
     readonly stopMs: number;
     /** Runs whose outcome the worker reported as not recorded. */
     readonly unrecorded: number;
+    /** Runs neither recorded nor reported unrecorded (their count is the report's `lost`). */
+    readonly silentlyLost: string[];
     /** Completions logged after the fault mark: accepted just before it, or on pages it spared. */
     readonly completedAfterFault: number;
     /** Handler starts after their worker had aborted. */
@@ -90,7 +92,6 @@ async function parentRefuses(
 
 async function judgeDestroyed(run: DestroyedRun, checkFile: FileCheck): Promise<DestroyedVerdict> {
   const ledger = readLedger(run.ledgerPath);
-  const completedBy = new Set<string>();
   const recorded = new Set<string>();
   const unrecorded = new Set<string>();
   const abortedAt = new Map<string, number>();
@@ -102,7 +103,6 @@ async function judgeDestroyed(run: DestroyedRun, checkFile: FileCheck): Promise<
       recorded.add(`${a} ${b}`);
       if (kind === 'C') {
         completed.add(a!);
-        completedBy.add(`${a} ${b}`);
         if (run.faultAt !== undefined && Number(c) >= run.faultAt) completedAfterFault++;
       }
     } else if (kind === 'F') unrecorded.add(`${a} ${b}`);
@@ -133,7 +133,6 @@ async function judgeDestroyed(run: DestroyedRun, checkFile: FileCheck): Promise<
       ...verdict,
       lost: silent.length,
       unfinished: 0,
-      lateStarts: [...verdict.lateStarts, ...silent],
       runs: ledger.runs.length,
       kills: ledger.kills.size,
       completed: completed.size,
@@ -143,6 +142,7 @@ async function judgeDestroyed(run: DestroyedRun, checkFile: FileCheck): Promise<
       wrongExits,
       stopMs: lastExit - (run.faultAt ?? lastExit),
       unrecorded: unrecorded.size,
+      silentlyLost: silent,
       completedAfterFault,
       startsAfterAbort,
       fileProblems: await checkFile(run),
