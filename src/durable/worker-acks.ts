@@ -10,8 +10,9 @@ interface PendingAck {
  * Collects job outcomes and writes them to the store in batches: every outcome reported in
  * the same turn of the event loop goes out in one `settle` call (one transaction) a turn
  * later. While a write is in flight new outcomes wait for the next one, so under load batches
- * grow by themselves. A failed write is tried again a few times; after that the outcomes are dropped
- * and the jobs come back when their leases expire (at-least-once).
+ * grow by themselves. A failed write is tried again a few times (not at all after a fault that
+ * cannot heal); after that the outcomes are dropped and the jobs come back when their leases
+ * expire (at-least-once).
  */
 export class AckBatcher {
   private pending: PendingAck[] = [];
@@ -21,7 +22,8 @@ export class AckBatcher {
   constructor(
     private readonly store: DurableStore,
     private readonly clock: Clock,
-    private readonly onError: (error: unknown) => void,
+    /** Told of every failed write; returning true means "this cannot heal": no more tries. */
+    private readonly onError: (error: unknown) => boolean | undefined,
     private readonly retryDelayMs: number,
     private readonly maxTries = 3,
   ) {}
@@ -76,8 +78,8 @@ export class AckBatcher {
         for (const ack of batch) ack.resolve(!lostSet.has(ack.outcome.id));
         return;
       } catch (error) {
-        this.onError(error);
-        if (tries >= this.maxTries) {
+        const hopeless = this.onError(error) === true;
+        if (hopeless || tries >= this.maxTries) {
           for (const ack of batch) ack.resolve(false);
           return;
         }

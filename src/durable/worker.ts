@@ -74,21 +74,19 @@ export class Worker<P = unknown> {
     this.options = resolveWorkerOptions(options, this.clock);
     this.workerId = this.options.workerId;
     this.wakeup = new Wakeup(this.clock, !this.options.keepAlive);
-    const onError = (during: WorkerEvents['error']['during']) => (error: unknown) =>
-      this.events.emit('error', { error, during });
     this.leases = new LeaseKeeper(
       queue.store,
       this.clock,
       this.options.leaseMs,
       this.options.heartbeatMs,
       (run) => this.onLeaseLost(run),
-      onError('renew'),
+      (error) => this.onStoreFault(error, 'renew'),
     );
     this.ahead = new JobsAhead(this.options.prefetch);
     this.acks = new AckBatcher(
       queue.store,
       this.clock,
-      onError('settle'),
+      (error) => this.onStoreFault(error, 'settle'),
       Math.min(this.options.pollMs, 1_000),
     );
   }
@@ -273,22 +271,30 @@ export class Worker<P = unknown> {
    * anything else is counted and the caller backs off. Returns true when the worker aborts.
    */
   private onStoreError(error: unknown, during: WorkerEvents['error']['during']): boolean {
-    this.events.emit('error', { error, during });
-    const fault = safeClassify(this.options.classify, error);
-    if (fault !== undefined && fault.category === 'resource' && !fault.retryable) {
-      this.abortWork({
-        action: 'abort',
-        delayMs: 0,
-        reason: `resource: the store failed in a way that does not heal (${fault.message})`,
-        suggestions: fault.suggestions,
-        fault,
-        attempt: 1,
-      });
-      return true;
-    }
+    if (this.onStoreFault(error, during)) return true;
     this.claimFailures++;
     this.counter.storeErrors++;
     return false;
+  }
+
+  /**
+   * Any store call of the worker failed (claim, renewal, outcome write): reports it, and for a
+   * fault that cannot heal aborts the worker (once: later ones find it aborted). Returns true
+   * for such a fault, so the caller stops retrying the call.
+   */
+  private onStoreFault(error: unknown, during: WorkerEvents['error']['during']): boolean {
+    this.events.emit('error', { error, during });
+    const fault = safeClassify(this.options.classify, error);
+    if (fault === undefined || fault.category !== 'resource' || fault.retryable) return false;
+    this.abortWork({
+      action: 'abort',
+      delayMs: 0,
+      reason: `resource: the store failed in a way that does not heal (${fault.message})`,
+      suggestions: fault.suggestions,
+      fault,
+      attempt: 1,
+    });
+    return true;
   }
 
   private track(promise: Promise<void>): void {

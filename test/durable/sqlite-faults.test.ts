@@ -87,6 +87,22 @@ describe('a SQLite store whose file is deleted or replaced fails loudly', () => 
     await store.close();
   });
 
+  it('an outcome written after the file was deleted, within the check interval, is not reported applied', async () => {
+    const path = fresh();
+    // The default interval (1 s): the claim has just checked, so the next periodic check is later.
+    const store = new SqliteStore(path);
+    await store.enqueue([job(1)], 0);
+    const [claimed] = await store.claim(claimRequest);
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+    // Written into an unlinked file that vanishes at close: the worker must hear it failed,
+    // so that it reports the job unrecorded instead of completed (seen in the fault harness).
+    const error = await store
+      .settle([{ id: claimed!.id, token: claimed!.token, kind: 'complete' }], 2)
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreFileGoneError);
+    await store.close();
+  });
+
   it('replaced by another file (renamed over it): StoreFileGoneError "replaced"', async () => {
     const path = fresh();
     const other = fresh('other');
@@ -150,6 +166,16 @@ describe('store faults that cannot heal are resource faults; transient ones are 
     expect(failure).toBeInstanceOf(Error);
     expect(classify(failure)).toMatchObject({ category: 'resource', retryable: false });
     expect((failure as { code?: string }).code).toMatch(/^SQLITE_CORRUPT/);
+    // It stays unhealthy: the health check's own query does not touch the damaged pages, so the
+    // store remembers the damage, and every later call fails with it (the worker stops on it).
+    const health = await new Queue(store, 'q').health();
+    expect(health.status).toBe('unhealthy');
+    const again = await store.enqueue([job(99_999)], 0).catch((e: unknown) => e);
+    expect(again).toBeInstanceOf(Error);
+    expect((again as Error).message).toContain(path);
+    expect(classify(again)).toMatchObject({ category: 'resource', retryable: false });
+    // Inspection stays possible.
+    expect(store.integrityCheck().ok).toBe(false);
     await store.close();
   });
 
@@ -214,6 +240,7 @@ describe('store paths that lie', () => {
    */
   function openWithoutOverride(path: string): {
     ok: boolean;
+    at?: string;
     name?: string;
     message?: string;
     category?: string;
@@ -260,6 +287,31 @@ describe('store paths that lie', () => {
     }
   });
 
+  it('a read-only -wal beside a writable store file: refused at open too', async () => {
+    const folder = temp.path(`ro-wal-${++files}`);
+    execFileSync('mkdir', [folder]);
+    const path = join(folder, 'store.db');
+    const setup = new SqliteStore(path);
+    await setup.enqueue([job(1)], 0);
+    // Left behind as by a crash: a -wal that this process cannot write.
+    // A second connection that has read keeps the -wal from being removed at close.
+    const keep = new Database(path);
+    keep.prepare('SELECT count(*) FROM faultline_jobs').get();
+    await setup.close();
+    chmodSync(temp.dir, 0o755);
+    chmodSync(folder, 0o777);
+    chmodSync(`${path}-wal`, 0o444);
+    try {
+      const result = openWithoutOverride(path);
+      expect(result.ok).toBe(false);
+      expect(result.at).toBe('open');
+      expect(result.message).toContain(`${path}-wal`);
+      expect(result).toMatchObject({ category: 'resource', retryable: false });
+    } finally {
+      keep.close();
+    }
+  });
+
   it('a read-only store file: the error says so, resource and not retryable', async () => {
     const folder = temp.path(`ro-file-${++files}`);
     execFileSync('mkdir', [folder]);
@@ -272,6 +324,8 @@ describe('store paths that lie', () => {
     chmodSync(path, 0o444);
     const result = openWithoutOverride(path);
     expect(result.ok).toBe(false);
+    // Refused when it opens, not at its first write: a worker must not start on a store it cannot write.
+    expect(result.at).toBe('open');
     expect(result.message).toMatch(/read-only|readonly/);
     expect(result).toMatchObject({ category: 'resource', retryable: false });
   });

@@ -75,4 +75,77 @@ describe('store faults seen by the worker', () => {
     await advanceUntil(clock, () => false, 100);
     await stopped;
   });
+  it('a read-only store on lease renewal aborts the worker once: the handler is stopped, renewals do not loop', async () => {
+    const clock = new VirtualClock();
+    const store = new MemoryStore();
+    const queue = new Queue<{ n: number }>(store, 'q', { clock });
+    await queue.enqueue({ n: 1 });
+    const renew = vi
+      .spyOn(store, 'renew')
+      .mockRejectedValue(sqliteError('SQLITE_READONLY', 'attempt to write a readonly database'));
+    const onAbort = vi.fn<(decision: Decision) => void>();
+    let starts = 0;
+    let handlerAborted = false;
+    const worker = new Worker(
+      queue,
+      async (_payload, ctx) => {
+        starts++;
+        await clock.sleep(60_000, ctx.signal).catch(() => (handlerAborted = true));
+      },
+      { clock, onAbort, leaseMs: 1_000, concurrency: 1 },
+    );
+    worker.events.on('error', () => {});
+    worker.start();
+    await advanceUntil(clock, () => onAbort.mock.calls.length > 0, 10_000);
+    await clock.advance(5_000);
+    expect(onAbort).toHaveBeenCalledTimes(1);
+    expect(onAbort.mock.calls[0]![0]).toMatchObject({
+      action: 'abort',
+      fault: { category: 'resource', retryable: false },
+    });
+    expect(handlerAborted).toBe(true);
+    // Stopped at the first failed renewal: no run again on a store it cannot write.
+    expect(starts).toBe(1);
+    expect(renew).toHaveBeenCalledTimes(1);
+    expect(worker.summary().aborted).toBe(true);
+    const stopped = worker.stop();
+    await advanceUntil(clock, () => false, 100);
+    await stopped;
+  });
+
+  it('a full store when writing an outcome aborts the worker once: no completion reported, no retry loop', async () => {
+    const clock = new VirtualClock();
+    const store = new MemoryStore();
+    const queue = new Queue<{ n: number }>(store, 'q', { clock });
+    await queue.enqueueMany([{ payload: { n: 1 } }, { payload: { n: 2 } }]);
+    const settle = vi
+      .spyOn(store, 'settle')
+      .mockRejectedValue(sqliteError('SQLITE_FULL', 'database or disk is full'));
+    const onAbort = vi.fn<(decision: Decision) => void>();
+    const completed = vi.fn();
+    const unrecorded: string[] = [];
+    const started: string[] = [];
+    const worker = new Worker(queue, (_p, ctx) => void started.push(ctx.job.id), {
+      clock,
+      onAbort,
+      concurrency: 1,
+    });
+    worker.events.on('error', () => {});
+    worker.events.on('completed', completed);
+    worker.events.on('leaseLost', (e) => unrecorded.push(e.jobId));
+    worker.start();
+    await advanceUntil(clock, () => onAbort.mock.calls.length > 0, 10_000);
+    await clock.advance(5_000);
+    expect(onAbort).toHaveBeenCalledTimes(1);
+    expect(onAbort.mock.calls[0]![0].fault).toMatchObject({ category: 'resource' });
+    expect(completed).not.toHaveBeenCalled();
+    // Every job that ran (the second may have been claimed before the first write failed) is
+    // reported as unrecorded, once; no write is tried again after the fault (3 tries otherwise).
+    expect(started.length).toBeGreaterThan(0);
+    expect(unrecorded.sort()).toEqual(started.sort());
+    expect(settle.mock.calls.length).toBeLessThanOrEqual(started.length);
+    const stopped = worker.stop();
+    await advanceUntil(clock, () => false, 100);
+    await stopped;
+  });
 });

@@ -46,6 +46,9 @@ for (const entry of MATRIX) {
               expectVerdict(report);
               if (entry.scenario.name.startsWith('sigkill'))
                 expect(report.kills).toBeGreaterThanOrEqual(20);
+              // A fault that heals must have stopped some worker, or it tested nothing.
+              if (entry.scenario.restartAbortedMs !== undefined)
+                expect(report.aborted).toBeGreaterThan(0);
             } finally {
               await adapter.close();
               saveReports();

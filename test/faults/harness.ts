@@ -8,6 +8,8 @@ import type { StoreAdapter } from './adapters.js';
 import { judge, type Verdict } from './invariants.js';
 import { readLedger } from './ledger.js';
 import { enqueueProbes } from './probes.js';
+import type { DestroyedVerdict } from './scenarios-sqlite-file.js';
+import { ABORT_EXIT } from './sqlite-file-control.js';
 
 const CHILD = join(dirname(fileURLToPath(import.meta.url)), 'child.ts');
 const QUEUE = 'faults';
@@ -24,8 +26,14 @@ export interface FaultContext {
   healed(): void;
   /** Resolves after `ms` of real time (the fault runs against real processes). */
   wait(ms: number): Promise<void>;
-  /** Whether every job is completed or dead. */
+  /** Whether every job is completed or dead (for a scenario that `destroys`: every worker exited). */
   done(): boolean;
+  /** Marks the moment the fault struck (for a scenario that `destroys`: workers must stop after it). */
+  faulted(): void;
+  /** Writes the control file every worker process follows (sqlite-file-control.ts). */
+  control(text: string): void;
+  /** How many worker processes have exited with ABORT_EXIT so far. */
+  aborts(): number;
 }
 
 export interface Scenario {
@@ -43,6 +51,36 @@ export interface Scenario {
   readonly inject: (ctx: FaultContext) => Promise<void>;
   /** Give up after this long (ms). */
   readonly deadlineMs: number;
+  /**
+   * A worker that exits with ABORT_EXIT (a store fault that cannot heal stopped it, or its store
+   * refused to open) is started again after this long, as a supervisor would. Unset: not restarted.
+   */
+  readonly restartAbortedMs?: number;
+  /** Run workers as root without CAP_DAC_OVERRIDE, so that file permissions bind them. */
+  readonly unprivileged?: boolean;
+  /**
+   * The fault destroys the store's data (its file deleted, replaced, corrupted): the scenario is
+   * over once every worker has exited, and `judge` decides from the ledger and the exits instead
+   * of auditing the store (scenarios-sqlite-file.ts).
+   */
+  readonly destroys?: { judge(run: DestroyedRun): Promise<DestroyedVerdict> };
+}
+
+/** What a scenario that `destroys` is judged on. */
+export interface DestroyedRun {
+  readonly adapter: StoreAdapter;
+  readonly ledgerPath: string;
+  readonly ids: readonly string[];
+  readonly exits: readonly WorkerExit[];
+  /** When the fault struck (FaultContext.faulted), wall ms. */
+  readonly faultAt: number | undefined;
+}
+
+export interface WorkerExit {
+  readonly worker: string;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly at: number;
 }
 
 export interface ScenarioReport extends Verdict {
@@ -56,6 +94,10 @@ export interface ScenarioReport extends Verdict {
   readonly completed: number;
   readonly dead: number;
   readonly elapsedMs: number;
+  /** Worker exits with ABORT_EXIT (a store fault that cannot heal), when the scenario restarts them. */
+  readonly aborted?: number;
+  /** For a scenario that `destroys`: how the workers stopped, and what they reported. */
+  readonly stopped?: DestroyedVerdict['stopped'];
 }
 
 /** The longest the workers may take to start a handler again once a fault has healed. */
@@ -68,6 +110,10 @@ export async function runScenario(
   const dir = mkdtempSync(join(tmpdir(), 'faultline-ledger-'));
   const ledgerPath = join(dir, 'ledger');
   writeFileSync(ledgerPath, '');
+  const controlPath = join(dir, 'control');
+  writeFileSync(controlPath, '');
+  const exits: WorkerExit[] = [];
+  let faultAt: number | undefined;
   const started = Date.now();
   const queue = new Queue<{ n: number; poison?: boolean }>(adapter.store, QUEUE);
   const poison = scenario.poison ?? 0;
@@ -90,10 +136,16 @@ export async function runScenario(
 
   const spawnWorker = () => {
     const name = `w${++generation}`;
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], {
+    const node = [process.execPath, '--import', 'tsx', CHILD];
+    const command = scenario.unprivileged
+      ? ['setpriv', '--inh-caps=-dac_override', '--bounding-set=-dac_override', '--', ...node]
+      : node;
+    const child = spawn(command[0]!, command.slice(1), {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: {
         ...process.env,
+        FAULT_CONTROL: controlPath,
+        ...(scenario.destroys ? { FAULT_OUTCOMES: '1' } : {}),
         FAULT_STORE: JSON.stringify(adapter.spec),
         FAULT_QUEUE: QUEUE,
         FAULT_LEDGER: ledgerPath,
@@ -114,9 +166,14 @@ export async function runScenario(
         onReady();
       }
     });
-    child.on('exit', (_code, signal) => {
+    child.on('exit', (code, signal) => {
       live.delete(name);
       running.delete(name);
+      exits.push({ worker: name, code, signal, at: Date.now() });
+      if (code === ABORT_EXIT && scenario.restartAbortedMs !== undefined && !finished)
+        setTimeout(() => {
+          if (!finished) spawnWorker();
+        }, scenario.restartAbortedMs);
       if (signal === 'SIGKILL') {
         // The ledger already has the kill (written when it was sent, or by a poison job itself):
         // this exit event may come much later on a loaded machine.
@@ -160,6 +217,11 @@ export async function runScenario(
     },
     wait: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     done: () => doneFlag,
+    faulted: () => {
+      faultAt = Date.now();
+    },
+    control: (text) => writeFileSync(controlPath, text),
+    aborts: () => exits.filter((e) => e.code === ABORT_EXIT).length,
   };
 
   try {
@@ -180,6 +242,13 @@ export async function runScenario(
     // Poll the store (a bounded loop: the workers are other processes). Not done before the
     // fault script has ended and its probes have run.
     while (Date.now() < deadline) {
+      if (scenario.destroys) {
+        // Nothing to audit: over once every worker has stopped.
+        doneFlag = live.size === 0;
+        if (doneFlag && faultOver) break;
+        await ctx.wait(100);
+        continue;
+      }
       try {
         const counts = await queue.stats();
         doneFlag = probesPending === 0 && counts.completed + counts.dead === ids.length;
@@ -201,6 +270,18 @@ export async function runScenario(
           }),
       ),
     );
+    if (scenario.destroys) {
+      const judged = await scenario.destroys.judge({ adapter, ledgerPath, ids, exits, faultAt });
+      return {
+        scenario: scenario.name,
+        store: adapter.name,
+        jobs: scenario.jobs,
+        probes: 0,
+        elapsedMs: Date.now() - started,
+        ...judged.report,
+        stopped: judged.stopped,
+      };
+    }
     const completed = new Set<string>();
     const dead = new Set<string>();
     const pending = new Set<string>();
@@ -233,6 +314,9 @@ export async function runScenario(
       completed: completed.size,
       dead: dead.size,
       elapsedMs: Date.now() - started,
+      ...(scenario.restartAbortedMs === undefined
+        ? {}
+        : { aborted: exits.filter((e) => e.code === ABORT_EXIT).length }),
       ...verdict,
     };
   } finally {

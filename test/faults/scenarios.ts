@@ -1,4 +1,5 @@
 import type { Scenario } from './harness.js';
+import { SQLITE_FILE_MATRIX } from './scenarios-sqlite-file.js';
 
 /**
  * The fault matrix. Each scenario names the stores it is meaningful for; `short` marks the ones
@@ -126,4 +127,6 @@ export const MATRIX: readonly MatrixEntry[] = [
     stores: ['redis'],
     short: [],
   },
+  // The SQLite file deleted, replaced, corrupted, read-only, full.
+  ...SQLITE_FILE_MATRIX,
 ];

@@ -73,6 +73,17 @@ export function checkStorePath(path: unknown): string {
   return path;
 }
 
+/**
+ * Refuses a store file (or its `-wal`) this process cannot write. SQLite would open it read-only
+ * without a word and fail only at the first write, after a worker had started on it.
+ */
+export function checkWritableFile(path: string): void {
+  for (const file of [path, `${path}-wal`]) {
+    if (existsSync(file) && !writable(file))
+      throw accessError(path, { code: 'SQLITE_READONLY', message: `${file} is read-only` });
+  }
+}
+
 /** SQLite result codes that mean "cannot open or write this file here", not "this is not SQLite". */
 const ACCESS_CODES = new Set(['SQLITE_CANTOPEN', 'SQLITE_READONLY', 'SQLITE_PERM', 'SQLITE_AUTH']);
 

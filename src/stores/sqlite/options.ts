@@ -19,8 +19,10 @@ export interface SqliteStoreOptions {
    */
   readonly driver?: typeof Database;
   /**
-   * How often, at most, a call checks that the path still names the file the store opened. A
-   * deleted or replaced file fails every call from then on with StoreFileGoneError.
+   * How often, at most, a call checks that the path still names the file the store opened (every
+   * outcome write also checks, after its commit, so that no outcome written into a deleted file is
+   * reported applied). A deleted or replaced file fails every call from then on with
+   * StoreFileGoneError.
    * @defaultValue 1,000 ms; `ping()`, and so `queue.health()`, always checks
    */
   readonly fileCheckMs?: number;

@@ -41,7 +41,14 @@ import type { SqliteStoreOptions } from './options.js';
 import { type ClaimRow, claimOrder, type JobRow, toClaimed, toRecord, toRowId } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
-import { accessError, checkStorePath, FileIdentity, isAccessFailure } from './file-identity.js';
+import { DamageLatch, GUARDED_CALLS } from './damage-latch.js';
+import {
+  accessError,
+  checkStorePath,
+  checkWritableFile,
+  FileIdentity,
+  isAccessFailure,
+} from './file-identity.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /** Every option error names the option from `sqliteStore`. */
@@ -61,6 +68,7 @@ export class SqliteStore implements DurableStore {
   private readonly file: FileIdentity;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
   private tokenCounter = 0;
+  private readonly damage: DamageLatch;
   private closed = false;
 
   /**
@@ -80,9 +88,11 @@ export class SqliteStore implements DurableStore {
     const busyTimeoutMs = check.nonNegativeInteger('busyTimeoutMs', options.busyTimeoutMs ?? 5_000);
     const fileCheckMs = check.nonNegativeNumber('fileCheckMs', options.fileCheckMs ?? 1_000);
     this.path = path;
+    this.damage = new DamageLatch(path);
     const driver = options.driver ?? loadPeer<typeof Database>('better-sqlite3');
     if (typeof driver !== 'function')
       throw check.configError('driver', '(not a function)', 'the better-sqlite3 module');
+    checkWritableFile(path);
     try {
       this.db = new driver(path);
     } catch (error) {
@@ -101,6 +111,8 @@ export class SqliteStore implements DurableStore {
       throw isAccessFailure(error) ? accessError(path, error) : error;
     }
     this.sql = prepareStatements(this.db);
+    // Every call but integrityCheck() and close(): a damaged file stays refused once seen.
+    this.damage.guard(this, GUARDED_CALLS);
     this.dead = new SqliteDeadLetters(this.db, this.sql);
   }
 
@@ -184,7 +196,7 @@ export class SqliteStore implements DurableStore {
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     this.open();
-    return this.sql.tx(() => {
+    const result = this.sql.tx(() => {
       const lost: string[] = [];
       // Completions are the bulk of the traffic: those of one claim share a token, one statement each.
       const completions = new Map<string, string[]>();
@@ -216,6 +228,10 @@ export class SqliteStore implements DurableStore {
       }
       return { lost };
     });
+    // Checked after the commit, every time (one stat per batch): an outcome written into a file
+    // deleted since the last periodic check would be reported applied and vanish at close.
+    this.file.check(true);
+    return result;
   }
 
   private settleOne(o: Exclude<Outcome, { kind: 'complete' }>, now: number): number {
