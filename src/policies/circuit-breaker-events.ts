@@ -14,7 +14,7 @@ export interface CircuitStateChange {
   readonly operation?: OperationContext;
 }
 
-/** A call was refused without running (open, isolated, or half-open with every probe slot taken). */
+/** A call was refused unrun (open, isolated, or half-open with every probe slot taken). */
 export interface CircuitRejection {
   readonly breaker: string | undefined;
   readonly state: CircuitState;
@@ -27,7 +27,7 @@ export interface CircuitBreakerEvents {
   rejected: CircuitRejection;
 }
 
-/** Adds the call's operation to an event, only when there is one (no `operation: undefined` key). */
+/** Adds the call's operation to an event only when there is one (no `operation: undefined`). */
 export function withEventOperation<E extends object>(
   event: E,
   operation: OperationContext | undefined,

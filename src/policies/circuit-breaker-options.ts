@@ -97,7 +97,7 @@ const OPTION_KEYS = [
   'name',
 ];
 
-/** A breaker's settings, which do not change per call: one object, so an idle breaker stays small. */
+/** A breaker's settings, fixed for its life: one object, so an idle breaker stays small. */
 export interface BreakerSettings extends BreakerTiming {
   readonly classify: ClassifyFunction;
   readonly countsAsFailure: (fault: Fault) => boolean;
@@ -133,7 +133,7 @@ export function breakerSettings(options: CircuitBreakerOptions): {
         ? defaultClassify
         : check.fn<ClassifyFunction>('classify', o.classify),
     countsAsFailure: countsAsFailureFrom(o.countsAsFailure, o.ignoredCategories),
-    // -1: no slow-call tracking (a small integer, not Infinity, which would cost a boxed number per breaker).
+    // -1: no slow-call tracking (a small integer: Infinity would be a boxed number per breaker).
     slowCallMs:
       o.slowCallMs === undefined ? -1 : check.nonNegativeNumber('slowCallMs', o.slowCallMs),
     name: o.name === undefined ? undefined : nonEmptyString('name', o.name),

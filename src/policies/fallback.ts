@@ -20,16 +20,26 @@ export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => Prom
 
 export type FallbackOptions<R> = (
   | {
-      /** The substitute result (a placeholder, a stale value). */
+      /** The substitute result (a placeholder, a stale value). Required, or `handler`. */
       readonly value: R;
     }
   | {
-      /** Computes the substitute from the fault (a cached copy, a degraded answer). */
+      /**
+       * Computes the substitute from the fault (a cached copy, a degraded answer). Required,
+       * or `value`.
+       */
       readonly handler: FallbackHandler<R>;
     }
 ) & {
-  /** Fall back only for these categories (default: every category but `cancelled`). */
+  /**
+   * Fall back only for these categories.
+   * @defaultValue every category but `cancelled`
+   */
   readonly categories?: readonly FaultCategory[];
+  /**
+   * Turns thrown values into faults.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
 };
 

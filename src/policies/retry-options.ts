@@ -65,7 +65,7 @@ export interface RetryOptions {
   readonly random?: RandomSource;
 }
 
-/** Where a retry reads its delay factor from: `{ delayFactor() }` (an adaptive throttle) or a function. */
+/** Where a retry reads its delay factor: `{ delayFactor() }` (an adaptive throttle) or a function. */
 export type DelayFactorSource = { delayFactor(): number } | (() => number);
 
 export const RETRY_OPTION_KEYS = [
@@ -93,7 +93,7 @@ export interface RetrySettings {
   readonly delayFactor: (() => number) | undefined;
   readonly clock: Clock;
   readonly random: RandomSource;
-  /** Whether elapsed time matters (a finite limit here or in the plan): only then is the start time read. */
+  /** Whether elapsed time matters (a finite limit here or in the plan): only then is it read. */
   readonly timed: boolean;
 }
 

@@ -28,16 +28,23 @@ import { enterCall, isRefused } from './call-entry.js';
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
 export interface TimeoutOptions {
-  /** The deadline, from the start of the call. */
+  /** The deadline, from the start of the call. Required. */
   readonly timeoutMs: number;
-  /** Default 'cooperative'. */
+  /**
+   * What happens at the deadline; see `TimeoutStrategy`.
+   * @defaultValue `'cooperative'`
+   */
   readonly strategy?: TimeoutStrategy;
   /**
    * How precise the deadline is: it fires between `timeoutMs` and `timeoutMs + 2 × resolutionMs`,
-   * in exchange for not reading the clock on every call. Default 1 % of `timeoutMs`, at most
-   * 100 ms, and 0 (exact) for timeouts under a second.
+   * in exchange for not reading the clock on every call.
+   * @defaultValue 1 % of `timeoutMs`, at most 100 ms, and 0 (exact) for timeouts under a second
    */
   readonly resolutionMs?: number;
+  /**
+   * The clock for deadlines (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
