@@ -85,7 +85,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     if (epoch === REJECTED) return Promise.reject(this.rejection(start, operation));
     const endsTimed = timed || this.trigger.needsTime;
     // One path for every call, its outcome handlers made per call: the shared per-epoch handlers
-    // this replaced saved less than the ~15 ns bar (A/B in docs/benchmarks.md#decisions).
+    // this replaced saved too little to be worth a second path (A/B in
+    // docs/benchmarks.md#decisions-readable-over-nanoseconds).
     return settleCall(
       fn,
       context,

@@ -42,7 +42,7 @@ export interface RateLimiterOptions {
    * How precise the bucket is when it is nearly full: it may hold back up to this many tokens
    * of the burst, in exchange for reading the clock once per that many admitted calls instead
    * of on every call (on some virtual machines a clock read is a large part of the limiter's
-   * cost; docs/benchmarks.md). It never admits more than `burst + rate × t`, whatever this is.
+   * cost: its exact case in docs/benchmarks.md). It never admits more than `burst + rate × t`, whatever this is.
    * @defaultValue 1 % of the burst, in whole tokens: 0 (exact) for a burst under 100
    */
   readonly resolutionTokens?: number;

@@ -97,7 +97,8 @@ export class RetryPolicy implements Policy<RetryEvents> {
     const startedAt = this.timed ? this.clock.now() : Number.NaN;
     // The first attempt without an async frame: a success costs one `then`. Everything after a
     // first failure is in `recover`. (A handler shared by every call, used when nobody listened
-    // for `success`, saved less than the ~15 ns bar: A/B in docs/benchmarks.md#decisions.)
+    // for `success`, saved too little to be worth a second form: A/B in
+    // docs/benchmarks.md#decisions-readable-over-nanoseconds.)
     return settleCall(
       fn,
       first,

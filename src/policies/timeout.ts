@@ -141,8 +141,9 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     if (isRefused(context)) return context.promise();
     const deadline = this.queue.deadlineAfter(this.timeoutMs);
     this.counter.executions++;
-    // A new run per call: reusing finished runs saved less than the ~15 ns bar and made every
-    // handler read the run before finishing it (A/B in docs/benchmarks.md#decisions).
+    // A new run per call: reusing finished runs saved too little to be worth making every
+    // handler read the run before finishing it (A/B in
+    // docs/benchmarks.md#decisions-readable-over-nanoseconds).
     const run = new TimeoutRun(this, context, deadline);
     this.queue.add(run);
     return this.strategy === 'cooperative' ? this.cooperative(run, fn) : this.aggressive(run, fn);
