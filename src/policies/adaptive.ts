@@ -20,6 +20,7 @@ import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
 import { enterCall, isRefused } from './call-entry.js';
 
+/** Options of `adaptive()`; all optional. */
 export interface AdaptiveOptions {
   /**
    * How many requests per accepted one are tolerated before rejecting locally (Google SRE's K):

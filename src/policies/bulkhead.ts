@@ -16,6 +16,7 @@ import { StatsCounter } from './stats.js';
 import { WaitQueue } from './wait-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
 
+/** Options of `bulkhead()`: `maxConcurrent` is required. */
 export interface BulkheadOptions {
   /** Calls running at the same time. Required. */
   readonly maxConcurrent: number;

@@ -14,6 +14,7 @@ import {
   type TriggerStrategy,
 } from './breaker-trigger.js';
 
+/** Options of `circuitBreaker()`; all optional. */
 export interface CircuitBreakerOptions {
   /**
    * What opens the circuit: failures in a row, or a failure (or slow-call) rate over a count or

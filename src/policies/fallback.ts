@@ -18,6 +18,7 @@ import { enterCall, isRefused } from './call-entry.js';
 /** Makes the substitute result from the fault (and the context the call ran under). */
 export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => PromiseLike<R> | R;
 
+/** Options of `fallback()`: a `value` or a `handler` is required. */
 export type FallbackOptions<R> = (
   | {
       /** The substitute result (a placeholder, a stale value). Required, or `handler`. */

@@ -19,6 +19,7 @@ import { AbortableContext } from './timeout-context.js';
 import { type DeadlineEntry, DeadlineQueue } from './timeout-queue.js';
 import { enterCall, isRefused } from './call-entry.js';
 
+/** Options of `hedge()`: `delayMs` is required. */
 export interface HedgeOptions {
   /** How long the first attempt runs alone before a second one starts. Required. */
   readonly delayMs: number;

@@ -14,6 +14,7 @@ export interface OperationContext {
   readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
+/** Options of one `execute` call; all optional. */
 export interface ExecuteOptions {
   /**
    * Aborts the whole execution, waits included. Already aborted: the call is not started and

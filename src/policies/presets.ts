@@ -90,6 +90,7 @@ export const presets: Readonly<Record<PresetName, PolicyPreset>> = Object.freeze
   test,
 });
 
+/** Options of `fromPreset()`; all optional. */
 export interface FromPresetOptions {
   /**
    * The clock every policy of the preset uses (a `VirtualClock` in tests).

@@ -20,6 +20,7 @@ import { enterCall, isRefused } from './call-entry.js';
 
 export type RateLimiterMode = 'wait' | 'reject';
 
+/** Options of `rateLimiter()`: `rate` is required. */
 export interface RateLimiterOptions {
   /** Tokens added per second (calls per second in the long run). Required. */
   readonly rate: number;

@@ -9,6 +9,7 @@ import { systemClock } from '../time/system-clock.js';
 import * as check from '../validate/validate.js';
 import type { RetryBudget } from './retry-budget.js';
 
+/** Options of `retry()` and `RetryPolicy.with()`; all optional. */
 export interface RetryOptions {
   /**
    * Attempts in all, the first included.

@@ -27,6 +27,7 @@ import { enterCall, isRefused } from './call-entry.js';
  */
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
+/** Options of `timeout()`: `timeoutMs` is required (`timeout(ms)` is short for it). */
 export interface TimeoutOptions {
   /** The deadline, from the start of the call. Required. */
   readonly timeoutMs: number;
