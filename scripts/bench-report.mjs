@@ -196,7 +196,7 @@ function renderPage(d) {
       'Computed per run (both figures from the same run), then ranged.',
       '',
     );
-    lines.push('| comparison | range over the runs (median) |', '|---|---|');
+    lines.push('| comparison | range over the runs |', '|---|---|');
     for (const r of ratios) lines.push(`| ${r.label} | ${r.text} |`);
     lines.push('');
   }
