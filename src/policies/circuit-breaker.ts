@@ -15,6 +15,7 @@ import {
   type CircuitBreakerOptions,
 } from './circuit-breaker-options.js';
 import {
+  type ExecuteContext,
   type ExecuteOptions,
   type Operation,
   type OperationContext,
@@ -55,6 +56,7 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   private rejections = 0;
   private opened = 0;
   private byCategory: Partial<Record<FaultCategory, number>> | undefined;
+  private outcome: EpochOutcome | undefined;
 
   constructor(options: CircuitBreakerOptions = {}) {
     const { settings, trigger } = breakerSettings(options);
@@ -75,36 +77,58 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     const context = enterCall(fn, options);
     if (isRefused(context)) return context.promise();
     this.executions++;
-    const operation = context.operation;
-    const slowCallMs = this.settings.slowCallMs;
-    const timed = slowCallMs >= 0;
-    // The clock is read only when something needs the time: at the start for slow calls and to
-    // let a probe through, at the end for slow calls and time windows.
-    const start = timed || this.currentState !== 'closed' ? this.timing.clock.now() : 0;
-    const epoch = this.admit(start, operation);
-    if (epoch === REJECTED) return Promise.reject(this.rejection(start, operation));
-    const endsTimed = timed || this.trigger.needsTime;
-    // One path for every call, its outcome handlers made per call: the shared per-epoch handlers
-    // this replaced saved too little to be worth a second path (A/B in
-    // docs/benchmarks.md#decisions-readable-over-nanoseconds).
-    return settleCall(
-      fn,
-      context,
-      (value) => {
-        const end = endsTimed ? this.timing.clock.now() : 0;
-        this.recordSuccess(epoch, timed && end - start >= slowCallMs, end, operation);
-        return value;
-      },
-      (error) => {
-        const end = endsTimed ? this.timing.clock.now() : 0;
-        this.recordFailure(epoch, error, timed && end - start >= slowCallMs, end, operation);
-        throw error;
-      },
-    );
+    // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
+    // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
+    // Two paths, not one: inside a pipeline the shared handlers save far more than the ~15 ns
+    // bar (A/B in docs/benchmarks.md#decisions-readable-over-nanoseconds).
+    if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange'))
+      return this.executeTracked(fn, context);
+    // The clock is read only when something needs the time: a closed breaker only at the end of
+    // a call, and only for a time window.
+    const now = this.currentState !== 'closed' ? this.timing.clock.now() : 0;
+    const epoch = this.admit(now, context.operation);
+    if (epoch === REJECTED) return Promise.reject(this.rejection(now, context.operation));
+    let outcome = this.outcome;
+    if (outcome === undefined || outcome.epoch !== epoch) {
+      outcome = new EpochOutcome(this, epoch);
+      this.outcome = outcome;
+    }
+    return settleCall(fn, context, outcome.success as (value: T) => T, outcome.failure);
   }
 
-  /** Counts a success and feeds the state machine. */
-  private recordSuccess(
+  private async executeTracked<T>(fn: Operation<T>, context: ExecuteContext): Promise<T> {
+    const settings = this.settings;
+    const timed = settings.slowCallMs >= 0;
+    const needsNow = timed || this.currentState !== 'closed' || this.trigger.needsTime;
+    const start = needsNow ? this.timing.clock.now() : 0;
+    const epoch = this.admit(start, context.operation);
+    if (epoch === REJECTED) throw this.rejection(start, context.operation);
+    let result: T;
+    try {
+      result = await fn(context);
+    } catch (error) {
+      const end = needsNow ? this.timing.clock.now() : 0;
+      this.recordFailure(
+        epoch,
+        error,
+        timed && end - start >= settings.slowCallMs,
+        end,
+        context.operation,
+      );
+      throw error;
+    }
+    const end = needsNow ? this.timing.clock.now() : 0;
+    this.recordSuccess(epoch, timed && end - start >= settings.slowCallMs, end, context.operation);
+    return result;
+  }
+
+  /** @internal The current time, for outcome handlers of breakers whose trigger needs it. */
+  nowIfNeeded(): number {
+    return this.trigger.needsTime ? this.timing.clock.now() : 0;
+  }
+
+  /** @internal Counts a success and feeds the state machine. */
+  recordSuccess(
     epoch: number,
     slow: boolean,
     now: number,
@@ -114,8 +138,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.succeeded(epoch, slow, now, operation);
   }
 
-  /** Classifies a failure, counts it and feeds the state machine. */
-  private recordFailure(
+  /** @internal Classifies a failure, counts it and feeds the state machine. */
+  recordFailure(
     epoch: number,
     error: unknown,
     slow: boolean,
@@ -223,6 +247,27 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.opens = s.opens;
     this.trigger.resume(s.consecutiveFailures);
   }
+}
+
+/**
+ * The outcome handlers of the calls admitted in one epoch (one stretch between state changes):
+ * bound once, so the untracked path allocates no closure per call.
+ */
+class EpochOutcome {
+  constructor(
+    readonly breaker: CircuitBreaker,
+    readonly epoch: number,
+  ) {}
+
+  readonly success = (value: unknown): unknown => {
+    this.breaker.recordSuccess(this.epoch, false, this.breaker.nowIfNeeded(), undefined);
+    return value;
+  };
+
+  readonly failure = (error: unknown): never => {
+    this.breaker.recordFailure(this.epoch, error, false, this.breaker.nowIfNeeded(), undefined);
+    throw error;
+  };
 }
 
 /** Creates a circuit breaker; see `CircuitBreakerOptions`. */
