@@ -79,8 +79,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.executions++;
     // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
     // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
-    // Two paths, not one: inside a pipeline the shared handlers save far more than the ~15 ns
-    // bar (A/B in docs/benchmarks.md#decisions-readable-over-nanoseconds).
+    // Two paths, not one: inside a pipeline the shared handlers save far more than clarity is
+    // worth trading for (A/B in docs/benchmarks.md#decisions-readable-over-nanoseconds).
     if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange'))
       return this.executeTracked(fn, context);
     // The clock is read only when something needs the time: a closed breaker only at the end of
