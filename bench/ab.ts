@@ -5,14 +5,16 @@
  * within ~3 ns here, where fresh processes (bench/overhead.ts) move ±20 ns from run to run: use
  * this to decide a micro-optimisation, overhead.ts to report figures next to the peers.
  *
- *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--in-flight 1000] [--samples 15] [--calls 200000] [--json]
+ *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--in-flight 1000] [--samples 15] [--calls 200000] [--cpu] [--json]
  *
  * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
  * temporary folder (removed afterwards), so the checkout is left untouched. Both files matter:
  * without `"type": "module"` tsx compiles the copy as CommonJS, whose cross-module calls go
  * through getters, and identical code then measured ~9 ns slower on the base side. Only the core
  * entry point is loaded, which needs no dependency. Figures are wall-clock ns per sequential
- * `await policy.execute(fn)`, or per call in batches of `--in-flight` calls awaited together.
+ * `await policy.execute(fn)`, or per call in batches of `--in-flight` calls awaited together;
+ * with `--cpu`, CPU time of the process per call instead (user + system), which leaves out the
+ * time spent waiting for a core, so it moves less when other work shares the machine.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -94,9 +96,13 @@ function exportRevision(repo: string, revision: string): string {
   return dir;
 }
 
-/** ns per call: `calls` calls, one after the other, or in batches of `inFlight` at once. */
-async function timeLoop(run: Run, calls: number, inFlight: number): Promise<number> {
+/**
+ * ns per call: `calls` calls, one after the other, or in batches of `inFlight` at once; wall
+ * clock, or CPU time of the process with `cpu`.
+ */
+async function timeLoop(run: Run, calls: number, inFlight: number, cpu: boolean): Promise<number> {
   const batch: Promise<unknown>[] = new Array(inFlight);
+  const cpuStart = cpu ? process.cpuUsage() : undefined;
   const start = process.hrtime.bigint();
   if (inFlight === 1) {
     for (let i = 0; i < calls; i++) await run();
@@ -105,6 +111,10 @@ async function timeLoop(run: Run, calls: number, inFlight: number): Promise<numb
       for (let i = 0; i < inFlight; i++) batch[i] = run();
       await Promise.all(batch);
     }
+  }
+  if (cpuStart !== undefined) {
+    const used = process.cpuUsage(cpuStart);
+    return ((used.user + used.system) * 1000) / calls;
   }
   return Number(process.hrtime.bigint() - start) / calls;
 }
@@ -115,6 +125,8 @@ async function main(): Promise<void> {
   const samples = positiveInteger('samples', 15);
   const calls = positiveInteger('calls', 200_000);
   const inFlight = positiveInteger('in-flight', 1);
+  const cpu = process.argv.includes('--cpu');
+  const unit = cpu ? 'cpu-ns/call' : 'ns/call';
   const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
   const baseDir = exportRevision(repo, base);
   try {
@@ -122,26 +134,26 @@ async function main(): Promise<void> {
     const workLib = (await import('../src/index.js')) as Lib;
     const runs = [make(baseLib), make(workLib)] as const;
     for (let round = 0; round < 4; round++)
-      for (const run of runs) await timeLoop(run, calls, inFlight);
+      for (const run of runs) await timeLoop(run, calls, inFlight, cpu);
     const perCall: [number[], number[]] = [[], []];
     for (let s = 0; s < samples; s++) {
       // Alternate which side goes first, so neither always follows the other's garbage.
       for (const side of s % 2 === 0 ? [0, 1] : [1, 0])
-        perCall[side]!.push(await timeLoop(runs[side]!, calls, inFlight));
+        perCall[side]!.push(await timeLoop(runs[side]!, calls, inFlight, cpu));
     }
     const label = inFlight === 1 ? caseName : `${caseName}, ${inFlight} in flight`;
     const results = [
-      fromSamples(`${base}: ${label}`, perCall[0], 'ns/call'),
-      fromSamples(`working tree: ${label}`, perCall[1], 'ns/call'),
+      fromSamples(`${base}: ${label}`, perCall[0], unit),
+      fromSamples(`working tree: ${label}`, perCall[1], unit),
     ];
     const differences = perCall[1].map((value, i) => value - perCall[0][i]!);
     report(
-      [...results, fromSamples('working tree − base (per sample pair)', differences, 'ns/call')],
-      'ns/call',
+      [...results, fromSamples('working tree − base (per sample pair)', differences, unit)],
+      unit,
     );
     if (!process.argv.includes('--json')) {
       console.log(
-        `median difference ${median(differences).toFixed(1)} ns per call (negative: the working tree is faster)`,
+        `median difference ${median(differences).toFixed(1)} ${cpu ? 'CPU-ns' : 'ns'} per call (negative: the working tree is faster)`,
       );
     }
   } finally {

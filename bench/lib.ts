@@ -7,7 +7,8 @@
  * `bench` times `iterations` calls per sample with process.hrtime.bigint and keeps the median of
  * the per-sample averages (>= 5 samples), so one GC pause or scheduler hiccup does not move the
  * figure. `report` prints a table and, when the script was started with --json, ONE JSON object on
- * the last stdout line: {"case name": median, ..., "unit": "ns/op"}.
+ * the last stdout line: {"case name": median, ..., "unit": "ns/op"}, plus
+ * "units": {"case name": "ms", ...} for results in another unit.
  */
 import { spawn } from 'node:child_process';
 import Table from 'cli-table3';
@@ -169,9 +170,14 @@ export function report(
   }
   console.log(table.toString());
   if (wantsJson(argv)) {
-    const json: Record<string, number | string> = {};
+    const json: Record<string, number | string | Record<string, string>> = {};
     for (const r of results) json[r.name] = Number(r.median.toFixed(3));
     json.unit = unit;
+    // Results in another unit than `unit` say theirs, so a reader (npm run bench:report) can too.
+    const units = Object.fromEntries(
+      results.filter((r) => r.unit !== unit).map((r) => [r.name, r.unit]),
+    );
+    if (Object.keys(units).length > 0) json.units = units;
     console.log(JSON.stringify(json));
   }
 }

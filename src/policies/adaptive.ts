@@ -23,30 +23,59 @@ import { enterCall, isRefused } from './call-entry.js';
 /** Every option error names the option from `adaptive`. */
 const check = scoped('adaptive');
 
+/** Options of `adaptive()`; all optional. */
 export interface AdaptiveOptions {
   /**
-   * How many requests per accepted one are tolerated before rejecting locally (Google SRE's K).
-   * 2 (default) lets through about twice what the backend accepts; lower is more aggressive.
+   * How many requests per accepted one are tolerated before rejecting locally (Google SRE's K):
+   * 2 lets through about twice what the backend accepts; lower is more aggressive.
+   * @defaultValue `2`
    */
   readonly k?: number;
-  /** The sliding window the rates are measured over. Default 120 000 ms. */
+  /**
+   * The sliding window the rates are measured over.
+   * @defaultValue `120_000`
+   */
   readonly windowMs?: number;
-  /** Buckets in the window. Default 12. */
+  /**
+   * Buckets in the window.
+   * @defaultValue `12`
+   */
   readonly buckets?: number;
-  /** Faults that mean the backend did not accept the request. Default: rate_limit, unavailable, timeout, network. */
+  /**
+   * Faults that mean the backend did not accept the request.
+   * @defaultValue `['rate_limit', 'unavailable', 'timeout', 'network']`
+   */
   readonly refusedCategories?: readonly FaultCategory[];
-  /** The largest factor `delayFactor()` returns. Default 10. */
+  /**
+   * The largest factor `delayFactor()` returns.
+   * @defaultValue `10`
+   */
   readonly maxDelayFactor?: number;
+  /**
+   * The clock for the window (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
   /**
    * How stale the throttle's reading of the clock may be; its buckets are coarse anyway, and
-   * reading the system clock on every call would cost more than the rest of the throttle.
-   * Default: a tenth of a bucket, at most 100 ms, on the system clock; 0 (exact) on any other.
+   * reading the system clock on every call is a large part of the throttle's own cost.
+   * @defaultValue a tenth of a bucket, at most 100 ms, on the system clock; 0 (exact) on any other
    */
   readonly resolutionMs?: number;
-  /** Default Math.random; seed it in tests. */
+  /**
+   * Decides which requests a throttled client still lets through (seed it in tests).
+   * @defaultValue `Math.random`
+   */
   readonly random?: RandomSource;
+  /**
+   * Turns thrown values into faults.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
+  /**
+   * A name for descriptions and events, e.g. the upstream it protects.
+   * @defaultValue `undefined`
+   */
   readonly name?: string;
 }
 

@@ -17,15 +17,28 @@ export type BreakerTrigger =
   | ({
       readonly kind: 'timeWindow';
       readonly durationMs: number;
+      /**
+       * Buckets the window is split into (1 to 10,000).
+       * @defaultValue `10`
+       */
       readonly buckets?: number;
     } & RateThresholds);
 
 export interface RateThresholds {
-  /** Failure ratio (0 < r ≤ 1) that opens the circuit. Default 0.5. */
+  /**
+   * Failure ratio (0 < r ≤ 1) that opens the circuit.
+   * @defaultValue `0.5`
+   */
   readonly failureRate?: number;
-  /** Slow-call ratio (0 < r ≤ 1) that opens the circuit; needs `slowCallMs` on the breaker. Default 1. */
+  /**
+   * Slow-call ratio (0 < r ≤ 1) that opens the circuit; needs `slowCallMs` on the breaker.
+   * @defaultValue `1`
+   */
   readonly slowCallRate?: number;
-  /** No decision is taken on fewer calls than this in the window. Default 10 (at most the count window's size). */
+  /**
+   * No decision is taken on fewer calls than this in the window.
+   * @defaultValue `10` (at most the count window's size)
+   */
   readonly minimumThroughput?: number;
 }
 

@@ -19,14 +19,24 @@ import { enterCall, isRefused } from './call-entry.js';
 /** Every option error names the option from `bulkhead`. */
 const check = scoped('bulkhead');
 
+/** Options of `bulkhead()`: `maxConcurrent` is required. */
 export interface BulkheadOptions {
-  /** Calls running at the same time. */
+  /** Calls running at the same time. Required. */
   readonly maxConcurrent: number;
-  /** Callers that may wait for a slot (FIFO); beyond that, `BulkheadRejectedError`. Default 0. */
+  /**
+   * Callers that may wait for a slot (FIFO); beyond that, `BulkheadRejectedError`.
+   * @defaultValue `0`
+   */
   readonly maxQueued?: number;
-  /** Classifies failures for `stats().failuresByCategory`. Default: the built-in `classify`. */
+  /**
+   * Classifies failures for `stats().failuresByCategory`.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
-  /** A name for descriptions and events. */
+  /**
+   * A name for descriptions and events.
+   * @defaultValue `undefined`
+   */
   readonly name?: string;
 }
 

@@ -1,120 +1,44 @@
-import { scoped } from '../validate/scoped.js';
-import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
 import { BrokenCircuitError } from '../faults/errors.js';
-import type { Fault, FaultCategory } from '../faults/fault.js';
+import type { FaultCategory } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { type Backoff, isBackoff } from '../recovery/backoff.js';
-import type { RandomSource } from '../recovery/random.js';
-import type { Clock } from '../time/clock.js';
-import { systemClock } from '../time/system-clock.js';
 import { validateSnapshot, type CircuitBreakerSnapshot } from './breaker-snapshot.js';
-import { settleCall } from './settle-call.js';
+import { BreakerStateMachine, type CircuitState, REJECTED } from './breaker-state.js';
+import { enterCall, isRefused } from './call-entry.js';
 import {
-  type BreakerTiming,
-  BreakerStateMachine,
-  type CircuitState,
-  REJECTED,
-} from './breaker-state.js';
-import { type BreakerTrigger, createTrigger, DEFAULT_TRIGGER } from './breaker-trigger.js';
+  type CircuitBreakerEvents,
+  type CircuitStateChange,
+  withEventOperation,
+} from './circuit-breaker-events.js';
+import {
+  type BreakerSettings,
+  breakerSettings,
+  type CircuitBreakerOptions,
+} from './circuit-breaker-options.js';
 import {
   type ExecuteContext,
-  withOperation,
   type ExecuteOptions,
   type Operation,
   type OperationContext,
   type Policy,
   type PolicyStats,
+  withOperation,
 } from './policy.js';
-import { enterCall, isRefused } from './call-entry.js';
+import { settleCall } from './settle-call.js';
 
-/** Every option error names the option from `circuitBreaker`. */
-const check = scoped('circuitBreaker');
-
-export interface CircuitBreakerOptions {
-  /** What opens the circuit. Default: 5 consecutive counted failures. */
-  readonly trigger?: BreakerTrigger;
-  /**
-   * How long the circuit stays open before a probe: fixed ms, or a backoff whose attempt is the
-   * number of opens in a row (so each failed probe waits longer). Default 30 000 ms.
-   */
-  readonly halfOpenAfter?: number | Backoff;
-  /** Probes let through at the same time in half-open. Default 1. */
-  readonly maxProbes?: number;
-  /** Successful probes needed to close again. Default 1. */
-  readonly probesToClose?: number;
-  /** A call that takes at least this long is slow (counts for `slowCallRate`, or as a failure for `consecutive`). */
-  readonly slowCallMs?: number;
-  /** Fault categories that do not count against the circuit. Default: validation, permanent, cancelled. */
-  readonly ignoredCategories?: readonly FaultCategory[];
-  /** Decides per fault whether it counts (instead of `ignoredCategories`). */
-  readonly countsAsFailure?: (fault: Fault) => boolean;
-  /** Default: the built-in `classify`. */
-  readonly classify?: ClassifyFunction;
-  readonly clock?: Clock;
-  /** Jitter source for a `halfOpenAfter` backoff. Default Math.random. */
-  readonly random?: RandomSource;
-  /** A name for descriptions and events, e.g. the upstream it protects. */
-  readonly name?: string;
-}
-
-export interface CircuitStateChange {
-  readonly breaker: string | undefined;
-  readonly from: CircuitState;
-  readonly to: CircuitState;
-  /** Why, in words: `5 consecutive failures`, `probe failed`, `open for 30000 ms`, `isolated`, ... */
-  readonly reason: string;
-  /** For `to: 'open'`: how long until a probe is let through. */
-  readonly openForMs?: number;
-  /** The operation of the call that caused the change, if a call did. */
-  readonly operation?: OperationContext;
-}
-
-export interface CircuitRejection {
-  readonly breaker: string | undefined;
-  readonly state: CircuitState;
-  readonly retryAfterMs: number | undefined;
-  readonly operation?: OperationContext;
-}
-
-export interface CircuitBreakerEvents {
-  stateChange: CircuitStateChange;
-  rejected: CircuitRejection;
-}
+export type {
+  CircuitBreakerEvents,
+  CircuitRejection,
+  CircuitStateChange,
+} from './circuit-breaker-events.js';
+export {
+  type CircuitBreakerOptions,
+  DEFAULT_IGNORED_CATEGORIES,
+} from './circuit-breaker-options.js';
 
 export interface CircuitBreakerStats extends PolicyStats {
   readonly state: CircuitState;
   /** Times the circuit opened. */
   readonly opened: number;
-}
-
-/** Validation, permanent and cancelled faults say nothing about the dependency's health. */
-export const DEFAULT_IGNORED_CATEGORIES: readonly FaultCategory[] = Object.freeze([
-  'validation',
-  'permanent',
-  'cancelled',
-]);
-const DEFAULT_IGNORED_SET: ReadonlySet<FaultCategory> = new Set(DEFAULT_IGNORED_CATEGORIES);
-const countsByDefault = (fault: Fault): boolean => !DEFAULT_IGNORED_SET.has(fault.category);
-const OPTION_KEYS = [
-  'trigger',
-  'halfOpenAfter',
-  'maxProbes',
-  'probesToClose',
-  'slowCallMs',
-  'ignoredCategories',
-  'countsAsFailure',
-  'classify',
-  'clock',
-  'random',
-  'name',
-];
-
-/** Settings that do not change per call: one object, so an idle breaker stays small. */
-interface Settings extends BreakerTiming {
-  readonly classify: ClassifyFunction;
-  readonly countsAsFailure: (fault: Fault) => boolean;
-  readonly slowCallMs: number;
-  readonly name: string | undefined;
 }
 
 /**
@@ -124,10 +48,7 @@ interface Settings extends BreakerTiming {
  * probes), isolated (held open by hand until `reset()`).
  */
 export class CircuitBreaker extends BreakerStateMachine implements Policy<CircuitBreakerEvents> {
-  // A getter, not a field: one slot less on every instance.
-  get kind(): 'circuitBreaker' {
-    return 'circuitBreaker';
-  }
+  readonly kind = 'circuitBreaker';
   private eventHub: Events<CircuitBreakerEvents> | undefined;
   private executions = 0;
   private successes = 0;
@@ -138,59 +59,12 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
   private outcome: EpochOutcome | undefined;
 
   constructor(options: CircuitBreakerOptions = {}) {
-    const o = check.plainObject('options', options);
-    check.knownKeys('circuitBreaker', o, OPTION_KEYS);
-    const trigger = createTrigger(o.trigger ?? DEFAULT_TRIGGER);
-    const halfOpenAfter =
-      o.halfOpenAfter === undefined
-        ? 30_000
-        : isBackoff(o.halfOpenAfter)
-          ? o.halfOpenAfter
-          : check.nonNegativeNumber('halfOpenAfter', o.halfOpenAfter);
-    const maxProbes = check.positiveInteger('maxProbes', o.maxProbes ?? 1);
-    const probesToClose = check.positiveInteger('probesToClose', o.probesToClose ?? 1);
-    const clock = (o.clock ?? systemClock) as Clock;
-    if (typeof clock.now !== 'function') throw check.configError('clock', o.clock, 'a Clock');
-    const random =
-      o.random === undefined ? Math.random : check.fn<RandomSource>('random', o.random);
-
-    let countsAsFailure: (fault: Fault) => boolean;
-    if (o.countsAsFailure !== undefined) {
-      if (o.ignoredCategories !== undefined)
-        throw check.configError(
-          'ignoredCategories',
-          o.ignoredCategories,
-          'not both ignoredCategories and countsAsFailure',
-        );
-      countsAsFailure = check.fn('countsAsFailure', o.countsAsFailure);
-    } else if (o.ignoredCategories === undefined) {
-      countsAsFailure = countsByDefault;
-    } else {
-      const ignored = ignoredSet(o.ignoredCategories);
-      countsAsFailure = (fault) => !ignored.has(fault.category);
-    }
-    const name = o.name === undefined ? undefined : nonEmptyString('name', o.name);
-    const settings: Settings = {
-      clock,
-      halfOpenAfter,
-      maxProbes,
-      probesToClose,
-      random,
-      classify:
-        o.classify === undefined
-          ? defaultClassify
-          : check.fn<ClassifyFunction>('classify', o.classify),
-      countsAsFailure,
-      // -1: no slow-call tracking (a small integer, not Infinity, which would cost a boxed number per breaker).
-      slowCallMs:
-        o.slowCallMs === undefined ? -1 : check.nonNegativeNumber('slowCallMs', o.slowCallMs),
-      name,
-    };
+    const { settings, trigger } = breakerSettings(options);
     super(settings, trigger);
   }
 
-  private get settings(): Settings {
-    return this.timing as Settings;
+  private get settings(): BreakerSettings {
+    return this.timing as BreakerSettings;
   }
 
   /** Typed events; created on first use so an unobserved breaker carries none. */
@@ -205,6 +79,8 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     this.executions++;
     // Per-call bookkeeping (a start time for slow calls, the operation for stateChange events)
     // takes the tracked path; otherwise the outcome goes to handlers shared by the whole epoch.
+    // Two paths, not one: inside a pipeline the shared handlers save far more than clarity is
+    // worth trading for (A/B in docs/benchmarks.md#decisions-readable-over-nanoseconds).
     if (this.settings.slowCallMs >= 0 || this.eventHub?.has('stateChange'))
       return this.executeTracked(fn, context);
     // The clock is read only when something needs the time: a closed breaker only at the end of
@@ -246,6 +122,11 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     return result;
   }
 
+  /** @internal The current time, for outcome handlers of breakers whose trigger needs it. */
+  nowIfNeeded(): number {
+    return this.trigger.needsTime ? this.timing.clock.now() : 0;
+  }
+
   /** @internal Counts a success and feeds the state machine. */
   recordSuccess(
     epoch: number,
@@ -269,11 +150,6 @@ export class CircuitBreaker extends BreakerStateMachine implements Policy<Circui
     const fault = settings.classify(error);
     this.countFailure(fault.category);
     this.failed(epoch, settings.countsAsFailure(fault), slow, now, operation);
-  }
-
-  /** @internal The current time, for outcome handlers of breakers whose trigger needs it. */
-  nowIfNeeded(): number {
-    return this.trigger.needsTime ? this.timing.clock.now() : 0;
   }
 
   private rejection(now: number, operation: OperationContext | undefined): BrokenCircuitError {
@@ -397,24 +273,4 @@ class EpochOutcome {
 /** Creates a circuit breaker; see `CircuitBreakerOptions`. */
 export function circuitBreaker(options?: CircuitBreakerOptions): CircuitBreaker {
   return new CircuitBreaker(options);
-}
-
-function ignoredSet(value: unknown): ReadonlySet<FaultCategory> {
-  if (!Array.isArray(value))
-    throw check.configError('ignoredCategories', value, 'an array of fault categories');
-  return new Set(value.map((c, i) => check.category(`ignoredCategories[${i}]`, c)));
-}
-
-function nonEmptyString(option: string, value: unknown): string {
-  if (typeof value !== 'string' || value === '')
-    throw check.configError(option, value, 'a non-empty string');
-  return value;
-}
-
-function withEventOperation<E extends object>(
-  event: E,
-  operation: OperationContext | undefined,
-): E {
-  if (operation !== undefined) (event as { operation?: OperationContext }).operation = operation;
-  return event;
 }

@@ -20,18 +20,29 @@ const check = scoped('fallback');
 /** Makes the substitute result from the fault (and the context the call ran under). */
 export type FallbackHandler<R> = (fault: Fault, context: ExecuteContext) => PromiseLike<R> | R;
 
+/** Options of `fallback()`: a `value` or a `handler` is required. */
 export type FallbackOptions<R> = (
   | {
-      /** The substitute result (a placeholder, a stale value). */
+      /** The substitute result (a placeholder, a stale value). Required, or `handler`. */
       readonly value: R;
     }
   | {
-      /** Computes the substitute from the fault (a cached copy, a degraded answer). */
+      /**
+       * Computes the substitute from the fault (a cached copy, a degraded answer). Required,
+       * or `value`.
+       */
       readonly handler: FallbackHandler<R>;
     }
 ) & {
-  /** Fall back only for these categories (default: every category but `cancelled`). */
+  /**
+   * Fall back only for these categories.
+   * @defaultValue every category but `cancelled`
+   */
   readonly categories?: readonly FaultCategory[];
+  /**
+   * Turns thrown values into faults.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
 };
 

@@ -14,13 +14,18 @@ export interface OperationContext {
   readonly attributes?: Readonly<Record<string, unknown>>;
 }
 
+/** Options of one `execute` call; all optional. */
 export interface ExecuteOptions {
   /**
    * Aborts the whole execution, waits included. Already aborted: the call is not started and
    * `execute` rejects with the signal's reason.
+   * @defaultValue `undefined` (only the policies' own limits end the call)
    */
   readonly signal?: AbortSignal;
-  /** The operation, by name or with attributes. */
+  /**
+   * The operation, by name or with attributes, carried to events and errors.
+   * @defaultValue `undefined`
+   */
   readonly operation?: string | OperationContext;
   /**
    * The context of an outer policy's function, when you nest policies by hand
@@ -28,6 +33,7 @@ export interface ExecuteOptions {
    * operation flow through, and a retry budget shared by both counts the request once. It
    * passes the same door as `signal`: a malformed context is a ConfigError, an aborted one's
    * signal refuses the call without running `fn`. `signal` and `operation` are ignored when set.
+   * @defaultValue `undefined`
    */
   readonly context?: ExecuteContext;
   /**

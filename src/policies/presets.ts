@@ -92,9 +92,17 @@ export const presets: Readonly<Record<PresetName, PolicyPreset>> = Object.freeze
   test,
 });
 
+/** Options of `fromPreset()`; all optional. */
 export interface FromPresetOptions {
+  /**
+   * The clock every policy of the preset uses (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Where verbose presets log (default `console.warn`). */
+  /**
+   * Where verbose presets log.
+   * @defaultValue `console.warn`
+   */
   readonly log?: (message: string) => void;
 }
 

@@ -23,26 +23,47 @@ const check = scoped('rateLimiter');
 
 export type RateLimiterMode = 'wait' | 'reject';
 
+/** Options of `rateLimiter()`: `rate` is required. */
 export interface RateLimiterOptions {
-  /** Tokens added per second (calls per second in the long run). */
+  /** Tokens added per second (calls per second in the long run). Required. */
   readonly rate: number;
-  /** Bucket size: calls allowed at once after a quiet spell. Default `max(1, rate)`. */
+  /**
+   * Bucket size: calls allowed at once after a quiet spell.
+   * @defaultValue `max(1, rate)`
+   */
   readonly burst?: number;
-  /** `wait` (default): callers queue in FIFO order for a token. `reject`: `RateLimitedError` at once. */
+  /**
+   * `wait`: callers queue in FIFO order for a token. `reject`: `RateLimitedError` at once.
+   * @defaultValue `'wait'`
+   */
   readonly mode?: RateLimiterMode;
-  /** In `wait` mode, refuse (RateLimitedError) a caller whose turn is further away than this. Default: no limit. */
+  /**
+   * In `wait` mode, refuse (RateLimitedError) a caller whose turn is further away than this.
+   * @defaultValue no limit
+   */
   readonly maxWaitMs?: number;
   /**
    * How precise the bucket is when it is nearly full: it may hold back up to this many tokens
    * of the burst, in exchange for reading the clock once per that many admitted calls instead
-   * of on every call (on some virtual machines a clock read costs more than the rest of the
-   * limiter; docs/benchmarks.md). It never admits more than `burst + rate × t`, whatever this is.
-   * Default 1 % of the burst, in whole tokens: 0 (exact) for a burst under 100.
+   * of on every call (on some virtual machines a clock read is a large part of the limiter's
+   * cost: its exact case in docs/benchmarks.md). It never admits more than `burst + rate × t`, whatever this is.
+   * @defaultValue 1 % of the burst, in whole tokens: 0 (exact) for a burst under 100
    */
   readonly resolutionTokens?: number;
+  /**
+   * The clock for refills and waits (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
-  /** Classifies failures for `stats().failuresByCategory`. Default: the built-in `classify`. */
+  /**
+   * Classifies failures for `stats().failuresByCategory`.
+   * @defaultValue the built-in `classify`
+   */
   readonly classify?: ClassifyFunction;
+  /**
+   * A name for descriptions and events.
+   * @defaultValue `undefined`
+   */
   readonly name?: string;
 }
 

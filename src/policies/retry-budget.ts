@@ -15,14 +15,30 @@ const check = scoped('retryBudget');
  * dependency sees at most `1 + ratio` calls per request instead of `attempts ^ layers`.
  */
 export interface RetryBudgetOptions {
-  /** Retries allowed per request in the window, 0..1 (default 0.1: one retry per ten requests). */
+  /**
+   * Retries allowed per request in the window, 0..1 (0.1: one retry per ten requests).
+   * @defaultValue `0.1`
+   */
   readonly ratio?: number;
-  /** Retries always allowed per second, so that low traffic can still retry (default 1). */
+  /**
+   * Retries always allowed per second, so that low traffic can still retry.
+   * @defaultValue `1`
+   */
   readonly minRetriesPerSecond?: number;
-  /** Length of the sliding window (default 10 000 ms). */
+  /**
+   * Length of the sliding window.
+   * @defaultValue `10_000`
+   */
   readonly windowMs?: number;
-  /** Buckets the window is split into; more is smoother, costs a little memory (default 10). */
+  /**
+   * Buckets the window is split into; more is smoother, costs a little memory.
+   * @defaultValue `10`
+   */
   readonly buckets?: number;
+  /**
+   * The clock for the window (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 

@@ -1,13 +1,13 @@
-import { scoped } from '../validate/scoped.js';
-import { classify as defaultClassify, type ClassifyFunction } from '../faults/classify.js';
+import type { ClassifyFunction } from '../faults/classify.js';
 import { RetriesExhaustedError } from '../faults/errors.js';
-import { FAULT_CATEGORIES, type Fault } from '../faults/fault.js';
+import type { Fault } from '../faults/fault.js';
 import { Events } from '../observe/events.js';
-import { type Backoff, isBackoff } from '../recovery/backoff.js';
-import { defaultPlan, formatMs, RecoveryPlan, usableDelayFactor } from '../recovery/plan.js';
+import type { Backoff } from '../recovery/backoff.js';
+import { formatMs, type RecoveryPlan, usableDelayFactor } from '../recovery/plan.js';
 import type { RandomSource } from '../recovery/random.js';
 import type { Clock } from '../time/clock.js';
-import { systemClock } from '../time/system-clock.js';
+import { scoped } from '../validate/scoped.js';
+import { enterCall, isRefused } from './call-entry.js';
 import {
   type ExecuteContext,
   type ExecuteOptions,
@@ -18,58 +18,16 @@ import {
   withOperation,
 } from './policy.js';
 import { budgetOf, markBudget, type RetryBudget } from './retry-budget.js';
-import { settleCall } from './settle-call.js';
 import type { RetryEvents, RetryStopReason } from './retry-events.js';
+import { RETRY_OPTION_KEYS, type RetryOptions, retrySettings } from './retry-options.js';
+import { settleCall } from './settle-call.js';
 import { StatsCounter } from './stats.js';
-import { enterCall, isRefused } from './call-entry.js';
 
 /** Every option error names the option from `retry`. */
 const check = scoped('retry');
 
 export type { RetryEvents, RetryStopReason } from './retry-events.js';
-
-export interface RetryOptions {
-  /** Attempts in all, the first included (default: no limit here; the plan's per-category limits apply). */
-  readonly maxAttempts?: number;
-  /** Give up rather than start a wait that would end later than this after the first attempt began. */
-  readonly maxElapsedMs?: number;
-  /** Delays between attempts for `retry` decisions (default: the plan's). Never shorter than a server's Retry-After. */
-  readonly backoff?: Backoff;
-  /** Decides, per fault, whether to retry, wait, skip or abort (default: `defaultPlan`). */
-  readonly plan?: RecoveryPlan;
-  /** Turns thrown values into faults (default: the built-in `classify`). */
-  readonly classify?: ClassifyFunction;
-  /** Give up instead of honouring a Retry-After longer than this (default: no limit beyond the plan's). */
-  readonly maxRetryAfterMs?: number;
-  /** A budget shared with other retry policies; when spent, the original error is thrown at once. */
-  readonly budget?: RetryBudget;
-  /**
-   * Stretches backoff delays while a dependency struggles: an adaptive throttle
-   * (`retry({ delayFactor: throttle })` uses its `delayFactor()`, 1 when all is well, up to its
-   * `maxDelayFactor`), or any function returning a factor. Read once per retry, never on a
-   * success. A server's Retry-After is never scaled, only the backoff.
-   */
-  readonly delayFactor?: DelayFactorSource;
-  readonly clock?: Clock;
-  /** Jitter source for `backoff` (seed it in tests). */
-  readonly random?: RandomSource;
-}
-
-/** Where a retry reads its delay factor from: `{ delayFactor() }` (an adaptive throttle) or a function. */
-export type DelayFactorSource = { delayFactor(): number } | (() => number);
-
-const KEYS = [
-  'maxAttempts',
-  'maxElapsedMs',
-  'backoff',
-  'plan',
-  'classify',
-  'maxRetryAfterMs',
-  'budget',
-  'delayFactor',
-  'clock',
-  'random',
-];
+export type { DelayFactorSource, RetryOptions } from './retry-options.js';
 
 /**
  * Runs a function again when it fails, as the recovery plan decides.
@@ -108,58 +66,21 @@ export class RetryPolicy implements Policy<RetryEvents> {
     options: RetryOptions = {},
     shared?: { readonly events: Events<RetryEvents>; readonly counter: StatsCounter },
   ) {
-    check.knownKeys('retry', check.plainObject('retry', options), KEYS);
+    const settings = retrySettings(options);
     this.options = options;
     this.events = shared?.events ?? new Events<RetryEvents>();
     this.counter = shared?.counter ?? new StatsCounter();
-    this.maxAttempts = check.countLimit(
-      'maxAttempts',
-      options.maxAttempts ?? Number.POSITIVE_INFINITY,
-    );
-    this.maxElapsedMs = check.limit(
-      'maxElapsedMs',
-      options.maxElapsedMs ?? Number.POSITIVE_INFINITY,
-    );
-    this.maxRetryAfterMs = check.limit(
-      'maxRetryAfterMs',
-      options.maxRetryAfterMs ?? Number.POSITIVE_INFINITY,
-    );
-    if (options.backoff !== undefined && !isBackoff(options.backoff)) {
-      throw check.configError(
-        'backoff',
-        options.backoff,
-        'a backoff made by exponentialBackoff(), linearBackoff() or constantBackoff()',
-      );
-    }
-    this.backoff = options.backoff;
-    if (options.plan !== undefined && !(options.plan instanceof RecoveryPlan)) {
-      throw check.configError('plan', options.plan, 'a RecoveryPlan made by recoveryPlan()');
-    }
-    this.plan = options.plan ?? defaultPlan;
-    this.classify =
-      options.classify === undefined ? defaultClassify : check.fn('classify', options.classify);
-    if (
-      options.budget !== undefined &&
-      (typeof options.budget !== 'object' || typeof options.budget.tryRetry !== 'function')
-    ) {
-      throw check.configError('budget', options.budget, 'a RetryBudget made by retryBudget()');
-    }
-    this.budget = options.budget;
-    this.delayFactor = delayFactorFrom(options.delayFactor);
-    if (
-      options.clock !== undefined &&
-      (typeof options.clock !== 'object' || typeof options.clock.sleep !== 'function')
-    ) {
-      throw check.configError('clock', options.clock, 'a Clock');
-    }
-    this.clock = options.clock ?? systemClock;
-    this.random = options.random === undefined ? Math.random : check.fn('random', options.random);
-    const plan = this.plan;
-    this.timed =
-      this.maxElapsedMs !== Number.POSITIVE_INFINITY ||
-      FAULT_CATEGORIES.some(
-        (category) => plan.rule(category).maxElapsedMs !== Number.POSITIVE_INFINITY,
-      );
+    this.maxAttempts = settings.maxAttempts;
+    this.maxElapsedMs = settings.maxElapsedMs;
+    this.maxRetryAfterMs = settings.maxRetryAfterMs;
+    this.backoff = settings.backoff;
+    this.plan = settings.plan;
+    this.classify = settings.classify;
+    this.budget = settings.budget;
+    this.delayFactor = settings.delayFactor;
+    this.clock = settings.clock;
+    this.random = settings.random;
+    this.timed = settings.timed;
   }
 
   execute<T>(fn: Operation<T>, options?: ExecuteOptions): Promise<T> {
@@ -177,21 +98,18 @@ export class RetryPolicy implements Policy<RetryEvents> {
     }
     // The clock is read up front only when elapsed time matters; reading it can cost more than the rest.
     const startedAt = this.timed ? this.clock.now() : Number.NaN;
-    // The first attempt without an async frame: a success costs one `then` and a shared handler.
-    // Everything after a first failure is in `recover`.
-    const onSuccess = this.events.has('success')
-      ? (value: T) => this.succeeded(value, 1, 0, outer)
-      : (this.firstSucceeded as (value: T) => T);
-    return settleCall(fn, first, onSuccess, (error) =>
-      this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt),
+    // The first attempt without an async frame: a success costs one `then`. Everything after a
+    // first failure is in `recover`. (A handler shared by every call, used when nobody listened
+    // for `success`, saved too little to be worth a second form: A/B in
+    // docs/benchmarks.md#decisions-readable-over-nanoseconds.)
+    return settleCall(
+      fn,
+      first,
+      (value) => this.succeeded(value, 1, 0, outer),
+      (error) =>
+        this.recover(fn, outer, error, Number.isNaN(startedAt) ? this.clock.now() : startedAt),
     );
   }
-
-  /** Counts a first-attempt success when nobody listens for `success` (shared by every call). */
-  private readonly firstSucceeded = (value: unknown): unknown => {
-    this.counter.successes++;
-    return value;
-  };
 
   private succeeded<T>(value: T, attempts: number, totalDelayMs: number, outer: ExecuteContext): T {
     this.counter.successes++;
@@ -212,7 +130,7 @@ export class RetryPolicy implements Policy<RetryEvents> {
    * policy rather than deriving it on every call of a hot path.
    */
   with(overrides: RetryOptions): RetryPolicy {
-    check.knownKeys('retry.with', check.plainObject('retry.with', overrides), KEYS);
+    check.knownKeys('retry.with', check.plainObject('retry.with', overrides), RETRY_OPTION_KEYS);
     return new RetryPolicy(
       { ...this.options, ...overrides },
       { events: this.events, counter: this.counter },
@@ -397,18 +315,6 @@ export class RetryPolicy implements Policy<RetryEvents> {
     this.stop(outer, 'exhausted', error, fault, attempts, totalDelayMs, message);
     return error;
   }
-}
-
-function delayFactorFrom(source: DelayFactorSource | undefined): (() => number) | undefined {
-  if (source === undefined) return undefined;
-  if (typeof source === 'function') return source;
-  if (typeof source === 'object' && source !== null && typeof source.delayFactor === 'function')
-    return () => source.delayFactor();
-  throw check.configError(
-    'delayFactor',
-    source,
-    'an adaptive throttle (adaptive()) or a function returning a factor',
-  );
 }
 
 function attemptContext(

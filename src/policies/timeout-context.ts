@@ -9,7 +9,7 @@ import { budgetOf, markBudget } from './retry-budget.js';
  */
 export class AbortableContext implements ExecuteContext {
   // One of these is made per call, so it is kept cheap to build: few fields, assigned in the
-  // constructor, and no subclasses (a derived constructor costs measurably more per call in V8, docs/benchmarks.md; the
+  // constructor, and no subclasses (a derived constructor costs measurably more per call in V8; the
   // timeout and hedge runs hold a context rather than extend it).
   private readonly parent: ExecuteContext;
   private controller: AbortController | undefined;

@@ -24,7 +24,7 @@ export interface DeadlineEntry {
  * never keeps a process alive, and it holds no caller data.
  *
  * Reading the system clock can cost more than everything else a call does on some
- * virtual machines (docs/benchmarks.md), so with a `resolutionMs` > 0 the queue reads it only on a tick
+ * virtual machines (the rateLimiter cases in docs/benchmarks.md), so with a `resolutionMs` > 0 the queue reads it only on a tick
  * every `resolutionMs` while deadlines are pending, and calls use that reading: a deadline
  * then fires between its time and `2 × resolutionMs` later, never earlier. With 0 every
  * call reads the clock and deadlines fire on time.

@@ -11,7 +11,6 @@ import {
   type OperationContext,
   type Policy,
   type PolicyStats,
-  ROOT_CONTEXT,
   withOperation,
 } from './policy.js';
 import { settleCall } from './settle-call.js';
@@ -31,17 +30,25 @@ const check = scoped('timeout');
  */
 export type TimeoutStrategy = 'cooperative' | 'aggressive';
 
+/** Options of `timeout()`: `timeoutMs` is required (`timeout(ms)` is short for it). */
 export interface TimeoutOptions {
-  /** The deadline, from the start of the call. */
+  /** The deadline, from the start of the call. Required. */
   readonly timeoutMs: number;
-  /** Default 'cooperative'. */
+  /**
+   * What happens at the deadline; see `TimeoutStrategy`.
+   * @defaultValue `'cooperative'`
+   */
   readonly strategy?: TimeoutStrategy;
   /**
    * How precise the deadline is: it fires between `timeoutMs` and `timeoutMs + 2 × resolutionMs`,
-   * in exchange for not reading the clock on every call. Default 1 % of `timeoutMs`, at most
-   * 100 ms, and 0 (exact) for timeouts under a second.
+   * in exchange for not reading the clock on every call.
+   * @defaultValue 1 % of `timeoutMs`, at most 100 ms, and 0 (exact) for timeouts under a second
    */
   readonly resolutionMs?: number;
+  /**
+   * The clock for deadlines (a `VirtualClock` in tests).
+   * @defaultValue the system clock
+   */
   readonly clock?: Clock;
 }
 
@@ -58,34 +65,18 @@ export interface TimeoutEvents {
 const KEYS = ['timeoutMs', 'strategy', 'resolutionMs', 'clock'];
 const STRATEGIES: readonly TimeoutStrategy[] = ['cooperative', 'aggressive'];
 /**
- * Spare runs kept per policy (a few hundred bytes each, so at most a few hundred KB, and only
- * after that many calls were in flight at once). Calls beyond it in flight get runs made for
- * them, which then cost a little more than a spare one (`bench/ab.ts --in-flight 2000`).
- */
-const MAX_SPARE_RUNS = 1024;
-
-/** What a spare run holds instead of its last call's context. */
-const IDLE_CONTEXT = new AbortableContext(ROOT_CONTEXT);
-
-/**
- * One call under a timeout: the context handed to `fn` (new for every call: `fn` may keep it),
- * and the call's entry in the policy's deadline queue. Runs are reused once their call is over
- * and they have left the queue, so their two handlers are made once, not per call (measured in docs/benchmarks.md, per
- * cooperative call, `bench/ab.ts`). `finished` and `queued` say when that is.
+ * One call under a timeout: the context handed to `fn` and the call's entry in the policy's
+ * deadline queue, with the two handlers `fn`'s outcome goes to.
  */
 class TimeoutRun implements DeadlineEntry {
-  context: AbortableContext;
-  deadline: number;
+  readonly context: AbortableContext;
+  readonly deadline: number;
   nextEntry: DeadlineEntry | undefined;
   settled: boolean;
   timedOut: boolean;
-  /** `fn` has settled (the run is reusable once it has also left the queue). */
-  finished: boolean;
-  queued: boolean;
   /** Release the caller at the deadline (aggressive strategy only). */
   rejectCaller: ((error: unknown) => void) | undefined;
   resolveCaller: ((value: unknown) => void) | undefined;
-  /** What `fn`'s outcome goes to: made once per run, not per call. */
   readonly onValue: (value: unknown) => unknown;
   readonly onError: (error: unknown) => unknown;
 
@@ -99,8 +90,6 @@ class TimeoutRun implements DeadlineEntry {
     this.nextEntry = undefined;
     this.settled = false;
     this.timedOut = false;
-    this.finished = false;
-    this.queued = false;
     this.rejectCaller = undefined;
     this.resolveCaller = undefined;
     if (policy.strategy === 'cooperative') {
@@ -114,24 +103,12 @@ class TimeoutRun implements DeadlineEntry {
     }
   }
 
-  /** Readies a spare run for another call. */
-  reuse(parent: ExecuteContext, deadline: number): void {
-    this.context = new AbortableContext(parent);
-    this.deadline = deadline;
-    this.settled = false;
-    this.timedOut = false;
-    this.finished = false;
-  }
-
   expire(): void {
     this.timedOut = true;
     this.policy.expired(this);
   }
 
-  dequeued(): void {
-    this.queued = false;
-    if (this.finished) this.policy.recycle(this);
-  }
+  dequeued(): void {}
 }
 
 export class TimeoutPolicy implements Policy<TimeoutEvents> {
@@ -143,8 +120,6 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
   private readonly queue: DeadlineQueue;
   private readonly counter = new StatsCounter();
   private timeouts = 0;
-  /** Runs ready for reuse: their handlers are made once instead of on every call. */
-  private readonly spare: TimeoutRun[] = [];
 
   constructor(options: TimeoutOptions) {
     const opts = check.plainObject('timeout', options);
@@ -170,19 +145,12 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     if (isRefused(context)) return context.promise();
     const deadline = this.queue.deadlineAfter(this.timeoutMs);
     this.counter.executions++;
-    let run = this.spare.pop();
-    if (run === undefined) run = new TimeoutRun(this, context, deadline);
-    else run.reuse(context, deadline);
-    run.queued = true;
+    // A new run per call: reusing finished runs saved too little to be worth making every
+    // handler read the run before finishing it (A/B in
+    // docs/benchmarks.md#decisions-readable-over-nanoseconds).
+    const run = new TimeoutRun(this, context, deadline);
     this.queue.add(run);
     return this.strategy === 'cooperative' ? this.cooperative(run, fn) : this.aggressive(run, fn);
-  }
-
-  /** @internal A run whose call is over and that has left the queue: kept for the next call. */
-  recycle(run: TimeoutRun): void {
-    if (this.spare.length >= MAX_SPARE_RUNS) return;
-    run.context = IDLE_CONTEXT; // keep nothing of the last caller's alive
-    this.spare.push(run);
   }
 
   stats(): PolicyStats & { readonly timeouts: number } {
@@ -241,10 +209,8 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
 
   /** @internal */
   settledWithError(run: TimeoutRun, error: unknown): unknown {
-    // Read the run before finishing it: a finished run may be handed to the next call.
-    const passedOn = this.failed(run, error);
     this.finish(run);
-    return passedOn;
+    return this.failed(run, error);
   }
 
   private aggressive<T>(run: TimeoutRun, fn: Operation<T>): Promise<T> {
@@ -278,19 +244,14 @@ export class TimeoutPolicy implements Policy<TimeoutEvents> {
     const reject = run.rejectCaller;
     run.resolveCaller = undefined;
     run.rejectCaller = undefined;
-    // Read the run before finishing it: a finished run may be handed to the next call.
-    const passedOn = reject === undefined ? undefined : this.failed(run, error);
     this.finish(run);
-    if (reject !== undefined) reject(passedOn);
+    if (reject !== undefined) reject(this.failed(run, error));
   }
 
-  /** The call is over: detach from the caller's signal, and hand the run back once it is out of the queue. */
+  /** The call is over: detach from the caller's signal and let the queue drop the deadline. */
   private finish(run: TimeoutRun): void {
     run.context.release();
-    run.finished = true;
-    if (run.queued)
-      this.queue.settle(run); // it is recycled by `dequeued` when it leaves the queue
-    else this.recycle(run); // it expired, and left the queue then
+    this.queue.settle(run);
   }
 
   /** The error the caller sees: a TimeoutError if the deadline passed, else the function's own. */

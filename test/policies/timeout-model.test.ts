@@ -34,11 +34,10 @@ function expected(call: Call, index: number, strategy: TimeoutStrategy): Outcome
 }
 
 /**
- * Runs are recycled between calls (their handlers are made once). Whatever the interleaving of
- * starts, deadlines and outcomes, every caller must get its own outcome, every function its own
+ * Whatever the interleaving of starts, deadlines and outcomes, every caller must get its own outcome, every function its own
  * context, and a signal must abort exactly when its call passed the deadline unsettled.
  */
-describe('timeout against a model of its outcomes (runs are recycled between calls)', () => {
+describe('timeout against a model of its outcomes', () => {
   for (const strategy of ['cooperative', 'aggressive'] as const) {
     it(`${strategy}: each caller gets the outcome of its own call, and only late calls see an abort`, async () => {
       await fc.assert(
