@@ -53,6 +53,8 @@ export interface ScenarioReport extends Verdict {
   readonly probes: number;
   readonly runs: number;
   readonly kills: number;
+  /** Worker processes that exited on their own before the end (not a SIGKILL of the harness or a poison job). */
+  readonly crashes: number;
   readonly completed: number;
   readonly dead: number;
   readonly elapsedMs: number;
@@ -85,6 +87,7 @@ export async function runScenario(
   // Workers that have started claiming: only these are killed (killing one still booting tests nothing).
   const running = new Set<string>();
   let generation = 0;
+  let crashes = 0;
   let finished = false;
   let healedAt: number | undefined;
 
@@ -117,11 +120,13 @@ export async function runScenario(
     child.on('exit', (_code, signal) => {
       live.delete(name);
       running.delete(name);
-      if (signal === 'SIGKILL') {
-        // The ledger already has the kill (written when it was sent, or by a poison job itself):
-        // this exit event may come much later on a loaded machine.
-        if (!finished) spawnWorker();
-      }
+      if (finished) return;
+      // Any other exit is a crash (an unhandled error, a loop with nothing left to keep it alive):
+      // counted, and replaced so the run goes on.
+      if (signal !== 'SIGKILL') crashes++;
+      // A SIGKILL is in the ledger already (written when it was sent, or by a poison job itself):
+      // this exit event may come much later on a loaded machine.
+      spawnWorker();
     });
   };
 
@@ -230,6 +235,7 @@ export async function runScenario(
       runs: ledger.runs.length,
       // Every SIGKILL the ledger saw: the fault script's and the poison jobs'.
       kills: ledger.kills.size,
+      crashes,
       completed: completed.size,
       dead: dead.size,
       elapsedMs: Date.now() - started,
