@@ -33,12 +33,15 @@ export const POSTGRES_MATRIX: readonly MatrixEntry[] = [
       workers: 3,
       concurrency: 8,
       leaseMs: 1_000,
-      workMs: 20,
+      // 60 ms of work (at most ~400 jobs a second): the backlog outlasts the five terminations.
+      workMs: 60,
       deadlineMs: 60_000,
       inject: async (ctx) => {
         await ctx.wait(500);
         for (let round = 0; round < 5; round++) {
-          await ctx.adapter.terminateWorkers!();
+          const terminated = await ctx.adapter.terminateWorkers!();
+          if (process.env.FAULTLINE_FAULTS_DEBUG)
+            process.stderr.write(`terminated ${terminated} worker backends\n`);
           await ctx.wait(600);
         }
         ctx.healed();

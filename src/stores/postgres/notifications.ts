@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { CancelTimer, Clock } from '../../time/clock.js';
+import { type CheckedOut, checkout } from './checkout.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -12,7 +13,7 @@ import { quoteIdent } from './schema.js';
  */
 export class WakeupChannel {
   private readonly listeners = new Map<string, Set<() => void>>();
-  private client: pg.PoolClient | undefined;
+  private client: CheckedOut | undefined;
   private connecting: Promise<void> | undefined;
   private retryTimer: CancelTimer | undefined;
   private failures = 0;
@@ -62,33 +63,34 @@ export class WakeupChannel {
   }
 
   private async connect(): Promise<void> {
-    let client: pg.PoolClient | undefined;
+    let held: CheckedOut | undefined;
     try {
-      client = await this.pool.connect();
+      held = await checkout(this.pool);
+      const { client } = held;
       client.on('notification', (message) => this.dispatch(message.payload));
-      const lost = () => this.onLost(client!);
+      const lost = () => this.onLost(held!);
       client.on('error', lost);
       client.on('end', lost);
       await client.query(`LISTEN ${quoteIdent(this.channel)}`);
     } catch {
-      if (client) client.release(true);
+      held?.release(true);
       this.scheduleRetry();
       return;
     }
     if (this.closed || this.listeners.size === 0) {
-      client.release(true);
+      held.release(true);
       return;
     }
-    this.client = client;
+    this.client = held;
     this.failures = 0;
     // Anything enqueued while nobody listened was not heard: let every worker look once.
     this.wakeAll();
   }
 
-  private onLost(client: pg.PoolClient): void {
-    if (this.client !== client) return;
+  private onLost(held: CheckedOut): void {
+    if (this.client !== held) return;
     this.client = undefined;
-    client.release(true);
+    held.release(true);
     if (!this.closed && this.listeners.size > 0) this.scheduleRetry();
   }
 

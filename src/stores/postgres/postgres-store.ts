@@ -35,6 +35,7 @@ import {
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
+import { checkout } from './checkout.js';
 import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
 import { enqueueJobs } from './enqueue.js';
 import { WakeupChannel } from './notifications.js';
@@ -438,7 +439,7 @@ export class PostgresStore implements DurableStore {
 
   private async migrateOnce(): Promise<void> {
     const location = `${this.handle.target} schema ${this.schema}`;
-    const client = await this.pool.connect();
+    const { client, release } = await checkout(this.pool);
     try {
       if (this.autoMigrate) {
         await migrate(client, this.schema, location);
@@ -452,7 +453,7 @@ export class PostgresStore implements DurableStore {
         );
       }
     } finally {
-      client.release();
+      release();
     }
   }
 
@@ -470,7 +471,7 @@ export class PostgresStore implements DurableStore {
   /** Runs `call` in one transaction on one connection. */
   private async transaction<T>(call: (db: Queryable) => Promise<T>): Promise<T> {
     return this.guard(async () => {
-      const client = await this.pool.connect();
+      const { client, release } = await checkout(this.pool);
       try {
         await client.query('BEGIN');
         const result = await call(client as Queryable);
@@ -480,7 +481,7 @@ export class PostgresStore implements DurableStore {
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
-        client.release();
+        release();
       }
     });
   }
