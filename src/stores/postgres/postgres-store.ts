@@ -36,7 +36,8 @@ import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import { checkout } from './checkout.js';
-import { type PoolHandle, type Queryable, resolvePool, scrubError } from './connection.js';
+import { type PoolHandle, type Queryable, resolvePool } from './connection.js';
+import { toPostgresStoreError } from './errors.js';
 import { enqueueJobs } from './enqueue.js';
 import { WakeupChannel } from './notifications.js';
 import {
@@ -464,7 +465,7 @@ export class PostgresStore implements DurableStore {
       if (!this.isReady) await this.prepare();
       return await call(this.pool as Queryable);
     } catch (error) {
-      throw scrubError(error, this.handle.secrets);
+      throw toPostgresStoreError(error, this.handle);
     }
   }
 
