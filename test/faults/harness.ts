@@ -117,13 +117,18 @@ export async function runScenario(
         onReady();
       }
     });
-    child.on('exit', (_code, signal) => {
+    child.on('exit', (code, signal) => {
       live.delete(name);
       running.delete(name);
       if (finished) return;
-      // Any other exit is a crash (an unhandled error, a loop with nothing left to keep it alive):
+      // An exit without a SIGKILL is a crash (an unhandled error, a loop with nothing left alive):
       // counted, and replaced so the run goes on.
-      if (signal !== 'SIGKILL') crashes++;
+      if (signal !== 'SIGKILL') {
+        crashes++;
+        process.stderr.write(
+          `fault harness: worker ${name} exited on its own (${signal ?? code})\n`,
+        );
+      }
       // A SIGKILL is in the ledger already (written when it was sent, or by a poison job itself):
       // this exit event may come much later on a loaded machine.
       spawnWorker();
