@@ -2,7 +2,7 @@
  * A worker process of the fault harness (run with `node --import tsx`). Env:
  *   FAULT_STORE (a StoreSpec as JSON), FAULT_QUEUE, FAULT_LEDGER, FAULT_WORKER (its name in the
  *   ledger), FAULT_CONCURRENCY, FAULT_LEASE_MS (unset: the default), FAULT_WORK_MS (handler time).
- * A job whose payload has `poison: true` SIGKILLs this process. stdout: `ready`, `C <job>` per
+ * A job whose payload has `poison: true` SIGKILLs this process (with FAULT_POISON_EXIT: exits, code 3). stdout: `ready`, `C <job>` per
  * completion the store accepted, `A` when the worker aborted.
  */
 import { Queue } from '../../src/durable/queue.js';
@@ -37,6 +37,7 @@ const worker = new Worker(
   async (payload, ctx) => {
     if (payload.poison) {
       ledger.write(`K ${name} ${Date.now()}`);
+      if (process.env.FAULT_POISON_EXIT) process.exit(3);
       process.kill(process.pid, 'SIGKILL');
     }
     const { id, token } = ctx.job;

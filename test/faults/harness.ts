@@ -40,6 +40,8 @@ export interface Scenario {
   readonly poison?: number;
   /** The workers' crash-loop limit (unset: the default, 3). */
   readonly maxStrikes?: number;
+  /** Poison jobs end their worker with `process.exit` instead of SIGKILL: a crash the harness must count. */
+  readonly poisonExits?: boolean;
   readonly inject: (ctx: FaultContext) => Promise<void>;
   /** Give up after this long (ms). */
   readonly deadlineMs: number;
@@ -104,6 +106,7 @@ export async function runScenario(
         FAULT_CONCURRENCY: String(scenario.concurrency),
         FAULT_WORK_MS: String(scenario.workMs),
         ...(scenario.leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(scenario.leaseMs) }),
+        ...(scenario.poisonExits ? { FAULT_POISON_EXIT: '1' } : {}),
         ...(scenario.maxStrikes === undefined
           ? {}
           : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
