@@ -24,8 +24,19 @@ export interface WorkerOptions {
   readonly heartbeatMs?: number;
   /** How often an idle worker looks for work (default 500 ms). Local enqueues wake it at once. */
   readonly pollMs?: number;
-  /** The most jobs claimed in one step (default: concurrency). */
+  /**
+   * The most jobs claimed in one step.
+   * @defaultValue concurrency + prefetch
+   */
   readonly batchSize?: number;
+  /**
+   * Jobs claimed ahead of free slots, so a slot that frees starts the next job without waiting
+   * for a claim (0: claims only for free slots). A held job is handed back unstarted at no cost
+   * on stop, pause and abort, and if it cannot start in time (the worker then holds fewer). Held
+   * jobs are claimed: a crash of the process costs each of them a strike too.
+   * @defaultValue 3 × concurrency
+   */
+  readonly prefetch?: number;
   /** Claims without any report back before a job is dead-lettered as a crash loop (default 3). */
   readonly maxStrikes?: number;
   /** What to do about each fault (default: the default plan). */
@@ -60,6 +71,7 @@ export interface ResolvedWorkerOptions {
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly batchSize: number;
+  readonly prefetch: number;
   readonly maxStrikes: number;
   readonly plan: RecoveryPlan;
   readonly pipeline: PipelineLike | undefined;
@@ -78,6 +90,7 @@ const KEYS = [
   'heartbeatMs',
   'pollMs',
   'batchSize',
+  'prefetch',
   'maxStrikes',
   'plan',
   'pipeline',
@@ -105,6 +118,7 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   const heartbeatMs = check.positiveNumber('heartbeatMs', options.heartbeatMs ?? leaseMs / 4);
   if (heartbeatMs >= leaseMs)
     throw new ConfigError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
+  const prefetch = check.nonNegativeInteger('prefetch', options.prefetch ?? 3 * concurrency);
   const plan = options.plan ?? defaultPlan;
   if (typeof plan !== 'object' || plan === null || typeof plan.decide !== 'function') {
     throw new ConfigError('plan', plan, 'a RecoveryPlan');
@@ -130,7 +144,8 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     startMarginMs: leaseMs / 4,
     heartbeatMs,
     pollMs: check.positiveNumber('pollMs', options.pollMs ?? 500),
-    batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency),
+    batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency + prefetch),
+    prefetch,
     maxStrikes: check.positiveInteger('maxStrikes', options.maxStrikes ?? 3),
     plan,
     pipeline: options.pipeline,

@@ -11,6 +11,7 @@ import { RunContext } from './worker-context.js';
 import type { Queue } from './queue.js';
 import type { ClaimedJob, Outcome } from './store.js';
 import { AckBatcher } from './worker-acks.js';
+import { JobsAhead } from './worker-ahead.js';
 import { decideFailure } from './worker-decide.js';
 import { type ActiveRun, LeaseKeeper } from './worker-leases.js';
 import {
@@ -116,6 +117,9 @@ export class Worker<P = unknown> {
   private readonly options: ResolvedWorkerOptions;
   private readonly leases: LeaseKeeper;
   private readonly acks: AckBatcher;
+  private readonly ahead: JobsAhead;
+  /** Held jobs were handed back since the last claim: written before the next one. */
+  private handedBack = false;
   private readonly counter = new SummaryCounter();
   private readonly wakeup: Wakeup;
   private readonly inFlight = new Set<Promise<void>>();
@@ -155,6 +159,7 @@ export class Worker<P = unknown> {
       (run) => this.onLeaseLost(run),
       onError('renew'),
     );
+    this.ahead = new JobsAhead(this.options.prefetch);
     this.acks = new AckBatcher(
       queue.store,
       this.clock,
@@ -220,8 +225,10 @@ export class Worker<P = unknown> {
   private async loop(): Promise<void> {
     const { concurrency, batchSize } = this.options;
     while (!this.stopping) {
+      this.startAhead();
       const free = concurrency - this.leases.runs.size;
-      if (free <= 0) {
+      // Claim for idle slots at once; ahead only when the held jobs run low (not one by one).
+      if (free <= 0 && !this.ahead.low) {
         await this.wakeup.wait(Number.POSITIVE_INFINITY);
         // Let every run finishing in this turn free its slot, so the next claim is a batch.
         await new Promise<void>((resolve) => setImmediate(resolve));
@@ -231,6 +238,12 @@ export class Worker<P = unknown> {
         await this.pauseWrite;
         this.pauseWrite = undefined;
       }
+      if (this.handedBack) {
+        // Written before this worker claims again: otherwise its own next claim would find these
+        // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
+        this.handedBack = false;
+        await this.acks.flush();
+      }
       let jobs: ClaimedJob[];
       // Read before the request (and its wall-clock `now`) is built: the store's lease starts at
       // or after this instant, so sentMono + leaseMs never ends later than the store's lease.
@@ -239,12 +252,12 @@ export class Worker<P = unknown> {
         jobs = await this.queue.store.claim({
           queue: this.queue.name,
           workerId: this.workerId,
-          limit: Math.min(free, batchSize),
+          limit: Math.min(Math.max(free, 0) + this.ahead.room, batchSize),
           leaseMs: this.options.leaseMs,
           now: this.clock.wallTime(),
           maxStrikes: this.options.maxStrikes,
           // Jobs that were running when a worker died run one per worker, so a repeat crash names its culprit.
-          maxStruck: this.leases.struckRunning > 0 ? 0 : 1,
+          maxStruck: this.leases.struckRunning + this.ahead.struck > 0 ? 0 : 1,
         });
         this.claimFailures = 0;
       } catch (error) {
@@ -257,39 +270,64 @@ export class Worker<P = unknown> {
         for (const job of jobs) this.handBackUnstarted(job);
         break;
       }
-      // A reply that took most of the lease (a frozen or distant store) is not started: the
-      // lease may end before the handler does, and then someone else may run the job too.
-      const startBy = sentMono + this.options.leaseMs - this.options.startMarginMs;
-      let handedBack = 0;
+      // Free slots take the claimed jobs at once; the rest are held for the next slots.
       for (const job of jobs) {
-        // Checked per job, right before its start: a handler that blocks before its first await
-        // delays the starts of the rest of the batch.
-        if (this.clock.now() <= startBy) {
-          this.track(
-            this.interceptors.size === 0
-              ? this.runJob(job, sentMono)
-              : this.interceptors.run(job, () => this.runJob(job, sentMono)),
-          );
-          continue;
-        }
-        this.counter.staleClaims++;
-        this.handBackUnstarted(job);
-        handedBack++;
-      }
-      if (handedBack > 0) {
-        // Written before this worker claims again: otherwise its own next claim would find these
-        // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
-        await this.acks.flush();
-        if (handedBack === jobs.length) continue;
+        if (this.stopping || this.leases.runs.size >= concurrency) this.ahead.add(job, sentMono);
+        else this.startClaimed(job, sentMono, this.options.leaseMs - this.options.startMarginMs);
       }
       if (jobs.length === 0) {
-        if (this.leases.runs.size === 0) await this.onIdle();
+        if (this.leases.runs.size === 0 && this.ahead.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
       } else {
         // One claim per event-loop turn: outcome writes, heartbeats and I/O get their turn, and
         // slots freed meanwhile are claimed together rather than one claim each.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
+    }
+  }
+
+  /**
+   * Starts held jobs in free slots, in claim order. A held job is not renewed, so it must start
+   * within half the window a claimed job gets: then its first heartbeat still comes with the
+   * margin (one heartbeat and the clock skew between workers) intact.
+   */
+  private startAhead(): void {
+    const window = (this.options.leaseMs - this.options.startMarginMs) / 2;
+    while (!this.stopping && this.leases.runs.size < this.options.concurrency) {
+      const held = this.ahead.next();
+      if (held === undefined) return;
+      if (this.startClaimed(held.job, held.sentMono, window)) this.ahead.startedInTime();
+      else this.ahead.wentStale();
+    }
+  }
+
+  /**
+   * Starts a claimed job if no more than `window` ms have passed since its claim was sent;
+   * else hands it back unstarted. A reply that took most of the lease (a frozen or distant
+   * store), or a job held until then, is not started: the lease may end before the handler
+   * does, and then someone else may run the job too. Checked per job, right before its start:
+   * a handler that blocks before its first await delays the starts of the rest.
+   */
+  private startClaimed(job: ClaimedJob, sentMono: number, window: number): boolean {
+    if (this.clock.now() - sentMono > window) {
+      this.counter.staleClaims++;
+      this.handBackUnstarted(job);
+      this.handedBack = true;
+      return false;
+    }
+    this.track(
+      this.interceptors.size === 0
+        ? this.runJob(job, sentMono)
+        : this.interceptors.run(job, () => this.runJob(job, sentMono)),
+    );
+    return true;
+  }
+
+  /** Stop, pause or abort: every held job goes back unstarted, at no cost to it. */
+  private handBackAhead(): void {
+    for (const job of this.ahead.takeAll()) {
+      this.handBackUnstarted(job);
+      this.handedBack = true;
     }
   }
 
@@ -397,6 +435,8 @@ export class Worker<P = unknown> {
       }
     } finally {
       this.leases.delete(run);
+      // The freed slot takes the next held job now, not after the loop's next turn.
+      this.startAhead();
       this.wakeup.wake();
     }
     if (outcome === undefined || run.lost || run.abandoned) return;
@@ -480,6 +520,7 @@ export class Worker<P = unknown> {
     this.counter.pauses++;
     this.counter.pausedMs += extension;
     this.pausedUntilMono = untilMono;
+    this.handBackAhead();
     const untilMs = this.clock.wallTime() + decision.delayMs;
     // The loop waits for this write before its next claim, so no job slips in before the pause.
     this.pauseWrite = this.queue.store
@@ -499,6 +540,7 @@ export class Worker<P = unknown> {
     this.counter.aborted = true;
     this.stopping = true;
     this.wakeup.wake();
+    this.handBackAhead();
     for (const run of this.leases.runs.values()) {
       run.releasing = true;
       run.abort(decision.fault.cause ?? new Error(decision.reason));
@@ -549,6 +591,7 @@ export class Worker<P = unknown> {
     this.offStoreWake?.();
     this.cancelPrune?.();
     await withDeadline(this.clock, this.loopDone, left());
+    this.handBackAhead();
     await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), left());
     if (this.leases.runs.size > 0) {
       // Out of time: abort the handlers and give them a moment to hand their jobs back.

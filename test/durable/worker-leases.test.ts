@@ -42,7 +42,8 @@ interface Run {
   end: number | undefined;
 }
 
-function setup() {
+/** `prefetch`: jobs each worker holds ahead of its free slots (the worker's default unless given). */
+function setup(prefetch?: number) {
   clock = new VirtualClock();
   const memory = new MemoryStore();
   // The lease each claim was given, in the store's (wall-clock) frame.
@@ -72,7 +73,14 @@ function setup() {
         await clock.sleep(workMs, ctx.signal).catch(() => undefined);
         run.end = clock.wallTime();
       },
-      { clock, workerId: name, leaseMs: 1_000, pollMs: 100, concurrency: 4 },
+      {
+        clock,
+        workerId: name,
+        leaseMs: 1_000,
+        pollMs: 100,
+        concurrency: 4,
+        ...(prefetch === undefined ? {} : { prefetch }),
+      },
     );
     workers.push(worker as Worker<unknown>);
     return worker;
@@ -94,7 +102,8 @@ function overlaps(runs: readonly Run[]): string[] {
 
 describe('leases across a frozen store', () => {
   it('a claim answered after its lease ended is never started, and costs the job nothing (2 workers, lease 1 s, 2 s freeze)', async () => {
-    const { memory, frozen, queue, runs, leaseEnd, make } = setup();
+    // Claims only for free slots: jobs held ahead would start during the freeze (see below).
+    const { memory, frozen, queue, runs, leaseEnd, make } = setup(0);
     await queue.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ payload: { n } })));
     const a = make('a', 300).start();
     const b = make('b', 300).start();
@@ -119,6 +128,24 @@ describe('leases across a frozen store', () => {
       expect(job.attempts).toBe(1);
     }
     expect(a.summary().staleClaims + b.summary().staleClaims).toBeGreaterThan(0);
+  });
+
+  it('with jobs held ahead (prefetch 12): none starts on an ended lease, none runs twice at once, none is charged (2 s freeze)', async () => {
+    const { memory, frozen, queue, runs, leaseEnd, make } = setup(12);
+    await queue.enqueueMany(Array.from({ length: 20 }, (_, n) => ({ payload: { n } })));
+    make('a', 300).start();
+    make('b', 300).start();
+    await clock.advance(1);
+    frozen.freeze();
+    await clock.advance(2_000);
+    await frozen.thaw();
+    for (let i = 0; i < 600 && (await queue.stats()).completed < 20; i++) await clock.advance(10);
+    expect(await queue.stats()).toMatchObject({ completed: 20, waiting: 0, running: 0, dead: 0 });
+    expect(runs.filter((r) => r.start >= leaseEnd.get(r.token)!)).toEqual([]);
+    expect(overlaps(runs)).toEqual([]);
+    // Held jobs that started during the freeze lost their leases and ran again, uncharged.
+    expect(runs.filter((r) => r.attempt !== 1)).toEqual([]);
+    for (let id = 1; id <= 20; id++) expect((await memory.getJob(String(id)))!.attempts).toBe(1);
   });
 
   it('a run whose renewal hangs is told to stop when its lease ends, not when the reply comes', async () => {

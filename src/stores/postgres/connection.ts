@@ -127,3 +127,27 @@ export function scrubError(error: unknown, secrets: readonly (string | undefined
   if (typeof error.stack === 'string') error.stack = redactCredentials(error.stack, secrets);
   return error;
 }
+
+/**
+ * The one way the store checks a connection out of the pool (transactions, migrations). While it
+ * is out, an 'error' listener is on it: a connection that dies then (server restart,
+ * pg_terminate_backend) would otherwise crash the process; the call in flight fails by itself.
+ * A connection that failed is destroyed rather than returned.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  call: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  const onError = (error: unknown) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    return await call(client);
+  } finally {
+    client.off('error', onError);
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}

@@ -6,27 +6,48 @@ import type { Statements } from './statements.js';
  * Adds jobs in one statement (all or none) through the store's pool or the caller's transaction.
  * Idempotency keys are a unique index: `ON CONFLICT DO NOTHING` stores one job per key even when
  * two transactions race (the second waits for the first to end), and the ids of keys that
- * already existed are read afterwards. Plain text statements only: a caller's executor (Drizzle,
- * Kysely) may not support named prepared statements.
+ * already existed are read afterwards. Named prepared statements on the store's own pool only: a
+ * caller's executor (Drizzle, Kysely) may not support them.
  */
 export async function enqueueJobs(
   db: Queryable,
   sql: Statements,
   jobs: readonly NewJob[],
   now: number,
+  /** Prefix for named prepared statements (the store's own pool); undefined: plain text. */
+  prepared?: string,
 ): Promise<EnqueueResult[]> {
   if (jobs.length === 0) return [];
-  const { rows } = await db.query(sql.enqueue, [
-    jobs.map((j) => j.queue),
-    jobs.map((j) => j.payload),
-    jobs.map((j) => j.priority),
-    jobs.map((j) => j.runAt),
-    jobs.map((j) => j.maxAttempts ?? null),
-    jobs.map((j) => j.idempotencyKey ?? null),
-    now,
-    sql.channel,
-    jobs.map((j) => j.headers ?? null),
-  ]);
+  const one = jobs.length === 1 ? jobs[0]! : undefined;
+  // One job (the common case): scalar parameters, one row to plan.
+  const values = one
+    ? [
+        one.queue,
+        one.payload,
+        one.priority,
+        one.runAt,
+        one.maxAttempts ?? null,
+        one.idempotencyKey ?? null,
+        now,
+        sql.channel,
+        one.headers ?? null,
+      ]
+    : [
+        jobs.map((j) => j.queue),
+        jobs.map((j) => j.payload),
+        jobs.map((j) => j.priority),
+        jobs.map((j) => j.runAt),
+        jobs.map((j) => j.maxAttempts ?? null),
+        jobs.map((j) => j.idempotencyKey ?? null),
+        now,
+        sql.channel,
+        jobs.map((j) => j.headers ?? null),
+      ];
+  const text = one ? sql.enqueueOne : sql.enqueue;
+  const { rows } =
+    prepared === undefined
+      ? await db.query(text, values)
+      : await db.query({ name: `${prepared}.${one ? 'enqueueOne' : 'enqueue'}`, text, values });
   const inserted = rows as { id: string; queue: string; idempotency_key: string | null }[];
   const byKey = new Map<string, string>();
   // Rows without a key are inserted in input order, so their ids ascend in that order.

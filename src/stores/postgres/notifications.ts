@@ -1,6 +1,5 @@
 import type pg from 'pg';
 import type { CancelTimer, Clock } from '../../time/clock.js';
-import { type CheckedOut, checkout } from './checkout.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -13,7 +12,7 @@ import { quoteIdent } from './schema.js';
  */
 export class WakeupChannel {
   private readonly listeners = new Map<string, Set<() => void>>();
-  private client: CheckedOut | undefined;
+  private client: pg.PoolClient | undefined;
   private connecting: Promise<void> | undefined;
   private retryTimer: CancelTimer | undefined;
   private failures = 0;
@@ -63,34 +62,33 @@ export class WakeupChannel {
   }
 
   private async connect(): Promise<void> {
-    let held: CheckedOut | undefined;
+    let client: pg.PoolClient | undefined;
     try {
-      held = await checkout(this.pool);
-      const { client } = held;
+      client = await this.pool.connect();
       client.on('notification', (message) => this.dispatch(message.payload));
-      const lost = () => this.onLost(held!);
+      const lost = () => this.onLost(client!);
       client.on('error', lost);
       client.on('end', lost);
       await client.query(`LISTEN ${quoteIdent(this.channel)}`);
     } catch {
-      held?.release(true);
+      if (client) client.release(true);
       this.scheduleRetry();
       return;
     }
     if (this.closed || this.listeners.size === 0) {
-      held.release(true);
+      client.release(true);
       return;
     }
-    this.client = held;
+    this.client = client;
     this.failures = 0;
     // Anything enqueued while nobody listened was not heard: let every worker look once.
     this.wakeAll();
   }
 
-  private onLost(held: CheckedOut): void {
-    if (this.client !== held) return;
+  private onLost(client: pg.PoolClient): void {
+    if (this.client !== client) return;
     this.client = undefined;
-    held.release(true);
+    client.release(true);
     if (!this.closed && this.listeners.size > 0) this.scheduleRetry();
   }
 

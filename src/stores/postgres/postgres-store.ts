@@ -26,34 +26,27 @@ import type {
   Throughput,
   ThroughputRequest,
 } from '../../durable/store.js';
-import {
-  crashLoopFault,
-  decodeUntil,
-  encodeUntil,
-  pauseInForce,
-} from '../../durable/store-rules.js';
+import { crashLoopFault } from '../../durable/store-rules.js';
 import { ConfigError } from '../../faults/errors.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
-import { checkout } from './checkout.js';
-import { type PoolHandle, type Queryable, resolvePool } from './connection.js';
+import * as checkpoints from './checkpoints.js';
+import { type PoolHandle, type Queryable, resolvePool, withClient } from './connection.js';
+import * as dead from './dead-letters.js';
 import { toPostgresStoreError } from './errors.js';
 import { enqueueJobs } from './enqueue.js';
-import { WakeupChannel } from './notifications.js';
 import {
-  type ClaimRow,
-  claimOrder,
-  type JobRow,
-  leaseKey,
-  sortById,
-  toClaimed,
-  toRecord,
-  toRowId,
-} from './rows.js';
-import { migrate, SCHEMA_VERSION, inspectSchema } from './schema.js';
+  claimJobs,
+  type LeaseContext,
+  needsTransaction,
+  renewLeases,
+  settleOutcomes,
+} from './leases.js';
+import { WakeupChannel } from './notifications.js';
 import type { PostgresStoreOptions } from './options.js';
+import * as state from './queue-state.js';
+import { inspectSchema, migrate, SCHEMA_VERSION } from './schema.js';
 import { buildStatements, type Statements } from './statements.js';
-import * as dead from './dead-letters.js';
 
 const SCHEMA_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
 
@@ -71,11 +64,9 @@ export class PostgresStore implements DurableStore {
   private readonly sql: Statements;
   private readonly clock: Clock;
   private readonly autoMigrate: boolean;
-  private readonly databaseClock: boolean;
-  private readonly asyncClaimCommit: boolean;
+  private readonly leases: LeaseContext;
   private readonly wakeups: WakeupChannel | undefined;
   private readonly tokenPrefix = randomBytes(6).toString('base64url');
-  private readonly crashFault = JSON.stringify(crashLoopFault(-123456789));
   private tokenCounter = 0;
   private ready: Promise<void> | undefined;
   private isReady = false;
@@ -104,12 +95,17 @@ export class PostgresStore implements DurableStore {
       );
     this.schema = schema;
     this.autoMigrate = options.migrate ?? true;
-    this.databaseClock = options.databaseClock ?? true;
-    this.asyncClaimCommit = options.asyncClaimCommit === true;
     this.clock = options.clock ?? systemClock;
     this.handle = resolvePool(options);
     this.pool = this.handle.pool;
     this.sql = buildStatements(schema);
+    this.leases = {
+      sql: this.sql,
+      prefix: `faultline.${schema}`,
+      crashFault: JSON.stringify(crashLoopFault(-123456789)),
+      databaseClock: options.databaseClock ?? true,
+      asyncClaimCommit: options.asyncClaimCommit === true,
+    };
     this.wakeups =
       options.listen === false
         ? undefined
@@ -158,160 +154,51 @@ export class PostgresStore implements DurableStore {
         'a node-postgres client inside BEGIN, or an object with query(text, values)',
       );
     }
-    return this.guard((db) => enqueueJobs(tx ?? db, this.sql, jobs, now));
+    return this.guard((db) =>
+      tx === undefined
+        ? enqueueJobs(db, this.sql, jobs, now, this.leases.prefix)
+        : enqueueJobs(tx, this.sql, jobs, now),
+    );
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    return this.guard(async (db) => {
-      const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
-      const { rows } = await db.query({
-        name: `faultline.${this.schema}.claim`,
-        text: this.sql.claim,
-        values: [
-          request.queue,
-          request.workerId,
-          request.limit,
-          request.leaseMs,
-          request.now,
-          request.maxStrikes,
-          token,
-          this.crashFault,
-          this.databaseClock,
-          this.asyncClaimCommit,
-          // NULL is "no limit" to LIMIT.
-          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
-            ? null
-            : request.maxStruck,
-        ],
-      });
-      return (rows as ClaimRow[])
-        .sort(claimOrder)
-        .map((row) => toClaimed(row, request.queue, token));
-    });
+    const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
+    return this.guard((db) => claimJobs(db, this.leases, request, token));
   }
 
   async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
     if (leases.length === 0) return [];
-    return this.guard(async (db) => {
-      const valid = sortById(leases.filter((l) => toRowId(l.id) !== null));
-      const { rows } = await db.query({
-        name: `faultline.${this.schema}.renew`,
-        text: this.sql.renew,
-        values: [
-          valid.map((l) => l.id),
-          valid.map((l) => l.token),
-          now,
-          leaseMs,
-          this.databaseClock,
-        ],
-      });
-      const held = new Set((rows as LeaseRef[]).map(leaseKey));
-      return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);
-    });
+    return this.guard((db) => renewLeases(db, this.leases, leases, leaseMs, now));
   }
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     if (outcomes.length === 0) return { lost: [] };
-    // A lost unstarted hand-back may take its strike back (a second statement): then one transaction.
-    const forgiving = outcomes.some((o) => o.kind === 'release' && o.unstarted === true);
-    return (forgiving ? this.transaction.bind(this) : this.guard.bind(this))(async (db) => {
-      const valid = sortById(outcomes.filter((o) => toRowId(o.id) !== null));
-      const { rows } = await db.query({
-        name: `faultline.${this.schema}.settle`,
-        text: this.sql.settle,
-        values: [
-          valid.map((o) => o.kind),
-          now,
-          valid.map((o) => o.id),
-          valid.map((o) => o.token),
-          valid.map((o) =>
-            o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
-          ),
-          valid.map((o) => o.kind === 'release' && o.refund),
-          valid.map((o) =>
-            o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record),
-          ),
-          valid.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
-          this.sql.channel,
-          valid.map((o) => o.kind === 'release' && o.unstarted === true),
-        ],
-      });
-      // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
-      const applied = new Set((rows as LeaseRef[]).map(leaseKey));
-      const lost = outcomes.filter((o) => !applied.has(leaseKey(o)));
-      const forgiven = sortById(
-        lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null),
-      );
-      if (forgiven.length > 0)
-        await db.query(this.sql.forgiveLostClaims, [
-          forgiven.map((o) => o.id),
-          forgiven.map((o) => o.token),
-        ]);
-      return { lost: lost.map((o) => o.id) };
-    });
+    const run = (db: Queryable) => settleOutcomes(db, this.leases, outcomes, now);
+    return needsTransaction(outcomes) ? this.transaction(run) : this.guard(run);
   }
 
   async saveJobCheckpoint(lease: LeaseRef, checkpoint: string, _now: number): Promise<boolean> {
-    const id = toRowId(lease.id);
-    if (id === null) return false;
-    return this.guard(
-      async (db) =>
-        ((await db.query(this.sql.saveCheckpoint, [id, lease.token, checkpoint])).rowCount ?? 0) >
-        0,
-    );
+    return this.guard((db) => checkpoints.saveJobCheckpoint(db, this.sql, lease, checkpoint));
   }
 
   async pause(queue: string, until: number | null, now: number, replace = false): Promise<void> {
-    return this.guard(async (db) => {
-      await db.query(this.sql.pause, [
-        queue,
-        encodeUntil(until === null ? Number.POSITIVE_INFINITY : until),
-        now,
-        replace,
-      ]);
-    });
+    return this.guard((db) => state.pauseQueue(db, this.sql, queue, until, now, replace));
   }
 
   async resume(queue: string): Promise<void> {
-    return this.guard(async (db) => {
-      await db.query(this.sql.resume, [queue, this.sql.channel]);
-    });
+    return this.guard((db) => state.resumeQueue(db, this.sql, queue));
   }
 
   async stats(queue: string, now: number): Promise<QueueCounts> {
-    return this.guard(async (db) => {
-      const row = (await db.query(this.sql.stats, [queue, now])).rows[0] as Record<
-        string,
-        string | null
-      >;
-      return {
-        waiting: Number(row.waiting),
-        delayed: Number(row.delayed),
-        running: Number(row.running),
-        completed: Number(row.completed),
-        dead: Number(row.dead),
-        pausedUntil: pauseInForce(
-          decodeUntil(row.paused_until === null ? null : Number(row.paused_until)),
-          now,
-        ),
-        oldestWaitingSince: row.oldest === null ? null : Number(row.oldest),
-      };
-    });
+    return this.guard((db) => state.queueStats(db, this.sql, queue, now));
   }
 
   async queues(): Promise<string[]> {
-    return this.guard(async (db) =>
-      ((await db.query(this.sql.queues)).rows as { name: string }[]).map((r) => r.name),
-    );
+    return this.guard((db) => state.queueNames(db, this.sql));
   }
 
   async getJob(id: string): Promise<JobRecord | undefined> {
-    const rowId = toRowId(id);
-    if (rowId === null) return undefined;
-    return this.guard(async (db) => {
-      const row = (await db.query(this.sql.getJob, [rowId])).rows[0] as JobRow | undefined;
-      return row && toRecord(row);
-    });
+    return this.guard((db) => state.getJob(db, this.sql, id));
   }
 
   async listDead(query: DeadLetterQuery = {}): Promise<DeadLetter[]> {
@@ -344,58 +231,23 @@ export class PostgresStore implements DurableStore {
     retention: RetentionPolicy,
     now: number,
   ): Promise<{ completed: number; dead: number }> {
-    return this.transaction(async (db) => {
-      const removed = { completed: 0, dead: 0 };
-      for (const [name, state] of [
-        ['completed', 2],
-        ['dead', 3],
-      ] as const) {
-        const bound = retention[name];
-        if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
-          removed[name] +=
-            (await db.query(this.sql.pruneAge, [state, now - bound.maxAgeMs])).rowCount ?? 0;
-        if (bound.maxCount !== Number.POSITIVE_INFINITY)
-          removed[name] +=
-            (await db.query(this.sql.pruneCount, [state, bound.maxCount])).rowCount ?? 0;
-      }
-      return removed;
-    });
+    return this.transaction((db) => state.prune(db, this.sql, retention, now));
   }
 
   async getCheckpoint(key: string): Promise<CheckpointRecord | undefined> {
-    return this.guard(async (db) => {
-      const row = (await db.query(this.sql.getCheckpoint, [key])).rows[0] as
-        | { key: string; value: string; updated_at: string }
-        | undefined;
-      return row && { key: row.key, value: row.value, updatedAt: Number(row.updated_at) };
-    });
+    return this.guard((db) => checkpoints.getCheckpoint(db, this.sql, key));
   }
 
   async putCheckpoint(key: string, value: string, now: number): Promise<void> {
-    return this.guard(async (db) => {
-      await db.query(this.sql.putCheckpoint, [key, value, now]);
-    });
+    return this.guard((db) => checkpoints.putCheckpoint(db, this.sql, key, value, now));
   }
 
   async deleteCheckpoint(key: string): Promise<boolean> {
-    return this.guard(
-      async (db) => ((await db.query(this.sql.deleteCheckpoint, [key])).rowCount ?? 0) > 0,
-    );
+    return this.guard((db) => checkpoints.deleteCheckpoint(db, this.sql, key));
   }
 
   async listCheckpoints(prefix = ''): Promise<CheckpointRecord[]> {
-    return this.guard(async (db) => {
-      const rows = (await db.query(this.sql.listCheckpoints, [prefix])).rows as {
-        key: string;
-        value: string;
-        updated_at: string;
-      }[];
-      return rows.map((row) => ({
-        key: row.key,
-        value: row.value,
-        updatedAt: Number(row.updated_at),
-      }));
-    });
+    return this.guard((db) => checkpoints.listCheckpoints(db, this.sql, prefix));
   }
 
   async ping(): Promise<void> {
@@ -440,8 +292,7 @@ export class PostgresStore implements DurableStore {
 
   private async migrateOnce(): Promise<void> {
     const location = `${this.handle.target} schema ${this.schema}`;
-    const { client, release } = await checkout(this.pool);
-    try {
+    await withClient(this.pool, async (client) => {
       if (this.autoMigrate) {
         await migrate(client, this.schema, location);
         return;
@@ -453,9 +304,7 @@ export class PostgresStore implements DurableStore {
           `its schema is at version ${version}, this faultline needs ${SCHEMA_VERSION}: run \`faultline migrate\``,
         );
       }
-    } finally {
-      release();
-    }
+    });
   }
 
   /** Runs a call on the pool; a closed store refuses, and errors leave without credentials in them. */
@@ -471,19 +320,18 @@ export class PostgresStore implements DurableStore {
 
   /** Runs `call` in one transaction on one connection. */
   private async transaction<T>(call: (db: Queryable) => Promise<T>): Promise<T> {
-    return this.guard(async () => {
-      const { client, release } = await checkout(this.pool);
-      try {
+    return this.guard(() =>
+      withClient(this.pool, async (client) => {
         await client.query('BEGIN');
-        const result = await call(client as Queryable);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        release();
-      }
-    });
+        try {
+          const result = await call(client as Queryable);
+          await client.query('COMMIT');
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      }),
+    );
   }
 }

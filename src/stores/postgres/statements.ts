@@ -12,6 +12,9 @@ export function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   const jobs = `${s}.jobs`;
   const leaveRunning = 'token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL';
+  // Renewals and outcomes find their rows by primary key. A token is set exactly while a job runs
+  // (the claim sets it with state 1, every way out clears it), so matching it is the running check:
+  // a `state = 1` there would steer the planner to scan the lease index, all running jobs.
   return {
     /** The channel wake-ups travel on; its payload is the queue name. */
     channel: `faultline:${schema}`,
@@ -22,13 +25,18 @@ export function buildStatements(schema: string) {
       SELECT queue, 0, payload, priority, run_at, $7, max_attempts, idempotency_key, headers FROM input ORDER BY n
       ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
       RETURNING id::text AS id, queue, idempotency_key, CASE WHEN run_at <= $7 THEN pg_notify($8, queue)::text END AS notified`,
+    /** `enqueue` for one job, without arrays: less to plan, the same parameters. */
+    enqueueOne: `INSERT INTO ${jobs} (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key, headers)
+      VALUES ($1, 0, $2, $3, $4, $7, $5, $6, $9)
+      ON CONFLICT (queue, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+      RETURNING id::text AS id, queue, idempotency_key, CASE WHEN run_at <= $7::bigint THEN pg_notify($8, queue)::text END AS notified`,
     existingKeys: `SELECT j.id::text AS id, j.queue, j.idempotency_key FROM ${jobs} j
       JOIN unnest($1::text[], $2::text[]) AS k(queue, idempotency_key) ON j.queue = k.queue AND j.idempotency_key = k.idempotency_key`,
     claim: `SELECT id::text AS id, payload, priority, attempts, strikes, max_attempts, enqueued_at, run_at, lease_until, checkpoint,
         idempotency_key, headers
       FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${HISTORY_LIMIT})`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
-      WHERE j.id = l.id AND j.token = l.token AND j.state = 1 RETURNING j.id::text AS id, l.token`,
+      WHERE j.id = l.id AND j.token = l.token RETURNING j.id::text AS id, l.token`,
     settle: `UPDATE ${jobs} j SET
         state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
         run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
@@ -41,7 +49,7 @@ export function buildStatements(schema: string) {
         lost_token = NULL, ${leaveRunning}
       FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $10::boolean[])
         AS o(kind, id, token, run_at, refund, record, fault, unstarted)
-      WHERE j.id = o.id AND j.token = o.token AND j.state = 1
+      WHERE j.id = o.id AND j.token = o.token
       RETURNING j.id::text AS id, o.token, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
     /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
     forgiveLostClaims: `UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL

@@ -1,0 +1,128 @@
+import type {
+  ClaimedJob,
+  ClaimRequest,
+  LeaseRef,
+  Outcome,
+  SettleResult,
+} from '../../durable/store.js';
+import type { Queryable } from './connection.js';
+import { type ClaimRow, claimOrder, leaseKey, sortById, toClaimed, toRowId } from './rows.js';
+import type { Statements } from './statements.js';
+
+/**
+ * The lease cycle on PostgreSQL: claim, renew, settle. Claims run the schema's `claim` function;
+ * renewals and outcomes address their rows by primary key and are fenced by the lease's token.
+ * The three are named prepared statements: each connection plans them once.
+ */
+
+/** What the lease statements need from the store beyond a connection. */
+export interface LeaseContext {
+  readonly sql: Statements;
+  /** Prefix of the prepared statements' names (one per schema: their text differs by schema). */
+  readonly prefix: string;
+  readonly crashFault: string;
+  readonly databaseClock: boolean;
+  readonly asyncClaimCommit: boolean;
+}
+
+export async function claimJobs(
+  db: Queryable,
+  ctx: LeaseContext,
+  request: ClaimRequest,
+  token: string,
+): Promise<ClaimedJob[]> {
+  const { rows } = await db.query({
+    name: `${ctx.prefix}.claim`,
+    text: ctx.sql.claim,
+    values: [
+      request.queue,
+      request.workerId,
+      request.limit,
+      request.leaseMs,
+      request.now,
+      request.maxStrikes,
+      token,
+      ctx.crashFault,
+      ctx.databaseClock,
+      ctx.asyncClaimCommit,
+      // NULL is "no limit" to LIMIT.
+      request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
+        ? null
+        : request.maxStruck,
+    ],
+  });
+  return (rows as ClaimRow[]).sort(claimOrder).map((row) => toClaimed(row, request.queue, token));
+}
+
+/** Returns the ids of the leases that are no longer held. */
+export async function renewLeases(
+  db: Queryable,
+  ctx: LeaseContext,
+  leases: readonly LeaseRef[],
+  leaseMs: number,
+  now: number,
+): Promise<string[]> {
+  const valid = sortById(leases.filter((l) => toRowId(l.id) !== null));
+  if (valid.length === 0) return leases.map((l) => l.id);
+  const { rows } = await db.query({
+    name: `${ctx.prefix}.renew`,
+    text: ctx.sql.renew,
+    values: [valid.map((l) => l.id), valid.map((l) => l.token), now, leaseMs, ctx.databaseClock],
+  });
+  const held = new Set((rows as LeaseRef[]).map(leaseKey));
+  return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);
+}
+
+/**
+ * Applies outcomes in one statement. `db` must be one connection in a transaction when an
+ * unstarted hand-back is among them (`needsTransaction`): a lost one takes its strike back in a
+ * second statement.
+ */
+export async function settleOutcomes(
+  db: Queryable,
+  ctx: LeaseContext,
+  outcomes: readonly Outcome[],
+  now: number,
+): Promise<SettleResult> {
+  const valid = sortById(outcomes.filter((o) => toRowId(o.id) !== null));
+  const { rows } =
+    valid.length === 0
+      ? { rows: [] }
+      : await db.query({
+          name: `${ctx.prefix}.settle`,
+          text: ctx.sql.settle,
+          values: [
+            valid.map((o) => o.kind),
+            now,
+            valid.map((o) => o.id),
+            valid.map((o) => o.token),
+            valid.map((o) =>
+              o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
+            ),
+            valid.map((o) => o.kind === 'release' && o.refund),
+            valid.map((o) =>
+              o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record),
+            ),
+            valid.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
+            ctx.sql.channel,
+            valid.map((o) => o.kind === 'release' && o.unstarted === true),
+          ],
+        });
+  // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
+  const applied = new Set((rows as LeaseRef[]).map(leaseKey));
+  const lost = outcomes.filter((o) => !applied.has(leaseKey(o)));
+  const forgiven = sortById(
+    lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null),
+  );
+  if (forgiven.length > 0)
+    await db.query(ctx.sql.forgiveLostClaims, [
+      forgiven.map((o) => o.id),
+      forgiven.map((o) => o.token),
+    ]);
+  return { lost: lost.map((o) => o.id) };
+}
+
+/** True when `settleOutcomes` may run a second statement, so the two need one transaction. */
+export function needsTransaction(outcomes: readonly Outcome[]): boolean {
+  return outcomes.some((o) => o.kind === 'release' && o.unstarted === true);
+}
