@@ -119,15 +119,6 @@ function secretsOf(config: pg.PoolConfig): (string | undefined)[] {
   ];
 }
 
-/** Scrubs credentials from an error's message and stack (a driver may echo connection details). */
-export function scrubError(error: unknown, secrets: readonly (string | undefined)[]): unknown {
-  if (!(error instanceof Error)) return error;
-  const message = redactCredentials(error.message, secrets);
-  if (message !== error.message) error.message = message;
-  if (typeof error.stack === 'string') error.stack = redactCredentials(error.stack, secrets);
-  return error;
-}
-
 /**
  * The one way the store checks a connection out of the pool (transactions, migrations). While it
  * is out, an 'error' listener is on it: a connection that dies then (server restart,
