@@ -12,7 +12,7 @@ interface PendingAck {
  * later. While a write is in flight new outcomes wait for the next one, so under load batches
  * grow by themselves. A failed write is tried again a few times (not at all after a fault that
  * cannot heal); after that the outcomes are dropped and the jobs come back when their leases
- * expire (at-least-once).
+ * expire (at-least-once). While a retry waits, the process stays alive.
  */
 export class AckBatcher {
   private pending: PendingAck[] = [];
@@ -83,7 +83,10 @@ export class AckBatcher {
           for (const ack of batch) ack.resolve(false);
           return;
         }
-        await this.clock.sleep(this.retryDelayMs * tries, undefined, { unref: true });
+        // A ref'd timer: during an outage this retry may be all that keeps the process alive,
+        // and an unref'd one let it exit silently with the outcomes unwritten. It is bounded
+        // (maxTries), so it never holds a process up for long.
+        await this.clock.sleep(this.retryDelayMs * tries);
       }
     }
   }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DurableStore } from '../../src/durable/store.js';
 import { type OwnRedisServer, startRedisServer } from '../redis/redis-server.js';
+import { postgresAdapter } from './adapters-postgres.js';
 import { type FaultProxy, startProxy } from './proxy.js';
 import { openStore, type StoreSpec } from './stores.js';
 
@@ -18,6 +19,8 @@ export interface StoreAdapter {
   readonly spec: StoreSpec;
   readonly server?: { freeze(): void; thaw(): void; restart(): Promise<void> };
   readonly proxy?: FaultProxy;
+  /** PostgreSQL: terminates the workers' backends (pg_terminate_backend); resolves with how many. */
+  readonly terminateWorkers?: () => Promise<number>;
   /** A store on the direct path, for enqueueing and auditing. */
   readonly store: DurableStore;
   close(): Promise<void>;
@@ -71,4 +74,5 @@ export const redisAdapter: AdapterFactory = async () => {
 export const ADAPTERS: Record<string, AdapterFactory> = {
   sqlite: sqliteAdapter,
   redis: redisAdapter,
+  postgres: postgresAdapter,
 };

@@ -2,7 +2,8 @@
  * A worker process of the fault harness (run with `node --import tsx`). Env:
  *   FAULT_STORE (a StoreSpec as JSON), FAULT_QUEUE, FAULT_LEDGER, FAULT_WORKER (its name in the
  *   ledger), FAULT_CONCURRENCY, FAULT_LEASE_MS (unset: the default), FAULT_WORK_MS (handler time).
- * A job whose payload has `poison: true` SIGKILLs this process. stdout: `ready`, `C <job>` per
+ * A job whose payload has `poison: true` SIGKILLs this process (with FAULT_POISON_EXIT it exits
+ * with POISON_EXIT instead, which the harness counts as a crash). stdout: `ready`, `C <job>` per
  * completion the store accepted, `A` when the worker aborted. A store fault that cannot heal
  * (the worker aborts, or the store refuses to open) ends the process with ABORT_EXIT, after the
  * ledger lines of scenarios-sqlite-file.ts (what was recorded, what was not). FAULT_CONTROL names a
@@ -16,6 +17,9 @@ import { systemClock } from '../../src/time/system-clock.js';
 import { LedgerWriter } from './ledger.js';
 import { ABORT_EXIT, followControlFile } from './sqlite-file-control.js';
 import { openStore, type StoreSpec } from './stores.js';
+
+/** A poison job's exit code with FAULT_POISON_EXIT: any code but ABORT_EXIT (an expected stop). */
+const POISON_EXIT = 7;
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -53,6 +57,7 @@ const worker = new Worker(
   async (payload, ctx) => {
     if (payload.poison) {
       ledger.write(`K ${name} ${Date.now()}`);
+      if (process.env.FAULT_POISON_EXIT) process.exit(POISON_EXIT);
       process.kill(process.pid, 'SIGKILL');
     }
     const { id, token } = ctx.job;

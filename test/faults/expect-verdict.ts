@@ -5,6 +5,7 @@ import { STOP_BOUND_MS } from './scenarios-sqlite-file.js';
 /** The invariants every scenario must show, on every store, in-process or not. */
 export function expectVerdict(report: ScenarioReport): void {
   expect(report.lost).toBe(0);
+  expect(report.crashes).toBe(0);
   expect(report.unfinished).toBe(0);
   expect(report.lateStarts).toEqual([]);
   expect(report.overlaps).toEqual([]);

@@ -4,7 +4,7 @@ import { ADAPTERS } from './adapters.js';
 import { expectVerdict } from './expect-verdict.js';
 import { runScenario, type ScenarioReport } from './harness.js';
 import { runInProcess } from './in-process.js';
-import { MATRIX } from './scenarios.js';
+import { FULL_MATRIX as MATRIX } from './scenarios-postgres.js';
 import { MEMORY_MATRIX } from './scenarios-memory.js';
 
 /**

@@ -48,6 +48,8 @@ export interface Scenario {
   readonly poison?: number;
   /** The workers' crash-loop limit (unset: the default, 3). */
   readonly maxStrikes?: number;
+  /** Poison jobs end their worker with `process.exit` instead of SIGKILL: a crash the harness must count. */
+  readonly poisonExits?: boolean;
   readonly inject: (ctx: FaultContext) => Promise<void>;
   /** Give up after this long (ms). */
   readonly deadlineMs: number;
@@ -91,6 +93,8 @@ export interface ScenarioReport extends Verdict {
   readonly probes: number;
   readonly runs: number;
   readonly kills: number;
+  /** Worker processes that exited on their own before the end (not a SIGKILL of the harness or a poison job). */
+  readonly crashes: number;
   readonly completed: number;
   readonly dead: number;
   readonly elapsedMs: number;
@@ -131,6 +135,7 @@ export async function runScenario(
   // Workers that have started claiming: only these are killed (killing one still booting tests nothing).
   const running = new Set<string>();
   let generation = 0;
+  let crashes = 0;
   let finished = false;
   let healedAt: number | undefined;
 
@@ -153,6 +158,7 @@ export async function runScenario(
         FAULT_CONCURRENCY: String(scenario.concurrency),
         FAULT_WORK_MS: String(scenario.workMs),
         ...(scenario.leaseMs === undefined ? {} : { FAULT_LEASE_MS: String(scenario.leaseMs) }),
+        ...(scenario.poisonExits ? { FAULT_POISON_EXIT: '1' } : {}),
         ...(scenario.maxStrikes === undefined
           ? {}
           : { FAULT_MAX_STRIKES: String(scenario.maxStrikes) }),
@@ -170,15 +176,27 @@ export async function runScenario(
       live.delete(name);
       running.delete(name);
       exits.push({ worker: name, code, signal, at: Date.now() });
-      if (code === ABORT_EXIT && scenario.restartAbortedMs !== undefined && !finished)
-        setTimeout(() => {
-          if (!finished) spawnWorker();
-        }, scenario.restartAbortedMs);
-      if (signal === 'SIGKILL') {
-        // The ledger already has the kill (written when it was sent, or by a poison job itself):
-        // this exit event may come much later on a loaded machine.
-        if (!finished) spawnWorker();
+      if (finished) return;
+      if (code === ABORT_EXIT) {
+        // A store fault that cannot heal stopped it, as it should: not a crash. Restarted only
+        // where the scenario heals the fault (as a supervisor would).
+        if (scenario.restartAbortedMs !== undefined)
+          setTimeout(() => {
+            if (!finished) spawnWorker();
+          }, scenario.restartAbortedMs);
+        return;
       }
+      // An exit without a SIGKILL is a crash (an unhandled error, a loop with nothing left alive):
+      // counted, and replaced so the run goes on.
+      if (signal !== 'SIGKILL') {
+        crashes++;
+        process.stderr.write(
+          `fault harness: worker ${name} exited on its own (${signal ?? code})\n`,
+        );
+      }
+      // A SIGKILL is in the ledger already (written when it was sent, or by a poison job itself):
+      // this exit event may come much later on a loaded machine.
+      spawnWorker();
     });
   };
 
@@ -311,6 +329,7 @@ export async function runScenario(
       runs: ledger.runs.length,
       // Every SIGKILL the ledger saw: the fault script's and the poison jobs'.
       kills: ledger.kills.size,
+      crashes,
       completed: completed.size,
       dead: dead.size,
       elapsedMs: Date.now() - started,

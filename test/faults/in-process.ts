@@ -267,6 +267,8 @@ export async function runInProcess(
     probes: ids.length - scenario.jobs,
     runs: runs.length,
     kills: kills.size,
+    // Workers here are objects in one process: none can exit on its own.
+    crashes: 0,
     completed: completed.size,
     dead: dead.size,
     elapsedMs,

@@ -6,7 +6,7 @@
 import { ADAPTERS } from './adapters.js';
 import { runScenario } from './harness.js';
 import { runInProcess } from './in-process.js';
-import { MATRIX } from './scenarios.js';
+import { FULL_MATRIX as MATRIX } from './scenarios-postgres.js';
 import { MEMORY_MATRIX } from './scenarios-memory.js';
 
 const [store, name, seed] = process.argv.slice(2);

@@ -1,4 +1,5 @@
 import type { DurableStore } from '../../src/durable/store.js';
+import { PostgresStore } from '../../src/stores/postgres/index.js';
 import { RedisStore } from '../../src/stores/redis/redis-store.js';
 import { SqliteStore } from '../../src/stores/sqlite/index.js';
 
@@ -15,6 +16,14 @@ export type StoreSpec =
       readonly url: string;
       readonly prefix: string;
       readonly commandTimeoutMs: number;
+    }
+  | {
+      readonly kind: 'postgres';
+      readonly url: string;
+      readonly schema: string;
+      /** Names the connections, so a scenario can terminate the workers' backends and no others. */
+      readonly applicationName: string;
+      readonly queryTimeoutMs: number;
     };
 
 export function openStore(spec: StoreSpec): DurableStore {
@@ -26,6 +35,16 @@ export function openStore(spec: StoreSpec): DurableStore {
         url: spec.url,
         prefix: spec.prefix,
         connection: { commandTimeoutMs: spec.commandTimeoutMs },
+      });
+    case 'postgres':
+      return new PostgresStore({
+        connectionString: spec.url,
+        schema: spec.schema,
+        poolOptions: {
+          application_name: spec.applicationName,
+          query_timeout: spec.queryTimeoutMs,
+          connectionTimeoutMillis: spec.queryTimeoutMs,
+        },
       });
   }
 }

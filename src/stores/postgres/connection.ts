@@ -119,15 +119,6 @@ function secretsOf(config: pg.PoolConfig): (string | undefined)[] {
   ];
 }
 
-/** Scrubs credentials from an error's message and stack (a driver may echo connection details). */
-export function scrubError(error: unknown, secrets: readonly (string | undefined)[]): unknown {
-  if (!(error instanceof Error)) return error;
-  const message = redactCredentials(error.message, secrets);
-  if (message !== error.message) error.message = message;
-  if (typeof error.stack === 'string') error.stack = redactCredentials(error.stack, secrets);
-  return error;
-}
-
 /**
  * The one way the store checks a connection out of the pool (transactions, migrations). While it
  * is out, an 'error' listener is on it: a connection that dies then (server restart,
@@ -138,16 +129,38 @@ export async function withClient<T>(
   pool: pg.Pool,
   call: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> {
-  const client = await pool.connect();
   let broken: unknown;
   const onError = (error: unknown) => {
     broken = error;
   };
-  client.on('error', onError);
+  const client = await connectListening(pool, onError);
   try {
     return await call(client);
   } finally {
     client.off('error', onError);
     client.release(broken instanceof Error ? broken : undefined);
   }
+}
+
+/**
+ * `pool.connect()` with `onError` on the connection from the moment the pool hands it over. Not
+ * after `await pool.connect()`: the pool drops its own listener synchronously, and the
+ * ReadyForQuery that completes a new connection may share its chunk with a FATAL (a backend
+ * terminated as it started), which node-postgres emits before any awaiting caller resumes —
+ * unhandled, it ended the process. The callback form runs in that same tick.
+ */
+export function connectListening(
+  pool: pg.Pool,
+  onError: (error: Error) => void,
+): Promise<pg.PoolClient> {
+  return new Promise((resolve, reject) => {
+    pool.connect((error, client) => {
+      if (error !== undefined && error !== null) reject(error);
+      else if (client === undefined) reject(new Error('the pool gave no connection'));
+      else {
+        client.on('error', onError);
+        resolve(client);
+      }
+    });
+  });
 }

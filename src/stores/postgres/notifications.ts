@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { CancelTimer, Clock } from '../../time/clock.js';
+import { connectListening } from './connection.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -64,10 +65,12 @@ export class WakeupChannel {
   private async connect(): Promise<void> {
     let client: pg.PoolClient | undefined;
     try {
-      client = await this.pool.connect();
+      // Before it is ours, an error only fails the LISTEN below (the catch retries).
+      const lost = () => {
+        if (client) this.onLost(client);
+      };
+      client = await connectListening(this.pool, lost);
       client.on('notification', (message) => this.dispatch(message.payload));
-      const lost = () => this.onLost(client!);
-      client.on('error', lost);
       client.on('end', lost);
       await client.query(`LISTEN ${quoteIdent(this.channel)}`);
     } catch {

@@ -31,14 +31,9 @@ import { crashLoopFault } from '../../durable/store-rules.js';
 import type { Clock } from '../../time/clock.js';
 import { systemClock } from '../../time/system-clock.js';
 import * as checkpoints from './checkpoints.js';
-import {
-  type PoolHandle,
-  type Queryable,
-  resolvePool,
-  scrubError,
-  withClient,
-} from './connection.js';
+import { type PoolHandle, type Queryable, resolvePool, withClient } from './connection.js';
 import * as dead from './dead-letters.js';
+import { toPostgresStoreError } from './errors.js';
 import { enqueueJobs } from './enqueue.js';
 import {
   claimJobs,
@@ -328,7 +323,7 @@ export class PostgresStore implements DurableStore {
       if (!this.isReady) await this.prepare();
       return await call(this.pool as Queryable);
     } catch (error) {
-      throw scrubError(error, this.handle.secrets);
+      throw toPostgresStoreError(error, this.handle);
     }
   }
 
