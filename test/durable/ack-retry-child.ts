@@ -26,6 +26,7 @@ const settle = store.settle.bind(store);
 let calls = 0;
 store.settle = (outcomes, now) =>
   ++calls === 1 ? Promise.reject(new Error('connection refused')) : settle(outcomes, now);
-const acks = new AckBatcher(store, systemClock, () => {}, 50);
+// A fault that may heal: the batcher tries the write again (onError returns no verdict).
+const acks = new AckBatcher(store, systemClock, () => undefined, 50);
 const applied = await acks.push({ kind: 'complete', id: job.id, token: job.token });
 process.stdout.write(`applied ${applied} ${(await store.getJob(id))?.state}\n`);

@@ -296,6 +296,7 @@ export async function runScenario(
         jobs: scenario.jobs,
         probes: 0,
         elapsedMs: Date.now() - started,
+        crashes,
         ...judged.report,
         stopped: judged.stopped,
       };
