@@ -17,7 +17,8 @@ import type {
   ObservedRetryEvents,
   ObservedWorkerEvents,
   QueueStatsSource,
-} from '../prometheus/metrics.js';
+} from '../prometheus/observed-sources.js';
+import { categoryOf } from '../prometheus/observed-sources.js';
 import { INSTRUMENTATION_NAME } from './tracer.js';
 
 /**
@@ -348,14 +349,4 @@ export class FaultlineOtelMetrics {
   close(): void {
     for (const detach of this.detachers.splice(0)) detach();
   }
-}
-
-function categoryOf(event: object): string {
-  const e = event as {
-    readonly fault?: { readonly category?: unknown };
-    readonly decision?: { readonly fault?: { readonly category?: unknown } };
-    readonly category?: unknown;
-  };
-  const category = e.fault?.category ?? e.decision?.fault?.category ?? e.category;
-  return typeof category === 'string' ? category : 'unknown';
 }

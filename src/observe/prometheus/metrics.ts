@@ -4,12 +4,17 @@ import { loadPeer } from '../../peers/optional-peer.js';
 import { systemClock } from '../../time/system-clock.js';
 import type { CancelTimer, Clock } from '../../time/clock.js';
 import type { CheckpointerEvents } from '../../durable/checkpointer.js';
-import type { WorkerEvents } from '../../durable/worker-events.js';
-import type { HealthMonitorEvents } from '../../health/health-monitor.js';
-import type { BulkheadEvents } from '../../policies/bulkhead.js';
-import type { CircuitBreakerEvents } from '../../policies/circuit-breaker.js';
-import type { RetryEvents } from '../../policies/retry-events.js';
 import type { Emitter } from '../events.js';
+import type { FaultlineMetricsOptions } from './metrics-options.js';
+import {
+  type BulkheadStatsSource,
+  categoryOf,
+  type ObservedBreakerEvents,
+  type ObservedHealthEvents,
+  type ObservedRetryEvents,
+  type ObservedWorkerEvents,
+  type QueueStatsSource,
+} from './observed-sources.js';
 import { asyncDispose } from '../../dispose/async-dispose.js';
 
 /**
@@ -18,63 +23,17 @@ import { asyncDispose } from '../../dispose/async-dispose.js';
  * scans the store.
  */
 
-export interface FaultlineMetricsOptions {
-  /**
-   * Where metrics are registered.
-   * @defaultValue a new Registry
-   */
-  readonly registry?: Registry;
-  /**
-   * Prefix of every metric name.
-   * @defaultValue `faultline_`
-   */
-  readonly prefix?: string;
-  /**
-   * Timer source for queue-size refreshes.
-   * @defaultValue the system clock
-   */
-  readonly clock?: Clock;
-  /**
-   * Histogram buckets of job durations, in seconds.
-   * @defaultValue 0.005 s to 300 s in 14 steps
-   */
-  readonly durationBuckets?: readonly number[];
-}
+export type { FaultlineMetricsOptions } from './metrics-options.js';
 
-// What each observe* method subscribes to: an emitter that does not declare these events (or an
-// event renamed since) is a type error, not a silently empty metric.
-/** The retry policy events `observeRetry` counts. */
-export type ObservedRetryEvents = Pick<RetryEvents, 'retry' | 'success' | 'giveUp'>;
-/** The circuit breaker events `observeBreaker` follows. */
-export type ObservedBreakerEvents = Pick<CircuitBreakerEvents, 'stateChange' | 'rejected'>;
-/** The bulkhead events `observeBulkhead` counts. */
-export type ObservedBulkheadEvents = Pick<BulkheadEvents, 'rejected'>;
-/** The worker events `observeWorker` counts. */
-export type ObservedWorkerEvents = Pick<
-  WorkerEvents,
-  'completed' | 'retry' | 'giveUp' | 'paused' | 'leaseLost'
->;
-/** The health monitor events `observeHealth` follows. */
-export type ObservedHealthEvents = Pick<HealthMonitorEvents, 'result' | 'modeChange' | 'flapping'>;
-
-/** What `observeQueue` reads: a faultline Queue, or anything that answers `stats()` the same way. */
-export interface QueueStatsSource {
-  readonly name: string;
-  stats(): Promise<{
-    readonly waiting: number;
-    readonly delayed: number;
-    readonly running: number;
-    readonly completed: number;
-    readonly dead: number;
-    readonly pausedUntil: number | null;
-    readonly oldestWaitingSince: number | null;
-  }>;
-}
-
-/** What `observeBulkhead` reads at scrape time (in memory, no I/O). */
-export interface BulkheadStatsSource extends Emitter<ObservedBulkheadEvents> {
-  stats(): { readonly active?: number; readonly queued?: number };
-}
+export type {
+  BulkheadStatsSource,
+  ObservedBreakerEvents,
+  ObservedBulkheadEvents,
+  ObservedHealthEvents,
+  ObservedRetryEvents,
+  ObservedWorkerEvents,
+  QueueStatsSource,
+} from './observed-sources.js';
 
 const BREAKER_STATES = ['closed', 'open', 'halfOpen', 'isolated'] as const;
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
@@ -435,15 +394,4 @@ export class FaultlineMetrics {
     for (const state of BREAKER_STATES)
       this.breakerState.set({ breaker: name, state }, state === current ? 1 : 0);
   }
-}
-
-/** The fault category of an event that carries a fault (directly, or in its decision). */
-function categoryOf(event: object): string {
-  const e = event as {
-    readonly fault?: { readonly category?: unknown };
-    readonly decision?: { readonly fault?: { readonly category?: unknown } };
-    readonly category?: unknown;
-  };
-  const category = e.fault?.category ?? e.decision?.fault?.category ?? e.category;
-  return typeof category === 'string' ? category : 'unknown';
 }
