@@ -21,7 +21,7 @@ export type JsonValue =
 
 /** Serialises `value` to JSON text, or throws a TypeError naming the path of the first bad value. */
 export function toJsonText(value: unknown, root = 'payload'): string {
-  checkJson(value, root, new Set(), 0);
+  checkJson(value, { root, keys: [], parents: new Set() });
   return JSON.stringify(value);
 }
 
@@ -30,58 +30,74 @@ export function fromJsonText<T = unknown>(text: string | undefined): T | undefin
   return text === undefined ? undefined : (JSON.parse(text) as T);
 }
 
-function checkJson(value: unknown, path: string, parents: Set<object>, depth: number): void {
+/**
+ * Where the walk is: the keys from the root down (the path is spelt out only when a value
+ * fails, so a good payload costs no string building) and the objects open above it.
+ */
+interface Walk {
+  readonly root: string;
+  readonly keys: (string | number)[];
+  readonly parents: Set<object>;
+}
+
+function checkJson(value: unknown, walk: Walk): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return;
     case 'number':
-      if (!Number.isFinite(value)) fail(path, `${value} is not representable in JSON`);
+      if (!Number.isFinite(value)) fail(walk, `${value} is not representable in JSON`);
       return;
     case 'object':
       break;
     default:
       fail(
-        path,
+        walk,
         `${typeof value === 'function' ? 'a function' : typeof value} is not representable in JSON`,
       );
   }
   if (value === null) return;
-  if (depth >= MAX_JSON_DEPTH)
-    fail(shortPath(path), `nested more than ${MAX_JSON_DEPTH} levels deep`);
+  if (walk.keys.length >= MAX_JSON_DEPTH)
+    fail(walk, `nested more than ${MAX_JSON_DEPTH} levels deep`);
   const object = value as object;
-  if (parents.has(object)) fail(path, 'a circular reference');
-  parents.add(object);
+  if (walk.parents.has(object)) fail(walk, 'a circular reference');
+  walk.parents.add(object);
   if (Array.isArray(object)) {
-    for (let i = 0; i < object.length; i++)
-      checkJson(object[i], `${path}[${i}]`, parents, depth + 1);
+    for (let i = 0; i < object.length; i++) descend(object[i], i, walk);
   } else {
     const proto = Object.getPrototypeOf(object);
     if (proto !== Object.prototype && proto !== null) {
       const name = (proto?.constructor?.name as string | undefined) ?? 'an object with a prototype';
-      fail(path, `a ${name} is not plain JSON (convert it first, e.g. a Date to an ISO string)`);
+      fail(walk, `a ${name} is not plain JSON (convert it first, e.g. a Date to an ISO string)`);
     }
-    for (const key of Object.keys(object)) {
-      checkJson(
-        (object as Record<string, unknown>)[key],
-        `${path}${propertyPath(key)}`,
-        parents,
-        depth + 1,
-      );
-    }
+    for (const key of Object.keys(object))
+      descend((object as Record<string, unknown>)[key], key, walk);
   }
-  parents.delete(object);
+  walk.parents.delete(object);
 }
 
-function propertyPath(key: string): string {
-  return /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+function descend(value: unknown, key: string | number, walk: Walk): void {
+  walk.keys.push(key);
+  checkJson(value, walk);
+  walk.keys.pop();
 }
 
-/** A path a thousand levels long is cut in the middle, so the message stays readable. */
-function shortPath(path: string): string {
+/** `payload.items[2]["a b"]`; a path a thousand levels long is cut in the middle to stay readable. */
+function pathOf(walk: Walk): string {
+  const path =
+    walk.root +
+    walk.keys
+      .map((key) =>
+        typeof key === 'number'
+          ? `[${key}]`
+          : /^[A-Za-z_$][\w$]*$/.test(key)
+            ? `.${key}`
+            : `[${JSON.stringify(key)}]`,
+      )
+      .join('');
   return path.length <= 200 ? path : `${path.slice(0, 100)}…${path.slice(-100)}`;
 }
 
-function fail(path: string, what: string): never {
-  throw new TypeError(`${path} cannot be stored: ${what}`);
+function fail(walk: Walk, what: string): never {
+  throw new TypeError(`${pathOf(walk)} cannot be stored: ${what}`);
 }

@@ -10,7 +10,15 @@ import type { NewJob, RetentionBound, RetentionPolicy } from './store.js';
  */
 const check = scoped('queue');
 
-const ENQUEUE_KEYS = ['priority', 'delayMs', 'runAt', 'idempotencyKey', 'maxAttempts', 'headers'];
+const ITEM_KEYS: readonly string[] = [
+  'payload',
+  'priority',
+  'delayMs',
+  'runAt',
+  'idempotencyKey',
+  'maxAttempts',
+  'headers',
+];
 const DAY_MS = 86_400_000;
 
 export const DEFAULT_RETENTION: RetentionPolicy = Object.freeze({
@@ -47,24 +55,25 @@ export function toNewJob(
   count: number,
   now: number,
 ): NewJob {
-  const at = count === 1 ? '' : `[${index}]`;
-  const opts = check.plainObject(`items${at}`, item);
-  check.knownKeys(`enqueue${at}`, opts, ['payload', ...ENQUEUE_KEYS]);
+  // Option names (`enqueue[3].delayMs` when the call held many items) are spelt out only for an error.
+  if (typeof item !== 'object' || item === null || Array.isArray(item))
+    check.plainObject(itemName('items', index, count), item);
+  for (const key of Object.keys(item))
+    if (!ITEM_KEYS.includes(key))
+      check.knownKeys(itemName('enqueue', index, count), item, ITEM_KEYS);
   const payload = toJsonText(item.payload, count === 1 ? 'payload' : `items[${index}].payload`);
-  if (item.delayMs !== undefined && item.runAt !== undefined) {
-    throw check.configError(`enqueue${at}.runAt`, item.runAt, 'either delayMs or runAt, not both');
-  }
   let runAt = now;
-  if (item.delayMs !== undefined)
-    runAt = now + check.nonNegativeNumber(`enqueue${at}.delayMs`, item.delayMs);
-  if (item.runAt !== undefined) runAt = toEpoch(`enqueue${at}.runAt`, item.runAt);
+  if (item.delayMs !== undefined || item.runAt !== undefined)
+    runAt = runAtOf(item, itemName('enqueue', index, count), now);
   const priority =
-    item.priority === undefined ? 0 : integer(`enqueue${at}.priority`, item.priority);
+    item.priority === undefined
+      ? 0
+      : integer(`${itemName('enqueue', index, count)}.priority`, item.priority);
   const job: NewJob = { queue, payload, priority, runAt };
   if (item.idempotencyKey !== undefined) {
     if (typeof item.idempotencyKey !== 'string' || item.idempotencyKey.length === 0) {
       throw check.configError(
-        `enqueue${at}.idempotencyKey`,
+        `${itemName('enqueue', index, count)}.idempotencyKey`,
         item.idempotencyKey,
         'a non-empty string',
       );
@@ -73,15 +82,30 @@ export function toNewJob(
   }
   if (item.maxAttempts !== undefined) {
     (job as { maxAttempts?: number }).maxAttempts = check.positiveInteger(
-      `enqueue${at}.maxAttempts`,
+      `${itemName('enqueue', index, count)}.maxAttempts`,
       item.maxAttempts,
     );
   }
   if (item.headers !== undefined) {
-    const headers = headersText(`enqueue${at}.headers`, item.headers);
+    const headers = headersText(`${itemName('enqueue', index, count)}.headers`, item.headers);
     if (headers !== undefined) (job as { headers?: string }).headers = headers;
   }
   return job;
+}
+
+/** `enqueue`, or `enqueue[3]` for the fourth of many items. */
+function itemName(name: string, index: number, count: number): string {
+  return count === 1 ? name : `${name}[${index}]`;
+}
+
+/** When a job given `delayMs` or `runAt` (not both) may first run. */
+function runAtOf(item: EnqueueOptions, name: string, now: number): number {
+  if (item.delayMs !== undefined && item.runAt !== undefined) {
+    throw check.configError(`${name}.runAt`, item.runAt, 'either delayMs or runAt, not both');
+  }
+  if (item.delayMs !== undefined)
+    return now + check.nonNegativeNumber(`${name}.delayMs`, item.delayMs);
+  return toEpoch(`${name}.runAt`, item.runAt!);
 }
 
 export function resolveRetention(input: QueueOptions['retention']): RetentionPolicy {

@@ -72,16 +72,15 @@ describe('SQLite finished counts', () => {
     await store.close();
     // Turn the file back into what version 4 wrote: no counts table, no triggers.
     const db = new Database(file);
-    db.exec(`DROP TRIGGER faultline_finished_insert; DROP TRIGGER faultline_finished_delete;
-      DROP TRIGGER faultline_finished_leave; DROP TRIGGER faultline_finished_enter;
-      DROP TABLE faultline_finished_counts; DELETE FROM faultline_schema_version WHERE version = 5`);
+    db.exec(`DROP TABLE faultline_finished_counts;
+      DELETE FROM faultline_schema_version WHERE version >= 5`);
     db.close();
-    expect(SCHEMA_VERSION).toBe(5);
+    expect(SCHEMA_VERSION).toBe(6);
 
     const reopened = new SqliteStore(file);
     expect(await reopened.stats('a', T)).toMatchObject({ waiting: 3, completed: 4, dead: 3 });
     expect(await reopened.stats('b', T)).toMatchObject({ waiting: 3, completed: 12, dead: 5 });
-    // The triggers are back: later moves keep the counts exact.
+    // Later moves keep the counts exact.
     await reopened.requeueDead({ query: { queue: 'b' } }, { now: T });
     await finish(reopened, 'b', 2, false, T);
     expect(await reopened.stats('b', T)).toMatchObject({ completed: 14, dead: 0 });
@@ -89,11 +88,85 @@ describe('SQLite finished counts', () => {
     expect(counted(file, 'b')).toEqual({ completed: 14, dead: 0 });
   });
 
+  it('drops the row triggers of schema version 5 and counts once per write from then on', async () => {
+    const file = tmp.path('v5.db');
+    const store = new SqliteStore(file);
+    await store.enqueue(
+      Array.from({ length: 10 }, () => ({ queue: 'a', payload: '{}', priority: 0, runAt: T })),
+      T,
+    );
+    await finish(store, 'a', 3, false, T);
+    await store.close();
+    // What version 5 wrote: the same table, kept by row triggers.
+    const db = new Database(file);
+    db.exec(`DELETE FROM faultline_schema_version WHERE version = 6;
+      CREATE TRIGGER faultline_finished_enter AFTER UPDATE OF state, queue ON faultline_jobs
+        WHEN NEW.state >= 2 AND (NEW.state <> OLD.state OR NEW.queue <> OLD.queue)
+        BEGIN INSERT INTO faultline_finished_counts (queue, state, count) VALUES (NEW.queue, NEW.state, 1)
+          ON CONFLICT (queue, state) DO UPDATE SET count = count + 1; END`);
+    db.close();
+
+    const reopened = new SqliteStore(file);
+    await finish(reopened, 'a', 4, false, T);
+    await finish(reopened, 'a', 2, true, T);
+    expect(await reopened.stats('a', T)).toMatchObject({ waiting: 1, completed: 7, dead: 2 });
+    await reopened.close();
+    const check = new Database(file, { readonly: true });
+    const triggers = check.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all();
+    check.close();
+    expect(triggers).toEqual([]);
+    expect(counted(file, 'a')).toEqual({ completed: 7, dead: 2 });
+  });
+
+  it('counts every kind of write that finishes or un-finishes jobs', async () => {
+    const file = tmp.path('each.db');
+    const store = new SqliteStore(file);
+    const same = async (now: number) => {
+      const stats = await store.stats('a', now);
+      expect({ completed: stats.completed, dead: stats.dead }).toEqual(counted(file, 'a'));
+    };
+    await store.enqueue(
+      Array.from({ length: 30 }, () => ({ queue: 'a', payload: '{}', priority: 0, runAt: T })),
+      T,
+    );
+    await finish(store, 'a', 5, false, T); // one statement for many completions
+    await finish(store, 'a', 1, false, T); // the single-completion statement
+    await finish(store, 'a', 6, true, T);
+    await same(T);
+    await store.claim({ queue: 'a', workerId: 'c', limit: 2, leaseMs: 5, now: T, maxStrikes: 1 });
+    await store.claim({
+      queue: 'a',
+      workerId: 'c',
+      limit: 0,
+      leaseMs: 5,
+      now: T + 10,
+      maxStrikes: 1,
+    });
+    expect((await store.stats('a', T + 10)).dead).toBe(8); // the crash loop
+    await same(T + 10);
+    const [letter] = await store.listDead({ queue: 'a', limit: 1 });
+    await store.requeueDead({ ids: [letter!.id] }, { now: T + 10 });
+    await same(T + 10);
+    expect(await store.purgeDead({ queue: 'a', keepNewest: 2 })).toBe(5);
+    await same(T + 10);
+    await store.requeueDead({ query: { queue: 'a' } }, { now: T + 10 });
+    await same(T + 10);
+    const bound = { maxAgeMs: Number.POSITIVE_INFINITY, maxCount: 2 };
+    expect(await store.prune({ completed: bound, dead: bound }, T + 10)).toEqual({
+      completed: 4,
+      dead: 0,
+    });
+    await same(T + 10);
+    await store.close();
+  });
+
   it('keeps the counts equal to a full count through any mix of writes', async () => {
     type Step =
       | { kind: 'enqueue'; queue: string; n: number }
       | { kind: 'finish'; queue: string; n: number; dead: boolean }
       | { kind: 'requeue'; queue: string }
+      | { kind: 'requeueOne'; queue: string }
+      | { kind: 'crash'; queue: string; n: number }
       | { kind: 'purge'; queue: string; keepNewest: number }
       | { kind: 'prune'; maxCount: number };
     const queue = fc.constantFrom('a', 'b');
@@ -110,6 +183,9 @@ describe('SQLite finished counts', () => {
         dead: fc.boolean(),
       }),
       fc.record({ kind: fc.constant('requeue' as const), queue }),
+      fc.record({ kind: fc.constant('requeueOne' as const), queue }),
+      // Claimed and never settled: the next claim after the lease recovers them, dead at once (maxStrikes 1).
+      fc.record({ kind: fc.constant('crash' as const), queue, n: fc.integer({ min: 1, max: 3 }) }),
       fc.record({ kind: fc.constant('purge' as const), queue, keepNewest: fc.nat(3) }),
       fc.record({ kind: fc.constant('prune' as const), maxCount: fc.nat(5) }),
     );
@@ -135,7 +211,28 @@ describe('SQLite finished counts', () => {
             else if (s.kind === 'finish') await finish(store, s.queue, s.n, s.dead, now);
             else if (s.kind === 'requeue')
               await store.requeueDead({ query: { queue: s.queue } }, { now });
-            else if (s.kind === 'purge')
+            else if (s.kind === 'requeueOne') {
+              const [letter] = await store.listDead({ queue: s.queue, limit: 1 });
+              if (letter) await store.requeueDead({ ids: [letter.id] }, { now });
+            } else if (s.kind === 'crash') {
+              await store.claim({
+                queue: s.queue,
+                workerId: 'c',
+                limit: s.n,
+                leaseMs: 5,
+                now,
+                maxStrikes: 1,
+              });
+              now += 10;
+              await store.claim({
+                queue: s.queue,
+                workerId: 'c',
+                limit: 0,
+                leaseMs: 5,
+                now,
+                maxStrikes: 1,
+              });
+            } else if (s.kind === 'purge')
               await store.purgeDead({ queue: s.queue, keepNewest: s.keepNewest });
             else
               await store.prune(
@@ -158,7 +255,7 @@ describe('SQLite finished counts', () => {
           await store.close();
         }
       }),
-      { numRuns: 40 },
+      { numRuns: 150 },
     );
   });
 });

@@ -9,6 +9,7 @@ import type {
 } from '../../durable/store.js';
 import type { FaultCategory } from '../../faults/fault.js';
 import { type JobRow, toDeadLetter, toRowId } from './rows.js';
+import { FinishedTally } from './finished-counts.js';
 import type { Statements } from './statements.js';
 
 /** The category of a dead letter, as the expression of the `faultline_jobs_dead_category` index. */
@@ -54,7 +55,7 @@ export class SqliteDeadLetters {
       } else {
         ids = this.select(selector.query, 'id').map((row) => String(row.id));
       }
-      if (!options.dryRun) for (const id of ids) this.sql.requeue.run(options.now, toRowId(id));
+      if (!options.dryRun) this.moveOut(ids, (id) => this.sql.requeue.get(options.now, id));
       return ids;
     });
   }
@@ -64,9 +65,19 @@ export class SqliteDeadLetters {
       const { keepNewest, ...filter } = query;
       const ids = this.select(filter, 'id').map((row) => row.id);
       const doomed = keepNewest === undefined ? ids : ids.slice(keepNewest);
-      for (const id of doomed) this.sql.deleteJob.run(id);
+      this.moveOut(doomed, (id) => this.sql.deleteDead.get(id));
       return doomed.length;
     });
+  }
+
+  /** Runs `write` (a requeue or a delete returning the queue) on each dead letter and counts them out. */
+  private moveOut(ids: readonly (string | number)[], write: (id: number) => unknown): void {
+    const tally = new FinishedTally();
+    for (const id of ids) {
+      const row = write(toRowId(String(id))) as { queue: string } | undefined;
+      if (row) tally.add(row.queue, 3, -1);
+    }
+    tally.write(this.sql.bumpFinished);
   }
 
   /** Dead letters matching the query, newest first (then by id, descending). */

@@ -70,5 +70,6 @@ function pruneState(
     removed += sql.pruneAge.run(queue, state, now - bound.maxAgeMs).changes;
   if (bound.maxCount !== Number.POSITIVE_INFINITY)
     removed += sql.pruneCount.run(queue, state, bound.maxCount).changes;
+  if (removed > 0) sql.bumpFinished.run(queue, state, -removed);
   return removed;
 }

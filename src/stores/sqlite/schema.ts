@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
-import { finishedCountsMigration } from './finished-counts.js';
+import { dropFinishedCountTriggers, finishedCountsMigration } from './finished-counts.js';
 import { isLegacyStore, legacyVersion, renameLegacyTables } from './legacy-names.js';
 
 /** Version 3: job headers (trace context and the like, JSON text); older rows read as none. */
@@ -60,8 +60,10 @@ const MIGRATIONS: readonly (readonly string[])[] = [
     "CREATE INDEX faultline_jobs_dead_category ON faultline_jobs (json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
     "CREATE INDEX faultline_jobs_dead_queue_category ON faultline_jobs (queue, json_extract(fault, '$.category'), finished_at, id) WHERE state = 3",
   ],
-  // 5: completed and dead counts per queue, kept by triggers (stats read a row, not an index count).
+  // 5: completed and dead counts per queue (stats read a row, not an index count), first kept by triggers.
   finishedCountsMigration(),
+  // 6: the store keeps those counts itself, one update per batch; the row triggers go.
+  dropFinishedCountTriggers(),
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

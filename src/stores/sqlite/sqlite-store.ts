@@ -35,6 +35,7 @@ import {
   refuseTransaction,
 } from '../../durable/store-rules.js';
 import { SqliteDeadLetters } from './dead-letters.js';
+import { FinishedTally } from './finished-counts.js';
 import { finishedPerBucket, prune } from './finished-jobs.js';
 import { integrityCheck, type IntegrityReport } from './integrity.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -157,16 +158,19 @@ export class SqliteStore implements DurableStore {
     return this.sql.tx(() => {
       const paused = this.sql.getPause.get(queue) as { paused_until: number | null } | undefined;
       if (pauseInForce(decodeUntil(paused?.paused_until ?? null), now) !== null) return [];
+      let crashLooped = 0;
       for (const expired of this.sql.expired.all(queue, now) as { id: number; strikes: number }[]) {
-        if (expired.strikes >= request.maxStrikes)
+        if (expired.strikes >= request.maxStrikes) {
           this.sql.recoverDead.run(
             now,
             JSON.stringify(crashLoopFault(expired.strikes)),
             expired.id,
           );
-        else this.sql.recoverWaiting.run(expired.id);
+          crashLooped++;
+        } else this.sql.recoverWaiting.run(expired.id);
         this.sql.trimHistory.run(expired.id);
       }
+      if (crashLooped > 0) this.sql.bumpFinished.run(queue, 3, crashLooped);
       const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
       const rows = this.sql.claim.all({
         token,
@@ -198,6 +202,7 @@ export class SqliteStore implements DurableStore {
     this.open();
     const result = this.sql.tx(() => {
       const lost: string[] = [];
+      const tally = new FinishedTally();
       // Completions are the bulk of the traffic: those of one claim share a token, one statement each.
       const completions = new Map<string, string[]>();
       for (const o of outcomes) {
@@ -207,7 +212,7 @@ export class SqliteStore implements DurableStore {
           else completions.set(o.token, [o.id]);
           continue;
         }
-        if (this.settleOne(o, now) > 0) this.sql.trimHistory.run(toRowId(o.id));
+        if (this.settleOne(o, now, tally)) this.sql.trimHistory.run(toRowId(o.id));
         else {
           lost.push(o.id);
           if (o.kind === 'release' && o.unstarted)
@@ -216,16 +221,23 @@ export class SqliteStore implements DurableStore {
       }
       for (const [token, ids] of completions) {
         if (ids.length === 1) {
-          if (this.sql.complete.run(now, ids[0], token).changes === 0) lost.push(ids[0]!);
+          const row = this.sql.complete.get(now, ids[0], token) as { queue: string } | undefined;
+          if (row) tally.add(row.queue, 2, 1);
+          else lost.push(ids[0]!);
           continue;
         }
-        const applied = new Set(
-          (this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as number[]).map(
-            String,
-          ),
-        );
+        const rows = this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as {
+          id: number;
+          queue: string;
+        }[];
+        const applied = new Set<string>();
+        for (const row of rows) {
+          applied.add(String(row.id));
+          tally.add(row.queue, 2, 1);
+        }
         for (const id of ids) if (!applied.has(id)) lost.push(id);
       }
+      tally.write(this.sql.bumpFinished);
       return { lost };
     });
     // Checked after the commit, every time (one stat per batch): an outcome written into a file
@@ -234,27 +246,37 @@ export class SqliteStore implements DurableStore {
     return result;
   }
 
-  private settleOne(o: Exclude<Outcome, { kind: 'complete' }>, now: number): number {
+  /** Applies one outcome other than a completion; false when its lease is no longer held. */
+  private settleOne(
+    o: Exclude<Outcome, { kind: 'complete' }>,
+    now: number,
+    tally: FinishedTally,
+  ): boolean {
     switch (o.kind) {
       case 'retry':
-        return this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes;
-      case 'dead':
-        return this.sql.dead.run(
+        return this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes > 0;
+      case 'dead': {
+        const row = this.sql.dead.get(
           now,
           JSON.stringify(o.fault),
           JSON.stringify(o.record),
           o.id,
           o.token,
-        ).changes;
+        ) as { queue: string } | undefined;
+        if (row) tally.add(row.queue, 3, 1);
+        return row !== undefined;
+      }
       case 'release':
-        return this.sql.release.run({
-          runAt: o.runAt ?? now,
-          refund: o.refund || o.unstarted ? 1 : 0,
-          unstarted: o.unstarted ? 1 : 0,
-          record: o.record ? JSON.stringify(o.record) : null,
-          id: o.id,
-          token: o.token,
-        }).changes;
+        return (
+          this.sql.release.run({
+            runAt: o.runAt ?? now,
+            refund: o.refund || o.unstarted ? 1 : 0,
+            unstarted: o.unstarted ? 1 : 0,
+            record: o.record ? JSON.stringify(o.record) : null,
+            id: o.id,
+            token: o.token,
+          }).changes > 0
+        );
     }
   }
 

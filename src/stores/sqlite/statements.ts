@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { HISTORY_LIMIT } from '../../durable/store-rules.js';
-import { FINISHED_COUNTS_SQL } from './finished-counts.js';
+import { BUMP_FINISHED_SQL, FINISHED_COUNTS_SQL } from './finished-counts.js';
 
 /**
  * The part of better-sqlite3's Statement the store uses, named here so that declaration
@@ -70,19 +70,21 @@ export function prepareStatements(db: Database.Database) {
          idempotency_key, token, headers`,
     ),
     renew: p(`UPDATE faultline_jobs SET lease_until = ? WHERE ${held}`),
+    // Writes that finish jobs (or un-finish them) return their queue: the store counts them (finished-counts.ts).
     complete: p(
-      `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held}`,
+      `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held} RETURNING queue`,
     ),
-    /** Completes many jobs claimed under one token in one statement; returns the ids it applied to. */
+    /** Completes many jobs claimed under one token in one statement; returns the rows it applied to. */
     completeMany: p(
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
-       WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
-    ).pluck(),
+       WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id, queue`,
+    ),
     retry: p(
       `UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`,
     ),
     dead: p(
-      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}`,
+      `UPDATE faultline_jobs SET state = 3, finished_at = ?, fault = ?, strikes = 0, ${appendHistory}, ${leaveRunning} WHERE ${held}
+       RETURNING queue`,
     ),
     release: p(
       `UPDATE faultline_jobs SET state = 0, run_at = @runAt, attempts = max(0, attempts - @refund), lost_token = NULL,
@@ -136,9 +138,11 @@ export function prepareStatements(db: Database.Database) {
     getJob: p('SELECT * FROM faultline_jobs WHERE id = ?'),
     getState: p('SELECT state FROM faultline_jobs WHERE id = ?'),
     requeue: p(
-      `UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3`,
+      `UPDATE faultline_jobs SET state = 0, run_at = ?, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL WHERE id = ? AND state = 3
+       RETURNING queue`,
     ),
-    deleteJob: p('DELETE FROM faultline_jobs WHERE id = ?'),
+    deleteDead: p('DELETE FROM faultline_jobs WHERE id = ? AND state = 3 RETURNING queue'),
+    bumpFinished: p(BUMP_FINISHED_SQL),
     /** Queues holding finished jobs, by a loose index scan of the finished index (see `queues`). */
     finishedQueues: p(
       `WITH RECURSIVE finished(queue) AS (SELECT (SELECT queue FROM faultline_jobs WHERE state >= 2 ORDER BY queue LIMIT 1)
