@@ -138,7 +138,7 @@ async function compare(base: Side, work: Side, kind: StoreKind, failing: boolean
   for (let s = 0; s < SAMPLES; s++) {
     for (const i of s % 2 === 0 ? [0, 1] : [1, 0]) {
       const values = await run(i === 0 ? base : work, kind, failing);
-      values.forEach((value, m) => samples[i]![m]!.push(value));
+      for (const [m, value] of values.entries()) samples[i]![m]!.push(value);
     }
   }
   const title = `${kind}${failing ? ', 10% fail once' : ''}`;

@@ -66,7 +66,10 @@ export class FinishedTally {
   add(queue: string, state: FinishedState, delta: number): void {
     if (delta === 0) return;
     let states = this.deltas.get(queue);
-    if (states === undefined) this.deltas.set(queue, (states = new Map()));
+    if (states === undefined) {
+      states = new Map();
+      this.deltas.set(queue, states);
+    }
     states.set(state, (states.get(state) ?? 0) + delta);
   }
 

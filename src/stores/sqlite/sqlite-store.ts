@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
 import { scoped } from '../../validate/scoped.js';
 import { checkThroughputRequest } from '../../durable/dead-letter-rules.js';
@@ -27,7 +26,6 @@ import type {
 } from '../../durable/store.js';
 import { loadPeer } from '../../peers/optional-peer.js';
 import {
-  crashLoopFault,
   decodeUntil,
   encodeUntil,
   mergePause,
@@ -35,11 +33,11 @@ import {
   refuseTransaction,
 } from '../../durable/store-rules.js';
 import { SqliteDeadLetters } from './dead-letters.js';
-import { FinishedTally } from './finished-counts.js';
+import { SqliteLeases } from './leases.js';
 import { finishedPerBucket, prune } from './finished-jobs.js';
 import { integrityCheck, type IntegrityReport } from './integrity.js';
 import type { SqliteStoreOptions } from './options.js';
-import { type ClaimRow, claimOrder, type JobRow, toClaimed, toRecord, toRowId } from './rows.js';
+import { type JobRow, toRecord, toRowId } from './rows.js';
 import { inspectSchema, migrate } from './schema.js';
 import { prepareStatements, type Statements } from './statements.js';
 import { DamageLatch, GUARDED_CALLS } from './damage-latch.js';
@@ -66,9 +64,8 @@ export class SqliteStore implements DurableStore {
   private readonly db: Database.Database;
   private readonly sql: Statements;
   private readonly dead: SqliteDeadLetters;
+  private readonly leases: SqliteLeases;
   private readonly file: FileIdentity;
-  private readonly tokenPrefix = randomBytes(6).toString('base64url');
-  private tokenCounter = 0;
   private readonly damage: DamageLatch;
   private closed = false;
 
@@ -115,6 +112,7 @@ export class SqliteStore implements DurableStore {
     // Every call but integrityCheck() and close(): a damaged file stays refused once seen.
     this.damage.guard(this, GUARDED_CALLS);
     this.dead = new SqliteDeadLetters(this.db, this.sql);
+    this.leases = new SqliteLeases(this.sql);
   }
 
   async enqueue(
@@ -154,130 +152,21 @@ export class SqliteStore implements DurableStore {
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     this.open();
-    const { queue, now } = request;
-    return this.sql.tx(() => {
-      const paused = this.sql.getPause.get(queue) as { paused_until: number | null } | undefined;
-      if (pauseInForce(decodeUntil(paused?.paused_until ?? null), now) !== null) return [];
-      let crashLooped = 0;
-      for (const expired of this.sql.expired.all(queue, now) as { id: number; strikes: number }[]) {
-        if (expired.strikes >= request.maxStrikes) {
-          this.sql.recoverDead.run(
-            now,
-            JSON.stringify(crashLoopFault(expired.strikes)),
-            expired.id,
-          );
-          crashLooped++;
-        } else this.sql.recoverWaiting.run(expired.id);
-        this.sql.trimHistory.run(expired.id);
-      }
-      if (crashLooped > 0) this.sql.bumpFinished.run(queue, 3, crashLooped);
-      const token = `${this.tokenPrefix}.${++this.tokenCounter}`;
-      const rows = this.sql.claim.all({
-        token,
-        workerId: request.workerId,
-        now,
-        leaseUntil: now + request.leaseMs,
-        queue,
-        limit: request.limit,
-        // SQLite reads a negative LIMIT as "no limit".
-        maxStruck:
-          request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
-            ? -1
-            : request.maxStruck,
-      }) as ClaimRow[];
-      return rows.sort(claimOrder).map(toClaimed);
-    });
+    return this.leases.claim(request);
   }
 
   async renew(leases: readonly LeaseRef[], leaseMs: number, now: number): Promise<string[]> {
     this.open();
-    return this.sql.tx(() =>
-      leases
-        .filter((l) => this.sql.renew.run(now + leaseMs, l.id, l.token).changes === 0)
-        .map((l) => l.id),
-    );
+    return this.leases.renew(leases, leaseMs, now);
   }
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     this.open();
-    const result = this.sql.tx(() => {
-      const lost: string[] = [];
-      const tally = new FinishedTally();
-      // Completions are the bulk of the traffic: those of one claim share a token, one statement each.
-      const completions = new Map<string, string[]>();
-      for (const o of outcomes) {
-        if (o.kind === 'complete') {
-          const ids = completions.get(o.token);
-          if (ids) ids.push(o.id);
-          else completions.set(o.token, [o.id]);
-          continue;
-        }
-        if (this.settleOne(o, now, tally)) this.sql.trimHistory.run(toRowId(o.id));
-        else {
-          lost.push(o.id);
-          if (o.kind === 'release' && o.unstarted)
-            this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
-        }
-      }
-      for (const [token, ids] of completions) {
-        if (ids.length === 1) {
-          const row = this.sql.complete.get(now, ids[0], token) as { queue: string } | undefined;
-          if (row) tally.add(row.queue, 2, 1);
-          else lost.push(ids[0]!);
-          continue;
-        }
-        const rows = this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as {
-          id: number;
-          queue: string;
-        }[];
-        const applied = new Set<string>();
-        for (const row of rows) {
-          applied.add(String(row.id));
-          tally.add(row.queue, 2, 1);
-        }
-        for (const id of ids) if (!applied.has(id)) lost.push(id);
-      }
-      tally.write(this.sql.bumpFinished);
-      return { lost };
-    });
+    const result = this.leases.settle(outcomes, now);
     // Checked after the commit, every time (one stat per batch): an outcome written into a file
     // deleted since the last periodic check would be reported applied and vanish at close.
     this.file.check(true);
     return result;
-  }
-
-  /** Applies one outcome other than a completion; false when its lease is no longer held. */
-  private settleOne(
-    o: Exclude<Outcome, { kind: 'complete' }>,
-    now: number,
-    tally: FinishedTally,
-  ): boolean {
-    switch (o.kind) {
-      case 'retry':
-        return this.sql.retry.run(o.runAt, JSON.stringify(o.record), o.id, o.token).changes > 0;
-      case 'dead': {
-        const row = this.sql.dead.get(
-          now,
-          JSON.stringify(o.fault),
-          JSON.stringify(o.record),
-          o.id,
-          o.token,
-        ) as { queue: string } | undefined;
-        if (row) tally.add(row.queue, 3, 1);
-        return row !== undefined;
-      }
-      case 'release':
-        return (
-          this.sql.release.run({
-            runAt: o.runAt ?? now,
-            refund: o.refund || o.unstarted ? 1 : 0,
-            unstarted: o.unstarted ? 1 : 0,
-            record: o.record ? JSON.stringify(o.record) : null,
-            id: o.id,
-            token: o.token,
-          }).changes > 0
-        );
-    }
   }
 
   async saveJobCheckpoint(lease: LeaseRef, checkpoint: string): Promise<boolean> {
