@@ -53,9 +53,9 @@ const left = 'SELECT queue, state, -1 AS delta FROM old_rows WHERE state >= 2';
 
 /**
  * Version 3 (as existing databases applied it; version 4 drops its triggers and functions): the
- * table, the triggers, and a backfill. The triggers are created before the
- * backfill counts: CREATE TRIGGER locks `jobs` against writes until the migration commits, so
- * no write falls between the count and the triggers.
+ * table, the triggers, and a backfill. The triggers are created before the backfill counts:
+ * CREATE TRIGGER locks `jobs` against writes until the migration commits, so no write falls
+ * between the count and the triggers.
  */
 export function finishedCountsMigration(s: string): readonly string[] {
   return [

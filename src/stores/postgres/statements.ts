@@ -42,6 +42,7 @@ export function buildStatements(schema: string) {
       FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${HISTORY_LIMIT})`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
       WHERE j.id = l.id AND j.token = l.token RETURNING j.id::text AS id, l.token`,
+    /** Outcomes; completions and dead letters are counted in the same statement (finished-counts.ts). */
     settle: `WITH settled AS (UPDATE ${jobs} j SET
         state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
         run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
