@@ -1,21 +1,36 @@
 /**
- * Completed and dead job counts per queue, kept by triggers on `jobs` (schema version 3), so
- * `stats()` and the dashboard's overview read a few rows instead of counting a million completed
- * jobs, and listing queues never scans the table.
+ * Completed and dead job counts per queue in `finished_counts`, so `stats()` and the dashboard's
+ * overview read a few rows instead of counting a million completed jobs, and listing queues never
+ * scans the table.
  *
- * The triggers run once per statement, over its transition tables (the rows it changed): one
- * settle, requeue or prune of thousands of jobs adds one delta per queue and state, not one
- * update of a counter row per job (thousands of versions of one row in one transaction, which
- * PostgreSQL walks at every next update). A single counter row per queue would also be a hot row:
- * every settling transaction of the queue would wait for the previous one's commit. So each count
- * is spread over SLOTS rows chosen by the writing connection (`pg_backend_pid() % SLOTS`), and a
- * reader sums them. Statements that change no finished job (claims, renewals, enqueues) find
- * nothing to count and write nothing.
+ * Since schema version 4 the store's own statements keep them: each write that moves jobs into or
+ * out of a finished state (settle, the claim function's crash-loop recovery, requeue, purge,
+ * prune) returns the rows it changed from a data-modifying CTE and adds one delta per queue and
+ * state in the same statement (`countFinished`), so the count commits or rolls back with the
+ * write. Version 3 used statement triggers with transition tables instead; those made PostgreSQL
+ * copy every row of every UPDATE of `jobs` (claims, renewals included) into tuplestores and run a
+ * trigger per statement, which cost the queue's hot path more than counting where it happens.
+ *
+ * A single counter row per queue would be a hot row: every settling transaction of the queue
+ * would wait for the previous one's commit. So each count is spread over SLOTS rows chosen by the
+ * writing connection (`pg_backend_pid() % SLOTS`), and a reader sums them.
  */
 
 const SLOTS = 16;
 
-/** Adds the changes in `deltas` (rows of queue, state, delta) to this connection's slots. */
+/**
+ * A statement for a data-modifying CTE: adds `sign` per row of `rows` (a CTE or subquery with
+ * `queue` and `state` columns) in a finished state to this connection's slots, one delta per
+ * queue and state (in that order, so two writers lock counter rows in the same order).
+ */
+export function countFinished(s: string, rows: string, sign: 1 | -1): string {
+  return `INSERT INTO ${s}.finished_counts AS c (queue, state, slot, count)
+          SELECT queue, state, pg_backend_pid() % ${SLOTS}, ${sign === 1 ? '' : '-'}count(*) FROM ${rows} r
+          WHERE state >= 2 GROUP BY queue, state ORDER BY queue, state
+        ON CONFLICT (queue, state, slot) DO UPDATE SET count = c.count + excluded.count`;
+}
+
+/** Version 3: adds the changes in `deltas` (rows of queue, state, delta) to this connection's slots. */
 function apply(s: string, deltas: string): string {
   return `INSERT INTO ${s}.finished_counts AS c (queue, state, slot, count)
           SELECT queue, state, pg_backend_pid() % ${SLOTS}, sum(delta) FROM (${deltas}) d
@@ -37,9 +52,10 @@ const entered = 'SELECT queue, state, 1 AS delta FROM new_rows WHERE state >= 2'
 const left = 'SELECT queue, state, -1 AS delta FROM old_rows WHERE state >= 2';
 
 /**
- * Version 3: the table, the triggers, and a backfill. The triggers are created before the
- * backfill counts: CREATE TRIGGER locks `jobs` against writes until the migration commits, so
- * no write falls between the count and the triggers.
+ * Version 3 (as existing databases applied it; version 4 drops its triggers and functions): the
+ * table, the triggers, and a backfill. The triggers are created before the backfill counts:
+ * CREATE TRIGGER locks `jobs` against writes until the migration commits, so no write falls
+ * between the count and the triggers.
  */
 export function finishedCountsMigration(s: string): readonly string[] {
   return [
@@ -62,6 +78,20 @@ export function finishedCountsMigration(s: string): readonly string[] {
       FOR EACH STATEMENT EXECUTE FUNCTION ${s}.count_finished_update()`,
     `INSERT INTO ${s}.finished_counts (queue, state, slot, count)
       SELECT queue, state, 0, count(*) FROM ${s}.jobs WHERE state >= 2 GROUP BY queue, state`,
+  ];
+}
+
+/**
+ * Version 4: the store's statements count (statements.ts, and the claim function's recovery,
+ * replaced by the same migration), so the triggers and their functions go. DROP TRIGGER locks
+ * `jobs` until the migration commits: every write before it was counted by the triggers, every
+ * write after it counts itself.
+ */
+export function dropFinishedCountTriggers(s: string): readonly string[] {
+  const events = ['insert', 'delete', 'update'];
+  return [
+    ...events.map((e) => `DROP TRIGGER IF EXISTS finished_${e} ON ${s}.jobs`),
+    ...events.map((e) => `DROP FUNCTION IF EXISTS ${s}.count_finished_${e}()`),
   ];
 }
 

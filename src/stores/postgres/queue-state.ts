@@ -70,15 +70,18 @@ export async function prune(
   now: number,
 ): Promise<{ completed: number; dead: number }> {
   const removed = { completed: 0, dead: 0 };
+  // The prunes count their rows down and return how many they removed (statements.ts).
+  const remove = async (text: string, values: unknown[]) =>
+    ((await db.query(text, values)).rows[0] as { removed: number }).removed;
   for (const [name, state] of [
     ['completed', 2],
     ['dead', 3],
   ] as const) {
     const bound = retention[name];
     if (bound.maxAgeMs !== Number.POSITIVE_INFINITY)
-      removed[name] += (await db.query(sql.pruneAge, [state, now - bound.maxAgeMs])).rowCount ?? 0;
+      removed[name] += await remove(sql.pruneAge, [state, now - bound.maxAgeMs]);
     if (bound.maxCount !== Number.POSITIVE_INFINITY)
-      removed[name] += (await db.query(sql.pruneCount, [state, bound.maxCount])).rowCount ?? 0;
+      removed[name] += await remove(sql.pruneCount, [state, bound.maxCount]);
   }
   return removed;
 }

@@ -1,6 +1,10 @@
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../durable/errors.js';
 import type { Queryable } from './connection.js';
-import { finishedCountsMigration } from './finished-counts.js';
+import {
+  countFinished,
+  dropFinishedCountTriggers,
+  finishedCountsMigration,
+} from './finished-counts.js';
 
 /**
  * Versioned migrations of one PostgreSQL schema (default `faultline`). Each runs once, in order,
@@ -85,6 +89,8 @@ function migrations(s: string): readonly (readonly string[])[] {
     leasesHeadersAndDashboard(s),
     // 3: completed and dead counts per queue, kept by triggers (see finished-counts.ts).
     finishedCountsMigration(s),
+    // 4: the store's own writes keep those counts; the triggers go, the claim counts its recoveries.
+    [...dropFinishedCountTriggers(s), claimCountingRecoveries(s)],
   ];
 }
 
@@ -155,7 +161,61 @@ function leasesHeadersAndDashboard(s: string): readonly string[] {
   ];
 }
 
-export const SCHEMA_VERSION = 3;
+/**
+ * Version 4's claim function: version 2's, whose crash-loop recovery counts the jobs it makes dead
+ * in the same statement (a data-modifying CTE, see finished-counts.ts). Same arguments and result,
+ * so it replaces the old one in place.
+ */
+function claimCountingRecoveries(s: string): string {
+  return `CREATE OR REPLACE FUNCTION ${s}.claim(p_queue TEXT, p_worker TEXT, p_limit INTEGER, p_lease_ms BIGINT,
+        p_caller_now BIGINT, p_max_strikes INTEGER, p_token TEXT, p_crash_fault TEXT, p_db_clock BOOLEAN,
+        p_async_commit BOOLEAN, p_max_struck INTEGER, p_history_limit INTEGER)
+      RETURNS TABLE (id BIGINT, payload TEXT, priority INTEGER, attempts INTEGER, strikes INTEGER, max_attempts INTEGER,
+        enqueued_at BIGINT, run_at BIGINT, lease_until BIGINT, checkpoint TEXT, idempotency_key TEXT, headers TEXT)
+      LANGUAGE plpgsql AS $$
+      #variable_conflict use_column
+      DECLARE
+        p_now BIGINT := CASE WHEN p_db_clock THEN greatest(p_caller_now, ${s}.now_ms()) ELSE p_caller_now END;
+      BEGIN
+        IF p_async_commit THEN
+          -- This transaction only: its commit does not wait for the WAL flush (see asyncClaimCommit).
+          PERFORM set_config('synchronous_commit', 'off', true);
+        END IF;
+        IF EXISTS (SELECT 1 FROM ${s}.queues q WHERE q.name = p_queue AND q.paused_until > p_now) THEN
+          RETURN;
+        END IF;
+        -- A crash costs a strike, not a plan attempt: the attempt count goes back by one. A job out
+        -- of strikes is dead, and counted as such.
+        WITH recovered AS (
+          UPDATE ${s}.jobs j SET
+            state = CASE WHEN j.strikes >= p_max_strikes THEN 3 ELSE 0 END,
+            finished_at = CASE WHEN j.strikes >= p_max_strikes THEN p_now END,
+            fault = CASE WHEN j.strikes >= p_max_strikes THEN replace(p_crash_fault, '-123456789', j.strikes::text)::jsonb END,
+            attempts = greatest(0, j.attempts - 1),
+            lost_token = j.token,
+            history = ${s}.append_history(j.history, jsonb_build_object('attempt', j.attempts, 'workerId', coalesce(j.worker_id, ''),
+              'startedAt', j.claimed_at, 'durationMs', j.lease_until - j.claimed_at, 'outcome', 'lease_lost'), p_history_limit),
+            token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL
+          WHERE j.id IN (SELECT e.id FROM ${s}.jobs e WHERE e.queue = p_queue AND e.state = 1 AND e.lease_until <= p_now
+                         FOR UPDATE SKIP LOCKED)
+          RETURNING j.queue, j.state)
+        ${countFinished(s, 'recovered', 1)};
+        -- Struck jobs (strikes > 0) are taken only up to p_max_struck (NULL: no limit); the others wait in place.
+        RETURN QUERY
+          UPDATE ${s}.jobs j SET state = 1, token = p_token, worker_id = p_worker, claimed_at = p_now,
+            lease_until = p_now + p_lease_ms, attempts = j.attempts + 1, strikes = j.strikes + 1
+          FROM (SELECT w.id FROM ${s}.jobs w WHERE w.queue = p_queue AND w.state = 0 AND w.run_at <= p_now
+                  AND (w.strikes = 0 OR w.id IN (SELECT k.id FROM ${s}.jobs k WHERE k.queue = p_queue AND k.state = 0 AND k.strikes > 0
+                    AND k.run_at <= p_now ORDER BY k.priority DESC, k.run_at, k.id LIMIT p_max_struck))
+                ORDER BY w.priority DESC, w.run_at, w.id LIMIT p_limit FOR UPDATE SKIP LOCKED) c
+          WHERE j.id = c.id
+          RETURNING j.id, j.payload, j.priority, j.attempts, j.strikes - 1, j.max_attempts, j.enqueued_at, j.run_at, j.lease_until,
+            j.checkpoint, j.idempotency_key, j.headers;
+      END
+      $$`;
+}
+
+export const SCHEMA_VERSION = 4;
 const VERSION_TABLE = 'schema_version';
 
 /** `"name"`: a schema name as a quoted identifier (names are checked when the store is made). */

@@ -1,5 +1,5 @@
 import { HISTORY_LIMIT } from '../../durable/store-rules.js';
-import { finishedCountStatements } from './finished-counts.js';
+import { countFinished, finishedCountStatements } from './finished-counts.js';
 import { quoteIdent } from './schema.js';
 
 /**
@@ -13,6 +13,10 @@ export function buildStatements(schema: string) {
   const s = quoteIdent(schema);
   const jobs = `${s}.jobs`;
   const leaveRunning = 'token = NULL, worker_id = NULL, claimed_at = NULL, lease_until = NULL';
+  /** A DELETE of jobs that counts its finished rows down and returns how many rows it removed. */
+  const removing = (remove: string) => `WITH removed AS (${remove} RETURNING queue, state),
+      counted AS (${countFinished(s, 'removed', -1)})
+      SELECT count(*)::int AS removed FROM removed`;
   // Renewals and outcomes find their rows by primary key. A token is set exactly while a job runs
   // (the claim sets it with state 1, every way out clears it), so matching it is the running check:
   // a `state = 1` there would steer the planner to scan the lease index, all running jobs.
@@ -38,7 +42,8 @@ export function buildStatements(schema: string) {
       FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${HISTORY_LIMIT})`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
       WHERE j.id = l.id AND j.token = l.token RETURNING j.id::text AS id, l.token`,
-    settle: `UPDATE ${jobs} j SET
+    /** Outcomes; completions and dead letters are counted in the same statement (finished-counts.ts). */
+    settle: `WITH settled AS (UPDATE ${jobs} j SET
         state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
         run_at = CASE WHEN o.kind IN ('retry', 'release') THEN coalesce(o.run_at, $2) ELSE j.run_at END,
         finished_at = CASE WHEN o.kind IN ('complete', 'dead') THEN $2 END,
@@ -51,7 +56,10 @@ export function buildStatements(schema: string) {
       FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $10::boolean[])
         AS o(kind, id, token, run_at, refund, record, fault, unstarted)
       WHERE j.id = o.id AND j.token = o.token
-      RETURNING j.id::text AS id, o.token, CASE WHEN j.state = 0 AND j.run_at <= $2 THEN pg_notify($9, j.queue)::text END AS notified`,
+      RETURNING j.id, o.token, j.queue, j.state, j.run_at),
+      counted AS (${countFinished(s, 'settled', 1)})
+      SELECT id::text AS id, token, CASE WHEN state = 0 AND run_at <= $2 THEN pg_notify($9, queue)::text END AS notified
+      FROM settled`,
     /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
     forgiveLostClaims: `UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
       FROM unnest($1::bigint[], $2::text[]) AS f(id, token) WHERE j.id = f.id AND j.lost_token = f.token AND j.state <= 1`,
@@ -65,13 +73,19 @@ export function buildStatements(schema: string) {
     ...finishedCountStatements(s),
     getJob: `SELECT * FROM ${jobs} WHERE id = $1`,
     lockDead: `SELECT id::text AS id FROM ${jobs} WHERE id = ANY($1::bigint[]) AND state = 3 FOR UPDATE`,
-    requeue: `UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL
-      WHERE id = ANY($1::bigint[]) AND state = 3 RETURNING pg_notify($3, queue)::text AS notified`,
-    deleteJobs: `DELETE FROM ${jobs} WHERE id = ANY($1::bigint[])`,
-    pruneAge: `DELETE FROM ${jobs} WHERE state = $1 AND finished_at < $2`,
-    pruneCount: `DELETE FROM ${jobs} WHERE id IN (
+    // Writes that take jobs out of a finished state count them down in the same statement (the
+    // deleted rows' own state: a purge of ids deletes what it finds).
+    requeue: `WITH requeued AS (
+        UPDATE ${jobs} SET state = 0, run_at = $2, attempts = 0, strikes = 0, lost_token = NULL, fault = NULL, finished_at = NULL
+        WHERE id = ANY($1::bigint[]) AND state = 3 RETURNING queue),
+      counted AS (${countFinished(s, '(SELECT queue, 3 AS state FROM requeued)', -1)})
+      SELECT pg_notify($3, queue)::text AS notified FROM requeued`,
+    deleteJobs: removing(`DELETE FROM ${jobs} WHERE id = ANY($1::bigint[])`),
+    /** `removed`: how many rows went (prunes by age and by count). */
+    pruneAge: removing(`DELETE FROM ${jobs} WHERE state = $1 AND finished_at < $2`),
+    pruneCount: removing(`DELETE FROM ${jobs} WHERE id IN (
         SELECT id FROM (SELECT id, row_number() OVER (PARTITION BY queue ORDER BY finished_at DESC, id DESC) AS n
-          FROM ${jobs} WHERE state = $1) ranked WHERE n > $2)`,
+          FROM ${jobs} WHERE state = $1) ranked WHERE n > $2)`),
     getCheckpoint: `SELECT key, value, updated_at FROM ${s}.checkpoints WHERE key = $1`,
     putCheckpoint: `INSERT INTO ${s}.checkpoints (key, value, updated_at) VALUES ($1, $2, $3)
       ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
