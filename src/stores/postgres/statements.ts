@@ -20,6 +20,12 @@ export function buildStatements(schema: string) {
   // Renewals and outcomes find their rows by primary key. A token is set exactly while a job runs
   // (the claim sets it with state 1, every way out clears it), so matching it is the running check:
   // a `state = 1` there would steer the planner to scan the lease index, all running jobs.
+  // Batches join `unnest(...)` to `jobs` by id. On that join alone a custom plan (the first five
+  // runs of a prepared statement on each connection) hashed a sequential scan of the whole table:
+  // 17 ms instead of 4 for 200 jobs in a table of 20,000. The id range, read from the same array,
+  // keeps every plan on the primary key.
+  const idRange = (ids: string) =>
+    `j.id BETWEEN (SELECT min(i) FROM unnest(${ids}::bigint[]) i) AND (SELECT max(i) FROM unnest(${ids}::bigint[]) i)`;
   return {
     /** The channel wake-ups travel on; its payload is the queue name. */
     channel: `faultline:${schema}`,
@@ -41,7 +47,7 @@ export function buildStatements(schema: string) {
         idempotency_key, headers
       FROM ${s}.claim($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, ${HISTORY_LIMIT})`,
     renew: `UPDATE ${jobs} j SET lease_until = CASE WHEN $5 THEN greatest($3::bigint, ${s}.now_ms()) ELSE $3::bigint END + $4::bigint FROM unnest($1::bigint[], $2::text[]) AS l(id, token)
-      WHERE j.id = l.id AND j.token = l.token RETURNING j.id::text AS id, l.token`,
+      WHERE j.id = l.id AND j.token = l.token AND ${idRange('$1')} RETURNING j.id::text AS id, l.token`,
     /** Outcomes; completions and dead letters are counted in the same statement (finished-counts.ts). */
     settle: `WITH settled AS (UPDATE ${jobs} j SET
         state = CASE o.kind WHEN 'complete' THEN 2 WHEN 'dead' THEN 3 ELSE 0 END,
@@ -55,14 +61,15 @@ export function buildStatements(schema: string) {
         lost_token = NULL, ${leaveRunning}
       FROM unnest($1::text[], $3::bigint[], $4::text[], $5::bigint[], $6::boolean[], $7::text[], $8::text[], $10::boolean[])
         AS o(kind, id, token, run_at, refund, record, fault, unstarted)
-      WHERE j.id = o.id AND j.token = o.token
+      WHERE j.id = o.id AND j.token = o.token AND ${idRange('$3')}
       RETURNING j.id, o.token, j.queue, j.state, j.run_at),
       counted AS (${countFinished(s, 'settled', 1)})
       SELECT id::text AS id, token, CASE WHEN state = 0 AND run_at <= $2 THEN pg_notify($9, queue)::text END AS notified
       FROM settled`,
     /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
     forgiveLostClaims: `UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
-      FROM unnest($1::bigint[], $2::text[]) AS f(id, token) WHERE j.id = f.id AND j.lost_token = f.token AND j.state <= 1`,
+      FROM unnest($1::bigint[], $2::text[]) AS f(id, token) WHERE j.id = f.id AND j.lost_token = f.token AND j.state <= 1
+      AND ${idRange('$1')}`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
