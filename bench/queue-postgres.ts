@@ -35,6 +35,8 @@ const SAMPLES = Number(argValue('samples') ?? 1);
 const MEASURED_CAP_MS = Number(argValue('cap-s') ?? 30) * 1_000;
 const WARMUP_CAP_MS = 3_000;
 const WARMUPS = Number(argValue('warmup') ?? 1);
+/** `--only throughput,latency,tx`: the parts to run (all by default). */
+const PARTS = new Set((argValue('only') ?? 'throughput,latency,tx').split(','));
 /** How long a throughput run may take; shorter during the warm-up. */
 let capMs = MEASURED_CAP_MS;
 const CONCURRENCY = 50;
@@ -401,36 +403,8 @@ const throughput: [string, (failing: boolean) => Promise<number>][] = [
   ['graphile-worker (tuned)', (f) => graphileThroughput(true, f)],
 ];
 
-try {
-  const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
-  console.log(
-    `${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} sample(s), load average ${load} at start`,
-  );
-  // Unmeasured rounds first: the first run of a system in this process compiles its code (and
-  // the driver's), which cut faultline's first run here to half its later rate. Each system gets
-  // the same warm-up, capped at 3 s (pg-boss with its defaults would take minutes).
-  capMs = WARMUP_CAP_MS;
-  for (let i = 0; i < WARMUPS; i++) for (const [, run] of throughput) await run(false);
-  capMs = MEASURED_CAP_MS;
-  for (let i = 0; i < SAMPLES; i++) {
-    for (const failing of [false, true]) {
-      for (const [label, run] of throughput)
-        add(`${label}: processing${failing ? ', 10% fail once' : ''}`, await run(failing));
-    }
-  }
-  const latency: [string, () => Promise<number[]>][] = [
-    ['faultline postgres (defaults)', faultlineLatency],
-    ['pg-boss (defaults)', () => bossLatency(false)],
-    ['pg-boss (tuned)', () => bossLatency(true)],
-    ['graphile-worker (defaults)', () => graphileLatency(false)],
-    ['graphile-worker (tuned)', () => graphileLatency(true)],
-  ];
-  for (const [label, run] of latency) {
-    const values = await run();
-    add(`${label}: enqueue-to-start p50`, percentile(values, 50), 'ms');
-    add(`${label}: enqueue-to-start p99`, percentile(values, 99), 'ms');
-  }
-  // Transactional enqueue: faultline with { tx }, pg-boss with { db }, graphile-worker's add_job in the transaction.
+/** The extra time of an enqueue inside a business transaction, per system. */
+async function transactionalEnqueue(): Promise<void> {
   const txStore = await PostgresStore.open({
     connectionString: URL,
     schema: schema('fltx'),
@@ -478,6 +452,40 @@ try {
   await boss.stop({ graceful: false, wait: true, timeout: 2_000 });
   await gw.release();
   await txStore.close();
+}
+
+try {
+  const load = (await import('node:os')).loadavg()[0]!.toFixed(1);
+  console.log(
+    `${JOBS} jobs, concurrency ${CONCURRENCY}, ${SAMPLES} sample(s), load average ${load} at start`,
+  );
+  // Unmeasured rounds first: the first run of a system in this process compiles its code (and
+  // the driver's), which cut faultline's first run here to half its later rate. Each system gets
+  // the same warm-up, capped at 3 s (pg-boss with its defaults would take minutes).
+  capMs = WARMUP_CAP_MS;
+  for (let i = 0; i < WARMUPS && PARTS.has('throughput'); i++)
+    for (const [, run] of throughput) await run(false);
+  capMs = MEASURED_CAP_MS;
+  for (let i = 0; i < SAMPLES && PARTS.has('throughput'); i++) {
+    for (const failing of [false, true]) {
+      for (const [label, run] of throughput)
+        add(`${label}: processing${failing ? ', 10% fail once' : ''}`, await run(failing));
+    }
+  }
+  const latency: [string, () => Promise<number[]>][] = [
+    ['faultline postgres (defaults)', faultlineLatency],
+    ['pg-boss (defaults)', () => bossLatency(false)],
+    ['pg-boss (tuned)', () => bossLatency(true)],
+    ['graphile-worker (defaults)', () => graphileLatency(false)],
+    ['graphile-worker (tuned)', () => graphileLatency(true)],
+  ];
+  for (const [label, run] of PARTS.has('latency') ? latency : []) {
+    const values = await run();
+    add(`${label}: enqueue-to-start p50`, percentile(values, 50), 'ms');
+    add(`${label}: enqueue-to-start p99`, percentile(values, 99), 'ms');
+  }
+  // Transactional enqueue: faultline with { tx }, pg-boss with { db }, graphile-worker's add_job in the transaction.
+  if (PARTS.has('tx')) await transactionalEnqueue();
 } finally {
   for (const name of schemas)
     await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`).catch(() => undefined);
