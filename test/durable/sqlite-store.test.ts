@@ -2,6 +2,7 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NotAFaultlineStoreError, SchemaVersionError } from '../../src/durable/errors.js';
+import type { NewJob } from '../../src/durable/store.js';
 import { SCHEMA_VERSION, SqliteStore } from '../../src/stores/sqlite/index.js';
 import { tempDir } from './temp-dir.js';
 
@@ -87,5 +88,45 @@ describe('SqliteStore files', () => {
     expect(new Set(ids).size).toBe(50);
     await a.close();
     await b.close();
+  });
+});
+
+describe('SqliteStore enqueue in multi-row statements', () => {
+  it('keeps input order, idempotency keys (stored and earlier in the batch) and every field', async () => {
+    const store = new SqliteStore(tmp.path('bulk.db'));
+    const T = Date.UTC(2030, 0, 1);
+    const job = (n: number, extra: Partial<NewJob> = {}): NewJob => ({
+      queue: n % 7 === 0 ? 'other' : 'q',
+      payload: JSON.stringify({ n }),
+      priority: n % 3,
+      runAt: T + n,
+      ...extra,
+    });
+    const [stored] = await store.enqueue([job(-1, { idempotencyKey: 'k-stored' })], T);
+    // 250 jobs: runs of keyless ones longer and shorter than one INSERT, keyed ones between them.
+    const batch = Array.from({ length: 250 }, (_, n) =>
+      n === 120
+        ? job(n, { idempotencyKey: 'k-stored' })
+        : n === 30 || n === 200
+          ? job(n, { idempotencyKey: 'k-twice' })
+          : job(n, n % 50 === 0 ? { maxAttempts: 2, headers: '{"h":"1"}' } : {}),
+    );
+    const results = await store.enqueue(batch, T);
+    expect(results[120]).toEqual({ id: stored!.id, created: false });
+    expect(results[200]).toEqual({ id: results[30]!.id, created: false });
+    const created = results.filter((r) => r.created).map((r) => Number(r.id));
+    expect(created).toHaveLength(248);
+    expect(created).toEqual([...created].sort((a, b) => a - b));
+    for (const [n, result] of results.entries()) {
+      if (n === 120 || n === 200) continue;
+      const record = await store.getJob(result.id);
+      expect(record).toMatchObject({
+        queue: batch[n]!.queue,
+        payload: batch[n]!.payload,
+        priority: batch[n]!.priority,
+        runAt: batch[n]!.runAt,
+      });
+    }
+    await store.close();
   });
 });

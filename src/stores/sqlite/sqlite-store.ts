@@ -34,6 +34,7 @@ import {
 } from '../../durable/store-rules.js';
 import { SqliteDeadLetters } from './dead-letters.js';
 import { SqliteLeases } from './leases.js';
+import { SqliteJobWriter } from './enqueue.js';
 import { finishedPerBucket, prune } from './finished-jobs.js';
 import { integrityCheck, type IntegrityReport } from './integrity.js';
 import type { SqliteStoreOptions } from './options.js';
@@ -65,6 +66,7 @@ export class SqliteStore implements DurableStore {
   private readonly sql: Statements;
   private readonly dead: SqliteDeadLetters;
   private readonly leases: SqliteLeases;
+  private readonly writer: SqliteJobWriter;
   private readonly file: FileIdentity;
   private readonly damage: DamageLatch;
   private closed = false;
@@ -113,6 +115,7 @@ export class SqliteStore implements DurableStore {
     this.damage.guard(this, GUARDED_CALLS);
     this.dead = new SqliteDeadLetters(this.db, this.sql);
     this.leases = new SqliteLeases(this.sql);
+    this.writer = new SqliteJobWriter(this.db, this.sql);
   }
 
   async enqueue(
@@ -122,32 +125,7 @@ export class SqliteStore implements DurableStore {
   ): Promise<EnqueueResult[]> {
     refuseTransaction('SQLite', options);
     this.open();
-    return this.sql.tx(() => {
-      const results: EnqueueResult[] = [];
-      for (const job of jobs) {
-        if (job.idempotencyKey !== undefined) {
-          const existing = this.sql.findByKey.get(job.queue, job.idempotencyKey) as
-            | { id: number }
-            | undefined;
-          if (existing) {
-            results.push({ id: String(existing.id), created: false });
-            continue;
-          }
-        }
-        const info = this.sql.insert.run(
-          job.queue,
-          job.payload,
-          job.priority,
-          job.runAt,
-          now,
-          job.maxAttempts ?? null,
-          job.idempotencyKey ?? null,
-          job.headers ?? null,
-        );
-        results.push({ id: String(info.lastInsertRowid), created: true });
-      }
-      return results;
-    });
+    return this.sql.tx(() => this.writer.write(jobs, now));
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {

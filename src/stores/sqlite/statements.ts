@@ -31,10 +31,6 @@ export function prepareStatements(db: Database.Database) {
     tx: <T>(fn: () => T): T => write.immediate(fn) as T,
     /** Runs `fn` in a read transaction: one consistent snapshot. */
     read: <T>(fn: () => T): T => read.deferred(fn) as T,
-    insert: p(
-      `INSERT INTO faultline_jobs (queue, state, payload, priority, run_at, enqueued_at, max_attempts, idempotency_key, headers)
-       VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     findByKey: p('SELECT id FROM faultline_jobs WHERE queue = ? AND idempotency_key = ?'),
     getPause: p('SELECT paused_until FROM faultline_queues WHERE name = ?'),
     setPause: p(
