@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { StoreConnectionError, StoreError } from '../../src/durable/store-errors.js';
+import { ConfigError } from '../../src/faults/errors.js';
 import { toPostgresStoreError } from '../../src/stores/postgres/errors.js';
 import { PostgresStore } from '../../src/stores/postgres/index.js';
 import { PrivateServer } from './private-server.js';
@@ -40,6 +41,32 @@ describe('PostgreSQL store errors', () => {
       target: 'postgres://127.0.0.1:1/db',
     });
     expect(everything(error)).not.toContain(SECRET);
+  });
+
+  it('open() rejects with the same typed, scrubbed error as any later call', async () => {
+    const error = await PostgresStore.open({
+      connectionString: `postgres://postgres:${SECRET}@127.0.0.1:1/db`,
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(StoreConnectionError);
+    expect(error).toMatchObject({ category: 'network', code: 'ECONNREFUSED' });
+    expect(everything(error)).not.toContain(SECRET);
+  });
+
+  it('a connection string that is no URL is a ConfigError at the constructor, credentials redacted', () => {
+    for (const url of [
+      `postgres://postgres:${SECRET}@127.0.0.1:99999/db`,
+      `postgres://postgres:${SECRET}@[::1/db`,
+    ]) {
+      let error: unknown;
+      try {
+        new PostgresStore({ connectionString: url, listen: false });
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as Error).message).toContain('postgresStore.connectionString');
+      expect(everything(error)).not.toContain(SECRET);
+    }
   });
 
   it('a frozen server is a retryable timeout once the query timeout passes', async () => {

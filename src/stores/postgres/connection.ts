@@ -1,7 +1,10 @@
 import type pg from 'pg';
 import { passwordOf, redactCredentials } from '../../config/redact.js';
-import { ConfigError } from '../../faults/errors.js';
 import { loadPeer } from '../../peers/optional-peer.js';
+import { scoped } from '../../validate/scoped.js';
+
+/** Option errors name the option from `postgresStore`. */
+const check = scoped('postgresStore');
 
 /** The one method of node-postgres the store needs from a pool, a client or a caller's transaction. */
 export interface Queryable {
@@ -63,7 +66,7 @@ export function resolvePool(options: {
 }): PoolHandle {
   const own = options.connectionString !== undefined || options.poolOptions !== undefined;
   if (own === (options.pool !== undefined)) {
-    throw new ConfigError(
+    throw check.configError(
       'connectionString',
       isPostgresUrl(options.connectionString)
         ? describePostgresTarget(options.connectionString)
@@ -79,7 +82,7 @@ export function resolvePool(options: {
       typeof pool.connect !== 'function' ||
       typeof pool.query !== 'function'
     ) {
-      throw new ConfigError('pool', '(not a pg.Pool)', 'a pg.Pool');
+      throw check.configError('pool', '(not a pg.Pool)', 'a pg.Pool');
     }
     const config = (pool as { options?: pg.PoolConfig }).options ?? {};
     return { pool, owned: false, target: describeConfig(config), secrets: secretsOf(config) };
@@ -88,17 +91,25 @@ export function resolvePool(options: {
     options.poolOptions !== undefined &&
     (typeof options.poolOptions !== 'object' || options.poolOptions === null)
   ) {
-    throw new ConfigError('poolOptions', options.poolOptions, 'pg.Pool options');
+    throw check.configError('poolOptions', options.poolOptions, 'pg.Pool options');
   }
   const config: pg.PoolConfig = { ...(options.poolOptions as pg.PoolConfig | undefined) };
   if (options.connectionString !== undefined) {
     if (!isPostgresUrl(options.connectionString)) {
-      throw new ConfigError(
+      throw check.configError(
         'connectionString',
         typeof options.connectionString === 'string'
           ? redactCredentials(options.connectionString)
           : options.connectionString,
         'a postgres:// or postgresql:// URL',
+      );
+    }
+    if (!URL.canParse(options.connectionString)) {
+      // node-postgres would throw a bare "Invalid URL" TypeError at the first query instead.
+      throw check.configError(
+        'connectionString',
+        redactCredentials(options.connectionString),
+        'a valid URL (host, a port from 1 to 65535, percent-encoded special characters in the user and password)',
       );
     }
     config.connectionString = options.connectionString;

@@ -122,7 +122,8 @@ export class PostgresStore implements DurableStore {
       await store.prepare();
     } catch (error) {
       await store.close();
-      throw error;
+      // The same typed, scrubbed error as any later call would throw.
+      throw toPostgresStoreError(error, store.handle);
     }
     return store;
   }
