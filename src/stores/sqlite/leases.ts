@@ -93,16 +93,16 @@ export class SqliteLeases {
           else lost.push(ids[0]!);
           continue;
         }
-        const rows = this.sql.completeMany.all(now, JSON.stringify(ids.map(toRowId)), token) as {
-          id: number;
-          queue: string;
-        }[];
-        const applied = new Set<string>();
-        for (const row of rows) {
-          applied.add(String(row.id));
-          tally.add(row.queue, 2, 1);
-        }
-        for (const id of ids) if (!applied.has(id)) lost.push(id);
+        const applied = this.sql.completeMany.all(
+          now,
+          JSON.stringify(ids.map(toRowId)),
+          token,
+        ) as number[];
+        // One token is one claim, and a claim takes jobs of one queue: one lookup counts them all.
+        if (applied.length > 0)
+          tally.add(this.sql.queueOf.get(applied[0]) as string, 2, applied.length);
+        const appliedIds = new Set(applied.map(String));
+        for (const id of ids) if (!appliedIds.has(id)) lost.push(id);
       }
       tally.write(this.sql.bumpFinished);
       return { lost };

@@ -70,11 +70,12 @@ export function prepareStatements(db: Database.Database) {
     complete: p(
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning} WHERE ${held} RETURNING queue`,
     ),
-    /** Completes many jobs claimed under one token in one statement; returns the rows it applied to. */
+    /** Completes many jobs claimed under one token in one statement; returns the ids it applied to. */
     completeMany: p(
       `UPDATE faultline_jobs SET state = 2, finished_at = ?, strikes = 0, ${leaveRunning}
-       WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id, queue`,
-    ),
+       WHERE id IN (SELECT value FROM json_each(?)) AND token = ? AND state = 1 RETURNING id`,
+    ).pluck(),
+    queueOf: p('SELECT queue FROM faultline_jobs WHERE id = ?').pluck(),
     retry: p(
       `UPDATE faultline_jobs SET state = 0, run_at = ?, strikes = 0, lost_token = NULL, ${appendHistory}, ${leaveRunning} WHERE ${held}`,
     ),
