@@ -1,28 +1,9 @@
-/**
- * A/B of one policy's hot path: the working tree against another revision, both loaded in ONE
- * process and timed in interleaved loops (A B, B A, A B, ...), so JIT warm-up, the core the
- * process runs on and noisy neighbours hit both sides alike. The same code on both sides agrees
- * within ~3 ns here, where fresh processes (bench/overhead.ts) move ±20 ns from run to run: use
- * this to decide a micro-optimisation, overhead.ts to report figures next to the peers.
- *
- *   npx tsx bench/ab.ts --case timeout [--base HEAD] [--in-flight 1000] [--samples 15] [--calls 200000] [--cpu] [--json]
- *
- * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
- * temporary folder (removed afterwards), so the checkout is left untouched. Both files matter:
- * without `"type": "module"` tsx compiles the copy as CommonJS, whose cross-module calls go
- * through getters, and identical code then measured ~9 ns slower on the base side. Only the core
- * entry point is loaded, which needs no dependency. Figures are wall-clock ns per sequential
- * `await policy.execute(fn)`, or per call in batches of `--in-flight` calls awaited together;
- * with `--cpu`, CPU time of the process per call instead (user + system), which leaves out the
- * time spent waiting for a core, so it moves less when other work shares the machine.
- */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Faultline from '../src/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
+import { exportRevision } from './revision.js';
 
 type Lib = typeof Faultline;
 type Run = () => Promise<unknown>;
@@ -82,18 +63,6 @@ function positiveInteger(name: string, fallback: number): number {
     process.exit(2);
   }
   return value;
-}
-
-/** Exports `src/` of `revision` into a fresh temporary folder; returns the folder. */
-function exportRevision(repo: string, revision: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-ab-'));
-  const archive = execFileSync(
-    'git',
-    ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'],
-    { cwd: repo, maxBuffer: 256 * 1024 * 1024 },
-  );
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  return dir;
 }
 
 /**

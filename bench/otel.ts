@@ -1,22 +1,4 @@
-/**
- * What OpenTelemetry support costs, in one process, side by side:
- *
- * 1. Queue throughput with no SDK and no instrumentation, the working tree against a base
- *    revision (default HEAD; pass the commit before job headers to see their cost): 20,000
- *    no-op jobs through a memory and a SQLite store at concurrency 50, enqueue and processing
- *    jobs per CPU-second, samples interleaved (A B, B A, ...) so a busy machine hits both sides alike.
- * 2. The per-job cost of tracing: the same run with `traceQueue` + `traceWorker` and the SDK
- *    (BasicTracerProvider, SimpleSpanProcessor, in-memory exporter, AsyncLocalStorage context).
- * 3. A policy's per-call cost with and without `tracePolicy`, calls inside a recording span.
- *
- *   npx tsx bench/otel.ts [--base HEAD] [--jobs 20000] [--samples 3] [--calls 200000] [--only queue|tracing|policy] [--stores memory,sqlite]
- *
- * The base's `src/`, `package.json` and `tsconfig.json` are exported with `git archive` into a
- * temporary folder (with a link to this checkout's node_modules, so better-sqlite3 resolves),
- * removed afterwards.
- */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,6 +13,7 @@ import {
 import type * as Core from '../src/index.js';
 import { tracePolicy, traceQueue, traceWorker } from '../src/observe/otel/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
+import { exportRevision } from './revision.js';
 
 type Lib = typeof Core;
 type SqliteCtor = typeof import('../src/stores/sqlite/index.js').SqliteStore;
@@ -102,19 +85,6 @@ async function queueRun(
   await worker.stop();
   await store.close();
   return [(JOBS / enqueueMs) * 1000, (JOBS / processMs) * 1000];
-}
-
-/** Exports the revision's sources into a temporary folder that resolves packages from this checkout. */
-function exportRevision(revision: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-otel-base-'));
-  const archive = execFileSync(
-    'git',
-    ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'],
-    { cwd: repo, maxBuffer: 256 * 1024 * 1024 },
-  );
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
 }
 
 async function sideBySide(base: Side, work: Side): Promise<void> {
@@ -230,7 +200,7 @@ function registerSdkGlobals(): void {
 
 async function main(): Promise<void> {
   const revision = argValue('base') ?? 'HEAD';
-  const baseDir = exportRevision(revision);
+  const baseDir = exportRevision(repo, revision, { linkModules: true });
   try {
     const load = async (root: string, label: string): Promise<Side> => ({
       label,

@@ -15,13 +15,14 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type * as Core from '../src/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
 import { deleteKeys } from './redis-queue-case.js';
+import { exportRevision } from './revision.js';
 
 type StoreKind = 'memory' | 'sqlite' | 'redis';
 
@@ -116,18 +117,6 @@ async function run(side: Side, kind: StoreKind, failing: boolean): Promise<numbe
   ];
 }
 
-function exportRevision(revision: string): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'faultline-bench-base-'));
-  const archive = execFileSync(
-    'git',
-    ['archive', '--format=tar', revision, 'src', 'tsconfig.json', 'package.json'],
-    { cwd: repo, maxBuffer: 256 * 1024 * 1024 },
-  );
-  execFileSync('tar', ['-x', '-C', dir], { input: archive });
-  symlinkSync(path.join(repo, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-
 const METRICS = ['enqueue jobs/s', 'process jobs/s', 'enqueue jobs/CPU-s', 'process jobs/CPU-s'];
 
 async function compare(base: Side, work: Side, kind: StoreKind, failing: boolean): Promise<void> {
@@ -157,7 +146,7 @@ async function compare(base: Side, work: Side, kind: StoreKind, failing: boolean
   console.log(`  ${title}: working tree / ${base.label} = ${ratios.join(', ')}\n`);
 }
 
-const baseDir = exportRevision(BASE);
+const baseDir = exportRevision(repo, BASE, { linkModules: true });
 try {
   const rev = execFileSync('git', ['rev-parse', '--short', BASE], { cwd: repo }).toString().trim();
   const base = await loadSide(rev, path.join(baseDir, 'src'));
