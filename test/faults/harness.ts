@@ -304,11 +304,16 @@ export async function runScenario(
     const completed = new Set<string>();
     const dead = new Set<string>();
     const pending = new Set<string>();
+    // Why each dead letter died, so a wrong one says how it got there (its fault and history).
+    const deaths = new Map<string, string>();
     for (const id of ids) {
       const job = await adapter.store.getJob(id);
       if (job?.state === 'completed') completed.add(id);
-      else if (job?.state === 'dead') dead.add(id);
-      else if (job !== undefined) pending.add(id);
+      else if (job?.state === 'dead') {
+        dead.add(id);
+        const history = job.history.map((h) => h.outcome).join(', ');
+        deaths.set(id, `${job.fault?.category}: ${job.fault?.message}; history: ${history}`);
+      } else if (job !== undefined) pending.add(id);
     }
     const ledger = readLedger(ledgerPath);
     if (process.env.FAULTLINE_FAULTS_KEEP)
@@ -338,6 +343,10 @@ export async function runScenario(
         ? {}
         : { aborted: exits.filter((e) => e.code === ABORT_EXIT).length }),
       ...verdict,
+      wrongDead: verdict.wrongDead.map((line) => {
+        const why = deaths.get(line.split(' ')[0]!);
+        return why === undefined ? line : `${line} (${why})`;
+      }),
     };
   } finally {
     finished = true;
