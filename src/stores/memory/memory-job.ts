@@ -5,6 +5,7 @@ import type {
   FaultSummary,
   JobRecord,
   JobState,
+  NewJob,
 } from '../../durable/store.js';
 
 /** A job as the memory store holds it, and its conversion to the interface's records (copies). */
@@ -33,6 +34,34 @@ export interface MemoryJob {
   checkpoint: string | undefined;
   history: AttemptRecord[];
   fault: FaultSummary | undefined;
+}
+
+/** A job as enqueue stores it: waiting, never claimed, with the store's sequence number as its id. */
+export function newMemoryJob(job: NewJob, seq: number, now: number): MemoryJob {
+  return {
+    id: String(seq),
+    seq,
+    queue: job.queue,
+    payload: job.payload,
+    priority: job.priority,
+    enqueuedAt: now,
+    idempotencyKey: job.idempotencyKey,
+    maxAttempts: job.maxAttempts,
+    headers: job.headers,
+    state: 'waiting',
+    runAt: job.runAt,
+    attempts: 0,
+    strikes: 0,
+    token: undefined,
+    lostToken: undefined,
+    workerId: undefined,
+    claimedAt: undefined,
+    leaseUntil: undefined,
+    finishedAt: undefined,
+    checkpoint: undefined,
+    history: [],
+    fault: undefined,
+  };
 }
 
 export function leaseLostRecord(job: MemoryJob): AttemptRecord {

@@ -35,6 +35,7 @@ import {
 import {
   leaseLostRecord,
   type MemoryJob,
+  newMemoryJob,
   toClaimed,
   toDeadLetter,
   toRecord,
@@ -80,30 +81,7 @@ export class MemoryStore implements DurableStore {
           : this.byKey.get(idemKey(job.queue, job.idempotencyKey));
       if (keyId !== undefined) return { id: keyId, created: false };
       const seq = this.nextSeq++;
-      const stored: MemoryJob = {
-        id: String(seq),
-        seq,
-        queue: job.queue,
-        payload: job.payload,
-        priority: job.priority,
-        enqueuedAt: now,
-        idempotencyKey: job.idempotencyKey,
-        maxAttempts: job.maxAttempts,
-        headers: job.headers,
-        state: 'waiting',
-        runAt: job.runAt,
-        attempts: 0,
-        strikes: 0,
-        token: undefined,
-        lostToken: undefined,
-        workerId: undefined,
-        claimedAt: undefined,
-        leaseUntil: undefined,
-        finishedAt: undefined,
-        checkpoint: undefined,
-        history: [],
-        fault: undefined,
-      };
+      const stored = newMemoryJob(job, seq, now);
       this.jobs.set(stored.id, stored);
       if (job.idempotencyKey !== undefined)
         this.byKey.set(idemKey(job.queue, job.idempotencyKey), stored.id);
