@@ -25,12 +25,7 @@ import type {
   ThroughputRequest,
   StoreEnqueueOptions,
 } from '../../durable/store.js';
-import {
-  crashLoopFault,
-  decodeUntil,
-  encodeUntil,
-  refuseTransaction,
-} from '../../durable/store-rules.js';
+import { decodeUntil, encodeUntil, refuseTransaction } from '../../durable/store-rules.js';
 import type { Clock } from '../../time/clock.js';
 import { RedisCheckpoints } from './checkpoints.js';
 import { RedisCallGuard } from './call-guard.js';
@@ -49,6 +44,7 @@ import {
   selectDeadRefs,
 } from './dead-letters.js';
 import { byQueue, groupBy } from './grouping.js';
+import { claimArgs, pushOutcome } from './lease-args.js';
 import { QueueScripts } from './queue-scripts.js';
 import { CLAIM_FIELDS, jobId, parseJobId, toClaimedJob, toJobRecord } from './records.js';
 import { readSharedState } from './shared-state.js';
@@ -131,18 +127,10 @@ export class RedisStore implements DurableStore {
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
     return this.guard(async () => {
-      const reply = (await this.scripts(request.queue).run('claim', [
-        request.now,
-        request.workerId,
-        request.limit,
-        request.leaseMs,
-        request.maxStrikes,
-        // The script puts the job's own number of strikes in place of the marker.
-        JSON.stringify(crashLoopFault(-123456789)),
-        request.maxStruck === undefined || request.maxStruck === Number.POSITIVE_INFINITY
-          ? -1
-          : request.maxStruck,
-      ])) as (string | null)[];
+      const reply = (await this.scripts(request.queue).run('claim', claimArgs(request))) as (
+        | string
+        | null
+      )[];
       const jobs: ClaimedJob[] = [];
       const leaseUntil = Number(reply[0]);
       for (let offset = 1; offset < reply.length; offset += CLAIM_FIELDS)
@@ -169,19 +157,7 @@ export class RedisStore implements DurableStore {
       const lost: string[] = [];
       for (const [queue, refs] of byQueue(outcomes, lost)) {
         const args: (string | number)[] = [now];
-        for (const { member, item } of refs) {
-          if (item.kind === 'complete') {
-            // Two arguments instead of seven: most outcomes are completions (see settle.lua).
-            args.push(member, item.token);
-            continue;
-          }
-          const runAt =
-            item.kind === 'retry' ? item.runAt : item.kind === 'release' ? (item.runAt ?? '') : '';
-          const refund = item.kind !== 'release' ? 0 : item.unstarted ? 2 : item.refund ? 1 : 0;
-          const record = item.record === undefined ? '' : JSON.stringify(item.record);
-          const fault = item.kind === 'dead' ? JSON.stringify(item.fault) : '';
-          args.push(item.kind, member, item.token, runAt, refund, record, fault);
-        }
+        for (const { member, item } of refs) pushOutcome(args, member, item);
         const reply = (await this.scripts(queue).run('settle', args)) as string[];
         for (const member of reply) lost.push(jobId(queue, member));
       }
