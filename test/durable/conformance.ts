@@ -283,6 +283,51 @@ export function describeStoreConformance(
       expect(d).toMatchObject({ id, strikes: 2 });
     });
 
+    // A worker stopped by its store (disk full) writes its outcomes late, once the store heals:
+    // it was alive, so the lost lease was no crash.
+    it.each([
+      [
+        'a release of a run its worker stopped',
+        { kind: 'release', refund: true, record: record({ outcome: 'released' }) },
+      ],
+      ['a completion', { kind: 'complete' }],
+      ['a retry', { kind: 'retry', runAt: T, record: record() }],
+      ['a dead letter', { kind: 'dead', fault, record: record({ outcome: 'dead' }) }],
+    ] as const)(
+      '%s that arrives after its lease was recovered takes back the strike it charged',
+      async (_, outcome) => {
+        const id = await enqueueOne();
+        const [a] = await claim({ workerId: 'a', maxStrikes: 2 });
+        const [b] = await claim({ workerId: 'b', now: T + 1_000, maxStrikes: 2 });
+        expect(b).toMatchObject({ id, strikes: 1 });
+        // A's outcome is fenced (B holds the job) but A was alive: its lost lease costs nothing.
+        expect((await store.settle([{ id, token: a!.token, ...outcome }], T + 1_100)).lost).toEqual(
+          [id],
+        );
+        expect(await store.getJob(id)).toMatchObject({ state: 'running' });
+        // B dies: one strike (B's), not two, so with maxStrikes 2 the job is claimed, not dead.
+        const [c] = await claim({ workerId: 'c', now: T + 2_000, maxStrikes: 2 });
+        expect(c).toMatchObject({ id, strikes: 1, attempt: 1 });
+      },
+    );
+
+    it("a late outcome and the current run's outcome in one batch: the run settles, nothing is forgiven twice", async () => {
+      const id = await enqueueOne();
+      const [a] = await claim({ workerId: 'a' });
+      const [b] = await claim({ workerId: 'b', now: T + 1_000 });
+      const result = await store.settle(
+        [
+          { id, token: a!.token, kind: 'release', refund: true },
+          { id, token: b!.token, kind: 'retry', runAt: T + 5_000, record: record({ attempt: 1 }) },
+        ],
+        T + 1_100,
+      );
+      expect(result.lost).toEqual([id]);
+      // The retry applied (and cleared every strike); the stale release changed nothing.
+      const [c] = await claim({ now: T + 5_000 });
+      expect(c).toMatchObject({ id, strikes: 0, attempt: 2 });
+    });
+
     it('takes at most maxStruck jobs recovered after a crash, and takes later jobs in their place', async () => {
       const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
       await claim({ limit: 2 });

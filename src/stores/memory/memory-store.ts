@@ -148,7 +148,7 @@ export class MemoryStore implements DurableStore {
       const job = this.held(outcome);
       if (!job) {
         lost.push(outcome.id);
-        if (outcome.kind === 'release' && outcome.unstarted) this.forgiveLostClaim(outcome);
+        this.forgiveLostClaim(outcome);
         continue;
       }
       job.lostToken = undefined;
@@ -334,7 +334,7 @@ export class MemoryStore implements DurableStore {
     if (this.closed) throw new Error('The memory store is closed');
   }
 
-  /** A claim recovered before its unstarted hand-back arrived: the strike it charged is taken back. */
+  /** A late outcome of the claim the last recovery took away: its worker lived, so its strike is taken back. */
   private forgiveLostClaim(lease: LeaseRef): void {
     const job = this.jobs.get(lease.id);
     if (

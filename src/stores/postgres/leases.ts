@@ -74,9 +74,8 @@ export async function renewLeases(
 }
 
 /**
- * Applies outcomes in one statement. `db` must be one connection in a transaction when an
- * unstarted hand-back is among them (`needsTransaction`): a lost one takes its strike back in a
- * second statement.
+ * Applies outcomes in one statement; a lost one whose lease the last recovery took away takes
+ * back the strike that recovery charged, in the same statement.
  */
 export async function settleOutcomes(
   db: Queryable,
@@ -110,19 +109,5 @@ export async function settleOutcomes(
         });
   // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
   const applied = new Set((rows as LeaseRef[]).map(leaseKey));
-  const lost = outcomes.filter((o) => !applied.has(leaseKey(o)));
-  const forgiven = sortById(
-    lost.filter((o) => o.kind === 'release' && o.unstarted === true && toRowId(o.id) !== null),
-  );
-  if (forgiven.length > 0)
-    await db.query(ctx.sql.forgiveLostClaims, [
-      forgiven.map((o) => o.id),
-      forgiven.map((o) => o.token),
-    ]);
-  return { lost: lost.map((o) => o.id) };
-}
-
-/** True when `settleOutcomes` may run a second statement, so the two need one transaction. */
-export function needsTransaction(outcomes: readonly Outcome[]): boolean {
-  return outcomes.some((o) => o.kind === 'release' && o.unstarted === true);
+  return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
 }

@@ -35,13 +35,7 @@ import { type PoolHandle, type Queryable, resolvePool, withClient } from './conn
 import * as dead from './dead-letters.js';
 import { toPostgresStoreError } from './errors.js';
 import { enqueueJobs } from './enqueue.js';
-import {
-  claimJobs,
-  type LeaseContext,
-  needsTransaction,
-  renewLeases,
-  settleOutcomes,
-} from './leases.js';
+import { claimJobs, type LeaseContext, renewLeases, settleOutcomes } from './leases.js';
 import { WakeupChannel } from './notifications.js';
 import type { PostgresStoreOptions } from './options.js';
 import * as state from './queue-state.js';
@@ -177,8 +171,7 @@ export class PostgresStore implements DurableStore {
 
   async settle(outcomes: readonly Outcome[], now: number): Promise<SettleResult> {
     if (outcomes.length === 0) return { lost: [] };
-    const run = (db: Queryable) => settleOutcomes(db, this.leases, outcomes, now);
-    return needsTransaction(outcomes) ? this.transaction(run) : this.guard(run);
+    return this.guard((db) => settleOutcomes(db, this.leases, outcomes, now));
   }
 
   async saveJobCheckpoint(lease: LeaseRef, checkpoint: string, _now: number): Promise<boolean> {

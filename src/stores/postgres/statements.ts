@@ -63,13 +63,17 @@ export function buildStatements(schema: string) {
         AS o(kind, id, token, run_at, refund, record, fault, unstarted)
       WHERE j.id = o.id AND j.token = o.token AND ${idRange('$3')}
       RETURNING j.id, o.token, j.queue, j.state, j.run_at),
-      counted AS (${countFinished(s, 'settled', 1)})
+      counted AS (${countFinished(s, 'settled', 1)}),
+      -- A late outcome of the claim the last recovery took away: its worker lived, so the strike
+      -- the recovery charged is taken back. Only when some outcome was lost (a one-time filter:
+      -- the usual batch, all applied, never reads the join), and never a row settled above.
+      forgiven AS (UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
+        FROM unnest($3::bigint[], $4::text[]) AS f(id, token)
+        WHERE (SELECT count(*) FROM settled) < cardinality($3::bigint[])
+          AND j.id = f.id AND j.lost_token = f.token AND j.state <= 1
+          AND j.id NOT IN (SELECT id FROM settled) AND ${idRange('$3')})
       SELECT id::text AS id, token, CASE WHEN state = 0 AND run_at <= $2 THEN pg_notify($9, queue)::text END AS notified
       FROM settled`,
-    /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
-    forgiveLostClaims: `UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
-      FROM unnest($1::bigint[], $2::text[]) AS f(id, token) WHERE j.id = f.id AND j.lost_token = f.token AND j.state <= 1
-      AND ${idRange('$1')}`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)

@@ -80,17 +80,13 @@ export class SqliteLeases {
           continue;
         }
         if (this.settleOne(o, now, tally)) this.sql.trimHistory.run(toRowId(o.id));
-        else {
-          lost.push(o.id);
-          if (o.kind === 'release' && o.unstarted)
-            this.sql.forgiveLostClaim.run(toRowId(o.id), o.token);
-        }
+        else this.lose(o, lost);
       }
       for (const [token, ids] of completions) {
         if (ids.length === 1) {
           const row = this.sql.complete.get(now, ids[0], token) as { queue: string } | undefined;
           if (row) tally.add(row.queue, 2, 1);
-          else lost.push(ids[0]!);
+          else this.lose({ id: ids[0]!, token }, lost);
           continue;
         }
         const applied = this.sql.completeMany.all(
@@ -102,11 +98,20 @@ export class SqliteLeases {
         if (applied.length > 0)
           tally.add(this.sql.queueOf.get(applied[0]) as string, 2, applied.length);
         const appliedIds = new Set(applied.map(String));
-        for (const id of ids) if (!appliedIds.has(id)) lost.push(id);
+        for (const id of ids) if (!appliedIds.has(id)) this.lose({ id, token }, lost);
       }
       tally.write(this.sql.bumpFinished);
       return { lost };
     });
+  }
+
+  /**
+   * An outcome whose lease is no longer held. If the last recovery took that very lease away,
+   * its worker is alive and reporting: the strike the recovery charged is taken back.
+   */
+  private lose(lease: LeaseRef, lost: string[]): void {
+    lost.push(lease.id);
+    this.sql.forgiveLostClaim.run(toRowId(lease.id), lease.token);
   }
 
   /** Applies one outcome other than a completion; false when its lease is no longer held. */

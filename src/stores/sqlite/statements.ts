@@ -90,7 +90,7 @@ export function prepareStatements(db: Database.Database) {
        WHERE id = @id AND token = @token AND state = 1`,
     ),
     saveCheckpoint: p(`UPDATE faultline_jobs SET checkpoint = ? WHERE ${held}`),
-    /** A late unstarted hand-back of the claim the last recovery took away: its strike is taken back. */
+    /** A late outcome of the claim the last recovery took away: its worker lived, so its strike is taken back. */
     forgiveLostClaim: p(
       'UPDATE faultline_jobs SET strikes = max(0, strikes - 1), lost_token = NULL WHERE id = ? AND lost_token = ? AND state <= 1',
     ),

@@ -25,8 +25,8 @@ while i <= #ARGV do
   local f = redis.call('HMGET', key, 'state', 'token')
   if f[1] ~= 'running' or f[2] ~= token then
     lost[#lost + 1] = m
-    -- A late unstarted hand-back of the claim the last recovery took away: its strike is taken back.
-    if kind == 'release' and ARGV[i + 4] == '2' and (f[1] == 'waiting' or f[1] == 'running') then
+    -- A late outcome of the claim the last recovery took away: its worker lived, so its strike is taken back.
+    if f[1] == 'waiting' or f[1] == 'running' then
       local g = redis.call('HMGET', key, 'lostToken', 'strikes')
       if g[1] == token then
         redis.call('HSET', key, 'strikes', math.max(0, (tonumber(g[2]) or 0) - 1), 'lostToken', '')
