@@ -10,9 +10,15 @@ interface PendingAck {
  * Collects job outcomes and writes them to the store in batches: every outcome reported in
  * the same turn of the event loop goes out in one `settle` call (one transaction) a turn
  * later. While a write is in flight new outcomes wait for the next one, so under load batches
- * grow by themselves. A failed write is tried again a few times (not at all after a fault that
- * cannot heal); after that the outcomes are dropped and the jobs come back when their leases
- * expire (at-least-once). While a retry waits, the process stays alive.
+ * grow by themselves. A failed write is tried again a few times; after that the outcomes are
+ * dropped and the jobs come back when their leases expire (at-least-once). While such a retry
+ * waits, the process stays alive.
+ *
+ * After a fault that cannot heal (a full disk, a read-only file) the worker stops, but its
+ * outcomes still matter: if the store recovers while the worker is stopping, a late hand-back
+ * or completion takes back the strike its expired lease cost (no crash-loop count for a job its
+ * store failed). So those writes are tried again, with everything reported meanwhile, every
+ * `retryDelayMs` until `close()` (the end of the worker's stop) or `maxHopelessTries`.
  */
 export class AckBatcher {
   private pending: PendingAck[] = [];
@@ -26,7 +32,23 @@ export class AckBatcher {
     private readonly onError: (error: unknown) => boolean | undefined,
     private readonly retryDelayMs: number,
     private readonly maxTries = 3,
+    private readonly maxHopelessTries = 30,
   ) {}
+
+  private closed = false;
+
+  /** The batch a retry is waiting to write again, if any. */
+  private retrying: PendingAck[] | undefined;
+
+  /**
+   * Stops retrying: what could not be written by now is dropped at once (its leases expire),
+   * so every run waiting on it can report its outcome as unrecorded before the worker stops.
+   */
+  close(): void {
+    this.closed = true;
+    if (this.retrying) drop(this.retrying);
+    drop(this.pending.splice(0));
+  }
 
   /** Resolves true when the outcome was applied, false when the lease was lost or the store failed. */
   push(outcome: Outcome): Promise<boolean> {
@@ -67,8 +89,12 @@ export class AckBatcher {
     if (this.pending.length > 0 && !this.scheduled) await this.flush();
   }
 
-  private async write(batch: PendingAck[]): Promise<void> {
-    for (let tries = 1; ; tries++) {
+  private async write(first: PendingAck[]): Promise<void> {
+    let batch = first;
+    let tries = 0;
+    let hopelessTries = 0;
+    for (;;) {
+      tries++;
       try {
         const { lost } = await this.store.settle(
           batch.map((b) => b.outcome),
@@ -79,15 +105,27 @@ export class AckBatcher {
         return;
       } catch (error) {
         const hopeless = this.onError(error) === true;
-        if (hopeless || tries >= this.maxTries) {
-          for (const ack of batch) ack.resolve(false);
-          return;
+        if (hopeless) hopelessTries++;
+        const giveUp = hopeless ? hopelessTries >= this.maxHopelessTries : tries >= this.maxTries;
+        if (giveUp || this.closed) return drop(batch);
+        // Ref'd timers: during an outage this retry may be all that keeps the process alive
+        // (a stopping worker waits for it), and an unref'd one let it exit silently with the
+        // outcomes unwritten. Both are bounded (maxTries, maxHopelessTries or close()).
+        if (!hopeless) {
+          await this.clock.sleep(this.retryDelayMs * tries);
+          continue;
         }
-        // A ref'd timer: during an outage this retry may be all that keeps the process alive,
-        // and an unref'd one let it exit silently with the outcomes unwritten. It is bounded
-        // (maxTries), so it never holds a process up for long.
-        await this.clock.sleep(this.retryDelayMs * tries);
+        this.retrying = batch;
+        await this.clock.sleep(this.retryDelayMs);
+        this.retrying = undefined;
+        if (this.closed) return drop(batch);
+        // What was reported meanwhile (the stop hands back every held job) goes in the same write.
+        batch = batch.concat(this.pending.splice(0));
       }
     }
   }
+}
+
+function drop(batch: readonly PendingAck[]): void {
+  for (const ack of batch) ack.resolve(false);
 }

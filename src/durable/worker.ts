@@ -7,6 +7,7 @@ import { type Interceptor, InterceptorChain } from './interceptors.js';
 import type { Queue } from './queue.js';
 import type { ClaimedJob } from './store.js';
 import { AckBatcher } from './worker-acks.js';
+import { StruckJobGate } from './worker-struck.js';
 import { JobsAhead } from './worker-ahead.js';
 import { type JobHandler, RunContext } from './worker-context.js';
 import { type FailedRun, failedRunOutcome, safeClassify } from './worker-decide.js';
@@ -43,6 +44,7 @@ export class Worker<P = unknown> {
   private readonly leases: LeaseKeeper;
   private readonly acks: AckBatcher;
   private readonly ahead: JobsAhead;
+  private readonly struckGate: StruckJobGate;
   /** Held jobs were handed back since the last claim: written before the next one. */
   private handedBack = false;
   private readonly counter = new SummaryCounter();
@@ -83,6 +85,7 @@ export class Worker<P = unknown> {
       (error) => this.onStoreFault(error, 'renew'),
     );
     this.ahead = new JobsAhead(this.options.prefetch);
+    this.struckGate = new StruckJobGate();
     this.acks = new AckBatcher(
       queue.store,
       this.clock,
@@ -171,6 +174,8 @@ export class Worker<P = unknown> {
       // Read before the request (and its wall-clock `now`) is built: the store's lease starts at
       // or after this instant, so sentMono + leaseMs never ends later than the store's lease.
       const sentMono = this.clock.now();
+      const heldStruck = this.leases.struckRunning + this.ahead.struck;
+      const maxStruck = this.struckGate.maxStruck(heldStruck);
       try {
         jobs = await this.queue.store.claim({
           queue: this.queue.name,
@@ -179,8 +184,7 @@ export class Worker<P = unknown> {
           leaseMs: this.options.leaseMs,
           now: this.clock.wallTime(),
           maxStrikes: this.options.maxStrikes,
-          // Jobs that were running when a worker died run one per worker, so a repeat crash names its culprit.
-          maxStruck: this.leases.struckRunning + this.ahead.struck > 0 ? 0 : 1,
+          maxStruck,
         });
         this.claimFailures = 0;
       } catch (error) {
@@ -198,6 +202,7 @@ export class Worker<P = unknown> {
         if (this.stopping || this.leases.runs.size >= concurrency) this.ahead.add(job, sentMono);
         else this.startClaimed(job, sentMono, this.options.leaseMs - this.options.startMarginMs);
       }
+      if (this.struckGate.claimAgain(jobs.length, maxStruck, heldStruck)) continue;
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0 && this.ahead.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);
@@ -334,6 +339,7 @@ export class Worker<P = unknown> {
       if (!run.expired) reportLeaseLost(this.events, this.counter, run);
       return;
     }
+    this.struckGate.recorded();
     reportOutcome(this.events, this.counter, this.clock, run, settled.outcome, settled.failure);
   }
 
@@ -449,6 +455,10 @@ export class Worker<P = unknown> {
       }
     }
     await withDeadline(this.clock, this.acks.flush(), Math.max(left(), 1_000));
+    // What the store still refuses is dropped now; the runs waiting on it report it unrecorded
+    // (in this turn's microtasks: a write that hangs is not waited for).
+    this.acks.close();
+    await new Promise<void>((resolve) => setImmediate(resolve));
     this.leases.stop();
     this.wakeup.close();
     this.resolveDrained();

@@ -33,7 +33,11 @@ import { ABORT_EXIT } from './sqlite-file-control.js';
  * workers stopped by the fault are restarted as a supervisor would.
  */
 
-/** The longest from the fault to the last worker's exit (file check every 1 s, a stop of ≤ 3 s). */
+/**
+ * The longest from the fault to the last worker's exit: the file check every 1 s, then a stop
+ * of the 3 s deadline plus at most 1 s (an aborted worker keeps offering its outcomes to the
+ * store until its stop ends; the store never comes back here).
+ */
 export const STOP_BOUND_MS = 6_000;
 
 const LEASE_MS = 1_000;
