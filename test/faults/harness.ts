@@ -102,6 +102,11 @@ export interface ScenarioReport extends Verdict {
   readonly aborted?: number;
   /** For a scenario that `destroys`: how the workers stopped, and what they reported. */
   readonly stopped?: DestroyedVerdict['stopped'];
+  /**
+   * Healthy (completed) jobs by the longest run of lost leases in their history, e.g. `{ "2": 4 }`:
+   * how close a healthy job came to a crash-loop dead letter (it dies at `maxStrikes` + 1).
+   */
+  readonly leaseLostRuns?: Record<string, number>;
 }
 
 /** The longest the workers may take to start a handler again once a fault has healed. */
@@ -306,10 +311,14 @@ export async function runScenario(
     const pending = new Set<string>();
     // Why each dead letter died, so a wrong one says how it got there (its fault and history).
     const deaths = new Map<string, string>();
+    const leaseLostRuns: Record<string, number> = {};
     for (const id of ids) {
       const job = await adapter.store.getJob(id);
-      if (job?.state === 'completed') completed.add(id);
-      else if (job?.state === 'dead') {
+      if (job?.state === 'completed') {
+        completed.add(id);
+        const run = longestLeaseLostRun(job.history);
+        if (run > 0) leaseLostRuns[run] = (leaseLostRuns[run] ?? 0) + 1;
+      } else if (job?.state === 'dead') {
         dead.add(id);
         const history = job.history.map((h) => h.outcome).join(', ');
         deaths.set(id, `${job.fault?.category}: ${job.fault?.message}; history: ${history}`);
@@ -342,6 +351,7 @@ export async function runScenario(
       ...(scenario.restartAbortedMs === undefined
         ? {}
         : { aborted: exits.filter((e) => e.code === ABORT_EXIT).length }),
+      leaseLostRuns,
       ...verdict,
       wrongDead: verdict.wrongDead.map((line) => {
         const why = deaths.get(line.split(' ')[0]!);
@@ -353,4 +363,15 @@ export async function runScenario(
     for (const child of live.values()) child.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The longest run of consecutive `lease_lost` records in a job's history. */
+function longestLeaseLostRun(history: readonly { readonly outcome: string }[]): number {
+  let longest = 0;
+  let current = 0;
+  for (const entry of history) {
+    current = entry.outcome === 'lease_lost' ? current + 1 : 0;
+    longest = Math.max(longest, current);
+  }
+  return longest;
 }
