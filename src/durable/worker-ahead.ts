@@ -1,3 +1,4 @@
+import { isStruck } from './worker-struck.js';
 import type { ClaimedJob } from './store.js';
 
 /** A claimed job waiting for a free slot, with the monotonic time its claim was sent. */
@@ -74,8 +75,4 @@ export class JobsAhead {
   wentStale(): void {
     this.limit = Math.floor(this.limit / 2);
   }
-}
-
-function isStruck(job: ClaimedJob): boolean {
-  return (job.strikes ?? 0) > 0;
 }

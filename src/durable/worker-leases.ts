@@ -1,5 +1,6 @@
 import type { CancelTimer, Clock } from '../time/clock.js';
 import type { ClaimedJob, DurableStore } from './store.js';
+import { isStruck } from './worker-struck.js';
 
 /** One job this worker is running. */
 export class ActiveRun {
@@ -181,9 +182,4 @@ export class LeaseKeeper {
     run.lost = true;
     if (!alreadyTold) this.onLost(run);
   }
-}
-
-function isStruck(job: ClaimedJob): boolean {
-  // A store written before strikes were reported gives undefined: treat it as never struck.
-  return (job.strikes ?? 0) > 0;
 }

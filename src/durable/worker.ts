@@ -7,7 +7,7 @@ import { type Interceptor, InterceptorChain } from './interceptors.js';
 import type { Queue } from './queue.js';
 import type { ClaimedJob } from './store.js';
 import { AckBatcher } from './worker-acks.js';
-import { StruckJobGate } from './worker-struck.js';
+import { StruckJobGate, struckFirst } from './worker-struck.js';
 import { JobsAhead } from './worker-ahead.js';
 import { type JobHandler, RunContext } from './worker-context.js';
 import { type FailedRun, failedRunOutcome, safeClassify } from './worker-decide.js';
@@ -175,7 +175,7 @@ export class Worker<P = unknown> {
       // or after this instant, so sentMono + leaseMs never ends later than the store's lease.
       const sentMono = this.clock.now();
       const heldStruck = this.leases.struckRunning + this.ahead.struck;
-      const maxStruck = this.struckGate.maxStruck(heldStruck);
+      const maxStruck = this.struckGate.maxStruck(heldStruck, free);
       try {
         jobs = await this.queue.store.claim({
           queue: this.queue.name,
@@ -197,12 +197,12 @@ export class Worker<P = unknown> {
         for (const job of jobs) this.handBackUnstarted(job);
         break;
       }
-      // Free slots take the claimed jobs at once; the rest are held for the next slots.
-      for (const job of jobs) {
+      // Free slots take the claimed jobs at once, a struck one first; the rest are held.
+      for (const job of struckFirst(jobs)) {
         if (this.stopping || this.leases.runs.size >= concurrency) this.ahead.add(job, sentMono);
         else this.startClaimed(job, sentMono, this.options.leaseMs - this.options.startMarginMs);
       }
-      if (this.struckGate.claimAgain(jobs.length, maxStruck, heldStruck)) continue;
+      if (this.struckGate.claimAgain(jobs.length)) continue;
       if (jobs.length === 0) {
         if (this.leases.runs.size === 0 && this.ahead.size === 0) await this.onIdle();
         await this.wakeup.wait(this.options.pollMs);

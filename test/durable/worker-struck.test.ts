@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Queue } from '../../src/durable/queue.js';
 import { Worker } from '../../src/durable/worker.js';
-import { StruckJobGate } from '../../src/durable/worker-struck.js';
+import type { ClaimedJob } from '../../src/durable/store.js';
+import { StruckJobGate, struckFirst } from '../../src/durable/worker-struck.js';
 import { MemoryStore } from '../../src/stores/memory/index.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
 
@@ -92,18 +93,50 @@ describe('struck jobs wait for a worker that works', () => {
   });
 });
 
+describe('a struck job is never held ahead', () => {
+  it('it starts the moment the claim that took it returns, even when fresh jobs are held ahead', async () => {
+    const { clock, store, queue, struckId } = await withStruckJob(12);
+    const claimedAt = new Map<string, number>();
+    const realClaim = store.claim.bind(store);
+    store.claim = async (request) => {
+      const jobs = await realClaim(request);
+      for (const job of jobs) claimedAt.set(job.id, clock.now());
+      return jobs;
+    };
+    const startedAt = new Map<string, number>();
+    const worker = new Worker(
+      queue,
+      async (_payload, ctx) => {
+        startedAt.set(ctx.job.id, clock.now());
+        await clock.sleep(50);
+      },
+      { clock, concurrency: 2, prefetch: 4, leaseMs: LEASE_MS, pollMs: 500 },
+    );
+    worker.start();
+    await advanceUntil(clock, () => startedAt.size === 13);
+    let stopped = false;
+    void worker.stop().then(() => (stopped = true));
+    await advanceUntil(clock, () => stopped);
+    expect(startedAt.size).toBe(13);
+    // Fresh jobs were held ahead (started later than claimed); the struck one never was.
+    expect([...startedAt].some(([id, at]) => at > claimedAt.get(id)!)).toBe(true);
+    expect(startedAt.get(struckId)).toBe(claimedAt.get(struckId));
+  });
+});
+
 describe('StruckJobGate', () => {
-  type Step = { kind: 'claim'; held: number; claimed: number } | { kind: 'recorded' };
+  type Step = { kind: 'claim'; held: number; free: number; claimed: number } | { kind: 'recorded' };
   const step: fc.Arbitrary<Step> = fc.oneof(
     fc.record({
       kind: fc.constant('claim' as const),
       held: fc.integer({ min: 0, max: 2 }),
+      free: fc.integer({ min: -1, max: 3 }),
       claimed: fc.integer({ min: 0, max: 3 }),
     }),
     fc.constant({ kind: 'recorded' as const }),
   );
 
-  it('agrees with a model: one struck job at a time, only after an outcome or an empty claim', () => {
+  it('agrees with a model: one struck job at a time, into a free slot, after an outcome or an empty claim', () => {
     fc.assert(
       fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
         const gate = new StruckJobGate();
@@ -115,16 +148,23 @@ describe('StruckJobGate', () => {
             proven = true;
             continue;
           }
-          const max = gate.maxStruck(s.held);
-          expect(max).toBe(s.held === 0 && (proven || nothingElse) ? 1 : 0);
-          const again = gate.claimAgain(s.claimed, max, s.held);
-          // Claim again at once only for an empty claim that held struck jobs back, once.
-          const expected = s.claimed === 0 && max === 0 && s.held === 0 && !nothingElse;
-          expect(again).toBe(expected);
+          const room = s.held === 0 && s.free > 0;
+          expect(gate.maxStruck(s.held, s.free)).toBe(room && (proven || nothingElse) ? 1 : 0);
+          // Claim again at once only for an empty claim that the gate (not the slots) held back.
+          const expected = s.claimed === 0 && room && !proven && !nothingElse;
+          expect(gate.claimAgain(s.claimed)).toBe(expected);
           if (expected) nothingElse = true;
         }
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('puts struck jobs first, keeping claim order otherwise', () => {
+    const job = (id: string, strikes: number) => ({ id, strikes }) as unknown as ClaimedJob;
+    const jobs = [job('a', 0), job('b', 1), job('c', 0), job('d', 2)];
+    expect(struckFirst(jobs).map((j) => j.id)).toEqual(['b', 'd', 'a', 'c']);
+    const none = [job('a', 0), job('c', 0)];
+    expect(struckFirst(none)).toBe(none);
   });
 });
