@@ -67,7 +67,8 @@ export const postgresAdapter: AdapterFactory = async () => {
 
 /** pg_ctl as the cluster's owner (as root: the `postgres` user, since pg_ctl refuses root). */
 async function pgCtl(server: PrivateServer, args: string[]): Promise<void> {
-  const options = `-p ${server.port} -k ${server.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c shared_buffers=16MB`;
+  // synchronous_commit stays on (see private-server.ts): the restart must keep what was acknowledged.
+  const options = `-p ${server.port} -k ${server.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB`;
   const full = [
     '-D',
     join(server.dir, 'data'),

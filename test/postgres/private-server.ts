@@ -45,7 +45,10 @@ export class PrivateServer {
   }
 
   start(): void {
-    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c shared_buffers=16MB`;
+    // fsync=off: the machine never crashes under these tests, only the server does, and written
+    // WAL survives that. synchronous_commit stays on: with it off an immediate stop forgets
+    // commits the server had acknowledged (a claim, a renewal), which no store can survive.
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c shared_buffers=16MB`;
     this.run('pg_ctl', [
       '-D',
       join(this.dir, 'data'),
