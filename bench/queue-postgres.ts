@@ -37,6 +37,8 @@ const WARMUP_CAP_MS = 3_000;
 const WARMUPS = Number(argValue('warmup') ?? 1);
 /** `--only throughput,latency,tx`: the parts to run (all by default). */
 const PARTS = new Set((argValue('only') ?? 'throughput,latency,tx').split(','));
+/** `--systems "faultline postgres (defaults)|graphile-worker (tuned)"`: the throughput cases to run (all by default). */
+const SYSTEMS = argValue('systems')?.split('|');
 /** How long a throughput run may take; shorter during the warm-up. */
 let capMs = MEASURED_CAP_MS;
 const CONCURRENCY = 50;
@@ -394,14 +396,16 @@ const add = (name: string, value: number, unit = 'jobs/s') => {
   samples.set(`${name}|${unit}`, [...(samples.get(`${name}|${unit}`) ?? []), value]);
   console.log(`${name}: ${value.toFixed(unit === 'jobs/s' ? 0 : 2)} ${unit}`);
 };
-const throughput: [string, (failing: boolean) => Promise<number>][] = [
-  ['faultline postgres (defaults)', (f) => faultlineThroughput(f)],
-  ['faultline postgres (asyncClaimCommit)', (f) => faultlineThroughput(f, true)],
-  ['pg-boss (defaults)', (f) => bossThroughput(false, f)],
-  ['pg-boss (tuned)', (f) => bossThroughput(true, f)],
-  ['graphile-worker (defaults)', (f) => graphileThroughput(false, f)],
-  ['graphile-worker (tuned)', (f) => graphileThroughput(true, f)],
-];
+const throughput = (
+  [
+    ['faultline postgres (defaults)', (f) => faultlineThroughput(f)],
+    ['faultline postgres (asyncClaimCommit)', (f) => faultlineThroughput(f, true)],
+    ['pg-boss (defaults)', (f) => bossThroughput(false, f)],
+    ['pg-boss (tuned)', (f) => bossThroughput(true, f)],
+    ['graphile-worker (defaults)', (f) => graphileThroughput(false, f)],
+    ['graphile-worker (tuned)', (f) => graphileThroughput(true, f)],
+  ] satisfies [string, (failing: boolean) => Promise<number>][]
+).filter(([label]) => SYSTEMS === undefined || SYSTEMS.includes(label));
 
 /** The extra time of an enqueue inside a business transaction, per system. */
 async function transactionalEnqueue(): Promise<void> {

@@ -328,6 +328,26 @@ export function describeStoreConformance(
       expect(c).toMatchObject({ id, strikes: 0, attempt: 2 });
     });
 
+    it('completions only: a late one next to the current one settles the current, a late one alone forgives', async () => {
+      const ids = (await store.enqueue([job(), job()], T)).map((r) => r.id);
+      const first = await claim({ workerId: 'a', limit: 2, maxStrikes: 2 });
+      const again = await claim({ workerId: 'b', now: T + 1_000, limit: 2, maxStrikes: 2 });
+      const token = (list: typeof first, id: string) => list.find((j) => j.id === id)!.token;
+      const result = await store.settle(
+        [
+          { id: ids[0]!, token: token(first, ids[0]!), kind: 'complete' },
+          { id: ids[0]!, token: token(again, ids[0]!), kind: 'complete' },
+          { id: ids[1]!, token: token(first, ids[1]!), kind: 'complete' },
+        ],
+        T + 1_100,
+      );
+      expect(result.lost.sort()).toEqual([ids[0]!, ids[1]!].sort());
+      expect((await store.getJob(ids[0]!))?.state).toBe('completed');
+      // The second job's late completion took back its strike: B dies, one strike, not dead.
+      const [c] = await claim({ workerId: 'c', now: T + 2_000, maxStrikes: 2 });
+      expect(c).toMatchObject({ id: ids[1], strikes: 1 });
+    });
+
     it('takes at most maxStruck jobs recovered after a crash, and takes later jobs in their place', async () => {
       const ids = (await store.enqueue([job(), job(), job(), job()], T)).map((r) => r.id);
       await claim({ limit: 2 });

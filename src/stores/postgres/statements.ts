@@ -74,6 +74,22 @@ export function buildStatements(schema: string) {
           AND j.id NOT IN (SELECT id FROM settled) AND ${idRange('$3')})
       SELECT id::text AS id, token, CASE WHEN state = 0 AND run_at <= $2 THEN pg_notify($9, queue)::text END AS notified
       FROM settled`,
+    /**
+     * `settle` for a batch of completions only, the bulk of the traffic: two arrays instead of
+     * eight, no per-row CASE. Same fencing, counting and forgiveness.
+     */
+    complete: `WITH settled AS (UPDATE ${jobs} j SET state = 2, finished_at = $2, strikes = 0,
+        lost_token = NULL, ${leaveRunning}
+      FROM unnest($1::bigint[], $3::text[]) AS o(id, token)
+      WHERE j.id = o.id AND j.token = o.token AND ${idRange('$1')}
+      RETURNING j.id, o.token, j.queue, j.state),
+      counted AS (${countFinished(s, 'settled', 1)}),
+      forgiven AS (UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
+        FROM unnest($1::bigint[], $3::text[]) AS f(id, token)
+        WHERE (SELECT count(*) FROM settled) < cardinality($1::bigint[])
+          AND j.id = f.id AND j.lost_token = f.token AND j.state <= 1
+          AND j.id NOT IN (SELECT id FROM settled) AND ${idRange('$1')})
+      SELECT id::text AS id, token FROM settled`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
