@@ -503,9 +503,11 @@ const results: BenchResult[] = [...samples].map(([key, values]) => {
 const median = (name: string) => results.find((r) => r.name === name)?.median ?? Number.NaN;
 for (const variant of ['processing', 'processing, 10% fail once']) {
   for (const peer of ['graphile-worker (tuned)', 'pg-boss (tuned)']) {
-    console.log(
-      `faultline postgres / ${peer} ${variant}: ${(median(`faultline postgres (defaults): ${variant}`) / median(`${peer}: ${variant}`)).toFixed(2)}x`,
-    );
+    const ratio =
+      median(`faultline postgres (defaults): ${variant}`) / median(`${peer}: ${variant}`);
+    // Only for cases this run measured (`--only`, `--systems` leave some out).
+    if (Number.isFinite(ratio))
+      console.log(`faultline postgres / ${peer} ${variant}: ${ratio.toFixed(2)}x`);
   }
 }
 report(results, 'mixed');
