@@ -84,58 +84,48 @@ export async function settleOutcomes(
   now: number,
 ): Promise<SettleResult> {
   const valid = sortById(outcomes.filter((o) => toRowId(o.id) !== null));
-  const rows =
-    valid.length === 0
-      ? []
-      : valid.every((o) => o.kind === 'complete')
-        ? await completeAll(db, ctx, valid, now)
-        : await settleMixed(db, ctx, valid, now);
+  let rows: LeaseRef[] = [];
+  if (valid.length > 0) {
+    // Completions only (the bulk of the traffic) need just ids and tokens; any mix, everything.
+    const statement = valid.every((o) => o.kind === 'complete')
+      ? {
+          name: `${ctx.prefix}.complete`,
+          text: ctx.sql.complete,
+          values: completeValues(valid, now),
+        }
+      : {
+          name: `${ctx.prefix}.settle`,
+          text: ctx.sql.settle,
+          values: settleValues(ctx, valid, now),
+        };
+    rows = (await db.query(statement)).rows as LeaseRef[];
+  }
   // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
   const applied = new Set(rows.map(leaseKey));
   return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
 }
 
-/** Completions only (the bulk of the traffic): ids and tokens, nothing else to send. */
-async function completeAll(
-  db: Queryable,
-  ctx: LeaseContext,
-  outcomes: readonly Outcome[],
-  now: number,
-): Promise<LeaseRef[]> {
-  const { rows } = await db.query({
-    name: `${ctx.prefix}.complete`,
-    text: ctx.sql.complete,
-    values: [outcomes.map((o) => o.id), now, outcomes.map((o) => o.token)],
-  });
-  return rows as LeaseRef[];
+/** The parameters of `complete`. */
+function completeValues(outcomes: readonly Outcome[], now: number): unknown[] {
+  return [outcomes.map((o) => o.id), now, outcomes.map((o) => o.token)];
 }
 
-/** Any mix of outcome kinds, in one statement. */
-async function settleMixed(
-  db: Queryable,
-  ctx: LeaseContext,
-  outcomes: readonly Outcome[],
-  now: number,
-): Promise<LeaseRef[]> {
-  const { rows } = await db.query({
-    name: `${ctx.prefix}.settle`,
-    text: ctx.sql.settle,
-    values: [
-      outcomes.map((o) => o.kind),
-      now,
-      outcomes.map((o) => o.id),
-      outcomes.map((o) => o.token),
-      outcomes.map((o) =>
-        o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
-      ),
-      outcomes.map((o) => o.kind === 'release' && o.refund),
-      outcomes.map((o) =>
-        o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record),
-      ),
-      outcomes.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
-      ctx.sql.channel,
-      outcomes.map((o) => o.kind === 'release' && o.unstarted === true),
-    ],
-  });
-  return rows as LeaseRef[];
+/** The parameters of `settle`: any mix of outcome kinds, one array per column. */
+function settleValues(ctx: LeaseContext, outcomes: readonly Outcome[], now: number): unknown[] {
+  return [
+    outcomes.map((o) => o.kind),
+    now,
+    outcomes.map((o) => o.id),
+    outcomes.map((o) => o.token),
+    outcomes.map((o) =>
+      o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
+    ),
+    outcomes.map((o) => o.kind === 'release' && o.refund),
+    outcomes.map((o) =>
+      o.kind === 'complete' || o.record === undefined ? null : JSON.stringify(o.record),
+    ),
+    outcomes.map((o) => (o.kind === 'dead' ? JSON.stringify(o.fault) : null)),
+    ctx.sql.channel,
+    outcomes.map((o) => o.kind === 'release' && o.unstarted === true),
+  ];
 }
