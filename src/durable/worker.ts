@@ -9,6 +9,10 @@ import type { ClaimedJob } from './store.js';
 import { AckBatcher } from './worker-acks.js';
 import { StruckJobGate, struckFirst } from './worker-struck.js';
 import { JobsAhead } from './worker-ahead.js';
+import { DrainWaiters } from './worker-drain.js';
+import { HandBacks } from './worker-handback.js';
+import { QueuePause } from './worker-pause.js';
+import { schedulePrune } from './worker-prune.js';
 import { type JobHandler, RunContext } from './worker-context.js';
 import { type FailedRun, failedRunOutcome, safeClassify } from './worker-decide.js';
 import type { WorkerEvents } from './worker-events.js';
@@ -45,19 +49,17 @@ export class Worker<P = unknown> {
   private readonly acks: AckBatcher;
   private readonly ahead: JobsAhead;
   private readonly struckGate: StruckJobGate;
-  /** Held jobs were handed back since the last claim: written before the next one. */
-  private handedBack = false;
+  private readonly handBacks: HandBacks;
+  private readonly pauses: QueuePause;
+  private readonly drainWaiters: DrainWaiters;
   private readonly counter = new SummaryCounter();
   private readonly wakeup: Wakeup;
   private readonly inFlight = new Set<Promise<void>>();
-  private readonly drainWaiters: (() => void)[] = [];
   private started = false;
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
   private stopped: Promise<WorkerSummary> | undefined;
-  private pausedUntilMono = 0;
   private claimFailures = 0;
-  private pauseWrite: Promise<void> | undefined;
   private cancelPrune: (() => void) | undefined;
   private offEnqueued: (() => void) | undefined;
   private readonly interceptors = new InterceptorChain<ClaimedJob, void>();
@@ -92,6 +94,11 @@ export class Worker<P = unknown> {
       (error) => this.onStoreFault(error, 'settle'),
       Math.min(this.options.pollMs, 1_000),
     );
+    this.handBacks = new HandBacks(this.acks);
+    this.pauses = new QueuePause(queue, this.clock, this.events, this.counter);
+    this.drainWaiters = new DrainWaiters(queue, (error) =>
+      this.events.emit('error', { error, during: 'drain' }),
+    );
   }
 
   /** Starts claiming and running jobs. Returns the worker, for chaining. */
@@ -102,7 +109,12 @@ export class Worker<P = unknown> {
     this.offEnqueued = this.queue.events.on('enqueued', () => this.wakeup.wake());
     // Enqueues by other processes, where the store can tell (PostgreSQL: LISTEN/NOTIFY).
     this.offStoreWake = this.queue.store.onWake?.(this.queue.name, () => this.wakeup.wake());
-    this.armPrune();
+    this.cancelPrune = schedulePrune(
+      this.clock,
+      this.options.pruneEveryMs,
+      () => this.queue.prune(),
+      (error) => this.events.emit('error', { error, during: 'prune' }),
+    );
     this.loopDone = this.loop();
     return this;
   }
@@ -131,10 +143,9 @@ export class Worker<P = unknown> {
    */
   drained(): Promise<void> {
     if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.drainWaiters.push(resolve);
-      this.wakeup.wake();
-    });
+    const drained = this.drainWaiters.wait();
+    this.wakeup.wake();
+    return drained;
   }
 
   /**
@@ -160,16 +171,8 @@ export class Worker<P = unknown> {
         await new Promise<void>((resolve) => setImmediate(resolve));
         continue;
       }
-      if (this.pauseWrite !== undefined) {
-        await this.pauseWrite;
-        this.pauseWrite = undefined;
-      }
-      if (this.handedBack) {
-        // Written before this worker claims again: otherwise its own next claim would find these
-        // leases expired and recover them as crashes (a strike each, a dead letter at maxStrikes).
-        this.handedBack = false;
-        await this.acks.flush();
-      }
+      await this.pauses.writeBeforeClaim();
+      await this.handBacks.writeBeforeClaim();
       let jobs: ClaimedJob[];
       // Read before the request (and its wall-clock `now`) is built: the store's lease starts at
       // or after this instant, so sentMono + leaseMs never ends later than the store's lease.
@@ -194,7 +197,7 @@ export class Worker<P = unknown> {
       }
       if (this.stopping) {
         // Claimed while stop began: hand them straight back, at no cost to the jobs.
-        for (const job of jobs) this.handBackUnstarted(job);
+        this.handBacks.giveAll(jobs);
         break;
       }
       // Free slots take the claimed jobs at once, a struck one first; the rest are held.
@@ -239,8 +242,7 @@ export class Worker<P = unknown> {
   private startClaimed(job: ClaimedJob, sentMono: number, window: number): boolean {
     if (this.clock.now() - sentMono > window) {
       this.counter.staleClaims++;
-      this.handBackUnstarted(job);
-      this.handedBack = true;
+      this.handBacks.give(job);
       return false;
     }
     this.track(
@@ -253,21 +255,7 @@ export class Worker<P = unknown> {
 
   /** Stop, pause or abort: every held job goes back unstarted, at no cost to it. */
   private handBackAhead(): void {
-    for (const job of this.ahead.takeAll()) {
-      this.handBackUnstarted(job);
-      this.handedBack = true;
-    }
-  }
-
-  /** Fenced: if another worker has taken the job meanwhile, this writes nothing. */
-  private handBackUnstarted(job: ClaimedJob): void {
-    void this.acks.push({
-      id: job.id,
-      token: job.token,
-      kind: 'release',
-      refund: true,
-      unstarted: true,
-    });
+    this.handBacks.giveAll(this.ahead.takeAll());
   }
 
   /**
@@ -324,7 +312,8 @@ export class Worker<P = unknown> {
       settled = { outcome: { id: job.id, token: job.token, kind: 'complete' }, failure: undefined };
     } catch (error) {
       settled = failedRunOutcome(run, error, this.options, this.clock, this.counter);
-      if (settled?.failure?.kind === 'pause') this.pauseQueue(settled.failure.decision);
+      if (settled?.failure?.kind === 'pause' && this.pauses.pause(settled.failure.decision))
+        this.handBackAhead();
       if (settled?.failure?.kind === 'abort') this.abortWork(settled.failure.decision);
     } finally {
       this.leases.delete(run);
@@ -358,32 +347,6 @@ export class Worker<P = unknown> {
     this.onLeaseLost(run);
   }
 
-  /**
-   * The whole queue waits: the pause is written to the store, so every worker (this one
-   * included) finds nothing to claim until it ends or a person resumes the queue.
-   */
-  private pauseQueue(decision: Decision): void {
-    const nowMono = this.clock.now();
-    const untilMono = nowMono + decision.delayMs;
-    const extension = untilMono - Math.max(this.pausedUntilMono, nowMono);
-    if (extension <= 0) return;
-    this.counter.pauses++;
-    this.counter.pausedMs += extension;
-    this.pausedUntilMono = untilMono;
-    this.handBackAhead();
-    const until = this.clock.wallTime() + decision.delayMs;
-    // The loop waits for this write before its next claim, so no job slips in before the pause.
-    this.pauseWrite = this.queue.store
-      .pause(this.queue.name, until, this.clock.wallTime())
-      .catch((error) => this.events.emit('error', { error, during: 'pause' }));
-    this.events.emit('paused', {
-      queue: this.queue.name,
-      until,
-      delayMs: decision.delayMs,
-      fault: decision.fault,
-    });
-  }
-
   /** A fault said stop: no more claims, running jobs are released, the owner is told. */
   private abortWork(decision: Decision): void {
     if (this.counter.aborted) return;
@@ -394,39 +357,13 @@ export class Worker<P = unknown> {
     this.leases.releaseAll(decision.fault.cause ?? new Error(decision.reason));
     this.events.emit('aborted', { decision });
     // Nobody should wait for a drain that this worker will no longer do.
-    this.resolveDrained();
+    this.drainWaiters.resolveAll();
     this.options.onAbort?.(decision);
   }
 
   private async onIdle(): Promise<void> {
     if (this.events.has('idle')) this.events.emit('idle', { queue: this.queue.name });
-    if (this.drainWaiters.length === 0) return;
-    try {
-      const stats = await this.queue.stats();
-      if (stats.waiting + stats.delayed + stats.running === 0) this.resolveDrained();
-    } catch (error) {
-      this.events.emit('error', { error, during: 'drain' });
-    }
-  }
-
-  private resolveDrained(): void {
-    for (const resolve of this.drainWaiters.splice(0)) resolve();
-  }
-
-  private armPrune(): void {
-    if (this.options.pruneEveryMs === Number.POSITIVE_INFINITY) return;
-    this.cancelPrune = this.clock.schedule(
-      this.options.pruneEveryMs,
-      () => {
-        this.queue
-          .prune()
-          .catch((error) => this.events.emit('error', { error, during: 'prune' }))
-          .finally(() => {
-            if (!this.stopping) this.armPrune();
-          });
-      },
-      { unref: true },
-    );
+    await this.drainWaiters.checkIdle();
   }
 
   private async shutdown(deadlineMs: number): Promise<WorkerSummary> {
@@ -461,7 +398,7 @@ export class Worker<P = unknown> {
     await new Promise<void>((resolve) => setImmediate(resolve));
     this.leases.stop();
     this.wakeup.close();
-    this.resolveDrained();
+    this.drainWaiters.resolveAll();
     const summary = this.counter.snapshot();
     this.events.emit('stopped', { summary });
     return summary;
