@@ -40,7 +40,7 @@ export interface WorkerOptions {
   readonly pollMs?: number;
   /**
    * The most jobs claimed in one step.
-   * @defaultValue concurrency + prefetch
+   * @defaultValue concurrency + the most jobs `prefetch` may hold
    */
   readonly batchSize?: number;
   /**
@@ -48,7 +48,11 @@ export interface WorkerOptions {
    * for a claim (0: claims only for free slots). A held job is handed back unstarted at no cost
    * on stop, pause and abort, and if it cannot start in time (the worker then holds fewer). Held
    * jobs are claimed: a crash of the process costs each of them a strike too.
-   * @defaultValue 3 × concurrency
+   *
+   * Unset, the worker holds 3 × concurrency and more when jobs run faster than claims bring
+   * them (the held jobs ran out while a full claim was on its way): doubling up to
+   * 20 × concurrency, at most 1,000. A number fixes the most it holds.
+   * @defaultValue 3 × concurrency, growing for fast jobs
    */
   readonly prefetch?: number;
   /**
@@ -117,7 +121,10 @@ export interface ResolvedWorkerOptions {
   readonly heartbeatMs: number;
   readonly pollMs: number;
   readonly batchSize: number;
+  /** Jobs held ahead at the start. */
   readonly prefetch: number;
+  /** The most jobs held ahead: `prefetch` when set, else what fast jobs may grow it to. */
+  readonly maxPrefetch: number;
   readonly maxStrikes: number;
   readonly plan: RecoveryPlan;
   readonly pipeline: PipelineLike | undefined;
@@ -151,6 +158,8 @@ const KEYS = [
 ];
 
 export const DEFAULT_LEASE_MS = 4_000;
+/** Where an unset `prefetch` stops growing (held jobs are struck too when the process dies). */
+const MAX_GROWN_PREFETCH = 1_000;
 /** The shortest retention sweep interval a worker accepts. */
 export const MIN_PRUNE_EVERY_MS = 1_000;
 export const DEFAULT_MAX_MESSAGE_CHARS = 4_096;
@@ -165,6 +174,10 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
   if (heartbeatMs >= leaseMs)
     throw check.configError('heartbeatMs', heartbeatMs, `less than leaseMs (${leaseMs})`);
   const prefetch = check.nonNegativeInteger('prefetch', options.prefetch ?? 3 * concurrency);
+  const maxPrefetch =
+    options.prefetch === undefined
+      ? Math.max(prefetch, Math.min(20 * concurrency, MAX_GROWN_PREFETCH))
+      : prefetch;
   const plan = options.plan ?? defaultPlan;
   if (typeof plan !== 'object' || plan === null || typeof plan.decide !== 'function') {
     throw check.configError('plan', plan, 'a RecoveryPlan');
@@ -190,8 +203,9 @@ export function resolveWorkerOptions(options: WorkerOptions, clock: Clock): Reso
     startMarginMs: leaseMs / 4,
     heartbeatMs,
     pollMs: check.positiveNumber('pollMs', options.pollMs ?? 500),
-    batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency + prefetch),
+    batchSize: check.positiveInteger('batchSize', options.batchSize ?? concurrency + maxPrefetch),
     prefetch,
+    maxPrefetch,
     maxStrikes: check.positiveInteger('maxStrikes', options.maxStrikes ?? 3),
     plan,
     pipeline: options.pipeline,

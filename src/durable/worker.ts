@@ -86,7 +86,7 @@ export class Worker<P = unknown> {
       (run) => this.onLeaseLost(run),
       (error) => this.onStoreFault(error, 'renew'),
     );
-    this.ahead = new JobsAhead(this.options.prefetch);
+    this.ahead = new JobsAhead(this.options.prefetch, this.options.maxPrefetch);
     this.struckGate = new StruckJobGate();
     this.acks = new AckBatcher(
       queue.store,
@@ -179,18 +179,22 @@ export class Worker<P = unknown> {
       const sentMono = this.clock.now();
       const heldStruck = this.leases.struckRunning + this.ahead.struck;
       const maxStruck = this.struckGate.maxStruck(heldStruck, free);
+      const limit = Math.min(Math.max(free, 0) + this.ahead.room, batchSize);
+      this.ahead.claimSent(free, limit);
       try {
         jobs = await this.queue.store.claim({
           queue: this.queue.name,
           workerId: this.workerId,
-          limit: Math.min(Math.max(free, 0) + this.ahead.room, batchSize),
+          limit,
           leaseMs: this.options.leaseMs,
           now: this.clock.wallTime(),
           maxStrikes: this.options.maxStrikes,
           maxStruck,
         });
         this.claimFailures = 0;
+        this.ahead.claimReturned(jobs.length);
       } catch (error) {
+        this.ahead.claimReturned(0);
         if (this.onStoreError(error, 'claim')) break;
         await this.wakeup.wait(storeBackoffMs(this.options.pollMs, this.claimFailures));
         continue;
