@@ -84,24 +84,29 @@ export async function settleOutcomes(
   now: number,
 ): Promise<SettleResult> {
   const valid = sortById(outcomes.filter((o) => toRowId(o.id) !== null));
-  let rows: LeaseRef[] = [];
-  if (valid.length > 0) {
-    // Completions only (the bulk of the traffic) need just ids and tokens; any mix, everything.
-    const statement = valid.every((o) => o.kind === 'complete')
-      ? {
-          name: `${ctx.prefix}.complete`,
-          text: ctx.sql.complete,
-          values: completeValues(valid, now),
-        }
-      : {
-          name: `${ctx.prefix}.settle`,
-          text: ctx.sql.settle,
-          values: settleValues(ctx, valid, now),
-        };
-    rows = (await db.query(statement)).rows as LeaseRef[];
-  }
+  // Ids that cannot be rows match nothing: lost.
+  const invalid =
+    outcomes.length === valid.length ? [] : outcomes.filter((o) => toRowId(o.id) === null);
+  if (valid.length === 0) return { lost: invalid.map((o) => o.id) };
   // By id and token: a batch may hold a stale run's outcome next to the current run's for one job.
-  const applied = new Set(rows.map(leaseKey));
+  if (valid.every((o) => o.kind === 'complete')) {
+    // Completions only (the bulk of the traffic): ids and tokens in, the ones not applied out.
+    const { rows } = await db.query({
+      name: `${ctx.prefix}.complete`,
+      text: ctx.sql.complete,
+      values: completeValues(valid, now),
+    });
+    const notApplied = new Set((rows as LeaseRef[]).map(leaseKey));
+    return {
+      lost: [...invalid, ...valid.filter((o) => notApplied.has(leaseKey(o)))].map((o) => o.id),
+    };
+  }
+  const { rows } = await db.query({
+    name: `${ctx.prefix}.settle`,
+    text: ctx.sql.settle,
+    values: settleValues(ctx, valid, now),
+  });
+  const applied = new Set((rows as LeaseRef[]).map(leaseKey));
   return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
 }
 

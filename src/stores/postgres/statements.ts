@@ -76,7 +76,9 @@ export function buildStatements(schema: string) {
       FROM settled`,
     /**
      * `settle` for a batch of completions only, the bulk of the traffic: two arrays instead of
-     * eight, no per-row CASE. Same fencing, counting and forgiveness.
+     * eight, no per-row CASE. Same fencing, counting and forgiveness. Returns the outcomes that
+     * were *not* applied (usually none: the same one-time filter), not the applied ones, so a
+     * batch of a thousand completions sends back nothing to parse.
      */
     complete: `WITH settled AS (UPDATE ${jobs} j SET state = 2, finished_at = $2, strikes = 0,
         lost_token = NULL, ${leaveRunning}
@@ -89,7 +91,9 @@ export function buildStatements(schema: string) {
         WHERE (SELECT count(*) FROM settled) < cardinality($1::bigint[])
           AND j.id = f.id AND j.lost_token = f.token AND j.state <= 1
           AND j.id NOT IN (SELECT id FROM settled) AND ${idRange('$1')})
-      SELECT id::text AS id, token FROM settled`,
+      SELECT o.id::text AS id, o.token FROM unnest($1::bigint[], $3::text[]) AS o(id, token)
+      WHERE (SELECT count(*) FROM settled) < cardinality($1::bigint[])
+        AND NOT EXISTS (SELECT 1 FROM settled s WHERE s.id = o.id AND s.token = o.token)`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
