@@ -1,13 +1,14 @@
 /**
  * Queue throughput of the working tree against a base revision, in one process, side by side:
  * the faultline cases of bench/queue.ts (SQLite) and bench/queue-redis.ts (Redis at
- * 127.0.0.1:6379, a unique prefix, deleted afterwards), and the memory store. 20,000 no-op jobs
+ * 127.0.0.1:6379, a unique prefix, deleted afterwards), the memory store, and PostgreSQL
+ * (127.0.0.1:5432, database `test`, a schema per run, dropped afterwards; `--stores postgres`). 20,000 no-op jobs
  * enqueued in chunks of 1,000, then one Worker at concurrency 50, with no failures and with 10%
  * failing once (retried at once). Samples interleave (A B, B A, ...) so a busy machine hits both
  * sides alike. Reported per side: enqueue and processing jobs/s (wall clock), and jobs per
  * CPU-second of this process (steadier on a shared machine; for Redis it leaves out the server).
  *
- *   npx tsx bench/queue-ab.ts [--base HEAD~1] [--stores sqlite,redis,memory] [--samples 10] [--jobs 20000]
+ *   npx tsx bench/queue-ab.ts [--base HEAD~1] [--stores sqlite,redis,memory,postgres] [--samples 10] [--jobs 20000]
  *
  * This is how "throughput does not drop" is checked: against the previous commit, or the start
  * of a round of work. The base's `src/`, `package.json` and `tsconfig.json` are exported with
@@ -19,12 +20,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import pg from 'pg';
 import type * as Core from '../src/index.js';
 import { argValue, fromSamples, median, report } from './lib.js';
 import { deleteKeys } from './redis-queue-case.js';
 import { exportRevision } from './revision.js';
 
-type StoreKind = 'memory' | 'sqlite' | 'redis';
+type StoreKind = 'memory' | 'sqlite' | 'redis' | 'postgres';
 
 interface Side {
   readonly label: string;
@@ -37,6 +39,9 @@ const JOBS = Number(argValue('jobs') ?? 20_000);
 const SAMPLES = Number(argValue('samples') ?? 10);
 const STORES = (argValue('stores') ?? 'sqlite,redis,memory').split(',') as StoreKind[];
 const REDIS_URL = process.env.FAULTLINE_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const POSTGRES_URL =
+  process.env.FAULTLINE_BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const schemas: string[] = [];
 const CONCURRENCY = 50;
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const scratch = mkdtempSync(path.join(tmpdir(), 'faultline-bench-queue-ab-'));
@@ -52,12 +57,18 @@ async function loadSide(label: string, src: string): Promise<Side> {
   const lib = (await load('index.ts')) as typeof Core;
   const { SqliteStore } = await load('stores/sqlite/index.ts');
   const { RedisStore } = await load('stores/redis/index.ts');
+  const { PostgresStore } = await load('stores/postgres/index.ts');
   return {
     label,
     lib,
     makeStore: (kind) => {
       if (kind === 'memory') return new lib.MemoryStore();
       if (kind === 'sqlite') return new SqliteStore(path.join(scratch, `q${files++}.db`));
+      if (kind === 'postgres') {
+        const schema = `ft_ab_${randomBytes(4).toString('hex')}`;
+        schemas.push(schema);
+        return new PostgresStore({ connectionString: POSTGRES_URL, schema });
+      }
       const prefix = `abbench-${randomBytes(4).toString('hex')}`;
       prefixes.push(prefix);
       return new RedisStore({ url: REDIS_URL, prefix });
@@ -107,6 +118,7 @@ async function run(side: Side, kind: StoreKind, failing: boolean): Promise<numbe
   const processCpu = process.cpuUsage(cpu1);
   await worker.stop();
   await store.close();
+  await dropSchemas();
   const perSecond = (ms: number) => (JOBS / ms) * 1_000;
   const cpuMs = (used: NodeJS.CpuUsage) => (used.user + used.system) / 1_000;
   return [
@@ -115,6 +127,16 @@ async function run(side: Side, kind: StoreKind, failing: boolean): Promise<numbe
     perSecond(cpuMs(enqueueCpu)),
     perSecond(cpuMs(processCpu)),
   ];
+}
+
+/** Drops the PostgreSQL runs' schemas: after each run, so their rows do not keep autovacuum busy. */
+async function dropSchemas(): Promise<void> {
+  if (schemas.length === 0) return;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  for (const schema of schemas.splice(0))
+    await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await admin.end();
 }
 
 const METRICS = ['enqueue jobs/s', 'process jobs/s', 'enqueue jobs/CPU-s', 'process jobs/CPU-s'];
@@ -160,4 +182,5 @@ try {
   rmSync(baseDir, { recursive: true, force: true });
   rmSync(scratch, { recursive: true, force: true });
   for (const prefix of prefixes) await deleteKeys(REDIS_URL, `{${prefix}`);
+  await dropSchemas();
 }

@@ -110,9 +110,19 @@ export async function settleOutcomes(
   return { lost: outcomes.filter((o) => !applied.has(leaseKey(o))).map((o) => o.id) };
 }
 
-/** The parameters of `complete`. */
+/** The parameters of `complete`: ids, and each one's token as a position in the batch's distinct tokens. */
 function completeValues(outcomes: readonly Outcome[], now: number): unknown[] {
-  return [outcomes.map((o) => o.id), now, outcomes.map((o) => o.token)];
+  const tokens: string[] = [];
+  const positions = new Map<string, number>();
+  const tokenAt = outcomes.map((o) => {
+    let at = positions.get(o.token);
+    if (at === undefined) {
+      at = tokens.push(o.token);
+      positions.set(o.token, at);
+    }
+    return at;
+  });
+  return [outcomes.map((o) => o.id), now, tokenAt, tokens];
 }
 
 /** The parameters of `settle`: any mix of outcome kinds, one array per column. */

@@ -76,24 +76,26 @@ export function buildStatements(schema: string) {
       FROM settled`,
     /**
      * `settle` for a batch of completions only, the bulk of the traffic: two arrays instead of
-     * eight, no per-row CASE. Same fencing, counting and forgiveness. Returns the outcomes that
-     * were *not* applied (usually none: the same one-time filter), not the applied ones, so a
-     * batch of a thousand completions sends back nothing to parse.
+     * eight, no per-row CASE. Same fencing, counting and forgiveness. Tokens travel once each
+     * (`$4`; the jobs of one claim share its token) and each outcome names its token by position
+     * (`$3`, from 1). Returns the outcomes that were *not* applied (usually none: the same
+     * one-time filter), not the applied ones, so a batch of a thousand completions sends back
+     * nothing to parse.
      */
     complete: `WITH settled AS (UPDATE ${jobs} j SET state = 2, finished_at = $2, strikes = 0,
         lost_token = NULL, ${leaveRunning}
-      FROM unnest($1::bigint[], $3::text[]) AS o(id, token)
-      WHERE j.id = o.id AND j.token = o.token AND ${idRange('$1')}
-      RETURNING j.id, o.token, j.queue, j.state),
+      FROM unnest($1::bigint[], $3::int[]) AS o(id, t)
+      WHERE j.id = o.id AND j.token = ($4::text[])[o.t] AND ${idRange('$1')}
+      RETURNING j.id, o.t, j.queue, j.state),
       counted AS (${countFinished(s, 'settled', 1)}),
       forgiven AS (UPDATE ${jobs} j SET strikes = greatest(0, j.strikes - 1), lost_token = NULL
-        FROM unnest($1::bigint[], $3::text[]) AS f(id, token)
+        FROM unnest($1::bigint[], $3::int[]) AS f(id, t)
         WHERE (SELECT count(*) FROM settled) < cardinality($1::bigint[])
-          AND j.id = f.id AND j.lost_token = f.token AND j.state <= 1
+          AND j.id = f.id AND j.lost_token = ($4::text[])[f.t] AND j.state <= 1
           AND j.id NOT IN (SELECT id FROM settled) AND ${idRange('$1')})
-      SELECT o.id::text AS id, o.token FROM unnest($1::bigint[], $3::text[]) AS o(id, token)
+      SELECT o.id::text AS id, ($4::text[])[o.t] AS token FROM unnest($1::bigint[], $3::int[]) AS o(id, t)
       WHERE (SELECT count(*) FROM settled) < cardinality($1::bigint[])
-        AND NOT EXISTS (SELECT 1 FROM settled s WHERE s.id = o.id AND s.token = o.token)`,
+        AND NOT EXISTS (SELECT 1 FROM settled s WHERE s.id = o.id AND s.t = o.t)`,
     saveCheckpoint: `UPDATE ${jobs} SET checkpoint = $3 WHERE id = $1 AND token = $2 AND state = 1`,
     /** The pause rule of `mergePause`, in one atomic statement. */
     pause: `INSERT INTO ${s}.queues AS q (name, paused_until) VALUES ($1, $2)
