@@ -19,15 +19,21 @@ export function reportOutcome(
   failure: FailureResult | undefined,
 ): void {
   const { job } = run;
-  const base = { jobId: job.id, queue: job.queue, attempt: job.attempt };
   if (outcome.kind === 'complete') {
     counter.processed++;
     if (events.has('completed'))
-      events.emit('completed', { ...base, durationMs: clock.now() - run.startedMono });
+      events.emit('completed', {
+        jobId: job.id,
+        queue: job.queue,
+        attempt: job.attempt,
+        durationMs: clock.now() - run.startedMono,
+      });
   } else if (failure?.kind === 'retry') {
     counter.retried++;
     events.emit('retry', {
-      ...base,
+      jobId: job.id,
+      queue: job.queue,
+      attempt: job.attempt,
       delayMs: failure.decision.delayMs,
       fault: failure.decision.fault,
       reason: failure.decision.reason,

@@ -10,6 +10,7 @@ import { AckBatcher } from './worker-acks.js';
 import { StruckJobGate, struckFirst } from './worker-struck.js';
 import { JobsAhead } from './worker-ahead.js';
 import { DrainWaiters } from './worker-drain.js';
+import { RunsInFlight } from './worker-inflight.js';
 import { HandBacks } from './worker-handback.js';
 import { QueuePause } from './worker-pause.js';
 import { schedulePrune } from './worker-prune.js';
@@ -54,7 +55,7 @@ export class Worker<P = unknown> {
   private readonly drainWaiters: DrainWaiters;
   private readonly counter = new SummaryCounter();
   private readonly wakeup: Wakeup;
-  private readonly inFlight = new Set<Promise<void>>();
+  private readonly inFlight = new RunsInFlight();
   private started = false;
   private stopping = false;
   private loopDone: Promise<void> = Promise.resolve();
@@ -249,7 +250,7 @@ export class Worker<P = unknown> {
       this.handBacks.give(job);
       return false;
     }
-    this.track(
+    this.inFlight.add(
       this.interceptors.size === 0
         ? this.runJob(job, sentMono)
         : this.interceptors.run(job, () => this.runJob(job, sentMono)),
@@ -292,11 +293,6 @@ export class Worker<P = unknown> {
       attempt: 1,
     });
     return true;
-  }
-
-  private track(promise: Promise<void>): void {
-    this.inFlight.add(promise);
-    void promise.finally(() => this.inFlight.delete(promise));
   }
 
   private async runJob(job: ClaimedJob, sentMono: number): Promise<void> {
@@ -380,13 +376,13 @@ export class Worker<P = unknown> {
     this.cancelPrune?.();
     await withDeadline(this.clock, this.loopDone, left());
     this.handBackAhead();
-    await withDeadline(this.clock, Promise.allSettled([...this.inFlight]), left());
+    await withDeadline(this.clock, this.inFlight.settled(), left());
     if (this.leases.runs.size > 0) {
       // Out of time: abort the handlers and give them a moment to hand their jobs back.
       this.leases.releaseAll(new Error(SHUTDOWN));
       await withDeadline(
         this.clock,
-        Promise.allSettled([...this.inFlight]),
+        this.inFlight.settled(),
         Math.max(left(), Math.min(1_000, deadlineMs / 10)),
       );
       // The handlers ignore their signal: release their jobs anyway.

@@ -67,7 +67,7 @@ export async function renewLeases(
   const { rows } = await db.query({
     name: `${ctx.prefix}.renew`,
     text: ctx.sql.renew,
-    values: [valid.map((l) => l.id), valid.map((l) => l.token), now, leaseMs, ctx.databaseClock],
+    values: [idArray(valid), valid.map((l) => l.token), now, leaseMs, ctx.databaseClock],
   });
   const held = new Set((rows as LeaseRef[]).map(leaseKey));
   return leases.filter((l) => !held.has(leaseKey(l))).map((l) => l.id);
@@ -122,7 +122,7 @@ function completeValues(outcomes: readonly Outcome[], now: number): unknown[] {
     }
     return at;
   });
-  return [outcomes.map((o) => o.id), now, tokenAt, tokens];
+  return [idArray(outcomes), now, tokenAt, tokens];
 }
 
 /** The parameters of `settle`: any mix of outcome kinds, one array per column. */
@@ -130,7 +130,7 @@ function settleValues(ctx: LeaseContext, outcomes: readonly Outcome[], now: numb
   return [
     outcomes.map((o) => o.kind),
     now,
-    outcomes.map((o) => o.id),
+    idArray(outcomes),
     outcomes.map((o) => o.token),
     outcomes.map((o) =>
       o.kind === 'retry' ? o.runAt : o.kind === 'release' ? (o.runAt ?? null) : null,
@@ -143,4 +143,12 @@ function settleValues(ctx: LeaseContext, outcomes: readonly Outcome[], now: numb
     ctx.sql.channel,
     outcomes.map((o) => o.kind === 'release' && o.unstarted === true),
   ];
+}
+
+/**
+ * A `bigint[]` parameter of ids, as its array literal: ids that reach here are digits only
+ * (`toRowId`), so the literal is their join, and the driver need not quote and escape each one.
+ */
+function idArray(items: readonly { readonly id: string }[]): string {
+  return `{${items.map((item) => item.id).join(',')}}`;
 }
