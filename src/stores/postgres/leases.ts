@@ -96,6 +96,7 @@ export async function settleOutcomes(
       text: ctx.sql.complete,
       values: completeValues(valid, now),
     });
+    if (rows.length === 0) return { lost: invalid.map((o) => o.id) };
     const notApplied = new Set((rows as LeaseRef[]).map(leaseKey));
     return {
       lost: [...invalid, ...valid.filter((o) => notApplied.has(leaseKey(o)))].map((o) => o.id),
