@@ -352,6 +352,7 @@ export class Worker<P = unknown> {
     if (this.counter.aborted) return;
     this.counter.aborted = true;
     this.stopping = true;
+    this.cancelPrune?.();
     this.wakeup.wake();
     this.handBackAhead();
     this.leases.releaseAll(decision.fault.cause ?? new Error(decision.reason));
