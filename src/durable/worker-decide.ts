@@ -77,6 +77,27 @@ export function failedRunOutcome(
   };
 }
 
+/**
+ * A store call of the worker failed: the abort decision when the fault cannot heal (`resource`
+ * and not retryable: a corrupt, read-only, full or vanished store), else undefined (the caller
+ * backs off and tries again).
+ */
+export function unhealableStoreFault(
+  classifyFn: (error: unknown) => Fault,
+  error: unknown,
+): Decision | undefined {
+  const fault = safeClassify(classifyFn, error);
+  if (fault === undefined || fault.category !== 'resource' || fault.retryable) return undefined;
+  return {
+    action: 'abort',
+    delayMs: 0,
+    reason: `resource: the store failed in a way that does not heal (${fault.message})`,
+    suggestions: fault.suggestions,
+    fault,
+    attempt: 1,
+  };
+}
+
 /** The user's classify must not be able to kill the loop either. */
 export function safeClassify(
   classifyFn: (error: unknown) => Fault,

@@ -15,7 +15,7 @@ import { HandBacks } from './worker-handback.js';
 import { QueuePause } from './worker-pause.js';
 import { schedulePrune } from './worker-prune.js';
 import { type JobHandler, RunContext } from './worker-context.js';
-import { type FailedRun, failedRunOutcome, safeClassify } from './worker-decide.js';
+import { type FailedRun, failedRunOutcome, unhealableStoreFault } from './worker-decide.js';
 import type { WorkerEvents } from './worker-events.js';
 import { type ActiveRun, LeaseKeeper } from './worker-leases.js';
 import {
@@ -282,17 +282,9 @@ export class Worker<P = unknown> {
    */
   private onStoreFault(error: unknown, during: WorkerEvents['error']['during']): boolean {
     this.events.emit('error', { error, during });
-    const fault = safeClassify(this.options.classify, error);
-    if (fault === undefined || fault.category !== 'resource' || fault.retryable) return false;
-    this.abortWork({
-      action: 'abort',
-      delayMs: 0,
-      reason: `resource: the store failed in a way that does not heal (${fault.message})`,
-      suggestions: fault.suggestions,
-      fault,
-      attempt: 1,
-    });
-    return true;
+    const abort = unhealableStoreFault(this.options.classify, error);
+    if (abort !== undefined) this.abortWork(abort);
+    return abort !== undefined;
   }
 
   private async runJob(job: ClaimedJob, sentMono: number): Promise<void> {
