@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RunsInFlight } from '../../src/durable/worker-inflight.js';
-
-function deferred() {
-  let resolve!: () => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<void>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../deferred.js';
 
 describe('RunsInFlight', () => {
   it('is settled at once with no run in flight', async () => {

@@ -7,16 +7,7 @@ import {
   type StaleServedEvent,
 } from '../../src/health/refreshable.js';
 import { VirtualClock } from '../../src/testing/virtual-clock.js';
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
+import { deferred } from '../deferred.js';
 
 describe('refreshable', () => {
   it('one load serves all concurrent callers', async () => {
